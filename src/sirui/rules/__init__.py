@@ -1,0 +1,66 @@
+"""The rules core: reasons, outcomes, conditions and item scopes.
+
+Every mechanic speaks these: a `Condition` decides eligibility and says why
+not; an `ItemScope` says which items a rule covers; a `Reason` explains any
+decision in Chinese and English; an `Outcome` is what a state-machine command
+returns.
+"""
+
+from sirui.rules.conditions import (
+    AllOf,
+    Always,
+    AmountAtLeast,
+    AnyOf,
+    CategoryIn,
+    ChannelIn,
+    Condition,
+    Facts,
+    FulfillmentIs,
+    HasTag,
+    InMemberWeek,
+    NewCustomer,
+    Not,
+    OnMemberDay,
+    QuantityAtLeast,
+    SkuIn,
+    StoreIn,
+    TierIn,
+    Verdict,
+    WithinWindow,
+)
+from sirui.rules.outcome import Accepted, Event, Outcome, Rejected, event_to_dict
+from sirui.rules.reasons import CATALOGUE, Reason, ReasonCode, reason_code
+from sirui.rules.scope import ItemScope
+
+__all__ = [
+    "CATALOGUE",
+    "Accepted",
+    "AllOf",
+    "Always",
+    "AmountAtLeast",
+    "AnyOf",
+    "CategoryIn",
+    "ChannelIn",
+    "Condition",
+    "Event",
+    "Facts",
+    "FulfillmentIs",
+    "HasTag",
+    "InMemberWeek",
+    "ItemScope",
+    "NewCustomer",
+    "Not",
+    "OnMemberDay",
+    "Outcome",
+    "QuantityAtLeast",
+    "Reason",
+    "ReasonCode",
+    "Rejected",
+    "SkuIn",
+    "StoreIn",
+    "TierIn",
+    "Verdict",
+    "WithinWindow",
+    "event_to_dict",
+    "reason_code",
+]

@@ -1,0 +1,67 @@
+"""Item scope (商品范围): which SKUs a rule applies to.
+
+The *range* of django-oscar's offer model, as a value: include by SKU, SPU,
+category path or tag (nothing included means every item), then exclude by
+the same keys. Gift lines are never in scope.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import attrs
+
+from sirui.core.nouns import Line, Sku
+from sirui.core.registry import policy
+from sirui.rules.conditions import _paths, _str_set
+
+__all__ = ["ItemScope"]
+
+
+def _opt_paths(value: Iterable[str] | str) -> frozenset[str]:
+    return _paths(value) if value else frozenset()
+
+
+@policy("scope.items")
+@attrs.frozen(slots=True)
+class ItemScope:
+    """Which items a rule covers: everything by default.
+
+    >>> from sirui.rules import ItemScope
+    >>> milk = ItemScope(categories=frozenset({"母婴/奶粉"}), exclude_tags=frozenset({"特价"}))
+    """
+
+    skus: frozenset[str] = attrs.field(default=frozenset(), converter=_str_set)
+    spus: frozenset[str] = attrs.field(default=frozenset(), converter=_str_set)
+    categories: frozenset[str] = attrs.field(default=frozenset(), converter=_opt_paths)
+    tags: frozenset[str] = attrs.field(default=frozenset(), converter=_str_set)
+    exclude_skus: frozenset[str] = attrs.field(default=frozenset(), converter=_str_set)
+    exclude_categories: frozenset[str] = attrs.field(default=frozenset(), converter=_opt_paths)
+    exclude_tags: frozenset[str] = attrs.field(default=frozenset(), converter=_str_set)
+
+    @property
+    def is_everything(self) -> bool:
+        return not (
+            self.skus or self.spus or self.categories or self.tags
+            or self.exclude_skus or self.exclude_categories or self.exclude_tags
+        )
+
+    def matches(self, sku: Sku) -> bool:
+        included = (
+            not (self.skus or self.spus or self.categories or self.tags)
+            or sku.id in self.skus
+            or (sku.spu is not None and sku.spu in self.spus)
+            or any(sku.in_category(p) for p in self.categories)
+            or not self.tags.isdisjoint(sku.tags)
+        )
+        if not included:
+            return False
+        return not (
+            sku.id in self.exclude_skus
+            or any(sku.in_category(p) for p in self.exclude_categories)
+            or not self.exclude_tags.isdisjoint(sku.tags)
+        )
+
+    def lines(self, lines: Iterable[Line]) -> tuple[Line, ...]:
+        """The non-gift lines in scope, in the given order."""
+        return tuple(ln for ln in lines if not ln.gift and self.matches(ln.sku))
