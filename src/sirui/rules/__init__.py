@@ -29,11 +29,29 @@ from sirui.rules.conditions import (
     WithinWindow,
 )
 from sirui.rules.outcome import Accepted, Event, Outcome, Rejected, event_to_dict
+from sirui.rules.pricing import (
+    SHIPPING_LINE,
+    Adjustment,
+    NotApplied,
+    PriceState,
+    PricedLine,
+    PricingStep,
+    Stage,
+    allocate_off,
+)
 from sirui.rules.reasons import CATALOGUE, Reason, ReasonCode, reason_code
 from sirui.rules.scope import ItemScope
 
 __all__ = [
     "CATALOGUE",
+    "SHIPPING_LINE",
+    "Adjustment",
+    "NotApplied",
+    "PriceState",
+    "PricedLine",
+    "PricingStep",
+    "Stage",
+    "allocate_off",
     "Accepted",
     "AllOf",
     "Always",

@@ -1,0 +1,326 @@
+"""The pricing contract: stages, per-line adjustments and the running price state.
+
+Theory of operation: a quote runs *steps* in stage order (DESIGN.md's price
+pipeline). Each step reads a `PriceState` — every line with its current
+amount — and returns a new one with its `Adjustment` appended (or a
+`NotApplied` saying why not). An adjustment is allocated to lines to the
+fen, only over the lines it is eligible for, never more than a line's
+current amount, so every later stage, refund and commission can work per
+line. Mechanics implement steps without importing the checkout (which sits
+above them); the checkout composes them.
+
+Invariants kept here, whatever a step does:
+
+* a line's amount never drops below zero;
+* an adjustment's allocations sum exactly to its amount;
+* line order never matters: states hold lines sorted by id, and allocation
+  ties break by that order;
+* a line an adjustment ``blocks`` for a stage is not offered to that stage.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+import attrs
+
+from sirui.core.errors import InvalidValueError, invalid
+from sirui.core.money import Money
+from sirui.core.nouns import Cart, Line
+from sirui.core.windows import DateTime, aware
+from sirui.rules.conditions import Facts
+from sirui.rules.reasons import Reason
+from sirui.rules.scope import ItemScope
+
+__all__ = [
+    "SHIPPING_LINE",
+    "Adjustment",
+    "NotApplied",
+    "PriceState",
+    "PricedLine",
+    "PricingStep",
+    "Stage",
+    "allocate_off",
+]
+
+SHIPPING_LINE = "__shipping__"
+"""Pseudo line id that shipping adjustments are allocated to."""
+
+
+class Stage(enum.IntEnum):
+    """The fixed stages of the price pipeline, in order."""
+
+    ACTIVITY = 1
+    """Activity price: seckill, group-buy, bargain, limited-time (活动价)."""
+    MEMBER = 2
+    """Member price: tier discount, paid-card discount (会员价)."""
+    PROMOTION = 3
+    """Order promotions: full reduction, N-for-X, Nth item, gifts (促销)."""
+    COUPON = 4
+    """Coupons (优惠券)."""
+    POINTS = 5
+    """Points deduction (积分抵扣)."""
+    SHIPPING = 6
+    """Shipping fee and free shipping (运费)."""
+
+    @property
+    def zh(self) -> str:
+        return _STAGE_ZH[self]
+
+
+_STAGE_ZH = {
+    Stage.ACTIVITY: "活动价",
+    Stage.MEMBER: "会员价",
+    Stage.PROMOTION: "促销",
+    Stage.COUPON: "优惠券",
+    Stage.POINTS: "积分抵扣",
+    Stage.SHIPPING: "运费",
+}
+
+
+@attrs.frozen(slots=True)
+class PricedLine:
+    """A cart line and its current amount in the pipeline."""
+
+    line: Line
+    amount: Money
+    blocked: frozenset[Stage] = frozenset()
+    """Stages that may no longer discount this line (e.g. coupons on a seckill price)."""
+    activity: str | None = None
+    """The activity that priced this line at stage 1, if any."""
+
+    @property
+    def id(self) -> str:
+        return self.line.id
+
+    @property
+    def original(self) -> Money:
+        return self.line.amount
+
+    def open_to(self, stage: Stage) -> bool:
+        return stage not in self.blocked and not self.line.gift
+
+
+@attrs.frozen(slots=True)
+class Adjustment:
+    """A price change made by one rule at one stage, allocated to lines.
+
+    ``amount`` is the discount (positive takes money off). ``allocations``
+    maps line ids to their share and sums exactly to ``amount``; shipping
+    adjustments allocate to `SHIPPING_LINE`.
+    """
+
+    rule: str
+    stage: Stage
+    amount: Money
+    allocations: tuple[tuple[str, Money], ...]
+    reason: Reason
+    kind: str = ""
+    """The policy type (``"promotion.full_reduction"``)."""
+    fingerprint: str | None = None
+    blocks: frozenset[Stage] = frozenset()
+    """Stages the adjusted lines are closed to afterwards."""
+    activity: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        total = sum((m for _, m in self.allocations), Money.zero(self.amount.currency))
+        if total != self.amount:
+            raise invalid(
+                "allocations", self.allocations, f"sum to {total}, not the amount {self.amount}"
+            )
+        if any(m.minor < 0 for _, m in self.allocations):
+            raise invalid("allocations", self.allocations, "a share must not be negative")
+
+    def share_of(self, line_id: str) -> Money:
+        for lid, m in self.allocations:
+            if lid == line_id:
+                return m
+        return Money.zero(self.amount.currency)
+
+
+@attrs.frozen(slots=True)
+class NotApplied:
+    """A rule the pipeline considered and did not apply, with the reason."""
+
+    rule: str
+    stage: Stage
+    reason: Reason
+    kind: str = ""
+
+
+def allocate_off(
+    amount: Money, lines: Sequence[PricedLine], weights: Sequence[Money] | None = None
+) -> tuple[tuple[str, Money], ...]:
+    """Allocate a discount over ``lines`` in proportion to their current amounts.
+
+    The discount is capped at the lines' total (a line never goes below
+    zero). Lines are taken in id order so the result does not depend on
+    cart order. ``weights`` overrides the proportions (same order as ``lines``).
+    """
+    if amount.minor < 0:
+        raise invalid("amount", amount, "a discount must be >= 0")
+    pairs = sorted(
+        zip(lines, weights if weights is not None else [ln.amount for ln in lines]),
+        key=lambda p: p[0].id,
+    )
+    cap = sum((ln.amount for ln, _ in pairs), Money.zero(amount.currency))
+    amount = amount.min(cap)
+    if amount.is_zero() or not pairs:
+        return ()
+    ws = [w for _, w in pairs]
+    if not any(w.minor for w in ws):
+        ws = [ln.amount for ln, _ in pairs]
+    parts = amount.allocate(ws)
+    # Proportional shares by current amount never exceed a line's amount, but
+    # explicit weights might: move any excess to lines with room, in id order.
+    out = [[ln.id, p, ln.amount] for (ln, _), p in zip(pairs, parts)]
+    excess = sum(max(p.minor - room.minor, 0) for _, p, room in out)
+    if excess:
+        for row in out:
+            if row[1].minor > row[2].minor:
+                row[1] = row[2]
+        for row in out:
+            room = row[2].minor - row[1].minor
+            take = min(room, excess)
+            if take:
+                row[1] = Money(row[1].minor + take, amount.currency)
+                excess -= take
+    return tuple((lid, p) for lid, p, _ in out if p.minor)
+
+
+def _sorted_lines(lines: Iterable[PricedLine]) -> tuple[PricedLine, ...]:
+    return tuple(sorted(lines, key=lambda pl: pl.id))
+
+
+@attrs.frozen(slots=True)
+class PriceState:
+    """The running state of a quote: lines with current amounts, and what was done.
+
+    Build the first one with `PriceState.start`; steps return new states
+    through `apply` and `skip`.
+    """
+
+    cart: Cart
+    now: DateTime = attrs.field(converter=aware)
+    lines: tuple[PricedLine, ...] = attrs.field(converter=_sorted_lines)
+    adjustments: tuple[Adjustment, ...] = ()
+    not_applied: tuple[NotApplied, ...] = ()
+    shipping_fee: Money | None = None
+    """The shipping fee before shipping discounts (set by the shipping step)."""
+    points_used: int = 0
+    gifts: tuple[Line, ...] = ()
+    extras: tuple[tuple[str, Any], ...] = ()
+    """Step outputs that are not money (``("points_to_earn", 120)``)."""
+
+    @classmethod
+    def start(cls, cart: Cart, now: DateTime) -> PriceState:
+        return cls(cart, now, tuple(PricedLine(ln, ln.amount) for ln in cart.lines))
+
+    @property
+    def currency(self) -> str:
+        return self.cart.currency
+
+    def line(self, line_id: str) -> PricedLine:
+        for pl in self.lines:
+            if pl.id == line_id:
+                return pl
+        raise InvalidValueError(f"line_id={line_id!r}: no such line", field="line_id")
+
+    def eligible(self, stage: Stage, scope: ItemScope | None = None) -> tuple[PricedLine, ...]:
+        """Lines open to ``stage``, in ``scope``, with something left to discount."""
+        return tuple(
+            pl for pl in self.lines
+            if pl.open_to(stage) and pl.amount.minor > 0
+            and (scope is None or scope.matches(pl.line.sku))
+        )
+
+    def subtotal(self, lines: Iterable[PricedLine] | None = None) -> Money:
+        """Current amount of ``lines`` (all lines by default), shipping excluded."""
+        chosen = self.lines if lines is None else lines
+        return sum((pl.amount for pl in chosen), Money.zero(self.currency))
+
+    def facts(self, lines: Sequence[PricedLine] | None = None) -> Facts:
+        """Facts for conditions, with ``amount`` the current subtotal of ``lines``."""
+        chosen = self.lines if lines is None else tuple(lines)
+        c = self.cart
+        return Facts(
+            self.now, c.member, tuple(pl.line for pl in chosen), self.subtotal(chosen),
+            c.store, c.channel, c.fulfillment,
+        )
+
+    def stage_total(self, stage: Stage) -> Money:
+        return sum(
+            (a.amount for a in self.adjustments if a.stage is stage), Money.zero(self.currency)
+        )
+
+    def apply(self, adj: Adjustment) -> PriceState:
+        """Record ``adj`` and take its allocations off the lines (shipping aside)."""
+        shares = dict(adj.allocations)
+        new_lines = []
+        for pl in self.lines:
+            share = shares.pop(pl.id, None)
+            if share is None:
+                new_lines.append(pl)
+                continue
+            if adj.stage in pl.blocked or pl.line.gift:
+                raise invalid(
+                    "allocations", pl.id, f"line is closed to stage {adj.stage.name}",
+                    cls=InvalidValueError,
+                )
+            if share > pl.amount:
+                raise invalid(
+                    "allocations", (pl.id, share), f"exceeds the line's amount {pl.amount}",
+                    cls=InvalidValueError,
+                )
+            new_lines.append(
+                attrs.evolve(
+                    pl,
+                    amount=pl.amount - share,
+                    blocked=pl.blocked | adj.blocks,
+                    activity=adj.activity or pl.activity,
+                )
+            )
+        shipping_share = shares.pop(SHIPPING_LINE, None)
+        if shares:
+            raise invalid("allocations", sorted(shares), "unknown line ids", cls=InvalidValueError)
+        if shipping_share is not None:
+            fee = self.shipping_fee or Money.zero(self.currency)
+            already = sum(
+                (a.share_of(SHIPPING_LINE) for a in self.adjustments), Money.zero(self.currency)
+            )
+            if shipping_share > fee - already:
+                raise invalid("allocations", shipping_share, "exceeds the remaining shipping fee",
+                              cls=InvalidValueError)
+        return attrs.evolve(self, lines=tuple(new_lines), adjustments=(*self.adjustments, adj))
+
+    def skip(self, rule: str, stage: Stage, reason: Reason, kind: str = "") -> PriceState:
+        """Record that ``rule`` was considered and not applied, and why."""
+        return attrs.evolve(
+            self, not_applied=(*self.not_applied, NotApplied(rule, stage, reason, kind))
+        )
+
+    def with_extra(self, key: str, value: Any) -> PriceState:
+        return attrs.evolve(self, extras=(*self.extras, (key, value)))
+
+    def extra(self, key: str, default: Any = None) -> Any:
+        for k, v in reversed(self.extras):
+            if k == key:
+                return v
+        return default
+
+
+@runtime_checkable
+class PricingStep(Protocol):
+    """Anything that can take part in the pipeline: a stage and an ``apply``.
+
+    Implementations are frozen values built from a policy and, when needed,
+    the member's facts (points balance, chosen coupons). ``apply`` must not
+    mutate its input and must only discount lines open to its stage.
+    """
+
+    @property
+    def stage(self) -> Stage: ...
+
+    def price(self, state: PriceState) -> PriceState: ...
