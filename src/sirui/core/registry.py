@@ -34,28 +34,33 @@ BUILTIN_MODULES: Final[dict[str, tuple[str, ...]]] = {
     "promotion": ("sirui.promotions",),
     "coupon": ("sirui.promotions",),
     "trigger": ("sirui.promotions",),
-    "stacking": ("sirui.promotions",),
+    "stacking": ("sirui.checkout",),
     "checkout": ("sirui.checkout",),
-    "tier": ("sirui.loyalty",),
-    "benefit": ("sirui.loyalty",),
-    "card": ("sirui.loyalty",),
-    "segment": ("sirui.loyalty",),
-    "care": ("sirui.loyalty",),
-    "points": ("sirui.loyalty",),
-    "signin": ("sirui.loyalty",),
-    "task": ("sirui.loyalty",),
-    "stored_value": ("sirui.loyalty",),
-    "groupbuy": ("sirui.campaigns",),
-    "bargain": ("sirui.campaigns",),
-    "assist": ("sirui.campaigns",),
-    "seckill": ("sirui.campaigns",),
-    "limited_time": ("sirui.campaigns",),
-    "lottery": ("sirui.campaigns",),
-    "red_packet": ("sirui.campaigns",),
+    "shipping": ("sirui.checkout",),
+    "tier": ("sirui.loyalty.members",),
+    "benefit": ("sirui.loyalty.members",),
+    "card": ("sirui.loyalty.members",),
+    "segment": ("sirui.loyalty.members",),
+    "care": ("sirui.loyalty.members",),
+    "growth": ("sirui.loyalty.members",),
+    "points": ("sirui.loyalty.points",),
+    "signin": ("sirui.loyalty.points",),
+    "task": ("sirui.loyalty.points",),
+    "points_mall": ("sirui.loyalty.points",),
+    "stored_value": ("sirui.loyalty.points",),
+    "groupbuy": ("sirui.campaigns.groupbuy",),
+    "bargain": ("sirui.campaigns.bargain",),
+    "assist": ("sirui.campaigns.assist",),
+    "seckill": ("sirui.campaigns.seckill",),
+    "limited_time": ("sirui.campaigns.limited_time",),
+    "lottery": ("sirui.campaigns.lottery",),
+    "red_packet": ("sirui.campaigns.red_packet",),
     "commission": ("sirui.commission",),
     "attribution": ("sirui.commission",),
     "referral": ("sirui.commission",),
     "sharing": ("sirui.commission",),
+    "competition": ("sirui.commission",),
+    "settlement": ("sirui.commission",),
     "scenario": ("sirui.simulate",),
 }
 
@@ -113,7 +118,7 @@ def _import_quietly(module: str) -> None:
     except ModuleNotFoundError as exc:
         # A mechanic package that does not exist (yet) simply registers nothing;
         # a missing dependency inside an existing one must still surface.
-        if exc.name is None or not module.startswith(exc.name):
+        if exc.name is None or not module.startswith(exc.name) or exc.name == "sirui":
             raise
 
 

@@ -1,0 +1,2 @@
+"""Campaigns: group-buy, bargain, friend assistance, seckill, limited-time discounts,
+lottery and red packets, one module (or subpackage) each."""
