@@ -1,0 +1,264 @@
+"""The two policy families of promotions and the claimed coupon.
+
+A `Promotion` (促销) is an order- or line-level offer applied at one stage of
+the price pipeline (`sirui.rules.pricing.Stage`); a `CouponTemplate`
+(优惠券模板) says what a coupon gives and when it may be used; a `Coupon` is
+one claimed instance of a template in a member's wallet.
+
+Invariants every concrete class keeps (tested with hypothesis):
+
+* ``price(state)`` only discounts ``state.eligible(stage, scope)``: lines in
+  the promotion's scope, open to its stage, with something left to discount;
+* the discount is allocated with `sirui.rules.allocate_off`, so the shares
+  sum exactly to the adjustment, no line goes below zero, and the result does
+  not depend on the order of lines in the cart (states keep lines by id);
+* a promotion that does not apply returns ``state.skip(...)`` with the reason
+  (outside its window, condition failed, below its threshold and by how much).
+
+The helpers here (`gate`, `make_adjustment`, `cached_fingerprint`) hold the
+parts every promotion and template share, so each concrete policy is just its
+own arithmetic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+import attrs
+
+from sirui.core.errors import invalid
+from sirui.core.money import Money
+from sirui.core.registry import policy_family, tag_of
+from sirui.core.windows import DateTime, Validity, Window, aware
+from sirui.rules.conditions import Always, Condition
+from sirui.rules.pricing import Adjustment, PricedLine, PriceState, Stage, allocate_off
+from sirui.rules.reasons import Reason, reason_code
+from sirui.rules.scope import ItemScope
+
+__all__ = [
+    "Coupon",
+    "CouponTemplate",
+    "Promotion",
+    "cached_fingerprint",
+    "gate",
+    "make_adjustment",
+]
+
+OUTSIDE_WINDOW = reason_code(
+    "promotion.outside_window",
+    zh="不在活动时间内（{start} 至 {end}）",
+    en="Outside the promotion window {start} to {end}",
+)
+NO_ELIGIBLE_LINES = reason_code(
+    "promotion.no_eligible_lines",
+    zh="购物车中没有参与该活动的商品",
+    en="No item in the cart takes part in this offer",
+)
+NOTHING_OFF = reason_code(
+    "promotion.nothing_off",
+    zh="该活动对当前购物车没有优惠",
+    en="The offer gives nothing off this cart",
+)
+
+
+@policy_family
+class Promotion:
+    """An order-level or line-level offer applied at one pipeline stage (促销).
+
+    Every concrete promotion is a frozen attrs policy with at least these
+    fields: ``id``, ``name``, ``priority`` (higher applies first within its
+    stage), ``group`` (exclusion group: at most one promotion of a group
+    applies), ``exclusive`` (when applied, no other promotion of its stage
+    applies), ``condition``, ``scope``, ``window`` and
+    ``stacks_with_coupons`` (False: lines it discounted are closed to the
+    coupon stage).
+    """
+
+    __slots__ = ()
+
+    id: str
+    name: str
+    priority: int
+    group: str | None
+    exclusive: bool
+    condition: Condition
+    scope: ItemScope
+    window: Window | None
+    stacks_with_coupons: bool
+
+    @property
+    def stage(self) -> Stage:  # pragma: no cover - abstract
+        """The pipeline stage this promotion runs at."""
+        raise NotImplementedError
+
+    @property
+    def kind(self) -> str:
+        """The policy tag (``"promotion.full_reduction"``)."""
+        return tag_of(type(self)) or type(self).__name__
+
+    def price(self, state: PriceState) -> PriceState:  # pragma: no cover - abstract
+        """Apply to ``state`` and return the new state, or skip with the reason."""
+        raise NotImplementedError
+
+
+@policy_family
+class CouponTemplate:
+    """What a coupon gives and when it may be used (优惠券模板).
+
+    Fields every template has: ``id``, ``name``, ``slot`` (the kind counted by
+    stacking limits: ``"store"``, ``"shipping"``, ``"item"``, ``"exchange"``),
+    ``scope``, ``condition``, ``validity``, ``total_quota``,
+    ``per_member_limit``, ``stacks_with_promotions`` and ``sale_price`` (a
+    coupon sold for money: 1元购100元券).
+    """
+
+    __slots__ = ()
+
+    id: str
+    name: str
+    slot: str
+    scope: ItemScope
+    condition: Condition
+    validity: Validity
+    total_quota: int | None
+    per_member_limit: int | None
+    stacks_with_promotions: bool
+    sale_price: Money | None
+
+    @property
+    def stage(self) -> Stage:  # pragma: no cover - abstract
+        """`Stage.COUPON`, or `Stage.SHIPPING` for free-shipping coupons."""
+        raise NotImplementedError
+
+    @property
+    def kind(self) -> str:
+        """The policy tag (``"coupon.amount_off"``)."""
+        return tag_of(type(self)) or type(self).__name__
+
+    def price(self, state: PriceState, coupon: Coupon) -> PriceState:  # pragma: no cover
+        """Apply one claimed coupon to ``state``, or skip with the reason."""
+        raise NotImplementedError
+
+
+def _non_empty_id(_inst: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise invalid(attribute.name, value, "must be a non-empty string")
+
+
+@attrs.frozen(slots=True)
+class Coupon:
+    """A claimed coupon in a member's wallet (已领取的优惠券).
+
+    ``valid`` is computed from the template's validity at claim time (use
+    `Coupon.claimed`) and never changes afterwards, even if the template's
+    validity is later edited.
+    """
+
+    id: str = attrs.field(validator=_non_empty_id)
+    template: CouponTemplate
+    member_id: str = attrs.field(validator=_non_empty_id)
+    claimed_at: DateTime = attrs.field(converter=aware)
+    valid: Window
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.template, CouponTemplate):
+            raise invalid("template", self.template, "must be a CouponTemplate")
+        if not isinstance(self.valid, Window):
+            raise invalid("valid", self.valid, "must be a Window")
+
+    @classmethod
+    def claimed(
+        cls, id: str, template: CouponTemplate, member_id: str, claimed_at: DateTime
+    ) -> Coupon:
+        """A coupon claimed at ``claimed_at``, valid by the template's validity."""
+        return cls(id, template, member_id, claimed_at, template.validity.window_for(claimed_at))
+
+    def is_valid_at(self, now: DateTime) -> bool:
+        return self.valid.contains(now)
+
+
+@lru_cache(maxsize=4096)
+def _fingerprint(policy_obj: Any) -> str:
+    from sirui.config import fingerprint
+
+    return fingerprint(policy_obj)
+
+
+def cached_fingerprint(policy_obj: Any) -> str:
+    """`sirui.config.fingerprint`, memoised for hashable (frozen) policies."""
+    try:
+        return _fingerprint(policy_obj)
+    except TypeError:  # an unhashable field: compute every time
+        from sirui.config import fingerprint
+
+        return fingerprint(policy_obj)
+
+
+def _window_reason(window: Window) -> Reason:
+    end = window.end.isoformat() if window.end is not None else "-"
+    return OUTSIDE_WINDOW(start=window.start.isoformat(), end=end)
+
+
+def gate(
+    rule: Promotion | CouponTemplate,
+    state: PriceState,
+    stage: Stage,
+    window: Window | None = None,
+) -> tuple[tuple[PricedLine, ...], PriceState | None]:
+    """The checks every rule shares: window, eligible lines, condition.
+
+    Returns ``(eligible lines, None)`` when the rule may go on, or
+    ``((), skipped state)`` with the reason it stops. The condition sees
+    facts over the eligible lines only, so ``AmountAtLeast`` inside a
+    scoped rule compares the scoped subtotal.
+    """
+    if window is not None and not window.contains(state.now):
+        return (), state.skip(rule.id, stage, _window_reason(window), rule.kind)
+    lines = state.eligible(stage, rule.scope)
+    if not lines:
+        return (), state.skip(rule.id, stage, NO_ELIGIBLE_LINES(), rule.kind)
+    if not isinstance(rule.condition, Always):
+        verdict = rule.condition.evaluate(state.facts(lines))
+        if not verdict.ok:
+            reason = verdict.reasons[0] if verdict.reasons else NOTHING_OFF()
+            return (), state.skip(rule.id, stage, reason, rule.kind)
+    return lines, None
+
+
+def make_adjustment(
+    rule: Promotion | CouponTemplate,
+    state: PriceState,
+    stage: Stage,
+    amount: Money,
+    lines: Sequence[PricedLine],
+    *,
+    reason: Reason,
+    weights: Sequence[Money] | None = None,
+    blocks: frozenset[Stage] = frozenset(),
+    activity: str | None = None,
+    rule_id: str | None = None,
+) -> PriceState:
+    """Allocate ``amount`` over ``lines`` and apply it, or skip if nothing is off.
+
+    The amount is capped at the lines' current total by `allocate_off`, so
+    the adjustment recorded is what the lines actually lost.
+    """
+    allocations = allocate_off(amount, lines, weights)
+    rid = rule_id or rule.id
+    if not allocations:
+        return state.skip(rid, stage, NOTHING_OFF(), rule.kind)
+    total = sum((m for _, m in allocations), Money.zero(amount.currency))
+    adj = Adjustment(
+        rule=rid,
+        stage=stage,
+        amount=total,
+        allocations=allocations,
+        reason=reason,
+        kind=rule.kind,
+        fingerprint=cached_fingerprint(rule),
+        blocks=blocks,
+        activity=activity,
+    )
+    return state.apply(adj)
