@@ -23,13 +23,14 @@ own arithmetic.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
 import attrs
 
 from sirui.core.errors import invalid
-from sirui.core.money import Money
+from sirui.core.money import Money, as_rate
 from sirui.core.registry import policy_family, tag_of
 from sirui.core.windows import DateTime, Validity, Window, aware
 from sirui.rules.conditions import Always, Condition
@@ -40,7 +41,9 @@ from sirui.rules.scope import ItemScope
 __all__ = [
     "Coupon",
     "CouponTemplate",
+    "CouponTemplateBase",
     "Promotion",
+    "PromotionBase",
     "cached_fingerprint",
     "gate",
     "make_adjustment",
@@ -262,3 +265,158 @@ def make_adjustment(
         activity=activity,
     )
     return state.apply(adj)
+
+
+# -- shared fields and validators of the concrete policies ----------------------------
+
+
+def _opt_id(_inst: object, attribute: attrs.Attribute[str | None], value: object) -> None:
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise invalid(attribute.name, value, "must be a non-empty string or None")
+
+
+def _int(_inst: object, attribute: attrs.Attribute[int], value: object) -> None:
+    if type(value) is not int:
+        raise invalid(attribute.name, value, "must be an int")
+
+
+def _condition(_inst: object, attribute: attrs.Attribute[Condition], value: object) -> None:
+    if not isinstance(value, Condition):
+        raise invalid(attribute.name, value, "must be a Condition", "e.g. TierIn({'gold'})")
+
+
+def _scope(_inst: object, attribute: attrs.Attribute[ItemScope], value: object) -> None:
+    if not isinstance(value, ItemScope):
+        raise invalid(attribute.name, value, "must be an ItemScope", "e.g. ItemScope(skus={'A1'})")
+
+
+def _opt_window(_inst: object, attribute: attrs.Attribute[Window | None], value: object) -> None:
+    if value is not None and not isinstance(value, Window):
+        raise invalid(attribute.name, value, "must be a Window or None")
+
+
+def _opt_positive_int(_inst: object, attribute: attrs.Attribute[int | None], value: object) -> None:
+    if value is not None and (type(value) is not int or value < 1):
+        raise invalid(attribute.name, value, "must be an int >= 1 or None (no limit)")
+
+
+def positive_money(_inst: object, attribute: attrs.Attribute[Money], value: object) -> None:
+    """Validator: ``Money`` strictly above zero."""
+    if not isinstance(value, Money) or value.minor <= 0:
+        raise invalid(attribute.name, value, "must be Money > 0", "e.g. Money.of('10')")
+
+
+def non_negative_money(_inst: object, attribute: attrs.Attribute[Money], value: object) -> None:
+    """Validator: ``Money`` at or above zero."""
+    if not isinstance(value, Money) or value.minor < 0:
+        raise invalid(attribute.name, value, "must be Money >= 0", "e.g. Money.of('0')")
+
+
+def opt_positive_money(
+    _inst: object, attribute: attrs.Attribute[Money | None], value: object
+) -> None:
+    """Validator: ``None`` or ``Money`` strictly above zero."""
+    if value is not None:
+        positive_money(_inst, attribute, value)  # type: ignore[arg-type]
+
+
+def pay_rate(value: object) -> Decimal:
+    """Converter and check for a pay rate in (0, 1] (``"0.95"`` is 9.5折)."""
+    rate = as_rate(value, "rate")
+    if not Decimal(0) < rate <= Decimal(1):
+        raise invalid(
+            "rate", value, "must be in (0, 1]: the share of the price the shopper pays",
+            "write 9.5折 as '0.95' and 半价 as '0.5'",
+        )
+    return rate
+
+
+def positive_int(_inst: object, attribute: attrs.Attribute[int], value: object) -> None:
+    """Validator: an ``int`` >= 1."""
+    if type(value) is not int or value < 1:
+        raise invalid(attribute.name, value, "must be an int >= 1")
+
+
+@attrs.frozen(slots=True)
+class PromotionBase(Promotion):
+    """The fields every built-in promotion shares (not a policy itself).
+
+    ``id`` is positional; the rest are keyword-only with the defaults of the
+    interface: no condition, every item, no schedule, stacks with coupons.
+    """
+
+    id: str = attrs.field(validator=_non_empty_id)
+    name: str = attrs.field(default="", kw_only=True)
+    priority: int = attrs.field(default=0, kw_only=True, validator=_int)
+    group: str | None = attrs.field(default=None, kw_only=True, validator=_opt_id)
+    exclusive: bool = attrs.field(default=False, kw_only=True)
+    condition: Condition = attrs.field(factory=Always, kw_only=True, validator=_condition)
+    scope: ItemScope = attrs.field(factory=ItemScope, kw_only=True, validator=_scope)
+    window: Window | None = attrs.field(default=None, kw_only=True, validator=_opt_window)
+    stacks_with_coupons: bool = attrs.field(default=True, kw_only=True)
+
+    @property
+    def blocks(self) -> frozenset[Stage]:
+        """Stages the lines this promotion discounts are closed to afterwards."""
+        return frozenset() if self.stacks_with_coupons else _COUPON_ONLY
+
+    def _gate(self, state: PriceState) -> tuple[tuple[PricedLine, ...], PriceState | None]:
+        return gate(self, state, self.stage, self.window)
+
+    def _apply(
+        self,
+        state: PriceState,
+        amount: Money,
+        lines: Sequence[PricedLine],
+        *,
+        reason: Reason,
+        weights: Sequence[Money] | None = None,
+        activity: str | None = None,
+    ) -> PriceState:
+        return make_adjustment(
+            self, state, self.stage, amount, lines,
+            reason=reason, weights=weights, blocks=self.blocks, activity=activity,
+        )
+
+
+_COUPON_ONLY = frozenset({Stage.COUPON})
+
+
+def _validity(_inst: object, attribute: attrs.Attribute[Validity], value: object) -> None:
+    if not isinstance(value, Validity):
+        raise invalid(
+            attribute.name, value, "must be a Validity",
+            "e.g. DaysAfterClaim(7) or FixedValidity(Window(start, end))",
+        )
+
+
+def _slot(_inst: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise invalid(attribute.name, value, "must be a non-empty slot name like 'store'")
+
+
+def _opt_sale_price(_inst: object, attribute: attrs.Attribute[Money | None], value: object) -> None:
+    if value is not None and (not isinstance(value, Money) or value.minor < 0):
+        raise invalid(attribute.name, value, "must be Money >= 0 or None (a free coupon)")
+
+
+@attrs.frozen(slots=True)
+class CouponTemplateBase(CouponTemplate):
+    """The fields every built-in coupon template shares (not a policy itself).
+
+    ``id`` is positional; the rest are keyword-only. ``validity`` is required:
+    a coupon without an end date is a liability on the books.
+    """
+
+    id: str = attrs.field(validator=_non_empty_id)
+    validity: Validity = attrs.field(kw_only=True, validator=_validity)
+    name: str = attrs.field(default="", kw_only=True)
+    slot: str = attrs.field(default="store", kw_only=True, validator=_slot)
+    scope: ItemScope = attrs.field(factory=ItemScope, kw_only=True, validator=_scope)
+    condition: Condition = attrs.field(factory=Always, kw_only=True, validator=_condition)
+    total_quota: int | None = attrs.field(default=None, kw_only=True, validator=_opt_positive_int)
+    per_member_limit: int | None = attrs.field(
+        default=None, kw_only=True, validator=_opt_positive_int
+    )
+    stacks_with_promotions: bool = attrs.field(default=True, kw_only=True)
+    sale_price: Money | None = attrs.field(default=None, kw_only=True, validator=_opt_sale_price)

@@ -1,0 +1,315 @@
+"""Coupon templates (优惠券模板): what a claimed coupon takes off, and when it may.
+
+Kinds:
+
+* `AmountOffCoupon` (满减券): ``off`` when the eligible lines reach
+  ``threshold`` (满100减10); a threshold of zero is a no-threshold coupon.
+* `NoThresholdCoupon` (无门槛券): ``off`` on any order (capped at the lines).
+* `PercentOffCoupon` (折扣券): the eligible lines at ``rate`` (9.5折),
+  the discount capped at ``cap``, above an optional threshold.
+* `FreeShippingCoupon` (免邮券): waives the shipping fee (up to ``cap``)
+  at the shipping stage; slot ``"shipping"``.
+* `ExchangeCoupon` (兑换券): one (or ``quantity``) unit of one SKU free;
+  slot ``"exchange"``.
+
+Scoped coupons (商品券, 品类券) are any of these with a ``scope`` (and,
+by convention, ``slot="item"``). A sold coupon (1元购100元券) carries a
+``sale_price``: the wallet only issues it against that payment.
+
+Every template's ``price(state, coupon)`` checks, in order, and skips with
+the reason at the first failure: the coupon is of this template, it belongs
+to the cart's member, ``now`` is within its validity, some line is
+eligible, the condition holds, the eligible lines' *current* amounts reach
+the threshold. The adjustment's ``rule`` is the coupon id (two coupons of one
+template are two rules), its ``kind`` the template's tag, its fingerprint the
+template's.
+
+Invariants: a coupon never takes off more than its eligible lines' current
+amounts (or the shipping fee left); a threshold coupon never gives more than
+its threshold (refused at construction).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import attrs
+
+from sirui.core.errors import invalid
+from sirui.core.money import Money
+from sirui.core.registry import policy
+from sirui.promotions.base import (
+    NOTHING_OFF,
+    Coupon,
+    CouponTemplateBase,
+    cached_fingerprint,
+    gate,
+    make_adjustment,
+    non_negative_money,
+    opt_positive_money,
+    pay_rate,
+    positive_int,
+    positive_money,
+)
+from sirui.promotions.shipping import NO_SHIPPING_FEE, remaining_shipping_fee, waive_shipping
+from sirui.rules.pricing import PricedLine, PriceState, Stage
+from sirui.rules.reasons import Reason, reason_code
+
+__all__ = [
+    "AmountOffCoupon",
+    "ExchangeCoupon",
+    "FreeShippingCoupon",
+    "NoThresholdCoupon",
+    "PercentOffCoupon",
+    "check_coupon",
+]
+
+WRONG_TEMPLATE = reason_code(
+    "coupon.wrong_template",
+    zh="优惠券{coupon}不属于该券模板",
+    en="Coupon {coupon} is not of this template",
+)
+NOT_OWNER = reason_code(
+    "coupon.not_owner",
+    zh="优惠券{coupon}不属于当前会员",
+    en="Coupon {coupon} belongs to another member",
+)
+NOT_YET_VALID = reason_code(
+    "coupon.not_yet_valid", zh="优惠券{start}起可用", en="The coupon is usable from {start}"
+)
+EXPIRED = reason_code("coupon.expired", zh="优惠券已于{end}过期", en="The coupon expired at {end}")
+BELOW_THRESHOLD = reason_code(
+    "coupon.below_threshold",
+    zh="订单满{threshold}可用，还差{short}",
+    en="Usable on orders of {threshold} or more; {short} to go",
+)
+AMOUNT_OFF = reason_code(
+    "coupon.amount_off", zh="满{threshold}减{off}券", en="{off} off on {threshold} or more"
+)
+NO_THRESHOLD = reason_code("coupon.no_threshold", zh="无门槛减{off}券", en="{off} off, no minimum")
+PERCENT_OFF = reason_code(
+    "coupon.percent_off", zh="{rate}折券，减{off}", en="Pay {rate} of the price: {off} off"
+)
+FREE_SHIPPING = reason_code("coupon.free_shipping", zh="免邮券", en="Free-shipping coupon")
+EXCHANGE = reason_code(
+    "coupon.exchange",
+    zh="兑换券：{sku}×{quantity}免费",
+    en="Exchange coupon: {sku} x{quantity} free",
+)
+NO_EXCHANGE_ITEM = reason_code(
+    "coupon.no_exchange_item",
+    zh="购物车中没有可兑换商品{sku}",
+    en="The cart has no {sku} to exchange",
+)
+
+
+def check_coupon(
+    template: CouponTemplateBase, state: PriceState, coupon: Coupon, stage: Stage
+) -> tuple[tuple[PricedLine, ...], PriceState | None]:
+    """Ownership, validity, eligibility and condition; ``(lines, None)`` if usable."""
+    reason: Reason | None = None
+    if coupon.template is not template and coupon.template != template:
+        reason = WRONG_TEMPLATE(coupon=coupon.id)
+    elif coupon.member_id != state.cart.member.id:
+        reason = NOT_OWNER(coupon=coupon.id)
+    elif coupon.valid.is_after(state.now):
+        reason = NOT_YET_VALID(start=coupon.valid.start.isoformat())
+    elif coupon.valid.is_before(state.now):
+        end = coupon.valid.end
+        reason = EXPIRED(end=end.isoformat() if end is not None else "-")
+    if reason is not None:
+        return (), state.skip(coupon.id, stage, reason, template.kind)
+    lines, skipped = gate(template, state, stage)
+    if skipped is not None:
+        # gate records the template id; the coupon id is the rule here.
+        last = skipped.not_applied[-1]
+        return (), state.skip(coupon.id, stage, last.reason, template.kind)
+    return lines, None
+
+
+def _below(
+    template: CouponTemplateBase, state: PriceState, coupon: Coupon, threshold: Money,
+    base: Money,
+) -> PriceState | None:
+    if base >= threshold:
+        return None
+    reason = BELOW_THRESHOLD(threshold=threshold, short=threshold - base)
+    return state.skip(coupon.id, template.stage, reason, template.kind)
+
+
+class _DiscountCoupon(CouponTemplateBase):
+    """Shared pricing of the coupons that discount lines at the coupon stage."""
+
+    __slots__ = ()
+
+    @property
+    def stage(self) -> Stage:
+        return Stage.COUPON
+
+    def _threshold(self) -> Money | None:
+        return None
+
+    def _off(self, base: Money) -> tuple[Money, Reason]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def price(self, state: PriceState, coupon: Coupon) -> PriceState:
+        lines, skipped = check_coupon(self, state, coupon, self.stage)
+        if skipped is not None:
+            return skipped
+        base = state.subtotal(lines)
+        threshold = self._threshold()
+        if threshold is not None:
+            below = _below(self, state, coupon, threshold, base)
+            if below is not None:
+                return below
+        off, reason = self._off(base)
+        if off.is_zero():
+            return state.skip(coupon.id, self.stage, NOTHING_OFF(), self.kind)
+        return make_adjustment(
+            self, state, self.stage, off, lines, reason=reason, rule_id=coupon.id
+        )
+
+
+@policy("coupon.amount_off")
+@attrs.frozen(slots=True)
+class AmountOffCoupon(_DiscountCoupon):
+    """满减券: ``off`` when the eligible lines reach ``threshold`` (满100减10)."""
+
+    off: Money = attrs.field(kw_only=True, validator=positive_money)
+    threshold: Money = attrs.field(
+        kw_only=True, factory=lambda: Money(0), validator=non_negative_money
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.off.currency != self.threshold.currency:
+            raise invalid("off", self.off, f"currency differs from threshold={self.threshold}")
+        if self.threshold.minor > 0 and self.off > self.threshold:
+            raise invalid(
+                "off", self.off, f"is above the threshold {self.threshold}",
+                "a threshold coupon cannot give more than the amount that unlocks it",
+            )
+
+    def _threshold(self) -> Money | None:
+        return self.threshold
+
+    def _off(self, base: Money) -> tuple[Money, Reason]:
+        if self.threshold.is_zero():
+            return self.off, NO_THRESHOLD(off=self.off)
+        return self.off, AMOUNT_OFF(threshold=self.threshold, off=self.off)
+
+
+@policy("coupon.no_threshold")
+@attrs.frozen(slots=True)
+class NoThresholdCoupon(_DiscountCoupon):
+    """无门槛券: ``off`` on any order, never more than the eligible lines."""
+
+    off: Money = attrs.field(kw_only=True, validator=positive_money)
+
+    def _off(self, base: Money) -> tuple[Money, Reason]:
+        return self.off, NO_THRESHOLD(off=self.off)
+
+
+@policy("coupon.percent_off")
+@attrs.frozen(slots=True)
+class PercentOffCoupon(_DiscountCoupon):
+    """折扣券: the eligible lines at ``rate`` (0.95 is 9.5折), the discount capped at ``cap``."""
+
+    rate: Decimal = attrs.field(kw_only=True, converter=pay_rate)
+    cap: Money | None = attrs.field(default=None, kw_only=True, validator=opt_positive_money)
+    threshold: Money = attrs.field(
+        kw_only=True, factory=lambda: Money(0), validator=non_negative_money
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.rate == 1:
+            raise invalid("rate", self.rate, "must be below 1 to give anything", "e.g. '0.95'")
+
+    def _threshold(self) -> Money | None:
+        return self.threshold
+
+    def _off(self, base: Money) -> tuple[Money, Reason]:
+        off = base - base.times(self.rate)
+        if self.cap is not None:
+            off = off.min(self.cap)
+        rate = f"{(self.rate * 10).normalize():f}"
+        return off, PERCENT_OFF(rate=rate, off=off)
+
+
+@policy("coupon.free_shipping")
+@attrs.frozen(slots=True)
+class FreeShippingCoupon(CouponTemplateBase):
+    """免邮券: waives the shipping fee (up to ``cap``) when the lines reach ``threshold``."""
+
+    slot: str = attrs.field(default="shipping", kw_only=True)
+    threshold: Money = attrs.field(
+        kw_only=True, factory=lambda: Money(0), validator=non_negative_money
+    )
+    cap: Money | None = attrs.field(default=None, kw_only=True, validator=opt_positive_money)
+
+    @property
+    def stage(self) -> Stage:
+        return Stage.SHIPPING
+
+    def price(self, state: PriceState, coupon: Coupon) -> PriceState:
+        if remaining_shipping_fee(state).minor <= 0:
+            return state.skip(coupon.id, self.stage, NO_SHIPPING_FEE(), self.kind)
+        lines, skipped = check_coupon(self, state, coupon, self.stage)
+        if skipped is not None:
+            return skipped
+        below = _below(self, state, coupon, self.threshold, state.subtotal(lines))
+        if below is not None:
+            return below
+        return waive_shipping(
+            state, rule=coupon.id, kind=self.kind, fingerprint=cached_fingerprint(self),
+            reason=FREE_SHIPPING(), cap=self.cap,
+        )
+
+
+@policy("coupon.exchange")
+@attrs.frozen(slots=True)
+class ExchangeCoupon(CouponTemplateBase):
+    """兑换券: ``quantity`` unit(s) of ``sku`` in the cart become free.
+
+    The value taken off is the current amount of those units (their share of
+    the line after earlier stages), so an exchange coupon never pays money out.
+    """
+
+    sku: str = attrs.field(kw_only=True)
+    quantity: int = attrs.field(default=1, kw_only=True, validator=positive_int)
+    slot: str = attrs.field(default="exchange", kw_only=True)
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.sku, str) or not self.sku:
+            raise invalid("sku", self.sku, "must be a SKU id")
+
+    @property
+    def stage(self) -> Stage:
+        return Stage.COUPON
+
+    def price(self, state: PriceState, coupon: Coupon) -> PriceState:
+        lines, skipped = check_coupon(self, state, coupon, self.stage)
+        if skipped is not None:
+            return skipped
+        mine = [pl for pl in lines if pl.line.sku.id == self.sku]
+        if not mine:
+            return state.skip(coupon.id, self.stage, NO_EXCHANGE_ITEM(sku=self.sku), self.kind)
+        # Free the units of the dearest line first (then by id): best for the shopper.
+        mine.sort(key=lambda pl: (-pl.amount.minor * 1_000_000 // pl.line.quantity, pl.id))
+        left = self.quantity
+        chosen: list[PricedLine] = []
+        weights: list[Money] = []
+        for pl in mine:
+            if left == 0:
+                break
+            n = min(left, pl.line.quantity)
+            share = pl.amount if n == pl.line.quantity else pl.amount.allocate(
+                [n, pl.line.quantity - n]
+            )[0]
+            chosen.append(pl)
+            weights.append(share)
+            left -= n
+        off = sum(weights, Money.zero(state.currency))
+        reason = EXCHANGE(sku=self.sku, quantity=self.quantity - left)
+        return make_adjustment(
+            self, state, self.stage, off, chosen, reason=reason, weights=weights, rule_id=coupon.id
+        )

@@ -1,0 +1,182 @@
+"""Full reduction (满减): tiered and repeating, over the eligible lines' current amounts.
+
+* `FullReduction` (阶梯满减): 满199减20 / 满299减40 / 满499减80. The highest
+  tier reached applies; thresholds and discounts rise strictly from tier to
+  tier and no tier takes off more than its threshold.
+* `RepeatingReduction` (每满减): 每满100减10, optionally capped (最多减50).
+
+Invariants: the base is the current subtotal of the eligible lines (after
+activity and member prices), so a reduction never counts money the shopper
+is no longer paying; the discount never exceeds that base; it is allocated
+over the eligible lines in proportion to their current amounts.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+
+import attrs
+
+from sirui.core.errors import invalid
+from sirui.core.money import Money
+from sirui.core.registry import policy
+from sirui.promotions.base import PromotionBase, opt_positive_money, positive_money
+from sirui.rules.pricing import PriceState, Stage
+from sirui.rules.reasons import reason_code
+
+__all__ = ["FullReduction", "ReductionTier", "RepeatingReduction"]
+
+BELOW_THRESHOLD = reason_code(
+    "promotion.below_threshold",
+    zh="满{threshold}可享优惠，还差{short}",
+    en="Spend {threshold} to get the offer; {short} to go",
+)
+REDUCTION_APPLIED = reason_code(
+    "promotion.full_reduction",
+    zh="满{threshold}减{off}",
+    en="{off} off orders of {threshold} or more",
+)
+REPEATING_APPLIED = reason_code(
+    "promotion.repeating_reduction",
+    zh="每满{every}减{per}，共减{off}",
+    en="{per} off every {every}: {off} off",
+)
+
+
+@attrs.frozen(slots=True)
+class ReductionTier:
+    """One tier of a full reduction: spend ``threshold``, get ``off`` (满X减Y)."""
+
+    threshold: Money = attrs.field(validator=positive_money)
+    off: Money = attrs.field(validator=positive_money)
+
+    def __attrs_post_init__(self) -> None:
+        if self.off.currency != self.threshold.currency:
+            raise invalid("off", self.off, f"currency differs from threshold={self.threshold}")
+        if self.off > self.threshold:
+            raise invalid(
+                "off", self.off, f"is above its threshold {self.threshold}",
+                "a tier cannot take off more than the amount that reaches it",
+            )
+
+
+def _tiers(value: Iterable[ReductionTier]) -> tuple[ReductionTier, ...]:
+    tiers = tuple(value)
+    if not tiers:
+        raise invalid("tiers", tiers, "needs at least one tier", "e.g. (ReductionTier(199, 20),)")
+    for i, t in enumerate(tiers):
+        if not isinstance(t, ReductionTier):
+            raise invalid(f"tiers[{i}]", t, "must be a ReductionTier")
+    for i, (lo, hi) in enumerate(itertools.pairwise(tiers), start=1):
+        if lo.threshold.currency != hi.threshold.currency:
+            raise invalid(f"tiers[{i}].threshold", hi.threshold, "mixes currencies")
+        if hi.threshold <= lo.threshold:
+            raise invalid(
+                f"tiers[{i}].threshold", hi.threshold,
+                f"must be above the previous tier's {lo.threshold} (tiers overlap or go down)",
+                "list tiers from the lowest threshold to the highest",
+            )
+        if hi.off <= lo.off:
+            raise invalid(
+                f"tiers[{i}].off", hi.off,
+                f"must be above the previous tier's {lo.off}",
+                "a higher tier must give more",
+            )
+    return tiers
+
+
+@policy("promotion.full_reduction")
+@attrs.frozen(slots=True)
+class FullReduction(PromotionBase):
+    """阶梯满减: tiered full reduction; the highest tier reached applies.
+
+    >>> from sirui.money import Money
+    >>> p = FullReduction("fr", tiers=(ReductionTier(Money.of("199"), Money.of("20")),
+    ...                                ReductionTier(Money.of("299"), Money.of("40"))))
+    >>> p.discount_for(Money.of("300"))
+    Money('40.00', 'CNY')
+    """
+
+    tiers: tuple[ReductionTier, ...] = attrs.field(kw_only=True, converter=_tiers)
+
+    @property
+    def stage(self) -> Stage:
+        return Stage.PROMOTION
+
+    def tier_for(self, base: Money) -> ReductionTier | None:
+        """The highest tier ``base`` reaches, if any."""
+        reached = None
+        for t in self.tiers:
+            if base >= t.threshold:
+                reached = t
+        return reached
+
+    def discount_for(self, base: Money) -> Money:
+        t = self.tier_for(base)
+        return Money.zero(base.currency) if t is None else t.off
+
+    def price(self, state: PriceState) -> PriceState:
+        lines, skipped = self._gate(state)
+        if skipped is not None:
+            return skipped
+        base = state.subtotal(lines)
+        tier = self.tier_for(base)
+        if tier is None:
+            first = self.tiers[0].threshold
+            return state.skip(
+                self.id, self.stage, BELOW_THRESHOLD(threshold=first, short=first - base), self.kind
+            )
+        reason = REDUCTION_APPLIED(threshold=tier.threshold, off=tier.off)
+        return self._apply(state, tier.off, lines, reason=reason)
+
+
+@policy("promotion.repeating_reduction")
+@attrs.frozen(slots=True)
+class RepeatingReduction(PromotionBase):
+    """每满减: ``off`` for every full ``every`` of the eligible subtotal, up to ``cap``.
+
+    >>> from sirui.money import Money
+    >>> p = RepeatingReduction("r", every=Money.of("100"), off=Money.of("10"), cap=Money.of("50"))
+    >>> p.discount_for(Money.of("350")), p.discount_for(Money.of("900"))
+    (Money('30.00', 'CNY'), Money('50.00', 'CNY'))
+    """
+
+    every: Money = attrs.field(kw_only=True, validator=positive_money)
+    off: Money = attrs.field(kw_only=True, validator=positive_money)
+    cap: Money | None = attrs.field(default=None, kw_only=True, validator=opt_positive_money)
+
+    def __attrs_post_init__(self) -> None:
+        if self.off.currency != self.every.currency:
+            raise invalid("off", self.off, f"currency differs from every={self.every}")
+        if self.off > self.every:
+            raise invalid("off", self.off, f"is above every={self.every}", "每满X减Y needs Y <= X")
+        if self.cap is not None:
+            if self.cap.currency != self.off.currency:
+                raise invalid("cap", self.cap, f"currency differs from off={self.off}")
+            if self.cap < self.off:
+                raise invalid("cap", self.cap, f"is below one step off={self.off}",
+                              "raise the cap or drop it")
+
+    @property
+    def stage(self) -> Stage:
+        return Stage.PROMOTION
+
+    def discount_for(self, base: Money) -> Money:
+        times = base.minor // self.every.minor if base.minor > 0 else 0
+        off = self.off * times
+        return off if self.cap is None else off.min(self.cap)
+
+    def price(self, state: PriceState) -> PriceState:
+        lines, skipped = self._gate(state)
+        if skipped is not None:
+            return skipped
+        base = state.subtotal(lines)
+        if base < self.every:
+            return state.skip(
+                self.id, self.stage,
+                BELOW_THRESHOLD(threshold=self.every, short=self.every - base), self.kind,
+            )
+        off = self.discount_for(base)
+        reason = REPEATING_APPLIED(every=self.every, per=self.off, off=off)
+        return self._apply(state, off, lines, reason=reason)
