@@ -1,0 +1,214 @@
+"""Commands the host sends to a group-buy campaign and the events it gets back.
+
+Commands are imperatives carrying a unique ``id`` (replaying an id is
+idempotent); events are past tense and carry everything the host must
+persist or act on (refund a payment, pay a red packet, charge a difference).
+"""
+
+from __future__ import annotations
+
+import enum
+
+import attrs
+
+from sirui.core.errors import invalid
+from sirui.core.money import Money
+from sirui.core.nouns import Fulfillment, Member
+from sirui.core.windows import DateTime
+from sirui.rules import Event
+
+__all__ = [
+    "DifferenceDue",
+    "GroupCancelled",
+    "GroupFailed",
+    "GroupOpened",
+    "GroupSucceeded",
+    "JoinGroup",
+    "LeaveGroup",
+    "MemberJoined",
+    "OpenGroup",
+    "PaySeat",
+    "RedPacketDue",
+    "RefundDue",
+    "RefundKind",
+    "ReleaseWhy",
+    "SeatPaid",
+    "SeatReleased",
+    "Tick",
+]
+
+
+def _id(_inst: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str) or not value:
+        raise invalid(attribute.name, value, "must be a non-empty string id")
+
+
+def _quantity(_inst: object, attribute: attrs.Attribute[int], value: object) -> None:
+    if type(value) is not int or value < 1:
+        raise invalid(attribute.name, value, "must be an int >= 1")
+
+
+# -- commands ------------------------------------------------------------------------
+
+
+@attrs.frozen(slots=True)
+class OpenGroup:
+    """The leader opens a group (开团), reserving the leader's seat until paid."""
+
+    id: str = attrs.field(validator=_id)
+    group_id: str = attrs.field(validator=_id)
+    member: Member
+    quantity: int = attrs.field(default=1, validator=_quantity)
+    fulfillment: Fulfillment = Fulfillment.DELIVERY
+
+
+@attrs.frozen(slots=True)
+class JoinGroup:
+    """A member joins an open group (参团), reserving a seat until paid."""
+
+    id: str = attrs.field(validator=_id)
+    group_id: str = attrs.field(validator=_id)
+    member: Member
+    quantity: int = attrs.field(default=1, validator=_quantity)
+    fulfillment: Fulfillment = Fulfillment.DELIVERY
+
+
+@attrs.frozen(slots=True)
+class PaySeat:
+    """The host confirms payment for the seat reserved by command ``join_id``."""
+
+    id: str = attrs.field(validator=_id)
+    group_id: str = attrs.field(validator=_id)
+    join_id: str = attrs.field(validator=_id)
+
+
+@attrs.frozen(slots=True)
+class LeaveGroup:
+    """A member leaves before paying; a leader alone in the group cancels it."""
+
+    id: str = attrs.field(validator=_id)
+    group_id: str = attrs.field(validator=_id)
+    member_id: str = attrs.field(validator=_id)
+
+
+@attrs.frozen(slots=True)
+class Tick:
+    """The host's timer: apply payment timeouts, auto-fill and deadlines at ``now``.
+
+    ``group_id=None`` ticks every open group. Ticks need no id: applying the
+    same time twice changes nothing the second time.
+    """
+
+    group_id: str | None = None
+
+
+# -- events --------------------------------------------------------------------------
+
+
+class ReleaseWhy(enum.Enum):
+    """Why a reserved seat was given back."""
+
+    PAYMENT_TIMEOUT = "payment_timeout"
+    LEFT = "left"
+    DEADLINE = "deadline"
+    CANCELLED = "cancelled"
+
+
+class RefundKind(enum.Enum):
+    """Why money goes back to a member."""
+
+    GROUP_FAILED = "group_failed"
+    GROUP_CANCELLED = "group_cancelled"
+    PRICE_DIFFERENCE = "price_difference"
+    """A ladder group reached a cheaper tier than the member paid for."""
+
+
+@attrs.frozen(slots=True)
+class GroupOpened(Event):
+    group_id: str
+    leader: str
+    deadline: DateTime
+    at: DateTime
+
+
+@attrs.frozen(slots=True)
+class MemberJoined(Event):
+    group_id: str
+    member_id: str
+    join_id: str
+    quantity: int
+    unit_price: Money
+    pay_by: DateTime
+    leader: bool
+
+
+@attrs.frozen(slots=True)
+class SeatPaid(Event):
+    group_id: str
+    member_id: str
+    join_id: str
+    amount: Money
+    at: DateTime
+
+
+@attrs.frozen(slots=True)
+class SeatReleased(Event):
+    group_id: str
+    member_id: str
+    join_id: str
+    quantity: int
+    why: ReleaseWhy
+
+
+@attrs.frozen(slots=True)
+class GroupSucceeded(Event):
+    """The group is complete: ``members`` real paid members plus ``filled`` auto-filled seats."""
+
+    group_id: str
+    members: int
+    filled: int
+    final_price: Money
+    at: DateTime
+
+
+@attrs.frozen(slots=True)
+class GroupFailed(Event):
+    group_id: str
+    paid_members: int
+    at: DateTime
+
+
+@attrs.frozen(slots=True)
+class GroupCancelled(Event):
+    group_id: str
+    at: DateTime
+
+
+@attrs.frozen(slots=True)
+class RefundDue(Event):
+    """Pay ``amount`` back to the member for the seat reserved by ``join_id``."""
+
+    group_id: str
+    member_id: str
+    join_id: str
+    amount: Money
+    kind: RefundKind
+
+
+@attrs.frozen(slots=True)
+class DifferenceDue(Event):
+    """Charge the member ``amount`` more: the ladder tier reached costs more than paid."""
+
+    group_id: str
+    member_id: str
+    join_id: str
+    amount: Money
+
+
+@attrs.frozen(slots=True)
+class RedPacketDue(Event):
+    """Pay the leader a cash red packet for a successful group (拼团成功得现金红包)."""
+
+    group_id: str
+    member_id: str
+    amount: Money

@@ -1,0 +1,268 @@
+"""One group (团) of a group-buy campaign: seats, payment, success and failure.
+
+Theory of operation: a group is a frozen value. Every command first lets
+the clock act (`settle`): seats whose payment window has passed are
+released, auto-fill may complete the group near its deadline, and at the
+deadline the group succeeds (a ladder tier reached, or auto-fill) or fails.
+Only then is the command itself applied. Status moves only along
+`TRANSITIONS`; a group that is not open takes no join, payment or leave.
+
+Invariants (whatever the order of commands and times):
+
+* a group never holds more seats (reserved or paid) than the policy's capacity;
+* it succeeds the moment its last seat is paid (a ladder group: at its
+  capacity, or at the deadline with at least the base size paid);
+* when it fails or is cancelled, every paid seat gets exactly one `RefundDue`;
+* a succeeded group holds exactly ``group_size`` paid members, or
+  ``group_size`` counting auto-filled seats with at least
+  ``auto_fill.min_real_members`` real ones, or (ladder) between the base
+  size and the capacity.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+import attrs
+
+from sirui.campaigns.groupbuy._events import (
+    DifferenceDue,
+    GroupCancelled,
+    GroupFailed,
+    GroupSucceeded,
+    RedPacketDue,
+    RefundDue,
+    RefundKind,
+    ReleaseWhy,
+    SeatPaid,
+    SeatReleased,
+)
+from sirui.campaigns.groupbuy._policy import GroupBuyPolicy
+from sirui.core.errors import InvalidCommandError
+from sirui.core.money import Money
+from sirui.core.windows import DateTime
+
+__all__ = ["TRANSITIONS", "Group", "GroupStatus", "Seat"]
+
+
+class GroupStatus(enum.Enum):
+    """Where a group is in its life."""
+
+    OPEN = "open"
+    """Taking joins and payments (拼团中)."""
+    SUCCEEDED = "succeeded"
+    """Complete (拼团成功): ship the goods."""
+    FAILED = "failed"
+    """Deadline passed short of the size (拼团失败): every paid member is refunded."""
+    CANCELLED = "cancelled"
+    """The leader left or never paid."""
+
+
+#: The only status changes a group makes, by trigger. Anything else is a bug.
+TRANSITIONS: dict[tuple[GroupStatus, str], GroupStatus] = {
+    (GroupStatus.OPEN, "last_seat_paid"): GroupStatus.SUCCEEDED,
+    (GroupStatus.OPEN, "tier_reached_at_deadline"): GroupStatus.SUCCEEDED,
+    (GroupStatus.OPEN, "auto_filled"): GroupStatus.SUCCEEDED,
+    (GroupStatus.OPEN, "deadline_short"): GroupStatus.FAILED,
+    (GroupStatus.OPEN, "leader_left"): GroupStatus.CANCELLED,
+    (GroupStatus.OPEN, "leader_unpaid"): GroupStatus.CANCELLED,
+}
+
+
+@attrs.frozen(slots=True)
+class Seat:
+    """A reserved (and maybe paid) place in a group."""
+
+    join_id: str
+    member_id: str
+    quantity: int
+    unit_price: Money
+    reserved_at: DateTime
+    pay_by: DateTime
+    leader: bool = False
+    paid_at: DateTime | None = None
+
+    @property
+    def paid(self) -> bool:
+        return self.paid_at is not None
+
+    @property
+    def amount(self) -> Money:
+        """What the seat costs at join: ``unit_price * quantity``."""
+        return self.unit_price * self.quantity
+
+
+@attrs.frozen(slots=True)
+class LogEntry:
+    """An accepted command and the events it produced, for idempotent replay."""
+
+    command: Any
+    events: tuple[Any, ...]
+
+
+@attrs.frozen(slots=True)
+class Group:
+    """A group (团): the leader's seat first, then joiners in order."""
+
+    id: str
+    leader: str
+    opened_at: DateTime
+    deadline: DateTime
+    seats: tuple[Seat, ...]
+    status: GroupStatus = GroupStatus.OPEN
+    filled: int = 0
+    """Seats completed by auto-fill (凑团), paid by no one."""
+    final_price: Money | None = None
+    closed_at: DateTime | None = None
+    log: tuple[LogEntry, ...] = ()
+
+    # -- views ------------------------------------------------------------------------
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is GroupStatus.OPEN
+
+    @property
+    def paid_seats(self) -> tuple[Seat, ...]:
+        return tuple(s for s in self.seats if s.paid)
+
+    @property
+    def paid_count(self) -> int:
+        return sum(1 for s in self.seats if s.paid)
+
+    def seat_of(self, member_id: str) -> Seat | None:
+        for s in self.seats:
+            if s.member_id == member_id:
+                return s
+        return None
+
+    def seat_for(self, join_id: str) -> Seat | None:
+        for s in self.seats:
+            if s.join_id == join_id:
+                return s
+        return None
+
+    def logged(self, command_id: str) -> LogEntry | None:
+        for entry in self.log:
+            if entry.command.id == command_id:
+                return entry
+        return None
+
+    def recorded(self, command: Any, events: tuple[Any, ...]) -> Group:
+        return attrs.evolve(self, log=(*self.log, LogEntry(command, events)))
+
+    # -- transitions ------------------------------------------------------------------
+
+    def _move(self, trigger: str, now: DateTime, **changes: Any) -> Group:
+        target = TRANSITIONS.get((self.status, trigger))
+        if target is None:
+            raise InvalidCommandError(
+                f"group {self.id!r} is {self.status.value}; it cannot take {trigger!r}"
+            )
+        return attrs.evolve(self, status=target, closed_at=now, **changes)
+
+    def settle(self, policy: GroupBuyPolicy, now: DateTime) -> tuple[Group, list[Any]]:
+        """Let the clock act at ``now``: timeouts, auto-fill, the deadline."""
+        if not self.is_open:
+            return self, []
+        at_deadline = now >= self.deadline
+        expired = [s for s in self.seats if not s.paid and (at_deadline or s.pay_by <= now)]
+        group, events = self, []
+        if expired:
+            why = ReleaseWhy.DEADLINE if at_deadline else ReleaseWhy.PAYMENT_TIMEOUT
+            keep = tuple(s for s in self.seats if s not in expired)
+            events = [SeatReleased(self.id, s.member_id, s.join_id, s.quantity, why)
+                      for s in expired]
+            group = attrs.evolve(self, seats=keep)
+            if any(s.leader for s in expired):
+                return group._cancel(now, "leader_unpaid", events)
+        if at_deadline:
+            return group._at_deadline(policy, now, events)
+        return group._maybe_auto_fill(policy, now, events)
+
+    def _at_deadline(
+        self, policy: GroupBuyPolicy, now: DateTime, events: list[Any]
+    ) -> tuple[Group, list[Any]]:
+        paid = self.paid_count
+        if policy.ladder and paid >= policy.group_size:
+            return self._succeed(policy, now, "tier_reached_at_deadline", 0, events)
+        fill = policy.auto_fill
+        if fill is not None and paid >= fill.min_real_members:
+            return self._succeed(policy, now, "auto_filled", policy.group_size - paid, events)
+        refunds = [RefundDue(self.id, s.member_id, s.join_id, s.amount, RefundKind.GROUP_FAILED)
+                   for s in self.seats if s.paid]
+        group = self._move("deadline_short", now)
+        return group, [*events, *refunds, GroupFailed(self.id, paid, now)]
+
+    def _maybe_auto_fill(
+        self, policy: GroupBuyPolicy, now: DateTime, events: list[Any]
+    ) -> tuple[Group, list[Any]]:
+        fill = policy.auto_fill
+        if fill is None or now < self.deadline.subtract(minutes=fill.minutes_before_deadline):
+            return self, events
+        paid = self.paid_count
+        # Only a settled group is topped up: a member still paying keeps the seat.
+        if paid != len(self.seats) or paid < fill.min_real_members or paid >= policy.group_size:
+            return self, events
+        return self._succeed(policy, now, "auto_filled", policy.group_size - paid, events)
+
+    def _cancel(self, now: DateTime, trigger: str, events: list[Any]) -> tuple[Group, list[Any]]:
+        out = list(events)
+        for s in self.seats:
+            if s.paid:
+                out.append(RefundDue(self.id, s.member_id, s.join_id, s.amount,
+                                     RefundKind.GROUP_CANCELLED))
+            else:
+                out.append(SeatReleased(self.id, s.member_id, s.join_id, s.quantity,
+                                        ReleaseWhy.CANCELLED))
+        out.append(GroupCancelled(self.id, now))
+        return self._move(trigger, now), out
+
+    def _succeed(
+        self, policy: GroupBuyPolicy, now: DateTime, trigger: str, filled: int,
+        events: list[Any],
+    ) -> tuple[Group, list[Any]]:
+        final = policy.tier_price(self.paid_count + filled)
+        out = list(events)
+        out.append(GroupSucceeded(self.id, self.paid_count, filled, final, now))
+        if policy.ladder:
+            out += self._settle_ladder(policy, final)
+        if policy.leader_red_packet is not None:
+            out.append(RedPacketDue(self.id, self.leader, policy.leader_red_packet))
+        return self._move(trigger, now, filled=filled, final_price=final), out
+
+    def _settle_ladder(self, policy: GroupBuyPolicy, final: Money) -> list[Any]:
+        out: list[Any] = []
+        for s in self.seats:
+            due = (policy.leader_price(final) if s.leader else final) * s.quantity
+            diff = s.amount - due
+            if diff.is_positive():
+                out.append(RefundDue(self.id, s.member_id, s.join_id, diff,
+                                     RefundKind.PRICE_DIFFERENCE))
+            elif diff.is_negative():
+                out.append(DifferenceDue(self.id, s.member_id, s.join_id, -diff))
+        return out
+
+    # -- commands (the campaign checks eligibility, limits and stock first) ----------
+
+    def add_seat(self, seat: Seat) -> Group:
+        return attrs.evolve(self, seats=(*self.seats, seat))
+
+    def pay(
+        self, policy: GroupBuyPolicy, seat: Seat, now: DateTime
+    ) -> tuple[Group, list[Any]]:
+        paid = attrs.evolve(seat, paid_at=now)
+        group = attrs.evolve(self, seats=tuple(paid if s is seat else s for s in self.seats))
+        events: list[Any] = [SeatPaid(self.id, seat.member_id, seat.join_id, seat.amount, now)]
+        if group.paid_count == policy.capacity:
+            return group._succeed(policy, now, "last_seat_paid", 0, events)
+        return group, events
+
+    def leave(self, seat: Seat, now: DateTime) -> tuple[Group, list[Any]]:
+        if seat.leader:
+            return self._cancel(now, "leader_left", [])
+        keep = tuple(s for s in self.seats if s is not seat)
+        released = SeatReleased(self.id, seat.member_id, seat.join_id, seat.quantity,
+                                ReleaseWhy.LEFT)
+        return attrs.evolve(self, seats=keep), [released]

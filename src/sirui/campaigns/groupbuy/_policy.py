@@ -1,0 +1,224 @@
+"""The group-buy campaign policy (拼团活动): prices, sizes, limits and variants.
+
+A policy is data: it validates on construction, round-trips through
+`sirui.config`, and answers the pricing questions the state machine asks
+(what a seat costs at join, what the final price is for a size reached).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable
+
+import attrs
+
+from sirui.core.errors import invalid
+from sirui.core.money import Money
+from sirui.core.registry import policy
+from sirui.core.windows import DateTime, aware
+from sirui.rules import Always, Condition, Stage
+
+__all__ = [
+    "AutoFill",
+    "GroupBuyPolicy",
+    "LadderSettlement",
+    "LadderTier",
+]
+
+
+def _non_empty_str(_inst: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise invalid(attribute.name, value, "must be a non-empty string")
+
+
+def _positive_money(_inst: object, attribute: attrs.Attribute[Money], value: object) -> None:
+    if not isinstance(value, Money) or value.minor <= 0:
+        raise invalid(attribute.name, value, "must be Money > 0", "e.g. Money.of('59')")
+
+
+def _opt_money(_inst: object, attribute: attrs.Attribute[Money | None], value: object) -> None:
+    if value is not None and (not isinstance(value, Money) or value.minor <= 0):
+        raise invalid(attribute.name, value, "must be Money > 0 or None", "e.g. Money.of('5')")
+
+
+def _int_at_least(n: int) -> Callable[[object, attrs.Attribute[int], object], None]:
+    def check(_inst: object, attribute: attrs.Attribute[int], value: object) -> None:
+        if type(value) is not int or value < n:
+            raise invalid(attribute.name, value, f"must be an int >= {n}")
+
+    return check
+
+
+def _opt_limit(_inst: object, attribute: attrs.Attribute[int | None], value: object) -> None:
+    if value is not None and (type(value) is not int or value < 1):
+        raise invalid(attribute.name, value, "must be an int >= 1 or None (no limit)")
+
+
+def _opt_stock(_inst: object, attribute: attrs.Attribute[int | None], value: object) -> None:
+    if value is not None and (type(value) is not int or value < 0):
+        raise invalid(attribute.name, value, "must be an int >= 0 or None (unlimited)")
+
+
+def _aware_attr(_inst: object, attribute: attrs.Attribute[DateTime], value: object) -> None:
+    aware(value, attribute.name)
+
+
+def _condition(_inst: object, attribute: attrs.Attribute[Condition], value: object) -> None:
+    if not isinstance(value, Condition):
+        raise invalid(attribute.name, value, "must be a Condition", "e.g. NewCustomer()")
+
+
+class LadderSettlement(enum.Enum):
+    """How a ladder group (阶梯团) settles the price of the tier finally reached."""
+
+    REFUND_DIFFERENCE = "refund_difference"
+    """Members pay the first tier's price at join; the difference is refunded on success."""
+    CHARGE_DIFFERENCE = "charge_difference"
+    """Members pay the last tier's price at join; the difference is charged on success."""
+
+
+@attrs.frozen(slots=True)
+class LadderTier:
+    """One rung of a ladder group: ``size`` members or more pay ``price`` each."""
+
+    size: int = attrs.field(validator=_int_at_least(3))
+    price: Money = attrs.field(validator=_positive_money)
+
+
+@attrs.frozen(slots=True)
+class AutoFill:
+    """Auto-fill near the deadline (凑团 / 模拟成团).
+
+    From ``minutes_before_deadline`` before the deadline, a group with at
+    least ``min_real_members`` paid members and no seat awaiting payment
+    succeeds, the empty seats filled by the platform (no one pays for them).
+    """
+
+    minutes_before_deadline: int = attrs.field(validator=_int_at_least(0))
+    min_real_members: int = attrs.field(validator=_int_at_least(1))
+
+
+def _ladder(value: Iterable[LadderTier]) -> tuple[LadderTier, ...]:
+    return tuple(value)
+
+
+_ALWAYS: Condition = Always()
+
+
+@policy("groupbuy.campaign")
+@attrs.frozen(slots=True)
+class GroupBuyPolicy:
+    """A group-buy campaign (拼团活动) on one SKU.
+
+    A leader opens a group of ``group_size`` seats at ``group_price``; the
+    group must fill (every seat paid) within ``time_limit_minutes`` of
+    opening, never past ``ends_at``. Variants, all optional:
+
+    * leader benefit (团长优惠 / 团长免单): ``leader_discount`` off the
+      price, or ``leader_free``;
+    * ladder group (阶梯团): ``ladder`` tiers above the base size, each with
+      a lower price; all members pay the price of the tier finally reached,
+      settled per ``ladder_settlement``;
+    * new-customer groups (老带新): ``join_condition=NewCustomer()``; tier
+      conditions likewise (``TierIn``) on ``open_condition`` or ``join_condition``;
+    * store pickup only (百人拼团+到店自提): ``pickup_only``;
+    * a cash red packet for the leader on success (拼团成功得现金红包): ``leader_red_packet``;
+    * auto-fill near the deadline (凑团): ``auto_fill``.
+
+    Limits: ``stock`` units for the whole campaign, and per member the
+    groups opened, groups joined and units bought (``None`` means no limit).
+    """
+
+    id: str = attrs.field(validator=_non_empty_str)
+    sku: str = attrs.field(validator=_non_empty_str)
+    original_price: Money = attrs.field(validator=_positive_money)
+    group_price: Money = attrs.field(validator=_positive_money)
+    group_size: int = attrs.field(validator=_int_at_least(2))
+    starts_at: DateTime = attrs.field(validator=_aware_attr)
+    ends_at: DateTime = attrs.field(validator=_aware_attr)
+    time_limit_minutes: int = attrs.field(default=24 * 60, validator=_int_at_least(1))
+    payment_timeout_minutes: int = attrs.field(default=15, validator=_int_at_least(1))
+    stock: int | None = attrs.field(default=None, validator=_opt_stock)
+    max_groups_opened_per_member: int | None = attrs.field(default=None, validator=_opt_limit)
+    max_groups_joined_per_member: int | None = attrs.field(default=None, validator=_opt_limit)
+    max_quantity_per_member: int | None = attrs.field(default=None, validator=_opt_limit)
+    open_condition: Condition = attrs.field(default=_ALWAYS, validator=_condition)
+    join_condition: Condition = attrs.field(default=_ALWAYS, validator=_condition)
+    leader_discount: Money | None = attrs.field(default=None, validator=_opt_money)
+    leader_free: bool = False
+    ladder: tuple[LadderTier, ...] = attrs.field(default=(), converter=_ladder)
+    ladder_settlement: LadderSettlement = LadderSettlement.REFUND_DIFFERENCE
+    pickup_only: bool = False
+    leader_red_packet: Money | None = attrs.field(default=None, validator=_opt_money)
+    auto_fill: AutoFill | None = None
+    closed_stages: frozenset[Stage] = frozenset()
+    """Pipeline stages a group-buy line is closed to afterwards (e.g. coupons)."""
+    name: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        if self.ends_at <= self.starts_at:
+            raise invalid("ends_at", self.ends_at, f"must be after starts_at={self.starts_at}",
+                          "swap the two or extend the campaign")
+        if self.group_price.currency != self.original_price.currency:
+            raise invalid("group_price", self.group_price, "currency differs from original_price")
+        if self.group_price > self.original_price:
+            raise invalid("group_price", self.group_price,
+                          f"is above original_price={self.original_price}",
+                          "a group price must not exceed the original price")
+        if self.leader_free and self.leader_discount is not None:
+            raise invalid("leader_discount", self.leader_discount,
+                          "cannot be combined with leader_free=True", "choose one leader benefit")
+        self._check_ladder()
+        if self.auto_fill is not None and self.auto_fill.min_real_members >= self.group_size:
+            raise invalid("auto_fill.min_real_members", self.auto_fill.min_real_members,
+                          f"must be below group_size={self.group_size}",
+                          "auto-fill only tops up groups that are not yet full")
+
+    def _check_ladder(self) -> None:
+        size, price = self.group_size, self.group_price
+        for i, tier in enumerate(self.ladder):
+            if not isinstance(tier, LadderTier):
+                raise invalid(f"ladder[{i}]", tier, "must be a LadderTier(size, price)")
+            if tier.size <= size or tier.price >= price:
+                raise invalid(f"ladder[{i}]", tier,
+                              f"must have size > {size} and price < {price}",
+                              "ladder tiers grow in size and fall in price")
+            size, price = tier.size, tier.price
+
+    # -- questions the state machine asks ---------------------------------------------
+
+    @property
+    def capacity(self) -> int:
+        """The most members a group may hold (the last ladder tier, else ``group_size``)."""
+        return self.ladder[-1].size if self.ladder else self.group_size
+
+    @property
+    def currency(self) -> str:
+        return self.original_price.currency
+
+    def tier_price(self, members: int) -> Money:
+        """The price per unit for a group that reached ``members`` (the base below it)."""
+        price = self.group_price
+        for tier in self.ladder:
+            if members >= tier.size:
+                price = tier.price
+        return price
+
+    def leader_price(self, price: Money) -> Money:
+        """What the leader pays per unit when members pay ``price``."""
+        if self.leader_free:
+            return Money.zero(self.currency)
+        if self.leader_discount is not None:
+            return (price - self.leader_discount).max(Money.zero(self.currency))
+        return price
+
+    def join_price(self, leader: bool) -> Money:
+        """The unit price charged at join (ladder groups settle the rest on success)."""
+        base = self.group_price
+        if self.ladder and self.ladder_settlement is LadderSettlement.CHARGE_DIFFERENCE:
+            base = self.ladder[-1].price
+        return self.leader_price(base) if leader else base
+
+    def deadline_for(self, opened_at: DateTime) -> DateTime:
+        """A group's deadline: the time limit after opening, never past the campaign end."""
+        return min(opened_at.add(minutes=self.time_limit_minutes), self.ends_at)
