@@ -1,0 +1,98 @@
+"""积分有效期: when earned points expire.
+
+An expiry policy maps the moment points were earned to the first instant
+they are no longer usable (``None``: never). Expiry instants fall on local
+day boundaries in the store's zone, so "valid until 2027-12-31" means usable
+through 2027-12-31 23:59:59 and gone at 2028-01-01 00:00.
+
+Invariants: the expiry is never before the earning moment; it is monotone
+(points earned later never expire earlier), which is why the ledger can keep
+buckets in expiry order and spend from the front.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import attrs
+import pendulum
+
+from sirui.core.errors import invalid
+from sirui.core.registry import policy, policy_family
+from sirui.core.windows import DEFAULT_TZ, DateTime, _check_tz, aware, local_date, zone
+
+__all__ = ["ExpireAfterDays", "ExpireAtYearEnd", "ExpiryPolicy", "NeverExpire"]
+
+
+def _day_start(d: dt.date, tz: str) -> DateTime:
+    return pendulum.datetime(d.year, d.month, d.day, tz=zone(tz))
+
+
+@policy_family
+class ExpiryPolicy:
+    """How long earned points stay usable. Subclasses are policies."""
+
+    __slots__ = ()
+
+    def expires_at(self, earned_at: DateTime) -> DateTime | None:  # pragma: no cover
+        """The first instant the points are gone (exclusive), or None for never."""
+        raise NotImplementedError
+
+
+@policy("points.never_expire")
+@attrs.frozen(slots=True)
+class NeverExpire(ExpiryPolicy):
+    """积分永久有效: points never expire."""
+
+    def expires_at(self, earned_at: DateTime) -> DateTime | None:
+        aware(earned_at, "earned_at")
+        return None
+
+
+def _positive(_inst: object, attribute: attrs.Attribute[int], value: object) -> None:
+    if type(value) is not int or value < 1:
+        raise invalid(attribute.name, value, "must be an int >= 1", "e.g. 365")
+
+
+def _non_negative(_inst: object, attribute: attrs.Attribute[int], value: object) -> None:
+    if type(value) is not int or value < 0:
+        raise invalid(attribute.name, value, "must be an int >= 0")
+
+
+@policy("points.expire_after_days")
+@attrs.frozen(slots=True)
+class ExpireAfterDays(ExpiryPolicy):
+    """获得后N天有效: usable through the ``days``-th local day after earning.
+
+    Points earned 2026-03-10 15:00 with ``days=365`` are usable through
+    2027-03-10 and gone at 2027-03-11 00:00 (store zone).
+    """
+
+    days: int = attrs.field(validator=_positive)
+    tz: str = attrs.field(default=DEFAULT_TZ, validator=_check_tz)
+
+    def expires_at(self, earned_at: DateTime) -> DateTime | None:
+        day = local_date(earned_at, self.tz)
+        return _day_start(day + dt.timedelta(days=self.days + 1), self.tz)
+
+
+@policy("points.expire_at_year_end")
+@attrs.frozen(slots=True)
+class ExpireAtYearEnd(ExpiryPolicy):
+    """次年年底清零: points of year Y expire at the end of year Y + ``years_after``.
+
+    With the default ``years_after=1``, points earned any time in 2026 are
+    usable through 2027-12-31 23:59:59 and gone at 2028-01-01 00:00.
+    ``years_after=0`` clears them at the end of the year they were earned.
+    """
+
+    years_after: int = attrs.field(default=1, validator=_non_negative)
+    tz: str = attrs.field(default=DEFAULT_TZ, validator=_check_tz)
+
+    def __attrs_post_init__(self) -> None:
+        if self.years_after > 50:
+            raise invalid("years_after", self.years_after, "must be <= 50", "use NeverExpire")
+
+    def expires_at(self, earned_at: DateTime) -> DateTime | None:
+        year = local_date(earned_at, self.tz).year
+        return _day_start(dt.date(year + self.years_after + 1, 1, 1), self.tz)
