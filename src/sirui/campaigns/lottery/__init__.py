@@ -1,0 +1,150 @@
+"""Lottery (抽奖): prize pools, entries, draws, claims and fairness you can prove.
+
+A `LotteryCampaign` holds a `PrizePool` (prizes with weights or
+probabilities, inventories, per-member limits, daily caps, a run-out rule
+and an optional guarantee 保底) and `EntryRules` (free daily draws, order
+draws, points draws, share/review draws, entry validity).
+
+Two layers:
+
+* `draw(pool_state, member_draws, rng, now)`: the O(1) draw on the pool
+  aggregate `PoolState` and the member's `MemberDraws`, using a cached
+  alias table (see `sirui.campaigns.lottery._pool` for the rebuild rule);
+* `LotteryState.handle(command, now=..., rng=...)`: the state machine over
+  entries, draws, claims and expiry, emitting `PrizeWon`, `DrawLost`,
+  `OrderFreeRefundDue`, `PrizeClaimDue`, `PrizeClaimed`,
+  `PrizeClaimExpired`, `EntriesGranted`, `EntryExpired`,
+  `PointsSpentOnEntries`.
+
+Randomness is always an argument: pass ``secrets.SystemRandom()`` in
+production and a seeded ``random.Random`` in simulations and tests.
+`simulate_draws` runs millions of pool-level draws for analysts.
+
+Invariants: no prize is awarded beyond its inventory, daily cap or a
+member's limit; every draw's chance is exactly its effective weight over the
+effective total; a member never loses ``within_draws`` times in a row while
+a guaranteed prize can still be won.
+"""
+
+from sirui.campaigns.lottery._alias import AliasTable
+from sirui.campaigns.lottery._events import (
+    DrawLost,
+    EntriesGranted,
+    EntryExpired,
+    EntrySource,
+    OrderFreeRefundDue,
+    PointsSpentOnEntries,
+    PrizeClaimDue,
+    PrizeClaimed,
+    PrizeClaimExpired,
+    PrizeWon,
+)
+from sirui.campaigns.lottery._member import (
+    ALREADY_CLAIMED,
+    BELOW_THRESHOLD,
+    CLAIM_EXPIRED,
+    CLAIM_TRANSITIONS,
+    DAILY_LIMIT,
+    DUPLICATE_ORDER,
+    ENTRY_EXPIRED,
+    NO_ENTRIES,
+    NOT_OFFERED,
+    NOT_OPEN,
+    Action,
+    BuyEntries,
+    Claim,
+    ClaimPrize,
+    ClaimStatus,
+    Command,
+    Draw,
+    Entry,
+    ExpireDue,
+    GrantActionEntries,
+    GrantOrderEntries,
+    LotteryState,
+    MemberLottery,
+)
+from sirui.campaigns.lottery._policy import (
+    CashReward,
+    CouponReward,
+    EntryRules,
+    Guarantee,
+    ItemReward,
+    LotteryCampaign,
+    OrderEntryMode,
+    OrderFreeReward,
+    PointsReward,
+    Prize,
+    PrizePool,
+    Reward,
+    RunOut,
+    ThanksReward,
+)
+from sirui.campaigns.lottery._pool import (
+    LIMIT_REACHED,
+    POOL_EXHAUSTED,
+    Drawn,
+    MemberDraws,
+    PoolState,
+    draw,
+)
+from sirui.campaigns.lottery._simulate import SimulationResult, simulate_draws
+
+__all__ = [
+    "ALREADY_CLAIMED",
+    "BELOW_THRESHOLD",
+    "CLAIM_EXPIRED",
+    "CLAIM_TRANSITIONS",
+    "DAILY_LIMIT",
+    "DUPLICATE_ORDER",
+    "ENTRY_EXPIRED",
+    "LIMIT_REACHED",
+    "NOT_OFFERED",
+    "NOT_OPEN",
+    "NO_ENTRIES",
+    "POOL_EXHAUSTED",
+    "Action",
+    "AliasTable",
+    "BuyEntries",
+    "CashReward",
+    "Claim",
+    "ClaimPrize",
+    "ClaimStatus",
+    "Command",
+    "CouponReward",
+    "Draw",
+    "DrawLost",
+    "Drawn",
+    "EntriesGranted",
+    "Entry",
+    "EntryExpired",
+    "EntryRules",
+    "EntrySource",
+    "ExpireDue",
+    "GrantActionEntries",
+    "GrantOrderEntries",
+    "Guarantee",
+    "ItemReward",
+    "LotteryCampaign",
+    "LotteryState",
+    "MemberDraws",
+    "MemberLottery",
+    "OrderEntryMode",
+    "OrderFreeRefundDue",
+    "OrderFreeReward",
+    "PointsReward",
+    "PointsSpentOnEntries",
+    "PoolState",
+    "Prize",
+    "PrizeClaimDue",
+    "PrizeClaimExpired",
+    "PrizeClaimed",
+    "PrizePool",
+    "PrizeWon",
+    "Reward",
+    "RunOut",
+    "SimulationResult",
+    "ThanksReward",
+    "draw",
+    "simulate_draws",
+]
