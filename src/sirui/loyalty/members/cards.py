@@ -1,0 +1,520 @@
+"""Paid membership cards (付费会员卡): plans, purchase, renewal, refund, expiry, coupon packs.
+
+Theory of operation: a `PaidCard` is a frozen state the host stores per card
+id. ``card.handle(command, now=...)`` returns ``Accepted(card, events)`` or
+``Rejected(reason, card)``. Transitions are the table `TRANSITIONS`
+from ``(status, command type)``; a pair missing from it is a business
+rejection (``card.not_allowed``) naming the status. Before any command a
+card whose end has passed is settled to ``EXPIRED`` (with a `CardExpired`
+event), so a host that never sends `ExpireCard` still sees the truth.
+
+::
+
+    NEW --PurchaseCard--> ACTIVE --RenewCard--> ACTIVE (end extended from the current end)
+    NEW --StartTrial--> TRIAL --PurchaseCard--> ACTIVE
+    ACTIVE/TRIAL --(end passes)--> EXPIRED --RenewCard|PurchaseCard--> ACTIVE (new run from now)
+    ACTIVE --RefundCard--> REFUNDED (terminal)
+
+A *run* is an unbroken stretch of paid membership: its ``anchor`` is where
+it started and its end is ``anchor + months`` (months added as calendar
+months from the anchor, so renewing a card bought on 31 January never
+drifts). Refund rules and coupon-pack periods are counted within the run.
+
+Invariants: commands are idempotent by id (a replay is accepted with no
+events; the same id with other content raises `IdConflictError`), so a card
+bought twice with the same purchase id is bought once; a second purchase
+of an active card under a new id is rejected (renew it instead); a refund
+never exceeds what the run paid and is never negative; each coupon-pack
+period grants at most one pack.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from typing import Any, TypeAlias
+
+import attrs
+
+from sirui.core.errors import IdConflictError, InvalidCommandError, invalid
+from sirui.core.money import Money
+from sirui.core.registry import policy
+from sirui.core.windows import DateTime, Window, aware
+from sirui.loyalty.members._checks import (
+    non_empty_str,
+    non_negative_int,
+    non_negative_money,
+    opt_aware,
+    opt_money,
+    positive_int,
+)
+from sirui.loyalty.members.benefits import Perks
+from sirui.rules.outcome import Accepted, Event, Outcome, Rejected
+from sirui.rules.reasons import reason_code
+
+__all__ = [
+    "TRANSITIONS",
+    "CardBenefitUsed",
+    "CardCommand",
+    "CardExpired",
+    "CardPlan",
+    "CardPurchased",
+    "CardRefundRule",
+    "CardRefunded",
+    "CardRenewed",
+    "CardStatus",
+    "CardTrialStarted",
+    "ClaimCouponPack",
+    "CouponPackGranted",
+    "ExpireCard",
+    "PaidCard",
+    "PurchaseCard",
+    "RecordBenefitUse",
+    "RefundCard",
+    "RefundMode",
+    "RenewCard",
+    "StartTrial",
+]
+
+NOT_ALLOWED = reason_code(
+    "card.not_allowed",
+    zh="会员卡当前状态（{status}）不能{action}",
+    en="Cannot {action} a {status} card",
+)
+ALREADY_ACTIVE = reason_code(
+    "card.already_active", zh="会员卡已生效，请续费", en="Card is already active; renew it instead"
+)
+NO_TRIAL = reason_code("card.no_trial", zh="该会员卡不提供试用", en="This plan has no trial")
+NOT_REFUNDABLE = reason_code("card.not_refundable", zh="该会员卡不支持退款", en="Not refundable")
+REFUND_WINDOW_PASSED = reason_code(
+    "card.refund_window_passed",
+    zh="已超过{days}天无理由退款期",
+    en="The {days}-day refund window has passed",
+)
+BENEFITS_USED = reason_code(
+    "card.benefits_used", zh="已使用会员权益，不可全额退款", en="Benefits were used; no full refund"
+)
+NOT_ENDED = reason_code("card.not_ended", zh="会员卡{until}到期", en="Card runs until {until}")
+NO_PACK = reason_code(
+    "card.no_coupon_pack", zh="该会员卡无月度券包", en="This plan has no coupon pack"
+)
+PACK_CLAIMED = reason_code(
+    "card.pack_claimed", zh="本期券包已领取，下期{next}可领", en="Claimed; next pack from {next}"
+)
+REPLAYED = reason_code("card.replayed", zh="重复请求，已处理", en="Already processed")
+REFUNDED_FULL = reason_code("card.refunded_full", zh="全额退款{amount}", en="Full refund {amount}")
+REFUNDED_PRO_RATA = reason_code(
+    "card.refunded_pro_rata",
+    zh="按剩余时长退款{amount}（已扣权益{used}）",
+    en="Pro-rata refund {amount} (benefits used {used} deducted)",
+)
+
+
+class RefundMode(enum.Enum):
+    FULL_WITHIN_DAYS = "full_within_days"
+    """Full refund within ``within_days`` of the latest payment if no benefit was used
+    (N天无理由退款)."""
+    PRO_RATA = "pro_rata"
+    """Refund the unused share of the run, minus the value of benefits used (按比例退)."""
+    NONE = "none"
+    """No refund (不支持退款)."""
+
+
+@policy("card.refund")
+@attrs.frozen(slots=True)
+class CardRefundRule:
+    """退款规则 of a card plan."""
+
+    mode: RefundMode = RefundMode.FULL_WITHIN_DAYS
+    within_days: int = attrs.field(default=7, validator=non_negative_int)
+
+
+@policy("card.plan")
+@attrs.frozen(slots=True)
+class CardPlan:
+    """付费会员卡方案: e.g. an annual card at ¥99, 12 months, free shipping, 95折.
+
+    ``coupon_pack`` is a coupon template granted once per
+    ``coupon_pack_every_months`` months of the run (月度券包), each claim
+    counting ``coupon_pack_value`` as a benefit used (for refunds).
+    """
+
+    code: str = attrs.field(validator=non_empty_str)
+    price: Money = attrs.field(validator=non_negative_money)
+    period_months: int = attrs.field(default=12, validator=positive_int)
+    name: str = ""
+    trial_days: int = attrs.field(default=0, validator=non_negative_int)
+    perks: Perks = attrs.field(factory=Perks)
+    coupon_pack: str | None = None
+    coupon_pack_every_months: int = attrs.field(default=1, validator=positive_int)
+    coupon_pack_value: Money | None = attrs.field(default=None, validator=opt_money)
+    refund: CardRefundRule = attrs.field(factory=CardRefundRule)
+
+    def __attrs_post_init__(self) -> None:
+        if self.coupon_pack_value is not None and (
+            self.coupon_pack_value.currency != self.price.currency
+        ):
+            raise invalid(
+                "coupon_pack_value", self.coupon_pack_value, "currency differs from price"
+            )
+
+
+class CardStatus(enum.Enum):
+    NEW = "new"
+    TRIAL = "trial"
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    REFUNDED = "refunded"
+
+
+# -- commands ---------------------------------------------------------------------------
+
+
+@attrs.frozen(slots=True)
+class PurchaseCard:
+    """Buy the card (开卡); ``price`` defaults to the plan's price."""
+
+    id: str = attrs.field(validator=non_empty_str)
+    price: Money | None = attrs.field(default=None, validator=opt_money)
+
+
+@attrs.frozen(slots=True)
+class RenewCard:
+    """Renew for one more period (续费): from the current end, or from now if lapsed."""
+
+    id: str = attrs.field(validator=non_empty_str)
+    price: Money | None = attrs.field(default=None, validator=opt_money)
+
+
+@attrs.frozen(slots=True)
+class StartTrial:
+    id: str = attrs.field(validator=non_empty_str)
+
+
+@attrs.frozen(slots=True)
+class RecordBenefitUse:
+    """A benefit of the card was used, worth ``value`` (e.g. the free shipping saved)."""
+
+    id: str = attrs.field(validator=non_empty_str)
+    value: Money = attrs.field(validator=non_negative_money)
+
+
+@attrs.frozen(slots=True)
+class ClaimCouponPack:
+    id: str = attrs.field(validator=non_empty_str)
+
+
+@attrs.frozen(slots=True)
+class RefundCard:
+    id: str = attrs.field(validator=non_empty_str)
+
+
+@attrs.frozen(slots=True)
+class ExpireCard:
+    id: str = attrs.field(validator=non_empty_str)
+
+
+CardCommand: TypeAlias = (
+    PurchaseCard | RenewCard | StartTrial | RecordBenefitUse | ClaimCouponPack | RefundCard
+    | ExpireCard
+)
+
+# -- events -----------------------------------------------------------------------------
+
+
+@attrs.frozen(slots=True)
+class CardPurchased(Event):
+    card_id: str
+    member_id: str
+    plan: str
+    price: Money
+    starts_at: DateTime
+    ends_at: DateTime
+
+
+@attrs.frozen(slots=True)
+class CardRenewed(Event):
+    card_id: str
+    member_id: str
+    price: Money
+    ends_at: DateTime
+
+
+@attrs.frozen(slots=True)
+class CardTrialStarted(Event):
+    card_id: str
+    member_id: str
+    ends_at: DateTime
+
+
+@attrs.frozen(slots=True)
+class CardBenefitUsed(Event):
+    card_id: str
+    value: Money
+    used_total: Money
+
+
+@attrs.frozen(slots=True)
+class CouponPackGranted(Event):
+    """Issue coupon template ``template`` to the member for ``period`` (index in the run)."""
+
+    card_id: str
+    member_id: str
+    template: str
+    period: int
+    window: Window
+
+
+@attrs.frozen(slots=True)
+class CardRefunded(Event):
+    card_id: str
+    member_id: str
+    amount: Money
+    reason: Any
+
+
+@attrs.frozen(slots=True)
+class CardExpired(Event):
+    card_id: str
+    member_id: str
+    at: DateTime
+
+
+# -- state ------------------------------------------------------------------------------
+
+
+@attrs.frozen(slots=True)
+class PaidCard:
+    """One member's paid card (a state value). Build it with `PaidCard.new`."""
+
+    card_id: str = attrs.field(validator=non_empty_str)
+    member_id: str = attrs.field(validator=non_empty_str)
+    plan: CardPlan
+    status: CardStatus = CardStatus.NEW
+    anchor: DateTime | None = attrs.field(default=None, validator=opt_aware)
+    """Start of the current run (or of the trial)."""
+    months: int = 0
+    """Months paid in the current run."""
+    ends_at: DateTime | None = attrs.field(default=None, validator=opt_aware)
+    last_paid_at: DateTime | None = attrs.field(default=None, validator=opt_aware)
+    run_paid: Money = attrs.field(default=Money.ZERO, validator=non_negative_money)
+    total_paid: Money = attrs.field(default=Money.ZERO, validator=non_negative_money)
+    benefits_used: Money = attrs.field(default=Money.ZERO, validator=non_negative_money)
+    packs_claimed: frozenset[int] = frozenset()
+    trial_used: bool = False
+    handled: tuple[CardCommand, ...] = ()
+
+    @classmethod
+    def new(cls, card_id: str, member_id: str, plan: CardPlan) -> PaidCard:
+        zero = Money.zero(plan.price.currency)
+        return cls(card_id, member_id, plan, run_paid=zero, total_paid=zero, benefits_used=zero)
+
+    def is_active(self, now: DateTime) -> bool:
+        """True while the card (or its trial) gives its perks at ``now``."""
+        return (
+            self.status in (CardStatus.ACTIVE, CardStatus.TRIAL)
+            and self.ends_at is not None and aware(now) < self.ends_at
+        )
+
+    def handle(self, command: CardCommand, *, now: DateTime) -> Outcome[PaidCard]:
+        """Apply ``command`` at ``now`` through `TRANSITIONS`."""
+        now = aware(now)
+        for c in self.handled:
+            if c.id == command.id:
+                if c != command:
+                    raise IdConflictError(
+                        f"id={command.id!r} was already used for {c!r}; got {command!r}. "
+                        "Use a new id for a new command."
+                    )
+                return Accepted(self, (), REPLAYED())
+        if type(command) not in _ACTIONS:
+            raise InvalidCommandError(f"command={command!r}: not a card command")
+        card, events = self._settle(now)
+        fn = TRANSITIONS.get((card.status, type(command)))
+        if fn is None:
+            out: Outcome[PaidCard] = Rejected(
+                NOT_ALLOWED(status=card.status.value, action=_ACTIONS[type(command)]), card
+            )
+        else:
+            out = fn(card, command, now)
+        if isinstance(out, Rejected):
+            if events:  # the settlement still happened and must be persisted
+                return Accepted(card, tuple(events), out.reason)
+            return Rejected(out.reason, self)
+        new = attrs.evolve(out.state, handled=(*out.state.handled, command))
+        return Accepted(new, (*events, *out.events), out.reason)
+
+    def _settle(self, now: DateTime) -> tuple[PaidCard, list[Event]]:
+        if (
+            self.status in (CardStatus.ACTIVE, CardStatus.TRIAL)
+            and self.ends_at is not None and now >= self.ends_at
+        ):
+            return (attrs.evolve(self, status=CardStatus.EXPIRED),
+                    [CardExpired(self.card_id, self.member_id, self.ends_at)])
+        return self, []
+
+    def coupon_period(self, now: DateTime) -> tuple[int, Window] | None:
+        """The coupon-pack period of the run that contains ``now``, if the card is active."""
+        if not self.is_active(now) or self.anchor is None or self.status is not CardStatus.ACTIVE:
+            return None
+        every = self.plan.coupon_pack_every_months
+        k = 0
+        while self.anchor.add(months=(k + 1) * every) <= now:
+            k += 1
+        start = self.anchor.add(months=k * every)
+        end = self.anchor.add(months=(k + 1) * every)
+        assert self.ends_at is not None
+        return k, Window(start, min(end, self.ends_at))
+
+    def refund_due(self, now: DateTime) -> Money | None:
+        """What `RefundCard` would pay at ``now`` (``None`` if refused)."""
+        out = _refund_amount(self, aware(now))
+        return out if isinstance(out, Money) else None
+
+
+# -- transitions ------------------------------------------------------------------------
+
+
+def _price(card: PaidCard, price: Money | None) -> Money:
+    p = card.plan.price if price is None else price
+    if p.currency != card.plan.price.currency:
+        raise invalid("price", p, f"currency differs from the plan's {card.plan.price.currency}")
+    return p
+
+
+def _start_run(card: PaidCard, price: Money, now: DateTime) -> PaidCard:
+    months = card.plan.period_months
+    return attrs.evolve(
+        card, status=CardStatus.ACTIVE, anchor=now, months=months,
+        ends_at=now.add(months=months), last_paid_at=now, run_paid=price,
+        total_paid=card.total_paid + price, benefits_used=Money.zero(price.currency),
+        packs_claimed=frozenset(),
+    )
+
+
+def _purchase(card: PaidCard, c: PurchaseCard, now: DateTime) -> Outcome[PaidCard]:
+    new = _start_run(card, _price(card, c.price), now)
+    assert new.ends_at is not None
+    return Accepted(new, (CardPurchased(card.card_id, card.member_id, card.plan.code,
+                                        new.run_paid, now, new.ends_at),))
+
+
+def _already_active(card: PaidCard, c: PurchaseCard, now: DateTime) -> Outcome[PaidCard]:
+    return Rejected(ALREADY_ACTIVE(), card)
+
+
+def _renew(card: PaidCard, c: RenewCard, now: DateTime) -> Outcome[PaidCard]:
+    price = _price(card, c.price)
+    if card.status is CardStatus.EXPIRED:
+        new = _start_run(card, price, now)
+    else:
+        assert card.anchor is not None
+        months = card.months + card.plan.period_months
+        new = attrs.evolve(
+            card, months=months, ends_at=card.anchor.add(months=months), last_paid_at=now,
+            run_paid=card.run_paid + price, total_paid=card.total_paid + price,
+        )
+    assert new.ends_at is not None
+    return Accepted(new, (CardRenewed(card.card_id, card.member_id, price, new.ends_at),))
+
+
+def _trial(card: PaidCard, c: StartTrial, now: DateTime) -> Outcome[PaidCard]:
+    if card.plan.trial_days == 0 or card.trial_used:
+        return Rejected(NO_TRIAL(), card)
+    ends = now.add(days=card.plan.trial_days)
+    new = attrs.evolve(card, status=CardStatus.TRIAL, anchor=now, ends_at=ends, trial_used=True)
+    return Accepted(new, (CardTrialStarted(card.card_id, card.member_id, ends),))
+
+
+def _use(card: PaidCard, c: RecordBenefitUse, now: DateTime) -> Outcome[PaidCard]:
+    used = card.benefits_used + c.value
+    return Accepted(attrs.evolve(card, benefits_used=used),
+                    (CardBenefitUsed(card.card_id, c.value, used),))
+
+
+def _claim(card: PaidCard, c: ClaimCouponPack, now: DateTime) -> Outcome[PaidCard]:
+    template = card.plan.coupon_pack
+    if template is None:
+        return Rejected(NO_PACK(), card)
+    period = card.coupon_period(now)
+    assert period is not None  # ACTIVE and settled, so the card is active at now
+    k, window = period
+    if k in card.packs_claimed:
+        return Rejected(PACK_CLAIMED(next=window.end), card)
+    value = card.plan.coupon_pack_value or Money.zero(card.plan.price.currency)
+    new = attrs.evolve(card, packs_claimed=card.packs_claimed | {k},
+                       benefits_used=card.benefits_used + value)
+    return Accepted(new, (CouponPackGranted(card.card_id, card.member_id, template, k, window),))
+
+
+def _refund_amount(card: PaidCard, now: DateTime) -> Money | Any:
+    """The refund at ``now``, or the rejection reason."""
+    rule = card.plan.refund
+    if card.status is not CardStatus.ACTIVE or not card.is_active(now):
+        return NOT_ALLOWED(status=card.status.value, action="refund")
+    assert card.anchor is not None
+    assert card.ends_at is not None
+    assert card.last_paid_at is not None
+    if rule.mode is RefundMode.NONE:
+        return NOT_REFUNDABLE()
+    if rule.mode is RefundMode.FULL_WITHIN_DAYS:
+        if now >= card.last_paid_at.add(days=rule.within_days):
+            return REFUND_WINDOW_PASSED(days=rule.within_days)
+        if card.benefits_used.minor or card.packs_claimed:
+            return BENEFITS_USED()
+        return card.run_paid
+    total_s = (card.ends_at - card.anchor).total_seconds()
+    left_s = (card.ends_at - now).total_seconds()
+    # Exact integer arithmetic on whole seconds; the shopper's share rounds down.
+    unused = card.run_paid.minor * int(left_s) // int(total_s)
+    return Money(max(unused - card.benefits_used.minor, 0), card.run_paid.currency)
+
+
+def _refund(card: PaidCard, c: RefundCard, now: DateTime) -> Outcome[PaidCard]:
+    amount = _refund_amount(card, now)
+    if not isinstance(amount, Money):
+        return Rejected(amount, card)
+    if card.plan.refund.mode is RefundMode.FULL_WITHIN_DAYS:
+        reason = REFUNDED_FULL(amount=amount)
+    else:
+        reason = REFUNDED_PRO_RATA(amount=amount, used=card.benefits_used)
+    new = attrs.evolve(card, status=CardStatus.REFUNDED, ends_at=now)
+    return Accepted(new, (CardRefunded(card.card_id, card.member_id, amount, reason),), reason)
+
+
+def _expire(card: PaidCard, c: ExpireCard, now: DateTime) -> Outcome[PaidCard]:
+    if card.status is CardStatus.EXPIRED:
+        return Accepted(card, ())
+    return Rejected(NOT_ENDED(until=card.ends_at), card)
+
+
+_ACTIONS: dict[type[Any], str] = {
+    PurchaseCard: "purchase",
+    RenewCard: "renew",
+    StartTrial: "start a trial",
+    RecordBenefitUse: "use benefits",
+    ClaimCouponPack: "claim a coupon pack",
+    RefundCard: "refund",
+    ExpireCard: "expire",
+}
+
+_A, _T, _E = CardStatus.ACTIVE, CardStatus.TRIAL, CardStatus.EXPIRED
+
+_Transition: TypeAlias = Callable[[PaidCard, Any, DateTime], Outcome[PaidCard]]
+
+#: ``(status, command type) -> transition``; a missing pair is rejected as not allowed.
+TRANSITIONS: dict[tuple[CardStatus, type[Any]], _Transition] = {
+    (CardStatus.NEW, PurchaseCard): _purchase,
+    (CardStatus.NEW, StartTrial): _trial,
+    (_T, PurchaseCard): _purchase,
+    (_T, ExpireCard): _expire,
+    (_A, PurchaseCard): _already_active,
+    (_A, RenewCard): _renew,
+    (_A, RecordBenefitUse): _use,
+    (_A, ClaimCouponPack): _claim,
+    (_A, RefundCard): _refund,
+    (_A, ExpireCard): _expire,
+    (_E, PurchaseCard): _purchase,
+    (_E, RenewCard): _renew,
+    (_E, ExpireCard): _expire,
+}
