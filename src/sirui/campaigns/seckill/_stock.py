@@ -1,0 +1,567 @@
+"""Seckill stock (秒杀库存): reserve, confirm, release, never oversell.
+
+Theory of operation
+-------------------
+One item's stock in one slot occurrence lives in one or more *buckets*
+(分段库存). Each bucket is a `StockCounter`: a handful of integers the host
+keeps under one key and one lock (a Redis hash, a database row)::
+
+    stock == available + held + reserved + sold        (always)
+    held  <= waiting                                     (always)
+
+``reserved`` is stock taken by unpaid orders, ``sold`` by paid ones,
+``held`` is released stock set aside for the waiting list and ``waiting``
+the quantity members on the waiting list asked for.
+
+A command never needs every reservation: it needs a `StockSlice`, the three
+records the host loads by key before deciding:
+
+* the bucket's `StockCounter` (aggregate counters, O(1) in size);
+* the member's `MemberRecord` (their own reservations in this campaign, the
+  only thing per-member limits need);
+* the `Reservation` already stored for the command's order id, if any
+  (idempotency: a replay returns the original outcome, never reserves twice).
+
+``slice.handle(command, now=...)`` returns `Accepted` with the new slice and
+the events, or `Rejected` with a reason. The host writes back the three
+records in one atomic step (a Lua script, a transaction). Because nothing in
+the decision grows with the number of prior reservations, a reserve costs
+the same on the first order as on the ten-thousandth; only the member's own
+records are scanned.
+
+Reservation states (transitions as a table, `TRANSITIONS`)::
+
+    (new)    --Reserve-->  RESERVED | WAITING (sold out, waiting list on)
+    WAITING  --Promote-->  RESERVED (takes held stock)
+    WAITING  --Cancel--->  RELEASED (leaves the waiting list)
+    RESERVED --Confirm-->  CONFIRMED (paid before expires_at)
+    RESERVED --Cancel--->  RELEASED
+    RESERVED --Expire--->  RELEASED (at or after expires_at)
+
+Payment timeouts are evaluated at ``now``: a confirm at or after
+``expires_at`` is rejected (`PAYMENT_TIMEOUT`), an unpaid reservation
+stops counting towards the member's limits once it has expired, and the
+stock returns to the bucket when the host's delay queue sends `Expire`.
+Released stock goes to the waiting list first (``held``) and only the rest
+becomes available to everyone.
+
+Invariants (property-tested): ``sold + reserved + held <= stock`` after any
+sequence of commands at any times; a member's active quantity (reserved and
+unexpired, waiting, confirmed) never exceeds a limit; replays change
+nothing; rebalancing moves only available stock, so the sum of ``stock``
+over an item's buckets never changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any, Final
+
+import attrs
+from pendulum import DateTime
+
+from sirui.campaigns.seckill._messages import (
+    Cancel,
+    Confirm,
+    Expire,
+    LowStock,
+    Promote,
+    Reserve,
+    StockConfirmed,
+    StockReleased,
+    StockReserved,
+    Waitlisted,
+    WaitlistLeft,
+)
+from sirui.core.errors import IdConflictError, InvalidCommandError, invalid
+from sirui.core.windows import aware, zone
+from sirui.rules.outcome import Accepted, Event, Rejected
+from sirui.rules.reasons import reason_code
+
+__all__ = [
+    "TRANSITIONS",
+    "MemberRecord",
+    "Reservation",
+    "ReservationStatus",
+    "StockCounter",
+    "StockRules",
+    "StockSlice",
+]
+
+SOLD_OUT = reason_code("seckill.sold_out", zh="已抢光", en="Sold out")
+NOT_ENOUGH = reason_code(
+    "seckill.not_enough_stock",
+    zh="库存不足，仅剩{available}件",
+    en="Only {available} left",
+)
+LIMIT_REACHED = reason_code(
+    "seckill.limit_reached",
+    zh="超出限购：{scope}限购{limit}件，已购{taken}件",
+    en="Limit reached: {limit} per {scope}, already {taken}",
+)
+PAYMENT_TIMEOUT = reason_code(
+    "seckill.payment_timeout",
+    zh="支付已超时（截止{expires_at}），库存将释放",
+    en="The payment window closed at {expires_at}; the stock goes back",
+)
+RELEASED = reason_code(
+    "seckill.reservation_released", zh="该订单的库存已释放", en="This order's stock was released"
+)
+ALREADY_CONFIRMED = reason_code(
+    "seckill.already_confirmed", zh="订单已支付，库存已售出", en="The order is paid; stock is sold"
+)
+STILL_WAITING = reason_code(
+    "seckill.still_waiting",
+    zh="排队中，暂无释放的库存",
+    en="Still on the waiting list; no released stock yet",
+)
+NOT_DUE = reason_code(
+    "seckill.not_due", zh="未到支付截止时间", en="The payment window has not closed yet"
+)
+NOTHING_TO_MOVE = reason_code(
+    "seckill.nothing_to_rebalance",
+    zh="来源分段没有剩余库存可调拨",
+    en="The source bucket has no available stock to move",
+)
+
+_setattr: Final = object.__setattr__
+_new: Final = object.__new__
+_add: Final = dt.datetime.__add__
+
+
+def _non_negative(_inst: object, attribute: attrs.Attribute[int], value: object) -> None:
+    if type(value) is not int or value < 0:
+        raise invalid(attribute.name, value, "must be an int >= 0")
+
+
+def _positive(_inst: object, attribute: attrs.Attribute[int], value: object) -> None:
+    if type(value) is not int or value < 1:
+        raise invalid(
+            attribute.name, value, "must be an int >= 1", "omit the limit to leave it open"
+        )
+
+
+def _opt_positive(_inst: object, attribute: attrs.Attribute[int | None], value: object) -> None:
+    if value is not None:
+        _positive(_inst, attribute, value)  # type: ignore[arg-type]
+
+
+def _id(_inst: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str) or not value:
+        raise invalid(attribute.name, value, "must be a non-empty string")
+
+
+@attrs.frozen(slots=True)
+class StockRules:
+    """What the stock machine enforces, taken from a campaign policy.
+
+    Limits are per item (SKU) and count reserved, waiting and confirmed
+    quantities: ``per_slot`` in one slot occurrence, ``per_day`` on one
+    local day of ``tz``, ``per_campaign`` over the whole campaign. ``None``
+    leaves a limit open.
+    """
+
+    payment_timeout_minutes: int = attrs.field(default=5, validator=_positive)
+    per_slot: int | None = attrs.field(default=None, validator=_opt_positive)
+    per_day: int | None = attrs.field(default=None, validator=_opt_positive)
+    per_campaign: int | None = attrs.field(default=None, validator=_opt_positive)
+    waiting_list: bool = False
+    low_stock_threshold: int | None = attrs.field(default=None, validator=_opt_positive)
+    tz: str = "Asia/Shanghai"
+    timeout: dt.timedelta = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        zone(self.tz)
+        _setattr(self, "timeout", dt.timedelta(minutes=self.payment_timeout_minutes))
+
+
+class ReservationStatus(enum.Enum):
+    """Where one order's stock stands."""
+
+    WAITING = "waiting"
+    """On the waiting list (排队中): sold out when ordered."""
+    RESERVED = "reserved"
+    """Stock taken, awaiting payment until ``expires_at`` (待支付)."""
+    CONFIRMED = "confirmed"
+    """Paid: the stock is sold (已支付)."""
+    RELEASED = "released"
+    """Cancelled, timed out or left the waiting list: the stock went back."""
+
+
+@attrs.frozen(slots=True)
+class StockCounter:
+    """One bucket of one item's stock in one slot occurrence (分段库存的一段).
+
+    ``slot_key`` names the slot occurrence (``SeckillCampaign.slot_key``),
+    ``bucket`` the bucket number (0 when not split). ``held`` is released
+    stock kept for the waiting list; ``waiting`` what the list asked for.
+    """
+
+    slot_key: str = attrs.field(validator=_id)
+    sku: str = attrs.field(validator=_id)
+    stock: int = attrs.field(validator=_non_negative)
+    bucket: int = attrs.field(default=0, validator=_non_negative)
+    reserved: int = attrs.field(default=0, validator=_non_negative)
+    sold: int = attrs.field(default=0, validator=_non_negative)
+    waiting: int = attrs.field(default=0, validator=_non_negative)
+    held: int = attrs.field(default=0, validator=_non_negative)
+    tickets: int = attrs.field(default=0, validator=_non_negative)
+    """Waiting-list tickets issued so far (a ticket is the queue position)."""
+    last_rebalance_id: str | None = None
+    last_rebalance_quantity: int = 0
+
+    def __attrs_post_init__(self) -> None:
+        if self.reserved + self.sold + self.held > self.stock:
+            raise invalid(
+                "stock", self.stock,
+                f"is below reserved={self.reserved} + sold={self.sold} + held={self.held}",
+            )
+        if self.held > self.waiting:
+            raise invalid("held", self.held, f"exceeds waiting={self.waiting}")
+
+    @property
+    def key(self) -> str:
+        """The host's storage key for this bucket (``"<slot_key>|<sku>#<bucket>"``)."""
+        return f"{self.slot_key}|{self.sku}#{self.bucket}"
+
+    @property
+    def available(self) -> int:
+        """Units anyone may reserve now."""
+        return self.stock - self.reserved - self.sold - self.held
+
+    def _with(  # noqa: PLR0917 - trusted positional constructor on the hot path
+        self, stock: int, reserved: int, sold: int, waiting: int, held: int, tickets: int,
+        rebalance: tuple[str | None, int] | None = None,
+    ) -> StockCounter:
+        # Trusted constructor for the hot path: the arithmetic of the callers
+        # keeps the invariants, so validators would only cost time.
+        c = _new(StockCounter)
+        _setattr(c, "slot_key", self.slot_key)
+        _setattr(c, "sku", self.sku)
+        _setattr(c, "stock", stock)
+        _setattr(c, "bucket", self.bucket)
+        _setattr(c, "reserved", reserved)
+        _setattr(c, "sold", sold)
+        _setattr(c, "waiting", waiting)
+        _setattr(c, "held", held)
+        _setattr(c, "tickets", tickets)
+        rb = rebalance or (self.last_rebalance_id, self.last_rebalance_quantity)
+        _setattr(c, "last_rebalance_id", rb[0])
+        _setattr(c, "last_rebalance_quantity", rb[1])
+        return c
+
+
+@attrs.frozen(slots=True)
+class Reservation:
+    """One order's claim on one bucket (one per order id)."""
+
+    order_id: str = attrs.field(validator=_id)
+    member_id: str = attrs.field(validator=_id)
+    slot_key: str = attrs.field(validator=_id)
+    sku: str = attrs.field(validator=_id)
+    bucket: int = attrs.field(validator=_non_negative)
+    quantity: int = attrs.field(validator=_positive)
+    status: ReservationStatus
+    day: dt.date
+    """The local day of the reservation (for per-day limits)."""
+    reserved_at: DateTime = attrs.field(converter=aware)
+    expires_at: DateTime | None = None
+    """Payment deadline (None while waiting)."""
+    ticket: int = 0
+    """Waiting-list position (0 if never waited)."""
+
+    def active(self, now: DateTime) -> bool:
+        """True if it counts towards limits at ``now``."""
+        s = self.status
+        if s is ReservationStatus.RESERVED:
+            return self.expires_at is not None and now < self.expires_at
+        return s is ReservationStatus.CONFIRMED or s is ReservationStatus.WAITING
+
+    def _to(self, status: ReservationStatus, expires_at: DateTime | None = None) -> Reservation:
+        r = _new(Reservation)
+        for name in _RES_FIELDS:
+            _setattr(r, name, getattr(self, name))
+        _setattr(r, "status", status)
+        if expires_at is not None:
+            _setattr(r, "expires_at", expires_at)
+        return r
+
+
+_RES_FIELDS: Final = tuple(a.name for a in attrs.fields(Reservation))
+
+
+@attrs.frozen(slots=True)
+class MemberRecord:
+    """A member's own reservations in one campaign (per-member limits read only these)."""
+
+    member_id: str = attrs.field(validator=_id)
+    reservations: tuple[Reservation, ...] = attrs.field(default=(), converter=tuple)
+
+    def __attrs_post_init__(self) -> None:
+        for i, r in enumerate(self.reservations):
+            if r.member_id != self.member_id:
+                raise invalid(f"reservations[{i}].member_id", r.member_id,
+                              f"belongs to another member than {self.member_id!r}")
+
+    def taken(self, sku: str, now: DateTime, slot_key: str | None = None,
+              day: dt.date | None = None) -> int:
+        """Active quantity of ``sku`` (in ``slot_key`` / on ``day`` if given) at ``now``."""
+        return sum(
+            r.quantity for r in self.reservations
+            if r.sku == sku and (slot_key is None or r.slot_key == slot_key)
+            and (day is None or r.day == day) and r.active(now)
+        )
+
+    def _put(self, res: Reservation) -> MemberRecord:
+        rs = self.reservations
+        for i, r in enumerate(rs):
+            if r.order_id == res.order_id:
+                rs = (*rs[:i], res, *rs[i + 1:])
+                break
+        else:
+            rs = (*rs, res)
+        m = _new(MemberRecord)
+        _setattr(m, "member_id", self.member_id)
+        _setattr(m, "reservations", rs)
+        return m
+
+
+Command = Reserve | Confirm | Cancel | Expire | Promote
+
+#: The transition table: (status, command) -> status after acceptance. Anything
+#: missing is refused (or, for the status a command leads to, a replay).
+TRANSITIONS: Final[dict[tuple[ReservationStatus | None, type[Any]], ReservationStatus]] = {
+    (None, Reserve): ReservationStatus.RESERVED,
+    (ReservationStatus.WAITING, Promote): ReservationStatus.RESERVED,
+    (ReservationStatus.WAITING, Cancel): ReservationStatus.RELEASED,
+    (ReservationStatus.RESERVED, Confirm): ReservationStatus.CONFIRMED,
+    (ReservationStatus.RESERVED, Cancel): ReservationStatus.RELEASED,
+    (ReservationStatus.RESERVED, Expire): ReservationStatus.RELEASED,
+}
+
+
+Outcome = Accepted["StockSlice"] | Rejected["StockSlice"]
+
+
+def _local_day(now: DateTime, tz: str) -> dt.date:
+    return dt.datetime.date(dt.datetime.astimezone(now, zone(tz)))
+
+
+@attrs.frozen(slots=True)
+class StockSlice:
+    """What one command needs: a bucket, the member's record and the order's reservation.
+
+    ``member`` is the record of the member who owns (or, for `Reserve`,
+    places) the order; ``order`` is the reservation stored under the
+    command's order id, or None if there is none. Every command returns all
+    three updated, and the host writes them back together.
+    """
+
+    rules: StockRules
+    counter: StockCounter
+    member: MemberRecord
+    order: Reservation | None = None
+
+    def handle(
+        self, command: Command, *, now: DateTime
+    ) -> Accepted[StockSlice] | Rejected[StockSlice]:
+        """Apply ``command`` at ``now``; see the module docstring for the table."""
+        if type(now) is not DateTime or now.tzinfo is None:
+            now = aware(now)
+        order = self.order
+        if order is not None and order.order_id != command.order_id:
+            raise InvalidCommandError(
+                f"order={order.order_id!r}: the slice holds another order than "
+                f"command.order_id={command.order_id!r}; load the reservation by order id"
+            )
+        if type(command) is Reserve:
+            return self._reserve(command, now)
+        if order is None:
+            raise InvalidCommandError(
+                f"order_id={command.order_id!r}: no reservation for this order; "
+                f"{type(command).__name__} needs one made by Reserve"
+            )
+        c = self.counter
+        if order.slot_key != c.slot_key or order.sku != c.sku or order.bucket != c.bucket:
+            raise InvalidCommandError(
+                f"counter={c.key!r}: order {order.order_id!r} is in bucket "
+                f"{order.slot_key}|{order.sku}#{order.bucket}; load that bucket"
+            )
+        if self.member.member_id != order.member_id:
+            raise InvalidCommandError(
+                f"member={self.member.member_id!r}: order {order.order_id!r} "
+                f"belongs to {order.member_id!r}"
+            )
+        target = TRANSITIONS.get((order.status, type(command)))
+        if target is None:
+            return self._settled(command, order, now)
+        if type(command) is Confirm:
+            return self._confirm(order, now)
+        if type(command) is Promote:
+            return self._promote(order, now)
+        if type(command) is Expire:
+            assert order.expires_at is not None
+            if now < order.expires_at:
+                return Rejected(NOT_DUE(), self)
+            return self._release(order, "timeout")
+        return self._release(order, "cancel")
+
+    # -- reserve ---------------------------------------------------------------------
+
+    def _reserve(self, cmd: Reserve, now: DateTime) -> Outcome:
+        member = self.member
+        if member.member_id != cmd.member_id:
+            raise InvalidCommandError(
+                f"member={member.member_id!r}: Reserve for "
+                f"{cmd.member_id!r} needs that member's MemberRecord"
+            )
+        order = self.order
+        if order is not None:
+            return self._replay_reserve(cmd, order)
+        rules, c = self.rules, self.counter
+        qty = cmd.quantity
+        day = _local_day(now, rules.tz)
+        for scope, limit, slot_key, on_day in (
+            ("slot", rules.per_slot, c.slot_key, None),
+            ("day", rules.per_day, None, day),
+            ("campaign", rules.per_campaign, None, None),
+        ):
+            if limit is not None:
+                taken = member.taken(c.sku, now, slot_key, on_day)
+                if taken + qty > limit:
+                    return Rejected(LIMIT_REACHED(scope=scope, limit=limit, taken=taken), self)
+        available = c.available
+        if qty > available:
+            if rules.waiting_list and available == 0:
+                return self._wait(cmd, now, day)
+            if available == 0:
+                return Rejected(SOLD_OUT(), self)
+            return Rejected(NOT_ENOUGH(available=available), self)
+        expires = _add(now, rules.timeout)
+        res = _new(Reservation)
+        for name, value in (
+            ("order_id", cmd.order_id), ("member_id", cmd.member_id), ("slot_key", c.slot_key),
+            ("sku", c.sku), ("bucket", c.bucket), ("quantity", qty),
+            ("status", ReservationStatus.RESERVED), ("day", day), ("reserved_at", now),
+            ("expires_at", expires), ("ticket", 0),
+        ):
+            _setattr(res, name, value)
+        counter = c._with(c.stock, c.reserved + qty, c.sold, c.waiting, c.held, c.tickets)
+        event = StockReserved(cmd.order_id, cmd.member_id, c.slot_key, c.sku, c.bucket, qty,
+                              expires)
+        low = _low_stock(rules, c, counter)
+        events = (event,) if low is None else (event, low)
+        return Accepted(self._next(counter, member._put(res), res), events)
+
+    def _wait(self, cmd: Reserve, now: DateTime, day: dt.date) -> Accepted[StockSlice]:
+        c = self.counter
+        ticket = c.tickets + 1
+        res = Reservation(
+            cmd.order_id, cmd.member_id, c.slot_key, c.sku, c.bucket, cmd.quantity,
+            ReservationStatus.WAITING, day, now, None, ticket,
+        )
+        counter = c._with(c.stock, c.reserved, c.sold, c.waiting + cmd.quantity, c.held, ticket)
+        ev = Waitlisted(cmd.order_id, cmd.member_id, c.slot_key, c.sku, c.bucket,
+                        cmd.quantity, ticket)
+        return Accepted(self._next(counter, self.member._put(res), res), (ev,))
+
+    def _replay_reserve(self, cmd: Reserve, order: Reservation) -> Accepted[StockSlice]:
+        if order.member_id != cmd.member_id or order.quantity != cmd.quantity:
+            raise IdConflictError(
+                f"order_id={cmd.order_id!r} was reserved for member {order.member_id!r} "
+                f"x{order.quantity}; the replay asks for {cmd.member_id!r} x{cmd.quantity}"
+            )
+        # The original outcome: a waiting-list ticket, or stock until the first deadline.
+        if order.ticket or order.expires_at is None:
+            ev: Event = Waitlisted(order.order_id, order.member_id, order.slot_key, order.sku,
+                                   order.bucket, order.quantity, order.ticket)
+        else:
+            ev = StockReserved(order.order_id, order.member_id, order.slot_key, order.sku,
+                               order.bucket, order.quantity, order.expires_at)
+        return Accepted(self, (ev,))
+
+    # -- transitions on an existing order --------------------------------------------
+
+    def _confirm(self, order: Reservation, now: DateTime) -> Outcome:
+        assert order.expires_at is not None
+        if now >= order.expires_at:
+            return Rejected(PAYMENT_TIMEOUT(expires_at=order.expires_at), self)
+        c, q = self.counter, order.quantity
+        counter = c._with(c.stock, c.reserved - q, c.sold + q, c.waiting, c.held, c.tickets)
+        res = order._to(ReservationStatus.CONFIRMED)
+        ev = StockConfirmed(order.order_id, order.slot_key, order.sku, order.bucket, q)
+        return Accepted(self._next(counter, self._member_put(res), res), (ev,))
+
+    def _promote(self, order: Reservation, now: DateTime) -> Outcome:
+        c, q = self.counter, order.quantity
+        if c.held < q:
+            return Rejected(STILL_WAITING(), self)
+        expires = _add(now, self.rules.timeout)
+        counter = c._with(c.stock, c.reserved + q, c.sold, c.waiting - q, c.held - q, c.tickets)
+        res = order._to(ReservationStatus.RESERVED, expires)
+        ev = StockReserved(order.order_id, order.member_id, order.slot_key, order.sku,
+                           order.bucket, q, expires)
+        return Accepted(self._next(counter, self._member_put(res), res), (ev,))
+
+    def _release(self, order: Reservation, cause: str) -> Accepted[StockSlice]:
+        c, q = self.counter, order.quantity
+        res = order._to(ReservationStatus.RELEASED)
+        if order.status is ReservationStatus.WAITING:
+            waiting = c.waiting - q
+            counter = c._with(c.stock, c.reserved, c.sold, waiting, min(c.held, waiting), c.tickets)
+            return Accepted(self._next(counter, self._member_put(res), res),
+                            (WaitlistLeft(order.order_id, q),))
+        # Released units go to the waiting list first, up to what it still lacks.
+        to_list = min(q, c.waiting - c.held)
+        counter = c._with(c.stock, c.reserved - q, c.sold, c.waiting, c.held + to_list, c.tickets)
+        ev = StockReleased(order.order_id, order.slot_key, order.sku, order.bucket, q, cause,
+                           to_list)
+        return Accepted(self._next(counter, self._member_put(res), res), (ev,))
+
+    def _settled(
+        self, command: Command, order: Reservation, now: DateTime
+    ) -> Accepted[StockSlice] | Rejected[StockSlice]:
+        """A command the order's status does not take: a replay, or a refusal."""
+        s, kind = order.status, type(command)
+        if s is ReservationStatus.CONFIRMED:
+            if kind is Confirm:
+                return Accepted(self, (StockConfirmed(order.order_id, order.slot_key, order.sku,
+                                                      order.bucket, order.quantity),))
+            return Rejected(ALREADY_CONFIRMED(), self)
+        if s is ReservationStatus.RELEASED:
+            if kind is Cancel or kind is Expire:
+                return Accepted(self, ())
+            if kind is Confirm and order.expires_at is not None and now >= order.expires_at:
+                return Rejected(PAYMENT_TIMEOUT(expires_at=order.expires_at), self)
+            return Rejected(RELEASED(), self)
+        if s is ReservationStatus.WAITING:
+            return Rejected(NOT_DUE() if kind is Expire else STILL_WAITING(), self)
+        # RESERVED and Promote: already promoted; a replay.
+        assert order.expires_at is not None
+        return Accepted(self, (StockReserved(order.order_id, order.member_id, order.slot_key,
+                                             order.sku, order.bucket, order.quantity,
+                                             order.expires_at),))
+
+    def _member_put(self, res: Reservation) -> MemberRecord:
+        return self.member._put(res)
+
+    def _next(self, counter: StockCounter, member: MemberRecord,
+              order: Reservation) -> StockSlice:
+        s = _new(StockSlice)
+        _setattr(s, "rules", self.rules)
+        _setattr(s, "counter", counter)
+        _setattr(s, "member", member)
+        _setattr(s, "order", order)
+        return s
+
+
+def _low_stock(rules: StockRules, before: StockCounter, after: StockCounter) -> LowStock | None:
+    t = rules.low_stock_threshold
+    if t is None:
+        return None
+    if before.available >= t > after.available:
+        return LowStock(after.slot_key, after.sku, after.bucket, after.available, t)
+    return None
+
+
