@@ -9,26 +9,12 @@ groups, a red packet for the leader, auto-fill near the deadline.
 
 Start with `GroupBuyPolicy`, build the live state with
 `GroupBuyCampaign.start`, feed it `OpenGroup`, `JoinGroup`, `PaySeat`,
-`LeaveGroup` and `Tick` commands, and price the cart line with
+`LeaveGroup` and `GroupTick` commands, and price the cart line with
 `GroupBuyPriceStep`. See ``docs/mechanics/groupbuy.md``.
 """
 
 from sirui.campaigns.groupbuy._campaign import (
-    ALREADY_JOINED,
-    ALREADY_PAID,
-    CLOSED,
-    ENDED,
-    EXPIRED,
-    FULL,
-    LEADER_CANNOT_LEAVE,
-    LEADER_UNPAID,
-    LIMIT_REACHED,
-    NOT_ELIGIBLE,
-    NOT_IN_GROUP,
-    NOT_STARTED,
-    PAYMENT_EXPIRED,
-    PICKUP_ONLY,
-    SOLD_OUT,
+    GROUPBUY_REASONS,
     GroupBuyCampaign,
     MemberUsage,
 )
@@ -38,6 +24,7 @@ from sirui.campaigns.groupbuy._events import (
     GroupFailed,
     GroupOpened,
     GroupSucceeded,
+    GroupTick,
     JoinGroup,
     LeaveGroup,
     MemberJoined,
@@ -49,36 +36,19 @@ from sirui.campaigns.groupbuy._events import (
     ReleaseWhy,
     SeatPaid,
     SeatReleased,
-    Tick,
 )
-from sirui.campaigns.groupbuy._group import TRANSITIONS, Group, GroupStatus, Seat
+from sirui.campaigns.groupbuy._group import GROUP_TRANSITIONS, Group, GroupStatus, Seat
 from sirui.campaigns.groupbuy._policy import (
     AutoFill,
     GroupBuyPolicy,
     LadderSettlement,
     LadderTier,
 )
-from sirui.campaigns.groupbuy._pricing import GROUP_PRICE, NOT_THIS_ITEM, GroupBuyPriceStep
+from sirui.campaigns.groupbuy._pricing import GroupBuyPriceStep
 
 __all__ = [
-    "ALREADY_JOINED",
-    "ALREADY_PAID",
-    "CLOSED",
-    "ENDED",
-    "EXPIRED",
-    "FULL",
-    "GROUP_PRICE",
-    "LEADER_CANNOT_LEAVE",
-    "LEADER_UNPAID",
-    "LIMIT_REACHED",
-    "NOT_ELIGIBLE",
-    "NOT_IN_GROUP",
-    "NOT_STARTED",
-    "NOT_THIS_ITEM",
-    "PAYMENT_EXPIRED",
-    "PICKUP_ONLY",
-    "SOLD_OUT",
-    "TRANSITIONS",
+    "GROUP_TRANSITIONS",
+    "GROUPBUY_REASONS",
     "AutoFill",
     "DifferenceDue",
     "Group",
@@ -90,6 +60,7 @@ __all__ = [
     "GroupOpened",
     "GroupStatus",
     "GroupSucceeded",
+    "GroupTick",
     "JoinGroup",
     "LadderSettlement",
     "LadderTier",
@@ -105,5 +76,4 @@ __all__ = [
     "Seat",
     "SeatPaid",
     "SeatReleased",
-    "Tick",
 ]

@@ -26,6 +26,7 @@ import attrs
 
 from sirui.campaigns.groupbuy._events import (
     GroupOpened,
+    GroupTick,
     JoinGroup,
     LeaveGroup,
     MemberJoined,
@@ -34,7 +35,6 @@ from sirui.campaigns.groupbuy._events import (
     RefundDue,
     RefundKind,
     SeatReleased,
-    Tick,
 )
 from sirui.campaigns.groupbuy._group import Group, GroupStatus, Seat
 from sirui.campaigns.groupbuy._policy import GroupBuyPolicy
@@ -58,6 +58,7 @@ __all__ = [
     "NOT_STARTED",
     "PAYMENT_EXPIRED",
     "PICKUP_ONLY",
+    "GROUPBUY_REASONS",
     "SOLD_OUT",
     "GroupBuyCampaign",
     "MemberUsage",
@@ -91,6 +92,13 @@ LEADER_CANNOT_LEAVE = reason_code("groupbuy.leader_cannot_leave", zh="已有成�
 NOT_IN_GROUP = reason_code("groupbuy.not_in_group", zh="您不在该团中",
                            en="You are not in this group")
 
+#: Every rejection code of the group-buy state machine, by code.
+GROUPBUY_REASONS = {r.code: r for r in (
+    NOT_STARTED, ENDED, EXPIRED, CLOSED, FULL, LEADER_UNPAID, ALREADY_JOINED, PICKUP_ONLY,
+    NOT_ELIGIBLE, LIMIT_REACHED, SOLD_OUT, PAYMENT_EXPIRED, ALREADY_PAID, LEADER_CANNOT_LEAVE,
+    NOT_IN_GROUP,
+)}
+
 _LIMIT_NAMES = {"opened": "开团次数", "joined": "参团次数", "quantity": "购买件数"}
 
 
@@ -104,7 +112,7 @@ class MemberUsage:
 
 
 _NO_USAGE = MemberUsage()
-Command = OpenGroup | JoinGroup | PaySeat | LeaveGroup | Tick
+Command = OpenGroup | JoinGroup | PaySeat | LeaveGroup | GroupTick
 
 
 @attrs.frozen(slots=True)
@@ -147,7 +155,7 @@ class GroupBuyCampaign:
     def handle(self, command: Command, *, now: DateTime) -> Outcome[GroupBuyCampaign]:
         """Apply ``command`` at ``now``; see the module docstring for the order of checks."""
         now = aware(now)
-        if isinstance(command, Tick):
+        if isinstance(command, GroupTick):
             return self._tick(command, now)
         if not isinstance(command, OpenGroup | JoinGroup | PaySeat | LeaveGroup):
             raise InvalidCommandError(f"command={command!r}: not a group-buy command")
@@ -174,7 +182,7 @@ class GroupBuyCampaign:
 
     # -- commands ---------------------------------------------------------------------
 
-    def _tick(self, command: Tick, now: DateTime) -> Outcome[GroupBuyCampaign]:
+    def _tick(self, command: GroupTick, now: DateTime) -> Outcome[GroupBuyCampaign]:
         ids = [command.group_id] if command.group_id is not None else list(self.groups)
         state, events = self, list[Any]()
         for gid in ids:

@@ -23,6 +23,7 @@ __all__ = [
     "GroupFailed",
     "GroupOpened",
     "GroupSucceeded",
+    "GroupTick",
     "JoinGroup",
     "LeaveGroup",
     "MemberJoined",
@@ -34,7 +35,6 @@ __all__ = [
     "ReleaseWhy",
     "SeatPaid",
     "SeatReleased",
-    "Tick",
 ]
 
 
@@ -92,7 +92,7 @@ class LeaveGroup:
 
 
 @attrs.frozen(slots=True)
-class Tick:
+class GroupTick:
     """The host's timer: apply payment timeouts, auto-fill and deadlines at ``now``.
 
     ``group_id=None`` ticks every open group. Ticks need no id: applying the

@@ -5,7 +5,7 @@ the clock act (`settle`): seats whose payment window has passed are
 released, auto-fill may complete the group near its deadline, and at the
 deadline the group succeeds (a ladder tier reached, or auto-fill) or fails.
 Only then is the command itself applied. Status moves only along
-`TRANSITIONS`; a group that is not open takes no join, payment or leave.
+`GROUP_TRANSITIONS`; a group that is not open takes no join, payment or leave.
 
 Invariants (whatever the order of commands and times):
 
@@ -43,7 +43,7 @@ from sirui.core.errors import InvalidCommandError
 from sirui.core.money import Money
 from sirui.core.windows import DateTime
 
-__all__ = ["TRANSITIONS", "Group", "GroupStatus", "Seat"]
+__all__ = ["GROUP_TRANSITIONS", "Group", "GroupStatus", "Seat"]
 
 
 class GroupStatus(enum.Enum):
@@ -60,7 +60,7 @@ class GroupStatus(enum.Enum):
 
 
 #: The only status changes a group makes, by trigger. Anything else is a bug.
-TRANSITIONS: dict[tuple[GroupStatus, str], GroupStatus] = {
+GROUP_TRANSITIONS: dict[tuple[GroupStatus, str], GroupStatus] = {
     (GroupStatus.OPEN, "last_seat_paid"): GroupStatus.SUCCEEDED,
     (GroupStatus.OPEN, "tier_reached_at_deadline"): GroupStatus.SUCCEEDED,
     (GroupStatus.OPEN, "auto_filled"): GroupStatus.SUCCEEDED,
@@ -155,7 +155,7 @@ class Group:
     # -- transitions ------------------------------------------------------------------
 
     def _move(self, trigger: str, now: DateTime, **changes: Any) -> Group:
-        target = TRANSITIONS.get((self.status, trigger))
+        target = GROUP_TRANSITIONS.get((self.status, trigger))
         if target is None:
             raise InvalidCommandError(
                 f"group {self.id!r} is {self.status.value}; it cannot take {trigger!r}"
