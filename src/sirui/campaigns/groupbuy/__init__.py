@@ -47,8 +47,8 @@ from sirui.campaigns.groupbuy._policy import (
 from sirui.campaigns.groupbuy._pricing import GroupBuyPriceStep
 
 __all__ = [
-    "GROUP_TRANSITIONS",
     "GROUPBUY_REASONS",
+    "GROUP_TRANSITIONS",
     "AutoFill",
     "DifferenceDue",
     "Group",
