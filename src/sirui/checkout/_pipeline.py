@@ -1,0 +1,331 @@
+"""The stage runner: promotions resolved per stage, coupons applied one at a time.
+
+Internal to the checkout. A `Plan` holds what a quote runs at each stage:
+the promotions of that stage (sorted by priority, then id, so the cart's
+or the caller's order never matters) and the caller's extra steps (run
+after the promotions of their stage, in the order given). The shipping
+step, when a policy is given, runs first at `Stage.SHIPPING`.
+
+Within a stage, promotions that conflict (an exclusion group, an exclusive
+promotion) are resolved exactly: every admissible choice is priced from the
+same starting state and the one that saves most at that stage wins (ties go
+to the first choice in priority order). The promotions that lost get a
+`NotApplied` with their own skip reason, or a stacking reason with figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+import attrs
+
+from sirui.checkout.shipping import ShippingStep
+from sirui.checkout.stacking import (
+    EXCLUDED_BY_EXCLUSIVE,
+    EXCLUDED_BY_GROUP,
+    EXCLUSIVE_SAVES_LESS,
+    StackingPolicy,
+)
+from sirui.config import fingerprint
+from sirui.core.money import Money
+from sirui.core.registry import tag_of
+from sirui.core.windows import DateTime, Window
+from sirui.rules.pricing import SHIPPING_LINE, NotApplied, PriceState, PricingStep, Stage
+from sirui.rules.reasons import reason_code
+
+__all__ = ["CouponLike", "CouponTemplateLike", "Plan", "PromotionLike", "fingerprint_of"]
+
+OTHER_MEMBER = reason_code(
+    "checkout.coupon_other_member",
+    zh="该券属于其他会员，不能使用",
+    en="This coupon belongs to another member ({owner})",
+)
+NOT_YET_VALID = reason_code(
+    "checkout.coupon_not_yet_valid", zh="券未到使用时间（{start}起）", en="Not valid before {start}"
+)
+EXPIRED = reason_code("checkout.coupon_expired", zh="券已过期（{end}）", en="Expired at {end}")
+
+
+@runtime_checkable
+class PromotionLike(Protocol):
+    """What the checkout needs of a promotion (see `sirui.promotions.Promotion`)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def priority(self) -> int: ...
+    @property
+    def group(self) -> str | None: ...
+    @property
+    def exclusive(self) -> bool: ...
+    @property
+    def stage(self) -> Stage: ...
+    def price(self, state: PriceState) -> PriceState: ...
+
+
+@runtime_checkable
+class CouponTemplateLike(Protocol):
+    """What the checkout needs of a coupon template (see `sirui.promotions.CouponTemplate`)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def slot(self) -> str: ...
+    @property
+    def stage(self) -> Stage: ...
+    @property
+    def stacks_with_promotions(self) -> bool: ...
+    def price(self, state: PriceState, coupon: Any) -> PriceState: ...
+
+
+@runtime_checkable
+class CouponLike(Protocol):
+    """What the checkout needs of a claimed coupon (see `sirui.promotions.Coupon`)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def template(self) -> CouponTemplateLike: ...
+    @property
+    def member_id(self) -> str: ...
+    @property
+    def claimed_at(self) -> DateTime: ...
+    @property
+    def valid(self) -> Window: ...
+
+
+# Fingerprints are SHA-256 of canonical JSON: worth caching for hot quotes.
+# Keyed by object identity (policies are immutable) and holding the object so
+# the id cannot be reused while cached; bounded so it cannot grow forever.
+_FP_CACHE: dict[int, tuple[object, str | None]] = {}
+_FP_CACHE_MAX = 4096
+
+
+def fingerprint_of(obj: object) -> str | None:
+    """The config fingerprint of a registered policy, or None for other objects."""
+    hit = _FP_CACHE.get(id(obj))
+    if hit is not None and hit[0] is obj:
+        return hit[1]
+    fp = fingerprint(obj) if tag_of(type(obj)) is not None else None
+    if len(_FP_CACHE) >= _FP_CACHE_MAX:
+        _FP_CACHE.clear()
+    _FP_CACHE[id(obj)] = (obj, fp)
+    return fp
+
+
+def kind_of(obj: object) -> str:
+    return tag_of(type(obj)) or type(obj).__name__
+
+
+def shipping_payable(state: PriceState) -> Money:
+    fee = state.shipping_fee or Money.zero(state.currency)
+    off = sum(
+        (a.share_of(SHIPPING_LINE) for a in state.adjustments if a.stage is Stage.SHIPPING),
+        Money.zero(state.currency),
+    )
+    return fee - off
+
+
+def cost(state: PriceState) -> int:
+    """What the best-combination search minimises: goods before points plus shipping, in fen.
+
+    Points deduction is the shopper's own value, so it neither helps nor
+    hurts a combination.
+    """
+    return (
+        state.subtotal().minor + state.stage_total(Stage.POINTS).minor
+        + shipping_payable(state).minor
+    )
+
+
+def precheck(coupon: CouponLike, state: PriceState) -> NotApplied | None:
+    """Coupon-level checks the checkout owns: whose wallet, and the validity window."""
+    t = coupon.template
+    reason = None
+    if coupon.member_id != state.cart.member.id:
+        reason = OTHER_MEMBER(owner=coupon.member_id)
+    elif state.now < coupon.valid.start:
+        reason = NOT_YET_VALID(start=coupon.valid.start)
+    elif coupon.valid.end is not None and state.now >= coupon.valid.end:
+        reason = EXPIRED(end=coupon.valid.end)
+    return None if reason is None else NotApplied(coupon.id, t.stage, reason, kind_of(t))
+
+
+def apply_coupon(state: PriceState, coupon: CouponLike, stacks: bool) -> PriceState:
+    """Price one coupon; a non-stacking coupon only sees lines no promotion touched."""
+    template = coupon.template
+    if stacks:
+        return template.price(state, coupon)
+    touched = {
+        lid for a in state.adjustments if a.stage is Stage.PROMOTION for lid, _ in a.allocations
+    }
+    if not touched:
+        return template.price(state, coupon)
+    view = attrs.evolve(
+        state,
+        lines=tuple(
+            attrs.evolve(pl, blocked=pl.blocked | {Stage.COUPON}) if pl.id in touched else pl
+            for pl in state.lines
+        ),
+    )
+    res = template.price(view, coupon)
+    out = state
+    for adj in res.adjustments[len(view.adjustments):]:
+        out = out.apply(adj)
+    return attrs.evolve(
+        out,
+        not_applied=(*out.not_applied, *res.not_applied[len(view.not_applied):]),
+        extras=(*out.extras, *res.extras[len(view.extras):]),
+        gifts=res.gifts,
+        points_used=res.points_used,
+        shipping_fee=res.shipping_fee,
+    )
+
+
+def _sort_key(stacking: StackingPolicy, p: PromotionLike) -> tuple[int, str]:
+    return (-stacking.priority_of(p.id, p.priority), p.id)
+
+
+class Plan:
+    """What runs at each stage, resolved once per quote."""
+
+    __slots__ = ("promos", "shipping", "stacking", "steps")
+
+    def __init__(
+        self,
+        stacking: StackingPolicy,
+        promotions: Iterable[PromotionLike],
+        steps: Iterable[PricingStep],
+        shipping: ShippingStep | None,
+    ) -> None:
+        self.stacking = stacking
+        by_stage: dict[Stage, list[PromotionLike]] = {}
+        for p in promotions:
+            by_stage.setdefault(p.stage, []).append(p)
+        self.promos: dict[Stage, tuple[PromotionLike, ...]] = {
+            s: tuple(sorted(ps, key=lambda p: _sort_key(stacking, p)))
+            for s, ps in by_stage.items()
+        }
+        st: dict[Stage, list[PricingStep]] = {}
+        for step in steps:
+            st.setdefault(step.stage, []).append(step)
+        self.steps = {s: tuple(v) for s, v in st.items()}
+        self.shipping = shipping
+
+    def run(self, state: PriceState, stage: Stage) -> PriceState:
+        """Run the fixed part of ``stage``: shipping fee, promotions, then extra steps."""
+        if stage is Stage.SHIPPING and self.shipping is not None:
+            state = self.shipping.price(state)
+        promos = self.promos.get(stage, ())
+        if promos:
+            state = self._promotions(state, stage, promos)
+        for step in self.steps.get(stage, ()):
+            state = step.price(state)
+        return state
+
+    # -- conflict resolution ------------------------------------------------------------
+
+    def _promotions(
+        self, state: PriceState, stage: Stage, promos: Sequence[PromotionLike]
+    ) -> PriceState:
+        pol = self.stacking
+        exclusive = [p for p in promos if pol.is_exclusive(p.id, p.exclusive)]
+        grouped = [
+            (p, pol.groups_of(p.id, p.group)) for p in promos if p not in exclusive
+        ]
+        if not exclusive and all(not g for _, g in grouped):
+            for p in promos:
+                state = p.price(state)
+            return state
+        free = [p for p, g in grouped if not g]
+        conflicting = [(p, g) for p, g in grouped if g]
+        options: list[tuple[PromotionLike, ...]] = []
+
+        def choose(i: int, used: frozenset[str], picked: tuple[PromotionLike, ...]) -> None:
+            if i == len(conflicting):
+                chosen = set(picked) | set(free)
+                options.append(tuple(p for p in promos if p in chosen))
+                return
+            p, groups = conflicting[i]
+            if not (groups & used):
+                choose(i + 1, used | groups, (*picked, p))
+            choose(i + 1, used, picked)
+
+        choose(0, frozenset(), ())
+        options += [(e,) for e in exclusive]
+        base_total = state.stage_total(stage).minor
+        results = []
+        for opt in options:
+            s = state
+            for p in opt:
+                s = p.price(s)
+            results.append((s.stage_total(stage).minor - base_total, s))
+        best_i = max(range(len(results)), key=lambda i: (results[i][0], -i))
+        best_saving, best_state = results[best_i]
+        chosen_opt = options[best_i]
+        n_shared = len(options) - len(exclusive)
+        best_shared = max((results[i][0] for i in range(n_shared)), default=0)
+        cur = state.currency
+        return self._explain(
+            start=state, best=best_state, chosen=chosen_opt, options=options, results=results,
+            exclusive=exclusive, conflicting=conflicting, saving=Money(best_saving, cur),
+            shared_saving=Money(best_shared, cur), stage=stage,
+        )
+
+    def _explain(
+        self,
+        *,
+        start: PriceState,
+        best: PriceState,
+        chosen: tuple[PromotionLike, ...],
+        options: list[tuple[PromotionLike, ...]],
+        results: list[tuple[int, PriceState]],
+        exclusive: list[PromotionLike],
+        conflicting: list[tuple[PromotionLike, frozenset[str]]],
+        saving: Money,
+        shared_saving: Money,
+        stage: Stage,
+    ) -> PriceState:
+        cur = start.currency
+        n0, k0 = len(start.not_applied), len(start.adjustments)
+        chosen_ids = {p.id for p in chosen}
+        chosen_exclusive = len(chosen) == 1 and chosen[0] in exclusive
+        extra: list[NotApplied] = []
+        for p in [*exclusive, *(p for p, _ in conflicting)]:
+            if p.id in chosen_ids:
+                continue
+            # The option that did best with p in it tells its own story.
+            idx = max(
+                (i for i, opt in enumerate(options) if p in opt),
+                key=lambda i: (results[i][0], -i),
+            )
+            own_saving, own_state = results[idx]
+            applied = any(a.rule == p.id for a in own_state.adjustments[k0:])
+            if not applied:
+                mine = [na for na in own_state.not_applied[n0:] if na.rule == p.id]
+                if mine:
+                    extra.append(mine[-1])
+                    continue
+            saves = Money(own_saving, cur)
+            kind = kind_of(p)
+            if chosen_exclusive:
+                reason = EXCLUDED_BY_EXCLUSIVE(
+                    chosen=chosen[0].id, chosen_saves=saving, saves=saves
+                )
+            elif p in exclusive:
+                reason = EXCLUSIVE_SAVES_LESS(saves=saves, chosen_saves=shared_saving)
+            else:
+                groups = self.stacking.groups_of(p.id, p.group)
+                winners = [
+                    q.id for q, g in conflicting if q.id in chosen_ids and g & groups
+                ]
+                reason = EXCLUDED_BY_GROUP(
+                    group=",".join(sorted(groups)),
+                    chosen=",".join(winners) or "-",
+                    chosen_saves=saving,
+                    saves=saves,
+                )
+            extra.append(NotApplied(p.id, stage, reason, kind))
+        # Promotions not in the chosen option were never priced in it; record why.
+        return attrs.evolve(best, not_applied=(*best.not_applied, *extra))

@@ -1,0 +1,314 @@
+"""Best coupon combination (最优用券组合): exact branch and bound over a member's wallet.
+
+Theory of operation. Coupons are priced after the promotion stage, slot by
+slot in the stacking policy's order (exchange and item coupons, then store
+coupons; shipping coupons at the shipping stage). The search:
+
+1. checks every coupon on its own: whose wallet, its validity window, then
+   its template's rules on the state after promotions (its *solo* saving, or
+   its skip reason);
+2. keeps one coupon per template (the one expiring first): two coupons of
+   one template are interchangeable, and using the sooner one is better for
+   the shopper;
+3. walks the slot groups in application order, trying for each group every
+   admissible set of coupons (at most the group's limit), biggest solo
+   savings first, and prunes a branch when even the best solo savings of the
+   groups left could not beat the best combination found so far;
+4. at each leaf runs the rest of the pipeline (points, shipping fee,
+   shipping promotions, the best shipping coupons) and scores the leaf by
+   goods before points plus shipping payable.
+
+Exactness rests on one property of coupons, true of every built-in kind: a
+coupon never saves more on a lower amount than on a higher one (a fixed
+amount needs its threshold, a rate gives less on less, an exchange coupon
+frees at most a unit). Under it the bound is valid and the result is the
+true optimum; ties go to the first combination found (bigger coupons first,
+then sooner expiry, then id), so the answer is deterministic and does not
+depend on wallet or cart order.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import attrs
+
+from sirui.checkout._pipeline import (
+    CouponLike,
+    apply_coupon,
+    cost,
+    fingerprint_of,
+    kind_of,
+    precheck,
+)
+from sirui.checkout.stacking import (
+    COMBINATION_SAVES_MORE,
+    ORDER_LIMIT,
+    SAME_TEMPLATE,
+    SLOT_FULL,
+    StackingPolicy,
+)
+from sirui.core.money import Money
+from sirui.rules.pricing import NotApplied, PriceState, Stage
+from sirui.rules.reasons import reason_code
+
+__all__ = ["CouponOption", "Search"]
+
+NOTHING_OFF = reason_code(
+    "checkout.coupon_nothing_off",
+    zh="该券对当前订单没有优惠",
+    en="This coupon takes nothing off this order",
+)
+
+@attrs.frozen(slots=True)
+class CouponOption:
+    """One coupon the search considered: its slot, stage and saving on its own."""
+
+    coupon: Any
+    slot: str
+    stage: Stage
+    stacks: bool
+    solo: int = 0
+    """Fen saved on the state after promotions (COUPON stage only)."""
+
+
+def _expiry_key(c: CouponLike) -> tuple[Any, ...]:
+    end = c.valid.end
+    return (0, end.timestamp(), c.id) if end is not None else (1, 0.0, c.id)
+
+
+@attrs.frozen(slots=True)
+class _Group:
+    slots: frozenset[str]
+    limit: int
+    stage: Stage
+    subsets: tuple[tuple[CouponOption, ...], ...]
+    best: int
+    """Upper bound of this group's saving: its top ``limit`` solo savings."""
+
+
+class Search:
+    """One run of the best-combination search (internal state of one quote)."""
+
+    def __init__(
+        self,
+        *,
+        stacking: StackingPolicy,
+        start: PriceState,
+        coupons: Sequence[CouponLike],
+        finish: Callable[[PriceState], PriceState],
+        ship_finish: Callable[[PriceState, Sequence[CouponOption]], PriceState],
+        bound_ok: bool,
+    ) -> None:
+        self.stacking = stacking
+        self.start = start
+        self.finish = finish
+        self.ship_finish = ship_finish
+        self.bound_ok = bound_ok
+        self.reasons: dict[str, NotApplied] = {}
+        self.duplicate_of: dict[str, str] = {}
+        self.options: dict[str, CouponOption] = {}
+        self.nodes = 0
+        self.exact = True
+        self.best_cost: int | None = None
+        self.best_state: PriceState | None = None
+        self.best_combo: tuple[CouponOption, ...] = ()
+        self._prepare(coupons)
+
+    # -- preparation ------------------------------------------------------------------
+
+    def _prepare(self, coupons: Sequence[CouponLike]) -> None:
+        pol, start = self.stacking, self.start
+        by_template: dict[str, list[CouponLike]] = {}
+        for c in coupons:
+            early = precheck(c, start)
+            if early is not None:
+                # The template words its own refusal; ours is the fallback.
+                n = len(start.not_applied)
+                own = c.template.price(start, c).not_applied[n:]
+                self.reasons[c.id] = attrs.evolve(own[-1], rule=c.id) if own else early
+                continue
+            key = fingerprint_of(c.template) or f"id:{id(c.template)}"
+            by_template.setdefault(key, []).append(c)
+        reps: list[CouponOption] = []
+        for same in by_template.values():
+            same.sort(key=_expiry_key)
+            rep = same[0]
+            for dup in same[1:]:
+                self.duplicate_of[dup.id] = rep.id
+            t = rep.template
+            opt = CouponOption(rep, t.slot, t.stage, pol.coupon_stacks(t.stacks_with_promotions))
+            if opt.stage is Stage.COUPON:
+                n = len(start.adjustments)
+                after = apply_coupon(start, rep, opt.stacks)
+                saved = sum(a.amount.minor for a in after.adjustments[n:])
+                if len(after.adjustments) == n:
+                    why = after.not_applied[len(start.not_applied):]
+                    for c in same:
+                        self.reasons[c.id] = (
+                            attrs.evolve(why[-1], rule=c.id) if why
+                            else NotApplied(c.id, opt.stage, NOTHING_OFF(), kind_of(t))
+                        )
+                    continue
+                opt = attrs.evolve(opt, solo=saved)
+            reps.append(opt)
+            self.options[rep.id] = opt
+        self.groups = self._groups(reps)
+
+    def _groups(self, reps: list[CouponOption]) -> tuple[_Group, ...]:
+        pol = self.stacking
+        buckets: dict[frozenset[str], list[CouponOption]] = {}
+        limits: dict[frozenset[str], int] = {}
+        for o in reps:
+            slots, limit = pol.limit_group(o.slot)
+            buckets.setdefault(slots, []).append(o)
+            limits[slots] = limit
+        groups = []
+        for slots, opts in buckets.items():
+            opts.sort(key=lambda o: (-o.solo, *_expiry_key(o.coupon)))
+            limit = min(limits[slots], len(opts))
+            if pol.max_coupons is not None:
+                limit = min(limit, pol.max_coupons)
+            subsets: list[tuple[CouponOption, ...]] = []
+            for k in range(limit, 0, -1):
+                subsets += itertools.combinations(opts, k)
+            # Within a subset, coupons apply in slot order then id; subsets by
+            # their solo sum so the best-looking branch is explored first.
+            subsets = [
+                tuple(sorted(s, key=lambda o: (pol.slot_rank(o.slot), o.coupon.id)))
+                for s in subsets
+            ]
+            subsets.sort(key=lambda s: -sum(o.solo for o in s))
+            subsets.append(())
+            stage = opts[0].stage
+            best = sum(o.solo for o in opts[:limit])
+            groups.append(_Group(slots, limit, stage, tuple(subsets), best))
+        groups.sort(key=lambda g: (g.stage, min(pol.slot_rank(s) for s in g.slots)))
+        return tuple(groups)
+
+    # -- search -----------------------------------------------------------------------
+
+    def run(self) -> None:
+        goods = [g for g in self.groups if g.stage is Stage.COUPON]
+        self.ship_groups = [g for g in self.groups if g.stage is not Stage.COUPON]
+        rem = [0] * (len(goods) + 1)
+        for i in range(len(goods) - 1, -1, -1):
+            rem[i] = rem[i + 1] + goods[i].best
+        self._goods, self._rem = goods, rem
+        self._dfs(0, self.start, ())
+
+    def _dfs(self, gi: int, state: PriceState, combo: tuple[CouponOption, ...]) -> None:
+        self.nodes += 1
+        if self.nodes > self.stacking.max_search_nodes and self.best_state is not None:
+            self.exact = False
+            return
+        if gi == len(self._goods):
+            self._leaf(state, combo)
+            return
+        if (
+            self.bound_ok and self.best_cost is not None
+            and state.subtotal().minor - self._rem[gi] >= self.best_cost
+        ):
+            return
+        cap = self.stacking.max_coupons
+        for subset in self._goods[gi].subsets:
+            if cap is not None and len(combo) + len(subset) > cap:
+                continue
+            s = state
+            for o in subset:
+                n = len(s.adjustments)
+                s = apply_coupon(s, o.coupon, o.stacks)
+                if len(s.adjustments) == n:
+                    break
+            else:
+                self._dfs(gi + 1, s, (*combo, *subset))
+
+    def _leaf(self, state: PriceState, combo: tuple[CouponOption, ...]) -> None:
+        pre = self.finish(state)
+        left = None if self.stacking.max_coupons is None else self.stacking.max_coupons - len(combo)
+        final, used = self._best_shipping(pre, left)
+        c = cost(final)
+        if self.best_cost is None or c < self.best_cost:
+            self.best_cost, self.best_state = c, final
+            self.best_combo = (*combo, *used)
+            self.best_pre_shipping = pre
+
+    def _best_shipping(
+        self, pre: PriceState, left: int | None
+    ) -> tuple[PriceState, tuple[CouponOption, ...]]:
+        best_state = self.ship_finish(pre, ())
+        best_used: tuple[CouponOption, ...] = ()
+        best_cost = cost(best_state)
+        if not self.ship_groups:
+            return best_state, best_used
+        for choice in itertools.product(*(g.subsets for g in self.ship_groups)):
+            flat = tuple(o for sub in choice for o in sub)
+            if not flat or (left is not None and len(flat) > left):
+                continue
+            s = self.ship_finish(pre, flat)
+            if cost(s) < best_cost:
+                best_state, best_used, best_cost = s, flat, cost(s)
+        return best_state, best_used
+
+    # -- explanation ------------------------------------------------------------------
+
+    def explain(self, saved: Money) -> list[NotApplied]:
+        """A reason for every coupon not used, in wallet id order."""
+        used = {o.coupon.id for o in self.best_combo}
+        used_slots: dict[frozenset[str], list[str]] = {}
+        for o in self.best_combo:
+            used_slots.setdefault(self.stacking.limit_group(o.slot)[0], []).append(o.coupon.id)
+        out: dict[str, NotApplied] = dict(self.reasons)
+        cur = saved.currency
+        for cid, opt in self.options.items():
+            if cid in used:
+                continue
+            out[cid] = self._why(opt, used_slots, saved, cur)
+        for dup, rep in self.duplicate_of.items():
+            if rep in used:
+                opt = self.options[rep]
+                out[dup] = NotApplied(dup, opt.stage, SAME_TEMPLATE(chosen=rep), _kind(opt))
+            elif rep in out:
+                out[dup] = attrs.evolve(out[rep], rule=dup)
+        return [out[k] for k in sorted(out)]
+
+    def _why(
+        self,
+        opt: CouponOption,
+        used_slots: dict[frozenset[str], list[str]],
+        saved: Money,
+        cur: str,
+    ) -> NotApplied:
+        cid = opt.coupon.id
+        alone = Money(opt.solo, cur)
+        if opt.stage is not Stage.COUPON:
+            pre = getattr(self, "best_pre_shipping", None)
+            if pre is not None:
+                trial = self.ship_finish(pre, (opt,))
+                n = len(pre.not_applied)
+                mine = list(trial.not_applied[n:])
+                applied = len(trial.adjustments) > len(self.ship_finish(pre, ()).adjustments)
+                if not applied and mine:
+                    return attrs.evolve(mine[-1], rule=cid)
+                alone = Money(max(cost(self.ship_finish(pre, ())) - cost(trial), 0), cur)
+        slots, limit = self.stacking.limit_group(opt.slot)
+        taken = used_slots.get(slots, [])
+        if len(taken) >= limit:
+            reason = SLOT_FULL(
+                slot="/".join(sorted(slots)), limit=limit, chosen=",".join(taken),
+                combination=saved, alone=alone,
+            )
+        elif (
+            self.stacking.max_coupons is not None
+            and sum(len(v) for v in used_slots.values()) >= self.stacking.max_coupons
+        ):
+            reason = ORDER_LIMIT(limit=self.stacking.max_coupons)
+        else:
+            reason = COMBINATION_SAVES_MORE(combination=saved, alone=alone)
+        return NotApplied(cid, opt.stage, reason, _kind(opt))
+
+
+def _kind(opt: CouponOption) -> str:
+    return kind_of(opt.coupon.template)

@@ -1,0 +1,474 @@
+"""The quote (报价/结算): a cart priced through the pipeline, explained line by line.
+
+Theory of operation. `quote` runs DESIGN.md's pipeline on a `PriceState`:
+
+1. ``ACTIVITY``  activity prices (seckill, group-buy, limited-time),
+2. ``MEMBER``    member prices,
+3. ``PROMOTION`` order promotions (exclusion groups and exclusive
+   promotions resolved by pricing every admissible choice exactly),
+4. ``COUPON``    coupons: the best valid combination of the wallet
+   (`sirui.checkout.combination`), or the caller's pinned choice,
+5. ``POINTS``    points deduction and other extra steps,
+6. ``SHIPPING``  the fee of the `ShippingPolicy`, then free-shipping
+   promotions and coupons.
+
+At each stage the promotions of that stage run (priority, then id), then
+the caller's extra `PricingStep` objects of that stage in the order given:
+that is the extension point for activity prices, member prices and points
+deduction from other packages.
+
+Invariants of a `Quote`: every adjustment's line shares sum exactly to it;
+a line's ``paid`` is its original amount minus its shares and is >= 0;
+``payable = goods_payable + shipping_fee - shipping_discount``; quoting
+does not depend on the order of the cart's lines (states keep lines by id;
+only the display keeps cart order); the same inputs give the same quote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from sirui.checkout import _render
+from sirui.checkout._pipeline import (
+    CouponLike,
+    Plan,
+    PromotionLike,
+    apply_coupon,
+    fingerprint_of,
+    kind_of,
+    shipping_payable,
+)
+from sirui.checkout.combination import CouponOption, Search
+from sirui.checkout.shipping import ShippingPolicy, ShippingStep
+from sirui.checkout.stacking import ORDER_LIMIT, PINNED_OVER_LIMIT, StackingPolicy
+from sirui.core.errors import InvalidValueError, invalid
+from sirui.core.money import Money, allocate_int
+from sirui.core.nouns import Cart
+from sirui.core.windows import DateTime, aware
+from sirui.rules.pricing import (
+    Adjustment,
+    NotApplied,
+    PriceState,
+    PricingStep,
+    Stage,
+)
+from sirui.rules.reasons import Reason, reason_code
+
+__all__ = ["LineShare", "Quote", "QuoteInputs", "QuoteLine", "quote"]
+
+NOT_IN_WALLET = reason_code(
+    "checkout.coupon_not_in_wallet",
+    zh="券{coupon}不在可用券列表中",
+    en="Coupon {coupon} is not among the available coupons",
+)
+NOT_CHOSEN = reason_code(
+    "checkout.coupon_not_chosen", zh="未选择使用该券", en="Not chosen for this order"
+)
+
+
+@attrs.frozen(slots=True)
+class LineShare:
+    """One rule's share of one line's discount."""
+
+    rule: str
+    stage: Stage
+    amount: Money
+    kind: str = ""
+
+
+@attrs.frozen(slots=True, repr=False)
+class QuoteLine:
+    """A priced line: what it cost, what each rule took off, what is paid."""
+
+    id: str
+    sku_id: str
+    name: str
+    quantity: int
+    unit_price: Money
+    original: Money
+    shares: tuple[LineShare, ...]
+    paid: Money
+    """Cash paid for the line (after every discount and points deduction)."""
+    points: int = 0
+    """Points spent on this line (its share of the order's points)."""
+    gift: bool = False
+
+    @property
+    def discount(self) -> Money:
+        return self.original - self.paid
+
+    def stage_discount(self, stage: Stage) -> Money:
+        zero = Money.zero(self.paid.currency)
+        return sum((s.amount for s in self.shares if s.stage is stage), zero)
+
+    def __repr__(self) -> str:
+        return _render.line_repr(self)
+
+
+@attrs.frozen(slots=True, eq=False)
+class QuoteInputs:
+    """What priced a quote, kept for refunds that recompute (not compared, not dumped)."""
+
+    cart: Cart
+    now: DateTime
+    promotions: tuple[Any, ...]
+    coupons: tuple[Any, ...]
+    """The coupons used."""
+    steps: tuple[Any, ...]
+    stacking: StackingPolicy
+    shipping: ShippingPolicy | None
+    extras: tuple[tuple[str, Any], ...]
+
+
+@attrs.frozen(slots=True, repr=False)
+class Quote:
+    """A priced cart: lines, per-stage totals, payable and every reason.
+
+    ``lines`` keep the cart's order (gift lines last) for display; use
+    `Quote.line` or `Quote.by_line` to look one up.
+    """
+
+    currency: str
+    lines: tuple[QuoteLine, ...]
+    original: Money
+    """Goods at their cart prices."""
+    stage_totals: tuple[tuple[Stage, Money], ...]
+    goods_payable: Money
+    shipping_fee: Money
+    shipping_discount: Money
+    payable: Money
+    points_used: int
+    adjustments: tuple[Adjustment, ...]
+    not_applied: tuple[NotApplied, ...]
+    coupons_used: tuple[str, ...]
+    fingerprints: tuple[tuple[str, str], ...]
+    extras: tuple[tuple[str, Any], ...] = attrs.field(default=(), eq=False)
+    shipping_reason: Reason | None = None
+    search_exact: bool = True
+    search_nodes: int = 0
+    inputs: QuoteInputs | None = attrs.field(default=None, eq=False)
+
+    # -- views ------------------------------------------------------------------------
+
+    @property
+    def by_line(self) -> dict[str, QuoteLine]:
+        return {ln.id: ln for ln in self.lines}
+
+    def line(self, line_id: str) -> QuoteLine:
+        for ln in self.lines:
+            if ln.id == line_id:
+                return ln
+        raise invalid("line_id", line_id, "no such line in the quote", cls=InvalidValueError)
+
+    def stage_total(self, stage: Stage) -> Money:
+        for s, m in self.stage_totals:
+            if s is stage:
+                return m
+        return Money.zero(self.currency)
+
+    @property
+    def discount(self) -> Money:
+        """Everything taken off goods and shipping, points deduction included."""
+        return sum((m for _, m in self.stage_totals), Money.zero(self.currency))
+
+    @property
+    def shipping_payable(self) -> Money:
+        return self.shipping_fee - self.shipping_discount
+
+    def paid_by_line(self) -> tuple[tuple[str, Money], ...]:
+        """``(line_id, cash paid)`` per line in id order: for commission and refunds."""
+        return tuple(sorted((ln.id, ln.paid) for ln in self.lines))
+
+    def points_by_line(self) -> tuple[tuple[str, int], ...]:
+        """``(line_id, points spent)`` per line in id order: for the points ledger."""
+        return tuple(sorted((ln.id, ln.points) for ln in self.lines))
+
+    def applied(self, rule: str) -> bool:
+        return any(a.rule == rule for a in self.adjustments)
+
+    def why_not(self, rule: str) -> Reason | None:
+        for na in self.not_applied:
+            if na.rule == rule:
+                return na.reason
+        return None
+
+    def extra(self, key: str, default: Any = None) -> Any:
+        for k, v in reversed(self.extras):
+            if k == key:
+                return v
+        return default
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data for services (amounts as ``"12.30"`` strings)."""
+        return _render.to_dict(self)
+
+    def __repr__(self) -> str:
+        return _render.quote_repr(self)
+
+    def _repr_html_(self) -> str:
+        return _render.quote_html(self)
+
+
+# -- the pipeline ---------------------------------------------------------------------
+
+
+def _check_wallet(coupons: Sequence[CouponLike]) -> tuple[CouponLike, ...]:
+    seen: set[str] = set()
+    for i, c in enumerate(coupons):
+        if not isinstance(c, CouponLike):
+            raise invalid(f"coupons[{i}]", c, "must be a claimed Coupon", cls=InvalidValueError)
+        if c.id in seen:
+            raise invalid(
+                f"coupons[{i}].id", c.id, "the same coupon is offered twice",
+                "a coupon can be used once; pass each claimed coupon once",
+                cls=InvalidValueError,
+            )
+        seen.add(c.id)
+    return tuple(sorted(coupons, key=lambda c: c.id))
+
+
+def _check_promotions(promotions: Iterable[Any]) -> tuple[PromotionLike, ...]:
+    out = tuple(promotions)
+    ids: set[str] = set()
+    for i, p in enumerate(out):
+        if not isinstance(p, PromotionLike):
+            raise invalid(f"promotions[{i}]", p, "must be a Promotion", cls=InvalidValueError)
+        if p.id in ids:
+            raise invalid(
+                f"promotions[{i}].id", p.id, "two promotions share an id",
+                "give every promotion its own id", cls=InvalidValueError,
+            )
+        ids.add(p.id)
+    return out
+
+
+def quote(
+    cart: Cart,
+    now: DateTime,
+    *,
+    promotions: Iterable[Any] = (),
+    coupons: Sequence[Any] = (),
+    steps: Iterable[PricingStep] = (),
+    stacking: StackingPolicy | None = None,
+    shipping: ShippingPolicy | None = None,
+    chosen_coupons: Sequence[str] | None = None,
+    extras: Mapping[str, Any] | None = None,
+) -> Quote:
+    """Price ``cart`` at ``now`` through the pipeline.
+
+    Args:
+        cart: what the member is buying.
+        now: the pricing time (tz-aware).
+        promotions: promotion policies of any stage.
+        coupons: the member's available claimed coupons (the wallet).
+        steps: extra pricing steps (activity price, member price, points
+            deduction) run at their stage after its promotions.
+        stacking: the stacking rules (default `StackingPolicy()`).
+        shipping: the shipping fee rule; None means no shipping fee.
+        chosen_coupons: coupon ids the shopper picked; None searches the
+            best combination. Pinned coupons that cannot be used are
+            reported in ``not_applied``, never silently dropped.
+        extras: initial state extras (``{"gift_stock": {"gift-1": 5}}``).
+
+    Returns:
+        The `Quote`.
+    """
+    now = aware(now, "now")
+    pol = stacking if stacking is not None else StackingPolicy()
+    if not isinstance(pol, StackingPolicy):
+        raise invalid("stacking", pol, "must be a StackingPolicy", cls=InvalidValueError)
+    promos = _check_promotions(promotions)
+    wallet = _check_wallet(coupons)
+    step_list = tuple(steps)
+    for i, s in enumerate(step_list):
+        if not isinstance(s, PricingStep):
+            raise invalid(f"steps[{i}]", s, "must be a PricingStep", cls=InvalidValueError)
+    ship_step = ShippingStep(shipping) if shipping is not None else None
+    plan = Plan(pol, promos, step_list, ship_step)
+    extra_items = tuple(sorted((extras or {}).items()))
+    state = PriceState.start(cart, now)
+    if extra_items:
+        state = attrs.evolve(state, extras=extra_items)
+    for stage in (Stage.ACTIVITY, Stage.MEMBER, Stage.PROMOTION):
+        state = plan.run(state, stage)
+
+    def finish(s: PriceState) -> PriceState:
+        s = plan.run(s, Stage.COUPON)
+        s = plan.run(s, Stage.POINTS)
+        return plan.run(s, Stage.SHIPPING)
+
+    def ship_finish(s: PriceState, opts: Sequence[CouponOption]) -> PriceState:
+        for o in opts:
+            s = apply_coupon(s, o.coupon, o.stacks)
+        return s
+
+    if chosen_coupons is None:
+        search = Search(
+            stacking=pol, start=state, coupons=wallet, finish=finish, ship_finish=ship_finish,
+            bound_ok=not plan.steps.get(Stage.COUPON),
+        )
+        search.run()
+        final = search.best_state if search.best_state is not None else finish(state)
+        used = tuple(o.coupon for o in search.best_combo)
+        saved = _coupon_savings(final, {c.id for c in used})
+        not_used = search.explain(saved)
+        exact, nodes = search.exact, search.nodes
+    else:
+        final, used, not_used = _pinned(pol, state, wallet, chosen_coupons, finish)
+        exact, nodes = True, 0
+    final = attrs.evolve(final, not_applied=(*final.not_applied, *not_used))
+    inputs = QuoteInputs(cart, now, promos, used, step_list, pol, shipping, extra_items)
+    return _build(final, inputs, exact, nodes)
+
+
+def _coupon_savings(state: PriceState, used: set[str]) -> Money:
+    return sum(
+        (a.amount for a in state.adjustments if a.rule in used), Money.zero(state.currency)
+    )
+
+
+def _pinned(
+    pol: StackingPolicy,
+    state: PriceState,
+    wallet: tuple[CouponLike, ...],
+    chosen: Sequence[str],
+    finish: Any,
+) -> tuple[PriceState, tuple[CouponLike, ...], list[NotApplied]]:
+    if isinstance(chosen, str):
+        raise invalid("chosen_coupons", chosen, "must be a list of coupon ids, not one string")
+    if len(set(chosen)) != len(chosen):
+        raise invalid(
+            "chosen_coupons", list(chosen), "names a coupon twice", "a coupon can be used once",
+            cls=InvalidValueError,
+        )
+    by_id = {c.id: c for c in wallet}
+    reports: list[NotApplied] = []
+    picked: list[CouponLike] = []
+    for cid in sorted(chosen):
+        if cid in by_id:
+            picked.append(by_id[cid])
+        else:
+            reports.append(NotApplied(cid, Stage.COUPON, NOT_IN_WALLET(coupon=cid)))
+    picked.sort(key=lambda c: (c.template.stage, pol.slot_rank(c.template.slot), c.id))
+    counts: dict[frozenset[str], int] = {}
+    total = 0
+    admitted: list[CouponLike] = []
+    for c in picked:
+        slots, limit = pol.limit_group(c.template.slot)
+        t = c.template
+        if counts.get(slots, 0) >= limit:
+            taken = [a.id for a in admitted if pol.limit_group(a.template.slot)[0] == slots]
+            reason = PINNED_OVER_LIMIT(
+                slot="/".join(sorted(slots)), limit=limit, chosen=",".join(taken)
+            )
+            reports.append(NotApplied(c.id, t.stage, reason, kind_of(t)))
+            continue
+        if pol.max_coupons is not None and total >= pol.max_coupons:
+            reason = ORDER_LIMIT(limit=pol.max_coupons)
+            reports.append(NotApplied(c.id, t.stage, reason, kind_of(t)))
+            continue
+        counts[slots] = counts.get(slots, 0) + 1
+        total += 1
+        admitted.append(c)
+    used: list[CouponLike] = []
+
+    def run(s: PriceState, stage: Stage) -> PriceState:
+        for c in admitted:
+            if c.template.stage is stage:
+                n = len(s.adjustments)
+                s = apply_coupon(s, c, pol.coupon_stacks(c.template.stacks_with_promotions))
+                if len(s.adjustments) > n:
+                    used.append(c)
+        return s
+
+    s = run(state, Stage.COUPON)
+    s = finish_with(finish, s, run)
+    picked_ids = {c.id for c in picked}
+    for c in wallet:
+        if c.id not in picked_ids:
+            reports.append(NotApplied(c.id, c.template.stage, NOT_CHOSEN(), kind_of(c.template)))
+    return s, tuple(used), reports
+
+
+def finish_with(finish: Any, state: PriceState, run: Any) -> PriceState:
+    """The tail of the pipeline with pinned shipping coupons applied at SHIPPING."""
+    pre = finish(state)
+    return run(pre, Stage.SHIPPING)  # type: ignore[no-any-return]
+
+
+def _line_points(state: PriceState, paid: dict[str, int]) -> dict[str, int]:
+    ids = [pl.id for pl in state.lines]
+    if state.points_used <= 0 or not ids:
+        return dict.fromkeys(ids, 0)
+    weights = [
+        sum(a.share_of(i).minor for a in state.adjustments if a.stage is Stage.POINTS) for i in ids
+    ]
+    if not any(weights):
+        weights = [paid[i] for i in ids]
+    if not any(weights):
+        weights = [1] * len(ids)
+    return dict(zip(ids, allocate_int(state.points_used, weights), strict=True))
+
+
+def _build(state: PriceState, inputs: QuoteInputs, exact: bool, nodes: int) -> Quote:
+    cur = state.currency
+    zero = Money.zero(cur)
+    shares: dict[str, list[LineShare]] = {}
+    totals: dict[Stage, Money] = {}
+    for a in state.adjustments:
+        totals[a.stage] = totals.get(a.stage, zero) + a.amount
+        for lid, m in a.allocations:
+            shares.setdefault(lid, []).append(LineShare(a.rule, a.stage, m, a.kind))
+    paid = {pl.id: pl.amount.minor for pl in state.lines}
+    points = _line_points(state, paid)
+    by_id = {pl.id: pl for pl in state.lines}
+    lines = []
+    for ln in (*inputs.cart.lines, *state.gifts):
+        pl = by_id.get(ln.id)
+        lines.append(QuoteLine(
+            ln.id, ln.sku.id, ln.sku.name, ln.quantity, ln.unit_price,
+            ln.amount if not ln.gift else zero,
+            tuple(shares.get(ln.id, ())),
+            pl.amount if pl is not None else zero,
+            points.get(ln.id, 0), ln.gift,
+        ))
+    goods = state.subtotal()
+    fee = state.shipping_fee or zero
+    ship_pay = shipping_payable(state)
+    fps: dict[str, str] = {}
+    for p in inputs.promotions:
+        fp = fingerprint_of(p)
+        if fp:
+            fps[p.id] = fp
+    for c in inputs.coupons:
+        fp = fingerprint_of(c.template)
+        if fp:
+            fps[c.id] = fp
+    fps["stacking.policy"] = fingerprint_of(inputs.stacking) or ""
+    if inputs.shipping is not None:
+        fps["shipping.policy"] = fingerprint_of(inputs.shipping) or ""
+    ship_reason = state.extra("shipping_reason")
+    return Quote(
+        currency=cur,
+        lines=tuple(lines),
+        original=inputs.cart.amount,
+        stage_totals=tuple(sorted(totals.items())),
+        goods_payable=goods,
+        shipping_fee=fee,
+        shipping_discount=fee - ship_pay,
+        payable=goods + ship_pay,
+        points_used=state.points_used,
+        adjustments=state.adjustments,
+        not_applied=state.not_applied,
+        coupons_used=tuple(sorted(c.id for c in inputs.coupons)),
+        fingerprints=tuple(sorted(fps.items())),
+        extras=tuple((k, v) for k, v in state.extras if k != "shipping_reason"),
+        shipping_reason=ship_reason if isinstance(ship_reason, Reason) else None,
+        search_exact=exact,
+        search_nodes=nodes,
+        inputs=inputs,
+    )
+
