@@ -1,0 +1,72 @@
+"""Validators and small helpers shared by the commission modules (private)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from sirui.core.errors import invalid
+from sirui.core.money import Money, as_rate, round_decimal
+
+ZERO_RATE = Decimal(0)
+ONE = Decimal(1)
+
+
+def rate_field(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """A rate must be a Decimal in [0, 1]."""
+    check_rate(attribute.name, value)
+
+
+def check_rate(name: str, value: object) -> Decimal:
+    if not isinstance(value, Decimal) or not value.is_finite() or not 0 <= value <= 1:
+        raise invalid(
+            name, value, "must be a Decimal rate in [0, 1]", "e.g. Decimal('0.03') for 3%"
+        )
+    return value
+
+
+def to_rate(value: object) -> Decimal:
+    """Converter: accept Decimal, int or str rates (floats are refused by `as_rate`)."""
+    return as_rate(value)
+
+
+def non_negative_money(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, Money) or value.minor < 0:
+        raise invalid(attribute.name, value, "must be Money >= 0", "e.g. Money.of('5')")
+
+
+def positive_money(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, Money) or value.minor <= 0:
+        raise invalid(attribute.name, value, "must be Money > 0", "e.g. Money.of('50000')")
+
+
+def non_empty_str(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise invalid(attribute.name, value, "must be a non-empty string")
+
+
+def non_negative_int(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if type(value) is not int or value < 0:
+        raise invalid(attribute.name, value, "must be an int >= 0")
+
+
+def positive_int(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if type(value) is not int or value < 1:
+        raise invalid(attribute.name, value, "must be an int >= 1")
+
+
+def proportion(amount: Money, numerator: int, denominator: int) -> Money:
+    """``amount * numerator / denominator`` rounded half-up; exact at the ends.
+
+    ``numerator == denominator`` gives ``amount`` itself and zero gives zero,
+    so cumulative proportional reductions end exactly at the whole.
+    """
+    if denominator <= 0 or numerator <= 0:
+        return Money.zero(amount.currency)
+    if numerator >= denominator:
+        return amount
+    return Money(
+        round_decimal(Decimal(amount.minor) * numerator / Decimal(denominator)), amount.currency
+    )
