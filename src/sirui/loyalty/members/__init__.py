@@ -45,6 +45,18 @@ from sirui.loyalty.members.cards import (
     RenewCard,
     StartTrial,
 )
+from sirui.loyalty.members.care import (
+    BeforeSale,
+    BirthdayCare,
+    CareDecision,
+    CarePolicy,
+    CareRule,
+    LongNoLogin,
+    RecallDormant,
+    Replenishment,
+    care_batch,
+    care_due,
+)
 from sirui.loyalty.members.facts import ItemPurchases, MemberFacts
 from sirui.loyalty.members.growth import (
     GrantGrowth,
@@ -59,7 +71,18 @@ from sirui.loyalty.members.growth import (
     RefundRecord,
 )
 from sirui.loyalty.members.ladder import BelowRetention, Metric, Tier, TierLadder, UpgradeMode
+from sirui.loyalty.members.lifecycle import LifecyclePolicy, LifecycleStage, lifecycle_stage
 from sirui.loyalty.members.price import MemberPriceStep
+from sirui.loyalty.members.rfm import (
+    RfmCuts,
+    RfmPolicy,
+    RfmSegment,
+    RfmThresholds,
+    recency_days,
+    rfm_cuts,
+    rfm_segment,
+    rfm_segments,
+)
 from sirui.loyalty.members.standing import (
     MemberStanding,
     PinTier,
@@ -73,11 +96,26 @@ from sirui.loyalty.members.standing import (
     evaluate,
     metric_at,
 )
+from sirui.loyalty.members.tags import (
+    AgeBand,
+    AutoTagRules,
+    BabyAgeTag,
+    PregnancyTag,
+    QrStoreTag,
+    TagRule,
+    auto_tags,
+    months_between,
+)
 
 __all__ = [
     "TRANSITIONS",
+    "AgeBand",
+    "AutoTagRules",
+    "BabyAgeTag",
+    "BeforeSale",
     "BelowRetention",
     "BenefitPolicy",
+    "BirthdayCare",
     "BirthdayGift",
     "BirthdayWindow",
     "CardBenefitUsed",
@@ -90,6 +128,9 @@ __all__ = [
     "CardRenewed",
     "CardStatus",
     "CardTrialStarted",
+    "CareDecision",
+    "CarePolicy",
+    "CareRule",
     "ClaimCouponPack",
     "CombineRule",
     "CouponPackGranted",
@@ -101,6 +142,9 @@ __all__ = [
     "GrowthRules",
     "GrowthSource",
     "ItemPurchases",
+    "LifecyclePolicy",
+    "LifecycleStage",
+    "LongNoLogin",
     "MemberBenefits",
     "MemberDiscount",
     "MemberFacts",
@@ -110,7 +154,10 @@ __all__ = [
     "PaidCard",
     "Perks",
     "PinTier",
+    "PregnancyTag",
     "PurchaseCard",
+    "QrStoreTag",
+    "RecallDormant",
     "RecordActivity",
     "RecordBenefitUse",
     "RecordOrder",
@@ -119,10 +166,16 @@ __all__ = [
     "RefundOrder",
     "RefundRecord",
     "RenewCard",
+    "Replenishment",
     "ReviewTier",
+    "RfmCuts",
+    "RfmPolicy",
+    "RfmSegment",
+    "RfmThresholds",
     "SourcedDiscount",
     "StandingCommand",
     "StartTrial",
+    "TagRule",
     "Tier",
     "TierChanged",
     "TierGraceStarted",
@@ -132,8 +185,17 @@ __all__ = [
     "TierStatus",
     "UnpinTier",
     "UpgradeMode",
+    "auto_tags",
     "benefits_for",
     "birthday_in",
+    "care_batch",
+    "care_due",
     "evaluate",
+    "lifecycle_stage",
     "metric_at",
+    "months_between",
+    "recency_days",
+    "rfm_cuts",
+    "rfm_segment",
+    "rfm_segments",
 ]
