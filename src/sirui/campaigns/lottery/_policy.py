@@ -271,6 +271,10 @@ class PrizePool:
                     raise invalid("guarantee.prize_ids", pid, "names no prize in the pool")
                 if self.prizes[index[pid]].reward.is_loss:
                     raise invalid("guarantee.prize_ids", pid, "a guaranteed prize cannot be a loss")
+            if not any(self.weights[index[pid]] for pid in self.guarantee.prize_ids):
+                raise invalid("guarantee.prize_ids", sorted(self.guarantee.prize_ids),
+                              "every guaranteed prize has zero chance",
+                              "give one of them a positive weight or probability")
 
     def _integer_weights(self) -> tuple[int, ...]:
         probs = [p.probability for p in self.prizes]

@@ -64,7 +64,7 @@ def simulate_draws(
     np: Any
     try:
         import numpy as np
-    except ModuleNotFoundError:  # pragma: no cover - numpy is a dev dependency
+    except ModuleNotFoundError:
         np = None
     facts = _PoolFacts.of(pool)
     n = facts.n
