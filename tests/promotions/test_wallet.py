@@ -1,0 +1,131 @@
+"""The member's wallet: claim, lock, use, unlock, return, expire; limits and quota."""
+
+from __future__ import annotations
+
+import pytest
+
+from promotions._shop import NOW, WEEK, y
+from sirui.core.errors import IdConflictError, InvalidCommandError
+from sirui.promotions import (
+    AmountOffCoupon,
+    ClaimCoupon,
+    CouponExpired,
+    CouponQuota,
+    CouponReturned,
+    CouponStatus,
+    ExpireCoupons,
+    LockCoupon,
+    ReturnCoupon,
+    UnlockCoupon,
+    UseCoupon,
+    Wallet,
+    claim_coupon,
+)
+
+T = AmountOffCoupon("m100-10", validity=WEEK, off=y(10), threshold=y(100), per_member_limit=2)
+LIMITED = AmountOffCoupon("hot", validity=WEEK, off=y(50), threshold=y(200), total_quota=2)
+SOLD = AmountOffCoupon("buy1get100", validity=WEEK, off=y(100), threshold=y(200), sale_price=y(1))
+
+
+def claimed(wallet: Wallet | None = None, cid: str = "c1") -> Wallet:
+    out = (wallet or Wallet("m1")).handle(ClaimCoupon(f"claim-{cid}", cid, T), now=NOW)
+    assert out.ok
+    return out.state
+
+
+def test_claim_lock_use_and_never_twice() -> None:
+    w = claimed()
+    assert w.status_of("c1") is CouponStatus.AVAILABLE
+    assert [c.id for c in w.available(NOW)] == ["c1"]
+    w = w.handle(LockCoupon("k1", "c1", "o1"), now=NOW).state
+    assert w.status_of("c1") is CouponStatus.LOCKED
+    assert w.available(NOW) == ()
+    w = w.handle(UseCoupon("u1", "c1", "o1"), now=NOW).state
+    assert w.status_of("c1") is CouponStatus.USED
+    again = w.handle(UseCoupon("u2", "c1", "o2"), now=NOW)
+    assert not again.ok and again.reason.code == "coupon.already_used"
+
+
+def test_a_cancelled_order_unlocks_and_another_order_cannot_take_a_held_coupon() -> None:
+    w = claimed().handle(LockCoupon("k1", "c1", "o1"), now=NOW).state
+    other = w.handle(LockCoupon("k2", "c1", "o2"), now=NOW)
+    assert other.reason.code == "coupon.locked"
+    w = w.handle(UnlockCoupon("un1", "c1", "o1"), now=NOW).state
+    assert w.status_of("c1") is CouponStatus.AVAILABLE
+    assert w.handle(LockCoupon("k2", "c1", "o2"), now=NOW).ok
+
+
+def test_full_refund_returns_the_coupon_while_valid_else_it_expires() -> None:
+    w = claimed().handle(UseCoupon("u1", "c1", "o1"), now=NOW).state
+    back = w.handle(ReturnCoupon("r1", "c1", "o1"), now=NOW.add(days=1))
+    assert back.state.status_of("c1") is CouponStatus.AVAILABLE
+    late = w.handle(ReturnCoupon("r1", "c1", "o1"), now=NOW.add(days=30))
+    assert late.state.status_of("c1") is CouponStatus.EXPIRED
+    assert late.events == (CouponReturned("m1", "c1", "o1", CouponStatus.EXPIRED),)
+    wrong = w.handle(ReturnCoupon("r2", "c1", "o9"), now=NOW)
+    assert wrong.reason.code == "coupon.not_used_by_order"
+
+
+def test_expire_sweeps_only_available_coupons_past_their_end() -> None:
+    w = claimed(claimed(cid="c1"), cid="c2")
+    w = w.handle(LockCoupon("k1", "c2", "o1"), now=NOW).state
+    out = w.handle(ExpireCoupons("x1"), now=NOW.add(days=8))
+    assert out.events == (CouponExpired("m1", "c1"),)
+    assert out.state.status_of("c1") is CouponStatus.EXPIRED
+    assert out.state.status_of("c2") is CouponStatus.LOCKED
+    late_lock = w.handle(LockCoupon("k9", "c1", "o2"), now=NOW.add(days=8))
+    assert late_lock.reason.code == "coupon.wallet_expired"
+
+
+def test_two_per_member_the_third_claim_is_refused() -> None:
+    w = claimed(claimed(cid="c1"), cid="c2")
+    third = w.handle(ClaimCoupon("claim-c3", "c3", T), now=NOW)
+    assert third.reason.code == "coupon.member_limit_reached"
+
+
+def test_a_quota_of_two_across_members() -> None:
+    q = CouponQuota()
+    a = claim_coupon(q, Wallet("a"), ClaimCoupon("a1", "a1", LIMITED), now=NOW)
+    b = claim_coupon(a.state.quota, Wallet("b"), ClaimCoupon("b1", "b1", LIMITED), now=NOW)
+    assert b.state.quota.issued_of("hot") == 2
+    c = claim_coupon(b.state.quota, Wallet("c"), ClaimCoupon("c1", "c1", LIMITED), now=NOW)
+    assert not c.ok and c.reason.code == "coupon.quota_exhausted"
+    assert c.state.quota.remaining(LIMITED) == 0
+
+
+def test_a_quota_template_cannot_bypass_the_quota() -> None:
+    with pytest.raises(InvalidCommandError, match="claim_coupon"):
+        Wallet("a").handle(ClaimCoupon("a1", "a1", LIMITED), now=NOW)
+
+
+def test_replaying_a_claim_claims_once_and_a_changed_replay_is_an_error() -> None:
+    cmd = ClaimCoupon("claim-1", "c1", T)
+    first = Wallet("m1").handle(cmd, now=NOW)
+    replay = first.state.handle(cmd, now=NOW.add(minutes=5))
+    assert replay.ok and replay.events == first.events and replay.state is first.state
+    assert first.state.claimed_count("m100-10") == 1
+    with pytest.raises(IdConflictError):
+        first.state.handle(ClaimCoupon("claim-1", "c2", T), now=NOW)
+    q = CouponQuota()
+    one = claim_coupon(q, Wallet("a"), ClaimCoupon("a1", "a1", LIMITED), now=NOW)
+    two = claim_coupon(one.state.quota, one.state.wallet, ClaimCoupon("a1", "a1", LIMITED), now=NOW)
+    assert two.state.quota.issued_of("hot") == 1
+
+
+def test_a_coupon_of_another_members_wallet_is_rejected() -> None:
+    w = claimed()
+    out = Wallet("m2").handle(LockCoupon("k1", "c1", "o1"), now=NOW)
+    assert out.reason.code == "coupon.not_in_wallet"
+    assert w.status_of("c1") is CouponStatus.AVAILABLE
+
+
+def test_one_yuan_buys_the_100_yuan_coupon_and_nothing_less() -> None:
+    unpaid = Wallet("m1").handle(ClaimCoupon("s1", "s1", SOLD), now=NOW)
+    assert unpaid.reason.code == "coupon.payment_mismatch"
+    bought = Wallet("m1").handle(ClaimCoupon("s1", "s1", SOLD, paid=y(1)), now=NOW)
+    assert bought.ok and bought.events[0].paid == y(1)
+
+
+def test_claiming_the_same_coupon_id_twice_is_misuse() -> None:
+    with pytest.raises(InvalidCommandError, match="coupon_id"):
+        claimed().handle(ClaimCoupon("claim-other", "c1", T), now=NOW)
