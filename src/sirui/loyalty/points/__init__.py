@@ -6,6 +6,16 @@ Every policy here is data (registered under the ``points``, ``signin``, ``task``
 state with ``handle(command, now=...)``.
 """
 
+from sirui.loyalty.points.deduction import DeductionPlan, DeductionPolicy, PointsDeductionStep
+from sirui.loyalty.points.earning import (
+    EarnQuote,
+    EarnRule,
+    MultiplierStacking,
+    PaidLine,
+    PointsCampaign,
+    paid_lines,
+    quote_earning,
+)
 from sirui.loyalty.points.expiry import ExpireAfterDays, ExpireAtYearEnd, ExpiryPolicy, NeverExpire
 from sirui.loyalty.points.ledger import (
     Adjust,
@@ -29,22 +39,34 @@ from sirui.loyalty.points.ledger import (
     Sweep,
     TakeBack,
 )
+from sirui.loyalty.points.refunds import LinePoints, OrderPoints, PointsRefundPlan
 
 __all__ = [
     "Adjust",
     "Bucket",
     "Consumption",
+    "DeductionPlan",
+    "DeductionPolicy",
     "Earn",
+    "EarnQuote",
+    "EarnRule",
     "ExpireAfterDays",
     "ExpireAtYearEnd",
     "ExpiryPolicy",
     "LedgerCommand",
     "LedgerPolicy",
+    "LinePoints",
+    "MultiplierStacking",
     "NeverExpire",
+    "OrderPoints",
+    "PaidLine",
     "PointsAdjusted",
+    "PointsCampaign",
+    "PointsDeductionStep",
     "PointsEarned",
     "PointsExpired",
     "PointsLedger",
+    "PointsRefundPlan",
     "PointsRefundPolicy",
     "PointsReturned",
     "PointsSpent",
@@ -55,4 +77,6 @@ __all__ = [
     "Spend",
     "Sweep",
     "TakeBack",
+    "paid_lines",
+    "quote_earning",
 ]
