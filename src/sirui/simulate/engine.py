@@ -24,6 +24,7 @@ results. Assumptions, stated in every report:
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
@@ -31,12 +32,27 @@ from typing import Any
 
 import attrs
 
-from sirui.checkout import StackingPolicy, quote
+from sirui.checkout import Quote, RefundResult, StackingPolicy, quote, refund
 from sirui.checkout.shipping import ShippingPolicy
+from sirui.commission import AttributionPolicy, CommissionPlan, PaidOrder
+from sirui.commission import PaidLine as CommissionPaidLine
+from sirui.commission.rules import guide_commission
 from sirui.config import fingerprint
 from sirui.core.money import Money
-from sirui.core.nouns import Cart, Member
+from sirui.core.nouns import Cart, Member, Order
 from sirui.core.registry import policy
+from sirui.loyalty.members import (
+    BenefitPolicy,
+    MemberFacts,
+    MemberPriceStep,
+    MemberStanding,
+    RecordOrder,
+    RefundOrder,
+    TierLadder,
+    benefits_for,
+)
+from sirui.loyalty.points.earning import EarnRule, quote_earning
+from sirui.loyalty.points.earning import PaidLine as EarnPaidLine
 from sirui.promotions import Promotion
 from sirui.rules.pricing import Stage
 from sirui.simulate.inputs import OrderRecord, Prepared, prepare
@@ -51,15 +67,23 @@ class Scenario:
 
     Load one from TOML or JSON with `sirui.config.load_path`; its
     ``fingerprint`` identifies the exact rule version in every report.
+    Every part is optional: a scenario without a ladder keeps each member's
+    tier from the members table; without points or commission those
+    figures stay zero.
     """
 
     name: str
     promotions: tuple[Promotion, ...] = ()
     stacking: StackingPolicy = StackingPolicy()
     shipping: ShippingPolicy | None = None
-    description: str = ""
+    ladder: TierLadder | None = None
+    benefits: BenefitPolicy | None = None
+    points: EarnRule | None = None
+    commission: CommissionPlan | None = None
+    attribution: AttributionPolicy = AttributionPolicy()
     point_value_fen: Decimal = Decimal(1)
     """Liability value of one point in fen (100 points = 1 yuan gives 1)."""
+    description: str = ""
 
     @property
     def fingerprint(self) -> str:
@@ -72,15 +96,22 @@ class _MemberRun:
 
     member: Member
     paid_orders: int
-    points: int = 0
+    standing: MemberStanding | None
 
 
-def _cart(rec: OrderRecord, member: Member) -> Cart:
-    return Cart(member, rec.lines, rec.store_id, rec.attribution.channel, rec.fulfillment)
+@attrs.define
+class _OrderRun:
+    """One order's priced state, kept for its refunds."""
+
+    rec: OrderRecord
+    quote: Quote
+    row: dict[str, Any]
+    points_by_line: dict[str, int]
+    commission_by_line: dict[str, int]
+    refunds: list[RefundResult] = attrs.Factory(list)
 
 
-def _row(rec: OrderRecord, q: Any, tier_before: str | None, tier_after: str | None,
-         tz: str) -> dict[str, Any]:
+def _row(rec: OrderRecord, q: Quote, tier_before: str | None, tz: str) -> dict[str, Any]:
     return {
         "order_id": rec.order_id,
         "member_id": rec.member_id,
@@ -89,7 +120,7 @@ def _row(rec: OrderRecord, q: Any, tier_before: str | None, tier_after: str | No
         "paid_at": rec.paid_at.isoformat(),
         "month": rec.paid_at.in_timezone(tz).format("YYYY-MM"),
         "tier_before": tier_before,
-        "tier_after": tier_after,
+        "tier_after": tier_before,
         "original_fen": q.original.minor,
         "activity_fen": q.stage_total(Stage.ACTIVITY).minor,
         "member_fen": q.stage_total(Stage.MEMBER).minor,
@@ -109,45 +140,152 @@ def _row(rec: OrderRecord, q: Any, tier_before: str | None, tier_after: str | No
     }
 
 
+class _Run:
+    """The member pass of one scenario over a set of members' orders."""
+
+    def __init__(self, scenario: Scenario, members: Mapping[str, Member], tz: str) -> None:
+        self.sc = scenario
+        self.members = members
+        self.tz = tz
+        self.runs: dict[str, _MemberRun] = {}
+        self.orders: dict[str, _OrderRun] = {}
+        self.rows: list[dict[str, Any]] = []
+
+    def member_run(self, member_id: str) -> _MemberRun:
+        run = self.runs.get(member_id)
+        if run is None:
+            base = self.members[member_id]
+            standing = None
+            if self.sc.ladder is not None:
+                known = {t.code for t in self.sc.ladder.tiers}
+                standing = (MemberStanding(member_id, base.tier) if base.tier in known
+                            else MemberStanding.new(member_id, self.sc.ladder))
+            run = self.runs[member_id] = _MemberRun(base, base.paid_orders, standing)
+        return run
+
+    def tier_of(self, run: _MemberRun) -> str | None:
+        return run.standing.tier if run.standing is not None else run.member.tier
+
+    def order(self, rec: OrderRecord,
+              elasticity: Callable[[OrderRecord, Any], OrderRecord | None] | None) -> None:
+        run = self.member_run(rec.member_id)
+        tier = self.tier_of(run)
+        member = attrs.evolve(run.member, tier=tier, paid_orders=run.paid_orders)
+        steps: tuple[Any, ...] = ()
+        mult = Decimal(1)
+        if self.sc.benefits is not None:
+            facts = MemberFacts(member.id, tier=tier, birthday=member.birthday, tags=member.tags)
+            benefits = benefits_for(self.sc.benefits, facts, rec.paid_at)
+            steps = (MemberPriceStep(benefits),)
+            mult = benefits.points_multiplier
+        cart = Cart(member, rec.lines, rec.store_id, rec.attribution.channel, rec.fulfillment)
+        q = quote(cart, rec.paid_at, promotions=self.sc.promotions, steps=steps,
+                  stacking=self.sc.stacking, shipping=self.sc.shipping)
+        if elasticity is not None and elasticity(rec, q) is None:
+            return
+        row = _row(rec, q, tier, self.tz)
+        points: dict[str, int] = {}
+        if self.sc.points is not None:
+            # Gift lines pay nothing and earn nothing; only cart lines are offered.
+            earn = quote_earning(
+                self.sc.points,
+                [EarnPaidLine(ln.id, ln.sku, q.line(ln.id).paid) for ln in rec.lines],
+                now=rec.paid_at, tier_multiplier=mult,
+            )
+            points = dict(earn.by_line)
+            row["points_earned"] = earn.points
+        commission = self._commission(rec, member, q)
+        row["commission_fen"] = sum(commission.values())
+        if run.standing is not None and self.sc.ladder is not None:
+            outcome = run.standing.handle(
+                RecordOrder(rec.order_id, q.goods_payable, first_order=run.paid_orders == 0,
+                            points=row["points_earned"], at=rec.paid_at),
+                self.sc.ladder, now=rec.paid_at,
+            )
+            run.standing = outcome.state
+            row["tier_after"] = run.standing.tier
+        run.paid_orders += 1
+        self.orders[rec.order_id] = _OrderRun(rec, q, row, points, commission)
+        self.rows.append(row)
+
+    def _commission(self, rec: OrderRecord, member: Member, q: Quote) -> dict[str, int]:
+        plan = self.sc.commission
+        if plan is None:
+            return {}
+        order = Order(rec.order_id, member, rec.lines, rec.placed_at, rec.paid_at,
+                      rec.store_id, rec.fulfillment, rec.attribution)
+        lines = [CommissionPaidLine(ln.id, ln.sku, ln.quantity, q.line(ln.id).paid)
+                 for ln in rec.lines]
+        paid = PaidOrder(order, lines, rec.paid_at)
+        return {c.line_id: c.amount.minor for c in
+                guide_commission(paid, plan, self.sc.attribution)}
+
+    def refund(self, order_id: str, line_id: str, qty: int, at: Any) -> None:
+        orun = self.orders.get(order_id)
+        if orun is None:  # the order itself was dropped (elasticity)
+            return
+        result = refund(orun.quote, {line_id: qty}, orun.refunds)
+        orun.refunds.append(result)
+        row = orun.row
+        row["refund_fen"] += result.amount.minor
+        line = orun.quote.line(line_id)
+        back = _units_share(orun.points_by_line.get(line_id, 0), line.quantity, qty,
+                            _returned_before(orun.refunds[:-1], line_id))
+        row["points_earned"] -= back
+        row["commission_fen"] -= _units_share(
+            orun.commission_by_line.get(line_id, 0), line.quantity, qty,
+            _returned_before(orun.refunds[:-1], line_id))
+        run = self.runs[orun.rec.member_id]
+        if run.standing is not None and self.sc.ladder is not None:
+            outcome = run.standing.handle(
+                RefundOrder(f"{order_id}/refund/{len(orun.refunds)}", order_id, result.goods),
+                self.sc.ladder, now=at,
+            )
+            run.standing = outcome.state
+            row["tier_after"] = run.standing.tier
+
+
+def _returned_before(refunds: Sequence[RefundResult], line_id: str) -> int:
+    return sum(rl.quantity for r in refunds for rl in r.lines if rl.id == line_id)
+
+
+def _units_share(amount: int, quantity: int, returned: int, before: int) -> int:
+    """The part of ``amount`` that units ``before..before+returned`` carry (exact per unit)."""
+    if amount == 0:
+        return 0
+    per_unit = Money(amount).split(quantity)
+    return sum(m.minor for m in per_unit[before:before + returned])
+
+
 def run_prepared(prepared: Prepared, scenario: Scenario, *, tz: str = "Asia/Shanghai",
                  progress: bool = False,
                  elasticity: Callable[[OrderRecord, Any], OrderRecord | None] | None = None,
-                 ) -> list[dict[str, Any]]:
-    """The member pass over checked records: one result row per priced order."""
-    runs: dict[str, _MemberRun] = {}
-    rows: list[dict[str, Any]] = []
-    records: Iterable[OrderRecord] = prepared.orders
+                 ) -> tuple[list[dict[str, Any]], dict[str, str | None]]:
+    """The member pass over checked records: result rows and each member's final tier.
+
+    Orders and their refunds are replayed on one timeline, so a refund
+    lands between the orders it fell between.
+    """
+    run = _Run(scenario, prepared.members, tz)
+    timeline: list[tuple[Any, int, str, int, OrderRecord | None, str, int]] = []
+    for i, rec in enumerate(prepared.orders):
+        timeline.append((rec.paid_at, 0, rec.order_id, i, rec, "", 0))
+        for j, (line_id, qty, at) in enumerate(rec.refunds):
+            timeline.append((at, 1, rec.order_id, j, None, line_id, qty))
+    heapq.heapify(timeline)
+    events: Iterable[Any] = (heapq.heappop(timeline) for _ in range(len(timeline)))
     if progress:
         from tqdm import tqdm
 
-        records = tqdm(records, total=len(prepared.orders), desc=scenario.name, unit="order")
-    for rec in records:
-        run = runs.get(rec.member_id)
-        if run is None:
-            base = prepared.members[rec.member_id]
-            run = runs[rec.member_id] = _MemberRun(base, base.paid_orders)
-        member = attrs.evolve(run.member, paid_orders=run.paid_orders)
-        q = quote(_cart(rec, member), rec.paid_at, promotions=scenario.promotions,
-                  stacking=scenario.stacking, shipping=scenario.shipping)
-        if elasticity is not None:
-            adjusted = elasticity(rec, q)
-            if adjusted is None:
-                continue
-        tier_before = member.tier
-        run.paid_orders += 1
-        row = _row(rec, q, tier_before, member.tier, tz)
-        if rec.refunds:
-            row["refund_fen"] = _refund_amount(q, rec)
-        rows.append(row)
-    return rows
-
-
-def _refund_amount(q: Any, rec: OrderRecord) -> int:
-    from sirui.checkout import refund
-
-    returns = {line_id: qty for line_id, qty, _ in rec.refunds}
-    result = refund(q, returns)
-    return int(result.amount.minor)
+        events = tqdm(events, total=len(timeline), desc=scenario.name, unit="event")
+    for at, kind, order_id, _, rec, line_id, qty in events:
+        if kind == 0:
+            assert rec is not None
+            run.order(rec, elasticity)
+        else:
+            run.refund(order_id, line_id, qty, at)
+    tiers = {mid: run.tier_of(r) for mid, r in run.runs.items()}
+    return run.rows, tiers
 
 
 @attrs.frozen
@@ -175,7 +313,7 @@ class SimulationResult:
 
 
 def summarize(rows: Sequence[Mapping[str, Any]], scenario: Scenario,
-              rejected: int = 0) -> dict[str, Any]:
+              tiers: Mapping[str, str | None], rejected: int = 0) -> dict[str, Any]:
     """GMV, discount cost and rate, points issued and outstanding, commission, tiers, reasons."""
     gmv = sum(r["original_fen"] for r in rows)
     discount = sum(r["original_fen"] - r["goods_paid_fen"] for r in rows)
@@ -183,9 +321,6 @@ def summarize(rows: Sequence[Mapping[str, Any]], scenario: Scenario,
     refunded = sum(r["refund_fen"] for r in rows)
     issued = sum(r["points_earned"] for r in rows)
     spent = sum(r["points_spent"] for r in rows)
-    last_tier: dict[str, Any] = {}
-    for r in rows:
-        last_tier[r["member_id"]] = r["tier_after"]
     reasons: Counter[str] = Counter()
     for r in rows:
         reasons.update(c for c in r["reasons"].split(";") if c)
@@ -204,7 +339,7 @@ def summarize(rows: Sequence[Mapping[str, Any]], scenario: Scenario,
         "points_outstanding": outstanding,
         "points_liability_fen": int(outstanding * scenario.point_value_fen),
         "commission_fen": sum(r["commission_fen"] for r in rows),
-        "members_per_tier": dict(Counter(str(t) for t in last_tier.values())),
+        "members_per_tier": dict(sorted(Counter(str(t) for t in tiers.values()).items())),
         "orders_by_reason": dict(sorted(reasons.items())),
     }
 
@@ -229,8 +364,21 @@ def simulate(orders: Any, members: Any, scenario: Scenario, *, timezone: str | N
     import pandas as pd
 
     prepared = prepare(orders, members, timezone)
-    rows = run_prepared(prepared, scenario, tz=tz, progress=progress, elasticity=elasticity)
+    rows, final = run_prepared(prepared, scenario, tz=tz, progress=progress,
+                               elasticity=elasticity)
+    position = {rec.order_id: i for i, rec in enumerate(prepared.orders)}
+    rows.sort(key=lambda r: position[r["order_id"]])
+    tiers = {**final_tiers(prepared, scenario), **final}
     frame = pd.DataFrame(rows)
     rejected = pd.DataFrame([r.to_dict() for r in prepared.rejected])
     return SimulationResult(scenario.name, scenario.fingerprint, frame,
-                            summarize(rows, scenario, len(prepared.rejected)), rejected)
+                            summarize(rows, scenario, tiers, len(prepared.rejected)), rejected)
+
+
+def final_tiers(prepared: Prepared, scenario: Scenario) -> dict[str, str | None]:
+    """Each member's tier before any order: from the table, or the ladder's base."""
+    if scenario.ladder is None:
+        return {mid: m.tier for mid, m in prepared.members.items()}
+    known = {t.code for t in scenario.ladder.tiers}
+    base = scenario.ladder.base.code
+    return {mid: (m.tier if m.tier in known else base) for mid, m in prepared.members.items()}
