@@ -269,7 +269,8 @@ class Plan:
         cur = state.currency
         return self._explain(
             start=state, best=best_state, chosen=chosen_opt, options=options, results=results,
-            exclusive=exclusive, conflicting=conflicting, saving=Money(best_saving, cur),
+            exclusive=exclusive, conflicting=conflicting, promos=promos,
+            saving=Money(best_saving, cur),
             shared_saving=Money(best_shared, cur), stage=stage,
         )
 
@@ -283,6 +284,7 @@ class Plan:
         results: list[tuple[int, PriceState]],
         exclusive: list[PromotionLike],
         conflicting: list[tuple[PromotionLike, frozenset[str]]],
+        promos: Sequence[PromotionLike],
         saving: Money,
         shared_saving: Money,
         stage: Stage,
@@ -292,7 +294,7 @@ class Plan:
         chosen_ids = {p.id for p in chosen}
         chosen_exclusive = len(chosen) == 1 and chosen[0] in exclusive
         extra: list[NotApplied] = []
-        for p in [*exclusive, *(p for p, _ in conflicting)]:
+        for p in promos:
             if p.id in chosen_ids:
                 continue
             # The option that did best with p in it tells its own story.

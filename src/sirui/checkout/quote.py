@@ -347,12 +347,13 @@ def _pinned(
     by_id = {c.id: c for c in wallet}
     reports: list[NotApplied] = []
     picked: list[CouponLike] = []
-    for cid in sorted(chosen):
+    # Admission follows the shopper's order (the first pick of a full slot
+    # wins); application follows the slot order like any combination.
+    for cid in chosen:
         if cid in by_id:
             picked.append(by_id[cid])
         else:
             reports.append(NotApplied(cid, Stage.COUPON, NOT_IN_WALLET(coupon=cid)))
-    picked.sort(key=lambda c: (c.template.stage, pol.slot_rank(c.template.slot), c.id))
     counts: dict[frozenset[str], int] = {}
     total = 0
     admitted: list[CouponLike] = []
@@ -373,6 +374,7 @@ def _pinned(
         counts[slots] = counts.get(slots, 0) + 1
         total += 1
         admitted.append(c)
+    admitted.sort(key=lambda c: (c.template.stage, pol.slot_rank(c.template.slot), c.id))
     used: list[CouponLike] = []
 
     def run(s: PriceState, stage: Stage) -> PriceState:
