@@ -11,7 +11,13 @@ from hypothesis import strategies as st
 
 from sirui.core.errors import InvalidPolicyError
 from sirui.core.money import Money
-from sirui.loyalty.members import GrantGrowth, GrowthEntry, GrowthRules, GrowthSource, RecordActivity
+from sirui.loyalty.members import (
+    GrantGrowth,
+    GrowthEntry,
+    GrowthRules,
+    GrowthSource,
+    RecordActivity,
+)
 
 NOW = pendulum.datetime(2026, 11, 11, 10, tz="Asia/Shanghai")
 

@@ -105,7 +105,8 @@ def test_replaying_an_order_earns_nothing_twice() -> None:
     assert isinstance(out, Accepted)
     assert out.state == s
     assert out.events == ()
-    assert out.reason is not None and out.reason.code == "member.replayed"
+    assert out.reason is not None
+    assert out.reason.code == "member.replayed"
 
 
 def test_same_order_id_with_another_amount_is_a_conflict() -> None:
@@ -156,7 +157,8 @@ def _gold_then_quiet(ladder: TierLadder) -> MemberStanding:
     s, _ = run(MemberStanding.new("m1", ladder), ladder, RecordOrder("o1", Money.of("2500")),
                now=start)
     assert s.tier == "gold"
-    s, _ = run(s, ladder, RecordOrder("o2", Money.of("600")), now=pendulum.datetime(2025, 12, 1, tz=TZ))
+    s, _ = run(s, ladder, RecordOrder("o2", Money.of("600")),
+               now=pendulum.datetime(2025, 12, 1, tz=TZ))
     return s
 
 
@@ -259,7 +261,7 @@ def test_pinned_tier_holds_until_the_pin_ends() -> None:
 def test_unpin_returns_to_the_qualified_tier() -> None:
     s, _ = run(MemberStanding.new("m1", LADDER), LADDER, PinTier("p1", "gold"),
                RecordOrder("o1", Money.of("100")))
-    s, events = run(s, LADDER, UnpinTier("u1"))
+    s, _events = run(s, LADDER, UnpinTier("u1"))
     assert s.tier == "normal"
     assert s.pinned is None
     with pytest.raises(InvalidPolicyError):
