@@ -40,9 +40,22 @@ from sirui.loyalty.points.ledger import (
     TakeBack,
 )
 from sirui.loyalty.points.refunds import LinePoints, OrderPoints, PointsRefundPlan
+from sirui.loyalty.points.signin import (
+    AfterLadder,
+    MadeUp,
+    MakeUp,
+    MonthlyReward,
+    MonthlyRewardEarned,
+    SignedIn,
+    SignIn,
+    SigninCalendar,
+    SigninPolicy,
+    StreakCoupon,
+)
 
 __all__ = [
     "Adjust",
+    "AfterLadder",
     "Bucket",
     "Consumption",
     "DeductionPlan",
@@ -56,6 +69,10 @@ __all__ = [
     "LedgerCommand",
     "LedgerPolicy",
     "LinePoints",
+    "MadeUp",
+    "MakeUp",
+    "MonthlyReward",
+    "MonthlyRewardEarned",
     "MultiplierStacking",
     "NeverExpire",
     "OrderPoints",
@@ -74,7 +91,12 @@ __all__ = [
     "ReturnSpent",
     "ReturnedExpiry",
     "Shortfall",
+    "SignIn",
+    "SignedIn",
+    "SigninCalendar",
+    "SigninPolicy",
     "Spend",
+    "StreakCoupon",
     "Sweep",
     "TakeBack",
     "paid_lines",
