@@ -52,13 +52,59 @@ def section_foundation(out: TextIO) -> None:
     out.write("  ¥40 off allocated to lines: " + ", ".join(str(p) for p in parts) + "\n")
 
 
-def _sections() -> list[Callable[[TextIO], None]]:
-    sections: list[Callable[[TextIO], None]] = [section_foundation]
-    return sections
+def section_quote(out: TextIO) -> None:
+    from sirui.checkout import quote
+    from sirui.loyalty.members import MemberFacts, MemberPriceStep, benefits_for
+    from sirui.simulate.cli import builtin_scenario
+
+    scenario = builtin_scenario("baseline")
+    cart = sample_cart()
+    facts = MemberFacts(cart.member.id, tier=cart.member.tier)
+    step = MemberPriceStep(benefits_for(scenario.benefits, facts, NOW))
+    q = quote(cart, NOW, promotions=scenario.promotions, steps=(step,),
+              stacking=scenario.stacking, shipping=scenario.shipping)
+    _heading(out, "The same cart quoted under the baseline rules (gold member)")
+    out.write(repr(q) + "\n")
+
+
+def section_points(out: TextIO) -> None:
+    from sirui.loyalty.points import Earn, LedgerPolicy, PointsLedger, Spend
+
+    _heading(out, "Points: earn on payment, spend soonest-expiring first")
+    ledger = PointsLedger.open("m001", LedgerPolicy())
+    for i, (days, points) in enumerate(((0, 500), (10, 300))):
+        at = NOW.add(days=days)
+        ledger = ledger.handle(Earn(f"earn-{i}", points), now=at).state
+    outcome = ledger.handle(Spend("spend-1", 600), now=NOW.add(days=20))
+    out.write(f"  earned 500 + 300, spent 600 -> balance {outcome.state.balance(NOW.add(days=20))}\n")
+
+
+def section_what_if(out: TextIO, folder: str, size: str) -> None:
+    from pathlib import Path
+
+    from sirui.simulate import compare, generate, simulate
+    from sirui.simulate.cli import builtin_scenario
+
+    data = generate(size).frames()
+    base, prop = builtin_scenario("baseline"), builtin_scenario("proposal")
+    _heading(out, f"What-if over a quarter of orders ({len(data['orders'])} order lines)")
+    out.write(f"  baseline: {base.description}\n  proposal: {prop.description}\n\n")
+    b = simulate(data["orders"], data["members"], base)
+    p = simulate(data["orders"], data["members"], prop)
+    cmp = compare(b, p)
+    out.write(cmp.to_text() + "\n")
+    path = Path(folder)
+    path.mkdir(parents=True, exist_ok=True)
+    cmp.to_html(path / "report.html")
+    out.write(f"\n  HTML report written to {path / 'report.html'}\n")
 
 
 def run_demo(out: TextIO, args: argparse.Namespace | None = None) -> int:
     out.write("sirui demo: private-domain retail rules on a sample mother-and-baby chain\n")
-    for section in _sections():
+    sections: list[Callable[[TextIO], None]] = [section_foundation, section_quote, section_points]
+    for section in sections:
         section(out)
+    folder = getattr(args, "out", "sirui-report")
+    size = getattr(args, "size", "small")
+    section_what_if(out, folder, size)
     return 0

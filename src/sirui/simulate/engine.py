@@ -130,6 +130,7 @@ def _row(rec: OrderRecord, q: Quote, tier_before: str | None, tz: str) -> dict[s
         "shipping_fen": q.shipping_payable.minor,
         "payable_fen": q.payable.minor,
         "goods_paid_fen": q.goods_payable.minor,
+        "discount_fen": q.original.minor - q.goods_payable.minor,
         "refund_fen": 0,
         "points_earned": 0,
         "points_spent": q.points_used,

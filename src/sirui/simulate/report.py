@@ -35,7 +35,8 @@ _MONEY_COLS = ("original_fen", "discount_fen", "payable_fen", "refund_fen", "com
 
 def _yuan(fen: Any) -> str:
     try:
-        return f"¥{int(fen) / 100:,.2f}"
+        v = int(fen)
+        return f"{'-' if v < 0 else ''}¥{abs(v) / 100:,.2f}"
     except (TypeError, ValueError):
         return str(fen)
 

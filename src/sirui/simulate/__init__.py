@@ -1,0 +1,63 @@
+"""The analyst toolkit: what-if simulation over order history, metrics and reports.
+
+* `simulate(orders, members, scenario)` replays history through a
+  `Scenario`'s real rules (pandas, polars, Arrow, Parquet/CSV, or a Dask
+  DataFrame for scale-out) and returns a `SimulationResult`;
+* `compare(baseline, proposal)` lines two runs up and reports the
+  differences with charts and an HTML report;
+* `sirui.simulate.metrics`: funnel, GMV decomposition, weekly figures,
+  cohort retention, guide rates;
+* `sirui.simulate.sample`: a deterministic synthetic chain to try it all.
+
+Needs the ``analysis`` extra (pandas, pyarrow, polars, matplotlib, tqdm);
+Dask runs need the ``dask`` extra.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sirui.simulate.engine import Scenario, SimulationResult, summarize
+from sirui.simulate.engine import simulate as _simulate_local
+from sirui.simulate.inputs import InputError, RejectedRow, prepare
+from sirui.simulate.report import Comparison, compare
+from sirui.simulate.sample import SampleData, generate
+from sirui.simulate.scale import is_dask_frame, simulate_dask
+
+__all__ = [
+    "Comparison",
+    "InputError",
+    "RejectedRow",
+    "SampleData",
+    "Scenario",
+    "SimulationResult",
+    "cli_commands",
+    "compare",
+    "generate",
+    "prepare",
+    "simulate",
+    "simulate_dask",
+    "summarize",
+]
+
+
+def simulate(orders: Any, members: Any, scenario: Scenario, *, timezone: str | None = None,
+             tz: str = "Asia/Shanghai", progress: bool = False, elasticity: Any = None,
+             ) -> SimulationResult:
+    """Replay ``orders`` through ``scenario``; a Dask DataFrame runs on the cluster.
+
+    See `sirui.simulate.engine.simulate` for the arguments. With a Dask
+    DataFrame the run is partitioned by member and gives identical results
+    (``progress`` and ``elasticity`` are single-process options).
+    """
+    if is_dask_frame(orders):
+        return simulate_dask(orders, members, scenario, timezone=timezone, tz=tz)
+    return _simulate_local(orders, members, scenario, timezone=timezone, tz=tz,
+                           progress=progress, elasticity=elasticity)
+
+
+def cli_commands() -> dict[str, Any]:
+    """The ``sirui simulate`` and ``sirui quote`` subcommands (see `sirui.simulate.cli`)."""
+    from sirui.simulate.cli import commands
+
+    return commands()
