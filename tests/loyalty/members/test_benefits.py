@@ -59,7 +59,8 @@ CARD_PLAN = CardPlan(
 )
 
 
-def _card(now: pendulum.DateTime = NOW.subtract(days=30)) -> PaidCard:
+def _card(now: pendulum.DateTime | None = None) -> PaidCard:
+    now = NOW.subtract(days=30) if now is None else now
     out = PaidCard.new("c1", "m1", CARD_PLAN).handle(PurchaseCard("p1"), now=now)
     return out.state
 
@@ -137,15 +138,18 @@ def test_29_february_birthday_gift_falls_in_february_every_year() -> None:
     facts = MemberFacts("m1", tier="gold", birthday=dt.date(2000, 2, 29))
     day = _gift_policy(BirthdayWindow.DAY)
     month = _gift_policy(BirthdayWindow.MONTH)
+    def due(policy: BenefitPolicy, month: int, day: int) -> bool:
+        at = pendulum.datetime(year, month, day, 12, tz=TZ)
+        return benefits_for(policy, facts, at).birthday_gift_due
+
     for year in range(2025, 2033):
-        feb28 = pendulum.datetime(year, 2, 28, 12, tz=TZ)
         leap = year % 4 == 0
-        assert benefits_for(day, facts, feb28).birthday_gift_due is not leap
+        assert due(day, 2, 28) is not leap
         if leap:
-            assert benefits_for(day, facts, pendulum.datetime(year, 2, 29, 12, tz=TZ)).birthday_gift_due
-        assert not benefits_for(day, facts, pendulum.datetime(year, 3, 1, 12, tz=TZ)).birthday_gift_due
-        assert benefits_for(month, facts, pendulum.datetime(year, 2, 1, tz=TZ)).birthday_gift_due
-        assert not benefits_for(month, facts, pendulum.datetime(year, 3, 1, tz=TZ)).birthday_gift_due
+            assert due(day, 2, 29)
+        assert not due(day, 3, 1)
+        assert due(month, 2, 1)
+        assert not due(month, 3, 1)
 
 
 @given(st.dates(dt.date(1950, 1, 1), dt.date(2020, 12, 31)), st.integers(2000, 2100))
