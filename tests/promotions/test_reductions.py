@@ -111,7 +111,7 @@ def test_tiers_that_overlap_or_go_down_are_refused() -> None:
 
 
 def test_a_tier_cannot_give_more_than_its_threshold() -> None:
-    with pytest.raises(InvalidPolicyError, match="off=.*above its threshold"):
+    with pytest.raises(InvalidPolicyError, match=r"off=.*above its threshold"):
         ReductionTier(y(100), y(120))
 
 

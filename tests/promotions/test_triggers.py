@@ -42,7 +42,9 @@ def order(paid: bool = True, placed_minutes_ago: int = 20) -> Order:
 def test_new_member_gift_pack_is_issued_once_and_claims_idempotently() -> None:
     pack = NewMemberGiftPack("welcome", templates=("new-10", "new-5"))
     d = pack.decide(MemberJoined(M), now=NOW)
-    assert d.issue and d.member_id == "m1" and d.templates == ("new-10", "new-5")
+    assert d.issue
+    assert d.member_id == "m1"
+    assert d.templates == ("new-10", "new-5")
     w = Wallet("m1")
     for cmd in d.claims(TEMPLATES):
         w = w.handle(cmd, now=NOW).state
@@ -51,7 +53,8 @@ def test_new_member_gift_pack_is_issued_once_and_claims_idempotently() -> None:
         w = w.handle(cmd, now=NOW.add(hours=1)).state
     assert len(w.coupons()) == 2
     late = pack.decide(MemberJoined(M), now=NOW.add(days=2))
-    assert late.decision is Decision.NO and late.reason.code == "trigger.not_new_member"
+    assert late.decision is Decision.NO
+    assert late.reason.code == "trigger.not_new_member"
     assert late.claims(TEMPLATES) == ()
 
 
@@ -76,7 +79,8 @@ def test_unpaid_order_reminder_after_15_minutes_until_30() -> None:
     remind = UnpaidOrderReminder("nudge", templates=("new-5",), after_minutes=15,
                                  close_after_minutes=30)
     early = remind.decide(OrderUnpaid(order(paid=False, placed_minutes_ago=5)), now=NOW)
-    assert early.decision is Decision.NOT_YET and early.at == NOW.add(minutes=10)
+    assert early.decision is Decision.NOT_YET
+    assert early.at == NOW.add(minutes=10)
     assert remind.decide(OrderUnpaid(order(paid=False, placed_minutes_ago=20)), now=NOW).issue
     late = remind.decide(OrderUnpaid(order(paid=False, placed_minutes_ago=40)), now=NOW)
     assert late.reason.code == "trigger.too_late"
@@ -102,7 +106,8 @@ def test_invite_reward_goes_to_the_inviter_after_the_invitees_first_order() -> N
     assert wait.decision is Decision.NOT_YET
     bought = Member("m9", invited_by="m1", paid_orders=1)
     d = invite.decide(MemberInvited("m1", bought), now=NOW)
-    assert d.issue and d.member_id == "m1"
+    assert d.issue
+    assert d.member_id == "m1"
     stranger = invite.decide(MemberInvited("m7", bought), now=NOW)
     assert stranger.reason.code == "trigger.not_invited_by"
 

@@ -43,7 +43,8 @@ def test_claim_lock_use_and_never_twice() -> None:
     w = w.handle(UseCoupon("u1", "c1", "o1"), now=NOW).state
     assert w.status_of("c1") is CouponStatus.USED
     again = w.handle(UseCoupon("u2", "c1", "o2"), now=NOW)
-    assert not again.ok and again.reason.code == "coupon.already_used"
+    assert not again.ok
+    assert again.reason.code == "coupon.already_used"
 
 
 def test_a_cancelled_order_unlocks_and_another_order_cannot_take_a_held_coupon() -> None:
@@ -89,7 +90,8 @@ def test_a_quota_of_two_across_members() -> None:
     b = claim_coupon(a.state.quota, Wallet("b"), ClaimCoupon("b1", "b1", LIMITED), now=NOW)
     assert b.state.quota.issued_of("hot") == 2
     c = claim_coupon(b.state.quota, Wallet("c"), ClaimCoupon("c1", "c1", LIMITED), now=NOW)
-    assert not c.ok and c.reason.code == "coupon.quota_exhausted"
+    assert not c.ok
+    assert c.reason.code == "coupon.quota_exhausted"
     assert c.state.quota.remaining(LIMITED) == 0
 
 
@@ -102,7 +104,9 @@ def test_replaying_a_claim_claims_once_and_a_changed_replay_is_an_error() -> Non
     cmd = ClaimCoupon("claim-1", "c1", T)
     first = Wallet("m1").handle(cmd, now=NOW)
     replay = first.state.handle(cmd, now=NOW.add(minutes=5))
-    assert replay.ok and replay.events == first.events and replay.state is first.state
+    assert replay.ok
+    assert replay.events == first.events
+    assert replay.state is first.state
     assert first.state.claimed_count("m100-10") == 1
     with pytest.raises(IdConflictError):
         first.state.handle(ClaimCoupon("claim-1", "c2", T), now=NOW)
@@ -123,7 +127,8 @@ def test_one_yuan_buys_the_100_yuan_coupon_and_nothing_less() -> None:
     unpaid = Wallet("m1").handle(ClaimCoupon("s1", "s1", SOLD), now=NOW)
     assert unpaid.reason.code == "coupon.payment_mismatch"
     bought = Wallet("m1").handle(ClaimCoupon("s1", "s1", SOLD, paid=y(1)), now=NOW)
-    assert bought.ok and bought.events[0].paid == y(1)
+    assert bought.ok
+    assert bought.events[0].paid == y(1)
 
 
 def test_claiming_the_same_coupon_id_twice_is_misuse() -> None:

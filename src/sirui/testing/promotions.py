@@ -69,6 +69,7 @@ __all__ = [
     "sku_ids",
     "triggers",
     "validities",
+    "windows_around",
 ]
 
 sku_ids = st.integers(1, 40).map(lambda i: f"sku{i}")
@@ -96,7 +97,16 @@ def _conditions() -> st.SearchStrategy[Condition]:
     return st.one_of(st.just(Always()), st.just(Always()), conditions(max_leaves=3))
 
 
-def _common(stage_window: bool = True) -> dict[str, st.SearchStrategy[Any]]:
+def _windows(live_at: DateTime | None) -> st.SearchStrategy[Window]:
+    if live_at is None:
+        return windows()
+    return st.one_of(windows_around(live_at), windows_around(live_at), windows())
+
+
+def _common(
+    live_at: DateTime | None = None, stage_window: bool = True
+) -> dict[str, st.SearchStrategy[Any]]:
+    w = _windows(live_at)
     return {
         "name": st.sampled_from(["", "双11", "会员日"]),
         "priority": st.integers(-5, 5),
@@ -104,7 +114,7 @@ def _common(stage_window: bool = True) -> dict[str, st.SearchStrategy[Any]]:
         "exclusive": st.booleans(),
         "condition": _conditions(),
         "scope": item_scopes(),
-        "window": (st.none() | windows()) if stage_window else windows(),
+        "window": (st.none() | w) if stage_window else w,
         "stacks_with_coupons": st.booleans(),
     }
 
@@ -124,13 +134,14 @@ def reduction_tiers(draw: st.DrawFn, max_tiers: int = 4) -> tuple[ReductionTier,
 
 
 @st.composite
-def _repeating(draw: st.DrawFn) -> RepeatingReduction:
+def _repeating(draw: st.DrawFn, live_at: DateTime | None) -> RepeatingReduction:
     every = draw(st.integers(100, 50_000))
     off = draw(st.integers(1, every))
     cap = draw(st.none() | st.integers(off, off * 10))
     return RepeatingReduction(
         draw(_ids), every=Money(every), off=Money(off),
-        cap=None if cap is None else Money(cap), **{k: draw(v) for k, v in _common().items()},
+        cap=None if cap is None else Money(cap),
+        **{k: draw(v) for k, v in _common(live_at).items()},
     )
 
 
@@ -141,12 +152,17 @@ def _gift_skus() -> st.SearchStrategy[Sku]:
     )
 
 
-def promotions() -> st.SearchStrategy[Promotion]:
-    """Every built-in promotion kind with valid, often-applicable parameters."""
-    c = _common()
+def promotions(live_at: DateTime | None = None) -> st.SearchStrategy[Promotion]:
+    """Every built-in promotion kind with valid, often-applicable parameters.
+
+    With ``live_at``, most scheduled promotions are open at that moment, so
+    a property test at ``live_at`` exercises the arithmetic, not only the
+    "outside window" path.
+    """
+    c = _common(live_at)
     return st.one_of(
         st.builds(FullReduction, _ids, tiers=reduction_tiers(), **c),
-        _repeating(),
+        _repeating(live_at),
         st.builds(PercentageDiscount, _ids, rate=_pay_rates,
                   cap=st.none() | money(1, 50_000), **c),
         st.builds(BundlePrice, _ids, n=st.integers(2, 5), price_per_bundle=money(100, 50_000),
@@ -162,8 +178,8 @@ def promotions() -> st.SearchStrategy[Promotion]:
         st.builds(NewCustomerReduction, _ids, off=money(1, 2_000), **c),
         st.builds(
             MemberPrice, _ids,
-            rates=st.lists(st.builds(TierRate, st.sampled_from(TIERS), _pay_rates), max_size=4,
-                           unique_by=lambda r: r.tier).map(tuple),
+            rates=st.lists(st.builds(TierRate, st.sampled_from(TIERS), _pay_rates), min_size=1,
+                           max_size=4, unique_by=lambda r: r.tier).map(tuple),
             prices=st.lists(
                 st.builds(TierSkuPrice, st.sampled_from(TIERS), sku_ids, money(1, 50_000)),
                 min_size=1, max_size=6, unique_by=lambda p: (p.tier, p.sku),
@@ -175,31 +191,31 @@ def promotions() -> st.SearchStrategy[Promotion]:
             prices=st.lists(st.builds(SkuPrice, sku_ids, money(1, 50_000)), min_size=1,
                             max_size=6, unique_by=lambda p: p.sku).map(tuple),
             limit_per_order=st.none() | st.integers(1, 3),
-            **_common(stage_window=False),
+            **_common(live_at, stage_window=False),
         ),
     )
 
 
-def validities() -> st.SearchStrategy[Validity]:
-    """Fixed windows or N days after claim (in Asia/Shanghai)."""
+def validities(live_at: DateTime | None = None) -> st.SearchStrategy[Validity]:
+    """Fixed windows (mostly open at ``live_at`` if given) or N days after claim."""
     return st.one_of(
-        st.builds(FixedValidity, windows()),
+        st.builds(FixedValidity, _windows(live_at)),
         st.builds(DaysAfterClaim, st.integers(1, 60), claim_day_counts=st.booleans(),
                   starts_after_days=st.integers(0, 2)),
     )
 
 
 @st.composite
-def _amount_off(draw: st.DrawFn) -> AmountOffCoupon:
+def _amount_off(draw: st.DrawFn, live_at: DateTime | None) -> AmountOffCoupon:
     threshold = draw(st.just(0) | st.integers(100, 100_000))
     off = draw(st.integers(1, threshold if threshold else 20_000))
     return AmountOffCoupon(draw(_ids), off=Money(off), threshold=Money(threshold),
-                           **{k: draw(v) for k, v in _template_common().items()})
+                           **{k: draw(v) for k, v in _template_common(live_at).items()})
 
 
-def _template_common() -> dict[str, st.SearchStrategy[Any]]:
+def _template_common(live_at: DateTime | None = None) -> dict[str, st.SearchStrategy[Any]]:
     return {
-        "validity": validities(),
+        "validity": validities(live_at),
         "name": st.sampled_from(["", "新人券", "满减券"]),
         "scope": item_scopes(),
         "condition": _conditions(),
@@ -210,11 +226,11 @@ def _template_common() -> dict[str, st.SearchStrategy[Any]]:
     }
 
 
-def coupon_templates() -> st.SearchStrategy[CouponTemplate]:
-    """Every built-in template kind, valid by construction."""
-    c = _template_common()
+def coupon_templates(live_at: DateTime | None = None) -> st.SearchStrategy[CouponTemplate]:
+    """Every built-in template kind, valid by construction (mostly valid at ``live_at``)."""
+    c = _template_common(live_at)
     return st.one_of(
-        _amount_off(),
+        _amount_off(live_at),
         st.builds(NoThresholdCoupon, _ids, off=money(1, 5_000), **c),
         st.builds(PercentOffCoupon, _ids, rate=_pay_rates, cap=st.none() | money(1, 20_000),
                   threshold=money(0, 50_000), **c),
