@@ -136,20 +136,20 @@ def _gift_policy(window: BirthdayWindow) -> BenefitPolicy:
 
 def test_29_february_birthday_gift_falls_in_february_every_year() -> None:
     facts = MemberFacts("m1", tier="gold", birthday=dt.date(2000, 2, 29))
-    day = _gift_policy(BirthdayWindow.DAY)
-    month = _gift_policy(BirthdayWindow.MONTH)
+    on_day = _gift_policy(BirthdayWindow.DAY)
+    in_month = _gift_policy(BirthdayWindow.MONTH)
     def due(policy: BenefitPolicy, month: int, day: int) -> bool:
         at = pendulum.datetime(year, month, day, 12, tz=TZ)
         return benefits_for(policy, facts, at).birthday_gift_due
 
     for year in range(2025, 2033):
         leap = year % 4 == 0
-        assert due(day, 2, 28) is not leap
+        assert due(on_day, 2, 28) is not leap
         if leap:
-            assert due(day, 2, 29)
-        assert not due(day, 3, 1)
-        assert due(month, 2, 1)
-        assert not due(month, 3, 1)
+            assert due(on_day, 2, 29)
+        assert not due(on_day, 3, 1)
+        assert due(in_month, 2, 1)
+        assert not due(in_month, 3, 1)
 
 
 @given(st.dates(dt.date(1950, 1, 1), dt.date(2020, 12, 31)), st.integers(2000, 2100))
