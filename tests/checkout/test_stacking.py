@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from checkout._shop import NEW, NOW, cart, y
 from sirui.checkout import (
     ExclusionGroup,
     RulePriority,
@@ -23,7 +24,6 @@ from sirui.promotions import (
     PercentageDiscount,
     ReductionTier,
 )
-from checkout._shop import NEW, NOW, cart, y
 
 FR = FullReduction("fr-299-40", tiers=[ReductionTier(y(299), y(40))])
 
@@ -34,10 +34,13 @@ def test_group_picks_the_full_reduction_when_it_saves_more() -> None:
     pct = PercentageDiscount("pct90", rate="0.9", group="storewide")
     q = quote(cart(("A", 100, 1), ("B", 200, 1)), NOW, promotions=[pct, fr])
     assert q.payable == y(260)
-    assert q.applied("fr") and not q.applied("pct90")
+    assert q.applied("fr")
+    assert not q.applied("pct90")
     why = q.why_not("pct90")
-    assert why is not None and why.code == "stacking.excluded_by_group"
-    assert why.params["chosen_saves"] == y(40) and why.params["saves"] == y(30)
+    assert why is not None
+    assert why.code == "stacking.excluded_by_group"
+    assert why.params["chosen_saves"] == y(40)
+    assert why.params["saves"] == y(30)
 
 
 def test_group_picks_the_percentage_when_it_saves_more() -> None:
@@ -68,7 +71,8 @@ def test_exclusive_promotion_applies_alone_when_it_saves_more() -> None:
     assert q.payable == y(240)
     for rule in ("fr-299-40", "new3"):
         why = q.why_not(rule)
-        assert why is not None and why.code == "stacking.excluded_by_exclusive"
+        assert why is not None
+        assert why.code == "stacking.excluded_by_exclusive"
         assert why.params["chosen"] == "pct80"
 
 
@@ -78,7 +82,8 @@ def test_exclusive_promotion_loses_when_the_others_save_more() -> None:
     q = quote(cart(("A", 300, 1)), NOW, promotions=[excl, FR])
     assert q.payable == y(260)
     why = q.why_not("pct95")
-    assert why is not None and why.code == "stacking.exclusive_saves_less"
+    assert why is not None
+    assert why.code == "stacking.exclusive_saves_less"
     assert why.params == {"saves": y(15), "chosen_saves": y(40)}
 
 
@@ -116,7 +121,8 @@ def test_policy_defaults_match_common_mall_rules() -> None:
     assert pol.limit_group("item") == (frozenset({"item", "exchange"}), 1)
     assert pol.limit_group("shipping") == (frozenset({"shipping"}), 1)
     assert pol.limit_group("birthday") == (frozenset({"birthday"}), 1)
-    assert pol.coupon_stacks(True) and not pol.coupon_stacks(False)
+    assert pol.coupon_stacks(True)
+    assert not pol.coupon_stacks(False)
     assert not StackingPolicy(coupons_with_promotions=False).coupon_stacks(True)
     assert pol.slot_rank("item") < pol.slot_rank("store") < pol.slot_rank("zzz")
 
