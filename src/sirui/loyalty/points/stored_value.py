@@ -1,0 +1,415 @@
+"""会员储值: stored value with top-up bonuses, principal and bonus, and refunds.
+
+Theory of operation
+-------------------
+A `StoredValueAccount` holds two amounts: *principal* (the cash the member
+paid in) and *bonus* (what top-up rules gave on top: 充500送50). `TopUp`
+adds both, by the `StoredValuePolicy` tiers. `Pay` spends stored value on
+an order, split between principal and bonus by the spending order (bonus
+first, principal first, or in proportion to the balances) and allocated to
+the order's lines in proportion to what each line still has to pay, so a
+refund of one line can go back exactly where it came from.
+
+Refunds:
+
+* `RefundPayment` (an order refund) puts the principal and bonus of the
+  refunded lines back into the same pots;
+* `RefundTopUp` gives the top-up's principal back in cash; its bonus is
+  forfeited, and any of that bonus already spent is deducted from the cash
+  refund (principal back, bonus forfeited, spent bonus deducted). The pool
+  is shared, so "already spent" means the top-up's bonus is no longer in the
+  bonus pot.
+
+Invariants: principal and bonus are never negative; every payment's
+principal and bonus parts sum to its amount, and its line parts sum to both;
+the balance always equals top-ups minus payments plus refunded payments
+minus what top-up refunds removed; commands are idempotent by id.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+from collections.abc import Sequence
+from typing import Any, TypeAlias
+
+import attrs
+
+from sirui.core.errors import IdConflictError, InvalidCommandError, invalid
+from sirui.core.money import Money
+from sirui.core.registry import policy
+from sirui.loyalty.points._persistent import PMap
+from sirui.rules.outcome import Accepted, Event, Rejected
+from sirui.rules.reasons import reason_code
+
+__all__ = [
+    "LinePayment",
+    "Pay",
+    "PaymentRefunded",
+    "PaymentSplit",
+    "RefundPayment",
+    "RefundTopUp",
+    "SpendingOrder",
+    "StoredValueAccount",
+    "StoredValuePaid",
+    "StoredValuePolicy",
+    "TopUp",
+    "TopUpRefunded",
+    "TopUpTier",
+    "ToppedUp",
+    "allocate_payment",
+]
+
+ORDER_LINE = "__order__"
+"""Pseudo line id for a payment made without per-line amounts."""
+
+INSUFFICIENT = reason_code(
+    "stored_value.insufficient",
+    zh="储值余额不足：余额{balance}，需要{amount}",
+    en="Not enough stored value: {balance} left, {amount} needed",
+)
+BELOW_MINIMUM = reason_code(
+    "stored_value.below_minimum", zh="单次充值至少{minimum}", en="Top up at least {minimum}"
+)
+NOT_REFUNDABLE = reason_code(
+    "stored_value.not_refundable", zh="储值不可退", en="Top-ups are not refundable"
+)
+ALREADY_REFUNDED = reason_code(
+    "stored_value.already_refunded", zh="{txn}已退款", en="{txn} was already refunded"
+)
+TOP_UP_SPENT = reason_code(
+    "stored_value.top_up_spent",
+    zh="该笔充值已被使用，无法退款（可退{refundable}）",
+    en="This top-up has been spent and cannot be refunded (refundable: {refundable})",
+)
+
+
+class SpendingOrder(enum.Enum):
+    """Which pot a payment draws from first."""
+
+    BONUS_FIRST = "bonus_first"
+    PRINCIPAL_FIRST = "principal_first"
+    PROPORTIONAL = "proportional"
+    """In proportion to the two balances at the time of payment."""
+
+
+def _positive_money(_inst: object, attribute: attrs.Attribute[Money], value: object) -> None:
+    if not isinstance(value, Money) or value.minor <= 0:
+        raise invalid(attribute.name, value, "must be Money > 0", "e.g. Money.of('500')")
+
+
+def _non_negative_money(_inst: object, attribute: attrs.Attribute[Money], value: object) -> None:
+    if not isinstance(value, Money) or value.minor < 0:
+        raise invalid(attribute.name, value, "must be Money >= 0")
+
+
+@policy("stored_value.top_up_tier")
+@attrs.frozen(slots=True)
+class TopUpTier:
+    """充{amount}送{bonus}: a top-up of at least ``amount`` gets ``bonus``."""
+
+    amount: Money = attrs.field(validator=_positive_money)
+    bonus: Money = attrs.field(validator=_non_negative_money)
+
+
+@policy("stored_value.policy")
+@attrs.frozen(slots=True)
+class StoredValuePolicy:
+    """储值规则: bonus tiers, spending order, minimum top-up, refundability.
+
+    With ``repeat=False`` the highest tier reached applies once (1,500 with
+    tiers 500/1,000 gets the 1,000 bonus); with ``repeat=True`` tiers apply
+    greedily as often as they fit (1,500 gets the 1,000 bonus plus the 500 one).
+    """
+
+    tiers: tuple[TopUpTier, ...] = ()
+    spending_order: SpendingOrder = SpendingOrder.BONUS_FIRST
+    repeat: bool = False
+    min_top_up: Money | None = None
+    top_up_refundable: bool = True
+
+    def __attrs_post_init__(self) -> None:
+        amounts = [t.amount for t in self.tiers]
+        if any(b <= a for a, b in itertools.pairwise(amounts)):
+            raise invalid(
+                "tiers", [str(a) for a in amounts], "amounts must strictly increase",
+                "list tiers from the smallest top-up to the largest",
+            )
+        if self.min_top_up is not None:
+            _positive_money(self, attrs.fields(StoredValuePolicy).min_top_up, self.min_top_up)  # type: ignore[arg-type]
+
+    def bonus_for(self, amount: Money) -> Money:
+        """The bonus a top-up of ``amount`` earns."""
+        bonus = Money.zero(amount.currency)
+        left = amount
+        for tier in reversed(self.tiers):
+            if tier.amount <= left:
+                if not self.repeat:
+                    return tier.bonus
+                times = left.minor // tier.amount.minor
+                bonus += tier.bonus * times
+                left -= tier.amount * times
+        return bonus
+
+
+@attrs.frozen(slots=True)
+class LinePayment:
+    """Stored value paid for one line, split into principal and bonus."""
+
+    line_id: str
+    principal: Money
+    bonus: Money
+
+    @property
+    def amount(self) -> Money:
+        return self.principal + self.bonus
+
+
+@attrs.frozen(slots=True)
+class PaymentSplit:
+    amount: Money
+    principal: Money
+    bonus: Money
+    by_line: tuple[LinePayment, ...]
+
+
+def allocate_payment(
+    amount: Money, payables: Sequence[tuple[str, Money]], principal: Money
+) -> tuple[LinePayment, ...]:
+    """Allocate a stored-value payment of ``amount`` (``principal`` of it) to lines.
+
+    ``payables`` are what each line still has to pay; the amount is split in
+    proportion to them, then each line's part between principal and bonus in
+    proportion too. Every part sums exactly.
+    """
+    total = sum((m for _, m in payables), Money.zero(amount.currency))
+    if amount > total:
+        raise invalid("amount", amount, f"exceeds what the lines have to pay ({total})")
+    if not principal.minor <= amount.minor:
+        raise invalid("principal", principal, f"exceeds the amount {amount}")
+    if amount.is_zero():
+        return ()
+    parts = amount.allocate([m for _, m in payables])
+    principals = principal.allocate(parts) if principal else [principal] * len(parts)
+    return tuple(
+        LinePayment(lid, p, part - p)
+        for (lid, _), part, p in zip(payables, parts, principals) if part
+    )
+
+
+@attrs.frozen(slots=True)
+class TopUp:
+    id: str = attrs.field(validator=attrs.validators.min_len(1))
+    amount: Money = attrs.field(validator=_positive_money)
+
+
+@attrs.frozen(slots=True)
+class Pay:
+    """Pay ``amount`` with stored value; ``lines`` are the lines' payable amounts."""
+
+    id: str = attrs.field(validator=attrs.validators.min_len(1))
+    amount: Money = attrs.field(validator=_positive_money)
+    lines: tuple[tuple[str, Money], ...] = attrs.field(default=(), converter=tuple)
+    order_id: str | None = None
+
+
+@attrs.frozen(slots=True)
+class RefundPayment:
+    """Refund the lines ``lines`` of payment ``payment_id`` (all lines if empty)."""
+
+    id: str = attrs.field(validator=attrs.validators.min_len(1))
+    payment_id: str
+    lines: frozenset[str] = frozenset()
+
+
+@attrs.frozen(slots=True)
+class RefundTopUp:
+    id: str = attrs.field(validator=attrs.validators.min_len(1))
+    top_up_id: str
+
+
+StoredValueCommand: TypeAlias = TopUp | Pay | RefundPayment | RefundTopUp
+
+
+@attrs.frozen(slots=True)
+class ToppedUp(Event):
+    txn_id: str
+    member_id: str
+    principal: Money
+    bonus: Money
+
+
+@attrs.frozen(slots=True)
+class StoredValuePaid(Event):
+    txn_id: str
+    member_id: str
+    split: PaymentSplit
+    order_id: str | None
+
+
+@attrs.frozen(slots=True)
+class PaymentRefunded(Event):
+    txn_id: str
+    member_id: str
+    payment_id: str
+    principal: Money
+    bonus: Money
+    lines: tuple[str, ...]
+
+
+@attrs.frozen(slots=True)
+class TopUpRefunded(Event):
+    """Pay ``cash_back`` to the member; the pots lost the principal and bonus removed."""
+
+    txn_id: str
+    member_id: str
+    top_up_id: str
+    cash_back: Money
+    principal_removed: Money
+    bonus_forfeited: Money
+    spent_bonus_deducted: Money
+
+
+def _records() -> PMap[str, tuple[Any, tuple[Any, ...]]]:
+    return PMap()
+
+
+def _refunds() -> PMap[str, frozenset[str]]:
+    return PMap()
+
+
+@attrs.frozen(slots=True)
+class StoredValueAccount:
+    """One member's stored value (储值账户): principal and bonus pots."""
+
+    member_id: str
+    policy: StoredValuePolicy = attrs.field(factory=StoredValuePolicy)
+    principal: Money = Money.ZERO
+    bonus: Money = Money.ZERO
+    records: PMap[str, tuple[Any, tuple[Any, ...]]] = attrs.field(factory=_records, repr=False)
+    refunded: PMap[str, frozenset[str]] = attrs.field(factory=_refunds, repr=False)
+
+    @classmethod
+    def open(cls, member_id: str, policy: StoredValuePolicy | None = None) -> StoredValueAccount:
+        return cls(member_id, policy or StoredValuePolicy())
+
+    @property
+    def balance(self) -> Money:
+        return self.principal + self.bonus
+
+    def split(self, amount: Money) -> tuple[Money, Money]:
+        """``(principal, bonus)`` a payment of ``amount`` would draw."""
+        order = self.policy.spending_order
+        if order is SpendingOrder.BONUS_FIRST:
+            b = amount.min(self.bonus)
+            return amount - b, b
+        if order is SpendingOrder.PRINCIPAL_FIRST:
+            p = amount.min(self.principal)
+            return p, amount - p
+        p, b = amount.allocate([self.principal, self.bonus])
+        return p, b
+
+    def quote_payment(
+        self, amount: Money, lines: Sequence[tuple[str, Money]] = ()
+    ) -> PaymentSplit:
+        """The split of a payment, without paying (for the checkout page)."""
+        if amount > self.balance:
+            raise invalid("amount", amount, f"exceeds the balance {self.balance}")
+        p, b = self.split(amount)
+        payables = tuple(lines) or ((ORDER_LINE, amount),)
+        return PaymentSplit(amount, p, b, allocate_payment(amount, payables, p))
+
+    def handle(
+        self, command: StoredValueCommand
+    ) -> Accepted[StoredValueAccount] | Rejected[StoredValueAccount]:
+        """Apply ``command``. Stored value has no expiry, so no ``now`` is needed."""
+        known = self.records.get(command.id)
+        if known is not None:
+            if known[0] != command:
+                raise IdConflictError(f"id={command.id!r}: already used by {known[0]!r}")
+            return Accepted(self, known[1])
+        if isinstance(command, TopUp):
+            result = self._top_up(command)
+        elif isinstance(command, Pay):
+            result = self._pay(command)
+        elif isinstance(command, RefundPayment):
+            result = self._refund_payment(command)
+        elif isinstance(command, RefundTopUp):
+            result = self._refund_top_up(command)
+        else:
+            raise InvalidCommandError(f"command={command!r}: not a stored value command")
+        if isinstance(result, Rejected):
+            return result
+        new, events = result
+        return Accepted(
+            attrs.evolve(new, records=new.records.set(command.id, (command, events))), events
+        )
+
+    def _top_up(self, c: TopUp) -> tuple[StoredValueAccount, tuple[Any, ...]] | Rejected[Any]:
+        if self.policy.min_top_up is not None and c.amount < self.policy.min_top_up:
+            return Rejected(BELOW_MINIMUM(minimum=self.policy.min_top_up), self)
+        bonus = self.policy.bonus_for(c.amount)
+        new = attrs.evolve(self, principal=self.principal + c.amount, bonus=self.bonus + bonus)
+        return new, (ToppedUp(c.id, self.member_id, c.amount, bonus),)
+
+    def _pay(self, c: Pay) -> tuple[StoredValueAccount, tuple[Any, ...]] | Rejected[Any]:
+        if c.amount > self.balance:
+            return Rejected(INSUFFICIENT(balance=self.balance, amount=c.amount), self)
+        split = self.quote_payment(c.amount, c.lines)
+        new = attrs.evolve(
+            self, principal=self.principal - split.principal, bonus=self.bonus - split.bonus
+        )
+        return new, (StoredValuePaid(c.id, self.member_id, split, c.order_id),)
+
+    def _refund_payment(
+        self, c: RefundPayment
+    ) -> tuple[StoredValueAccount, tuple[Any, ...]] | Rejected[Any]:
+        known = self.records.get(c.payment_id)
+        if known is None or not isinstance(known[0], Pay):
+            raise InvalidCommandError(f"payment_id={c.payment_id!r}: no such payment")
+        split: PaymentSplit = known[1][0].split
+        ids = {lp.line_id for lp in split.by_line}
+        unknown = c.lines - ids
+        if unknown:
+            raise InvalidCommandError(f"lines={sorted(unknown)!r}: not lines of {c.payment_id!r}")
+        done = self.refunded.get(c.payment_id, frozenset()) or frozenset()
+        wanted = c.lines or frozenset(ids - done)
+        again = wanted & done
+        if again or not wanted:
+            return Rejected(ALREADY_REFUNDED(txn=c.payment_id), self)
+        back = [lp for lp in split.by_line if lp.line_id in wanted]
+        zero = Money.zero(split.amount.currency)
+        p = sum((lp.principal for lp in back), zero)
+        b = sum((lp.bonus for lp in back), zero)
+        new = attrs.evolve(
+            self, principal=self.principal + p, bonus=self.bonus + b,
+            refunded=self.refunded.set(c.payment_id, done | wanted),
+        )
+        lines = tuple(sorted(wanted))
+        return new, (PaymentRefunded(c.id, self.member_id, c.payment_id, p, b, lines),)
+
+    def _refund_top_up(
+        self, c: RefundTopUp
+    ) -> tuple[StoredValueAccount, tuple[Any, ...]] | Rejected[Any]:
+        known = self.records.get(c.top_up_id)
+        if known is None or not isinstance(known[0], TopUp):
+            raise InvalidCommandError(f"top_up_id={c.top_up_id!r}: no such top-up")
+        if not self.policy.top_up_refundable:
+            return Rejected(NOT_REFUNDABLE(), self)
+        if c.top_up_id in self.refunded:
+            return Rejected(ALREADY_REFUNDED(txn=c.top_up_id), self)
+        ev: ToppedUp = known[1][0]
+        forfeited = ev.bonus.min(self.bonus)
+        spent_bonus = ev.bonus - forfeited
+        removed = ev.principal.min(self.principal)
+        cash = removed - spent_bonus
+        if cash.minor < 0:
+            return Rejected(TOP_UP_SPENT(refundable=Money.zero(cash.currency)), self)
+        new = attrs.evolve(
+            self, principal=self.principal - removed, bonus=self.bonus - forfeited,
+            refunded=self.refunded.set(c.top_up_id, frozenset()),
+        )
+        out = TopUpRefunded(
+            c.id, self.member_id, c.top_up_id, cash, removed, forfeited, spent_bonus
+        )
+        return new, (out,)
