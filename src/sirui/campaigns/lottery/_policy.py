@@ -224,8 +224,9 @@ class PrizePool:
 
     Either every prize has a ``weight`` (at least one positive) or every
     prize has a ``probability`` summing to at most 1; the remainder below 1
-    goes to ``consolation_id`` (whose own probability may be left out). The consolation prize must be unlimited
-    (no inventory, cap or member limit) so a draw can always fall back to it.
+    goes to ``consolation_id`` (whose own probability may be left out). The
+    consolation prize must be unlimited (no inventory, cap or member limit)
+    so a draw can always fall back to it.
     """
 
     id: str = attrs.field(validator=_non_empty)
