@@ -95,7 +95,7 @@ class StockMachine(RuleBasedStateMachine):
             return "waiting"
         return "seckill.sold_out" if avail == 0 else "seckill.not_enough_stock"
 
-    def expect(self, kind: str, o: ModelOrder) -> str:  # noqa: PLR0911 - one line per table row
+    def expect(self, kind: str, o: ModelOrder) -> str:
         s = o.status
         if s == "confirmed":
             return "replay" if kind == "confirm" else "seckill.already_confirmed"
@@ -157,7 +157,8 @@ class StockMachine(RuleBasedStateMachine):
         r = self.orders[oid]
         s = self.slice_for(oid)
         out = s.handle(Reserve(oid, r.member_id, r.quantity), now=self.now)
-        assert isinstance(out, Accepted) and out.state is s
+        assert isinstance(out, Accepted)
+        assert out.state is s
 
     @precondition(lambda self: self.orders)
     @rule(data=st.data(), kind=st.sampled_from(["confirm", "cancel", "expire", "promote"]))
@@ -170,7 +171,8 @@ class StockMachine(RuleBasedStateMachine):
         before = s.counter
         out = s.handle(command[kind](oid), now=self.now)
         if expected.startswith("seckill."):
-            assert isinstance(out, Rejected) and out.reason.code == expected
+            assert isinstance(out, Rejected)
+            assert out.reason.code == expected
             return
         assert isinstance(out, Accepted), (kind, o, out)
         if expected == "replay":
@@ -235,7 +237,8 @@ class StockMachine(RuleBasedStateMachine):
             for day in {r.day for r in active}:
                 assert sum(r.quantity for r in active if r.day == day) <= 3
             for r in record.reservations:
-                assert self.orders[r.order_id] == r and r.member_id == m
+                assert self.orders[r.order_id] == r
+                assert r.member_id == m
 
 
 class WaitingListMachine(StockMachine):

@@ -40,7 +40,8 @@ def test_daily_slot_ending_1030_sells_at_102959999_and_not_at_1030() -> None:
     assert c.admit(SHOPPER, "milk", "am", now=at(10, 29, 59, 999_000)).ok
     closed = c.admit(SHOPPER, "milk", "am", now=at(10, 30))
     # A daily slot is never "ended": the next occurrence is tomorrow at 10:00.
-    assert closed.reason is not None and closed.reason.code == "seckill.not_started"
+    assert closed.reason is not None
+    assert closed.reason.code == "seckill.not_started"
     assert closed.reason.params["opens_at"] == at(10, day=12)
 
 
@@ -49,14 +50,16 @@ def test_one_off_slot_ending_1030_is_ended_at_1030_exactly() -> None:
     c = SeckillCampaign("c1", (slot,))
     assert c.admit(SHOPPER, "milk", "flash", now=at(10, 29, 59, 999_999)).ok
     ended = c.admit(SHOPPER, "milk", "flash", now=at(10, 30))
-    assert ended.reason is not None and ended.reason.code == "seckill.ended"
+    assert ended.reason is not None
+    assert ended.reason.code == "seckill.ended"
     assert c.status("flash", at(10, 30)).phase is SlotPhase.ENDED
 
 
 def test_slot_opens_at_1000_exactly() -> None:
     c = daily_campaign()
     early = c.admit(SHOPPER, "milk", "am", now=at(9, 59, 59, 999_000))
-    assert early.reason is not None and early.reason.code == "seckill.not_started"
+    assert early.reason is not None
+    assert early.reason.code == "seckill.not_started"
     assert c.admit(SHOPPER, "milk", "am", now=at(10)).ok
 
 
@@ -105,14 +108,18 @@ def test_naive_now_is_refused() -> None:
 def test_preview_hour_and_countdown() -> None:
     c = daily_campaign()
     s = c.status("am", at(8, 59, 59))
-    assert s.phase is SlotPhase.UPCOMING and s.countdown_seconds == 3601
+    assert s.phase is SlotPhase.UPCOMING
+    assert s.countdown_seconds == 3601
     s = c.status("am", at(9, 30))
-    assert s.phase is SlotPhase.PREVIEW and s.countdown_seconds == 1800
-    assert s.opens_at == at(10) and s.occurrence == one_off(at(10))
+    assert s.phase is SlotPhase.PREVIEW
+    assert s.countdown_seconds == 1800
+    assert s.opens_at == at(10)
+    assert s.occurrence == one_off(at(10))
     # A half-second left still shows one second on the countdown.
     assert c.status("am", at(9, 59, 59, 500_000)).countdown_seconds == 1
     s = c.status("am", at(10, 15))
-    assert s.phase is SlotPhase.OPEN and s.countdown_seconds == 0
+    assert s.phase is SlotPhase.OPEN
+    assert s.countdown_seconds == 0
     assert c.status("am", at(10, 30)).occurrence == one_off(at(10, day=12))
 
 
@@ -130,7 +137,8 @@ def test_campaign_period_ends_daily_slots() -> None:
 def test_pickup_orders_are_refused_unless_allowed() -> None:
     c = daily_campaign()
     r = c.admit(SHOPPER, "milk", "am", now=at(10, 1), fulfillment=Fulfillment.PICKUP)
-    assert r.reason is not None and r.reason.code == "seckill.pickup_not_allowed"
+    assert r.reason is not None
+    assert r.reason.code == "seckill.pickup_not_allowed"
     assert r.reason.zh == "抢购商品不允许到店自提"
     allowed = daily_campaign(allow_pickup=True)
     assert allowed.admit(SHOPPER, "milk", "am", now=at(10, 1), fulfillment=Fulfillment.PICKUP).ok
@@ -139,7 +147,8 @@ def test_pickup_orders_are_refused_unless_allowed() -> None:
 def test_new_customer_only_seckill() -> None:
     c = daily_campaign(eligibility=NewCustomer() | TierIn(frozenset({"diamond"})))
     r = c.admit(SHOPPER, "milk", "am", now=at(10, 1))
-    assert r.reason is not None and r.reason.code == "seckill.not_eligible"
+    assert r.reason is not None
+    assert r.reason.code == "seckill.not_eligible"
     assert "condition.not_new_customer" in r.reason.params["detail"]
     assert c.admit(Member("new"), "milk", "am", now=at(10, 1)).ok
 
@@ -147,7 +156,8 @@ def test_new_customer_only_seckill() -> None:
 def test_item_not_in_slot_and_unknown_slot() -> None:
     c = daily_campaign()
     r = c.admit(SHOPPER, "diapers", "am", now=at(10, 1))
-    assert r.reason is not None and r.reason.code == "seckill.not_in_slot"
+    assert r.reason is not None
+    assert r.reason.code == "seckill.not_in_slot"
     with pytest.raises(InvalidCommandError, match="no such slot"):
         c.admit(SHOPPER, "milk", "noon", now=at(10, 1))
 

@@ -19,7 +19,6 @@ from sirui.campaigns.seckill import (
     Rebalance,
     ReservationStatus,
     Reserve,
-    StockConfirmed,
     StockCounter,
     StockRebalanced,
     StockReleased,
@@ -77,7 +76,8 @@ def test_reserve_then_pay_sells_one_unit() -> None:
     assert (s.counter.available, s.counter.reserved) == (9, 1)
     s = ok(s.handle(Confirm("o1"), now=at(10, 5, 0, 999_999)))
     assert (s.counter.available, s.counter.reserved, s.counter.sold) == (9, 0, 1)
-    assert s.order is not None and s.order.status is ReservationStatus.CONFIRMED
+    assert s.order is not None
+    assert s.order.status is ReservationStatus.CONFIRMED
 
 
 def test_payment_at_the_five_minute_mark_is_too_late() -> None:
@@ -104,9 +104,11 @@ def test_expire_releases_stock_only_once_due() -> None:
 def test_cancel_returns_stock_and_a_custom_timeout() -> None:
     rules = StockRules(payment_timeout_minutes=15)
     s = ok(fresh(rules=rules).handle(Reserve("o1", "m1", 3), now=at(20)))
-    assert s.order is not None and s.order.expires_at == at(20, 15)
+    assert s.order is not None
+    assert s.order.expires_at == at(20, 15)
     out = s.handle(Cancel("o1"), now=at(20, 1))
-    assert isinstance(out, Accepted) and out.events[0].cause == "cancel"
+    assert isinstance(out, Accepted)
+    assert out.events[0].cause == "cancel"
     assert out.state.counter.available == 10
 
 
@@ -117,7 +119,8 @@ def test_sold_out_and_not_enough_stock() -> None:
     s3 = ok(s2.handle(Reserve("o2", "m2"), now=at(10)))
     s4 = StockSlice(s.rules, s3.counter, MemberRecord("m3"))
     out = s4.handle(Reserve("o3", "m3"), now=at(10))
-    assert code(out) == "seckill.sold_out" and out.reason.zh == "已抢光"
+    assert code(out) == "seckill.sold_out"
+    assert out.reason.zh == "已抢光"
 
 
 # -- per-member limits -------------------------------------------------------------------
@@ -166,10 +169,13 @@ def test_replays_return_the_original_outcome_and_change_nothing() -> None:
     first = fresh().handle(Reserve("o1", "m1", 2), now=at(10))
     s = ok(first)
     replay = s.handle(Reserve("o1", "m1", 2), now=at(10, 3))
-    assert isinstance(replay, Accepted) and replay.state is s and replay.events == first.events
+    assert isinstance(replay, Accepted)
+    assert replay.state is s
+    assert replay.events == first.events
     paid = s.handle(Confirm("o1"), now=at(10, 1))
     again = ok(paid).handle(Confirm("o1"), now=at(10, 9))
-    assert isinstance(again, Accepted) and again.state is ok(paid)
+    assert isinstance(again, Accepted)
+    assert again.state is ok(paid)
     assert again.events == paid.events
     released = ok(s.handle(Cancel("o1"), now=at(10, 1)))
     assert ok(released.handle(Cancel("o1"), now=at(10, 2))) is released
@@ -234,10 +240,12 @@ def test_waiting_list_gets_released_stock_first() -> None:
     assert (counter.waiting, counter.tickets) == (1, 1)
     # a cancels: the unit is held for b, not offered to c.
     released = ok(StockSlice(rules, counter, a.member, a.order).handle(Cancel("oa"), now=at(10, 2)))
-    assert released.counter.held == 1 and released.counter.available == 0
+    assert released.counter.held == 1
+    assert released.counter.available == 0
     c = StockSlice(rules, released.counter, MemberRecord("c"))
     joined = ok(c.handle(Reserve("oc", "c"), now=at(10, 2)))
-    assert joined.order is not None and joined.order.status is ReservationStatus.WAITING
+    assert joined.order is not None
+    assert joined.order.status is ReservationStatus.WAITING
     # b is promoted and has five minutes from now to pay.
     promoted = StockSlice(rules, joined.counter, out.state.member, out.state.order).handle(
         Promote("ob"), now=at(10, 3))
@@ -250,7 +258,8 @@ def test_waiting_list_gets_released_stock_first() -> None:
     assert code(still.handle(Promote("oc"), now=at(10, 4))) == "seckill.still_waiting"
     assert code(still.handle(Confirm("oc"), now=at(10, 4))) == "seckill.still_waiting"
     left = still.handle(Cancel("oc"), now=at(10, 4))
-    assert isinstance(left, Accepted) and left.events == (WaitlistLeft("oc", 1),)
+    assert isinstance(left, Accepted)
+    assert left.events == (WaitlistLeft("oc", 1),)
     assert left.state.counter.waiting == 0
 
 
@@ -260,7 +269,8 @@ def test_leaving_the_waiting_list_returns_held_stock_to_everyone() -> None:
     w = ok(StockSlice(rules, a.counter, MemberRecord("w")).handle(Reserve("ow", "w"), now=at(10)))
     held = ok(StockSlice(rules, w.counter, a.member, a.order).handle(Cancel("oa"), now=at(10, 1)))
     assert (held.counter.held, held.counter.available) == (1, 0)
-    left = ok(StockSlice(rules, held.counter, w.member, w.order).handle(Cancel("ow"), now=at(10, 2)))
+    left = ok(StockSlice(rules, held.counter, w.member, w.order).handle(
+        Cancel("ow"), now=at(10, 2)))
     assert (left.counter.held, left.counter.waiting, left.counter.available) == (0, 0, 1)
 
 
@@ -279,7 +289,8 @@ def test_low_stock_warning_fires_once_when_crossing_the_threshold() -> None:
 def test_events_are_plain_data() -> None:
     out = fresh().handle(Reserve("o1", "m1"), now=at(10))
     d = event_to_dict(out.events[0])
-    assert d["event"] == "StockReserved" and d["expires_at"] == "2026-11-11T10:05:00+08:00"
+    assert d["event"] == "StockReserved"
+    assert d["expires_at"] == "2026-11-11T10:05:00+08:00"
 
 
 # -- buckets ---------------------------------------------------------------------------
@@ -288,7 +299,7 @@ def test_events_are_plain_data() -> None:
 def test_split_and_pick_buckets() -> None:
     buckets = split_stock(KEY, "milk", 10, 3)
     assert [b.stock for b in buckets] == [4, 3, 3]
-    assert [b.key for b in buckets][0] == f"{KEY}|milk#0"
+    assert next(b.key for b in buckets) == f"{KEY}|milk#0"
     assert bucket_for("m1", 3) == bucket_for("m1", 3)
     assert {bucket_for(f"m{i}", 4) for i in range(50)} == {0, 1, 2, 3}
 
@@ -303,10 +314,13 @@ def test_rebalance_moves_leftover_stock_between_buckets() -> None:
     assert (s.stock, s.available, t.stock, t.available) == (2, 0, 8, 8)
     assert out.events == (StockRebalanced("r1", KEY, "milk", 0, 1, 3),)
     again = rebalance(s, t, Rebalance("r1"))
-    assert isinstance(again, Accepted) and again.state == (s, t) and again.events == out.events
+    assert isinstance(again, Accepted)
+    assert again.state == (s, t)
+    assert again.events == out.events
     assert rebalance(s, t, Rebalance("r2")).reason.code == "seckill.nothing_to_rebalance"
     back = rebalance(t, s, Rebalance("r3", quantity=5))
-    assert isinstance(back, Accepted) and back.state[1].stock == 7
+    assert isinstance(back, Accepted)
+    assert back.state[1].stock == 7
     with pytest.raises(InvalidCommandError, match="one bucket only"):
         rebalance(s, b1, Rebalance("r1"))
     with pytest.raises(InvalidCommandError, match="different items"):
@@ -324,4 +338,5 @@ def test_rebalance_into_a_bucket_with_a_waiting_list_holds_for_it() -> None:
 @given(st.integers(0, 1000), st.integers(1, 16))
 def test_split_stock_conserves_and_is_even(stock: int, n: int) -> None:
     parts = [b.stock for b in split_stock(KEY, "milk", stock, n)]
-    assert sum(parts) == stock and max(parts) - min(parts) <= 1
+    assert sum(parts) == stock
+    assert max(parts) - min(parts) <= 1
