@@ -197,7 +197,9 @@ class CardMachine(RuleBasedStateMachine):
 
     def _do(self, cmd: object) -> Accepted[PaidCard] | Rejected[PaidCard]:
         out = self.card.handle(cmd, now=self.now)  # type: ignore[arg-type]
-        self.commands.append(cmd)
+        if out.ok:
+            # A rejection leaves no trace, so only accepted commands replay as no-ops.
+            self.commands.append(cmd)
         self.card = out.state
         return out
 

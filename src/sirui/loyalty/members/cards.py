@@ -20,8 +20,10 @@ it started and its end is ``anchor + months`` (months added as calendar
 months from the anchor, so renewing a card bought on 31 January never
 drifts). Refund rules and coupon-pack periods are counted within the run.
 
-Invariants: commands are idempotent by id (a replay is accepted with no
-events; the same id with other content raises `IdConflictError`), so a card
+Invariants: commands are idempotent by id (a replay of an accepted command is
+accepted with no events; the same id with other content raises
+`IdConflictError`; a rejected command left no trace, so retrying it is
+judged afresh), so a card
 bought twice with the same purchase id is bought once; a second purchase
 of an active card under a new id is rejected (renew it instead); a refund
 never exceeds what the run paid and is never negative; each coupon-pack

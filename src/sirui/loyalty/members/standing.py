@@ -24,8 +24,10 @@ Commands and what they do:
 ``PinTier``/``UnpinTier`` operator pin: the tier is fixed until unpinned or ``until``
 ========================  =====================================================
 
-Invariants: every command is idempotent by id (a replay is accepted with no
-events; the same id with other content raises `IdConflictError`); every tier
+Invariants: every command is idempotent by id (a replay of an accepted
+command is accepted with no events; the same id with other content raises
+`IdConflictError`; a rejected command left no trace and is judged afresh if
+retried); every tier
 change is a `TierChanged` event with its reason; on an immediate ladder with
 refund downgrades and default retention, the tier after any sequence of
 orders, activities, grants and refunds is the tier the final metric
