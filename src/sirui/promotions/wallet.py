@@ -546,6 +546,10 @@ def claim_coupon(
     if replay is not None:
         return Accepted(both, replay.events)
     t = command.template
+    # The member's own limit first: "you already have one" says more than "all gone".
+    refusal = wallet.claim_refusal(command, now)
+    if refusal is not None:
+        return Rejected(refusal, both)
     left = quota.remaining(t)
     if left is not None and left <= 0:
         assert t.total_quota is not None
