@@ -2,8 +2,8 @@
 
 Theory of operation
 -------------------
-A host stores one `PoolState` per pool (inventories left, today's wins per
-prize, totals) and one `MemberDraws` per member (wins per prize, losses in a
+A host stores one `PoolState` per pool (wins per prize today and in total;
+inventory left is derived) and one `MemberDraws` per member (wins per prize, losses in a
 row). A draw reads both and returns new values of both; neither holds a
 collection that grows with members or draws, so a draw copies a few
 per-prize tuples (one int per prize) and nothing else.
@@ -73,6 +73,7 @@ class _PoolFacts:
     """Per-prize facts derived once per pool and shared by every state (never copied)."""
 
     n: int
+    inventory: tuple[int | None, ...]
     limits: tuple[int | None, ...]
     caps: tuple[int | None, ...]
     is_loss: tuple[bool, ...]
@@ -87,6 +88,7 @@ class _PoolFacts:
         g = pool.guarantee
         return cls(
             n=len(pool.prizes),
+            inventory=tuple(p.inventory for p in pool.prizes),
             limits=tuple(p.per_member_limit for p in pool.prizes),
             caps=tuple(p.daily_cap for p in pool.prizes),
             is_loss=tuple(p.reward.is_loss for p in pool.prizes),
@@ -123,8 +125,6 @@ class PoolState:
     """
 
     pool: PrizePool
-    remaining: tuple[int | None, ...]
-    """Inventory left per prize (None: unlimited)."""
     won_today: tuple[int, ...]
     """Wins per prize in the local day ``[day_start, day_end)``."""
     awarded: tuple[int, ...]
@@ -144,11 +144,18 @@ class PoolState:
         day = period_containing(PeriodKind.DAY, aware(now), pool.tz)
         assert day.end is not None
         facts = _PoolFacts.of(pool)
-        remaining = tuple(p.inventory for p in pool.prizes)
         zeros = (0,) * facts.n
-        blocked = _blocked(facts, remaining, zeros)
-        return cls(pool, remaining, zeros, zeros, day.start, day.end, blocked,
+        blocked = _blocked(facts, facts.inventory, zeros)
+        return cls(pool, zeros, zeros, day.start, day.end, blocked,
                    _table(pool, facts, blocked), facts)
+
+    @property
+    def remaining(self) -> tuple[int | None, ...]:
+        """Inventory left per prize (None: unlimited)."""
+        return tuple(
+            None if inv is None else inv - won
+            for inv, won in zip(self.facts.inventory, self.awarded)
+        )
 
     def is_available(self, prize_id: str) -> bool:
         """True if the prize can still be won by someone today."""
@@ -165,7 +172,7 @@ class PoolState:
         zeros = (0,) * self.facts.n
         blocked = _blocked(self.facts, self.remaining, zeros)
         table = self.table if blocked == self.blocked else _table(self.pool, self.facts, blocked)
-        return PoolState(self.pool, self.remaining, zeros, self.awarded, day.start, day.end,
+        return PoolState(self.pool, zeros, self.awarded, day.start, day.end,
                          blocked, table, self.facts)
 
 
@@ -281,23 +288,22 @@ def _fallback(
 
 
 def _bump(t: tuple[int, ...], i: int) -> tuple[int, ...]:
-    return (*t[:i], t[i] + 1, *t[i + 1 :])
+    out = list(t)
+    out[i] += 1
+    return tuple(out)
 
 
 def _award(state: PoolState, member: MemberDraws, i: int, guaranteed: bool) -> Drawn:
     facts = state.facts
-    remaining = state.remaining
-    left = remaining[i]
-    if left is not None:
-        remaining = (*remaining[:i], left - 1, *remaining[i + 1 :])
     won_today = _bump(state.won_today, i)
+    awarded = _bump(state.awarded, i)
     blocked, table = state.blocked, state.table
-    cap = facts.caps[i]
-    if left == 1 or (cap is not None and won_today[i] >= cap):
+    inv, cap = facts.inventory[i], facts.caps[i]
+    if (inv is not None and awarded[i] >= inv) or (cap is not None and won_today[i] >= cap):
         blocked |= 1 << i
         table = _table(state.pool, facts, blocked)
-    pool = PoolState(state.pool, remaining, won_today, _bump(state.awarded, i), state.day_start,
-                     state.day_end, blocked, table, facts)
+    pool = PoolState(state.pool, won_today, awarded, state.day_start, state.day_end, blocked,
+                     table, facts)
     losses = member.losses_in_a_row + 1 if facts.is_loss[i] else 0
     mem = MemberDraws(member.member_id, _bump(member.wins, i), losses)
     return Drawn(i, state.pool.prizes[i], pool, mem, guaranteed)
