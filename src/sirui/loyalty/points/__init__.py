@@ -39,6 +39,15 @@ from sirui.loyalty.points.ledger import (
     Sweep,
     TakeBack,
 )
+from sirui.loyalty.points.mall import (
+    CancelRedemption,
+    MallCatalogue,
+    MallItem,
+    PointsMall,
+    Redeem,
+    Redeemed,
+    RedemptionCancelled,
+)
 from sirui.loyalty.points.refunds import LinePoints, OrderPoints, PointsRefundPlan
 from sirui.loyalty.points.signin import (
     AfterLadder,
@@ -69,11 +78,20 @@ from sirui.loyalty.points.stored_value import (
     TopUpTier,
     allocate_payment,
 )
+from sirui.loyalty.points.tasks import (
+    RecordAction,
+    Task,
+    TaskBoard,
+    TaskCompleted,
+    TaskPeriod,
+    TaskProgress,
+)
 
 __all__ = [
     "Adjust",
     "AfterLadder",
     "Bucket",
+    "CancelRedemption",
     "Consumption",
     "DeductionPlan",
     "DeductionPolicy",
@@ -89,6 +107,8 @@ __all__ = [
     "LinePoints",
     "MadeUp",
     "MakeUp",
+    "MallCatalogue",
+    "MallItem",
     "MonthlyReward",
     "MonthlyRewardEarned",
     "MultiplierStacking",
@@ -104,11 +124,16 @@ __all__ = [
     "PointsEarned",
     "PointsExpired",
     "PointsLedger",
+    "PointsMall",
     "PointsRefundPlan",
     "PointsRefundPolicy",
     "PointsReturned",
     "PointsSpent",
     "PointsTakenBack",
+    "RecordAction",
+    "Redeem",
+    "Redeemed",
+    "RedemptionCancelled",
     "RefundPayment",
     "RefundTopUp",
     "ReturnSpent",
@@ -126,6 +151,11 @@ __all__ = [
     "StreakCoupon",
     "Sweep",
     "TakeBack",
+    "Task",
+    "TaskBoard",
+    "TaskCompleted",
+    "TaskPeriod",
+    "TaskProgress",
     "TopUp",
     "TopUpRefunded",
     "TopUpTier",
