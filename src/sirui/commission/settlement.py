@@ -160,10 +160,15 @@ class CommissionRecord:
         """What the payee keeps in the end: original − every reduction and clawback."""
         return self.line.amount - self.reduced - self.clawed_back
 
+    def fully_refunded(self, qty: int, amount: Money) -> bool:
+        """True once every unit, or the line's whole (non-zero) total, came back."""
+        ln = self.line
+        return qty >= ln.quantity or (ln.line_total.minor > 0 and amount >= ln.line_total)
+
     def target_reduction(self, qty: int, amount: Money) -> Money:
         """Total reduction owed after cumulative refunds of ``qty`` units and ``amount``."""
         ln = self.line
-        if qty >= ln.quantity or (ln.line_total.minor > 0 and amount >= ln.line_total):
+        if self.fully_refunded(qty, amount):
             return ln.amount
         if ln.line_total.minor > 0:
             return proportion(ln.amount, amount.minor, ln.line_total.minor)
@@ -463,7 +468,7 @@ def _reduce(rec: CommissionRecord, qty: int, amt: Money, refund_id: str
     """Apply cumulative refunds to one record; return it, its events and any clawback."""
     target = rec.target_reduction(qty, amt)
     delta = target - rec.reduced - rec.clawed_back
-    full = target == rec.line.amount and (qty >= rec.line.quantity or amt >= rec.line.line_total)
+    full = rec.fully_refunded(qty, amt)
     zero = delta * 0
     events: list[Event] = []
     if rec.status is S.SETTLED:

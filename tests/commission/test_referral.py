@@ -1,0 +1,65 @@
+"""Referral reward: N days after the invitee's first order is picked up, if not refunded."""
+
+from __future__ import annotations
+
+import pytest
+
+from sirui.commission import InviteeFirstOrder, ReferralReward, ReferralStatus, RewardKind
+from sirui.core.errors import InvalidPolicyError
+
+from ._shop import NOW, yuan
+
+RULE = ReferralReward(days_after_fulfilment=7, points=200)
+
+
+def facts(**kw: object) -> InviteeFirstOrder:
+    base: dict[str, object] = {"inviter": "m1", "invitee": "m2", "order_id": "o9",
+                               "fulfilled_at": NOW}
+    base.update(kw)
+    return InviteeFirstOrder(**base)  # type: ignore[arg-type]
+
+
+def test_picked_up_seven_days_ago_pays_200_points() -> None:
+    d = RULE.evaluate(facts(), NOW.add(days=7))
+    assert d.due and d.status is ReferralStatus.DUE
+    assert (d.kind, d.points) == (RewardKind.POINTS, 200)
+    assert d.reason.code == "referral.due"
+
+
+def test_six_days_after_pickup_it_waits_and_says_until_when() -> None:
+    d = RULE.evaluate(facts(), NOW.add(days=6))
+    assert d.status is ReferralStatus.WAITING
+    assert d.due_at == NOW.add(days=7)
+    assert d.reason.code == "referral.waiting"
+
+
+def test_not_picked_up_yet_waits() -> None:
+    d = RULE.evaluate(facts(fulfilled_at=None), NOW.add(days=30))
+    assert d.status is ReferralStatus.WAITING and d.reason.code == "referral.not_fulfilled"
+
+
+@pytest.mark.parametrize(("kw", "code"), [
+    ({"refunded": True}, "referral.refunded"),
+    ({"first_order": False}, "referral.not_first_order"),
+    ({"invitee": "m1"}, "referral.self_invite"),
+])
+def test_never_paid(kw: dict[str, object], code: str) -> None:
+    d = RULE.evaluate(facts(**kw), NOW.add(days=30))
+    assert d.status is ReferralStatus.NEVER and d.reason.code == code
+
+
+def test_coupon_or_cash_rewards() -> None:
+    coupon = ReferralReward(days_after_fulfilment=3, coupon_template="no-threshold-10")
+    assert coupon.evaluate(facts(), NOW.add(days=3)).coupon_template == "no-threshold-10"
+    cash = ReferralReward(days_after_fulfilment=0, cash=yuan("5"))
+    d = cash.evaluate(facts(), NOW)
+    assert d.due and d.kind is RewardKind.CASH and d.cash == yuan("5")
+
+
+def test_exactly_one_reward_kind() -> None:
+    with pytest.raises(InvalidPolicyError):
+        ReferralReward()
+    with pytest.raises(InvalidPolicyError):
+        ReferralReward(points=10, cash=yuan("1"))
+    with pytest.raises(InvalidPolicyError):
+        ReferralReward(days_after_fulfilment=-1, points=10)
