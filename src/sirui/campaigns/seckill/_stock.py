@@ -169,11 +169,16 @@ class StockRules:
     waiting_list: bool = False
     low_stock_threshold: int | None = attrs.field(default=None, validator=_opt_positive)
     tz: str = "Asia/Shanghai"
+    # Derived once here so the hot path does no lookups.
     timeout: dt.timedelta = attrs.field(init=False, eq=False, repr=False)
+    zone: dt.tzinfo = attrs.field(init=False, eq=False, repr=False)
+    has_limits: bool = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        zone(self.tz)
+        _setattr(self, "zone", zone(self.tz))
         _setattr(self, "timeout", dt.timedelta(minutes=self.payment_timeout_minutes))
+        _setattr(self, "has_limits", any(
+            x is not None for x in (self.per_slot, self.per_day, self.per_campaign)))
 
 
 class ReservationStatus(enum.Enum):
@@ -289,6 +294,7 @@ class Reservation:
 
 
 _RES_FIELDS: Final = tuple(a.name for a in attrs.fields(Reservation))
+_RESERVED: Final = ReservationStatus.RESERVED
 
 
 @attrs.frozen(slots=True)
@@ -342,10 +348,6 @@ TRANSITIONS: Final[dict[tuple[ReservationStatus | None, type[Any]], ReservationS
 
 
 Outcome = Accepted["StockSlice"] | Rejected["StockSlice"]
-
-
-def _local_day(now: DateTime, tz: str) -> dt.date:
-    return dt.datetime.date(dt.datetime.astimezone(now, zone(tz)))
 
 
 @attrs.frozen(slots=True)
@@ -421,16 +423,11 @@ class StockSlice:
             return self._replay_reserve(cmd, order)
         rules, c = self.rules, self.counter
         qty = cmd.quantity
-        day = _local_day(now, rules.tz)
-        for scope, limit, slot_key, on_day in (
-            ("slot", rules.per_slot, c.slot_key, None),
-            ("day", rules.per_day, None, day),
-            ("campaign", rules.per_campaign, None, None),
-        ):
-            if limit is not None:
-                taken = member.taken(c.sku, now, slot_key, on_day)
-                if taken + qty > limit:
-                    return Rejected(LIMIT_REACHED(scope=scope, limit=limit, taken=taken), self)
+        day = dt.datetime.date(dt.datetime.astimezone(now, rules.zone))
+        if rules.has_limits:
+            refused = self._check_limits(member, c, qty, now, day)
+            if refused is not None:
+                return refused
         available = c.available
         if qty > available:
             if rules.waiting_list and available == 0:
@@ -440,19 +437,48 @@ class StockSlice:
             return Rejected(NOT_ENOUGH(available=available), self)
         expires = _add(now, rules.timeout)
         res = _new(Reservation)
-        for name, value in (
-            ("order_id", cmd.order_id), ("member_id", cmd.member_id), ("slot_key", c.slot_key),
-            ("sku", c.sku), ("bucket", c.bucket), ("quantity", qty),
-            ("status", ReservationStatus.RESERVED), ("day", day), ("reserved_at", now),
-            ("expires_at", expires), ("ticket", 0),
-        ):
-            _setattr(res, name, value)
+        _setattr(res, "order_id", cmd.order_id)
+        _setattr(res, "member_id", cmd.member_id)
+        _setattr(res, "slot_key", c.slot_key)
+        _setattr(res, "sku", c.sku)
+        _setattr(res, "bucket", c.bucket)
+        _setattr(res, "quantity", qty)
+        _setattr(res, "status", _RESERVED)
+        _setattr(res, "day", day)
+        _setattr(res, "reserved_at", now)
+        _setattr(res, "expires_at", expires)
+        _setattr(res, "ticket", 0)
         counter = c._with(c.stock, c.reserved + qty, c.sold, c.waiting, c.held, c.tickets)
         event = StockReserved(cmd.order_id, cmd.member_id, c.slot_key, c.sku, c.bucket, qty,
                               expires)
         low = _low_stock(rules, c, counter)
         events = (event,) if low is None else (event, low)
         return Accepted(self._next(counter, member._put(res), res), events)
+
+    def _check_limits(
+        self, member: MemberRecord, c: StockCounter, qty: int, now: DateTime, day: dt.date
+    ) -> Rejected[StockSlice] | None:
+        # One pass over the member's own reservations (the only per-member scan).
+        in_slot = on_day = in_campaign = 0
+        sku, slot_key = c.sku, c.slot_key
+        for r in member.reservations:
+            if r.sku != sku or not r.active(now):
+                continue
+            q = r.quantity
+            in_campaign += q
+            if r.slot_key == slot_key:
+                in_slot += q
+            if r.day == day:
+                on_day += q
+        rules = self.rules
+        for scope, limit, taken in (
+            ("slot", rules.per_slot, in_slot),
+            ("day", rules.per_day, on_day),
+            ("campaign", rules.per_campaign, in_campaign),
+        ):
+            if limit is not None and taken + qty > limit:
+                return Rejected(LIMIT_REACHED(scope=scope, limit=limit, taken=taken), self)
+        return None
 
     def _wait(self, cmd: Reserve, now: DateTime, day: dt.date) -> Accepted[StockSlice]:
         c = self.counter
