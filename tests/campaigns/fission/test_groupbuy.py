@@ -40,10 +40,10 @@ from ._helpers import END, T0, codes, member, yuan
 
 
 def policy(**kw: Any) -> GroupBuyPolicy:
-    base: dict[str, Any] = dict(
-        id="gb1", sku="milk", original_price=yuan("99"), group_price=yuan("59"),
-        group_size=3, starts_at=T0, ends_at=END,
-    )
+    base: dict[str, Any] = {
+        "id": "gb1", "sku": "milk", "original_price": yuan("99"), "group_price": yuan("59"),
+        "group_size": 3, "starts_at": T0, "ends_at": END,
+    }
     base.update(kw)
     return GroupBuyPolicy(**base)
 
@@ -111,7 +111,8 @@ def test_a_group_short_at_its_deadline_fails_and_refunds_every_paid_member_once(
     assert d.state.group("g1").status is GroupStatus.FAILED
     again = d.run(GroupTick(), 24 * 60 + 30)
     assert again.events == ()
-    assert d.state.held == 0 and d.state.usage_of("a").joined == 0
+    assert d.state.held == 0
+    assert d.state.usage_of("a").joined == 0
 
 
 def test_an_unpaid_seat_is_released_after_the_payment_timeout_and_can_be_taken() -> None:
@@ -122,7 +123,8 @@ def test_an_unpaid_seat_is_released_after_the_payment_timeout_and_can_be_taken()
     assert d.join("g1", "fast", minute=10).reason.code == "groupbuy.full"
     out = d.join("g1", "fast", minute=17)          # 15 minutes after 'slow' joined
     assert out.ok
-    assert out.events[0] == SeatReleased("g1", "slow", "join-g1-slow", 1, ReleaseWhy.PAYMENT_TIMEOUT)
+    timeout = ReleaseWhy.PAYMENT_TIMEOUT
+    assert out.events[0] == SeatReleased("g1", "slow", "join-g1-slow", 1, timeout)
     late = d.pay("g1", "join-g1-slow", minute=18)
     assert late.reason.code == "groupbuy.payment_expired"
     assert codes(d.pay("g1", "join-g1-fast", minute=18).events) == ["SeatPaid", "GroupSucceeded"]
@@ -151,7 +153,8 @@ def test_a_leader_alone_who_leaves_cancels_the_group_and_gets_the_59_back() -> N
     d.pay("g1", "open-g1")
     out = d.run(LeaveGroup("bye", "g1", "leader"), 5)
     assert codes(out.events) == ["RefundDue", "GroupCancelled"]
-    assert out.events[0].amount == yuan("59") and out.events[0].kind is RefundKind.GROUP_CANCELLED
+    assert out.events[0].amount == yuan("59")
+    assert out.events[0].kind is RefundKind.GROUP_CANCELLED
     assert d.state.group("g1").status is GroupStatus.CANCELLED
     assert d.join("g1", "a", minute=6).reason.code == "groupbuy.closed"
 
@@ -183,8 +186,8 @@ def test_leader_free_pays_nothing_and_leader_discount_takes_10_off() -> None:
     assert disc.full_group("g2", ["l2", "a", "b"], minute=2).events[-1].final_price == yuan("59")
 
 
-LADDER = dict(group_size=2, group_price=yuan("59"),
-              ladder=(LadderTier(5, yuan("49")), LadderTier(10, yuan("39"))))
+LADDER = {"group_size": 2, "group_price": yuan("59"),
+              "ladder": (LadderTier(5, yuan("49")), LadderTier(10, yuan("39")))}
 
 
 def test_ladder_group_of_six_settles_at_49_and_refunds_10_to_each_member() -> None:
@@ -271,7 +274,8 @@ def test_auto_fill_completes_a_group_of_5_with_3_paid_an_hour_before_the_deadlin
     assert d.run(GroupTick(), 22 * 60).events == ()
     out = d.run(GroupTick(), 23 * 60)
     ok = out.events[0]
-    assert isinstance(ok, GroupSucceeded) and (ok.members, ok.filled) == (3, 2)
+    assert isinstance(ok, GroupSucceeded)
+    assert (ok.members, ok.filled) == (3, 2)
 
 
 def test_auto_fill_needs_its_minimum_of_real_members() -> None:
@@ -300,7 +304,8 @@ def test_per_member_limits_on_groups_opened_joined_and_quantity() -> None:
     d.open("g1", "x")
     d.pay("g1", "open-g1")
     out = d.open("g2", "x")
-    assert out.reason.code == "groupbuy.limit_reached" and out.reason.params["max"] == 1
+    assert out.reason.code == "groupbuy.limit_reached"
+    assert out.reason.params["max"] == 1
     d.open("g3", "y")
     d.pay("g3", "open-g3")
     assert d.join("g1", "z").ok
@@ -321,9 +326,12 @@ def test_commands_are_idempotent_by_id() -> None:
     first = d.open("g1", "leader")
     paid = d.pay("g1", "open-g1")
     replay = d.state.handle(OpenGroup("open-g1", "g1", member("leader")), now=T0.add(hours=1))
-    assert replay.ok and replay.events == first.events and replay.state == d.state
+    assert replay.ok
+    assert replay.events == first.events
+    assert replay.state == d.state
     again = d.state.handle(PaySeat("pay1", "g1", "open-g1"), now=T0.add(hours=1))
-    assert again.events == paid.events and again.state == d.state
+    assert again.events == paid.events
+    assert again.state == d.state
     with pytest.raises(IdConflictError):
         d.state.handle(PaySeat("pay1", "g1", "other"), now=T0.add(hours=1))
     with pytest.raises(InvalidCommandError):
@@ -333,15 +341,15 @@ def test_commands_are_idempotent_by_id() -> None:
 
 
 @pytest.mark.parametrize("bad", [
-    dict(group_size=1),
-    dict(group_price=yuan("100")),
-    dict(ends_at=T0),
-    dict(ladder=(LadderTier(5, yuan("49")), LadderTier(4, yuan("39")))),
-    dict(ladder=(LadderTier(5, yuan("49")), LadderTier(10, yuan("49")))),
-    dict(leader_free=True, leader_discount=yuan("5")),
-    dict(auto_fill=AutoFill(60, 3)),
-    dict(payment_timeout_minutes=0),
-    dict(stock=-1),
+    {"group_size": 1},
+    {"group_price": yuan("100")},
+    {"ends_at": T0},
+    {"ladder": (LadderTier(5, yuan("49")), LadderTier(4, yuan("39")))},
+    {"ladder": (LadderTier(5, yuan("49")), LadderTier(10, yuan("49")))},
+    {"leader_free": True, "leader_discount": yuan("5")},
+    {"auto_fill": AutoFill(60, 3)},
+    {"payment_timeout_minutes": 0},
+    {"stock": -1},
 ])
 def test_bad_policies_raise_typed_errors_naming_the_field(bad: dict[str, Any]) -> None:
     with pytest.raises(InvalidPolicyError) as err:
@@ -392,7 +400,8 @@ def test_price_step_sells_two_99_yuan_tins_at_59_each() -> None:
     out = GroupBuyPriceStep.for_member(p, "L1").price(_state())
     adj = out.adjustments[0]
     assert (adj.amount, adj.stage, adj.activity) == (yuan("80"), Stage.ACTIVITY, "groupbuy:gb1")
-    assert out.line("L1").amount == yuan("118") and out.line("L2").amount == yuan("20")
+    assert out.line("L1").amount == yuan("118")
+    assert out.line("L2").amount == yuan("20")
     assert not out.line("L1").open_to(Stage.COUPON)
     assert adj.reason.code == "groupbuy.group_price"
 
@@ -407,7 +416,8 @@ def test_price_step_uses_the_seat_price_for_a_free_leader() -> None:
 
 def test_price_step_skips_other_items_and_delivery_on_a_pickup_only_campaign() -> None:
     other = GroupBuyPriceStep.for_member(policy(), "L2").price(_state())
-    assert other.adjustments == () and other.not_applied[0].reason.code == "groupbuy.not_this_item"
+    assert other.adjustments == ()
+    assert other.not_applied[0].reason.code == "groupbuy.not_this_item"
     pick = GroupBuyPriceStep.for_member(policy(pickup_only=True), "L1")
     assert pick.price(_state()).not_applied[0].reason.code == "groupbuy.pickup_only"
     assert pick.price(_state(Fulfillment.PICKUP)).line("L1").amount == yuan("118")

@@ -249,7 +249,7 @@ class GroupBuyCampaign:
         if reason is not None:
             return Rejected(reason, self, tuple(pre))
         seat = self._seat(cmd, now, group.deadline, leader=False)
-        return self._done(group.add_seat(seat), cmd, [*pre, _joined(group.id, seat)])
+        return self._done(group.add_seat(seat), cmd, [_joined(group.id, seat)], pre)
 
     def _join_reason(self, group: Group, cmd: JoinGroup) -> Reason | None:
         leader = group.seat_of(group.leader)
@@ -282,7 +282,7 @@ class GroupBuyCampaign:
         if reason is not None:
             return Rejected(reason, self, tuple(pre))
         new_group, events = group.pay(self.policy, seat, now)
-        return self._done(new_group, cmd, [*pre, *events])
+        return self._done(new_group, cmd, events, pre)
 
     def _leave(self, group: Group, cmd: LeaveGroup, now: DateTime,
                pre: list[Any]) -> Outcome[GroupBuyCampaign]:
@@ -298,12 +298,15 @@ class GroupBuyCampaign:
         if reason is not None or seat is None:
             return Rejected(reason or NOT_IN_GROUP(), self, tuple(pre))
         new_group, events = group.leave(seat, now)
-        return self._done(new_group, cmd, [*pre, *events])
+        return self._done(new_group, cmd, events, pre)
 
     # -- bookkeeping ------------------------------------------------------------------
 
-    def _done(self, group: Group, cmd: Any, events: list[Any]) -> Accepted[GroupBuyCampaign]:
-        evs = tuple(events)
+    def _done(
+        self, group: Group, cmd: Any, events: list[Any], pre: list[Any] | None = None
+    ) -> Accepted[GroupBuyCampaign]:
+        """Store ``group`` with ``cmd`` logged; ``pre`` (the clock's events) is already booked."""
+        evs = (*(pre or ()), *events)
         return Accepted(self._with(group.recorded(cmd, evs), events), evs)
 
     def _with(self, group: Group, events: list[Any]) -> GroupBuyCampaign:
