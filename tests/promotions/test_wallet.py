@@ -134,3 +134,24 @@ def test_one_yuan_buys_the_100_yuan_coupon_and_nothing_less() -> None:
 def test_claiming_the_same_coupon_id_twice_is_misuse() -> None:
     with pytest.raises(InvalidCommandError, match="coupon_id"):
         claimed().handle(ClaimCoupon("claim-other", "c1", T), now=NOW)
+
+
+def test_events_are_plain_data_for_the_host_to_store() -> None:
+    from sirui.rules import event_to_dict
+
+    out = Wallet("m1").handle(ClaimCoupon("k1", "c1", T), now=NOW)
+    d = event_to_dict(out.events[0])
+    assert d["event"] == "CouponClaimed"
+    assert (d["member_id"], d["coupon_id"], d["template_id"]) == ("m1", "c1", "m100-10")
+    assert d["valid_until"] == "2026-11-18T00:00:00+08:00"
+    w = claimed().handle(UseCoupon("u1", "c1", "o1"), now=NOW).state
+    back = w.handle(ReturnCoupon("r1", "c1", "o1"), now=NOW)
+    assert event_to_dict(back.events[0])["status"] == "available"
+
+
+def test_a_wallet_cannot_be_changed_behind_its_back() -> None:
+    w = claimed()
+    with pytest.raises(TypeError):
+        w.entries["c9"] = w.entries["c1"]  # type: ignore[index]
+    with pytest.raises(InvalidCommandError, match="Wallet takes"):
+        w.handle("use c1", now=NOW)  # type: ignore[arg-type]

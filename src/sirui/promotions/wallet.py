@@ -29,6 +29,12 @@ A `Wallet` holds one member's claimed coupons, each in exactly one status::
   **expire**: every AVAILABLE coupon whose validity has ended becomes
   EXPIRED (LOCKED ones wait for their order to be paid or cancelled).
 
+Cost: a command copies the wallet's coupon and command maps (O(coupons +
+commands of this member)); a wallet is one member's, so both stay small.
+Hosts that keep years of history can start a fresh `Wallet` from the
+current entries (``Wallet(member_id, entries, claimed)``) to drop old
+command ids once replays of them can no longer arrive.
+
 Every command has an ``id``. Replaying an accepted command returns the same
 outcome (``Accepted`` with the events it produced, the current state
 unchanged); the same id with different content raises `IdConflictError`.
@@ -44,6 +50,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, Final, TypeAlias
 
 import attrs
@@ -218,6 +225,8 @@ WalletCommand: TypeAlias = (
     ClaimCoupon | LockCoupon | UnlockCoupon | UseCoupon | ReturnCoupon | ExpireCoupons
 )
 
+_COMMANDS = (ClaimCoupon, LockCoupon, UnlockCoupon, UseCoupon, ReturnCoupon, ExpireCoupons)
+
 # -- events -----------------------------------------------------------------------------
 
 
@@ -285,8 +294,9 @@ class _Record:
     events: tuple[Any, ...]
 
 
-def _dict(value: Mapping[str, Any]) -> dict[str, Any]:
-    return dict(value)
+def _frozen_map(value: Mapping[str, Any]) -> Mapping[str, Any]:
+    # A read-only view: hosts may read a wallet's entries but never change them.
+    return MappingProxyType(dict(value))
 
 
 WalletOutcome: TypeAlias = Accepted["Wallet"] | Rejected["Wallet"]
@@ -297,10 +307,10 @@ class Wallet:
     """One member's coupons (会员卡包). Build with ``Wallet("m1")``; change with `handle`."""
 
     member_id: str = attrs.field(validator=_cmd_id)
-    entries: Mapping[str, WalletEntry] = attrs.field(factory=dict, converter=_dict)
-    claimed: Mapping[str, int] = attrs.field(factory=dict, converter=_dict)
+    entries: Mapping[str, WalletEntry] = attrs.field(factory=dict, converter=_frozen_map)
+    claimed: Mapping[str, int] = attrs.field(factory=dict, converter=_frozen_map)
     """Coupons ever claimed per template id (for the per-member limit)."""
-    log: Mapping[str, _Record] = attrs.field(factory=dict, converter=_dict, repr=False)
+    log: Mapping[str, _Record] = attrs.field(factory=dict, converter=_frozen_map, repr=False)
 
     # -- queries --------------------------------------------------------------------------
 
@@ -331,6 +341,11 @@ class Wallet:
     def handle(self, command: WalletCommand, *, now: DateTime) -> WalletOutcome:
         """Apply ``command`` at ``now``: Accepted(new wallet, events) or Rejected(reason)."""
         now = aware(now)
+        if not isinstance(command, _COMMANDS):
+            raise InvalidCommandError(
+                f"command={command!r}: a Wallet takes ClaimCoupon, LockCoupon, UnlockCoupon, "
+                "UseCoupon, ReturnCoupon or ExpireCoupons"
+            )
         replay = self._replay(command)
         if replay is not None:
             return replay
@@ -512,7 +527,7 @@ class CouponQuota:
     checks and advances it together with the wallet.
     """
 
-    issued: Mapping[str, int] = attrs.field(factory=dict, converter=_dict)
+    issued: Mapping[str, int] = attrs.field(factory=dict, converter=_frozen_map)
 
     def issued_of(self, template_id: str) -> int:
         return self.issued.get(template_id, 0)
