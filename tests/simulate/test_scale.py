@@ -1,0 +1,33 @@
+"""Dask scale-out gives exactly the single-process results (LocalCluster, 2 workers)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+dd = pytest.importorskip("dask.dataframe")
+distributed = pytest.importorskip("distributed")
+
+from sirui.simulate import simulate  # noqa: E402
+
+
+def _sorted(df: Any) -> Any:
+    cols = ["table", "ref", "code", "en"]
+    return df[cols].sort_values(cols).reset_index(drop=True) if len(df) else df
+
+
+@pytest.mark.slow
+def test_dask_equals_single_process(tiny: dict[str, Any], baseline: Any) -> None:
+    orders = tiny["orders"].copy()
+    # A bad row must be rejected the same way in both runs.
+    orders.loc[orders.index[0], "unit_price_fen"] = -1
+    single = simulate(orders, tiny["members"], baseline)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster):
+        ddf = dd.from_pandas(orders, npartitions=4)
+        spread = simulate(ddf, tiny["members"], baseline)
+    assert spread.orders.equals(single.orders)
+    assert spread.summary == single.summary
+    assert _sorted(spread.rejected).equals(_sorted(single.rejected))
