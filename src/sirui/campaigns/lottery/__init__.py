@@ -8,8 +8,12 @@ draws, points draws, share/review draws, entry validity).
 Two layers:
 
 * `draw(pool_state, member_draws, rng, now)`: the O(1) draw on the pool
-  aggregate `PoolState` and the member's `MemberDraws`, using a cached
-  alias table (see `sirui.campaigns.lottery._pool` for the rebuild rule);
+  aggregate `PoolState` and the member's `MemberDraws`, using an exact
+  integer alias table cached in the pool state. **Rebuild rule:** the table
+  is rebuilt only when the set of pool-blocked prizes changes (a prize
+  sells out, reaches its daily cap, or a new local day lifts the caps);
+  what only one member cannot win is handled per draw (consolation, or
+  rejection sampling with an exact fallback) without touching the table;
 * `LotteryState.handle(command, now=..., rng=...)`: the state machine over
   entries, draws, claims and expiry, emitting `PrizeWon`, `DrawLost`,
   `OrderFreeRefundDue`, `PrizeClaimDue`, `PrizeClaimed`,
