@@ -43,7 +43,8 @@ def test_expired_link_and_no_exclusive_guide_leaves_the_store() -> None:
     order = paid_order([(MILK, 1, "260")], member=Member("m9"), share_by="g2",
                        shared_at=NOW.subtract(days=30))
     who = AttributionPolicy(share_window_days=7).attribute(order)
-    assert who.guide is None and who.store == "S01"
+    assert who.guide is None
+    assert who.store == "S01"
     assert who.source is AttributionSource.STORE
     assert who.reason.code == "attribution.link_expired"
 
@@ -52,7 +53,8 @@ def test_no_guide_at_all_is_a_store_sale_with_zero_commission_lines() -> None:
     order = paid_order([(MILK, 1, "260")], member=Member("m9"))
     lines = guide_commission(order, CommissionPlan((RateRule("all", "0.03"),)))
     assert len(lines) == 1
-    assert lines[0].payee is None and lines[0].amount == yuan("0")
+    assert lines[0].payee is None
+    assert lines[0].amount == yuan("0")
     assert lines[0].reason.code == "attribution.store_only"
 
 
@@ -60,10 +62,12 @@ def test_self_purchase_earns_nothing_unless_the_operator_allows_it() -> None:
     guides = {"g1": Guide("g1", store="S01", member_id="m1")}
     order = paid_order([(MILK, 1, "260")])
     who = AttributionPolicy().attribute(order, guides)
-    assert who.guide is None and who.self_purchase
+    assert who.guide is None
+    assert who.self_purchase
     assert who.reason.code == "attribution.self_purchase"
     allowed = AttributionPolicy(self_purchase_earns=True).attribute(order, guides)
-    assert allowed.guide == "g1" and allowed.self_purchase
+    assert allowed.guide == "g1"
+    assert allowed.self_purchase
 
 
 def test_a_line_shared_by_another_guide_goes_to_that_guide() -> None:

@@ -51,7 +51,8 @@ def test_online_sales_count_double_and_the_inflation_is_capped_at_150_percent() 
     r = BOOST.target_commission(TARGET, [sale("3000", 5), sale("4000", 6, online=False)], SEPT)
     assert r.unboosted.amount == yuan("70.00")
     assert r.boosted.amount == yuan("300.00")
-    assert r.amount == yuan("105.00") and r.capped
+    assert r.amount == yuan("105.00")
+    assert r.capped
     assert r.reason.code == "commission.boost_capped"
 
 

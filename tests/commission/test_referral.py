@@ -21,7 +21,8 @@ def facts(**kw: object) -> InviteeFirstOrder:
 
 def test_picked_up_seven_days_ago_pays_200_points() -> None:
     d = RULE.evaluate(facts(), NOW.add(days=7))
-    assert d.due and d.status is ReferralStatus.DUE
+    assert d.due
+    assert d.status is ReferralStatus.DUE
     assert (d.kind, d.points) == (RewardKind.POINTS, 200)
     assert d.reason.code == "referral.due"
 
@@ -35,7 +36,8 @@ def test_six_days_after_pickup_it_waits_and_says_until_when() -> None:
 
 def test_not_picked_up_yet_waits() -> None:
     d = RULE.evaluate(facts(fulfilled_at=None), NOW.add(days=30))
-    assert d.status is ReferralStatus.WAITING and d.reason.code == "referral.not_fulfilled"
+    assert d.status is ReferralStatus.WAITING
+    assert d.reason.code == "referral.not_fulfilled"
 
 
 @pytest.mark.parametrize(("kw", "code"), [
@@ -45,7 +47,8 @@ def test_not_picked_up_yet_waits() -> None:
 ])
 def test_never_paid(kw: dict[str, object], code: str) -> None:
     d = RULE.evaluate(facts(**kw), NOW.add(days=30))
-    assert d.status is ReferralStatus.NEVER and d.reason.code == code
+    assert d.status is ReferralStatus.NEVER
+    assert d.reason.code == code
 
 
 def test_coupon_or_cash_rewards() -> None:
@@ -53,7 +56,9 @@ def test_coupon_or_cash_rewards() -> None:
     assert coupon.evaluate(facts(), NOW.add(days=3)).coupon_template == "no-threshold-10"
     cash = ReferralReward(days_after_fulfilment=0, cash=yuan("5"))
     d = cash.evaluate(facts(), NOW)
-    assert d.due and d.kind is RewardKind.CASH and d.cash == yuan("5")
+    assert d.due
+    assert d.kind is RewardKind.CASH
+    assert d.cash == yuan("5")
 
 
 def test_exactly_one_reward_kind() -> None:

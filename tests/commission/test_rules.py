@@ -68,9 +68,11 @@ def test_seckill_items_earn_nothing_but_stay_traceable() -> None:
 
 
 def test_no_rule_matches() -> None:
-    plan = CommissionPlan((RateRule("milk", "0.03", ItemScope(categories=frozenset({"母婴/奶粉"}))),))
+    milk = ItemScope(categories=frozenset({"母婴/奶粉"}))
+    plan = CommissionPlan((RateRule("milk", "0.03", milk),))
     (line,) = guide_commission(paid_order([(DIAPER, 1, "90")]), plan)
-    assert line.amount == yuan("0") and line.rule == ""
+    assert line.amount == yuan("0")
+    assert line.rule == ""
     assert line.reason.code == "commission.no_rule"
 
 

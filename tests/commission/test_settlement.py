@@ -30,9 +30,9 @@ from sirui.commission import (
     Refund,
     ReleaseFrozen,
     Role,
-    SettlePayee,
     SettlementLedger,
     SettlementPolicy,
+    SettlePayee,
     guide_commission,
 )
 from sirui.core.errors import IdConflictError, InvalidCommandError
@@ -63,7 +63,8 @@ def test_happy_path_pending_frozen_settleable_settled() -> None:
     assert {r.status for r in led.records.values()} == {S.FROZEN}
     # Still frozen one second before the 7-day window ends.
     early = led.handle(ReleaseFrozen("c3"), now=NOW.add(days=8).subtract(seconds=1))
-    assert early.events == () and {r.status for r in early.state.records.values()} == {S.FROZEN}
+    assert early.events == ()
+    assert {r.status for r in early.state.records.values()} == {S.FROZEN}
     led = ok(led.handle(ReleaseFrozen("c4"), now=NOW.add(days=8)))
     assert {r.status for r in led.records.values()} == {S.SETTLEABLE}
     out = led.handle(SettlePayee("c5", "g1"), now=NOW.add(days=8))
@@ -108,7 +109,8 @@ def test_refund_after_settlement_is_clawed_back_from_the_next_settlement() -> No
     led = ok(led.handle(ReleaseFrozen("r2"), now=NOW.add(days=17)))
     out = led.handle(SettlePayee("s2", "g1"), now=NOW.add(days=17))
     assert isinstance(out, Accepted)
-    assert out.reason is not None and out.reason.code == "settlement.settled"
+    assert out.reason is not None
+    assert out.reason.code == "settlement.settled"
     settled = out.events[-1]
     assert (settled.gross, settled.clawback_offset, settled.paid) == (
         yuan("9.00"), yuan("9.00"), yuan("0"))
@@ -118,10 +120,12 @@ def test_refund_after_settlement_is_clawed_back_from_the_next_settlement() -> No
 def test_nothing_to_settle_and_double_fulfilment_are_rejections() -> None:
     led = recorded()
     out = led.handle(SettlePayee("s", "g1"), now=NOW)
-    assert isinstance(out, Rejected) and out.reason.code == "settlement.nothing_to_settle"
+    assert isinstance(out, Rejected)
+    assert out.reason.code == "settlement.nothing_to_settle"
     led = ok(led.handle(MarkFulfilled("f", "o1", NOW), now=NOW))
     again = led.handle(MarkFulfilled("f2", "o1", NOW), now=NOW)
-    assert isinstance(again, Rejected) and again.reason.code == "settlement.not_pending"
+    assert isinstance(again, Rejected)
+    assert again.reason.code == "settlement.not_pending"
 
 
 def test_commands_are_idempotent_by_id() -> None:
@@ -130,7 +134,8 @@ def test_commands_are_idempotent_by_id() -> None:
     first = led.handle(cmd, now=NOW)
     led = ok(first)
     replay = led.handle(cmd, now=NOW.add(days=1))
-    assert replay.events == first.events and replay.state is led
+    assert replay.events == first.events
+    assert replay.state is led
     assert led.records["o1/L2/guide/g1"].amount == yuan("4.50")
     with pytest.raises(IdConflictError):
         led.handle(ApplyRefund("c2", Refund.of("r1", "o1", NOW, [("L2", 2, yuan("90"))])),
@@ -349,7 +354,8 @@ class SettlementMachine(RuleBasedStateMachine):
             r = self.ledger.records[k]
             assert r.status is m.status, k
             assert r.net.minor == m.amount - m.target(), k
-            assert r.reduced.minor >= 0 and r.clawed_back.minor >= 0
+            assert r.reduced.minor >= 0
+            assert r.clawed_back.minor >= 0
 
     @invariant()
     def payouts_balance(self) -> None:

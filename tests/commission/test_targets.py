@@ -47,7 +47,8 @@ def test_whole_tier_and_banded(sales: str, whole: str, banded: str) -> None:
 
 def test_result_says_which_tier_was_reached() -> None:
     r = WHOLE.commission(yuan("9000"), TARGET)
-    assert r.tier == 1 and r.rate == Decimal("0.02")
+    assert r.tier == 1
+    assert r.rate == Decimal("0.02")
     assert r.reason.code == "commission.tier_reached"
     assert "0.9" in r.reason.en
 
