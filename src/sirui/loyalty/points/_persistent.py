@@ -130,15 +130,25 @@ class SortedRun(Generic[T]):
         self._totals = tuple(sum(b.points for b in c) for c in chunks)
         self._suffix = (*accumulate(reversed(self._totals), initial=0),)[::-1]
 
-    def _splice(self, ci: int, cj: int, new: tuple[tuple[T, ...], ...]) -> SortedRun[T]:
-        """A run with chunks ``[ci:cj]`` replaced by ``new``; only ``new`` is summed."""
+    def _splice(
+        self, ci: int, cj: int, new: tuple[tuple[T, ...], ...], total: int | None = None
+    ) -> SortedRun[T]:
+        """A run with chunks ``[ci:cj]`` replaced by ``new``; only ``new`` is summed.
+
+        ``total``, if given, is the points of ``new`` when it is a single chunk.
+        """
         new = tuple(c for c in new if c)
+        sums: tuple[int, ...]
+        if total is not None and len(new) == 1:
+            sums = (total,)
+        else:
+            sums = tuple(sum(b.points for b in c) for c in new)
         out: SortedRun[T] = SortedRun.__new__(SortedRun)
         out._chunks = (*self._chunks[:ci], *new, *self._chunks[cj:])
         out._lasts = (*self._lasts[:ci], *(c[-1].key for c in new), *self._lasts[cj:])
         out._firsts = (*self._firsts[:ci], *(c[0].key for c in new), *self._firsts[cj:])
         out._totals = (
-            *self._totals[:ci], *(sum(b.points for b in c) for c in new), *self._totals[cj:]
+            *self._totals[:ci], *sums, *self._totals[cj:]
         )
         out._suffix = (*accumulate(reversed(out._totals), initial=0),)[::-1]
         return out
@@ -165,15 +175,20 @@ class SortedRun(Generic[T]):
         ci = bisect_right(self._lasts, key)
         if ci == len(self._chunks):
             return ci, 0
-        chunk = self._chunks[ci]
-        return ci, bisect_right([b.key for b in chunk], key)
+        return ci, bisect_right(self._chunks[ci], key, key=_key)
 
     def total_after(self, key: tuple[int, int]) -> int:
         """Sum of ``points`` of the items whose key is > ``key``."""
         ci, off = self._locate(key)
         if ci == len(self._chunks):
             return 0
-        return sum(b.points for b in self._chunks[ci][off:]) + self._suffix[ci + 1]
+        chunk = self._chunks[ci]
+        # sum the shorter side of the split chunk; the chunk total gives the other
+        if off <= len(chunk) // 2:
+            part = self._totals[ci] - sum(b.points for b in chunk[:off])
+        else:
+            part = sum(b.points for b in chunk[off:])
+        return part + self._suffix[ci + 1]
 
     def iter_after(self, key: tuple[int, int]) -> Iterator[T]:
         ci, off = self._locate(key)
@@ -200,7 +215,7 @@ class SortedRun(Generic[T]):
             return self._splice(0, 0, ((item,),))
         ci = min(bisect_left(self._lasts, k), len(self._chunks) - 1)
         chunk = self._chunks[ci]
-        off = bisect_left([b.key for b in chunk], k)
+        off = bisect_left(chunk, k, key=_key)
         new = (*chunk[:off], item, *chunk[off:])
         parts = (new,) if len(new) <= 2 * _CHUNK else (new[:_CHUNK], new[_CHUNK:])
         return self._splice(ci, ci + 1, parts)
@@ -235,9 +250,11 @@ class SortedRun(Generic[T]):
         taken: list[tuple[T, int]] = []
         left = points
         rebuilt: list[tuple[T, ...]] = []
+        sums: list[int] = []
         i = ci
         while left > 0 and i < len(self._chunks):
             chunk = self._chunks[i]
+            before = left
             start = off if i == ci else 0
             keep: list[T] = list(chunk[:start])
             j = start
@@ -252,8 +269,23 @@ class SortedRun(Generic[T]):
                 j += 1
             keep.extend(chunk[j:])
             rebuilt.append(tuple(keep))
+            sums.append(self._totals[i] - (before - left))
             i += 1
-        return self._splice(ci, i, tuple(rebuilt)), taken
+        if not rebuilt:
+            return self, taken
+        return self._splice_sums(ci, i, rebuilt, sums), taken
+
+    def _splice_sums(
+        self, ci: int, cj: int, new: list[tuple[T, ...]], sums: list[int]
+    ) -> SortedRun[T]:
+        kept = [(c, t) for c, t in zip(new, sums) if c]
+        out: SortedRun[T] = SortedRun.__new__(SortedRun)
+        out._chunks = (*self._chunks[:ci], *(c for c, _ in kept), *self._chunks[cj:])
+        out._lasts = (*self._lasts[:ci], *(c[-1].key for c, _ in kept), *self._lasts[cj:])
+        out._firsts = (*self._firsts[:ci], *(c[0].key for c, _ in kept), *self._firsts[cj:])
+        out._totals = (*self._totals[:ci], *(t for _, t in kept), *self._totals[cj:])
+        out._suffix = (*accumulate(reversed(out._totals), initial=0),)[::-1]
+        return out
 
 
 def _key(item: Keyed) -> tuple[int, int]:

@@ -192,7 +192,15 @@ class Bucket:
 
 
 def _shrink(b: Bucket, taken: int) -> Bucket:
-    return attrs.evolve(b, points=b.points - taken)
+    """``b`` with ``taken`` points fewer (a hot path: skips re-validation and re-keying)."""
+    out = object.__new__(Bucket)
+    for name in _BUCKET_SLOTS:
+        object.__setattr__(out, name, getattr(b, name))
+    object.__setattr__(out, "points", b.points - taken)
+    return out
+
+
+_BUCKET_SLOTS: Final = tuple(a.name for a in attrs.fields(Bucket))
 
 
 # -- commands ---------------------------------------------------------------------------
