@@ -434,7 +434,8 @@ class Money:
         if isinstance(factor, bool):
             return NotImplemented
         if isinstance(factor, int):
-            return Money(self.minor * factor, self.currency)
+            m = self.minor * factor
+            return Money._raw(m, self.currency) if -MAX_MINOR <= m <= MAX_MINOR else Money(m)
         if isinstance(factor, Decimal):
             return self.times(factor)
         if isinstance(factor, float):
@@ -453,8 +454,9 @@ class Money:
         >>> Money.of("10.05").times(Decimal("0.5"), Rounding.DOWN)
         Money('5.02', 'CNY')
         """
-        rate = as_rate(factor, "factor")
-        return Money(round_decimal(Decimal(self.minor) * rate, rounding), self.currency)
+        rate = factor if type(factor) is Decimal and factor.is_finite() else as_rate(factor, "factor")
+        m = round_decimal(Decimal(self.minor) * rate, rounding)
+        return Money._raw(m, self.currency) if -MAX_MINOR <= m <= MAX_MINOR else Money(m)
 
     def ratio_to(self, other: Money) -> Decimal:
         """``self / other`` as an exact-as-possible Decimal (for rates and reports)."""
@@ -512,7 +514,8 @@ class Money:
         always gets zero. Negative amounts split symmetrically.
         """
         ws = _weights(weights, self.currency)
-        return [Money._raw(p, self.currency) for p in allocate_int(self.minor, ws)]
+        cur = self.currency
+        return [Money._raw(p, cur) for p in allocate_int(self.minor, ws)]
 
     def split(self, n: SupportsIndex) -> list[Money]:
         """Split into ``n`` near-equal parts; the first parts take the leftover units."""

@@ -44,12 +44,15 @@ class ReasonCode:
     code: str
     zh: str
     en: str
+    params: frozenset[str] = attrs.field(init=False, eq=False, repr=False)
 
-    @property
-    def params(self) -> frozenset[str]:
-        return _fields(self.zh) | _fields(self.en)
+    def __attrs_post_init__(self) -> None:
+        # Parsed once: reasons are made on every priced line, templates never change.
+        object.__setattr__(self, "params", _fields(self.zh) | _fields(self.en))
 
     def __call__(self, **params: Any) -> Reason:
+        if params.keys() >= self.params:
+            return Reason(self.code, tuple(sorted(params.items())))
         missing = self.params - params.keys()
         if missing:
             raise InvalidValueError(
