@@ -43,3 +43,14 @@ def test_a_bad_tier_in_a_document_names_its_path() -> None:
     }
     with pytest.raises(ConfigError, match="tiers"):
         load(doc)
+
+
+def test_every_promotion_coupon_and_trigger_type_has_a_json_schema() -> None:
+    from sirui.config import json_schema
+    from sirui.core.registry import policy_types
+
+    tags = [t for t in policy_types() if t.split(".")[0] in ("promotion", "coupon", "trigger")]
+    assert len(tags) >= 22
+    for tag in tags:
+        schema = json.dumps(json_schema(policy_types()[tag]))
+        assert tag in schema

@@ -219,7 +219,8 @@ def gate(
     """
     if window is not None and not window.contains(state.now):
         return (), state.skip(rule.id, stage, _window_reason(window), rule.kind)
-    lines = state.eligible(stage, rule.scope)
+    scope = rule.scope
+    lines = state.eligible(stage, None if scope.is_everything else scope)
     if not lines:
         return (), state.skip(rule.id, stage, NO_ELIGIBLE_LINES(), rule.kind)
     if not isinstance(rule.condition, Always):
