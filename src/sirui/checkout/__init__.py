@@ -11,7 +11,7 @@ Layer 3 of sirui. It composes the mechanics' policies into one price:
 * `refund` pays back returned lines from the quote's per-line allocation.
 """
 
-from sirui.checkout.quote import LineShare, Quote, QuoteInputs, QuoteLine, quote
+from sirui.checkout.quoting import LineShare, Quote, QuoteInputs, QuoteLine, quote
 from sirui.checkout.refunds import (
     CouponReturn,
     PaidLine,

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from sirui.rules.pricing import SHIPPING_LINE, Stage
 
 if TYPE_CHECKING:
-    from sirui.checkout.quote import Quote, QuoteLine
+    from sirui.checkout.quoting import Quote, QuoteLine
 
 
 def line_repr(ln: QuoteLine) -> str:

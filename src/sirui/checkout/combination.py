@@ -35,6 +35,7 @@ from typing import Any
 
 import attrs
 
+from sirui.checkout._fast import FastModel
 from sirui.checkout._pipeline import (
     CouponLike,
     apply_coupon,
@@ -61,6 +62,10 @@ NOTHING_OFF = reason_code(
     zh="该券对当前订单没有优惠",
     en="This coupon takes nothing off this order",
 )
+
+class _ModelDisagrees(Exception):
+    """The integer model and a template disagree: search through the templates."""
+
 
 @attrs.frozen(slots=True)
 class CouponOption:
@@ -115,6 +120,7 @@ class Search:
         self.best_cost: int | None = None
         self.best_state: PriceState | None = None
         self.best_combo: tuple[CouponOption, ...] = ()
+        self._fast_best: tuple[int, tuple[CouponOption, ...]] | None = None
         self._prepare(coupons)
 
     # -- preparation ------------------------------------------------------------------
@@ -132,7 +138,7 @@ class Search:
                 continue
             key = fingerprint_of(c.template) or f"id:{id(c.template)}"
             by_template.setdefault(key, []).append(c)
-        reps: list[CouponOption] = []
+        candidates: list[tuple[CouponOption, list[CouponLike]]] = []
         for same in by_template.values():
             same.sort(key=_expiry_key)
             rep = same[0]
@@ -140,22 +146,55 @@ class Search:
                 self.duplicate_of[dup.id] = rep.id
             t = rep.template
             opt = CouponOption(rep, t.slot, t.stage, pol.coupon_stacks(t.stacks_with_promotions))
+            candidates.append((opt, same))
+        # The integer model ranks combinations when every goods coupon is modelled.
+        fast: FastModel | None = FastModel(start) if self.bound_ok else None
+        for opt, _ in candidates:
+            if (
+                fast is not None and opt.stage is Stage.COUPON
+                and not fast.compile(opt.coupon.id, opt.coupon.template, opt.stacks, start)
+            ):
+                fast = None
+        self.fast = fast
+        reps: list[CouponOption] = []
+        for opt, same in candidates:
+            rep, t = opt.coupon, opt.coupon.template
             if opt.stage is Stage.COUPON:
-                n = len(start.adjustments)
-                after = apply_coupon(start, rep, opt.stacks)
-                saved = sum(a.amount.minor for a in after.adjustments[n:])
-                if len(after.adjustments) == n:
-                    why = after.not_applied[len(start.not_applied):]
-                    for c in same:
-                        self.reasons[c.id] = (
-                            attrs.evolve(why[-1], rule=c.id) if why
-                            else NotApplied(c.id, opt.stage, NOTHING_OFF(), kind_of(t))
-                        )
-                    continue
+                saved = None
+                if fast is not None:
+                    after_fast = fast.apply(fast.amounts, rep.id)
+                    if after_fast is not None:
+                        saved = sum(fast.amounts) - sum(after_fast)
+                if saved is None:
+                    n = len(start.adjustments)
+                    after = apply_coupon(start, rep, opt.stacks)
+                    if len(after.adjustments) > n:
+                        # The model disagrees with the template: trust the template.
+                        self.fast = fast = None
+                        saved = sum(a.amount.minor for a in after.adjustments[n:])
+                    else:
+                        why = after.not_applied[len(start.not_applied):]
+                        for c in same:
+                            self.reasons[c.id] = (
+                                attrs.evolve(why[-1], rule=c.id) if why
+                                else NotApplied(c.id, opt.stage, NOTHING_OFF(), kind_of(t))
+                            )
+                        continue
                 opt = attrs.evolve(opt, solo=saved)
             reps.append(opt)
             self.options[rep.id] = opt
+        if self.fast is None:
+            # Solos from the model are the templates' own figures only if it held.
+            reps = [self._real_solo(o) for o in reps]
+            self.options = {o.coupon.id: o for o in reps}
         self.groups = self._groups(reps)
+
+    def _real_solo(self, opt: CouponOption) -> CouponOption:
+        if opt.stage is not Stage.COUPON:
+            return opt
+        n = len(self.start.adjustments)
+        after = apply_coupon(self.start, opt.coupon, opt.stacks)
+        return attrs.evolve(opt, solo=sum(a.amount.minor for a in after.adjustments[n:]))
 
     def _groups(self, reps: list[CouponOption]) -> tuple[_Group, ...]:
         pol = self.stacking
@@ -197,7 +236,85 @@ class Search:
         for i in range(len(goods) - 1, -1, -1):
             rem[i] = rem[i + 1] + goods[i].best
         self._goods, self._rem = goods, rem
+        if self.fast is not None:
+            try:
+                self._run_fast(self.fast)
+                return
+            except _ModelDisagrees:
+                self.fast = None
+                self.best_cost, self.best_state, self.best_combo = None, None, ()
+                self.nodes = 0
         self._dfs(0, self.start, ())
+
+    def _run_fast(self, fast: FastModel) -> None:
+        # Pass 1 ranks goods combinations on integers alone. Shipping payable is
+        # >= 0, so the cheapest goods total is a lower bound of every cost: its
+        # full cost (pass 2's first bound) prunes all leaves whose goods total
+        # cannot beat it, and in the common case (no fee left) nothing remains.
+        self._fast_best = None
+        self._fast_dfs(fast, 0, fast.amounts, (), None)
+        found = self._goods_best()
+        if found is None:
+            self._leaf(self.start, ())
+            return
+        first = found[1]
+        self._evaluate(fast, first)
+        self._fast_dfs(fast, 0, fast.amounts, (), first)
+
+    def _goods_best(self) -> tuple[int, tuple[CouponOption, ...]] | None:
+        return self._fast_best
+
+    def _fast_dfs(
+        self,
+        fast: FastModel,
+        gi: int,
+        amounts: list[int],
+        combo: tuple[CouponOption, ...],
+        done: tuple[CouponOption, ...] | None,
+    ) -> None:
+        self.nodes += 1
+        if self.nodes > self.stacking.max_search_nodes and (
+            self._fast_best is not None if done is None else self.best_state is not None
+        ):
+            self.exact = False
+            return
+        goods = sum(amounts)
+        if done is None:
+            bound = self._fast_best[0] if self._fast_best is not None else None
+        else:
+            bound = self.best_cost
+        if bound is not None and goods - self._rem[gi] >= bound:
+            return
+        if gi == len(self._goods):
+            if done is None:
+                self._fast_best = (goods, combo)
+            elif combo != done:
+                self._evaluate(fast, combo)
+            return
+        cap = self.stacking.max_coupons
+        for subset in self._goods[gi].subsets:
+            if cap is not None and len(combo) + len(subset) > cap:
+                continue
+            cur: list[int] | None = amounts
+            for o in subset:
+                cur = fast.apply(cur, o.coupon.id) if cur is not None else None
+            if cur is not None:
+                self._fast_dfs(fast, gi + 1, cur, (*combo, *subset), done)
+
+    def _evaluate(self, fast: FastModel, combo: tuple[CouponOption, ...]) -> None:
+        """Price ``combo`` through the templates and score it with the rest of the pipeline."""
+        s = self.start
+        amounts = fast.amounts
+        for o in combo:
+            n = len(s.adjustments)
+            s = apply_coupon(s, o.coupon, o.stacks)
+            after = fast.apply(amounts, o.coupon.id)
+            if len(s.adjustments) == n or after is None:
+                raise _ModelDisagrees
+            amounts = after
+        if [pl.amount.minor for pl in s.lines] != amounts:
+            raise _ModelDisagrees
+        self._leaf(s, combo)
 
     def _dfs(self, gi: int, state: PriceState, combo: tuple[CouponOption, ...]) -> None:
         self.nodes += 1
@@ -274,6 +391,13 @@ class Search:
                 out[dup] = attrs.evolve(out[rep], rule=dup)
         return [out[k] for k in sorted(out)]
 
+    def _ship_base(self, pre: PriceState) -> PriceState:
+        cached = getattr(self, "_ship_base_state", None)
+        if cached is None or cached[0] is not pre:
+            cached = (pre, self.ship_finish(pre, ()))
+            self._ship_base_state = cached
+        return cached[1]
+
     def _why(
         self,
         opt: CouponOption,
@@ -286,13 +410,13 @@ class Search:
         if opt.stage is not Stage.COUPON:
             pre = getattr(self, "best_pre_shipping", None)
             if pre is not None:
+                base = self._ship_base(pre)
                 trial = self.ship_finish(pre, (opt,))
-                n = len(pre.not_applied)
-                mine = list(trial.not_applied[n:])
-                applied = len(trial.adjustments) > len(self.ship_finish(pre, ()).adjustments)
+                mine = list(trial.not_applied[len(base.not_applied):])
+                applied = len(trial.adjustments) > len(base.adjustments)
                 if not applied and mine:
                     return attrs.evolve(mine[-1], rule=cid)
-                alone = Money(max(cost(self.ship_finish(pre, ())) - cost(trial), 0), cur)
+                alone = Money(max(cost(base) - cost(trial), 0), cur)
         slots, limit = self.stacking.limit_group(opt.slot)
         taken = used_slots.get(slots, [])
         if len(taken) >= limit:

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
 
-from sirui.checkout.quote import Quote, quote
+from sirui.checkout.quoting import Quote, quote
 from sirui.core.errors import InvalidValueError, invalid
 from sirui.core.money import Money
 from sirui.core.nouns import Line

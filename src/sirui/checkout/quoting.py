@@ -215,10 +215,18 @@ class Quote:
 # -- the pipeline ---------------------------------------------------------------------
 
 
+_DEFAULT_STACKING = StackingPolicy()
+
+
+def _pricing(obj: object) -> bool:
+    # A structural check, much cheaper than isinstance() on a runtime Protocol.
+    return callable(getattr(obj, "price", None)) and hasattr(obj, "stage")
+
+
 def _check_wallet(coupons: Sequence[CouponLike]) -> tuple[CouponLike, ...]:
     seen: set[str] = set()
     for i, c in enumerate(coupons):
-        if not isinstance(c, CouponLike):
+        if not (hasattr(c, "template") and hasattr(c, "member_id") and hasattr(c, "valid")):
             raise invalid(f"coupons[{i}]", c, "must be a claimed Coupon", cls=InvalidValueError)
         if c.id in seen:
             raise invalid(
@@ -234,7 +242,7 @@ def _check_promotions(promotions: Iterable[Any]) -> tuple[PromotionLike, ...]:
     out = tuple(promotions)
     ids: set[str] = set()
     for i, p in enumerate(out):
-        if not isinstance(p, PromotionLike):
+        if not (_pricing(p) and hasattr(p, "id") and hasattr(p, "priority")):
             raise invalid(f"promotions[{i}]", p, "must be a Promotion", cls=InvalidValueError)
         if p.id in ids:
             raise invalid(
@@ -277,14 +285,14 @@ def quote(
         The `Quote`.
     """
     now = aware(now, "now")
-    pol = stacking if stacking is not None else StackingPolicy()
+    pol = stacking if stacking is not None else _DEFAULT_STACKING
     if not isinstance(pol, StackingPolicy):
         raise invalid("stacking", pol, "must be a StackingPolicy", cls=InvalidValueError)
     promos = _check_promotions(promotions)
     wallet = _check_wallet(coupons)
     step_list = tuple(steps)
     for i, s in enumerate(step_list):
-        if not isinstance(s, PricingStep):
+        if not _pricing(s):
             raise invalid(f"steps[{i}]", s, "must be a PricingStep", cls=InvalidValueError)
     ship_step = ShippingStep(shipping) if shipping is not None else None
     plan = Plan(pol, promos, step_list, ship_step)
