@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from seckill_helpers import at, daily_campaign
 
 from sirui.campaigns.seckill import (
+    TRANSITIONS,
     Cancel,
     Confirm,
     Expire,
@@ -340,3 +341,38 @@ def test_split_stock_conserves_and_is_even(stock: int, n: int) -> None:
     parts = [b.stock for b in split_stock(KEY, "milk", stock, n)]
     assert sum(parts) == stock
     assert max(parts) - min(parts) <= 1
+
+
+def test_an_unknown_command_is_misuse() -> None:
+    with pytest.raises(InvalidCommandError, match="not a stock command"):
+        fresh().handle(Rebalance("r1"), now=at(10))  # type: ignore[arg-type]
+
+
+def _in_status(status: ReservationStatus) -> StockSlice:
+    rules = StockRules(waiting_list=True)
+    if status is ReservationStatus.WAITING:
+        held = StockCounter(KEY, "milk", 1, reserved=1)
+        return ok(StockSlice(rules, held, MemberRecord("m1")).handle(
+            Reserve("o1", "m1"), now=at(10)))
+    s = ok(StockSlice(rules, StockCounter(KEY, "milk", 5), MemberRecord("m1")).handle(
+        Reserve("o1", "m1"), now=at(10)))
+    if status is ReservationStatus.CONFIRMED:
+        return ok(s.handle(Confirm("o1"), now=at(10, 1)))
+    if status is ReservationStatus.RELEASED:
+        return ok(s.handle(Cancel("o1"), now=at(10, 1)))
+    return s
+
+
+@pytest.mark.parametrize("status", list(ReservationStatus))
+@pytest.mark.parametrize("command", [Confirm, Cancel, Expire, Promote])
+def test_the_transition_table_is_what_handle_does(
+    status: ReservationStatus, command: type[Confirm]
+) -> None:
+    s = _in_status(status)
+    out = s.handle(command("o1"), now=at(10, 6))  # after the payment deadline
+    target = TRANSITIONS.get((status, command))
+    if target is None or isinstance(out, Rejected):
+        assert out.state is s  # refused, or replayed: nothing changes
+    else:
+        assert out.state.order is not None
+        assert out.state.order.status is target

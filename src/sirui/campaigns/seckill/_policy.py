@@ -406,7 +406,12 @@ class SeckillCampaign:
         store: str | None = None,
         channel: str | None = None,
     ) -> Admission:
-        """May ``member`` reserve ``sku`` in ``slot_id`` at ``now``? (Stock aside.)"""
+        """May ``member`` reserve ``sku`` in ``slot_id`` at ``now``? (Stock aside.)
+
+        Checks, in order: fulfillment, the item, the slot's time for the
+        member's tier, then ``eligibility``, which sees the member, time,
+        store, channel and fulfillment (not cart lines).
+        """
         now = aware(now)
         if fulfillment is Fulfillment.PICKUP and not self.allow_pickup:
             return Admission(PICKUP_NOT_ALLOWED())

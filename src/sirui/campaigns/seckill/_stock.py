@@ -295,6 +295,7 @@ class Reservation:
 
 _RES_FIELDS: Final = tuple(a.name for a in attrs.fields(Reservation))
 _RESERVED: Final = ReservationStatus.RESERVED
+_ORDER_COMMANDS: Final = frozenset({Confirm, Cancel, Expire, Promote})
 
 
 @attrs.frozen(slots=True)
@@ -379,6 +380,11 @@ class StockSlice:
             )
         if type(command) is Reserve:
             return self._reserve(command, now)
+        if type(command) not in _ORDER_COMMANDS:
+            raise InvalidCommandError(
+                f"command={command!r}: not a stock command; use Reserve, Confirm, Cancel, "
+                "Expire or Promote"
+            )
         if order is None:
             raise InvalidCommandError(
                 f"order_id={command.order_id!r}: no reservation for this order; "
