@@ -140,8 +140,13 @@ def test_bad_input_raises_typed_errors() -> None:
 def test_discounts_round_trip_through_config(
     items: list[tuple[str, int]], per_day: int | None, per_member: int | None, stack: bool
 ) -> None:
+    def item(sku: str, n: int) -> DiscountItem:
+        if n % 2:
+            return DiscountItem(sku, rate=Decimal(n) / 100, stock=n)
+        return DiscountItem(sku, price=Money(n * 10))
+
     d = LimitedTimeDiscount(
-        "d", WINDOW, tuple(DiscountItem(s, rate=Decimal(r) / 100, stock=r) for s, r in items),
+        "d", WINDOW, tuple(item(s, r) for s, r in items),
         per_day=per_day, per_member=per_member, stack_coupons=stack,
     )
     assert load(dump(d)) == d
