@@ -125,6 +125,7 @@ def test_share_entry_expires_after_its_day() -> None:
     state, events = _ok(state, ExpireDue("x1"), at=midnight)
     assert events == (EntryExpired("m1", "s1:0", EntrySource.SHARE, midnight),)
     assert _no(state, Draw("d1"), at=midnight) == "lottery.no_entries"
+    assert _no(state, Draw("d2", entry_id="s1:0"), at=midnight) == "lottery.no_entries"
 
 
 def test_points_buy_two_draws_a_day_at_100_points() -> None:
