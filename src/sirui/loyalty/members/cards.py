@@ -8,12 +8,12 @@ rejection (``card.not_allowed``) naming the status. Before any command a
 card whose end has passed is settled to ``EXPIRED`` (with a `CardExpired`
 event), so a host that never sends `ExpireCard` still sees the truth.
 
-::
-
-    NEW --PurchaseCard--> ACTIVE --RenewCard--> ACTIVE (end extended from the current end)
-    NEW --StartTrial--> TRIAL --PurchaseCard--> ACTIVE
-    ACTIVE/TRIAL --(end passes)--> EXPIRED --RenewCard|PurchaseCard--> ACTIVE (new run from now)
-    ACTIVE --RefundCard--> REFUNDED (terminal)
+```text
+NEW --PurchaseCard--> ACTIVE --RenewCard--> ACTIVE (end extended from the current end)
+NEW --StartTrial--> TRIAL --PurchaseCard--> ACTIVE
+ACTIVE/TRIAL --(end passes)--> EXPIRED --RenewCard|PurchaseCard--> ACTIVE (new run from now)
+ACTIVE --RefundCard--> REFUNDED (terminal)
+```
 
 A *run* is an unbroken stretch of paid membership: its ``anchor`` is where
 it started and its end is ``anchor + months`` (months added as calendar

@@ -14,15 +14,14 @@ period either downgrades the member or ends quietly if they recovered.
 
 Commands and what they do:
 
-========================  =====================================================
-``RecordOrder``           ledger entry with growth by the rules; upgrade (immediate ladders)
-``RecordActivity``        sign-in, review or task growth; upgrade (immediate ladders)
-``GrantGrowth``           operator grant; upgrade (immediate ladders)
-``RefundOrder``           takes growth back from the order; downgrade if below retention
-``ReviewTier``            once per review period: upgrade (review ladders), keep,
-                          grace, or downgrade by the ladder's rule
-``PinTier``/``UnpinTier`` operator pin: the tier is fixed until unpinned or ``until``
-========================  =====================================================
+| command | effect |
+|---|---|
+| ``RecordOrder`` | ledger entry with growth by the rules; upgrade (immediate ladders) |
+| ``RecordActivity`` | sign-in, review or task growth; upgrade (immediate ladders) |
+| ``GrantGrowth`` | operator grant; upgrade (immediate ladders) |
+| ``RefundOrder`` | takes growth back from the order; downgrade if below retention |
+| ``ReviewTier`` | once per review period: upgrade (review ladders), keep, grace or downgrade |
+| ``PinTier``, ``UnpinTier`` | operator pin: the tier is fixed until unpinned or ``until`` |
 
 Invariants: every command is idempotent by id (a replay of an accepted
 command is accepted with no events; the same id with other content raises
