@@ -127,3 +127,9 @@ def test_a_cny_reduction_on_a_usd_cart_is_a_typed_error() -> None:
     c = Cart(cart(("A", 1, 1)).member, (Line("L1", usd, 1),))
     with pytest.raises(CurrencyMismatchError):
         LADDER.price(start(c))
+
+
+def test_a_250_yuan_cart_is_49_short_of_299_minus_40() -> None:
+    tier, short = LADDER.next_tier(y(250))  # type: ignore[misc]
+    assert (tier.threshold, tier.off, short) == (y(299), y(40), y(49))
+    assert LADDER.next_tier(y(500)) is None

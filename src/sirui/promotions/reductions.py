@@ -112,6 +112,21 @@ class FullReduction(PromotionBase):
                 reached = t
         return reached
 
+    def next_tier(self, base: Money) -> tuple[ReductionTier, Money] | None:
+        """The next tier above ``base`` and how much more reaches it (凑单提示), if any.
+
+        >>> from sirui.money import Money
+        >>> p = FullReduction("fr", tiers=(ReductionTier(Money.of("199"), Money.of("20")),
+        ...                                ReductionTier(Money.of("299"), Money.of("40"))))
+        >>> tier, short = p.next_tier(Money.of("250"))
+        >>> (tier.off, short)
+        (Money('40.00', 'CNY'), Money('49.00', 'CNY'))
+        """
+        for t in self.tiers:
+            if base < t.threshold:
+                return t, t.threshold - base
+        return None
+
     def discount_for(self, base: Money) -> Money:
         t = self.tier_for(base)
         return Money.zero(base.currency) if t is None else t.off
