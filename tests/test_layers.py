@@ -53,14 +53,6 @@ def _mechanic(name: str) -> str | None:
     return None
 
 
-def _sub_mechanic(name: str) -> str | None:
-    """Sub-units of loyalty and campaigns that must stay independent too."""
-    parts = name.split(".")
-    if len(parts) >= 3 and parts[1] in ("loyalty", "campaigns"):
-        return ".".join(parts[:3])
-    return None
-
-
 MODULES = sorted(SRC.rglob("*.py"))
 
 
@@ -87,8 +79,6 @@ def test_imports_only_go_down(path: Path) -> None:
         mine, theirs = _mechanic(name), _mechanic(target)
         if mine and theirs:
             assert mine == theirs, f"{name}:{lineno}: mechanics must not import each other"
-            a, b = _sub_mechanic(name), _sub_mechanic(target)
-            assert a is None or b is None or a == b, f"{name}:{lineno} imports sibling {target}"
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(SRC)))

@@ -11,7 +11,10 @@ import pytest
 PACKAGES = ["sirui", "sirui.core", "sirui.rules", "sirui.config", "sirui.testing",
             "sirui.errors", "sirui.money"]
 OPTIONAL = ["sirui.promotions", "sirui.checkout", "sirui.loyalty.members",
-            "sirui.loyalty.points", "sirui.commission", "sirui.simulate"]
+            "sirui.loyalty.points", "sirui.commission", "sirui.simulate",
+            "sirui.campaigns.lottery", "sirui.campaigns.red_packet", "sirui.campaigns.seckill",
+            "sirui.campaigns.limited_time", "sirui.campaigns.groupbuy", "sirui.campaigns.bargain",
+            "sirui.campaigns.assist"]
 
 
 def _importable(name: str) -> bool:
