@@ -183,11 +183,12 @@ class CommissionLine:
     rule: str
     reason: Reason
     paid_at: DateTime
+    key: str = attrs.field(init=False, eq=False, repr=False)
+    """Stable record id: ``order/line/role/payee``."""
 
-    @property
-    def key(self) -> str:
-        """Stable record id: ``order/line/role/payee``."""
-        return f"{self.order_id}/{self.line_id}/{self.role.value}/{self.payee or '-'}"
+    def __attrs_post_init__(self) -> None:
+        key = f"{self.order_id}/{self.line_id}/{self.role.value}/{self.payee or '-'}"
+        object.__setattr__(self, "key", key)
 
 
 @policy("commission.plan")
@@ -263,5 +264,9 @@ def guide_commission(
 ) -> tuple[CommissionLine, ...]:
     """Attribute each line (line share links honoured) and price its commission."""
     pol = attribution or AttributionPolicy()
-    owners = {ln.line_id: pol.attribute_line(order, ln, guides) for ln in order.lines}
+    whole = pol.attribute(order, guides)
+    if all(ln.share_by is None for ln in order.lines):
+        return plan.compute(order, whole)
+    owners = {ln.line_id: whole if ln.share_by is None else pol.attribute_line(order, ln, guides)
+              for ln in order.lines}
     return plan.compute(order, owners)

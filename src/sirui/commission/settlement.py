@@ -367,16 +367,20 @@ class SettlementLedger:
 
     def _record(self, cmd: RecordCommission) -> Outcome:
         records = dict(self.records)
-        by_order = dict(self.by_order)
+        new_keys: dict[str, list[str]] = {}
         events: list[Event] = []
         for ln in cmd.lines:
             if ln.key in records:
                 raise InvalidCommandError(
                     f"lines: record {ln.key!r} already exists; each order line is recorded once"
                 )
-            records[ln.key] = CommissionRecord(ln)
-            by_order[ln.order_id] = (*by_order.get(ln.order_id, ()), ln.key)
+            zero = Money.zero(ln.amount.currency)
+            records[ln.key] = CommissionRecord(ln, S.PENDING, zero, zero, 0, zero)
+            new_keys.setdefault(ln.order_id, []).append(ln.key)
             events.append(CommissionRecorded(ln.key, ln.payee, ln.amount))
+        by_order = dict(self.by_order)
+        for order_id, keys in new_keys.items():
+            by_order[order_id] = (*by_order.get(order_id, ()), *keys)
         return Accepted(attrs.evolve(self, records=records, by_order=by_order), tuple(events))
 
     def _fulfil(self, cmd: MarkFulfilled) -> Outcome:

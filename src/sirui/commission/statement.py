@@ -7,9 +7,10 @@ statement holds the records themselves (order id, line id, rule, reason,
 every reduction and clawback), not just sums. Monthly bonuses that are not
 tied to a line (target tiers, launch boost) are added as `Bonus` entries.
 
-Invariants: ``total_net`` equals the sum of ``by_status`` and the sum of
-``by_rule``; a store statement's net equals the sum of its payees' lines
-for that store; one pass over the records builds every statement.
+Invariants: ``lines_net`` equals the sum of ``by_status``; ``total_net``
+(lines plus bonuses) equals the sum of ``by_rule``; the store statements
+and the payee statements of a month add up to the same net; one pass over
+the records builds every statement of a level.
 """
 
 from __future__ import annotations
@@ -93,14 +94,10 @@ class _Acc:
 
     def __init__(self) -> None:
         self.records: list[CommissionRecord] = []
-        self.status: dict[RecordStatus, int] = {}
+        # Keyed by the status *name*: enum members hash in Python, names hash in C,
+        # and this loop runs once per record of the month.
+        self.status: dict[str, int] = {}
         self.rule: dict[str, int] = {}
-
-    def add(self, r: CommissionRecord, net: int) -> None:
-        self.records.append(r)
-        self.status[r.status] = self.status.get(r.status, 0) + net
-        rule = r.line.rule or NO_RULE
-        self.rule[rule] = self.rule.get(rule, 0) + net
 
 
 def _build(
@@ -111,24 +108,29 @@ def _build(
     currency: str,
 ) -> dict[str, Statement]:
     start, end = month.start, month.end
+    by_payee = level is StatementLevel.PAYEE
     accs: dict[str, _Acc] = {}
     for r in records:
         ln = r.line
         if ln.paid_at < start or (end is not None and ln.paid_at >= end):
             continue
-        owner = ln.payee if level is StatementLevel.PAYEE else ln.store
+        owner = ln.payee if by_payee else ln.store
         if owner is None:
             continue
         acc = accs.get(owner)
         if acc is None:
             acc = accs[owner] = _Acc()
-        acc.add(r, ln.amount.minor - r.reduced.minor - r.clawed_back.minor)
+        net = ln.amount.minor - r.reduced.minor - r.clawed_back.minor
+        acc.records.append(r)
+        name = r.status._name_
+        acc.status[name] = acc.status.get(name, 0) + net
+        rule = ln.rule or NO_RULE
+        acc.rule[rule] = acc.rule.get(rule, 0) + net
     extra: dict[str, list[Bonus]] = {}
     for b in bonuses:
         extra.setdefault(b.owner, []).append(b)
         accs.setdefault(b.owner, _Acc())
     out: dict[str, Statement] = {}
-    order = list(RecordStatus)
     for owner in sorted(accs):
         acc = accs[owner]
         cur = acc.records[0].line.amount.currency if acc.records else currency
@@ -138,7 +140,8 @@ def _build(
             rules[b.rule] = rules.get(b.rule, 0) + b.amount.minor
         out[owner] = Statement(
             owner, level, month, tuple(acc.records),
-            tuple((s, Money(acc.status[s], cur)) for s in order if s in acc.status),
+            tuple((s, Money(acc.status[s.name], cur)) for s in RecordStatus
+                  if s.name in acc.status),
             tuple((k, Money(v, cur)) for k, v in sorted(rules.items())),
             mine,
         )
