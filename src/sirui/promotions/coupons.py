@@ -251,11 +251,11 @@ class FreeShippingCoupon(CouponTemplateBase):
         return Stage.SHIPPING
 
     def price(self, state: PriceState, coupon: Coupon) -> PriceState:
-        if remaining_shipping_fee(state).minor <= 0:
-            return state.skip(coupon.id, self.stage, NO_SHIPPING_FEE(), self.kind)
         lines, skipped = check_coupon(self, state, coupon, self.stage)
         if skipped is not None:
             return skipped
+        if remaining_shipping_fee(state).minor <= 0:
+            return state.skip(coupon.id, self.stage, NO_SHIPPING_FEE(), self.kind)
         below = _below(self, state, coupon, self.threshold, state.subtotal(lines))
         if below is not None:
             return below
