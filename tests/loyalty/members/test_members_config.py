@@ -152,3 +152,71 @@ def test_dates_and_rates_in_documents() -> None:
     assert dump(plan)["perks"]["discount"]["rate"] == "0.9"
     sale = BeforeSale(node="双11", starts_at=pendulum.datetime(2026, 11, 11, tz="Asia/Shanghai"))
     assert load(dump(sale)) == sale
+
+
+def _standing_and_card() -> tuple[object, object, list[object]]:
+    from sirui.loyalty.members import (
+        ClaimCouponPack,
+        GrowthSource,
+        MemberStanding,
+        PaidCard,
+        PinTier,
+        PurchaseCard,
+        RecordActivity,
+        RecordOrder,
+        RefundOrder,
+        ReviewTier,
+    )
+
+    now = pendulum.datetime(2026, 11, 11, 10, tz="Asia/Shanghai")
+    ladder = TierLadder((Tier("normal"), Tier("gold", threshold=2000)), review=PeriodKind.YEAR,
+                        growth=GrowthRules(sign_in=5))
+    s = MemberStanding.new("m1", ladder)
+    events: list[object] = []
+    for c in (RecordOrder("o1", Money.of("2500"), first_order=True),
+              RecordActivity("a1", GrowthSource.SIGN_IN),
+              RefundOrder("r1", "o1", Money.of("9.99")),
+              ReviewTier("rv"), PinTier("p1", "gold", until=now.add(days=3))):
+        out = s.handle(c, ladder, now=now)  # type: ignore[arg-type]
+        s = out.state
+        events.extend(out.events)
+    plan = CardPlan("annual", Money.of("99"), coupon_pack="VIP")
+    card = PaidCard.new("c1", "m1", plan)
+    for c in (PurchaseCard("pay"), ClaimCouponPack("k1")):
+        out = card.handle(c, now=now)  # type: ignore[arg-type]
+        card = out.state
+        events.extend(out.events)
+    return s, card, events
+
+
+def test_stored_states_round_trip_through_json_and_still_recognise_replays() -> None:
+    import json
+
+    from sirui.config import converter, to_plain
+    from sirui.loyalty.members import MemberStanding, PaidCard, PinTier, PurchaseCard
+
+    s, card, _ = _standing_and_card()
+    s2 = converter.structure(json.loads(json.dumps(to_plain(s))), MemberStanding)
+    assert s2 == s
+    card2 = converter.structure(json.loads(json.dumps(to_plain(card))), PaidCard)
+    assert card2 == card
+    now = pendulum.datetime(2026, 11, 11, 11, tz="Asia/Shanghai")
+    ladder = TierLadder((Tier("normal"), Tier("gold", threshold=2000)), review=PeriodKind.YEAR,
+                        growth=GrowthRules(sign_in=5))
+    until = pendulum.datetime(2026, 11, 14, 10, tz="Asia/Shanghai")
+    replay = s2.handle(PinTier("p1", "gold", until=until), ladder, now=now)
+    assert replay.events == ()
+    assert card2.handle(PurchaseCard("pay"), now=now).events == ()
+
+
+def test_events_are_plain_dicts() -> None:
+    import json
+
+    from sirui.rules import event_to_dict
+
+    _, _, events = _standing_and_card()
+    names = {event_to_dict(e)["event"] for e in events}
+    assert {"GrowthEarned", "TierChanged", "GrowthReversed", "TierPinned", "CardPurchased",
+            "CouponPackGranted"} <= names
+    for e in events:
+        json.dumps(event_to_dict(e), ensure_ascii=False)

@@ -43,6 +43,7 @@ from sirui.core.money import Money
 from sirui.core.registry import policy
 from sirui.core.windows import DateTime, Window, aware
 from sirui.loyalty.members._checks import (
+    command_key,
     non_empty_str,
     non_negative_int,
     non_negative_money,
@@ -304,7 +305,8 @@ class PaidCard:
     benefits_used: Money = attrs.field(default=Money.ZERO, validator=non_negative_money)
     packs_claimed: frozenset[int] = frozenset()
     trial_used: bool = False
-    handled: tuple[CardCommand, ...] = ()
+    handled: tuple[tuple[str, str], ...] = ()
+    """``(id, content)`` of every accepted command (idempotency)."""
 
     @classmethod
     def new(cls, card_id: str, member_id: str, plan: CardPlan) -> PaidCard:
@@ -321,11 +323,12 @@ class PaidCard:
     def handle(self, command: CardCommand, *, now: DateTime) -> Outcome[PaidCard]:
         """Apply ``command`` at ``now`` through `TRANSITIONS`."""
         now = aware(now)
-        for c in self.handled:
-            if c.id == command.id:
-                if c != command:
+        key = command_key(command)
+        for cid, content in self.handled:
+            if cid == command.id:
+                if content != key[1]:
                     raise IdConflictError(
-                        f"id={command.id!r} was already used for {c!r}; got {command!r}. "
+                        f"id={command.id!r} was already used for {content}; got {command!r}. "
                         "Use a new id for a new command."
                     )
                 return Accepted(self, (), REPLAYED())
@@ -343,7 +346,7 @@ class PaidCard:
             if events:  # the settlement still happened and must be persisted
                 return Accepted(card, tuple(events), out.reason)
             return Rejected(out.reason, self)
-        new = attrs.evolve(out.state, handled=(*out.state.handled, command))
+        new = attrs.evolve(out.state, handled=(*out.state.handled, key))
         return Accepted(new, (*events, *out.events), out.reason)
 
     def _settle(self, now: DateTime) -> tuple[PaidCard, list[Event]]:

@@ -41,7 +41,7 @@ import attrs
 
 from sirui.core.errors import IdConflictError, InvalidCommandError, invalid
 from sirui.core.windows import DateTime, aware, period_containing
-from sirui.loyalty.members._checks import non_empty_str, opt_aware
+from sirui.loyalty.members._checks import command_key, non_empty_str, opt_aware
 from sirui.loyalty.members.growth import (
     GrantGrowth,
     GrowthEarned,
@@ -186,8 +186,8 @@ class MemberStanding:
     grace_until: DateTime | None = attrs.field(default=None, validator=opt_aware)
     reviewed_period: DateTime | None = attrs.field(default=None, validator=opt_aware)
     """Start of the review period last reviewed."""
-    admin: tuple[PinTier | UnpinTier | ReviewTier, ...] = ()
-    """Pin, unpin and review commands handled (for idempotency)."""
+    admin: tuple[tuple[str, str], ...] = ()
+    """``(id, content)`` of the pin, unpin and review commands handled (idempotency)."""
 
     @classmethod
     def new(cls, member_id: str, ladder: TierLadder) -> MemberStanding:
@@ -240,10 +240,11 @@ class MemberStanding:
                     return Accepted(self, (), REPLAYED())
             return None
         if isinstance(command, PinTier | UnpinTier | ReviewTier):
-            for c in self.admin:
-                if c.id == command.id:
-                    if c != command:
-                        raise _conflict(command, c)
+            key = command_key(command)
+            for cid, content in self.admin:
+                if cid == command.id:
+                    if content != key[1]:
+                        raise _conflict(command, content)
                     return Accepted(self, (), REPLAYED())
             return None
         e = self.entry(command.id)
@@ -457,7 +458,7 @@ def _review(
     period = period_containing(ladder.review, now, ladder.tz).start
     if s.reviewed_period is not None and s.reviewed_period >= period:
         return Rejected(ALREADY_REVIEWED(), s)
-    s = attrs.evolve(s, reviewed_period=period, admin=(*s.admin, c))
+    s = attrs.evolve(s, reviewed_period=period, admin=(*s.admin, command_key(c)))
     events: list[Event] = []
     if s.pinned is not None:
         return Accepted(s, ())
@@ -489,7 +490,7 @@ def _pin(
         raise invalid("until", c.until, f"must be after now={now}", "pin until a future time")
     events: list[Event] = []
     s = _change(s, to, PINNED(to=to.label), now, events)
-    s = attrs.evolve(s, pinned=to.code, pinned_until=c.until, admin=(*s.admin, c))
+    s = attrs.evolve(s, pinned=to.code, pinned_until=c.until, admin=(*s.admin, command_key(c)))
     events.append(TierPinned(s.member_id, to.code, c.until))
     return Accepted(s, tuple(events))
 
@@ -499,7 +500,7 @@ def _unpin(
 ) -> Outcome[MemberStanding]:
     events: list[Event] = []
     was_pinned = s.pinned is not None
-    s = attrs.evolve(s, pinned=None, pinned_until=None, admin=(*s.admin, c))
+    s = attrs.evolve(s, pinned=None, pinned_until=None, admin=(*s.admin, command_key(c)))
     if was_pinned:
         q = ladder.qualified(metric_at(s, ladder, now))
         s = _change(s, q, UNPINNED(to=q.label), now, events)
