@@ -137,3 +137,20 @@ def test_discount_above_threshold_and_bad_rates_are_refused() -> None:
         AmountOffCoupon("bad", validity=None, off=y(10))  # type: ignore[arg-type]
     with pytest.raises(InvalidPolicyError, match="total_quota"):
         NoThresholdCoupon("bad", validity=WEEK, off=y(10), total_quota=0)
+
+
+def test_bad_carts_never_reach_a_price() -> None:
+    from sirui.core.errors import CurrencyMismatchError, InvalidValueError
+    from sirui.core.money import Money
+    from sirui.core.nouns import Cart, Line, Member, Sku
+
+    a = Sku("A", y(10))
+    with pytest.raises(InvalidValueError, match="quantity"):
+        Line("L1", a, 0)
+    with pytest.raises(InvalidValueError, match="quantity"):
+        Line("L1", a, -1)
+    with pytest.raises(InvalidValueError, match="duplicate line id"):
+        Cart(Member("m1"), (Line("L1", a, 1), Line("L1", a, 2)))
+    usd = Cart(Member("m1"), (Line("L1", Sku("U", Money(20_000, "USD")), 1),))
+    with pytest.raises(CurrencyMismatchError):
+        M100_10.price(start(usd), mine(M100_10))
