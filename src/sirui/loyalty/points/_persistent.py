@@ -7,7 +7,7 @@ a small part per update:
 * `PMap`: a map split by key hash into 64 x 64 leaves; ``set`` copies one
   leaf dict and two 64-slot tuples, whatever the size.
 * `SortedRun`: a sequence of items sorted by an ``(int, int)`` key, held in
-  chunks of at most 128 with per-chunk sums and suffix sums of a weight, so
+  chunks of 128 to 256 items with per-chunk sums and suffix sums of a weight, so
   "sum of weights from the first key above t" and "take from the front,
   starting at key t" cost O(log n + chunk) plus O(n / 64) tuple pointers,
   never a Python loop over every item.

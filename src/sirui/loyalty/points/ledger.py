@@ -212,7 +212,8 @@ class Earn:
 
     id: str = attrs.field(validator=_id)
     points: int = attrs.field(validator=_positive)
-    source: str = "order"
+    source: str = "earn"
+    """Why the points were earned: ``"order"``, ``"signin"``, ``"review"``, ``"task"``..."""
     order_id: str | None = None
     hold: bool | None = None
     """Force pending (True) or immediate (False); None: pending iff ``order_id``."""
@@ -393,7 +394,11 @@ class PointsLedger:
         return self.run.total_after((now_us, _LAST_SEQ)) + pend
 
     def balance(self, now: DateTime) -> int:
-        """The balance shown at ``now``; negative only under `Shortfall.NEGATIVE_BALANCE`."""
+        """The balance shown at ``now``; negative only under `Shortfall.NEGATIVE_BALANCE`.
+
+        Valid for any ``now`` at or after the last transaction (`as_of`): the
+        ledger answers for the present and the future, not for its past.
+        """
         live = self.available(now)
         if self.policy.refunds.shortfall is Shortfall.NEGATIVE_BALANCE:
             return live - self.debt
