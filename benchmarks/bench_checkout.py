@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pendulum
-from _harness import Case
 
+from _harness import Case
 from sirui.checkout import Quote, ShippingPolicy, quote, refund
 from sirui.core.money import Money
 from sirui.core.nouns import Cart, Line, Member, Sku
