@@ -421,3 +421,21 @@ class StandingMachine(RuleBasedStateMachine):
 StandingMachine.TestCase.settings = settings(max_examples=30, stateful_step_count=20,
                                              deadline=None)
 TestStandingMachine = StandingMachine.TestCase
+
+
+def test_replaying_an_order_as_a_first_order_is_a_conflict() -> None:
+    ladder = TierLadder(TIERS, growth=GrowthRules(first_order_bonus=50))
+    s, _ = run(MemberStanding.new("m1", ladder), ladder, RecordOrder("o1", Money.of("300")))
+    with pytest.raises(IdConflictError):
+        s.handle(RecordOrder("o1", Money.of("300"), first_order=True), ladder, now=NOW)
+
+
+def test_a_rejected_command_after_an_expired_pin_still_returns_the_settlement() -> None:
+    s, _ = run(MemberStanding.new("m1", LADDER), LADDER,
+               PinTier("p1", "gold", until=NOW.add(days=1)))
+    out = s.handle(RefundOrder("r1", "nope"), LADDER, now=NOW.add(days=2))
+    assert isinstance(out, Accepted)
+    assert out.reason is not None
+    assert out.reason.code == "growth.unknown_order"
+    assert tier_changes(list(out.events)) == [("gold", "normal", "tier.unpinned")]
+    assert out.state.pinned is None

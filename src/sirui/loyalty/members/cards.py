@@ -6,7 +6,9 @@ id. ``card.handle(command, now=...)`` returns ``Accepted(card, events)`` or
 from ``(status, command type)``; a pair missing from it is a business
 rejection (``card.not_allowed``) naming the status. Before any command a
 card whose end has passed is settled to ``EXPIRED`` (with a `CardExpired`
-event), so a host that never sends `ExpireCard` still sees the truth.
+event), so a host that never sends `ExpireCard` still sees the truth; if the
+command is then rejected, the outcome is ``Accepted`` with the settlement
+events and the rejection's reason (the command itself was not applied).
 
 ```text
 NEW --PurchaseCard--> ACTIVE --RenewCard--> ACTIVE (end extended from the current end)
@@ -53,7 +55,7 @@ from sirui.loyalty.members._checks import (
 )
 from sirui.loyalty.members.benefits import Perks
 from sirui.rules.outcome import Accepted, Event, Outcome, Rejected
-from sirui.rules.reasons import reason_code
+from sirui.rules.reasons import Reason, reason_code
 
 __all__ = [
     "TRANSITIONS",
@@ -273,7 +275,7 @@ class CardRefunded(Event):
     card_id: str
     member_id: str
     amount: Money
-    reason: Any
+    reason: Reason
 
 
 @attrs.frozen(slots=True)
@@ -452,7 +454,7 @@ def _claim(card: PaidCard, c: ClaimCouponPack, now: DateTime) -> Outcome[PaidCar
     return Accepted(new, (CouponPackGranted(card.card_id, card.member_id, template, k, window),))
 
 
-def _refund_amount(card: PaidCard, now: DateTime) -> Money | Any:
+def _refund_amount(card: PaidCard, now: DateTime) -> Money | Reason:
     """The refund at ``now``, or the rejection reason."""
     rule = card.plan.refund
     if card.status is not CardStatus.ACTIVE or not card.is_active(now):

@@ -12,6 +12,10 @@ Before any command, time-driven changes are settled: an expired pin ends
 (the member goes to the tier the metric qualifies for) and an expired grace
 period either downgrades the member or ends quietly if they recovered.
 
+If settling produced events and the command itself is then rejected, the
+outcome is ``Accepted`` with the settlement events (they must be persisted)
+and the rejection's reason in ``reason``; the command was not applied.
+
 Commands and what they do:
 
 | command | effect |
@@ -211,7 +215,7 @@ class MemberStanding:
         """Apply ``command`` at ``now`` on ``ladder``; see the module docstring."""
         now = aware(now)
         ladder.index(self.tier)
-        replay = self._replay(command)
+        replay = self._replay(command, ladder)
         if replay is not None:
             return replay
         state, events = _settle(self, ladder, now)
@@ -229,7 +233,9 @@ class MemberStanding:
 
     # -- idempotency --------------------------------------------------------------------
 
-    def _replay(self, command: StandingCommand) -> Accepted[MemberStanding] | None:
+    def _replay(
+        self, command: StandingCommand, ladder: TierLadder
+    ) -> Accepted[MemberStanding] | None:
         if isinstance(command, RefundOrder):
             for r in self.refunds:
                 if r.id == command.id:
@@ -250,7 +256,7 @@ class MemberStanding:
         e = self.entry(command.id)
         if e is None:
             return None
-        if not _same_entry(e, command):
+        if not _same_entry(e, command, ladder):
             raise _conflict(command, e)
         return Accepted(self, (), REPLAYED())
 
@@ -262,13 +268,14 @@ def _conflict(command: Any, existing: Any) -> IdConflictError:
     )
 
 
-def _same_entry(e: GrowthEntry, command: StandingCommand) -> bool:
+def _same_entry(e: GrowthEntry, command: StandingCommand, ladder: TierLadder) -> bool:
     if getattr(command, "at", None) is not None and command.at != e.at:  # type: ignore[union-attr]
         return False
     if isinstance(command, RecordOrder):
         return (
             e.source is GrowthSource.ORDER and e.spend == command.paid.minor
             and e.points == command.points
+            and e.growth == ladder.growth.for_order(command.paid, command.first_order)
         )
     if isinstance(command, RecordActivity):
         return e.source is command.source
