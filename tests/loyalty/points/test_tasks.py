@@ -6,6 +6,7 @@ import pendulum
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from sirui.config import dump, load
 from sirui.core.errors import IdConflictError, InvalidPolicyError
@@ -101,3 +102,46 @@ def test_completions_never_exceed_the_caps(actions: list[tuple[str, int, int]]) 
 def test_task_board_round_trips(period: TaskPeriod, target: int, cap: int, pts: int) -> None:
     board = TaskBoard((Task("t", "share", pts + 1, period, target, cap, "tpl"),))
     assert load(dump(board)) == board
+
+
+class TaskMachine(RuleBasedStateMachine):
+    """Random actions over days and weeks against per-period counters."""
+
+    @initialize()
+    def setup(self) -> None:
+        self.progress = TaskProgress("m1", BOARD)
+        self.now = NOW
+        self.counts: dict[tuple[str, str], int] = {}
+        self.n = 0
+
+    @rule(action=st.sampled_from(["review", "share", "follow", "profile", "like"]),
+          times=st.integers(1, 4))
+    def act(self, action: str, times: int) -> None:
+        self.n += 1
+        out = self.progress.handle(RecordAction(f"a{self.n}", action, times), now=self.now)
+        for task in BOARD.tasks:
+            if task.action != action:
+                continue
+            key = (task.code, task.period_key(self.now))
+            before = self.counts.get(key, 0)
+            after = min(before + times, task.target * task.max_completions)
+            self.counts[key] = after
+            new = after // task.target - before // task.target
+            got = [e for e in out.events if e.task == task.code]
+            assert len(got) == new
+            assert all(e.points == task.points for e in got)
+        self.progress = out.state
+
+    @rule(hours=st.integers(1, 60))
+    def later(self, hours: int) -> None:
+        self.now = self.now.add(hours=hours)
+
+    @invariant()
+    def counts_agree(self) -> None:
+        for task in BOARD.tasks:
+            key = (task.code, task.period_key(self.now))
+            assert self.progress.count(task.code, self.now) == self.counts.get(key, 0)
+            assert self.progress.completions(task.code, self.now) <= task.max_completions
+
+
+TestTaskMachine = TaskMachine.TestCase
