@@ -96,9 +96,19 @@ def _int_at_least(minimum: int) -> Any:
     return check
 
 
-def _opt_limit(_inst: object, attribute: attrs.Attribute[int | None], value: object) -> None:
+def _opt_limit(_inst: object, attribute: Any, value: object) -> None:
     if value is not None and (type(value) is not int or value < 1):
         raise invalid(attribute.name, value, "must be an int >= 1 or None (no limit)")
+
+
+def _id(_inst: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str) or not value:
+        raise invalid(attribute.name, value, "must be a non-empty string id")
+
+
+def _member(_inst: object, attribute: attrs.Attribute[Member], value: object) -> None:
+    if not isinstance(value, Member):
+        raise invalid(attribute.name, value, "must be a Member", "build it with Member('m1')")
 
 
 def _opt_stock(_inst: object, attribute: attrs.Attribute[int | None], value: object) -> None:
@@ -168,16 +178,16 @@ ASSIST_TRANSITIONS: dict[tuple[AssistStatus, str], AssistStatus] = {
 
 @attrs.frozen(slots=True)
 class StartTask:
-    id: str
-    task_id: str
-    member: Member
+    id: str = attrs.field(validator=_id)
+    task_id: str = attrs.field(validator=_id)
+    member: Member = attrs.field(validator=_member)
 
 
 @attrs.frozen(slots=True)
 class HelpTask:
-    id: str
-    task_id: str
-    helper: Member
+    id: str = attrs.field(validator=_id)
+    task_id: str = attrs.field(validator=_id)
+    helper: Member = attrs.field(validator=_member)
 
 
 @attrs.frozen(slots=True)

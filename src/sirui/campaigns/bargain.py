@@ -136,6 +136,16 @@ def _opt_limit(_inst: object, attribute: attrs.Attribute[int | None], value: obj
         raise invalid(attribute.name, value, "must be an int >= 1 or None (no limit)")
 
 
+def _id(_inst: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str) or not value:
+        raise invalid(attribute.name, value, "must be a non-empty string id")
+
+
+def _member(_inst: object, attribute: attrs.Attribute[Member], value: object) -> None:
+    if not isinstance(value, Member):
+        raise invalid(attribute.name, value, "must be a Member", "build it with Member('m1')")
+
+
 def _opt_stock(_inst: object, attribute: attrs.Attribute[int | None], value: object) -> None:
     if value is not None and (type(value) is not int or value < 0):
         raise invalid(attribute.name, value, "must be an int >= 0 or None (unlimited)")
@@ -270,22 +280,22 @@ BARGAIN_TRANSITIONS: dict[tuple[BargainStatus, str], BargainStatus] = {
 
 @attrs.frozen(slots=True)
 class StartBargain:
-    id: str
-    bargain_id: str
-    member: Member
+    id: str = attrs.field(validator=_id)
+    bargain_id: str = attrs.field(validator=_id)
+    member: Member = attrs.field(validator=_member)
 
 
 @attrs.frozen(slots=True)
 class HelpBargain:
-    id: str
-    bargain_id: str
-    helper: Member
+    id: str = attrs.field(validator=_id)
+    bargain_id: str = attrs.field(validator=_id)
+    helper: Member = attrs.field(validator=_member)
 
 
 @attrs.frozen(slots=True)
 class BuyBargain:
-    id: str
-    bargain_id: str
+    id: str = attrs.field(validator=_id)
+    bargain_id: str = attrs.field(validator=_id)
 
 
 @attrs.frozen(slots=True)

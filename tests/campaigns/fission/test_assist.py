@@ -181,3 +181,10 @@ class AssistMachine(RuleBasedStateMachine):
 AssistMachine.TestCase.settings = settings(max_examples=40, stateful_step_count=30,
                                            deadline=None)
 TestAssistMachine = AssistMachine.TestCase
+
+
+def test_commands_are_validated_on_construction() -> None:
+    with pytest.raises(InvalidPolicyError):
+        StartTask("", "t", member("a"))
+    with pytest.raises(InvalidPolicyError):
+        HelpTask("h", "t", "not a member")  # type: ignore[arg-type]

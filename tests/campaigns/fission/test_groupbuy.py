@@ -421,3 +421,12 @@ def test_price_step_skips_other_items_and_delivery_on_a_pickup_only_campaign() -
     pick = GroupBuyPriceStep.for_member(policy(pickup_only=True), "L1")
     assert pick.price(_state()).not_applied[0].reason.code == "groupbuy.pickup_only"
     assert pick.price(_state(Fulfillment.PICKUP)).line("L1").amount == yuan("118")
+
+
+def test_commands_are_validated_on_construction() -> None:
+    with pytest.raises(InvalidPolicyError):
+        JoinGroup("", "g1", member("a"))
+    with pytest.raises(InvalidPolicyError):
+        OpenGroup("o", "g1", "lily")  # type: ignore[arg-type]
+    with pytest.raises(InvalidPolicyError):
+        JoinGroup("j", "g1", member("a"), quantity=0)

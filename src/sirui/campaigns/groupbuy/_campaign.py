@@ -286,12 +286,12 @@ class GroupBuyCampaign:
 
     def _leave(self, group: Group, cmd: LeaveGroup, now: DateTime,
                pre: list[Any]) -> Outcome[GroupBuyCampaign]:
-        reason = self._closed_reason(group, now)
         seat = group.seat_of(cmd.member_id)
-        if reason is None and seat is None:
-            reason = NOT_IN_GROUP()
-        if reason is None and seat is not None:
-            if seat.leader and len(group.seats) > 1:
+        reason = self._closed_reason(group, now)
+        if reason is None:
+            if seat is None:
+                reason = NOT_IN_GROUP()
+            elif seat.leader and len(group.seats) > 1:
                 reason = LEADER_CANNOT_LEAVE()
             elif seat.paid and not seat.leader:
                 reason = ALREADY_PAID()

@@ -43,6 +43,11 @@ def _id(_inst: object, attribute: attrs.Attribute[str], value: object) -> None:
         raise invalid(attribute.name, value, "must be a non-empty string id")
 
 
+def _member(_inst: object, attribute: attrs.Attribute[Member], value: object) -> None:
+    if not isinstance(value, Member):
+        raise invalid(attribute.name, value, "must be a Member", "build it with Member('m1')")
+
+
 def _quantity(_inst: object, attribute: attrs.Attribute[int], value: object) -> None:
     if type(value) is not int or value < 1:
         raise invalid(attribute.name, value, "must be an int >= 1")
@@ -57,7 +62,7 @@ class OpenGroup:
 
     id: str = attrs.field(validator=_id)
     group_id: str = attrs.field(validator=_id)
-    member: Member
+    member: Member = attrs.field(validator=_member)
     quantity: int = attrs.field(default=1, validator=_quantity)
     fulfillment: Fulfillment = Fulfillment.DELIVERY
 
@@ -68,7 +73,7 @@ class JoinGroup:
 
     id: str = attrs.field(validator=_id)
     group_id: str = attrs.field(validator=_id)
-    member: Member
+    member: Member = attrs.field(validator=_member)
     quantity: int = attrs.field(default=1, validator=_quantity)
     fulfillment: Fulfillment = Fulfillment.DELIVERY
 
