@@ -310,12 +310,15 @@ class AssistCampaign:
         now = aware(now)
         if isinstance(command, AssistTick):
             ids = [command.task_id] if command.task_id is not None else list(self.tasks)
-            state, events = self, list[Any]()
+            changed, events = {}, list[Any]()
             for tid in ids:
                 task, evs = self.task(tid).settle(now)
                 if evs:
-                    state, events = state._store(task), [*events, *evs]
-            return Accepted(state, tuple(events))
+                    changed[tid] = task
+                    events += evs
+            if not changed:
+                return Accepted(self, ())
+            return Accepted(attrs.evolve(self, tasks={**self.tasks, **changed}), tuple(events))
         if not isinstance(command, StartTask | HelpTask):
             raise InvalidCommandError(f"command={command!r}: not an assistance command")
         existing = self.tasks.get(command.task_id)

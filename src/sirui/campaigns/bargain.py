@@ -453,12 +453,15 @@ class BargainCampaign:
 
     def _tick(self, command: BargainTick, now: DateTime) -> Outcome[BargainCampaign]:
         ids = [command.bargain_id] if command.bargain_id is not None else list(self.bargains)
-        state, events = self, list[Any]()
+        changed, events = {}, list[Any]()
         for bid in ids:
             bargain, evs = self.bargain(bid).settle(now)
             if evs:
-                state, events = state._store(bargain), [*events, *evs]
-        return Accepted(state, tuple(events))
+                changed[bid] = bargain
+                events += evs
+        if not changed:
+            return Accepted(self, ())
+        return Accepted(attrs.evolve(self, bargains={**self.bargains, **changed}), tuple(events))
 
     def _closed_reason(self, bargain: Bargain) -> Reason | None:
         if bargain.status is BargainStatus.EXPIRED:

@@ -184,12 +184,14 @@ class GroupBuyCampaign:
 
     def _tick(self, command: GroupTick, now: DateTime) -> Outcome[GroupBuyCampaign]:
         ids = [command.group_id] if command.group_id is not None else list(self.groups)
-        state, events = self, list[Any]()
+        changes = []
         for gid in ids:
             group, evs = self.group(gid).settle(self.policy, now)
             if evs:
-                state, events = state._with(group, evs), [*events, *evs]
-        return Accepted(state, tuple(events))
+                changes.append((group, evs))
+        if not changes:
+            return Accepted(self, ())
+        return Accepted(self._with_all(changes), tuple(e for _, evs in changes for e in evs))
 
     def _window_reason(self, now: DateTime) -> Reason | None:
         p = self.policy
@@ -313,18 +315,29 @@ class GroupBuyCampaign:
         """The campaign with ``group`` stored and the ledger moved by ``events``."""
         if not events and self.groups.get(group.id) is group:
             return self
-        usage = dict(self.usage)
+        return self._with_all([(group, events)])
+
+    def _with_all(self, changes: list[tuple[Group, list[Any]]]) -> GroupBuyCampaign:
+        """Store every changed group and book its events, copying each map at most once."""
+        groups = dict(self.groups)
+        usage: dict[str, MemberUsage] | None = None
         held = self.held
-        for ev in events:
-            sign, member, qty, leader = _ledger_delta(ev, group)
-            if sign:
+        for group, events in changes:
+            groups[group.id] = group
+            for ev in events:
+                sign, member, qty, leader = _ledger_delta(ev, group)
+                if not sign:
+                    continue
+                if usage is None:
+                    usage = dict(self.usage)
                 old = usage.get(member, _NO_USAGE)
                 usage[member] = MemberUsage(
                     old.opened + sign * leader, old.joined + sign * (1 - leader),
                     old.quantity + sign * qty,
                 )
                 held += sign * qty
-        return attrs.evolve(self, groups={**self.groups, group.id: group}, usage=usage, held=held)
+        return attrs.evolve(self, groups=groups, usage=self.usage if usage is None else usage,
+                            held=held)
 
 
 def _joined(group_id: str, seat: Seat) -> MemberJoined:
