@@ -220,3 +220,18 @@ def test_events_are_plain_dicts() -> None:
             "CouponPackGranted"} <= names
     for e in events:
         json.dumps(event_to_dict(e), ensure_ascii=False)
+
+
+def test_every_members_policy_has_a_json_schema() -> None:
+    from sirui.config import json_schema, policy_types
+
+    mine = {t: c for t, c in policy_types().items()
+            if t.split(".")[0] in {"tier", "benefit", "card", "segment", "care", "growth"}}
+    assert {"tier.ladder", "growth.rules", "benefit.policy", "card.plan", "segment.rfm",
+            "segment.lifecycle", "segment.auto_tags", "care.policy"} <= set(mine)
+    for tag, cls in mine.items():
+        schema = json_schema(cls)
+        assert schema["title"] == tag
+    ladder = json_schema(TierLadder)["$defs"]["tier.ladder"]["properties"]
+    assert "_thresholds" not in ladder
+    assert "thresholds" not in ladder
