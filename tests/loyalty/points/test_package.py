@@ -14,8 +14,8 @@ from sirui.core.registry import policy_types
 from sirui.rules import event_to_dict
 
 MODULES = (
-    "ledger", "expiry", "earning", "deduction", "refunds", "signin", "tasks", "mall",
-    "stored_value",
+    "ledger", "transactions", "expiry", "earning", "deduction", "refunds", "signin", "tasks",
+    "mall", "stored_value",
 )
 
 

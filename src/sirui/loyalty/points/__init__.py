@@ -18,26 +18,12 @@ from sirui.loyalty.points.earning import (
 )
 from sirui.loyalty.points.expiry import ExpireAfterDays, ExpireAtYearEnd, ExpiryPolicy, NeverExpire
 from sirui.loyalty.points.ledger import (
-    Adjust,
     Bucket,
-    Consumption,
-    Earn,
-    LedgerCommand,
     LedgerPolicy,
-    PointsAdjusted,
-    PointsEarned,
-    PointsExpired,
     PointsLedger,
     PointsRefundPolicy,
-    PointsReturned,
-    PointsSpent,
-    PointsTakenBack,
     ReturnedExpiry,
-    ReturnSpent,
     Shortfall,
-    Spend,
-    Sweep,
-    TakeBack,
 )
 from sirui.loyalty.points.mall import (
     CancelRedemption,
@@ -85,6 +71,22 @@ from sirui.loyalty.points.tasks import (
     TaskCompleted,
     TaskPeriod,
     TaskProgress,
+)
+from sirui.loyalty.points.transactions import (
+    Adjust,
+    Consumption,
+    Earn,
+    LedgerCommand,
+    PointsAdjusted,
+    PointsEarned,
+    PointsExpired,
+    PointsReturned,
+    PointsSpent,
+    PointsTakenBack,
+    ReturnSpent,
+    Spend,
+    Sweep,
+    TakeBack,
 )
 
 __all__ = [

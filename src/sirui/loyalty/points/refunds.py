@@ -26,13 +26,8 @@ from collections.abc import Mapping
 import attrs
 
 from sirui.core.errors import InvalidValueError, invalid
-from sirui.loyalty.points.ledger import (
-    PointsRefundPolicy,
-    ReturnedExpiry,
-    ReturnSpent,
-    Shortfall,
-    TakeBack,
-)
+from sirui.loyalty.points.ledger import PointsRefundPolicy, ReturnedExpiry, Shortfall
+from sirui.loyalty.points.transactions import ReturnSpent, TakeBack
 
 __all__ = [
     "LinePoints",

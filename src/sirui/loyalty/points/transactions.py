@@ -1,0 +1,187 @@
+"""积分流水: the transactions a points ledger takes, and the events it emits.
+
+Every transaction has an ``id`` chosen by the host (an order id plus a
+suffix, a sign-in id, an operator ticket): the ledger records it, so a
+replay returns the original events and the same id with other content is a
+conflict. Events are named in the past tense and carry the transaction id,
+so a host's event store can de-duplicate them too.
+"""
+
+from __future__ import annotations
+
+from typing import TypeAlias
+
+import attrs
+
+from sirui.core.errors import invalid
+from sirui.core.windows import DateTime
+from sirui.rules.outcome import Event
+
+__all__ = [
+    "Adjust",
+    "Consumption",
+    "Earn",
+    "LedgerCommand",
+    "PointsAdjusted",
+    "PointsEarned",
+    "PointsExpired",
+    "PointsReturned",
+    "PointsSpent",
+    "PointsTakenBack",
+    "ReturnSpent",
+    "Spend",
+    "Sweep",
+    "TakeBack",
+]
+
+
+def _positive(_inst: object, attribute: attrs.Attribute[int], value: object) -> None:
+    if type(value) is not int or value < 1:
+        raise invalid(
+            attribute.name, value, "must be an int >= 1", "points are whole and positive"
+        )
+
+
+def _id(_inst: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise invalid(attribute.name, value, "must be a non-empty string", "use the event id")
+
+
+# -- commands ---------------------------------------------------------------------------
+
+
+@attrs.frozen(slots=True)
+class Earn:
+    """Credit points. With ``order_id`` they are pending for ``pending_days``."""
+
+    id: str = attrs.field(validator=_id)
+    points: int = attrs.field(validator=_positive)
+    source: str = "earn"
+    """Why the points were earned: ``"order"``, ``"signin"``, ``"review"``, ``"task"``..."""
+    order_id: str | None = None
+    hold: bool | None = None
+    """Force pending (True) or immediate (False); None: pending iff ``order_id``."""
+
+
+@attrs.frozen(slots=True)
+class Spend:
+    """Use points (checkout deduction, points mall, make-up sign-in, lottery)."""
+
+    id: str = attrs.field(validator=_id)
+    points: int = attrs.field(validator=_positive)
+    purpose: str = "deduction"
+    order_id: str | None = None
+
+
+@attrs.frozen(slots=True)
+class Adjust:
+    """A manual correction by an operator: positive credits, negative debits."""
+
+    id: str = attrs.field(validator=_id)
+    points: int
+    note: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        if type(self.points) is not int or self.points == 0:
+            raise invalid("points", self.points, "must be a non-zero int")
+
+
+@attrs.frozen(slots=True)
+class TakeBack:
+    """Reverse (part of) an earn: the refund of lines that earned points."""
+
+    id: str = attrs.field(validator=_id)
+    earn_id: str = attrs.field(validator=_id)
+    points: int = attrs.field(validator=_positive)
+
+
+@attrs.frozen(slots=True)
+class ReturnSpent:
+    """Give back (part of) what a spend consumed: the refund of lines paid with points."""
+
+    id: str = attrs.field(validator=_id)
+    spend_id: str = attrs.field(validator=_id)
+    points: int = attrs.field(validator=_positive)
+
+
+@attrs.frozen(slots=True)
+class Sweep:
+    """Remove expired buckets and emit `PointsExpired` for each (optional)."""
+
+    id: str = attrs.field(validator=_id)
+
+
+LedgerCommand: TypeAlias = Earn | Spend | Adjust | TakeBack | ReturnSpent | Sweep
+
+
+# -- events -----------------------------------------------------------------------------
+
+
+@attrs.frozen(slots=True)
+class Consumption:
+    """Points a spend took from one bucket."""
+
+    bucket_id: str
+    points: int
+    expires_at: DateTime | None
+    earned_at: DateTime
+
+
+@attrs.frozen(slots=True)
+class PointsEarned(Event):
+    txn_id: str
+    member_id: str
+    points: int
+    settled_debt: int
+    available_at: DateTime
+    expires_at: DateTime | None
+    source: str
+    order_id: str | None
+
+
+@attrs.frozen(slots=True)
+class PointsSpent(Event):
+    txn_id: str
+    member_id: str
+    points: int
+    consumed: tuple[Consumption, ...]
+    purpose: str
+    order_id: str | None
+
+
+@attrs.frozen(slots=True)
+class PointsAdjusted(Event):
+    txn_id: str
+    member_id: str
+    points: int
+    note: str
+
+
+@attrs.frozen(slots=True)
+class PointsTakenBack(Event):
+    txn_id: str
+    member_id: str
+    earn_id: str
+    points: int
+    taken: int
+    debt_added: int
+
+
+@attrs.frozen(slots=True)
+class PointsReturned(Event):
+    txn_id: str
+    member_id: str
+    spend_id: str
+    points: int
+    restored: int
+    forfeited: int
+    settled_debt: int
+
+
+@attrs.frozen(slots=True)
+class PointsExpired(Event):
+    txn_id: str
+    member_id: str
+    bucket_id: str
+    points: int
+    expires_at: DateTime | None
