@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import itertools
+from unittest.mock import patch
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from checkout._shop import GOLD, MONTH, NOW, cart, claim, y
 from sirui.checkout import ShippingPolicy, SlotLimit, StackingPolicy, quote
+from sirui.checkout._fast import FastModel
 from sirui.core.errors import InvalidValueError
 from sirui.core.money import Money
+from sirui.core.nouns import Member
 from sirui.core.windows import DaysAfterClaim
 from sirui.promotions import (
     AmountOffCoupon,
@@ -23,10 +27,13 @@ from sirui.promotions import (
     ReductionTier,
 )
 from sirui.rules import ItemScope
-from sirui.testing import carts, members
+from sirui.testing import CATEGORIES, carts, members
 from sirui.testing.promotions import coupon_templates
 
 FR = FullReduction("fr-299-40", tiers=[ReductionTier(y(299), y(40))])
+TWO_STORE = StackingPolicy(
+    slot_limits=[SlotLimit({"store"}, 2), SlotLimit({"item", "exchange"}, 2)]
+)
 
 
 def off(cid: str, amount: int, threshold: int = 0, **kw: object) -> AmountOffCoupon:
@@ -257,3 +264,59 @@ def test_best_combination_beats_every_single_and_pair(case: tuple[object, list[o
 def test_gold_member_fixture_is_the_wallet_owner() -> None:
     assert GOLD.id == "m1"
     assert Money.of("1") == y(1)
+
+
+@st.composite
+def wallets_of_modelled_kinds(draw: st.DrawFn) -> tuple[object, list[object]]:
+    member = Member("m1", tier="gold", paid_orders=2)
+    c = draw(carts(max_lines=6, member=st.just(member)))
+    skus = [ln.sku.id for ln in c.lines]
+    v = DaysAfterClaim(30)
+    kinds = st.one_of(
+        st.builds(lambda o, t: AmountOffCoupon("a", validity=v, off=Money(min(o, t) if t else o),
+                                               threshold=Money(t)),
+                  st.integers(1, 20_000), st.just(0) | st.integers(100, 200_000)),
+        st.builds(lambda o: NoThresholdCoupon("n", validity=v, off=Money(o), slot="item"),
+                  st.integers(1, 5_000)),
+        st.builds(lambda r, cap, t: PercentOffCoupon("p", validity=v, rate=r, cap=cap,
+                                                     threshold=Money(t)),
+                  st.sampled_from(["0.5", "0.85", "0.9", "0.95"]),
+                  st.none() | st.integers(1, 10_000).map(Money), st.integers(0, 100_000)),
+        st.builds(lambda s, q: ExchangeCoupon("e", validity=v, sku=s, quantity=q),
+                  st.sampled_from(skus), st.integers(1, 2)),
+        st.builds(lambda cats: NoThresholdCoupon(
+            "s", validity=v, off=Money(500), scope=ItemScope(categories=cats)),
+            st.frozensets(st.sampled_from(CATEGORIES), min_size=1, max_size=2)),
+    )
+    templates = draw(st.lists(kinds, min_size=1, max_size=8))
+    wallet = [
+        claim(f"c{i}", attrs.evolve(t, id=f"t{i}"), days_ago=draw(st.integers(0, 3)))
+        for i, t in enumerate(templates)
+    ]
+    return c, wallet
+
+
+@settings(max_examples=40)
+@given(wallets_of_modelled_kinds(), st.sampled_from([StackingPolicy(), TWO_STORE]))
+def test_integer_model_finds_what_the_templates_find(case, pol) -> None:  # type: ignore[no-untyped-def]
+    """The fast ranking never changes the answer: same cost as pricing every branch."""
+    c, wallet = case
+    fast = quote(c, NOW, coupons=wallet, stacking=pol, shipping=ShippingPolicy())
+    with patch.object(FastModel, "compile", lambda *a: False):
+        slow = quote(c, NOW, coupons=wallet, stacking=pol, shipping=ShippingPolicy())
+    assert fast.payable == slow.payable
+    assert fast.search_exact
+    assert slow.search_exact
+
+
+def test_search_budget_falls_back_to_the_best_found() -> None:
+    wallet = [claim(f"c{i:02d}", off(f"t{i}", 1 + i, 0)) for i in range(30)]
+    pol = StackingPolicy(slot_limits=[SlotLimit({"store"}, 3)], max_search_nodes=100)
+    q = quote(cart(("A", 1000, 1)), NOW, coupons=wallet, stacking=pol)
+    assert not q.search_exact
+    assert len(q.coupons_used) <= 3
+    exact = quote(cart(("A", 1000, 1)), NOW, coupons=wallet,
+                  stacking=StackingPolicy(slot_limits=[SlotLimit({"store"}, 3)]))
+    assert exact.search_exact
+    assert exact.payable == y(1000 - 30 - 29 - 28)
+    assert q.payable >= exact.payable
