@@ -285,6 +285,8 @@ class AssistCampaign:
     tasks: Mapping[str, AssistTask] = attrs.field(factory=dict)
     helps_given: Mapping[str, int] = attrs.field(factory=dict)
     tasks_started: Mapping[str, int] = attrs.field(factory=dict)
+    latest: Mapping[str, str] = attrs.field(factory=dict)
+    """Each member's most recent task id (the only one that can be in progress)."""
     prizes_given: int = 0
 
     @classmethod
@@ -347,8 +349,7 @@ class AssistCampaign:
             reason = ENDED()
         elif self.prizes_left == 0:
             reason = OUT_OF_STOCK()
-        elif any(t.owner == member and t.status is AssistStatus.ACTIVE and now < t.deadline
-                 for t in self.tasks.values()):
+        elif self._in_progress(member, now):
             reason = ALREADY_STARTED()
         elif p.max_tasks_per_member is not None and count >= p.max_tasks_per_member:
             reason = LIMIT_REACHED(limit="发起任务", max=p.max_tasks_per_member)
@@ -359,8 +360,13 @@ class AssistCampaign:
         deadline = p.deadline_for(now)
         events = (TaskStarted(cmd.task_id, member, deadline),)
         task = AssistTask(cmd.task_id, member, now, deadline, log=((cmd, events),))
-        state = attrs.evolve(self, tasks_started={**self.tasks_started, member: count + 1})
+        state = attrs.evolve(self, tasks_started={**self.tasks_started, member: count + 1},
+                             latest={**self.latest, member: task.id})
         return Accepted(state._store(task), events)
+
+    def _in_progress(self, member_id: str, now: DateTime) -> bool:
+        last = self.tasks.get(self.latest.get(member_id, ""))
+        return last is not None and last.status is AssistStatus.ACTIVE and now < last.deadline
 
     def _help(self, task: AssistTask, cmd: HelpTask, now: DateTime,
               pre: list[Any]) -> Outcome[AssistCampaign]:

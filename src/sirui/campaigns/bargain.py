@@ -403,6 +403,8 @@ class BargainCampaign:
     helps_total: Mapping[str, int] = attrs.field(factory=dict)
     started: Mapping[str, int] = attrs.field(factory=dict)
     """Bargains started per member."""
+    latest: Mapping[str, str] = attrs.field(factory=dict)
+    """Each member's most recent bargain id (the only one that can be in progress)."""
     sold: int = 0
 
     @classmethod
@@ -480,8 +482,7 @@ class BargainCampaign:
             reason = ENDED()
         elif p.stock is not None and self.sold >= p.stock:
             reason = SOLD_OUT()
-        elif any(b.starter == cmd.member.id and b.status is BargainStatus.ACTIVE
-                 and now < b.deadline for b in self.bargains.values()):
+        elif self._in_progress(cmd.member.id, now):
             reason = ALREADY_STARTED()
         elif p.max_bargains_per_member is not None and count >= p.max_bargains_per_member:
             reason = LIMIT_REACHED(limit="发起砍价", max=p.max_bargains_per_member)
@@ -493,8 +494,13 @@ class BargainCampaign:
         bargain = Bargain(cmd.bargain_id, cmd.member.id, now, deadline, p.original_price)
         events = (BargainStarted(bargain.id, cmd.member.id, bargain.price, deadline),)
         bargain = attrs.evolve(bargain, log=((cmd, events),))
-        state = attrs.evolve(self, started={**self.started, cmd.member.id: count + 1})
+        state = attrs.evolve(self, started={**self.started, cmd.member.id: count + 1},
+                             latest={**self.latest, cmd.member.id: bargain.id})
         return Accepted(state._store(bargain), events)
+
+    def _in_progress(self, member_id: str, now: DateTime) -> bool:
+        last = self.bargains.get(self.latest.get(member_id, ""))
+        return last is not None and last.status is BargainStatus.ACTIVE and now < last.deadline
 
     def _help(self, bargain: Bargain, cmd: HelpBargain, now: DateTime, rng: random.Random,
               pre: list[Any]) -> Outcome[BargainCampaign]:

@@ -165,6 +165,13 @@ class AssistMachine(RuleBasedStateMachine):
         self._run(AssistTick(), step)
 
     @invariant()
+    def one_task_in_progress_per_member(self) -> None:
+        now = T0.add(minutes=self.minute)
+        live = [t.owner for t in self.state.tasks.values()
+                if t.status is AssistStatus.ACTIVE and now < t.deadline]
+        assert len(live) == len(set(live))
+
+    @invariant()
     def tasks_complete_once_at_exactly_n_helps_and_prizes_within_stock(self) -> None:
         assert len(self.completed) == len(set(self.completed))
         for t in self.state.tasks.values():

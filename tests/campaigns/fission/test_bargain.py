@@ -307,6 +307,13 @@ class BargainMachine(RuleBasedStateMachine):
             assert b.starter not in helpers
 
     @invariant()
+    def one_bargain_in_progress_per_member(self) -> None:
+        now = T0.add(minutes=self.minute)
+        live = [b.starter for b in self.state.bargains.values()
+                if b.status is BargainStatus.ACTIVE and now < b.deadline]
+        assert len(live) == len(set(live))
+
+    @invariant()
     def limits_and_stock_hold(self) -> None:
         daily = self.p.max_helps_per_helper_per_day
         assert daily is None or all(v <= daily for v in self.state.helps_by_day.values())
