@@ -279,10 +279,11 @@ ladders = st.lists(st.integers(1, 5000), min_size=1, max_size=4, unique=True).ma
 
 commands = st.lists(
     st.one_of(
-        st.tuples(st.just("order"), st.integers(0, 9), st.integers(1, 300_000), st.booleans()),
-        st.tuples(st.just("refund"), st.integers(0, 9), st.integers(0, 300_000), st.booleans()),
-        st.tuples(st.just("grant"), st.integers(0, 9), st.integers(1, 3000), st.booleans()),
-        st.tuples(st.just("sign_in"), st.integers(0, 9), st.integers(0, 0), st.booleans()),
+        # Few keys, so refunds and replays usually hit an order that exists.
+        st.tuples(st.just("order"), st.integers(0, 3), st.integers(1, 300_000), st.booleans()),
+        st.tuples(st.just("refund"), st.integers(0, 3), st.integers(0, 100_000), st.booleans()),
+        st.tuples(st.just("grant"), st.integers(0, 3), st.integers(1, 3000), st.booleans()),
+        st.tuples(st.just("sign_in"), st.integers(0, 3), st.integers(0, 0), st.booleans()),
     ),
     max_size=25,
 )
