@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sirui.commission import InviteeFirstOrder, ReferralReward, ReferralStatus, RewardKind
 from sirui.core.errors import InvalidPolicyError
@@ -68,3 +70,17 @@ def test_exactly_one_reward_kind() -> None:
         ReferralReward(points=10, cash=yuan("1"))
     with pytest.raises(InvalidPolicyError):
         ReferralReward(days_after_fulfilment=-1, points=10)
+
+
+@given(st.integers(0, 60), st.integers(-10 * 24, 90 * 24), st.booleans(), st.booleans(),
+       st.booleans())
+def test_never_due_early_and_never_after_a_refund(
+    days: int, hours_after: int, fulfilled: bool, refunded: bool, first: bool
+) -> None:
+    rule = ReferralReward(days_after_fulfilment=days, points=1)
+    f = facts(fulfilled_at=NOW if fulfilled else None, refunded=refunded, first_order=first)
+    at = NOW.add(hours=hours_after)
+    d = rule.evaluate(f, at)
+    assert d.due == (fulfilled and not refunded and first and at >= NOW.add(days=days))
+    if d.status is ReferralStatus.WAITING and fulfilled:
+        assert d.due_at == NOW.add(days=days)

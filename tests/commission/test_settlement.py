@@ -374,3 +374,21 @@ class SettlementMachine(RuleBasedStateMachine):
 SettlementMachine.TestCase.settings = settings(max_examples=40, stateful_step_count=30,
                                                deadline=None)
 TestSettlementMachine = SettlementMachine.TestCase
+
+
+def test_events_are_plain_data_for_the_host() -> None:
+    from sirui.rules import event_to_dict
+
+    led = recorded()
+    refund = Refund.of("r1", "o1", NOW, [("L2", 1, yuan("45"))])
+    out = led.handle(ApplyRefund("c2", refund), now=NOW)
+    assert event_to_dict(out.events[0]) == {
+        "event": "CommissionReduced", "key": "o1/L2/guide/g1", "by": "4.50", "amount": "4.50",
+        "refund_id": "r1",
+    }
+
+
+def test_the_ledger_cannot_be_mutated_from_outside() -> None:
+    led = recorded()
+    with pytest.raises(TypeError):
+        led.records["x"] = led.records["o1/L1/guide/g1"]  # type: ignore[index]

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Any, Final, TypeAlias
 
 import attrs
@@ -298,23 +299,30 @@ class _Seen:
 Outcome: TypeAlias = Accepted["SettlementLedger"] | Rejected["SettlementLedger"]
 
 
+def _frozen_map(value: Mapping[str, Any]) -> Mapping[str, Any]:
+    # A read-only view, O(1): the ledger's maps are rebuilt per command, never mutated.
+    if isinstance(value, MappingProxyType):
+        return value
+    return MappingProxyType(value if isinstance(value, dict) else dict(value))
+
+
 @attrs.frozen(slots=True, eq=False)
 class SettlementLedger:
     """All commission records of a chain (or a shard of it) and the clawbacks owed.
 
     >>> ledger = SettlementLedger()
-    >>> ledger.records
-    {}
+    >>> len(ledger.records)
+    0
     """
 
     policy: SettlementPolicy = SettlementPolicy()
-    records: Mapping[str, CommissionRecord] = attrs.field(factory=dict)
-    by_order: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
-    clawbacks: Mapping[str, Money] = attrs.field(factory=dict)
+    records: Mapping[str, CommissionRecord] = attrs.field(factory=dict, converter=_frozen_map)
+    by_order: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict, converter=_frozen_map)
+    clawbacks: Mapping[str, Money] = attrs.field(factory=dict, converter=_frozen_map)
     """Outstanding clawback per payee, to offset against future settlements."""
-    paid_out: Mapping[str, Money] = attrs.field(factory=dict)
+    paid_out: Mapping[str, Money] = attrs.field(factory=dict, converter=_frozen_map)
     """Everything paid to each payee so far."""
-    seen: Mapping[str, _Seen] = attrs.field(factory=dict, repr=False)
+    seen: Mapping[str, _Seen] = attrs.field(factory=dict, converter=_frozen_map, repr=False)
 
     def records_of(self, order_id: str) -> tuple[CommissionRecord, ...]:
         return tuple(self.records[k] for k in self.by_order.get(order_id, ()))
