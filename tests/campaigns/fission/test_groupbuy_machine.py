@@ -23,17 +23,22 @@ from sirui.campaigns.groupbuy import (
     AutoFill,
     GroupBuyCampaign,
     GroupBuyPolicy,
+    GroupCancelled,
+    GroupFailed,
     GroupStatus,
+    GroupSucceeded,
     GroupTick,
     JoinGroup,
     LadderTier,
     LeaveGroup,
+    MemberJoined,
     MemberUsage,
     OpenGroup,
     PaySeat,
     RefundDue,
     RefundKind,
     SeatPaid,
+    SeatReleased,
 )
 
 from ._helpers import END, T0, member, yuan
@@ -68,6 +73,8 @@ class GroupBuyMachine(RuleBasedStateMachine):
         self.history: list[tuple[Any, Any, Any]] = []    # (command, now, outcome)
         self.refunds: Counter[tuple[str, RefundKind]] = Counter()
         self.paid: set[str] = set()
+        self.seats: dict[str, set[str]] = {}             # group -> held join ids, from events
+        self.endings: Counter[str] = Counter()           # group -> closing events seen
 
     def _run(self, cmd: Any, step: int) -> Any:
         self.minute += step
@@ -78,6 +85,12 @@ class GroupBuyMachine(RuleBasedStateMachine):
         for ev in out.events:
             if isinstance(ev, RefundDue) and ev.kind is not RefundKind.PRICE_DIFFERENCE:
                 self.refunds[(ev.join_id, ev.kind)] += 1
+            if isinstance(ev, MemberJoined):
+                self.seats.setdefault(ev.group_id, set()).add(ev.join_id)
+            if isinstance(ev, SeatReleased):
+                self.seats[ev.group_id].remove(ev.join_id)
+            if isinstance(ev, GroupSucceeded | GroupFailed | GroupCancelled):
+                self.endings[ev.group_id] += 1
             if isinstance(ev, SeatPaid):
                 assert ev.join_id not in self.paid
                 self.paid.add(ev.join_id)
@@ -179,6 +192,13 @@ class GroupBuyMachine(RuleBasedStateMachine):
             assert self.state.usage_of(mid) == MemberUsage(*usage.get(mid, [0, 0, 0]))
             limit = self.policy.max_groups_joined_per_member
             assert limit is None or self.state.usage_of(mid).joined <= limit
+
+    @invariant()
+    def seats_match_the_join_and_release_events(self) -> None:
+        for gid, g in self.state.groups.items():
+            if g.status is not GroupStatus.CANCELLED:
+                assert {s.join_id for s in g.seats} == self.seats[gid]
+            assert self.endings[gid] == (0 if g.is_open else 1)
 
     @invariant()
     def paid_seats_match_the_payment_events(self) -> None:
