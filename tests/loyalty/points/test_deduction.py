@@ -140,3 +140,11 @@ def test_deduction_policy_round_trips(rate: int, minimum: int, share: str) -> No
     pol = DeductionPolicy(rate, unit, minimum, max(unit, minimum) + 7, Decimal(share),
                           ItemScope(exclude_tags=frozenset({"特价"})))
     assert load(dump(pol)) == pol
+
+
+def test_the_adjustment_records_the_policy_fingerprint() -> None:
+    from sirui.config import fingerprint
+
+    out = PointsDeductionStep(HALF, available=5000).price(state("100"))
+    assert out.adjustments[-1].fingerprint == fingerprint(HALF)
+    assert out.adjustments[-1].kind == "points.deduction"

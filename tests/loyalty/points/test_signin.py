@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from sirui.config import dump, load
-from sirui.core.errors import IdConflictError, InvalidPolicyError
+from sirui.core.errors import IdConflictError, InvalidCommandError, InvalidPolicyError
 from sirui.loyalty.points import (
     AfterLadder,
     MakeUp,
@@ -248,3 +248,9 @@ class SigninMachine(RuleBasedStateMachine):
 
 
 TestSigninMachine = SigninMachine.TestCase
+
+
+def test_commands_out_of_time_order_are_misuse() -> None:
+    cal = SigninCalendar.open("m1").handle(SignIn("s1"), now=day(3, 10)).state
+    with pytest.raises(InvalidCommandError, match="time order"):
+        cal.handle(SignIn("s0"), now=day(3, 9))

@@ -24,6 +24,7 @@ exactly ``points_used`` at the conversion rate; allocations sum exactly.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 
 import attrs
 
@@ -116,6 +117,13 @@ class DeductionPolicy:
         return Money(points // self.unit * self.fen_per_unit, currency)
 
 
+@lru_cache(maxsize=256)
+def _fingerprint(policy_obj: DeductionPolicy) -> str:
+    from sirui.config import fingerprint
+
+    return fingerprint(policy_obj)
+
+
 @attrs.frozen(slots=True)
 class DeductionPlan:
     """How many points a cart can take, and how many it will."""
@@ -176,6 +184,7 @@ class PointsDeductionStep:
         adj = Adjustment(
             self.rule, Stage.POINTS, plan.amount, allocations,
             DEDUCTED(points=plan.points, amount=plan.amount), kind="points.deduction",
+            fingerprint=_fingerprint(self.policy),
         )
         by_line = tuple(
             zip((lid for lid, _ in allocations),

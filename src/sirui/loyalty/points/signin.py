@@ -225,6 +225,8 @@ class SigninCalendar:
     """Length of the run that ended on the last day of the previous month."""
     makeups: int = 0
     monthly_claimed: frozenset[int] = frozenset()
+    as_of: dt.date | None = None
+    """Local day of the last command; commands must come in time order."""
     records: PMap[str, tuple[Any, tuple[Any, ...]]] = attrs.field(factory=_records, repr=False)
 
     @classmethod
@@ -265,6 +267,11 @@ class SigninCalendar:
                 raise IdConflictError(f"id={command.id!r}: already used by {known[0]!r}")
             return Accepted(self, known[1])
         today = local_date(now, self.policy.tz)
+        if self.as_of is not None and today < self.as_of:
+            raise InvalidCommandError(
+                f"now={now}: local day {today} is before the calendar's last command on "
+                f"{self.as_of}; apply commands in time order"
+            )
         state = self._roll(today)
         if isinstance(command, SignIn):
             result = state._sign_in(command, today)
@@ -275,16 +282,13 @@ class SigninCalendar:
         if isinstance(result, Rejected):
             return Rejected(result.reason, self)
         new, events = result
-        return Accepted(
-            attrs.evolve(new, records=new.records.set(command.id, (command, events))), events
-        )
+        records = new.records.set(command.id, (command, events))
+        return Accepted(attrs.evolve(new, as_of=today, records=records), events)
 
     def _roll(self, today: dt.date) -> SigninCalendar:
         first = today.replace(day=1)
         if self.month == first:
             return self
-        if self.month is not None and first < self.month:
-            raise InvalidCommandError(f"now is in {first:%Y-%m}, before the calendar's month")
         carry = 0
         if self.month is not None and _month_after(self.month) == first:
             carry = self.run_ending(first - dt.timedelta(days=1))

@@ -38,6 +38,7 @@ import attrs
 from sirui.core.errors import IdConflictError, InvalidCommandError, invalid
 from sirui.core.money import Money
 from sirui.core.registry import policy
+from sirui.core.windows import DateTime, aware
 from sirui.loyalty.points._persistent import PMap
 from sirui.rules.outcome import Accepted, Event, Rejected
 from sirui.rules.reasons import reason_code
@@ -320,9 +321,15 @@ class StoredValueAccount:
         return PaymentSplit(amount, p, b, allocate_payment(amount, payables, p))
 
     def handle(
-        self, command: StoredValueCommand
+        self, command: StoredValueCommand, *, now: DateTime | None = None
     ) -> Accepted[StoredValueAccount] | Rejected[StoredValueAccount]:
-        """Apply ``command``. Stored value has no expiry, so no ``now`` is needed."""
+        """Apply ``command``.
+
+        Stored value never expires, so ``now`` is optional; when given (as
+        hosts that dispatch every mechanic alike do) it must be tz-aware.
+        """
+        if now is not None:
+            aware(now)
         known = self.records.get(command.id)
         if known is not None:
             if known[0] != command:
