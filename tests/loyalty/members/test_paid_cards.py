@@ -194,6 +194,21 @@ class CardMachine(RuleBasedStateMachine):
         self.paid = 0
         self.refunded = 0
         self.commands: list[object] = []
+        self.run_start: pendulum.DateTime | None = None
+        self.run_paid = 0
+        self.used = 0
+        self.packs: set[int] = set()
+        self.months = 0
+
+    def _new_run(self) -> None:
+        self.model_status = "active"
+        self.run_start = self.now
+        self.model_end = self.now.add(months=3)
+        self.run_paid = 3000
+        self.paid += 3000
+        self.used = 0
+        self.packs = set()
+        self.months = 3
 
     def _do(self, cmd: object) -> Accepted[PaidCard] | Rejected[PaidCard]:
         out = self.card.handle(cmd, now=self.now)  # type: ignore[arg-type]
@@ -223,9 +238,7 @@ class CardMachine(RuleBasedStateMachine):
         out = self._do(PurchaseCard(self._id()))
         assert out.ok == (self.model_status in ("new", "expired"))
         if isinstance(out, Accepted) and out.reason is None:
-            self.model_status = "active"
-            self.model_end = self.now.add(months=3)
-            self.paid += 3000
+            self._new_run()
 
     @rule()
     def renew(self) -> None:
@@ -235,14 +248,13 @@ class CardMachine(RuleBasedStateMachine):
             assert self.model_end is not None
             assert out.ok
             self.paid += 3000
-            assert self.card.ends_at is not None
-            assert self.card.ends_at > self.model_end
-            self.model_end = self.card.ends_at
+            self.run_paid += 3000
+            assert self.run_start is not None
+            self.months += 3
+            self.model_end = self.run_start.add(months=self.months)  # from the run's anchor
         elif self.model_status == "expired":
             assert out.ok
-            self.model_status = "active"
-            self.model_end = self.now.add(months=3)
-            self.paid += 3000
+            self._new_run()
         else:
             assert out.reason is not None
 
@@ -251,21 +263,39 @@ class CardMachine(RuleBasedStateMachine):
         self._settle()
         out = self._do(RecordBenefitUse(self._id(), Money.of(str(yuan))))
         assert (out.ok and out.reason is None) == (self.model_status == "active")
+        if self.model_status == "active":
+            self.used += yuan * 100
 
     @rule()
     def claim(self) -> None:
         self._settle()
-        self._do(ClaimCouponPack(self._id()))
+        out = self._do(ClaimCouponPack(self._id()))
+        if self.model_status != "active":
+            assert out.reason is not None
+            return
+        assert self.run_start is not None
+        k = 0
+        while self.run_start.add(months=k + 1) <= self.now:
+            k += 1
+        assert (out.ok and out.reason is None) == (k not in self.packs)
+        if k not in self.packs:
+            self.packs.add(k)
+            self.used += 200
 
     @rule()
     def refund(self) -> None:
         self._settle()
-        run_paid = self.card.run_paid
         out = self._do(RefundCard(self._id()))
         if self.model_status == "active":
             assert out.ok
+            assert self.model_end is not None
+            assert self.run_start is not None
+            total = int((self.model_end - self.run_start).total_seconds())
+            left = int((self.model_end - self.now).total_seconds())
+            expected = max(self.run_paid * left // total - self.used, 0)
             amount = out.events[-1].amount
-            assert Money(0) <= amount <= run_paid
+            assert amount == Money(expected)
+            assert Money(0) <= amount <= Money(self.run_paid)
             self.refunded += amount.minor
             self.model_status = "refunded"
         else:
