@@ -53,7 +53,21 @@ from sirui.loyalty.members import (
 )
 from sirui.loyalty.points.earning import EarnRule, quote_earning
 from sirui.loyalty.points.earning import PaidLine as EarnPaidLine
-from sirui.promotions import Promotion
+from sirui.promotions import (
+    AfterPaymentGift,
+    CouponTemplate,
+    IssueTrigger,
+    LastOrderAged,
+    MemberJoined,
+    NewMemberGiftPack,
+    OrderPaid,
+    Promotion,
+    RepurchaseIncentive,
+    ReturnCoupon,
+    UseCoupon,
+    Wallet,
+)
+from sirui.promotions.triggers import Decision
 from sirui.rules.pricing import Stage
 from sirui.simulate.inputs import OrderRecord, Prepared, prepare
 
@@ -74,6 +88,11 @@ class Scenario:
 
     name: str
     promotions: tuple[Promotion, ...] = ()
+    coupons: tuple[CouponTemplate, ...] = ()
+    """Templates the triggers issue from (their total quotas are not modelled)."""
+    triggers: tuple[IssueTrigger, ...] = ()
+    """Issuing triggers replayed from the history's own signals: new-member gift
+    packs (at join), after-payment gifts and repurchase incentives."""
     stacking: StackingPolicy = StackingPolicy()
     shipping: ShippingPolicy | None = None
     ladder: TierLadder | None = None
@@ -97,6 +116,8 @@ class _MemberRun:
     member: Member
     paid_orders: int
     standing: MemberStanding | None
+    wallet: Wallet
+    last_paid_at: Any = None
 
 
 @attrs.define
@@ -134,6 +155,8 @@ def _row(rec: OrderRecord, q: Quote, tier_before: str | None, tz: str) -> dict[s
         "refund_fen": 0,
         "points_earned": 0,
         "points_spent": q.points_used,
+        "coupons_used": len(q.coupons_used),
+        "coupons_issued": 0,
         "commission_fen": 0,
         "rules": ";".join(sorted({a.rule for a in q.adjustments})),
         "reasons": ";".join(sorted({a.reason.code for a in q.adjustments}
@@ -151,6 +174,10 @@ class _Run:
         self.runs: dict[str, _MemberRun] = {}
         self.orders: dict[str, _OrderRun] = {}
         self.rows: list[dict[str, Any]] = []
+        # Global quotas would couple members (and partitions); they are not modelled.
+        self.templates = {t.id: attrs.evolve(t, total_quota=None)
+                          if getattr(t, "total_quota", None) is not None else t
+                          for t in scenario.coupons}
 
     def member_run(self, member_id: str) -> _MemberRun:
         run = self.runs.get(member_id)
@@ -161,8 +188,46 @@ class _Run:
                 known = {t.code for t in self.sc.ladder.tiers}
                 standing = (MemberStanding(member_id, base.tier) if base.tier in known
                             else MemberStanding.new(member_id, self.sc.ladder))
-            run = self.runs[member_id] = _MemberRun(base, base.paid_orders, standing)
+            run = self.runs[member_id] = _MemberRun(base, base.paid_orders, standing,
+                                                    Wallet(member_id))
         return run
+
+    def _claim(self, run: _MemberRun, decision: Any, at: Any) -> int:
+        issued = 0
+        for claim in decision.claims(self.templates):
+            outcome = run.wallet.handle(claim, now=at)
+            if outcome.ok:
+                run.wallet = outcome.state
+                issued += 1
+        return issued
+
+    def _decide(self, run: _MemberRun, trigger: IssueTrigger, signal: Any, now: Any) -> int:
+        decision = trigger.decide(signal, now=now)
+        if decision.decision is Decision.NOT_YET and decision.at is not None and decision.at <= now:
+            # The host would have looked again at ``at``: issue as of then.
+            now = decision.at
+            decision = trigger.decide(signal, now=now)
+        return self._claim(run, decision, now) if decision.issue else 0
+
+    def before_order(self, run: _MemberRun, rec: OrderRecord) -> int:
+        """Coupons the history's signals would have issued before this order."""
+        issued = 0
+        for trig in self.sc.triggers:
+            if isinstance(trig, NewMemberGiftPack) and run.last_paid_at is None:
+                joined = run.member.joined_at
+                if joined is not None and joined <= rec.paid_at:
+                    issued += self._decide(run, trig, MemberJoined(run.member), joined)
+            elif isinstance(trig, RepurchaseIncentive) and run.last_paid_at is not None:
+                issued += self._decide(run, trig, LastOrderAged(run.member.id, run.last_paid_at),
+                                       rec.paid_at)
+        return issued
+
+    def after_payment(self, run: _MemberRun, order: Order, q: Quote) -> int:
+        issued = 0
+        for trig in self.sc.triggers:
+            if isinstance(trig, AfterPaymentGift):
+                issued += self._decide(run, trig, OrderPaid(order, q.goods_payable), order.paid_at)
+        return issued
 
     def tier_of(self, run: _MemberRun) -> str | None:
         return run.standing.tier if run.standing is not None else run.member.tier
@@ -170,6 +235,7 @@ class _Run:
     def order(self, rec: OrderRecord,
               elasticity: Callable[[OrderRecord, Any], OrderRecord | None] | None) -> None:
         run = self.member_run(rec.member_id)
+        issued = self.before_order(run, rec)
         tier = self.tier_of(run)
         member = attrs.evolve(run.member, tier=tier, paid_orders=run.paid_orders)
         steps: tuple[Any, ...] = ()
@@ -181,10 +247,16 @@ class _Run:
             mult = benefits.points_multiplier
         cart = Cart(member, rec.lines, rec.store_id, rec.attribution.channel, rec.fulfillment)
         q = quote(cart, rec.paid_at, promotions=self.sc.promotions, steps=steps,
+                  coupons=run.wallet.available(rec.paid_at),
                   stacking=self.sc.stacking, shipping=self.sc.shipping)
         if elasticity is not None and elasticity(rec, q) is None:
             return
         row = _row(rec, q, tier, self.tz)
+        for cid in q.coupons_used:
+            run.wallet = run.wallet.handle(
+                UseCoupon(f"{rec.order_id}/use/{cid}", cid, rec.order_id), now=rec.paid_at).state
+        order = Order(rec.order_id, member, rec.lines, rec.placed_at, rec.paid_at,
+                      rec.store_id, rec.fulfillment, rec.attribution)
         points: dict[str, int] = {}
         if self.sc.points is not None:
             # Gift lines pay nothing and earn nothing; only cart lines are offered.
@@ -195,7 +267,7 @@ class _Run:
             )
             points = dict(earn.by_line)
             row["points_earned"] = earn.points
-        commission = self._commission(rec, member, q)
+        commission = self._commission(order, q)
         row["commission_fen"] = sum(commission.values())
         if run.standing is not None and self.sc.ladder is not None:
             outcome = run.standing.handle(
@@ -206,18 +278,18 @@ class _Run:
             run.standing = outcome.state
             row["tier_after"] = run.standing.tier
         run.paid_orders += 1
+        run.last_paid_at = rec.paid_at
+        row["coupons_issued"] = issued + self.after_payment(run, order, q)
         self.orders[rec.order_id] = _OrderRun(rec, q, row, points, commission)
         self.rows.append(row)
 
-    def _commission(self, rec: OrderRecord, member: Member, q: Quote) -> dict[str, int]:
+    def _commission(self, order: Order, q: Quote) -> dict[str, int]:
         plan = self.sc.commission
         if plan is None:
             return {}
-        order = Order(rec.order_id, member, rec.lines, rec.placed_at, rec.paid_at,
-                      rec.store_id, rec.fulfillment, rec.attribution)
         lines = [CommissionPaidLine(ln.id, ln.sku, ln.quantity, q.line(ln.id).paid)
-                 for ln in rec.lines]
-        paid = PaidOrder(order, lines, rec.paid_at)
+                 for ln in order.lines]
+        paid = PaidOrder(order, lines, order.paid_at or order.placed_at)
         return {c.line_id: c.amount.minor for c in
                 guide_commission(paid, plan, self.sc.attribution)}
 
@@ -237,6 +309,11 @@ class _Run:
             orun.commission_by_line.get(line_id, 0), line.quantity, qty,
             _returned_before(orun.refunds[:-1], line_id))
         run = self.runs[orun.rec.member_id]
+        for cid in result.coupons_returned:
+            outcome = run.wallet.handle(ReturnCoupon(f"{order_id}/return/{cid}", cid, order_id),
+                                        now=at)
+            if outcome.ok:
+                run.wallet = outcome.state
         if run.standing is not None and self.sc.ladder is not None:
             outcome = run.standing.handle(
                 RefundOrder(f"{order_id}/refund/{len(orun.refunds)}", order_id, result.goods),
@@ -340,6 +417,8 @@ def summarize(rows: Sequence[Mapping[str, Any]], scenario: Scenario,
         "points_outstanding": outstanding,
         "points_liability_fen": int(outstanding * scenario.point_value_fen),
         "commission_fen": sum(r["commission_fen"] for r in rows),
+        "coupons_issued": sum(r["coupons_issued"] for r in rows),
+        "coupons_used": sum(r["coupons_used"] for r in rows),
         "members_per_tier": dict(sorted(Counter(str(t) for t in tiers.values()).items())),
         "orders_by_reason": dict(sorted(reasons.items())),
     }

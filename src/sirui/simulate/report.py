@@ -29,6 +29,8 @@ _FIGURES = (
     ("points_issued", "points issued"),
     ("points_outstanding", "points outstanding (liability)"),
     ("commission_fen", "commission"),
+    ("coupons_issued", "coupons issued"),
+    ("coupons_used", "coupons used"),
 )
 _MONEY_COLS = ("original_fen", "discount_fen", "payable_fen", "refund_fen", "commission_fen")
 
