@@ -378,6 +378,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.model = Model(self.policy)
         self.now = T0
         self.n = 0
+        self.earned = 0
 
     def _id(self) -> str:
         self.n += 1
@@ -392,6 +393,7 @@ class LedgerMachine(RuleBasedStateMachine):
         avail = self.now.add(days=3) if order else self.now
         b = self.model.credit(points, self.now, self.policy.expiry.expires_at(self.now), avail)
         self.model.earns[i] = (points, b)
+        self.earned += points
 
     @rule(points=st.integers(1, 600))
     def spend(self, points: int) -> None:
@@ -418,6 +420,7 @@ class LedgerMachine(RuleBasedStateMachine):
         if not out.ok:
             return
         self.model.reversed[earn_id] = done + points
+        self.earned -= points
         left = points
         if own is not None and _gt(own["exp"], self.now):  # type: ignore[index]
             left, _ = self.model.take([own], left)  # type: ignore[list-item]
@@ -461,6 +464,19 @@ class LedgerMachine(RuleBasedStateMachine):
             self.model.credit(n, self.now, e, self.now)
         self.led = out.state
 
+    @rule(points=st.integers(-300, 300).filter(bool))
+    def adjust(self, points: int) -> None:
+        out = self.led.handle(Adjust(self._id(), points, note="ops"), now=self.now)
+        if points > 0:
+            assert out.ok
+            self.model.credit(points, self.now, self.policy.expiry.expires_at(self.now), self.now)
+        else:
+            assert out.ok == (-points <= self.model.available(self.now))
+            if out.ok:
+                left, _ = self.model.take(self.model.live(self.now), -points)
+                assert left == 0
+        self.led = out.state
+
     @rule(hours=st.integers(0, 24 * 12))
     def time_travel(self, hours: int) -> None:
         self.now = self.now.add(hours=hours)
@@ -488,6 +504,7 @@ class LedgerMachine(RuleBasedStateMachine):
             t = self.now.add(days=ahead)
             assert self.led.available(t) == self.model.available(t)
         assert self.led.debt == self.model.debt
+        assert self.led.earned_total == self.earned
         if self.model.debt:
             assert self.led.available(self.now) == 0
         shown = self.led.balance(self.now)

@@ -229,6 +229,8 @@ class PointsLedger:
     debt: int = 0
     as_of: DateTime | None = None
     seq: int = 0
+    earned_total: int = 0
+    """Lifetime points earned (`Earn` minus `TakeBack`): for 累计积分 tier rules."""
     records: PMap[str, _Record] = attrs.field(factory=_empty_records, repr=False)
     reversed_points: PMap[str, int] = attrs.field(factory=_empty_counts, repr=False)
 
@@ -362,6 +364,7 @@ def _earn(s: PointsLedger, c: Earn, now: DateTime) -> _Result:
     ev = PointsEarned(
         c.id, s.member_id, c.points, settled, available_at, expires_at, c.source, c.order_id
     )
+    new = attrs.evolve(new, earned_total=s.earned_total + c.points)
     return new, _Record(c, (ev,), c.points, bucket_key=key)
 
 
@@ -442,7 +445,7 @@ def _take_back(s: PointsLedger, c: TakeBack, now: DateTime) -> _Result:
         new = attrs.evolve(new, pending=tuple(pend))
     debt_added = 0 if s.policy.refunds.shortfall is Shortfall.WRITE_OFF else left
     new = attrs.evolve(
-        new, debt=new.debt + debt_added,
+        new, debt=new.debt + debt_added, earned_total=new.earned_total - c.points,
         reversed_points=new.reversed_points.set(c.earn_id, done + c.points),
     )
     ev = PointsTakenBack(c.id, s.member_id, c.earn_id, c.points, c.points - left, debt_added)
