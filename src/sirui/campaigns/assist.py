@@ -270,7 +270,7 @@ class AssistTask:
 
     def settle(self, now: DateTime) -> tuple[AssistTask, list[Any]]:
         if self.status is AssistStatus.ACTIVE and now >= self.deadline:
-            return self._move("deadline"), [TaskExpired(self.id, len(self.helpers), now)]
+            return self._move("deadline"), [TaskExpired(self.id, len(self.helpers), self.deadline)]
         return self, []
 
 

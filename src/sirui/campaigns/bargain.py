@@ -385,7 +385,7 @@ class Bargain:
 
     def settle(self, now: DateTime) -> tuple[Bargain, list[Any]]:
         if self.status is BargainStatus.ACTIVE and now >= self.deadline:
-            return self._move("deadline"), [BargainExpired(self.id, self.price, now)]
+            return self._move("deadline"), [BargainExpired(self.id, self.price, self.deadline)]
         return self, []
 
 

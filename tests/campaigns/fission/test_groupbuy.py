@@ -430,3 +430,14 @@ def test_commands_are_validated_on_construction() -> None:
         OpenGroup("o", "g1", "lily")  # type: ignore[arg-type]
     with pytest.raises(InvalidPolicyError):
         JoinGroup("j", "g1", member("a"), quantity=0)
+
+
+def test_deadline_outcomes_are_dated_at_the_deadline_however_late_the_tick() -> None:
+    d = Driver(policy())
+    d.open("g1", "leader")
+    d.pay("g1", "open-g1")
+    out = d.run(GroupTick(), 3 * 24 * 60)
+    failed = out.events[-1]
+    assert isinstance(failed, GroupFailed)
+    assert failed.at == T0.add(minutes=1 + 24 * 60)
+    assert d.state.group("g1").closed_at == failed.at

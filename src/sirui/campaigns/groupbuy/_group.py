@@ -175,10 +175,12 @@ class Group:
             events = [SeatReleased(self.id, s.member_id, s.join_id, s.quantity, why)
                       for s in expired]
             group = attrs.evolve(self, seats=keep)
-            if any(s.leader for s in expired):
-                return group._cancel(now, "leader_unpaid", events)
+            leader = next((s for s in expired if s.leader), None)
+            if leader is not None:
+                # Dated when the leader's payment window closed, however late the tick.
+                return group._cancel(leader.pay_by, "leader_unpaid", events)
         if at_deadline:
-            return group._at_deadline(policy, now, events)
+            return group._at_deadline(policy, self.deadline, events)
         return group._maybe_auto_fill(policy, now, events)
 
     def _at_deadline(
