@@ -33,6 +33,7 @@ from sirui.campaigns.groupbuy import (
 )
 from sirui.config import dump, load
 from sirui.core.errors import IdConflictError, InvalidCommandError, InvalidPolicyError
+from sirui.core.money import Money
 from sirui.core.nouns import Cart, Fulfillment, Line, Sku
 from sirui.rules import Always, NewCustomer, PriceState, Stage, TierIn
 
@@ -441,3 +442,16 @@ def test_deadline_outcomes_are_dated_at_the_deadline_however_late_the_tick() -> 
     assert isinstance(failed, GroupFailed)
     assert failed.at == T0.add(minutes=1 + 24 * 60)
     assert d.state.group("g1").closed_at == failed.at
+
+
+@given(st.integers(1, 20_000), st.integers(1, 20_000), st.integers(1, 5), st.booleans())
+def test_the_price_step_never_raises_a_price_and_lands_on_the_seat_price(
+    list_fen: int, seat_fen: int, quantity: int, leader_free: bool,
+) -> None:
+    p = policy(original_price=Money(20_000), group_price=Money(20_000), leader_free=leader_free)
+    cart = Cart(member("m"), (Line("L1", Sku("milk", Money(list_fen)), quantity),))
+    state = PriceState.start(cart, T0)
+    out = GroupBuyPriceStep(p, "L1", Money(seat_fen)).price(state)
+    expected = min(list_fen, seat_fen) * quantity
+    assert out.line("L1").amount == Money(expected)
+    assert out.stage_total(Stage.ACTIVITY) == Money(list_fen * quantity - expected)
