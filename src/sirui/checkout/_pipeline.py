@@ -118,13 +118,16 @@ def kind_of(obj: object) -> str:
     return tag_of(type(obj)) or type(obj).__name__
 
 
-def shipping_payable(state: PriceState) -> Money:
-    fee = state.shipping_fee or Money.zero(state.currency)
-    off = sum(
-        (a.share_of(SHIPPING_LINE) for a in state.adjustments if a.stage is Stage.SHIPPING),
-        Money.zero(state.currency),
+def _shipping_fen(state: PriceState) -> int:
+    fee = state.shipping_fee.minor if state.shipping_fee is not None else 0
+    return fee - sum(
+        m.minor for a in state.adjustments if a.stage is Stage.SHIPPING
+        for lid, m in a.allocations if lid == SHIPPING_LINE
     )
-    return fee - off
+
+
+def shipping_payable(state: PriceState) -> Money:
+    return Money(_shipping_fen(state), state.currency)
 
 
 def cost(state: PriceState) -> int:
@@ -133,9 +136,11 @@ def cost(state: PriceState) -> int:
     Points deduction is the shopper's own value, so it neither helps nor
     hurts a combination.
     """
+    # Plain ints: this runs at every leaf of the search.
     return (
-        state.subtotal().minor + state.stage_total(Stage.POINTS).minor
-        + shipping_payable(state).minor
+        sum(pl.amount.minor for pl in state.lines)
+        + sum(a.amount.minor for a in state.adjustments if a.stage is Stage.POINTS)
+        + _shipping_fen(state)
     )
 
 

@@ -43,6 +43,7 @@ from sirui.checkout._pipeline import (
     fingerprint_of,
     kind_of,
     precheck,
+    shipping_payable,
 )
 from sirui.checkout.stacking import (
     COMBINATION_SAVES_MORE,
@@ -180,7 +181,8 @@ class Search:
                                 else NotApplied(c.id, opt.stage, NOTHING_OFF(), kind_of(t))
                             )
                         continue
-                opt = attrs.evolve(opt, solo=saved)
+                # Direct construction: attrs.evolve is slow on this hot path.
+                opt = CouponOption(opt.coupon, opt.slot, opt.stage, opt.stacks, saved)
             reps.append(opt)
             self.options[rep.id] = opt
         if self.fast is None:
@@ -357,9 +359,10 @@ class Search:
     ) -> tuple[PriceState, tuple[CouponOption, ...]]:
         best_state = self.ship_finish(pre, ())
         best_used: tuple[CouponOption, ...] = ()
-        best_cost = cost(best_state)
-        if not self.ship_groups:
+        # No fee left: no shipping coupon can lower the cost.
+        if not self.ship_groups or shipping_payable(best_state).minor <= 0:
             return best_state, best_used
+        best_cost = cost(best_state)
         for choice in itertools.product(*(g.subsets for g in self.ship_groups)):
             flat = tuple(o for sub in choice for o in sub)
             if not flat or (left is not None and len(flat) > left):
