@@ -5,9 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import jsonschema
 import pendulum
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sirui.commission import (
@@ -36,7 +37,15 @@ from sirui.commission import (
     TierLadder,
     TierMode,
 )
-from sirui.config import ConfigError, dump, dumps_json, fingerprint, load, loads_json
+from sirui.config import (
+    ConfigError,
+    dump,
+    dumps_json,
+    fingerprint,
+    json_schema,
+    load,
+    loads_json,
+)
 from sirui.rules import ItemScope
 from sirui.testing import CATEGORIES, aware_datetimes, money
 
@@ -161,3 +170,11 @@ def test_datetimes_in_documents_keep_their_instant() -> None:
                     pendulum.datetime(2026, 11, 1, tz="Asia/Shanghai"))
     assert dump(p)["start"] == "2026-09-01T00:00:00+08:00"
     assert load(dump(p)) == p
+
+
+@settings(max_examples=30)
+@given(policies)
+def test_dumped_documents_validate_against_the_json_schema(p: Any) -> None:
+    schema = json_schema(type(p))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.Draft202012Validator(schema).validate(dump(p))

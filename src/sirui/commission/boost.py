@@ -22,7 +22,7 @@ import attrs
 
 from sirui.commission._common import non_empty_str, to_rate
 from sirui.commission.targets import Sale, Target, TieredCommission, counts_toward
-from sirui.core.errors import InvalidPolicyError, invalid
+from sirui.core.errors import CurrencyMismatchError, InvalidPolicyError, invalid
 from sirui.core.money import Money, Rounding, round_decimal
 from sirui.core.nouns import Store
 from sirui.core.registry import policy
@@ -134,31 +134,37 @@ class LaunchBoost:
         p = self.period_for(sale.store, sale.at)
         return Decimal(1) if p is None else p.online_multiplier
 
-    def performance(self, sales: Iterable[Sale]) -> tuple[Money, Money, Decimal]:
-        """``(real, boosted, cap)`` performance of ``sales``; cap is the largest in play."""
+    def performance(
+        self, sales: Iterable[Sale], currency: str = "CNY"
+    ) -> tuple[Money, Money, BoostPeriod | None]:
+        """``(real, boosted)`` performance of ``sales`` and the period that boosted it.
+
+        When sales fall in several periods (of several stores), the period
+        with the lowest cap is returned, so the cap applied is the strictest.
+        """
         real = boosted = 0
-        cap = Decimal(1)
-        cur = "CNY"
+        strictest: BoostPeriod | None = None
         for s in sales:
-            cur = s.amount.currency
+            if s.amount.currency != currency:
+                raise CurrencyMismatchError(
+                    f"sale of {s.sku.id} is in {s.amount.currency}, the target in {currency}"
+                )
             real += s.amount.minor
-            w = self.weight(s)
-            if w != 1:
-                p = self.period_for(s.store, s.at)
-                cap = max(cap, p.cap if p is not None else cap)
-                boosted += round_decimal(Decimal(s.amount.minor) * w)
-            else:
+            p = self.period_for(s.store, s.at) if s.online else None
+            if p is None:
                 boosted += s.amount.minor
-        return Money(real, cur), Money(boosted, cur), cap
+                continue
+            boosted += round_decimal(Decimal(s.amount.minor) * p.online_multiplier)
+            if strictest is None or p.cap < strictest.cap:
+                strictest = p
+        return Money(real, currency), Money(boosted, currency), strictest
 
     def target_commission(self, target: Target, sales: Iterable[Sale], month: Window
                           ) -> BoostResult:
         """Price ``target`` on boosted performance, capped at ``cap ×`` the un-boosted price."""
         mine = [s for s in sales if month.contains(s.at) and counts_toward(target, s)]
-        real, boosted_perf, cap = self.performance(mine)
-        if real.currency != target.amount.currency:
-            real = Money.zero(target.amount.currency)
-            boosted_perf = real
+        real, boosted_perf, period = self.performance(mine, target.amount.currency)
+        cap = period.cap if period is not None else Decimal(1)
         plain = target.ladder.commission(real, target.amount)
         boosted = target.ladder.commission(boosted_perf, target.amount)
         limit = Money(round_decimal(Decimal(plain.amount.minor) * cap, Rounding.DOWN),
@@ -167,8 +173,7 @@ class LaunchBoost:
             reason = BOOST_CAPPED(boosted=boosted.amount, cap=limit, ratio=cap,
                                   unboosted=plain.amount)
             return BoostResult(plain, boosted, limit, True, reason)
-        reason = BOOSTED(multiplier=max((p.online_multiplier for p in self.periods),
-                                        default=Decimal(1)),
-                         unboosted=plain.amount, boosted=boosted.amount)
+        mult = period.online_multiplier if period is not None else Decimal(1)
+        reason = BOOSTED(multiplier=mult, unboosted=plain.amount, boosted=boosted.amount)
         return BoostResult(plain, boosted, boosted.amount, False, reason)
 

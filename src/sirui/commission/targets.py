@@ -37,7 +37,7 @@ from sirui.commission._common import (
 )
 from sirui.commission.paid import PaidOrder
 from sirui.commission.rules import EVERYTHING
-from sirui.core.errors import invalid
+from sirui.core.errors import CurrencyMismatchError, invalid
 from sirui.core.money import Money, round_decimal
 from sirui.core.nouns import Sku
 from sirui.core.registry import policy
@@ -229,6 +229,11 @@ def evaluate_targets(
             continue
         for t in ts:
             if counts_toward(t, s):
+                if s.amount.currency != currency[t.id]:
+                    raise CurrencyMismatchError(
+                        f"sale of {s.sku.id} is in {s.amount.currency}, target {t.id!r} in "
+                        f"{currency[t.id]}"
+                    )
                 perf[t.id] += s.amount.minor
     out = []
     for t in ts:
