@@ -320,3 +320,11 @@ def test_search_budget_falls_back_to_the_best_found() -> None:
     assert exact.search_exact
     assert exact.payable == y(1000 - 30 - 29 - 28)
     assert q.payable >= exact.payable
+
+
+def test_expired_shipping_coupon_says_expired_not_no_fee() -> None:
+    t = FreeShippingCoupon("fs", validity=DaysAfterClaim(3))
+    q = quote(cart(("A", 50, 1)), NOW, coupons=[claim("old", t, days_ago=10)],
+              shipping=ShippingPolicy())
+    assert q.payable == y(60)
+    assert q.why_not("old").code == "coupon.expired"  # type: ignore[union-attr]

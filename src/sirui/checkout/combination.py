@@ -132,9 +132,14 @@ class Search:
         for c in coupons:
             early = precheck(c, start)
             if early is not None:
-                # The template words its own refusal; ours is the fallback.
-                n = len(start.not_applied)
-                own = c.template.price(start, c).not_applied[n:]
+                # The template words its own refusal; ours is the fallback. A
+                # shipping template is shown a token fee so that it gets past
+                # "no fee to waive" to the coupon's own problem.
+                probe = start
+                if c.template.stage is Stage.SHIPPING:
+                    probe = attrs.evolve(start, shipping_fee=Money(1, start.currency))
+                n = len(probe.not_applied)
+                own = c.template.price(probe, c).not_applied[n:]
                 self.reasons[c.id] = attrs.evolve(own[-1], rule=c.id) if own else early
                 continue
             key = fingerprint_of(c.template) or f"id:{id(c.template)}"
