@@ -67,6 +67,33 @@ def section_quote(out: TextIO) -> None:
     out.write(repr(q) + "\n")
 
 
+def section_members(out: TextIO) -> None:
+    from sirui.loyalty.members import (
+        GrowthRules,
+        MemberStanding,
+        RecordOrder,
+        RefundOrder,
+        Tier,
+        TierChanged,
+        TierLadder,
+    )
+
+    ladder = TierLadder(
+        (Tier("normal", "普通"), Tier("silver", "白银", 500), Tier("gold", "黄金", 2000),
+         Tier("diamond", "钻石", 8000)),
+        growth=GrowthRules(per_yuan=1, first_order_bonus=50),
+    )
+    _heading(out, "Tier ladder 普通/白银/黄金/钻石 on growth value (1 per yuan, +50 first order)")
+    s = MemberStanding.new("m001", ladder)
+    for cmd, label in ((RecordOrder("order-1", Money.of("2450"), first_order=True), "pays ¥2,450"),
+                       (RefundOrder("refund-1", "order-1", Money.of("1225")), "refunds ¥1,225")):
+        outcome = s.handle(cmd, ladder, now=NOW)
+        s = outcome.state
+        changes = [e for e in outcome.events if isinstance(e, TierChanged)]
+        why = f" -> {changes[0].to_tier}: {changes[0].reason.zh}" if changes else ""
+        out.write(f"  {label}: growth {s.total_growth}, tier {s.tier}{why}\n")
+
+
 def section_points(out: TextIO) -> None:
     from sirui.loyalty.points import Earn, LedgerPolicy, PointsLedger, Spend
 
@@ -77,6 +104,56 @@ def section_points(out: TextIO) -> None:
         ledger = ledger.handle(Earn(f"earn-{i}", points), now=at).state
     outcome = ledger.handle(Spend("spend-1", 600), now=NOW.add(days=20))
     out.write(f"  earned 500 + 300, spent 600 -> balance {outcome.state.balance(NOW.add(days=20))}\n")
+
+
+def section_seckill(out: TextIO) -> None:
+    import datetime as dt
+    from collections import Counter
+
+    from sirui.campaigns.seckill import (
+        MemberRecord,
+        PurchaseLimits,
+        Reserve,
+        SeckillCampaign,
+        SeckillItem,
+        SeckillSlot,
+        StockSlice,
+    )
+    from sirui.core.windows import DailySlot
+
+    tin = SeckillItem("milk", price=Money.of("9.90"), original_price=Money.of("59"), stock=100)
+    campaign = SeckillCampaign(
+        "double11", slots=(SeckillSlot("am", (tin,), daily=DailySlot(dt.time(10), dt.time(10, 30))),),
+        limits=PurchaseLimits(per_slot=1),
+    )
+    at = NOW.replace(minute=0)
+    occurrence = campaign.status("am", at).occurrence
+    (counter,) = campaign.counters("am", occurrence)["milk"]
+    rules = campaign.stock_rules()
+    outcomes: Counter[str] = Counter()
+    for i in range(150):
+        out_ = StockSlice(rules, counter, MemberRecord(f"m{i:03d}")).handle(
+            Reserve(f"o{i:03d}", f"m{i:03d}"), now=at.add(seconds=i))
+        if out_.ok:
+            counter = out_.state.counter
+            outcomes["reserved"] += 1
+        else:
+            outcomes[out_.reason.code] += 1
+    _heading(out, "Seckill 10:00 slot: 150 members press buy for 100 tins at ¥9.90")
+    out.write(f"  {dict(outcomes)}; counter: reserved {counter.reserved}, "
+              f"available {counter.available} (never oversold)\n")
+
+
+def section_red_packet(out: TextIO) -> None:
+    import random
+
+    from sirui.campaigns.red_packet import SplitRule, best_hand, split_amount
+
+    parts = split_amount(Money.of("88"), 8, random.Random(2026), SplitRule.DOUBLE_MEAN)
+    best = best_hand(parts)
+    _heading(out, "Group red packet: ¥88 among 8 (拼手气, seeded rng)")
+    out.write("  " + ", ".join(str(p) for p in parts) + f"  sum {sum(parts, Money(0))}; "
+              f"best hand: grabber {best + 1}\n")
 
 
 def section_what_if(out: TextIO, folder: str, size: str) -> None:
@@ -101,7 +178,10 @@ def section_what_if(out: TextIO, folder: str, size: str) -> None:
 
 def run_demo(out: TextIO, args: argparse.Namespace | None = None) -> int:
     out.write("sirui demo: private-domain retail rules on a sample mother-and-baby chain\n")
-    sections: list[Callable[[TextIO], None]] = [section_foundation, section_quote, section_points]
+    sections: list[Callable[[TextIO], None]] = [
+        section_foundation, section_quote, section_members, section_points, section_seckill,
+        section_red_packet,
+    ]
     for section in sections:
         section(out)
     folder = getattr(args, "out", "sirui-report")
