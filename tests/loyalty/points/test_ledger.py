@@ -515,3 +515,14 @@ class LedgerMachine(RuleBasedStateMachine):
 
 
 TestLedgerMachine = LedgerMachine.TestCase
+
+
+def test_points_expiring_soon_for_reminders() -> None:
+    led = PointsLedger.open("m1", LedgerPolicy(expiry=ExpireAtYearEnd(years_after=0)))
+    led = led.handle(Earn("e2026", 300, source="signin"), now=at(2026, 6, 1)).state
+    led = led.handle(Earn("e2027", 200, source="signin"), now=at(2027, 1, 5)).state
+    # nothing of 2026 is left by 2027; of 2027's points, all expire before 2028-01-01
+    assert led.points_by_expiry(at(2027, 1, 5)) == ((at(2028, 1, 1), 200),)
+    assert led.expiring_before(at(2027, 12, 1), at(2028, 1, 1)) == 200
+    assert led.expiring_before(at(2027, 12, 1), at(2027, 12, 31)) == 0
+    assert led.earned_total == 500
