@@ -43,7 +43,7 @@ class FastModel:
         self.skus = [pl.line.sku.id for pl in start.lines]
         self.rules: dict[str, tuple[Any, ...]] = {}
         self._open = tuple(i for i, pl in enumerate(start.lines) if pl.open_to(Stage.COUPON))
-        self._scopes: dict[Any, tuple[int, ...]] = {}
+        self._scopes: dict[int, tuple[int, ...]] = {}
 
     def compile(self, coupon_id: str, template: Any, stacks: bool, start: PriceState) -> bool:
         """Compile ``template`` for ``coupon_id``; False when the template is not modelled."""
@@ -59,12 +59,13 @@ class FastModel:
                 for lid, _ in a.allocations
             }
         scope = template.scope
-        in_scope = self._scopes.get(scope)
+        # By identity: templates share scope objects, and hashing a scope costs more.
+        in_scope = self._scopes.get(id(scope))
         if in_scope is None:
             in_scope = self._open if scope.is_everything else tuple(
                 i for i in self._open if scope.matches(start.lines[i].line.sku)
             )
-            self._scopes[scope] = in_scope
+            self._scopes[id(scope)] = in_scope
         elig = tuple(i for i in in_scope if self.ids[i] not in touched) if touched else in_scope
         cur = start.currency
         if kind is ExchangeCoupon:

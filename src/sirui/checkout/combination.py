@@ -91,6 +91,8 @@ class _Group:
     limit: int
     stage: Stage
     subsets: tuple[tuple[CouponOption, ...], ...]
+    sums: tuple[int, ...]
+    """Each subset's solo savings, descending (the empty subset last, 0)."""
     best: int
     """Upper bound of this group's saving: its top ``limit`` solo savings."""
 
@@ -230,7 +232,8 @@ class Search:
             subsets.append(())
             stage = opts[0].stage
             best = sum(o.solo for o in opts[:limit])
-            groups.append(_Group(slots, limit, stage, tuple(subsets), best))
+            sums = tuple(sum(o.solo for o in s) for s in subsets)
+            groups.append(_Group(slots, limit, stage, tuple(subsets), sums, best))
         groups.sort(key=lambda g: (g.stage, min(pol.slot_rank(s) for s in g.slots)))
         return tuple(groups)
 
@@ -299,7 +302,12 @@ class Search:
                 self._evaluate(fast, combo)
             return
         cap = self.stacking.max_coupons
-        for subset in self._goods[gi].subsets:
+        group, rest = self._goods[gi], self._rem[gi + 1]
+        for subset, solo in zip(group.subsets, group.sums, strict=True):
+            # Subsets come by solo savings, descending: once one cannot beat
+            # the bound, none after it can.
+            if bound is not None and goods - solo - rest >= bound:
+                break
             if cap is not None and len(combo) + len(subset) > cap:
                 continue
             cur: list[int] | None = amounts
@@ -337,7 +345,14 @@ class Search:
         ):
             return
         cap = self.stacking.max_coupons
-        for subset in self._goods[gi].subsets:
+        group, rest = self._goods[gi], self._rem[gi + 1]
+        goods = state.subtotal().minor
+        for subset, solo in zip(group.subsets, group.sums, strict=True):
+            if (
+                self.bound_ok and self.best_cost is not None
+                and goods - solo - rest >= self.best_cost
+            ):
+                break
             if cap is not None and len(combo) + len(subset) > cap:
                 continue
             s = state
