@@ -26,7 +26,7 @@ only the display keeps cart order); the same inputs give the same quote.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -343,10 +343,13 @@ def _pinned(
     state: PriceState,
     wallet: tuple[CouponLike, ...],
     chosen: Sequence[str],
-    finish: Any,
+    finish: Callable[[PriceState], PriceState],
 ) -> tuple[PriceState, tuple[CouponLike, ...], list[NotApplied]]:
     if isinstance(chosen, str):
-        raise invalid("chosen_coupons", chosen, "must be a list of coupon ids, not one string")
+        raise invalid(
+            "chosen_coupons", chosen, "must be a list of coupon ids, not one string",
+            cls=InvalidValueError,
+        )
     if len(set(chosen)) != len(chosen):
         raise invalid(
             "chosen_coupons", list(chosen), "names a coupon twice", "a coupon can be used once",
@@ -394,19 +397,13 @@ def _pinned(
                     used.append(c)
         return s
 
-    s = run(state, Stage.COUPON)
-    s = finish_with(finish, s, run)
+    # Goods coupons, the rest of the pipeline, then pinned shipping coupons.
+    s = run(finish(run(state, Stage.COUPON)), Stage.SHIPPING)
     picked_ids = {c.id for c in picked}
     for c in wallet:
         if c.id not in picked_ids:
             reports.append(NotApplied(c.id, c.template.stage, NOT_CHOSEN(), kind_of(c.template)))
     return s, tuple(used), reports
-
-
-def finish_with(finish: Any, state: PriceState, run: Any) -> PriceState:
-    """The tail of the pipeline with pinned shipping coupons applied at SHIPPING."""
-    pre = finish(state)
-    return run(pre, Stage.SHIPPING)  # type: ignore[no-any-return]
 
 
 def _line_points(state: PriceState, paid: dict[str, int]) -> dict[str, int]:

@@ -346,7 +346,7 @@ def _recheck(
         # Value kept before points: cash plus the points' money, unit by unit.
         pre = pl.paid.minor + (pl.points_value.minor if pl.points_value is not None else 0)
         kept_value += _units(pre, pl.quantity, after.get(ln.id, 0), left)
-    remaining = attrs.evolve(cart, lines=tuple(kept))  # type: ignore[arg-type]
+    remaining = attrs.evolve(cart, lines=tuple(kept))
     again = quote(
         remaining,
         inputs.now,
