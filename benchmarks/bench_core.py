@@ -6,13 +6,13 @@ import subprocess
 import sys
 
 import pendulum
-from _harness import Case
 
+from _harness import Case
 from sirui.config import dump, load_document
 from sirui.core.money import Money
 from sirui.core.nouns import Cart, Line, Member, Sku
-from sirui.rules import AmountAtLeast, CategoryIn, Facts, NewCustomer, TierIn, WithinWindow
 from sirui.core.windows import Window
+from sirui.rules import AmountAtLeast, CategoryIn, Facts, NewCustomer, TierIn, WithinWindow
 
 
 def _condition_case() -> object:
@@ -24,8 +24,10 @@ def _condition_case() -> object:
     now = pendulum.datetime(2026, 11, 11, 10, tz="Asia/Shanghai")
     window = Window(now.subtract(days=1), now.add(days=1))
     rule = (
-        TierIn(frozenset({"gold", "diamond"})) & AmountAtLeast(Money.of("199"))
-        & CategoryIn(frozenset({"母婴/奶粉"})) & WithinWindow(window)
+        TierIn(frozenset({"gold", "diamond"}))
+        & AmountAtLeast(Money.of("199"))
+        & CategoryIn(frozenset({"母婴/奶粉"}))
+        & WithinWindow(window)
     ) | NewCustomer()
     facts = Facts.of_cart(cart, now)
     return lambda: rule.evaluate(facts)
@@ -36,7 +38,8 @@ def _config_doc() -> list[dict[str, object]]:
     policies = []
     for i in range(50):
         rule = (
-            TierIn(frozenset({"gold", f"t{i}"})) & AmountAtLeast(Money(100 * i))
+            TierIn(frozenset({"gold", f"t{i}"}))
+            & AmountAtLeast(Money(100 * i))
             & WithinWindow(Window(now, now.add(days=i + 1)))
         ) | NewCustomer()
         policies.append(dump(rule))

@@ -17,32 +17,40 @@ from decimal import Decimal
 from typing import Any
 
 from _harness import Case
-
 from sirui.core.money import Money
 from sirui.loyalty.members import BenefitPolicy, MemberDiscount, Perks, TierPerks
 from sirui.loyalty.points.earning import EarnRule
 from sirui.promotions import FullReduction, ReductionTier
 from sirui.simulate import Scenario, generate, simulate
 
-RATES = {"normal": ("1", "1"), "silver": ("0.98", "1"), "gold": ("0.95", "1.5"),
-         "diamond": ("0.90", "2")}
+RATES = {
+    "normal": ("1", "1"),
+    "silver": ("0.98", "1"),
+    "gold": ("0.95", "1.5"),
+    "diamond": ("0.90", "2"),
+}
 TIERS = ((199, 20), (299, 40), (499, 80))
 
 
 def simplified() -> Scenario:
-    benefits = BenefitPolicy(tuple(
-        TierPerks(t, Perks(discount=MemberDiscount(Decimal(r)), points_multiplier=Decimal(m)))
-        for t, (r, m) in RATES.items() if t != "normal"
-    ))
-    fr = FullReduction("fr", tiers=tuple(
-        ReductionTier(Money.of(str(a)), Money.of(str(b))) for a, b in TIERS))
+    benefits = BenefitPolicy(
+        tuple(
+            TierPerks(t, Perks(discount=MemberDiscount(Decimal(r)), points_multiplier=Decimal(m)))
+            for t, (r, m) in RATES.items()
+            if t != "normal"
+        )
+    )
+    fr = FullReduction(
+        "fr", tiers=tuple(ReductionTier(Money.of(str(a)), Money.of(str(b))) for a, b in TIERS)
+    )
     return Scenario("simplified", promotions=(fr,), benefits=benefits, points=EarnRule())
 
 
 def _data(orders: int) -> dict[str, Any]:
     members = max(100, orders // 5)
-    return generate({"stores": 20, "guides": 100, "members": members, "orders": orders},
-                    seed=11).frames()
+    return generate(
+        {"stores": 20, "guides": 100, "members": members, "orders": orders}, seed=11
+    ).frames()
 
 
 def numpy_simplified(frames: dict[str, Any]) -> Any:
@@ -112,8 +120,10 @@ def _dask_timer(orders: int) -> Any:
         import dask.dataframe as dd
         from distributed import Client, LocalCluster
 
-        with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster, \
-                Client(cluster):
+        with (
+            LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster,
+            Client(cluster),
+        ):
             ddf = dd.from_pandas(frames["orders"], npartitions=8)
             t0 = time.perf_counter()
             simulate(ddf, frames["members"], scenario)
@@ -123,8 +133,11 @@ def _dask_timer(orders: int) -> Any:
 
 
 #: Orders per run; ``--quick`` shrinks the single-process run to keep it short.
-SIZES = {"simulate_100k_orders": 100_000, "numpy_simplified_100k": 100_000,
-         "simulate_1m_orders": 1_000_000}
+SIZES = {
+    "simulate_100k_orders": 100_000,
+    "numpy_simplified_100k": 100_000,
+    "simulate_1m_orders": 1_000_000,
+}
 
 
 def cases(quick: bool) -> list[Case]:
@@ -134,8 +147,12 @@ def cases(quick: bool) -> list[Case]:
     return [
         Case("simulate_100k_orders", timer=_simulate_timer(n), repeats=1 if quick else 3),
         Case("numpy_simplified_100k", timer=_numpy_timer(n), repeats=3),
-        Case("simulate_1m_orders", timer=_dask_timer(SIZES["simulate_1m_orders"]),
-             repeats=1, heavy=True),
+        Case(
+            "simulate_1m_orders",
+            timer=_dask_timer(SIZES["simulate_1m_orders"]),
+            repeats=1,
+            heavy=True,
+        ),
     ]
 
 
@@ -146,5 +163,6 @@ def ratios(medians: dict[str, float]) -> dict[str, float]:
             out[name.replace("orders", "orders_per_second")] = SIZES[name] / medians[name]
     if "simulate_100k_orders" in medians and "numpy_simplified_100k" in medians:
         out["simulate_over_numpy_limit"] = (
-            medians["simulate_100k_orders"] / medians["numpy_simplified_100k"])
+            medians["simulate_100k_orders"] / medians["numpy_simplified_100k"]
+        )
     return out

@@ -33,7 +33,8 @@ def _load_modules(only: str | None) -> list[Any]:
     mods = []
     for path in sorted(HERE.glob("bench_*.py")):
         spec = importlib.util.spec_from_file_location(path.stem, path)
-        assert spec is not None and spec.loader is not None
+        assert spec is not None
+        assert spec.loader is not None
         mod = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(mod)
         mods.append(mod)
@@ -56,15 +57,17 @@ def measure(case: Case, quick: bool) -> dict[str, float]:
     if case.timer is not None:
         repeats = case.repeats or (5 if quick else 11)
         times = [case.timer() for _ in range(repeats)]
-        return {"median_s": statistics.median(times), "min_s": min(times),
-                "max_s": max(times), "calls_per_repeat": 1, "repeats": repeats}
+        return {
+            "median_s": statistics.median(times),
+            "min_s": min(times),
+            "max_s": max(times),
+            "calls_per_repeat": 1,
+            "repeats": repeats,
+        }
     fn = case.setup() if case.setup is not None else case.fn
     assert fn is not None
     repeats = case.repeats if case.repeats else (3 if quick else 7)
-    if case.number:
-        number = case.number
-    else:
-        number = _autorange(fn, 0.02 if quick else 0.1)
+    number = case.number or _autorange(fn, 0.02 if quick else 0.1)
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()

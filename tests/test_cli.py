@@ -54,17 +54,34 @@ def test_simulate_and_compare_files(tmp_path: Path) -> None:
     data["orders"].to_csv(tmp_path / "orders.csv", index=False)
     data["members"].to_parquet(tmp_path / "members.parquet")
     out = tmp_path / "out"
-    code, text = run("simulate", "--orders", str(tmp_path / "orders.csv"),
-                     "--members", str(tmp_path / "members.parquet"),
-                     "--scenario", "builtin:baseline", "--compare", "builtin:proposal",
-                     "--out", str(out))
+    code, text = run(
+        "simulate",
+        "--orders",
+        str(tmp_path / "orders.csv"),
+        "--members",
+        str(tmp_path / "members.parquet"),
+        "--scenario",
+        "builtin:baseline",
+        "--compare",
+        "builtin:proposal",
+        "--out",
+        str(out),
+    )
     assert code == 0, text
     assert (out / "report.html").exists() and (out / "baseline_orders.csv").exists()
     summary = json.loads((out / "baseline_summary.json").read_text())
     assert summary["orders"] == data["orders"]["order_id"].nunique()
-    code, text = run("simulate", "--orders", str(tmp_path / "orders.csv"),
-                     "--members", str(tmp_path / "members.parquet"),
-                     "--scenario", "builtin:baseline", "--out", str(out))
+    code, text = run(
+        "simulate",
+        "--orders",
+        str(tmp_path / "orders.csv"),
+        "--members",
+        str(tmp_path / "members.parquet"),
+        "--scenario",
+        "builtin:baseline",
+        "--out",
+        str(out),
+    )
     assert code == 0 and "gmv_fen" in text
 
 
@@ -72,8 +89,15 @@ def test_simulate_reports_bad_inputs(tmp_path: Path, capsys: Any) -> None:
     data = generate("tiny", seed=3).frames()
     data["orders"].drop(columns=["quantity"]).to_csv(tmp_path / "o.csv", index=False)
     data["members"].to_csv(tmp_path / "m.csv", index=False)
-    args = ["simulate", "--orders", str(tmp_path / "o.csv"), "--members", str(tmp_path / "m.csv"),
-            "--out", str(tmp_path / "x")]
+    args = [
+        "simulate",
+        "--orders",
+        str(tmp_path / "o.csv"),
+        "--members",
+        str(tmp_path / "m.csv"),
+        "--out",
+        str(tmp_path / "x"),
+    ]
     assert run(*args, "--scenario", "builtin:baseline")[0] == 2
     assert "quantity (integer >= 1)" in capsys.readouterr().err
     (tmp_path / "bad.toml").write_text('type = "scenario.bundle"\nname = 5\n')
@@ -82,18 +106,36 @@ def test_simulate_reports_bad_inputs(tmp_path: Path, capsys: Any) -> None:
     o = data["orders"].copy()
     o.loc[o["order_id"] == o["order_id"].iloc[0], "member_id"] = "NOBODY"
     o.to_csv(tmp_path / "o2.csv", index=False)
-    code, text = run("simulate", "--orders", str(tmp_path / "o2.csv"), "--members",
-                     str(tmp_path / "m.csv"), "--scenario", "builtin:baseline",
-                     "--out", str(tmp_path / "y"))
+    code, text = run(
+        "simulate",
+        "--orders",
+        str(tmp_path / "o2.csv"),
+        "--members",
+        str(tmp_path / "m.csv"),
+        "--scenario",
+        "builtin:baseline",
+        "--out",
+        str(tmp_path / "y"),
+    )
     assert code == 0 and "rows rejected" in text
     assert "input.unknown_member" in (tmp_path / "y" / "rejected.csv").read_text()
 
 
 def test_quote_command(tmp_path: Path, capsys: Any) -> None:
-    cart = {"now": "2026-11-11T10:00:00+08:00", "member": {"id": "m1", "tier": "gold",
-            "paid_orders": 2}, "store": "S01",
-            "lines": [{"id": "1", "sku": "FM1-800", "price": "268", "quantity": 2,
-                       "category": "母婴/奶粉/1段"}]}
+    cart = {
+        "now": "2026-11-11T10:00:00+08:00",
+        "member": {"id": "m1", "tier": "gold", "paid_orders": 2},
+        "store": "S01",
+        "lines": [
+            {
+                "id": "1",
+                "sku": "FM1-800",
+                "price": "268",
+                "quantity": 2,
+                "category": "母婴/奶粉/1段",
+            }
+        ],
+    }
     path = tmp_path / "cart.json"
     path.write_text(json.dumps(cart, ensure_ascii=False), encoding="utf-8")
     code, text = run("quote", "--cart", str(path), "--scenario", "builtin:baseline")
@@ -103,8 +145,10 @@ def test_quote_command(tmp_path: Path, capsys: Any) -> None:
     cart["now"] = "2026-11-11T10:00:00"
     path.write_text(json.dumps(cart), encoding="utf-8")
     assert run("quote", "--cart", str(path), "--scenario", "builtin:baseline")[0] == 1
-    assert run("quote", "--cart", str(tmp_path / "none.json"), "--scenario",
-               "builtin:baseline")[0] == 2
+    assert (
+        run("quote", "--cart", str(tmp_path / "none.json"), "--scenario", "builtin:baseline")[0]
+        == 2
+    )
     path.write_text("{", encoding="utf-8")
     assert run("quote", "--cart", str(path), "--scenario", "builtin:baseline")[0] == 1
 

@@ -18,7 +18,9 @@ def heading_terms(text: str) -> list[str]:
         if not line.startswith("#"):
             continue
         for inner in re.findall(r"\(([^)]*)\)", line):
-            terms += [t.strip() for t in re.split(r"[/,]", inner) if re.search(r"[\u4e00-\u9fff]", t)]
+            terms += [
+                t.strip() for t in re.split(r"[/,]", inner) if re.search(r"[\u4e00-\u9fff]", t)
+            ]
     return terms
 
 

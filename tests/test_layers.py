@@ -15,18 +15,37 @@ import pytest
 SRC = Path(__file__).resolve().parent.parent / "src" / "sirui"
 
 LAYERS = {
-    "sirui.core": 0, "sirui.config": 0, "sirui.errors": 0, "sirui.money": 0,
+    "sirui.core": 0,
+    "sirui.config": 0,
+    "sirui.errors": 0,
+    "sirui.money": 0,
     "sirui.rules": 1,
-    "sirui.promotions": 2, "sirui.loyalty": 2, "sirui.campaigns": 2, "sirui.commission": 2,
+    "sirui.promotions": 2,
+    "sirui.loyalty": 2,
+    "sirui.campaigns": 2,
+    "sirui.commission": 2,
     "sirui.checkout": 3,
-    "sirui.simulate": 4, "sirui.cli": 4, "sirui._demo": 4, "sirui.testing": 4, "sirui": 4,
+    "sirui.simulate": 4,
+    "sirui.cli": 4,
+    "sirui._demo": 4,
+    "sirui.testing": 4,
+    "sirui": 4,
 }
 MECHANICS = ("sirui.promotions", "sirui.loyalty", "sirui.campaigns", "sirui.commission")
 DOMAIN_LAYERS = {1, 2, 3}
 FORBIDDEN_CALLS = {
-    ("datetime", "now"), ("datetime", "utcnow"), ("datetime", "today"), ("date", "today"),
-    ("pendulum", "now"), ("pendulum", "today"), ("time", "time"), ("random", "random"),
-    ("random", "randint"), ("random", "choice"), ("random", "shuffle"), ("random", "uniform"),
+    ("datetime", "now"),
+    ("datetime", "utcnow"),
+    ("datetime", "today"),
+    ("date", "today"),
+    ("pendulum", "now"),
+    ("pendulum", "today"),
+    ("time", "time"),
+    ("random", "random"),
+    ("random", "randint"),
+    ("random", "choice"),
+    ("random", "shuffle"),
+    ("random", "uniform"),
 }
 
 

@@ -8,13 +8,30 @@ import sys
 
 import pytest
 
-PACKAGES = ["sirui", "sirui.core", "sirui.rules", "sirui.config", "sirui.testing",
-            "sirui.errors", "sirui.money"]
-OPTIONAL = ["sirui.promotions", "sirui.checkout", "sirui.loyalty.members",
-            "sirui.loyalty.points", "sirui.commission", "sirui.simulate",
-            "sirui.campaigns.lottery", "sirui.campaigns.red_packet", "sirui.campaigns.seckill",
-            "sirui.campaigns.limited_time", "sirui.campaigns.groupbuy", "sirui.campaigns.bargain",
-            "sirui.campaigns.assist"]
+PACKAGES = [
+    "sirui",
+    "sirui.core",
+    "sirui.rules",
+    "sirui.config",
+    "sirui.testing",
+    "sirui.errors",
+    "sirui.money",
+]
+OPTIONAL = [
+    "sirui.promotions",
+    "sirui.checkout",
+    "sirui.loyalty.members",
+    "sirui.loyalty.points",
+    "sirui.commission",
+    "sirui.simulate",
+    "sirui.campaigns.lottery",
+    "sirui.campaigns.red_packet",
+    "sirui.campaigns.seckill",
+    "sirui.campaigns.limited_time",
+    "sirui.campaigns.groupbuy",
+    "sirui.campaigns.bargain",
+    "sirui.campaigns.assist",
+]
 
 
 def _importable(name: str) -> bool:
@@ -40,7 +57,10 @@ def test_all_names_exist(name: str) -> None:
 
 
 def test_import_sirui_is_lazy_and_cheap() -> None:
-    code = "import sys, sirui; print(sorted(m for m in sys.modules if m.startswith(('pendulum','cattrs'))))"
+    code = (
+        "import sys, sirui; "
+        "print(sorted(m for m in sys.modules if m.startswith(('pendulum', 'cattrs'))))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
     import sirui

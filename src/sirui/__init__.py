@@ -25,14 +25,31 @@ _LAZY = {
     "Reason": "sirui.rules.reasons",
 }
 
-__all__ = ["__version__", *sorted(_LAZY)]
+__all__ = [
+    "Cart",
+    "Line",
+    "Member",
+    "Money",
+    "Order",
+    "Reason",
+    "Rounding",
+    "SiruiError",
+    "Sku",
+    "Window",
+    "__version__",
+]
 
 if TYPE_CHECKING:
-    from sirui.core.errors import SiruiError
-    from sirui.core.money import Money, Rounding
-    from sirui.core.nouns import Cart, Line, Member, Order, Sku
-    from sirui.core.windows import Window
-    from sirui.rules.reasons import Reason
+    from sirui.core.errors import SiruiError as SiruiError
+    from sirui.core.money import Money as Money
+    from sirui.core.money import Rounding as Rounding
+    from sirui.core.nouns import Cart as Cart
+    from sirui.core.nouns import Line as Line
+    from sirui.core.nouns import Member as Member
+    from sirui.core.nouns import Order as Order
+    from sirui.core.nouns import Sku as Sku
+    from sirui.core.windows import Window as Window
+    from sirui.rules.reasons import Reason as Reason
 
 
 def __getattr__(name: str) -> Any:

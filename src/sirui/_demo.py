@@ -24,7 +24,9 @@ NOW = pendulum.datetime(2026, 11, 11, 10, 5, tz="Asia/Shanghai")
 def sample_cart() -> Cart:
     """A mother-and-baby cart: two tins of stage-1 formula, diapers and wipes."""
     member = Member("m001", tier="gold", home_store="S01", guide="g01", paid_orders=3)
-    formula = Sku("FM-1", Money.of("268"), spu="FM", category="母婴/奶粉/1段", name="婴儿奶粉1段 800g")
+    formula = Sku(
+        "FM-1", Money.of("268"), spu="FM", category="母婴/奶粉/1段", name="婴儿奶粉1段 800g"
+    )
     diapers = Sku("DP-L", Money.of("129"), spu="DP", category="母婴/纸尿裤", name="纸尿裤 L 54片")
     wipes = Sku("WP-80", Money.of("19.9"), spu="WP", category="母婴/湿巾", name="婴儿湿巾 80抽")
     return Cart(
@@ -61,8 +63,14 @@ def section_quote(out: TextIO) -> None:
     cart = sample_cart()
     facts = MemberFacts(cart.member.id, tier=cart.member.tier)
     step = MemberPriceStep(benefits_for(scenario.benefits, facts, NOW))
-    q = quote(cart, NOW, promotions=scenario.promotions, steps=(step,),
-              stacking=scenario.stacking, shipping=scenario.shipping)
+    q = quote(
+        cart,
+        NOW,
+        promotions=scenario.promotions,
+        steps=(step,),
+        stacking=scenario.stacking,
+        shipping=scenario.shipping,
+    )
     _heading(out, "The same cart quoted under the baseline rules (gold member)")
     out.write(repr(q) + "\n")
 
@@ -79,14 +87,20 @@ def section_members(out: TextIO) -> None:
     )
 
     ladder = TierLadder(
-        (Tier("normal", "普通"), Tier("silver", "白银", 500), Tier("gold", "黄金", 2000),
-         Tier("diamond", "钻石", 8000)),
+        (
+            Tier("normal", "普通"),
+            Tier("silver", "白银", 500),
+            Tier("gold", "黄金", 2000),
+            Tier("diamond", "钻石", 8000),
+        ),
         growth=GrowthRules(per_yuan=1, first_order_bonus=50),
     )
     _heading(out, "Tier ladder 普通/白银/黄金/钻石 on growth value (1 per yuan, +50 first order)")
     s = MemberStanding.new("m001", ladder)
-    for cmd, label in ((RecordOrder("order-1", Money.of("2450"), first_order=True), "pays ¥2,450"),
-                       (RefundOrder("refund-1", "order-1", Money.of("1225")), "refunds ¥1,225")):
+    for cmd, label in (
+        (RecordOrder("order-1", Money.of("2450"), first_order=True), "pays ¥2,450"),
+        (RefundOrder("refund-1", "order-1", Money.of("1225")), "refunds ¥1,225"),
+    ):
         outcome = s.handle(cmd, ladder, now=NOW)
         s = outcome.state
         changes = [e for e in outcome.events if isinstance(e, TierChanged)]
@@ -103,7 +117,9 @@ def section_points(out: TextIO) -> None:
         at = NOW.add(days=days)
         ledger = ledger.handle(Earn(f"earn-{i}", points), now=at).state
     outcome = ledger.handle(Spend("spend-1", 600), now=NOW.add(days=20))
-    out.write(f"  earned 500 + 300, spent 600 -> balance {outcome.state.balance(NOW.add(days=20))}\n")
+    out.write(
+        f"  earned 500 + 300, spent 600 -> balance {outcome.state.balance(NOW.add(days=20))}\n"
+    )
 
 
 def section_seckill(out: TextIO) -> None:
@@ -123,25 +139,30 @@ def section_seckill(out: TextIO) -> None:
 
     tin = SeckillItem("milk", price=Money.of("9.90"), original_price=Money.of("59"), stock=100)
     campaign = SeckillCampaign(
-        "double11", slots=(SeckillSlot("am", (tin,), daily=DailySlot(dt.time(10), dt.time(10, 30))),),
+        "double11",
+        slots=(SeckillSlot("am", (tin,), daily=DailySlot(dt.time(10), dt.time(10, 30))),),
         limits=PurchaseLimits(per_slot=1),
     )
     at = NOW.replace(minute=0)
     occurrence = campaign.status("am", at).occurrence
+    assert occurrence is not None
     (counter,) = campaign.counters("am", occurrence)["milk"]
     rules = campaign.stock_rules()
     outcomes: Counter[str] = Counter()
     for i in range(150):
         out_ = StockSlice(rules, counter, MemberRecord(f"m{i:03d}")).handle(
-            Reserve(f"o{i:03d}", f"m{i:03d}"), now=at.add(seconds=i))
+            Reserve(f"o{i:03d}", f"m{i:03d}"), now=at.add(seconds=i)
+        )
         if out_.ok:
             counter = out_.state.counter
             outcomes["reserved"] += 1
         else:
             outcomes[out_.reason.code] += 1
     _heading(out, "Seckill 10:00 slot: 150 members press buy for 100 tins at ¥9.90")
-    out.write(f"  {dict(outcomes)}; counter: reserved {counter.reserved}, "
-              f"available {counter.available} (never oversold)\n")
+    out.write(
+        f"  {dict(outcomes)}; counter: reserved {counter.reserved}, "
+        f"available {counter.available} (never oversold)\n"
+    )
 
 
 def section_red_packet(out: TextIO) -> None:
@@ -152,8 +173,10 @@ def section_red_packet(out: TextIO) -> None:
     parts = split_amount(Money.of("88"), 8, random.Random(2026), SplitRule.DOUBLE_MEAN)
     best = best_hand(parts)
     _heading(out, "Group red packet: ¥88 among 8 (拼手气, seeded rng)")
-    out.write("  " + ", ".join(str(p) for p in parts) + f"  sum {sum(parts, Money(0))}; "
-              f"best hand: grabber {best + 1}\n")
+    out.write(
+        "  " + ", ".join(str(p) for p in parts) + f"  sum {sum(parts, Money(0))}; "
+        f"best hand: grabber {best + 1}\n"
+    )
 
 
 def section_what_if(out: TextIO, folder: str, size: str) -> None:
@@ -179,7 +202,11 @@ def section_what_if(out: TextIO, folder: str, size: str) -> None:
 def run_demo(out: TextIO, args: argparse.Namespace | None = None) -> int:
     out.write("sirui demo: private-domain retail rules on a sample mother-and-baby chain\n")
     sections: list[Callable[[TextIO], None]] = [
-        section_foundation, section_quote, section_members, section_points, section_seckill,
+        section_foundation,
+        section_quote,
+        section_members,
+        section_points,
+        section_seckill,
         section_red_packet,
     ]
     for section in sections:

@@ -19,7 +19,9 @@ EXIT_INVALID = 1
 EXIT_USAGE = 2
 
 #: Subcommands contributed by mechanics: name -> (help, add_arguments, run).
-Command = tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace, TextIO], int]]
+Command = tuple[
+    str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace, TextIO], int]
+]
 _EXTRA: dict[str, Command] = {}
 
 
@@ -47,7 +49,9 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
         try:
             if args.document:
                 text = _read(path)
-                policies = _load_doc(json.loads(text) if not path.endswith(".toml") else _toml(text))
+                policies = _load_doc(
+                    json.loads(text) if not path.endswith(".toml") else _toml(text)
+                )
             else:
                 policies = (load_path(path),)
         except OSError as exc:
@@ -98,7 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="check policy files; list every problem")
     validate.add_argument("files", nargs="+", help=".json or .toml policy files")
     validate.add_argument(
-        "--document", action="store_true", help="files hold a list of policies ({'policies': [...]})"
+        "--document",
+        action="store_true",
+        help="files hold a list of policies ({'policies': [...]})",
     )
     validate.set_defaults(run=_cmd_validate)
 

@@ -1,4 +1,4 @@
 """Exact money (re-exported from `sirui.core.money`)."""
 
 from sirui.core.money import *  # noqa: F403
-from sirui.core.money import __all__ as __all__
+from sirui.core.money import __all__  # noqa: F401

@@ -124,7 +124,11 @@ def test_allocate_forty_yuan_over_three_lines() -> None:
     assert parts == [Money.of("29.58"), Money.of("7.12"), Money.of("3.30")]
     assert Money.of("100").split(3) == [Money.of("33.34"), Money.of("33.33"), Money.of("33.33")]
     assert Money(-100).split(3) == [Money(-34), Money(-33), Money(-33)]
-    assert Money(10).allocate([Decimal("0.5"), Decimal("0.25"), 0]) == [Money(7), Money(3), Money(0)]
+    assert Money(10).allocate([Decimal("0.5"), Decimal("0.25"), 0]) == [
+        Money(7),
+        Money(3),
+        Money(0),
+    ]
 
 
 def test_allocate_refuses_bad_weights() -> None:

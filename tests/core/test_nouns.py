@@ -72,9 +72,16 @@ def test_member_first_order_facts() -> None:
 
 def test_order_times_and_cart_view() -> None:
     m = Member("m1")
-    order = Order("o1", m, [Line("1", FORMULA, 1)], placed_at=NOW, paid_at=NOW.add(minutes=1),
-                  store="S01", fulfillment=Fulfillment.PICKUP,
-                  attribution=Attribution(guide="g1", channel="group"))
+    order = Order(
+        "o1",
+        m,
+        [Line("1", FORMULA, 1)],
+        placed_at=NOW,
+        paid_at=NOW.add(minutes=1),
+        store="S01",
+        fulfillment=Fulfillment.PICKUP,
+        attribution=Attribution(guide="g1", channel="group"),
+    )
     assert order.is_paid and order.amount == Money.of("268")
     assert order.as_cart().fulfillment is Fulfillment.PICKUP and order.as_cart().channel == "group"
     with pytest.raises(InvalidValueError, match="before placed_at"):

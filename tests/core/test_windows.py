@@ -33,7 +33,7 @@ def at(*args: int, tz: str = SH) -> pendulum.DateTime:
 
 
 def test_naive_datetimes_are_refused_with_the_argument_named() -> None:
-    with pytest.raises(NaiveDatetimeError, match="now=.*no time zone"):
+    with pytest.raises(NaiveDatetimeError, match=r"now=.*no time zone"):
         aware(dt.datetime(2026, 11, 11, 10))
     with pytest.raises(NaiveDatetimeError, match="claimed_at"):
         DaysAfterClaim(7).window_for(dt.datetime(2026, 11, 11))  # type: ignore[arg-type]
@@ -87,7 +87,9 @@ def test_daily_slot_ten_to_ten_thirty() -> None:
 def test_daily_slot_crossing_midnight_and_weekdays() -> None:
     night = DailySlot(dt.time(22), dt.time(2))
     assert night.contains(at(2026, 11, 12, 1, 59))
-    assert night.occurrence_at(at(2026, 11, 12, 1)) == Window(at(2026, 11, 11, 22), at(2026, 11, 12, 2))
+    assert night.occurrence_at(at(2026, 11, 12, 1)) == Window(
+        at(2026, 11, 11, 22), at(2026, 11, 12, 2)
+    )
     weekend = DailySlot(dt.time(20), dt.time(20, 30), weekdays=frozenset({6, 7}))
     # 2026-11-11 is a Wednesday; the next slot is Saturday 14th.
     assert weekend.next_start(at(2026, 11, 11, 21)) == at(2026, 11, 14, 20)
@@ -151,7 +153,9 @@ def test_member_day_and_week() -> None:
     last = MemberDay(day_of_month=31)
     assert last.is_member_day(at(2026, 2, 28, 12))
     wednesdays = MemberDay(weekday=3)
-    assert wednesdays.window_containing(at(2026, 11, 11, 9)) == Window(at(2026, 11, 11), at(2026, 11, 12))
+    assert wednesdays.window_containing(at(2026, 11, 11, 9)) == Window(
+        at(2026, 11, 11), at(2026, 11, 12)
+    )
     assert wednesdays.window_containing(at(2026, 11, 12, 9)) is None
     with pytest.raises(InvalidPolicyError):
         MemberDay()

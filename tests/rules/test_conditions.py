@@ -42,8 +42,9 @@ GOLD = Member("m1", tier="gold", tags={"vip"}, paid_orders=2)
 
 def facts(member: Member | None = GOLD, **kw: object) -> Facts:
     lines = (Line("1", FORMULA, 1), Line("2", WIPES, 2))
-    return Facts(NOW, member, lines, store="S01", channel="miniapp",
-                 fulfillment=Fulfillment.DELIVERY, **kw)  # type: ignore[arg-type]
+    return Facts(
+        NOW, member, lines, store="S01", channel="miniapp", fulfillment=Fulfillment.DELIVERY, **kw
+    )  # type: ignore[arg-type]
 
 
 def test_gold_member_over_299_or_new_customer() -> None:

@@ -69,17 +69,26 @@ def test_state_basics_and_misuse() -> None:
         s.line("9")
     assert s.eligible(Stage.COUPON, ItemScope(exclude_tags={"特价"}))[0].id == "1"
     assert s.facts().total == Money.of("150")
-    blocked = s.apply(Adjustment("sk", Stage.ACTIVITY, Money.of("10"),
-                                 (("1", Money.of("10")),), OFF(off=Money.of("10")),
-                                 blocks=frozenset({Stage.COUPON}), activity="seckill:1"))
+    blocked = s.apply(
+        Adjustment(
+            "sk",
+            Stage.ACTIVITY,
+            Money.of("10"),
+            (("1", Money.of("10")),),
+            OFF(off=Money.of("10")),
+            blocks=frozenset({Stage.COUPON}),
+            activity="seckill:1",
+        )
+    )
     assert [pl.id for pl in blocked.eligible(Stage.COUPON)] == ["2"]
     assert blocked.line("1").activity == "seckill:1"
     assert blocked.stage_total(Stage.ACTIVITY) == Money.of("10")
     with pytest.raises(InvalidValueError, match="closed to stage COUPON"):
         blocked.apply(Adjustment("c", Stage.COUPON, Money(1), (("1", Money(1)),), OFF(off=1)))
     with pytest.raises(InvalidValueError, match="exceeds"):
-        s.apply(Adjustment("x", Stage.PROMOTION, Money.of("60"), (("2", Money.of("60")),),
-                           OFF(off=1)))
+        s.apply(
+            Adjustment("x", Stage.PROMOTION, Money.of("60"), (("2", Money.of("60")),), OFF(off=1))
+        )
     with pytest.raises(InvalidValueError, match="unknown line"):
         s.apply(Adjustment("x", Stage.PROMOTION, Money(1), (("9", Money(1)),), OFF(off=1)))
     with pytest.raises(InvalidValueError, match="shipping"):

@@ -9,9 +9,8 @@ import pandas as pd
 import pytest
 
 from sirui.checkout import quote, refund
-from sirui.core import Cart
-from sirui.rules import Stage
 from sirui.config import dump, dumps_toml, load, loads_toml
+from sirui.core import Cart
 from sirui.loyalty.members import (
     MemberFacts,
     MemberPriceStep,
@@ -21,6 +20,7 @@ from sirui.loyalty.members import (
     benefits_for,
 )
 from sirui.loyalty.points.earning import PaidLine, quote_earning
+from sirui.rules import Stage
 from sirui.simulate import Scenario, compare, prepare, simulate
 
 
@@ -59,25 +59,48 @@ def test_simulate_equals_one_by_one_pricing(tiny: dict[str, Any], baseline: Any)
             base = prepared.members[o.member_id]
             st = standing.get(o.member_id) or MemberStanding(o.member_id, base.tier)
             n = paid_orders.get(o.member_id, base.paid_orders)
-            member = type(base)(base.id, tier=st.tier, tags=base.tags, birthday=base.birthday,
-                                home_store=base.home_store, guide=base.guide, paid_orders=n,
-                                joined_at=base.joined_at)
+            member = type(base)(
+                base.id,
+                tier=st.tier,
+                tags=base.tags,
+                birthday=base.birthday,
+                home_store=base.home_store,
+                guide=base.guide,
+                paid_orders=n,
+                joined_at=base.joined_at,
+            )
             facts = MemberFacts(member.id, tier=st.tier, birthday=member.birthday, tags=member.tags)
             ben = benefits_for(sc.benefits, facts, o.paid_at)
             cart = Cart(member, o.lines, o.store_id, o.attribution.channel, o.fulfillment)
-            q = quote(cart, o.paid_at, promotions=sc.promotions, steps=(MemberPriceStep(ben),),
-                      stacking=sc.stacking, shipping=sc.shipping)
-            earn = quote_earning(sc.points, [PaidLine(ln.id, ln.sku, q.line(ln.id).paid)
-                                             for ln in o.lines],
-                                 now=o.paid_at, tier_multiplier=ben.points_multiplier)
-            st = st.handle(RecordOrder(oid, q.goods_payable, first_order=n == 0,
-                                       points=earn.points, at=o.paid_at),
-                           ladder, now=o.paid_at).state
+            q = quote(
+                cart,
+                o.paid_at,
+                promotions=sc.promotions,
+                steps=(MemberPriceStep(ben),),
+                stacking=sc.stacking,
+                shipping=sc.shipping,
+            )
+            earn = quote_earning(
+                sc.points,
+                [PaidLine(ln.id, ln.sku, q.line(ln.id).paid) for ln in o.lines],
+                now=o.paid_at,
+                tier_multiplier=ben.points_multiplier,
+            )
+            st = st.handle(
+                RecordOrder(
+                    oid, q.goods_payable, first_order=n == 0, points=earn.points, at=o.paid_at
+                ),
+                ladder,
+                now=o.paid_at,
+            ).state
             standing[o.member_id], paid_orders[o.member_id] = st, n + 1
             quotes[oid] = q
-            expected[oid] = {"payable_fen": q.payable.minor, "tier_before": member.tier,
-                             "refund_fen": 0,
-                             "discount_fen": q.discount.minor - q.stage_total(Stage.SHIPPING).minor}
+            expected[oid] = {
+                "payable_fen": q.payable.minor,
+                "tier_before": member.tier,
+                "refund_fen": 0,
+                "discount_fen": q.discount.minor - q.stage_total(Stage.SHIPPING).minor,
+            }
         else:
             o, lid, qty = payload
             r = refund(quotes[oid], {lid: qty}, refunds.get(oid, []))
@@ -85,7 +108,9 @@ def test_simulate_equals_one_by_one_pricing(tiny: dict[str, Any], baseline: Any)
             expected[oid]["refund_fen"] += r.amount.minor
             st = standing[o.member_id]
             standing[o.member_id] = st.handle(
-                RefundOrder(f"{oid}/refund/{len(refunds[oid])}", oid, r.goods), ladder, now=at,
+                RefundOrder(f"{oid}/refund/{len(refunds[oid])}", oid, r.goods),
+                ladder,
+                now=at,
             ).state
     got = result.orders.set_index("order_id")
     for oid, exp in expected.items():
@@ -95,15 +120,19 @@ def test_simulate_equals_one_by_one_pricing(tiny: dict[str, Any], baseline: Any)
         assert row["tier_before"] == exp["tier_before"], oid
         assert row["discount_fen"] == exp["discount_fen"], oid
     finals = {m: s.tier for m, s in standing.items()}
-    assert all(result.orders[result.orders.member_id == m]["tier_after"].iloc[-1] == t
-               for m, t in finals.items())
+    assert all(
+        result.orders[result.orders.member_id == m]["tier_after"].iloc[-1] == t
+        for m, t in finals.items()
+    )
 
 
 def test_summary_adds_up(tiny: dict[str, Any], baseline: Any) -> None:
     r = simulate(tiny["orders"], tiny["members"], baseline)
     s, o = r.summary, r.orders
     assert s["orders"] == len(o) == tiny["orders"]["order_id"].nunique()
-    assert s["gmv_fen"] == int((tiny["orders"]["unit_price_fen"] * tiny["orders"]["quantity"]).sum())
+    assert s["gmv_fen"] == int(
+        (tiny["orders"]["unit_price_fen"] * tiny["orders"]["quantity"]).sum()
+    )
     assert s["payable_fen"] == s["gmv_fen"] - s["discount_fen"] + int(o["shipping_fen"].sum())
     assert s["net_fen"] == s["payable_fen"] - s["refund_fen"]
     assert 0 < s["cost_rate"] < 1
@@ -117,15 +146,18 @@ def test_summary_adds_up(tiny: dict[str, Any], baseline: Any) -> None:
 def test_fully_refunded_orders_take_everything_back(tiny: dict[str, Any], baseline: Any) -> None:
     o = tiny["orders"].copy()
     o["refunded_quantity"] = o["quantity"]
-    o["refunded_at"] = pd.to_datetime(o["paid_at"]).map(lambda t: (t + pd.Timedelta(days=1)).isoformat())
+    o["refunded_at"] = pd.to_datetime(o["paid_at"]).map(
+        lambda t: (t + pd.Timedelta(days=1)).isoformat()
+    )
     r = simulate(o, tiny["members"], baseline)
     assert (r.orders["refund_fen"] == r.orders["payable_fen"]).all()
     assert (r.orders["points_earned"] == 0).all()
     assert (r.orders["commission_fen"] == 0).all()
 
 
-def test_compare_with_itself_is_zero(tiny: dict[str, Any], baseline: Any, proposal: Any,
-                                     tmp_path: Any) -> None:
+def test_compare_with_itself_is_zero(
+    tiny: dict[str, Any], baseline: Any, proposal: Any, tmp_path: Any
+) -> None:
     a = simulate(tiny["orders"], tiny["members"], baseline)
     b = simulate(tiny["orders"], tiny["members"], baseline)
     same = compare(a, b)
@@ -142,8 +174,12 @@ def test_compare_with_itself_is_zero(tiny: dict[str, Any], baseline: Any, propos
 
 
 def test_elasticity_hook_can_drop_orders(tiny: dict[str, Any], baseline: Any) -> None:
-    r = simulate(tiny["orders"], tiny["members"], baseline,
-                 elasticity=lambda rec, q: None if q.payable.minor > 50000 else rec)
+    r = simulate(
+        tiny["orders"],
+        tiny["members"],
+        baseline,
+        elasticity=lambda rec, q: None if q.payable.minor > 50000 else rec,
+    )
     assert (r.orders["payable_fen"] <= 50000).all()
 
 
@@ -161,8 +197,9 @@ def test_points_by_month_is_cumulative(tiny: dict[str, Any], baseline: Any) -> N
         compare(r, simulate(tiny["orders"].head(20), tiny["members"], baseline))
 
 
-def test_triggered_coupons_are_issued_used_once_and_returned(tiny: dict[str, Any],
-                                                             baseline: Any) -> None:
+def test_triggered_coupons_are_issued_used_once_and_returned(
+    tiny: dict[str, Any], baseline: Any
+) -> None:
     r = simulate(tiny["orders"], tiny["members"], baseline)
     o = r.orders
     assert r.summary["coupons_issued"] == int(o["coupons_issued"].sum()) > 0

@@ -69,8 +69,8 @@ def test_whole_input_problems_raise_input_error(tiny: dict[str, Any], tmp_path: 
         prepare(tiny["orders"].astype({"unit_price_fen": float}), tiny["members"])
     with pytest.raises(InputError, match="does not exist"):
         prepare(tmp_path / "nope.csv", tiny["members"])
+    (tmp_path / "x.xlsx").write_text("x")
     with pytest.raises(InputError, match="unsupported"):
-        (tmp_path / "x.xlsx").write_text("x")
         prepare(tmp_path / "x.xlsx", tiny["members"])
     with pytest.raises(InputError, match="expected a pandas"):
         prepare(42, tiny["members"])
@@ -86,6 +86,10 @@ def test_files_polars_and_arrow_give_the_same_records(tiny: dict[str, Any], tmp_
     tiny["orders"].to_csv(tmp_path / "o.csv", index=False)
     tiny["orders"].to_parquet(tmp_path / "o.parquet")
     tiny["members"].to_csv(tmp_path / "m.csv", index=False)
-    for src in (tmp_path / "o.csv", tmp_path / "o.parquet", pl.from_pandas(tiny["orders"]),
-                pa.Table.from_pandas(tiny["orders"])):
+    for src in (
+        tmp_path / "o.csv",
+        tmp_path / "o.parquet",
+        pl.from_pandas(tiny["orders"]),
+        pa.Table.from_pandas(tiny["orders"]),
+    ):
         assert prepare(src, tmp_path / "m.csv").orders == base.orders

@@ -23,7 +23,9 @@ def test_weekly_figures_add_up(tiny: dict[str, Any]) -> None:
 def test_funnel_rates_multiply_to_conversion(tiny: dict[str, Any]) -> None:
     f = metrics.funnel(tiny["traffic"])
     row = f.iloc[0]
-    assert row["cart_rate"] * row["order_rate"] * row["pay_rate"] == pytest.approx(row["conversion"])
+    assert row["cart_rate"] * row["order_rate"] * row["pay_rate"] == pytest.approx(
+        row["conversion"]
+    )
     by_store = metrics.funnel(tiny["traffic"], by="store_id")
     assert by_store["visitors"].sum() == tiny["traffic"]["visitors"].sum()
 

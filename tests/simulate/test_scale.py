@@ -23,9 +23,12 @@ def test_dask_equals_single_process(tiny: dict[str, Any], baseline: Any) -> None
     # A bad row must be rejected the same way in both runs.
     orders.loc[orders.index[0], "unit_price_fen"] = -1
     single = simulate(orders, tiny["members"], baseline)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster):
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
         ddf = dd.from_pandas(orders, npartitions=4)
         spread = simulate(ddf, tiny["members"], baseline)
     assert spread.orders.equals(single.orders)

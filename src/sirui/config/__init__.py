@@ -31,11 +31,11 @@ from cattrs.errors import (
     IterableValidationError,
 )
 
-from sirui.core import registry as _registry
 from sirui.config._converter import converter
-from sirui.core.registry import policy, policy_family, policy_types, tag_of
 from sirui.config._schema import json_schema
+from sirui.core import registry as _registry
 from sirui.core.errors import ConfigError, InvalidValueError, SiruiError
+from sirui.core.registry import policy, policy_family, policy_types, tag_of
 
 __all__ = [
     "ConfigError",
@@ -68,7 +68,7 @@ def _problems(exc: BaseException, path: str) -> list[tuple[str, str]]:
             if isinstance(exc, IterableValidationError):
                 step = f"[{note.index!r}]" if isinstance(note.index, int) else f".{note.index}"
             else:
-                step = f".{note.name}"
+                step = f".{getattr(note, 'name', '?')}"
             out += _problems(sub, path + step)
         for sub in without:
             out += _problems(sub, path)
@@ -76,8 +76,10 @@ def _problems(exc: BaseException, path: str) -> list[tuple[str, str]]:
     if isinstance(exc, BaseExceptionGroup):
         return [p for sub in exc.exceptions for p in _problems(sub, path)]
     if isinstance(exc, ForbiddenExtraKeysError):
-        return [(f"{path}.{k}", "unknown field; remove it or check its spelling")
-                for k in sorted(exc.extra_fields)]
+        return [
+            (f"{path}.{k}", "unknown field; remove it or check its spelling")
+            for k in sorted(exc.extra_fields)
+        ]
     if isinstance(exc, KeyError):
         return [(path, "required field is missing")]
     if isinstance(exc, InvalidValueError):
@@ -111,14 +113,19 @@ def load(data: Any, cls: type[Any] | None = None) -> Any:
     Without ``cls`` the dict's ``"type"`` picks the class; with ``cls`` (a
     policy class or a family such as ``Condition``) the result must be one.
     """
+
     def run() -> Any:
         if not isinstance(data, Mapping):
-            raise ConfigError([("$", f"expected an object with a 'type', got {type(data).__name__}")])
+            raise ConfigError(
+                [("$", f"expected an object with a 'type', got {type(data).__name__}")]
+            )
         if cls is not None:
             return converter.structure(data, cls)
         tag = data.get("type")
         if not isinstance(tag, str):
-            raise ConfigError([("$.type", "required: the policy type, e.g. 'promotion.full_reduction'")])
+            raise ConfigError(
+                [("$.type", "required: the policy type, e.g. 'promotion.full_reduction'")]
+            )
         target = _registry.resolve(tag)
         if target is None:
             known = ", ".join(policy_types()) or "(none)"

@@ -126,7 +126,7 @@ def _seq_structure_factory(t: Any, conv: cattrs.Converter) -> Callable[[Any, Any
     if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
         base = homogenous_tuple_structure_factory(t, conv)
     elif origin is tuple:
-        base = conv._structure_func.dispatch(t)
+        base = conv._structure_func.dispatch(t)  # type: ignore[call-arg,misc]
     else:
         base = list_structure_factory(t, conv)
 

@@ -8,10 +8,10 @@ datetimes carry an offset, unknown keys are refused.
 from __future__ import annotations
 
 import datetime as dt
-from collections import abc
 import enum
 import types
 import typing
+from collections import abc
 from decimal import Decimal
 from typing import Any, Union, get_args, get_origin
 

@@ -179,7 +179,7 @@ def _check_currency(currency: object) -> str:
     return currency
 
 
-def _check_minor(_inst: object, _attr: object, value: object) -> None:
+def _check_minor(_inst: object, _attr: object, value: Any) -> None:
     if type(value) is not int:
         if isinstance(value, float):
             raise MoneyTypeError(
@@ -198,7 +198,7 @@ def _check_minor(_inst: object, _attr: object, value: object) -> None:
         )
 
 
-def _check_currency_attr(_inst: object, _attr: object, value: object) -> None:
+def _check_currency_attr(_inst: object, _attr: object, value: Any) -> None:
     _check_currency(value)
 
 
@@ -454,7 +454,9 @@ class Money:
         >>> Money.of("10.05").times(Decimal("0.5"), Rounding.DOWN)
         Money('5.02', 'CNY')
         """
-        rate = factor if type(factor) is Decimal and factor.is_finite() else as_rate(factor, "factor")
+        rate = (
+            factor if type(factor) is Decimal and factor.is_finite() else as_rate(factor, "factor")
+        )
         m = round_decimal(Decimal(self.minor) * rate, rounding)
         return Money._raw(m, self.currency) if -MAX_MINOR <= m <= MAX_MINOR else Money(m)
 
@@ -528,7 +530,7 @@ class Money:
 Money.ZERO = Money(0)
 
 
-def _weights(weights: Sequence[int | Decimal | Money], currency: str) -> list[int] | list[Decimal]:
+def _weights(weights: Sequence[int | Decimal | Money], currency: str) -> list[int]:
     if len(weights) == 0:
         raise InvalidValueError("weights=[]: need at least one weight", field="weights", value=[])
     out: list[Any] = []
@@ -555,7 +557,7 @@ def _weights(weights: Sequence[int | Decimal | Money], currency: str) -> list[in
         out.append(v)
     if has_decimal:
         # Scale to integers exactly so the integer algorithm below stays exact.
-        exp = min(Decimal(v).as_tuple().exponent for v in out)  # type: ignore[type-var]
+        exp = min(int(Decimal(v).as_tuple().exponent) for v in out)
         scale = 10 ** (-int(exp)) if int(exp) < 0 else 1
         out = [int(Decimal(v) * scale) for v in out]
     if not any(out):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Iterable
+from typing import Any
 
 import attrs
 
@@ -42,12 +43,12 @@ def _opt_str(_inst: object, attribute: attrs.Attribute[str | None], value: objec
         raise invalid(attribute.name, value, "must be a non-empty string or None")
 
 
-def _aware_opt(_inst: object, attribute: attrs.Attribute[object], value: object) -> None:
+def _aware_opt(_inst: object, attribute: attrs.Attribute[Any], value: Any) -> None:
     if value is not None:
         aware(value, attribute.name)
 
 
-def _aware_req(_inst: object, attribute: attrs.Attribute[object], value: object) -> None:
+def _aware_req(_inst: object, attribute: attrs.Attribute[Any], value: Any) -> None:
     aware(value, attribute.name)
 
 
@@ -60,7 +61,10 @@ def _strs(value: Iterable[str]) -> frozenset[str]:
 def _money(_inst: object, attribute: attrs.Attribute[Money], value: object) -> None:
     if not isinstance(value, Money):
         raise invalid(
-            attribute.name, value, "must be Money", "build it with Money.of('12.30')",
+            attribute.name,
+            value,
+            "must be Money",
+            "build it with Money.of('12.30')",
             cls=InvalidValueError,
         )
     if value.minor < 0:
@@ -212,7 +216,10 @@ class Line:
     def __attrs_post_init__(self) -> None:
         if type(self.quantity) is not int or self.quantity < 1:
             raise invalid(
-                "quantity", self.quantity, "must be an int >= 1", "remove the line instead",
+                "quantity",
+                self.quantity,
+                "must be an int >= 1",
+                "remove the line instead",
                 cls=InvalidValueError,
             )
         if self.unit_price.currency != self.sku.price.currency:
@@ -224,6 +231,10 @@ class Line:
         return self.unit_price * self.quantity
 
 
+def _line_tuple(value: Iterable[Line]) -> tuple[Line, ...]:
+    return tuple(value)
+
+
 def _check_lines(lines: tuple[Line, ...]) -> None:
     seen: set[str] = set()
     currencies: set[str] = set()
@@ -232,7 +243,10 @@ def _check_lines(lines: tuple[Line, ...]) -> None:
             raise invalid(f"lines[{i}]", line, "must be a Line", cls=InvalidValueError)
         if line.id in seen:
             raise invalid(
-                f"lines[{i}].id", line.id, "duplicate line id", "give every line its own id",
+                f"lines[{i}].id",
+                line.id,
+                "duplicate line id",
+                "give every line its own id",
                 cls=InvalidValueError,
             )
         seen.add(line.id)
@@ -258,7 +272,7 @@ class Cart:
     """What a member is about to buy, and how (the input of a quote)."""
 
     member: Member
-    lines: tuple[Line, ...] = attrs.field(converter=tuple)
+    lines: tuple[Line, ...] = attrs.field(converter=_line_tuple)
     store: str | None = None
     channel: str | None = None
     fulfillment: Fulfillment = Fulfillment.DELIVERY
@@ -291,7 +305,7 @@ class Order:
 
     id: str = attrs.field(validator=_non_empty_str)
     member: Member
-    lines: tuple[Line, ...] = attrs.field(converter=tuple)
+    lines: tuple[Line, ...] = attrs.field(converter=_line_tuple)
     placed_at: DateTime = attrs.field(validator=_aware_req)
     paid_at: DateTime | None = attrs.field(default=None, validator=_aware_opt)
     store: str | None = None

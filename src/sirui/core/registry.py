@@ -93,7 +93,7 @@ def policy(tag: str) -> Callable[[type[T]], type[T]]:
             )
         _TYPES[tag] = cls
         _TAGS[cls] = tag
-        return cls
+        return cls  # type: ignore[return-value]
 
     return register
 

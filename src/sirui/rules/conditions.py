@@ -18,7 +18,7 @@ import attrs
 
 from sirui.core.errors import invalid
 from sirui.core.money import Money
-from sirui.core.nouns import Cart, Fulfillment, Line, Member, Order
+from sirui.core.nouns import Cart, Fulfillment, Line, Member, Order, _line_tuple
 from sirui.core.registry import policy, policy_family
 from sirui.core.windows import DateTime, MemberDay, MemberWeek, Window, aware
 from sirui.rules.reasons import Reason, reason_code
@@ -82,9 +82,7 @@ OUTSIDE_WINDOW = reason_code(
     zh="不在活动时间内（{start} 至 {end}）",
     en="Outside the window {start} to {end}",
 )
-NOT_MEMBER_DAY = reason_code(
-    "condition.not_member_day", zh="仅限会员日", en="Only on member day"
-)
+NOT_MEMBER_DAY = reason_code("condition.not_member_day", zh="仅限会员日", en="Only on member day")
 NOT_MEMBER_WEEK = reason_code(
     "condition.not_member_week", zh="仅限会员周", en="Only in member week"
 )
@@ -109,7 +107,7 @@ class Facts:
 
     now: DateTime = attrs.field(converter=aware)
     member: Member | None = None
-    lines: tuple[Line, ...] = attrs.field(default=(), converter=tuple)
+    lines: tuple[Line, ...] = attrs.field(default=(), converter=_line_tuple)
     amount: Money | None = None
     store: str | None = None
     channel: str | None = None

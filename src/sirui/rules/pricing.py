@@ -175,19 +175,18 @@ def allocate_off(
     parts = amount.allocate(ws)
     # Proportional shares by current amount never exceed a line's amount, but
     # explicit weights might: move any excess to lines with room, in id order.
-    out = [[ln.id, p, ln.amount] for (ln, _), p in zip(pairs, parts)]
-    excess = sum(max(p.minor - room.minor, 0) for _, p, room in out)
+    ids = [ln.id for ln, _ in pairs]
+    shares = [p.minor for p in parts]
+    rooms = [ln.amount.minor for ln, _ in pairs]
+    excess = sum(max(s - r, 0) for s, r in zip(shares, rooms))
     if excess:
-        for row in out:
-            if row[1].minor > row[2].minor:
-                row[1] = row[2]
-        for row in out:
-            room = row[2].minor - row[1].minor
-            take = min(room, excess)
-            if take:
-                row[1] = Money(row[1].minor + take, amount.currency)
-                excess -= take
-    return tuple((lid, p) for lid, p, _ in out if p.minor)
+        shares = [min(s, r) for s, r in zip(shares, rooms)]
+        for i, room in enumerate(rooms):
+            take = min(room - shares[i], excess)
+            shares[i] += take
+            excess -= take
+    cur = amount.currency
+    return tuple((lid, Money._raw(s, cur)) for lid, s in zip(ids, shares) if s)
 
 
 def _sorted_lines(lines: Iterable[PricedLine]) -> tuple[PricedLine, ...]:
@@ -231,8 +230,10 @@ class PriceState:
     def eligible(self, stage: Stage, scope: ItemScope | None = None) -> tuple[PricedLine, ...]:
         """Lines open to ``stage``, in ``scope``, with something left to discount."""
         return tuple(
-            pl for pl in self.lines
-            if pl.open_to(stage) and pl.amount.minor > 0
+            pl
+            for pl in self.lines
+            if pl.open_to(stage)
+            and pl.amount.minor > 0
             and (scope is None or scope.matches(pl.line.sku))
         )
 
@@ -246,8 +247,13 @@ class PriceState:
         chosen = self.lines if lines is None else tuple(lines)
         c = self.cart
         return Facts(
-            self.now, c.member, tuple(pl.line for pl in chosen), self.subtotal(chosen),
-            c.store, c.channel, c.fulfillment,
+            self.now,
+            c.member,
+            tuple(pl.line for pl in chosen),
+            self.subtotal(chosen),
+            c.store,
+            c.channel,
+            c.fulfillment,
         )
 
     def stage_total(self, stage: Stage) -> Money:
@@ -266,12 +272,16 @@ class PriceState:
                 continue
             if adj.stage in pl.blocked or pl.line.gift:
                 raise invalid(
-                    "allocations", pl.id, f"line is closed to stage {adj.stage.name}",
+                    "allocations",
+                    pl.id,
+                    f"line is closed to stage {adj.stage.name}",
                     cls=InvalidValueError,
                 )
             if share > pl.amount:
                 raise invalid(
-                    "allocations", (pl.id, share), f"exceeds the line's amount {pl.amount}",
+                    "allocations",
+                    (pl.id, share),
+                    f"exceeds the line's amount {pl.amount}",
                     cls=InvalidValueError,
                 )
             new_lines.append(
@@ -291,8 +301,12 @@ class PriceState:
                 (a.share_of(SHIPPING_LINE) for a in self.adjustments), Money.zero(self.currency)
             )
             if shipping_share > fee - already:
-                raise invalid("allocations", shipping_share, "exceeds the remaining shipping fee",
-                              cls=InvalidValueError)
+                raise invalid(
+                    "allocations",
+                    shipping_share,
+                    "exceeds the remaining shipping fee",
+                    cls=InvalidValueError,
+                )
         return attrs.evolve(self, lines=tuple(new_lines), adjustments=(*self.adjustments, adj))
 
     def skip(self, rule: str, stage: Stage, reason: Reason, kind: str = "") -> PriceState:

@@ -42,8 +42,13 @@ class ItemScope:
     @property
     def is_everything(self) -> bool:
         return not (
-            self.skus or self.spus or self.categories or self.tags
-            or self.exclude_skus or self.exclude_categories or self.exclude_tags
+            self.skus
+            or self.spus
+            or self.categories
+            or self.tags
+            or self.exclude_skus
+            or self.exclude_categories
+            or self.exclude_tags
         )
 
     def matches(self, sku: Sku) -> bool:

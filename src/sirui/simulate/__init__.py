@@ -41,9 +41,16 @@ __all__ = [
 ]
 
 
-def simulate(orders: Any, members: Any, scenario: Scenario, *, timezone: str | None = None,
-             tz: str = "Asia/Shanghai", progress: bool = False, elasticity: Any = None,
-             ) -> SimulationResult:
+def simulate(
+    orders: Any,
+    members: Any,
+    scenario: Scenario,
+    *,
+    timezone: str | None = None,
+    tz: str = "Asia/Shanghai",
+    progress: bool = False,
+    elasticity: Any = None,
+) -> SimulationResult:
     """Replay ``orders`` through ``scenario``; a Dask DataFrame runs on the cluster.
 
     See `sirui.simulate.engine.simulate` for the arguments. With a Dask
@@ -52,8 +59,15 @@ def simulate(orders: Any, members: Any, scenario: Scenario, *, timezone: str | N
     """
     if is_dask_frame(orders):
         return simulate_dask(orders, members, scenario, timezone=timezone, tz=tz)
-    return _simulate_local(orders, members, scenario, timezone=timezone, tz=tz,
-                           progress=progress, elasticity=elasticity)
+    return _simulate_local(
+        orders,
+        members,
+        scenario,
+        timezone=timezone,
+        tz=tz,
+        progress=progress,
+        elasticity=elasticity,
+    )
 
 
 def cli_commands() -> dict[str, Any]:

@@ -39,8 +39,11 @@ def _scenario(path: str) -> Any:
 def _add_simulate(p: argparse.ArgumentParser) -> None:
     p.add_argument("--orders", required=True, help="order lines: .parquet, .csv or .json")
     p.add_argument("--members", required=True, help="members: .parquet, .csv or .json")
-    p.add_argument("--scenario", required=True,
-                   help="scenario .toml/.json (or builtin:baseline, builtin:proposal)")
+    p.add_argument(
+        "--scenario",
+        required=True,
+        help="scenario .toml/.json (or builtin:baseline, builtin:proposal)",
+    )
     p.add_argument("--compare", help="a second scenario to compare against the first")
     p.add_argument("--out", required=True, help="output folder (created if missing)")
     p.add_argument("--timezone", help="zone for timestamps without one (else rejected)")
@@ -61,16 +64,23 @@ def _run_simulate(args: argparse.Namespace, out: TextIO) -> int:
     folder = Path(args.out)
     folder.mkdir(parents=True, exist_ok=True)
     try:
-        base = simulate(args.orders, args.members, scenario, timezone=args.timezone,
-                        progress=args.progress)
-        prop = (simulate(args.orders, args.members, other, timezone=args.timezone,
-                         progress=args.progress) if other is not None else None)
+        base = simulate(
+            args.orders, args.members, scenario, timezone=args.timezone, progress=args.progress
+        )
+        prop = (
+            simulate(
+                args.orders, args.members, other, timezone=args.timezone, progress=args.progress
+            )
+            if other is not None
+            else None
+        )
     except InputError as exc:
         print(f"cannot use the input: {exc}", file=sys.stderr)
         return EXIT_USAGE
     base.orders.to_csv(folder / f"{base.name}_orders.csv", index=False)
     (folder / f"{base.name}_summary.json").write_text(
-        json.dumps(base.summary, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+        json.dumps(base.summary, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
+    )
     if len(base.rejected):
         base.rejected.to_csv(folder / "rejected.csv", index=False)
         out.write(f"{len(base.rejected)} rows rejected; see {folder / 'rejected.csv'}\n")
@@ -109,16 +119,30 @@ def read_cart(data: dict[str, Any]) -> tuple[Any, Any]:
     from sirui.core.nouns import Cart, Fulfillment, Line, Member, Sku
 
     m = data.get("member") or {}
-    member = Member(str(m.get("id", "guest")), tier=m.get("tier"),
-                    tags=frozenset(m.get("tags", ())), paid_orders=int(m.get("paid_orders", 0)))
+    member = Member(
+        str(m.get("id", "guest")),
+        tier=m.get("tier"),
+        tags=frozenset(m.get("tags", ())),
+        paid_orders=int(m.get("paid_orders", 0)),
+    )
     lines = []
     for i, ln in enumerate(data.get("lines") or []):
-        sku = Sku(str(ln["sku"]), Money.parse(str(ln["price"])), spu=ln.get("spu"),
-                  category=ln.get("category", ""), tags=frozenset(ln.get("tags", ())),
-                  name=ln.get("name", ""))
+        sku = Sku(
+            str(ln["sku"]),
+            Money.parse(str(ln["price"])),
+            spu=ln.get("spu"),
+            category=ln.get("category", ""),
+            tags=frozenset(ln.get("tags", ())),
+            name=ln.get("name", ""),
+        )
         lines.append(Line(str(ln.get("id", i + 1)), sku, int(ln["quantity"])))
-    cart = Cart(member, lines, data.get("store"), data.get("channel"),
-                Fulfillment(data.get("fulfillment", "delivery")))
+    cart = Cart(
+        member,
+        lines,
+        data.get("store"),
+        data.get("channel"),
+        Fulfillment(data.get("fulfillment", "delivery")),
+    )
     parsed = dt.datetime.fromisoformat(str(data["now"]))
     if parsed.tzinfo is None:
         raise ValueError("now: give a datetime with an offset, like 2026-11-11T10:00:00+08:00")
@@ -159,8 +183,14 @@ def _run_quote(args: argparse.Namespace, out: TextIO) -> int:
     if scenario.benefits is not None:
         facts = MemberFacts(cart.member.id, tier=cart.member.tier, tags=cart.member.tags)
         steps = (MemberPriceStep(benefits_for(scenario.benefits, facts, now)),)
-    q = quote(cart, now, promotions=scenario.promotions, steps=steps,
-              stacking=scenario.stacking, shipping=scenario.shipping)
+    q = quote(
+        cart,
+        now,
+        promotions=scenario.promotions,
+        steps=steps,
+        stacking=scenario.stacking,
+        shipping=scenario.shipping,
+    )
     if args.json:
         out.write(json.dumps(q.to_dict(), ensure_ascii=False, indent=2) + "\n")
     else:
@@ -170,7 +200,10 @@ def _run_quote(args: argparse.Namespace, out: TextIO) -> int:
 
 def commands() -> dict[str, Any]:
     return {
-        "simulate": ("replay order history through a scenario (and compare two)",
-                     _add_simulate, _run_simulate),
+        "simulate": (
+            "replay order history through a scenario (and compare two)",
+            _add_simulate,
+            _run_simulate,
+        ),
         "quote": ("price one cart under a scenario, explained", _add_quote, _run_quote),
     }

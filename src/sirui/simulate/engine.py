@@ -28,7 +28,7 @@ import heapq
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -93,13 +93,13 @@ class Scenario:
     triggers: tuple[IssueTrigger, ...] = ()
     """Issuing triggers replayed from the history's own signals: new-member gift
     packs (at join), after-payment gifts and repurchase incentives."""
-    stacking: StackingPolicy = StackingPolicy()
+    stacking: StackingPolicy = attrs.field(factory=StackingPolicy)
     shipping: ShippingPolicy | None = None
     ladder: TierLadder | None = None
     benefits: BenefitPolicy | None = None
     points: EarnRule | None = None
     commission: CommissionPlan | None = None
-    attribution: AttributionPolicy = AttributionPolicy()
+    attribution: AttributionPolicy = attrs.field(factory=AttributionPolicy)
     point_value_fen: Decimal = Decimal(1)
     """Liability value of one point in fen (100 points = 1 yuan gives 1)."""
     description: str = ""
@@ -159,8 +159,9 @@ def _row(rec: OrderRecord, q: Quote, tier_before: str | None, tz: str) -> dict[s
         "coupons_issued": 0,
         "commission_fen": 0,
         "rules": ";".join(sorted({a.rule for a in q.adjustments})),
-        "reasons": ";".join(sorted({a.reason.code for a in q.adjustments}
-                                   | {n.reason.code for n in q.not_applied})),
+        "reasons": ";".join(
+            sorted({a.reason.code for a in q.adjustments} | {n.reason.code for n in q.not_applied})
+        ),
     }
 
 
@@ -175,9 +176,12 @@ class _Run:
         self.orders: dict[str, _OrderRun] = {}
         self.rows: list[dict[str, Any]] = []
         # Global quotas would couple members (and partitions); they are not modelled.
-        self.templates = {t.id: attrs.evolve(t, total_quota=None)
-                          if getattr(t, "total_quota", None) is not None else t
-                          for t in scenario.coupons}
+        self.templates = {
+            t.id: attrs.evolve(cast(Any, t), total_quota=None)
+            if getattr(t, "total_quota", None) is not None
+            else t
+            for t in scenario.coupons
+        }
 
     def member_run(self, member_id: str) -> _MemberRun:
         run = self.runs.get(member_id)
@@ -186,10 +190,14 @@ class _Run:
             standing = None
             if self.sc.ladder is not None:
                 known = {t.code for t in self.sc.ladder.tiers}
-                standing = (MemberStanding(member_id, base.tier) if base.tier in known
-                            else MemberStanding.new(member_id, self.sc.ladder))
-            run = self.runs[member_id] = _MemberRun(base, base.paid_orders, standing,
-                                                    Wallet(member_id))
+                standing = (
+                    MemberStanding(member_id, base.tier)
+                    if base.tier in known
+                    else MemberStanding.new(member_id, self.sc.ladder)
+                )
+            run = self.runs[member_id] = _MemberRun(
+                base, base.paid_orders, standing, Wallet(member_id)
+            )
         return run
 
     def _claim(self, run: _MemberRun, decision: Any, at: Any) -> int:
@@ -218,8 +226,9 @@ class _Run:
                 if joined is not None and joined <= rec.paid_at:
                     issued += self._decide(run, trig, MemberJoined(run.member), joined)
             elif isinstance(trig, RepurchaseIncentive) and run.last_paid_at is not None:
-                issued += self._decide(run, trig, LastOrderAged(run.member.id, run.last_paid_at),
-                                       rec.paid_at)
+                issued += self._decide(
+                    run, trig, LastOrderAged(run.member.id, run.last_paid_at), rec.paid_at
+                )
         return issued
 
     def after_payment(self, run: _MemberRun, order: Order, q: Quote) -> int:
@@ -232,8 +241,9 @@ class _Run:
     def tier_of(self, run: _MemberRun) -> str | None:
         return run.standing.tier if run.standing is not None else run.member.tier
 
-    def order(self, rec: OrderRecord,
-              elasticity: Callable[[OrderRecord, Any], OrderRecord | None] | None) -> None:
+    def order(
+        self, rec: OrderRecord, elasticity: Callable[[OrderRecord, Any], OrderRecord | None] | None
+    ) -> None:
         run = self.member_run(rec.member_id)
         issued = self.before_order(run, rec)
         tier = self.tier_of(run)
@@ -246,24 +256,40 @@ class _Run:
             steps = (MemberPriceStep(benefits),)
             mult = benefits.points_multiplier
         cart = Cart(member, rec.lines, rec.store_id, rec.attribution.channel, rec.fulfillment)
-        q = quote(cart, rec.paid_at, promotions=self.sc.promotions, steps=steps,
-                  coupons=run.wallet.available(rec.paid_at),
-                  stacking=self.sc.stacking, shipping=self.sc.shipping)
+        q = quote(
+            cart,
+            rec.paid_at,
+            promotions=self.sc.promotions,
+            steps=steps,
+            coupons=run.wallet.available(rec.paid_at),
+            stacking=self.sc.stacking,
+            shipping=self.sc.shipping,
+        )
         if elasticity is not None and elasticity(rec, q) is None:
             return
         row = _row(rec, q, tier, self.tz)
         for cid in q.coupons_used:
             run.wallet = run.wallet.handle(
-                UseCoupon(f"{rec.order_id}/use/{cid}", cid, rec.order_id), now=rec.paid_at).state
-        order = Order(rec.order_id, member, rec.lines, rec.placed_at, rec.paid_at,
-                      rec.store_id, rec.fulfillment, rec.attribution)
+                UseCoupon(f"{rec.order_id}/use/{cid}", cid, rec.order_id), now=rec.paid_at
+            ).state
+        order = Order(
+            rec.order_id,
+            member,
+            rec.lines,
+            rec.placed_at,
+            rec.paid_at,
+            rec.store_id,
+            rec.fulfillment,
+            rec.attribution,
+        )
         points: dict[str, int] = {}
         if self.sc.points is not None:
             # Gift lines pay nothing and earn nothing; only cart lines are offered.
             earn = quote_earning(
                 self.sc.points,
                 [EarnPaidLine(ln.id, ln.sku, q.line(ln.id).paid) for ln in rec.lines],
-                now=rec.paid_at, tier_multiplier=mult,
+                now=rec.paid_at,
+                tier_multiplier=mult,
             )
             points = dict(earn.by_line)
             row["points_earned"] = earn.points
@@ -271,9 +297,15 @@ class _Run:
         row["commission_fen"] = sum(commission.values())
         if run.standing is not None and self.sc.ladder is not None:
             outcome = run.standing.handle(
-                RecordOrder(rec.order_id, q.goods_payable, first_order=run.paid_orders == 0,
-                            points=row["points_earned"], at=rec.paid_at),
-                self.sc.ladder, now=rec.paid_at,
+                RecordOrder(
+                    rec.order_id,
+                    q.goods_payable,
+                    first_order=run.paid_orders == 0,
+                    points=row["points_earned"],
+                    at=rec.paid_at,
+                ),
+                self.sc.ladder,
+                now=rec.paid_at,
             )
             run.standing = outcome.state
             row["tier_after"] = run.standing.tier
@@ -287,11 +319,13 @@ class _Run:
         plan = self.sc.commission
         if plan is None:
             return {}
-        lines = [CommissionPaidLine(ln.id, ln.sku, ln.quantity, q.line(ln.id).paid)
-                 for ln in order.lines]
+        lines = [
+            CommissionPaidLine(ln.id, ln.sku, ln.quantity, q.line(ln.id).paid) for ln in order.lines
+        ]
         paid = PaidOrder(order, lines, order.paid_at or order.placed_at)
-        return {c.line_id: c.amount.minor for c in
-                guide_commission(paid, plan, self.sc.attribution)}
+        return {
+            c.line_id: c.amount.minor for c in guide_commission(paid, plan, self.sc.attribution)
+        }
 
     def refund(self, order_id: str, line_id: str, qty: int, at: Any) -> None:
         orun = self.orders.get(order_id)
@@ -302,24 +336,33 @@ class _Run:
         row = orun.row
         row["refund_fen"] += result.amount.minor
         line = orun.quote.line(line_id)
-        back = _units_share(orun.points_by_line.get(line_id, 0), line.quantity, qty,
-                            _returned_before(orun.refunds[:-1], line_id))
+        back = _units_share(
+            orun.points_by_line.get(line_id, 0),
+            line.quantity,
+            qty,
+            _returned_before(orun.refunds[:-1], line_id),
+        )
         row["points_earned"] -= back
         row["commission_fen"] -= _units_share(
-            orun.commission_by_line.get(line_id, 0), line.quantity, qty,
-            _returned_before(orun.refunds[:-1], line_id))
+            orun.commission_by_line.get(line_id, 0),
+            line.quantity,
+            qty,
+            _returned_before(orun.refunds[:-1], line_id),
+        )
         run = self.runs[orun.rec.member_id]
         for cid in result.coupons_returned:
-            outcome = run.wallet.handle(ReturnCoupon(f"{order_id}/return/{cid}", cid, order_id),
-                                        now=at)
+            outcome = run.wallet.handle(
+                ReturnCoupon(f"{order_id}/return/{cid}", cid, order_id), now=at
+            )
             if outcome.ok:
                 run.wallet = outcome.state
         if run.standing is not None and self.sc.ladder is not None:
-            outcome = run.standing.handle(
+            refunded = run.standing.handle(
                 RefundOrder(f"{order_id}/refund/{len(orun.refunds)}", order_id, result.goods),
-                self.sc.ladder, now=at,
+                self.sc.ladder,
+                now=at,
             )
-            run.standing = outcome.state
+            run.standing = refunded.state
             row["tier_after"] = run.standing.tier
 
 
@@ -332,13 +375,17 @@ def _units_share(amount: int, quantity: int, returned: int, before: int) -> int:
     if amount == 0:
         return 0
     per_unit = Money(amount).split(quantity)
-    return sum(m.minor for m in per_unit[before:before + returned])
+    return sum(m.minor for m in per_unit[before : before + returned])
 
 
-def run_prepared(prepared: Prepared, scenario: Scenario, *, tz: str = "Asia/Shanghai",
-                 progress: bool = False,
-                 elasticity: Callable[[OrderRecord, Any], OrderRecord | None] | None = None,
-                 ) -> tuple[list[dict[str, Any]], dict[str, str | None]]:
+def run_prepared(
+    prepared: Prepared,
+    scenario: Scenario,
+    *,
+    tz: str = "Asia/Shanghai",
+    progress: bool = False,
+    elasticity: Callable[[OrderRecord, Any], OrderRecord | None] | None = None,
+) -> tuple[list[dict[str, Any]], dict[str, str | None]]:
     """The member pass over checked records: result rows and each member's final tier.
 
     Orders and their refunds are replayed on one timeline, so a refund
@@ -384,14 +431,17 @@ class SimulationResult:
     def _repr_html_(self) -> str:
         s = self.summary
         items = "".join(
-            f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in s.items()
-            if not isinstance(v, Mapping)
+            f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in s.items() if not isinstance(v, Mapping)
         )
         return f"<h4>{self.name}</h4><table>{items}</table>"
 
 
-def summarize(rows: Sequence[Mapping[str, Any]], scenario: Scenario,
-              tiers: Mapping[str, str | None], rejected: int = 0) -> dict[str, Any]:
+def summarize(
+    rows: Sequence[Mapping[str, Any]],
+    scenario: Scenario,
+    tiers: Mapping[str, str | None],
+    rejected: int = 0,
+) -> dict[str, Any]:
     """GMV, discount cost and rate, points issued and outstanding, commission, tiers, reasons."""
     gmv = sum(r["original_fen"] for r in rows)
     discount = sum(r["original_fen"] - r["goods_paid_fen"] for r in rows)
@@ -424,10 +474,16 @@ def summarize(rows: Sequence[Mapping[str, Any]], scenario: Scenario,
     }
 
 
-def simulate(orders: Any, members: Any, scenario: Scenario, *, timezone: str | None = None,
-             tz: str = "Asia/Shanghai", progress: bool = False,
-             elasticity: Callable[[OrderRecord, Any], OrderRecord | None] | None = None,
-             ) -> SimulationResult:
+def simulate(
+    orders: Any,
+    members: Any,
+    scenario: Scenario,
+    *,
+    timezone: str | None = None,
+    tz: str = "Asia/Shanghai",
+    progress: bool = False,
+    elasticity: Callable[[OrderRecord, Any], OrderRecord | None] | None = None,
+) -> SimulationResult:
     """Replay ``orders`` of ``members`` through ``scenario``.
 
     Args:
@@ -444,15 +500,19 @@ def simulate(orders: Any, members: Any, scenario: Scenario, *, timezone: str | N
     import pandas as pd
 
     prepared = prepare(orders, members, timezone)
-    rows, final = run_prepared(prepared, scenario, tz=tz, progress=progress,
-                               elasticity=elasticity)
+    rows, final = run_prepared(prepared, scenario, tz=tz, progress=progress, elasticity=elasticity)
     position = {rec.order_id: i for i, rec in enumerate(prepared.orders)}
     rows.sort(key=lambda r: position[r["order_id"]])
     tiers = {**final_tiers(prepared, scenario), **final}
     frame = pd.DataFrame(rows)
     rejected = pd.DataFrame([r.to_dict() for r in prepared.rejected])
-    return SimulationResult(scenario.name, scenario.fingerprint, frame,
-                            summarize(rows, scenario, tiers, len(prepared.rejected)), rejected)
+    return SimulationResult(
+        scenario.name,
+        scenario.fingerprint,
+        frame,
+        summarize(rows, scenario, tiers, len(prepared.rejected)),
+        rejected,
+    )
 
 
 def final_tiers(prepared: Prepared, scenario: Scenario) -> dict[str, str | None]:

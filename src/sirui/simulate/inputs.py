@@ -26,6 +26,7 @@ Members: ``member_id`` (required), ``tier``, ``joined_at``, ``home_store``,
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Final
@@ -82,28 +83,49 @@ MEMBER_COLUMNS: Final[dict[str, tuple[str, bool]]] = {
     "birthday": ("date YYYY-MM-DD", False),
     "paid_orders_before": ("integer >= 0", False),
 }
-_INT_COLUMNS: Final = {"quantity", "unit_price_fen", "unit_cost_fen", "refunded_quantity",
-                       "paid_orders_before"}
+_INT_COLUMNS: Final = {
+    "quantity",
+    "unit_price_fen",
+    "unit_cost_fen",
+    "refunded_quantity",
+    "paid_orders_before",
+}
 
-UNKNOWN_MEMBER = reason_code("input.unknown_member", zh="订单的会员{member_id}不存在",
-                             en="Order references unknown member {member_id}")
-NEGATIVE = reason_code("input.negative_amount", zh="{column}为负数：{value}",
-                       en="{column} is negative: {value}")
-BAD_VALUE = reason_code("input.bad_value", zh="{column}的值无效：{value}（应为{expected}）",
-                        en="{column} has an invalid value {value} (expected {expected})")
-DUPLICATE = reason_code("input.duplicate_order", zh="订单{order_id}重复（行{line_id}）",
-                        en="Duplicate order {order_id} (line {line_id})")
-NAIVE_TIME = reason_code("input.naive_timestamp",
-                         zh="{column}没有时区；请用--timezone指定",
-                         en="{column} has no time zone; pass --timezone to decide")
-REFUND_BEFORE = reason_code("input.refund_before_order", zh="退款时间早于支付时间",
-                            en="Refunded before the order was paid")
-REFUND_TOO_MANY = reason_code("input.refund_exceeds_quantity", zh="退款数量超过购买数量",
-                              en="Refunded quantity exceeds the quantity bought")
+UNKNOWN_MEMBER = reason_code(
+    "input.unknown_member",
+    zh="订单的会员{member_id}不存在",
+    en="Order references unknown member {member_id}",
+)
+NEGATIVE = reason_code(
+    "input.negative_amount", zh="{column}为负数：{value}", en="{column} is negative: {value}"
+)
+BAD_VALUE = reason_code(
+    "input.bad_value",
+    zh="{column}的值无效：{value}（应为{expected}）",
+    en="{column} has an invalid value {value} (expected {expected})",
+)
+DUPLICATE = reason_code(
+    "input.duplicate_order",
+    zh="订单{order_id}重复（行{line_id}）",
+    en="Duplicate order {order_id} (line {line_id})",
+)
+NAIVE_TIME = reason_code(
+    "input.naive_timestamp",
+    zh="{column}没有时区；请用--timezone指定",
+    en="{column} has no time zone; pass --timezone to decide",
+)
+REFUND_BEFORE = reason_code(
+    "input.refund_before_order", zh="退款时间早于支付时间", en="Refunded before the order was paid"
+)
+REFUND_TOO_MANY = reason_code(
+    "input.refund_exceeds_quantity",
+    zh="退款数量超过购买数量",
+    en="Refunded quantity exceeds the quantity bought",
+)
 
 
 class InputError(SiruiError, ValueError):
-    """The input as a whole cannot be used: unreadable, empty, or a column is missing or mistyped."""
+    """The input as a whole cannot be used: unreadable, empty, a column missing or mistyped."""
 
 
 @attrs.frozen(slots=True)
@@ -161,8 +183,9 @@ def read_table(source: Any, what: str = "orders") -> Any:
             elif path.suffix.lower() in (".json", ".jsonl"):
                 df = pd.read_json(path, lines=path.suffix.lower() == ".jsonl", dtype=False)
             else:
-                raise InputError(f"{what}: unsupported file type {path.suffix!r}; "
-                                 "use .parquet, .csv or .json")
+                raise InputError(
+                    f"{what}: unsupported file type {path.suffix!r}; use .parquet, .csv or .json"
+                )
         except InputError:
             raise
         except Exception as exc:
@@ -187,8 +210,10 @@ def _check_columns(df: Any, spec: Mapping[str, tuple[str, bool]], what: str) -> 
     for col in _INT_COLUMNS & set(df.columns) & set(spec):
         kind = getattr(df[col].dtype, "kind", "O")
         if kind == "f":
-            raise InputError(f"{what}: column {col} holds floats; expected {spec[col][0]} "
-                             "(amounts are integer fen)")
+            raise InputError(
+                f"{what}: column {col} holds floats; expected {spec[col][0]} "
+                "(amounts are integer fen)"
+            )
 
 
 def _records(df: Any) -> list[dict[str, Any]]:
@@ -197,7 +222,7 @@ def _records(df: Any) -> list[dict[str, Any]]:
 
 
 def _text(v: Any) -> str | None:
-    if v is None or (isinstance(v, float) and v != v) or v == "":
+    if v is None or (isinstance(v, float) and math.isnan(v)) or v == "":
         return None
     return str(v)
 
@@ -220,16 +245,19 @@ class _RowError(Exception):
 
 
 def _time(v: Any, column: str, tz: str | None) -> DateTime:
-    if v is None or (isinstance(v, float) and v != v):
-        raise _RowError(BAD_VALUE(column=column, value="(empty)", expected=ORDER_COLUMNS[column][0]))
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        raise _RowError(
+            BAD_VALUE(column=column, value="(empty)", expected=ORDER_COLUMNS[column][0])
+        )
     if isinstance(v, dt.datetime):
         parsed = v
     else:
         try:
             parsed = dt.datetime.fromisoformat(str(v))
         except ValueError:
-            raise _RowError(BAD_VALUE(column=column, value=str(v),
-                                      expected="ISO 8601 datetime")) from None
+            raise _RowError(
+                BAD_VALUE(column=column, value=str(v), expected="ISO 8601 datetime")
+            ) from None
     if parsed.tzinfo is None:
         if tz is None:
             raise _RowError(NAIVE_TIME(column=column))
@@ -243,8 +271,11 @@ def _members(df: Any, tz: str | None) -> tuple[dict[str, Member], list[RejectedR
     for r in _records(df):
         mid = _text(r.get("member_id"))
         if mid is None:
-            rejected.append(RejectedRow("members", "?", BAD_VALUE(
-                column="member_id", value="(empty)", expected="text")))
+            rejected.append(
+                RejectedRow(
+                    "members", "?", BAD_VALUE(column="member_id", value="(empty)", expected="text")
+                )
+            )
             continue
         try:
             tags = frozenset(t for t in (_text(r.get("tags")) or "").split(";") if t)
@@ -265,9 +296,17 @@ def _members(df: Any, tz: str | None) -> tuple[dict[str, Member], list[RejectedR
             rejected.append(RejectedRow("members", mid, exc.reason))
             continue
         except (ValueError, TypeError) as exc:
-            rejected.append(RejectedRow("members", mid, BAD_VALUE(
-                column=str(exc).split("=")[0] or "row", value=str(exc)[:80],
-                expected="see the members column table")))
+            rejected.append(
+                RejectedRow(
+                    "members",
+                    mid,
+                    BAD_VALUE(
+                        column=str(exc).split("=")[0] or "row",
+                        value=str(exc)[:80],
+                        expected="see the members column table",
+                    ),
+                )
+            )
             continue
         if mid in out:
             rejected.append(RejectedRow("members", mid, DUPLICATE(order_id=mid, line_id="-")))
@@ -290,9 +329,15 @@ def _line(r: Mapping[str, Any], skus: dict[tuple[Any, ...], Sku], index: int) ->
     sku = skus.get(key)
     if sku is None:
         tags = frozenset(t for t in (_text(r.get("tags")) or "").split(";") if t)
-        sku = Sku(str(r["sku"]), Money(price), spu=_text(r.get("spu")),
-                  category=_text(r.get("category")) or (), tags=tags,
-                  cost=Money(cost) if cost is not None else None, name=_text(r.get("name")) or "")
+        sku = Sku(
+            str(r["sku"]),
+            Money(price),
+            spu=_text(r.get("spu")),
+            category=_text(r.get("category")) or (),
+            tags=tags,
+            cost=Money(cost) if cost is not None else None,
+            name=_text(r.get("name")) or "",
+        )
         skus[key] = sku
     return Line(_text(r.get("line_id")) or str(index), sku, qty)
 
@@ -308,8 +353,11 @@ def prepare(orders: Any, members: Any, timezone: str | None = None) -> Prepared:
     for r in _records(odf):
         oid = _text(r.get("order_id"))
         if oid is None:
-            rejected.append(RejectedRow("orders", "?", BAD_VALUE(
-                column="order_id", value="(empty)", expected="text")))
+            rejected.append(
+                RejectedRow(
+                    "orders", "?", BAD_VALUE(column="order_id", value="(empty)", expected="text")
+                )
+            )
             continue
         groups.setdefault(oid, []).append(r)
     records: list[OrderRecord] = []
@@ -322,8 +370,11 @@ def prepare(orders: Any, members: Any, timezone: str | None = None) -> Prepared:
         except (ValueError, TypeError) as exc:
             col = str(exc) if str(exc) in ORDER_COLUMNS else "row"
             expected = ORDER_COLUMNS[col][0] if col in ORDER_COLUMNS else "see the column table"
-            rejected.append(RejectedRow("orders", oid, BAD_VALUE(
-                column=col, value=str(exc)[:80], expected=expected)))
+            rejected.append(
+                RejectedRow(
+                    "orders", oid, BAD_VALUE(column=col, value=str(exc)[:80], expected=expected)
+                )
+            )
     records.sort(key=lambda o: (o.paid_at, o.order_id))
     return Prepared(member_map, tuple(records), tuple(rejected))
 
@@ -332,8 +383,13 @@ def _same(rows: Iterable[Mapping[str, Any]], column: str) -> bool:
     return len({_text(r.get(column)) for r in rows}) <= 1
 
 
-def _order(oid: str, rows: list[dict[str, Any]], members: Mapping[str, Member],
-           skus: dict[tuple[Any, ...], Sku], tz: str | None) -> OrderRecord:
+def _order(
+    oid: str,
+    rows: list[dict[str, Any]],
+    members: Mapping[str, Member],
+    skus: dict[tuple[Any, ...], Sku],
+    tz: str | None,
+) -> OrderRecord:
     first = rows[0]
     for col in ("member_id", "paid_at", "store_id"):
         if not _same(rows, col):
@@ -368,12 +424,23 @@ def _order(oid: str, rows: list[dict[str, Any]], members: Mapping[str, Member],
     try:
         fulfillment = Fulfillment(mode)
     except ValueError:
-        raise _RowError(BAD_VALUE(column="fulfillment", value=mode,
-                                  expected="'delivery' or 'pickup'")) from None
+        raise _RowError(
+            BAD_VALUE(column="fulfillment", value=mode, expected="'delivery' or 'pickup'")
+        ) from None
     attribution = Attribution(
-        guide=_text(first.get("guide_id")), share_by=_text(first.get("share_by")),
+        guide=_text(first.get("guide_id")),
+        share_by=_text(first.get("share_by")),
         shared_at=placed_at if _text(first.get("share_by")) else None,
         channel=_text(first.get("channel")),
     )
-    return OrderRecord(oid, mid, paid_at, placed_at, lines, _text(first.get("store_id")),
-                       fulfillment, attribution, tuple(refunds))
+    return OrderRecord(
+        oid,
+        mid,
+        paid_at,
+        placed_at,
+        lines,
+        _text(first.get("store_id")),
+        fulfillment,
+        attribution,
+        tuple(refunds),
+    )

@@ -76,17 +76,19 @@ def weekly_figures(lines: Any, tz: str = "Asia/Shanghai", amount_col: str = "pai
     first_week = orders.groupby("member_id")["week"].transform("min")
     orders["returning"] = orders["week"] > first_week
     g = orders.groupby("week")
-    out = pd.DataFrame({
-        "orders": g.size(),
-        "valid_orders": g["full_refund"].apply(lambda s: int((~s).sum())),
-        "sales_fen": g["sales_fen"].sum(),
-        "refund_fen": g["refund_fen"].sum(),
-        "cost_fen": g["cost_fen"].sum(),
-        "buyers": g["member_id"].nunique(),
-        "returning_buyers": g.apply(
-            lambda d: d.loc[d["returning"], "member_id"].nunique(), include_groups=False
-        ),
-    })
+    out = pd.DataFrame(
+        {
+            "orders": g.size(),
+            "valid_orders": g["full_refund"].apply(lambda s: int((~s).sum())),
+            "sales_fen": g["sales_fen"].sum(),
+            "refund_fen": g["refund_fen"].sum(),
+            "cost_fen": g["cost_fen"].sum(),
+            "buyers": g["member_id"].nunique(),
+            "returning_buyers": g.apply(
+                lambda d: d.loc[d["returning"], "member_id"].nunique(), include_groups=False
+            ),
+        }
+    )
     out["net_sales_fen"] = out["sales_fen"] - out["refund_fen"]
     out["aov_yuan"] = out["sales_fen"] / out["orders"] / 100
     out["gross_margin"] = (out["sales_fen"] - out["cost_fen"]) / out["sales_fen"]
@@ -108,8 +110,9 @@ def funnel(traffic: Any, by: str | None = None) -> Any:
     return out
 
 
-def gmv_decomposition(lines: Any, traffic: Any, tz: str = "Asia/Shanghai",
-                      amount_col: str = "paid_fen") -> Any:
+def gmv_decomposition(
+    lines: Any, traffic: Any, tz: str = "Asia/Shanghai", amount_col: str = "paid_fen"
+) -> Any:
     """GMV = visitors x conversion x AOV, and buyers x orders per buyer x AOV, by month.
 
     The factors multiply back to GMV exactly (up to float rounding), so a
@@ -122,11 +125,13 @@ def gmv_decomposition(lines: Any, traffic: Any, tz: str = "Asia/Shanghai",
     t["month"] = t["date"].astype(str).str[:7]
     visitors = t.groupby("month")["visitors"].sum()
     g = orders.groupby("month")
-    out = pd.DataFrame({
-        "gmv_fen": g["sales_fen"].sum(),
-        "orders": g.size(),
-        "buyers": g["member_id"].nunique(),
-    })
+    out = pd.DataFrame(
+        {
+            "gmv_fen": g["sales_fen"].sum(),
+            "orders": g.size(),
+            "buyers": g["member_id"].nunique(),
+        }
+    )
     out["visitors"] = visitors.reindex(out.index).fillna(0).astype("int64")
     out["conversion"] = out["orders"] / out["visitors"]
     out["aov_yuan"] = out["gmv_fen"] / out["orders"] / 100
@@ -135,8 +140,9 @@ def gmv_decomposition(lines: Any, traffic: Any, tz: str = "Asia/Shanghai",
     return out
 
 
-def retention_by_cohort(lines: Any, days: tuple[int, ...] = (30, 90, 180),
-                        tz: str = "Asia/Shanghai") -> Any:
+def retention_by_cohort(
+    lines: Any, days: tuple[int, ...] = (30, 90, 180), tz: str = "Asia/Shanghai"
+) -> Any:
     """Share of each first-order cohort (by month) buying again within N days.
 
     A cohort/horizon pair not fully observed in the data is left empty (NaN)
@@ -170,7 +176,12 @@ def guide_rates(activity: Any) -> Any:
     g = activity.assign(
         shared=activity["shares"] > 0, opened=activity["orders_opened"] > 0
     ).groupby("guide_id")
-    out = g.agg(weeks=("week", "count"), login_rate=("logged_in", "mean"),
-                share_rate=("shared", "mean"), opening_rate=("opened", "mean"),
-                shares=("shares", "sum"), orders_opened=("orders_opened", "sum"))
+    out = g.agg(
+        weeks=("week", "count"),
+        login_rate=("logged_in", "mean"),
+        share_rate=("shared", "mean"),
+        opening_rate=("opened", "mean"),
+        shares=("shares", "sum"),
+        orders_opened=("orders_opened", "sum"),
+    )
     return out

@@ -57,12 +57,27 @@ class Comparison:
         rows = []
         for key, label in _FIGURES:
             bv, pv = baseline.summary[key], proposal.summary[key]
-            rows.append({"figure": label, "key": key, "baseline": bv, "proposal": pv,
-                         "delta": pv - bv,
-                         "delta_pct": (pv - bv) / bv * 100 if bv else 0.0})
+            rows.append(
+                {
+                    "figure": label,
+                    "key": key,
+                    "baseline": bv,
+                    "proposal": pv,
+                    "delta": pv - bv,
+                    "delta_pct": (pv - bv) / bv * 100 if bv else 0.0,
+                }
+            )
         bcr, pcr = baseline.summary["cost_rate"], proposal.summary["cost_rate"]
-        rows.append({"figure": "cost rate", "key": "cost_rate", "baseline": bcr, "proposal": pcr,
-                     "delta": pcr - bcr, "delta_pct": (pcr - bcr) / bcr * 100 if bcr else 0.0})
+        rows.append(
+            {
+                "figure": "cost rate",
+                "key": "cost_rate",
+                "baseline": bcr,
+                "proposal": pcr,
+                "delta": pcr - bcr,
+                "delta_pct": (pcr - bcr) / bcr * 100 if bcr else 0.0,
+            }
+        )
         self.overall = pd.DataFrame(rows).set_index("key")
         joined = b[["order_id", "store_id", "month", "tier_before", *_MONEY_COLS]].merge(
             p[["order_id", *_MONEY_COLS]], on="order_id", suffixes=("_base", "_prop")
@@ -73,16 +88,30 @@ class Comparison:
         self.by_store = self._by("store_id")
         self.by_tier = self._by("tier_before")
         self.by_month = self._by("month")
-        ordered = joined.reindex(joined["payable_fen_delta"].abs().sort_values(ascending=False).index)
+        ordered = joined.reindex(
+            joined["payable_fen_delta"].abs().sort_values(ascending=False).index
+        )
         self.top_changes = ordered.head(20)[
-            ["order_id", "store_id", "tier_before", "original_fen_base", "payable_fen_base",
-             "payable_fen_prop", "payable_fen_delta"]
+            [
+                "order_id",
+                "store_id",
+                "tier_before",
+                "original_fen_base",
+                "payable_fen_base",
+                "payable_fen_prop",
+                "payable_fen_delta",
+            ]
         ]
 
     def _by(self, col: str) -> Any:
         g = self.orders.groupby(col, dropna=False)
-        out = g[[f"{c}_{s}" for c in ("discount_fen", "payable_fen", "commission_fen")
-                 for s in ("base", "prop", "delta")]].sum()
+        out = g[
+            [
+                f"{c}_{s}"
+                for c in ("discount_fen", "payable_fen", "commission_fen")
+                for s in ("base", "prop", "delta")
+            ]
+        ].sum()
         out.insert(0, "orders", g.size())
         return out
 
@@ -149,13 +178,18 @@ class Comparison:
                 f"<td>{fmt(r['proposal'])}</td><td>{fmt(r['delta'])}</td>"
                 f"<td>{r['delta_pct']:+.2f}%</td></tr>"
             )
-        return ("<table><thead><tr><th>figure</th><th>baseline</th><th>proposal</th>"
-                "<th>delta</th><th>delta %</th></tr></thead><tbody>" + "".join(rows)
-                + "</tbody></table>")
+        return (
+            "<table><thead><tr><th>figure</th><th>baseline</th><th>proposal</th>"
+            "<th>delta</th><th>delta %</th></tr></thead><tbody>"
+            + "".join(rows)
+            + "</tbody></table>"
+        )
 
     def _repr_html_(self) -> str:
-        return (f"<h4>{html.escape(self.baseline.name)} → {html.escape(self.proposal.name)}</h4>"
-                + self._overall_html())
+        return (
+            f"<h4>{html.escape(self.baseline.name)} → {html.escape(self.proposal.name)}</h4>"
+            + self._overall_html()
+        )
 
     def to_text(self) -> str:
         """A plain-text summary for terminals (``sirui demo``)."""
@@ -180,7 +214,9 @@ class Comparison:
             for name, png in charts.items()
         )
         sections = [
-            ("By store", self.by_store), ("By tier", self.by_tier), ("By month", self.by_month),
+            ("By store", self.by_store),
+            ("By tier", self.by_tier),
+            ("By month", self.by_month),
             ("Orders whose price changed most", self.top_changes),
         ]
         body = "".join(f"<h2>{t}</h2>{df.to_html(border=0)}" for t, df in sections)

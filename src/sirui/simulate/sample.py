@@ -117,8 +117,12 @@ def generate(size: str | Mapping[str, int] = "small", seed: int = 20260701) -> S
         for i in range(n["stores"])
     ]
     guides = [
-        {"guide_id": f"G{i + 1:03d}", "store_id": stores[i % len(stores)]["store_id"],
-         "kind": "staff" if i % 10 else "super", "super_guide": None}
+        {
+            "guide_id": f"G{i + 1:03d}",
+            "store_id": stores[i % len(stores)]["store_id"],
+            "kind": "staff" if i % 10 else "super",
+            "super_guide": None,
+        }
         for i in range(n["guides"])
     ]
     members = [_member(i, rng, stores, guides) for i in range(n["members"])]
@@ -126,15 +130,23 @@ def generate(size: str | Mapping[str, int] = "small", seed: int = 20260701) -> S
     traffic = _traffic(rng, stores, orders)
     activity = _guide_activity(rng, guides, orders)
     return SampleData(
-        tuple(stores), tuple(guides), tuple(members), tuple(orders),
-        tuple(traffic), tuple(activity), seed,
+        tuple(stores),
+        tuple(guides),
+        tuple(members),
+        tuple(orders),
+        tuple(traffic),
+        tuple(activity),
+        seed,
     )
 
 
-def _member(i: int, rng: random.Random, stores: list[dict[str, Any]],
-            guides: list[dict[str, Any]]) -> dict[str, Any]:
+def _member(
+    i: int, rng: random.Random, stores: list[dict[str, Any]], guides: list[dict[str, Any]]
+) -> dict[str, Any]:
     store = rng.choice(stores)["store_id"]
-    store_guides = [g["guide_id"] for g in guides if g["store_id"] == store] or [guides[0]["guide_id"]]
+    store_guides = [g["guide_id"] for g in guides if g["store_id"] == store] or [
+        guides[0]["guide_id"]
+    ]
     tier = rng.choices(TIERS, weights=(55, 25, 15, 5))[0]
     joined = QUARTER_START.subtract(days=rng.randint(1, 900))
     baby_days = rng.randint(-120, 1000)  # negative: still pregnant
@@ -142,7 +154,9 @@ def _member(i: int, rng: random.Random, stores: list[dict[str, Any]],
     if baby_days < 0:
         tags.append("pregnant")
     else:
-        tags.append(f"baby_birthday:{(QUARTER_START.date() - dt.timedelta(days=baby_days)).isoformat()}")
+        tags.append(
+            f"baby_birthday:{(QUARTER_START.date() - dt.timedelta(days=baby_days)).isoformat()}"
+        )
     if rng.random() < 0.2:
         tags.append("vip")
     return {
@@ -152,7 +166,9 @@ def _member(i: int, rng: random.Random, stores: list[dict[str, Any]],
         "home_store": store,
         "guide_id": rng.choice(store_guides) if rng.random() < 0.8 else None,
         "tags": ";".join(tags),
-        "birthday": dt.date(rng.randint(1985, 2002), rng.randint(1, 12), rng.randint(1, 28)).isoformat(),
+        "birthday": dt.date(
+            rng.randint(1985, 2002), rng.randint(1, 12), rng.randint(1, 28)
+        ).isoformat(),
         "paid_orders_before": 0 if rng.random() < 0.25 else rng.randint(1, 30),
         "baby_stage": 1 if baby_days < 180 else 2 if baby_days < 365 else 3,
         "activity": rng.choice((1, 1, 2, 3, 5, 8)),
@@ -167,8 +183,19 @@ def _basket(rng: random.Random, stage: int) -> list[tuple[int, int]]:
         items[idx] = rng.choice((1, 1, 1, 2, 2, 3))
     if rng.random() < 0.55:
         items[rng.choice((4, 5, 6, 7, 8))] = rng.choice((1, 1, 2, 3))
-    for idx, p in ((9, 0.35), (10, 0.1), (11, 0.15), (12, 0.2), (13, 0.05), (14, 0.1),
-                   (15, 0.12), (16, 0.1), (17, 0.05), (18, 0.06), (19, 0.02)):
+    for idx, p in (
+        (9, 0.35),
+        (10, 0.1),
+        (11, 0.15),
+        (12, 0.2),
+        (13, 0.05),
+        (14, 0.1),
+        (15, 0.12),
+        (16, 0.1),
+        (17, 0.05),
+        (18, 0.06),
+        (19, 0.02),
+    ):
         if rng.random() < p:
             items[idx] = rng.choice((1, 1, 1, 2, 3))
     if not items:
@@ -176,13 +203,12 @@ def _basket(rng: random.Random, stage: int) -> list[tuple[int, int]]:
     return sorted(items.items())
 
 
-def _orders(count: int, rng: random.Random, members: list[dict[str, Any]],
-            guides: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _orders(
+    count: int, rng: random.Random, members: list[dict[str, Any]], guides: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     weights = [m["activity"] for m in members]
     chosen = rng.choices(range(len(members)), weights=weights, k=count)
-    stamps = sorted(
-        (rng.randint(0, QUARTER_DAYS * 86400 - 1), i) for i in range(count)
-    )
+    stamps = sorted((rng.randint(0, QUARTER_DAYS * 86400 - 1), i) for i in range(count))
     rows: list[dict[str, Any]] = []
     guide_ids = [g["guide_id"] for g in guides]
     for seq, (offset, k) in enumerate(stamps):
@@ -203,33 +229,38 @@ def _orders(count: int, rng: random.Random, members: list[dict[str, Any]],
             refunded = 0
             if refund_kind < 0.02 or (refund_kind < 0.05 and line_no == 1):
                 refunded = qty if refund_kind < 0.035 else rng.randint(1, qty)
-            rows.append({
-                "order_id": order_id,
-                "member_id": member["member_id"],
-                "store_id": member["home_store"],
-                "guide_id": member["guide_id"],
-                "share_by": share_by,
-                "channel": channel,
-                "fulfillment": fulfillment,
-                "placed_at": placed.isoformat(),
-                "paid_at": paid.isoformat(),
-                "line_id": str(line_no),
-                "sku": sku,
-                "spu": spu,
-                "name": name,
-                "category": cat,
-                "tags": tags,
-                "quantity": qty,
-                "unit_price_fen": price,
-                "unit_cost_fen": cost,
-                "refunded_quantity": refunded,
-                "refunded_at": paid.add(days=rng.randint(1, 7)).isoformat() if refunded else None,
-            })
+            rows.append(
+                {
+                    "order_id": order_id,
+                    "member_id": member["member_id"],
+                    "store_id": member["home_store"],
+                    "guide_id": member["guide_id"],
+                    "share_by": share_by,
+                    "channel": channel,
+                    "fulfillment": fulfillment,
+                    "placed_at": placed.isoformat(),
+                    "paid_at": paid.isoformat(),
+                    "line_id": str(line_no),
+                    "sku": sku,
+                    "spu": spu,
+                    "name": name,
+                    "category": cat,
+                    "tags": tags,
+                    "quantity": qty,
+                    "unit_price_fen": price,
+                    "unit_cost_fen": cost,
+                    "refunded_quantity": refunded,
+                    "refunded_at": paid.add(days=rng.randint(1, 7)).isoformat()
+                    if refunded
+                    else None,
+                }
+            )
     return rows
 
 
-def _traffic(rng: random.Random, stores: list[dict[str, Any]],
-             orders: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _traffic(
+    rng: random.Random, stores: list[dict[str, Any]], orders: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     paid: dict[tuple[str, str], set[str]] = {}
     for r in orders:
         paid.setdefault((r["store_id"], r["paid_at"][:10]), set()).add(r["order_id"])
@@ -241,13 +272,22 @@ def _traffic(rng: random.Random, stores: list[dict[str, Any]],
             created = n_paid + rng.randint(0, max(1, n_paid // 4))
             carts = created * rng.randint(2, 4) + rng.randint(0, 5)
             visitors = carts * rng.randint(3, 6) + rng.randint(5, 30)
-            rows.append({"date": date, "store_id": s["store_id"], "visitors": visitors,
-                         "add_to_cart": carts, "orders_created": created, "orders_paid": n_paid})
+            rows.append(
+                {
+                    "date": date,
+                    "store_id": s["store_id"],
+                    "visitors": visitors,
+                    "add_to_cart": carts,
+                    "orders_created": created,
+                    "orders_paid": n_paid,
+                }
+            )
     return rows
 
 
-def _guide_activity(rng: random.Random, guides: list[dict[str, Any]],
-                    orders: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _guide_activity(
+    rng: random.Random, guides: list[dict[str, Any]], orders: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     opened: dict[tuple[str, int], set[str]] = {}
     for r in orders:
         g = r["share_by"] or r["guide_id"]
@@ -259,6 +299,13 @@ def _guide_activity(rng: random.Random, guides: list[dict[str, Any]],
         for g in guides:
             logged_in = rng.random() < 0.85
             shares = rng.randint(0, 25) if logged_in else 0
-            rows.append({"week": week, "guide_id": g["guide_id"], "logged_in": logged_in,
-                         "shares": shares, "orders_opened": len(opened.get((g["guide_id"], week), ()))})
+            rows.append(
+                {
+                    "week": week,
+                    "guide_id": g["guide_id"],
+                    "logged_in": logged_in,
+                    "shares": shares,
+                    "orders_opened": len(opened.get((g["guide_id"], week), ())),
+                }
+            )
     return rows

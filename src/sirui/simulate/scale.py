@@ -42,9 +42,9 @@ def is_dask_frame(obj: Any) -> bool:
     return mod.startswith("dask") and hasattr(obj, "npartitions")
 
 
-def _partition(orders: Any, members: Any, scenario: Scenario, timezone: str | None,
-               tz: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]],
-                                 dict[str, str | None]]:
+def _partition(
+    orders: Any, members: Any, scenario: Scenario, timezone: str | None, tz: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, str | None]]:
     if len(orders) == 0:
         return [], [], {}
     ids = set(orders["member_id"].astype(str))
@@ -59,9 +59,15 @@ def _partition(orders: Any, members: Any, scenario: Scenario, timezone: str | No
     return rows, rejected, tiers
 
 
-def simulate_dask(orders: Any, members: Any, scenario: Scenario, *,
-                  timezone: str | None = None, tz: str = "Asia/Shanghai",
-                  npartitions: int | None = None) -> SimulationResult:
+def simulate_dask(
+    orders: Any,
+    members: Any,
+    scenario: Scenario,
+    *,
+    timezone: str | None = None,
+    tz: str = "Asia/Shanghai",
+    npartitions: int | None = None,
+) -> SimulationResult:
     """`simulate` over a Dask DataFrame of order lines; identical results.
 
     Args:
@@ -87,18 +93,29 @@ def simulate_dask(orders: Any, members: Any, scenario: Scenario, *,
     split = set(owners[owners > 1].index.astype(str))
     clean = orders[~orders["order_id"].astype(str).isin(list(split))] if split else orders
     shuffled = clean.shuffle(on="member_id", npartitions=npartitions or clean.npartitions)
-    parts = [dask.delayed(_partition)(p, mdf, scenario, timezone, tz)
-             for p in shuffled.to_delayed()]
-    results = dask.compute(*parts)
+    parts = [
+        dask.delayed(_partition)(p, mdf, scenario, timezone, tz)  # type: ignore[attr-defined]
+        for p in shuffled.to_delayed()
+    ]
+    results = dask.compute(*parts)  # type: ignore[attr-defined,no-untyped-call]
     rows = [r for part_rows, _, _ in results for r in part_rows]
     rejected = member_rejects + [r for _, rej, _ in results for r in rej]
-    rejected += [RejectedRow("orders", oid, DUPLICATE(
-        order_id=oid, line_id="member_id differs between rows")).to_dict() for oid in sorted(split)]
+    rejected += [
+        RejectedRow(
+            "orders", oid, DUPLICATE(order_id=oid, line_id="member_id differs between rows")
+        ).to_dict()
+        for oid in sorted(split)
+    ]
     tiers = final_tiers(head, scenario)
     for _, _, part_tiers in results:
         tiers.update(part_tiers)
     rows.sort(key=lambda r: (pd.Timestamp(r["paid_at"]), r["order_id"]))
     frame = pd.DataFrame(rows)
     rej = pd.DataFrame(rejected)
-    return SimulationResult(scenario.name, scenario.fingerprint, frame,
-                            summarize(rows, scenario, tiers, len(rejected)), rej)
+    return SimulationResult(
+        scenario.name,
+        scenario.fingerprint,
+        frame,
+        summarize(rows, scenario, tiers, len(rejected)),
+        rej,
+    )

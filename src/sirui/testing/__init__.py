@@ -82,7 +82,9 @@ def money(
     return st.integers(lo, hi).map(lambda n: Money(n, currency))
 
 
-def rates(min_value: str = "0.01", max_value: str = "1", places: int = 2) -> st.SearchStrategy[Decimal]:
+def rates(
+    min_value: str = "0.01", max_value: str = "1", places: int = 2
+) -> st.SearchStrategy[Decimal]:
     """Exact Decimal rates in ``[min_value, max_value]`` with ``places`` decimals."""
     return st.decimals(
         Decimal(min_value), Decimal(max_value), places=places, allow_nan=False, allow_infinity=False
@@ -90,8 +92,8 @@ def rates(min_value: str = "0.01", max_value: str = "1", places: int = 2) -> st.
 
 
 def aware_datetimes(
-    min_value: dt.datetime = dt.datetime(2024, 1, 1),  # noqa: B008 - immutable
-    max_value: dt.datetime = dt.datetime(2028, 12, 31),  # noqa: B008 - immutable
+    min_value: dt.datetime = dt.datetime(2024, 1, 1),
+    max_value: dt.datetime = dt.datetime(2028, 12, 31),
     tz: str | None = DEFAULT_TZ,
 ) -> st.SearchStrategy[Any]:
     """Tz-aware pendulum datetimes (in ``tz``, or in random zones when ``tz=None``)."""

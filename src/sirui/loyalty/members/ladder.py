@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import bisect
 import enum
+from collections.abc import Iterable
 from typing import Final
 
 import attrs
@@ -112,6 +113,10 @@ class Tier:
         return self.name or self.code
 
 
+def _tier_tuple(value: Iterable[Tier]) -> tuple[Tier, ...]:
+    return tuple(value)
+
+
 @policy("tier.ladder")
 @attrs.frozen(slots=True)
 class TierLadder:
@@ -123,7 +128,7 @@ class TierLadder:
     'gold'
     """
 
-    tiers: tuple[Tier, ...] = attrs.field(converter=tuple)
+    tiers: tuple[Tier, ...] = attrs.field(converter=_tier_tuple)
     metric: Metric = Metric.GROWTH
     window_days: int | None = attrs.field(default=None, validator=opt_positive_int)
     """Rolling window of the metric (近N天); ``None`` counts all time."""
