@@ -109,16 +109,40 @@ def section_members(out: TextIO) -> None:
 
 
 def section_points(out: TextIO) -> None:
-    from sirui.loyalty.points import Earn, LedgerPolicy, PointsLedger, Spend
+    from decimal import Decimal
 
-    _heading(out, "Points: earn on payment, spend soonest-expiring first")
-    ledger = PointsLedger.open("m001", LedgerPolicy())
-    for i, (days, points) in enumerate(((0, 500), (10, 300))):
-        at = NOW.add(days=days)
-        ledger = ledger.handle(Earn(f"earn-{i}", points), now=at).state
-    outcome = ledger.handle(Spend("spend-1", 600), now=NOW.add(days=20))
+    from sirui.loyalty.points import (
+        DeductionPolicy,
+        Earn,
+        EarnRule,
+        ExpireAtYearEnd,
+        LedgerPolicy,
+        PointsDeductionStep,
+        PointsLedger,
+        Spend,
+        paid_lines,
+        quote_earning,
+    )
+    from sirui.rules import PriceState, Stage
+
+    cart = sample_cart()
+    _heading(out, "Points: 100 points = 1 yuan (at most 50% of the order), 1 point per yuan paid")
+    ledger = PointsLedger.open(cart.member.id, LedgerPolicy(ExpireAtYearEnd(), pending_days=7))
+    ledger = ledger.handle(Earn("welcome", 12_000, source="follow"), now=NOW).state
+    step = PointsDeductionStep(
+        DeductionPolicy(max_share=Decimal("0.5")), available=ledger.available(NOW)
+    )
+    priced = step.price(PriceState.start(cart, NOW))
+    ledger = ledger.handle(Spend("o1:spend", priced.points_used, order_id="o1"), now=NOW).state
+    earn = quote_earning(EarnRule(), paid_lines(priced), now=NOW, tier_multiplier=Decimal("1.5"))
+    ledger = ledger.handle(Earn("o1:earn", earn.points, order_id="o1"), now=NOW).state
     out.write(
-        f"  earned 500 + 300, spent 600 -> balance {outcome.state.balance(NOW.add(days=20))}\n"
+        f"  used {priced.points_used} points = {priced.stage_total(Stage.POINTS)} off, "
+        f"pays {priced.subtotal()}, earns {earn.points} (gold 1.5x, pending 7 days)\n"
+    )
+    out.write(
+        f"  balance now {ledger.balance(NOW)}, "
+        f"after the return window {ledger.balance(NOW.add(days=7))}\n"
     )
 
 
