@@ -54,7 +54,7 @@ from sirui.checkout.stacking import (
 )
 from sirui.core.money import Money
 from sirui.rules.pricing import NotApplied, PriceState, Stage
-from sirui.rules.reasons import reason_code
+from sirui.rules.reasons import Reason, ReasonCode, reason_code
 
 __all__ = ["CouponOption", "Search"]
 
@@ -443,7 +443,8 @@ class Search:
         slots, limit = self.stacking.limit_group(opt.slot)
         taken = used_slots.get(slots, [])
         if len(taken) >= limit:
-            reason = SLOT_FULL(
+            reason = _reason(
+                SLOT_FULL,
                 slot="/".join(sorted(slots)), limit=limit, chosen=",".join(taken),
                 combination=saved, alone=alone,
             )
@@ -453,8 +454,14 @@ class Search:
         ):
             reason = ORDER_LIMIT(limit=self.stacking.max_coupons)
         else:
-            reason = COMBINATION_SAVES_MORE(combination=saved, alone=alone)
+            reason = _reason(COMBINATION_SAVES_MORE, combination=saved, alone=alone)
         return NotApplied(cid, opt.stage, reason, _kind(opt))
+
+
+def _reason(code: ReasonCode, **params: Any) -> Reason:
+    # What ReasonCode.__call__ builds, without re-parsing the message
+    # templates on every call: explanations run for every unused coupon.
+    return Reason(code.code, tuple(sorted(params.items())))
 
 
 def _kind(opt: CouponOption) -> str:
