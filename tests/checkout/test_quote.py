@@ -203,3 +203,16 @@ def test_permuting_lines_changes_nothing(  # type: ignore[no-untyped-def]
     assert a.adjustments == b.adjustments
     assert a.coupons_used == b.coupons_used
     assert sorted(map(repr, a.not_applied)) == sorted(map(repr, b.not_applied))
+
+
+def test_gift_stock_is_passed_to_the_gift_promotion() -> None:
+    """满199赠围兜, 2 sets earned on 400 but 1 left in stock: one bib; none left: a reason."""
+    gift = GiftWithPurchase("gift", threshold=y(199), gift=Sku("BIB", y(29), name="围兜"),
+                            repeat=True)
+    c = cart(("A", 400, 1))
+    q = quote(c, NOW, promotions=[gift], extras={"gift_stock": {"gift": 1}})
+    assert q.lines[-1].quantity == 1
+    assert q.extra("gift_used") == ("gift", "BIB", 1)
+    empty = quote(c, NOW, promotions=[gift], extras={"gift_stock": {"gift": 0}})
+    assert empty.why_not("gift").code == "promotion.gift_out_of_stock"  # type: ignore[union-attr]
+    assert all(not ln.gift for ln in empty.lines)
