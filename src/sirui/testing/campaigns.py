@@ -53,7 +53,7 @@ from sirui.campaigns.seckill import (
     SeckillSlot,
 )
 from sirui.core.money import Money
-from sirui.core.windows import DailySlot, DateTime, Window
+from sirui.core.windows import DEFAULT_TZ, DailySlot, DateTime, Window, zone
 from sirui.rules.conditions import Always, Condition, NewCustomer, TierIn
 from sirui.rules.pricing import Stage
 from sirui.testing import TIERS, aware_datetimes, conditions, money, rates, windows
@@ -83,6 +83,11 @@ def _conditions() -> st.SearchStrategy[Condition]:
         st.builds(TierIn, st.frozensets(st.sampled_from(TIERS), min_size=1)),
         conditions(max_leaves=3),
     )
+
+
+def _local_time(t: DateTime) -> dt.time:
+    """``t``'s wall-clock time in the store's zone (daily slots are in that zone)."""
+    return t.astimezone(zone(DEFAULT_TZ)).time()
 
 
 def _span(live_at: DateTime | None) -> st.SearchStrategy[tuple[DateTime, DateTime]]:
@@ -115,12 +120,14 @@ def _slot_items() -> st.SearchStrategy[tuple[SeckillItem, ...]]:
 
 
 @st.composite
-def _daily_slots(draw: st.DrawFn) -> tuple[SeckillSlot, ...]:
+def _daily_slots(draw: st.DrawFn, live_at: DateTime | None) -> tuple[SeckillSlot, ...]:
     # Distinct start hours and durations under an hour: slots never overlap,
     # whatever SKUs they share.
-    hours = sorted(draw(st.sets(st.integers(0, 23), min_size=1, max_size=3)))
+    hours = draw(st.sets(st.integers(0, 23), min_size=1, max_size=3))
+    if live_at is not None and draw(st.booleans()):
+        hours.add(_local_time(live_at).hour)  # one slot is the hour of ``live_at``
     slots = []
-    for h in hours:
+    for h in sorted(hours):
         minutes = draw(st.integers(10, 59))
         slots.append(SeckillSlot(
             f"d{h:02d}", draw(_slot_items()),
@@ -149,10 +156,11 @@ def _oneoff_slots(draw: st.DrawFn, live_at: DateTime | None) -> tuple[SeckillSlo
 def seckill_campaigns(draw: st.DrawFn, live_at: DateTime | None = None) -> SeckillCampaign:
     """Seckill campaigns (秒杀) whose slots never overlap.
 
-    Either daily slots at distinct hours (each under an hour long) or
-    back-to-back one-off windows (the first one open at ``live_at`` when given).
+    Either daily slots at distinct hours (each under an hour long, often one
+    in the hour of ``live_at``) or back-to-back one-off windows (the first one
+    starting up to 30 minutes before ``live_at``), so slots are often open then.
     """
-    slots = draw(st.one_of(_daily_slots(), _oneoff_slots(live_at)))
+    slots = draw(st.one_of(_daily_slots(live_at), _oneoff_slots(live_at)))
     return SeckillCampaign(
         id=draw(_ids),
         slots=slots,

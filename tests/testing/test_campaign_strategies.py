@@ -1,0 +1,150 @@
+"""The campaign strategies of `sirui.testing.campaigns`: valid, round-tripping, and useful.
+
+Each test draws values, checks that registered policies load back from their
+config form, and exercises one invariant of the mechanic with them.
+"""
+
+from __future__ import annotations
+
+import random
+from decimal import Decimal
+
+import pendulum
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import sirui.config
+from sirui.campaigns.bargain import draw_cut
+from sirui.campaigns.limited_time import LimitedTimePriceStep
+from sirui.campaigns.lottery import Drawn, MemberDraws, PoolState, draw
+from sirui.campaigns.seckill import SlotPhase
+from sirui.rules.pricing import PriceState
+from sirui.testing import TIERS, aware_datetimes, carts
+from sirui.testing.campaigns import (
+    assist_policies,
+    bargain_policies,
+    group_buy_policies,
+    limited_time_discounts,
+    lottery_campaigns,
+    prize_pools,
+    red_packets,
+    seckill_campaigns,
+)
+
+FEW = settings(max_examples=30)
+NOW = pendulum.datetime(2026, 11, 11, 10, 5, tz="Asia/Shanghai")
+
+
+def round_trips(policy: object) -> None:
+    assert sirui.config.load(sirui.config.dump(policy)) == policy
+
+
+@FEW
+@given(seckill_campaigns(live_at=NOW), st.sampled_from((None, *TIERS)), st.integers(-600, 600))
+def test_seckill_status_agrees_with_its_countdown(campaign, tier, offset_minutes):
+    round_trips(campaign)
+    now = NOW.add(minutes=offset_minutes)
+    for slot in campaign.slots:
+        st_ = campaign.status(slot.id, now, tier)
+        if st_.phase is SlotPhase.ENDED:
+            assert st_.occurrence is None
+            continue
+        assert st_.occurrence is not None and st_.opens_at is not None
+        assert now < st_.occurrence.end
+        assert st_.slot_key == campaign.slot_key(slot.id, st_.occurrence)
+        if st_.phase is SlotPhase.OPEN:
+            assert st_.countdown_seconds == 0 and st_.opens_at <= now
+        else:
+            assert st_.opens_at > now and st_.countdown_seconds > 0
+
+
+@FEW
+@given(limited_time_discounts(live_at=NOW), carts())
+def test_limited_time_discount_never_raises_or_negates_a_line(discount, cart):
+    round_trips(discount)
+    before = PriceState.start(cart, NOW)
+    after = LimitedTimePriceStep(discount).price(before)
+    for old, new in zip(before.lines, after.lines, strict=True):
+        assert 0 <= new.amount.minor <= old.amount.minor
+        item = discount.item(old.line.sku.id)
+        if item is None:
+            assert new.amount == old.amount
+
+
+@FEW
+@given(group_buy_policies())
+def test_group_prices_never_rise_with_more_members(policy):
+    round_trips(policy)
+    prices = [policy.tier_price(n).minor for n in range(1, policy.capacity + 3)]
+    assert prices == sorted(prices, reverse=True)
+    assert prices[-1] >= 1
+    for leader in (True, False):
+        assert 0 <= policy.join_price(leader).minor <= policy.original_price.minor
+    assert policy.join_price(True) <= policy.join_price(False)
+
+
+@FEW
+@given(bargain_policies(), st.integers(0, 2**32))
+def test_bargain_cuts_reach_the_floor_exactly(policy, seed):
+    round_trips(policy)
+    rng = random.Random(seed)
+    remaining = policy.room.minor
+    for left in range(policy.helpers_expected, 0, -1):
+        cut = draw_cut(remaining, left, policy.generosity, rng)
+        assert 1 <= cut <= remaining - (left - 1)
+        remaining -= cut
+    assert remaining == 0
+
+
+@FEW
+@given(assist_policies(), st.integers(0, 10**6))
+def test_assist_deadlines_fall_within_the_campaign(policy, permille):
+    round_trips(policy)
+    span = policy.ends_at - policy.starts_at
+    started = policy.starts_at.add(seconds=int(span.total_seconds() * permille / 10**6))
+    if started >= policy.ends_at:
+        return
+    assert started < policy.deadline_for(started) <= policy.ends_at
+
+
+@FEW
+@given(prize_pools(), st.integers(0, 2**32), aware_datetimes())
+def test_prize_pool_never_awards_beyond_inventory_caps_or_limits(pool, seed, now):
+    round_trips(pool)
+    rng = random.Random(seed)
+    state = PoolState.open(pool, now)
+    members = {m: MemberDraws.new(m, pool) for m in ("m1", "m2", "m3")}
+    for k in range(40):
+        mid = ("m1", "m2", "m3")[k % 3]
+        out = draw(state, members[mid], rng, now)
+        if not isinstance(out, Drawn):
+            continue
+        state, members[mid] = out.pool, out.member
+    for i, prize in enumerate(pool.prizes):
+        if prize.inventory is not None:
+            assert state.awarded[i] <= prize.inventory
+        if prize.daily_cap is not None:
+            assert state.won_today[i] <= prize.daily_cap
+        if prize.per_member_limit is not None:
+            assert all(m.wins[i] <= prize.per_member_limit for m in members.values())
+    assert sum(state.awarded) == sum(sum(m.wins) for m in members.values())
+
+
+@FEW
+@given(lottery_campaigns())
+def test_lottery_campaigns_round_trip(campaign):
+    round_trips(campaign)
+    chances = campaign.pool.probabilities()
+    assert all(0 <= c <= 1 for c in chances)
+    assert abs(sum(chances) - 1) < Decimal("1e-20")
+
+
+@FEW
+@given(red_packets(), st.integers(0, 2**32))
+def test_red_packet_parts_sum_to_the_total(packet, seed):
+    round_trips(packet)
+    split = packet.split(random.Random(seed))
+    assert len(split.parts) == packet.count
+    assert split.total == packet.total
+    assert min(p.minor for p in split.parts) >= 1
+    assert split.parts[split.best_hand] == max(split.parts)
