@@ -69,6 +69,7 @@ from sirui.promotions import (
 )
 from sirui.promotions.triggers import Decision
 from sirui.rules.pricing import Stage
+from sirui.simulate._memo import PriceMemo
 from sirui.simulate.inputs import OrderRecord, Prepared, prepare
 
 __all__ = ["Scenario", "SimulationResult", "run_prepared", "simulate", "summarize"]
@@ -168,13 +169,25 @@ def _row(rec: OrderRecord, q: Quote, tier_before: str | None, tz: str) -> dict[s
 class _Run:
     """The member pass of one scenario over a set of members' orders."""
 
-    def __init__(self, scenario: Scenario, members: Mapping[str, Member], tz: str) -> None:
+    def __init__(
+        self, scenario: Scenario, members: Mapping[str, Member], tz: str, memo: bool = True
+    ) -> None:
         self.sc = scenario
         self.members = members
         self.tz = tz
         self.runs: dict[str, _MemberRun] = {}
         self.orders: dict[str, _OrderRun] = {}
         self.rows: list[dict[str, Any]] = []
+        self.memo = PriceMemo(
+            (
+                scenario.promotions,
+                scenario.stacking,
+                scenario.shipping,
+                scenario.benefits,
+                scenario.points,
+            ),
+            size=50_000 if memo else 0,
+        )
         # Global quotas would couple members (and partitions); they are not modelled.
         self.templates = {
             t.id: attrs.evolve(cast(Any, t), total_quota=None)
@@ -248,23 +261,14 @@ class _Run:
         issued = self.before_order(run, rec)
         tier = self.tier_of(run)
         member = attrs.evolve(run.member, tier=tier, paid_orders=run.paid_orders)
-        steps: tuple[Any, ...] = ()
-        mult = Decimal(1)
-        if self.sc.benefits is not None:
-            facts = MemberFacts(member.id, tier=tier, birthday=member.birthday, tags=member.tags)
-            benefits = benefits_for(self.sc.benefits, facts, rec.paid_at)
-            steps = (MemberPriceStep(benefits),)
-            mult = benefits.points_multiplier
         cart = Cart(member, rec.lines, rec.store_id, rec.attribution.channel, rec.fulfillment)
-        q = quote(
-            cart,
-            rec.paid_at,
-            promotions=self.sc.promotions,
-            steps=steps,
-            coupons=run.wallet.available(rec.paid_at),
-            stacking=self.sc.stacking,
-            shipping=self.sc.shipping,
-        )
+        coupons = run.wallet.available(rec.paid_at)
+        key = self.memo.key(cart, rec.paid_at, coupons)
+        priced = self.memo.get(key)
+        if priced is None:
+            priced = self._price(cart, rec, coupons)
+            self.memo.put(key, priced)
+        q, earn = priced
         if elasticity is not None and elasticity(rec, q) is None:
             return
         row = _row(rec, q, tier, self.tz)
@@ -283,14 +287,7 @@ class _Run:
             rec.attribution,
         )
         points: dict[str, int] = {}
-        if self.sc.points is not None:
-            # Gift lines pay nothing and earn nothing; only cart lines are offered.
-            earn = quote_earning(
-                self.sc.points,
-                [EarnPaidLine(ln.id, ln.sku, q.line(ln.id).paid) for ln in rec.lines],
-                now=rec.paid_at,
-                tier_multiplier=mult,
-            )
+        if earn is not None:
             points = dict(earn.by_line)
             row["points_earned"] = earn.points
         commission = self._commission(order, q)
@@ -312,8 +309,39 @@ class _Run:
         run.paid_orders += 1
         run.last_paid_at = rec.paid_at
         row["coupons_issued"] = issued + self.after_payment(run, order, q)
-        self.orders[rec.order_id] = _OrderRun(rec, q, row, points, commission)
+        if rec.refunds:  # only orders with refunds need their quote again
+            self.orders[rec.order_id] = _OrderRun(rec, q, row, points, commission)
         self.rows.append(row)
+
+    def _price(self, cart: Cart, rec: OrderRecord, coupons: Any) -> tuple[Quote, Any]:
+        """The quote and the points it earns: everything the memo may reuse."""
+        steps: tuple[Any, ...] = ()
+        mult = Decimal(1)
+        if self.sc.benefits is not None:
+            m = cart.member
+            facts = MemberFacts(m.id, tier=m.tier, birthday=m.birthday, tags=m.tags)
+            benefits = benefits_for(self.sc.benefits, facts, rec.paid_at)
+            steps = (MemberPriceStep(benefits),)
+            mult = benefits.points_multiplier
+        q = quote(
+            cart,
+            rec.paid_at,
+            promotions=self.sc.promotions,
+            steps=steps,
+            coupons=coupons,
+            stacking=self.sc.stacking,
+            shipping=self.sc.shipping,
+        )
+        earn = None
+        if self.sc.points is not None:
+            # Gift lines pay nothing and earn nothing; only cart lines are offered.
+            earn = quote_earning(
+                self.sc.points,
+                [EarnPaidLine(ln.id, ln.sku, q.line(ln.id).paid) for ln in cart.lines],
+                now=rec.paid_at,
+                tier_multiplier=mult,
+            )
+        return q, earn
 
     def _commission(self, order: Order, q: Quote) -> dict[str, int]:
         plan = self.sc.commission
@@ -385,13 +413,14 @@ def run_prepared(
     tz: str = "Asia/Shanghai",
     progress: bool = False,
     elasticity: Callable[[OrderRecord, Any], OrderRecord | None] | None = None,
+    memo: bool = True,
 ) -> tuple[list[dict[str, Any]], dict[str, str | None]]:
     """The member pass over checked records: result rows and each member's final tier.
 
     Orders and their refunds are replayed on one timeline, so a refund
     lands between the orders it fell between.
     """
-    run = _Run(scenario, prepared.members, tz)
+    run = _Run(scenario, prepared.members, tz, memo)
     timeline: list[tuple[Any, int, str, int, OrderRecord | None, str, int]] = []
     for i, rec in enumerate(prepared.orders):
         timeline.append((rec.paid_at, 0, rec.order_id, i, rec, "", 0))
