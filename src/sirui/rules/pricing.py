@@ -27,7 +27,7 @@ from typing import Any, Protocol, runtime_checkable
 import attrs
 
 from sirui.core.errors import InvalidValueError, invalid
-from sirui.core.money import Money
+from sirui.core.money import Money, allocate_int
 from sirui.core.nouns import Cart, Line
 from sirui.core.windows import DateTime, aware
 from sirui.rules.conditions import Facts
@@ -161,23 +161,24 @@ def allocate_off(
     """
     if amount.minor < 0:
         raise invalid("amount", amount, "a discount must be >= 0")
-    pairs = sorted(
-        zip(lines, weights if weights is not None else [ln.amount for ln in lines]),
-        key=lambda p: p[0].id,
-    )
-    cap = sum((ln.amount for ln, _ in pairs), Money.zero(amount.currency))
-    amount = amount.min(cap)
-    if amount.is_zero() or not pairs:
+    cur = amount.currency
+    pairs = list(zip(lines, weights)) if weights is not None else [(ln, ln.amount) for ln in lines]
+    if any(pairs[k][0].id > pairs[k + 1][0].id for k in range(len(pairs) - 1)):
+        pairs.sort(key=lambda p: p[0].id)
+    rooms = [ln.amount.minor for ln, _ in pairs]
+    total = min(amount.minor, sum(rooms))
+    if total <= 0:
         return ()
-    ws = [w for _, w in pairs]
-    if not any(w.minor for w in ws):
-        ws = [ln.amount for ln, _ in pairs]
-    parts = amount.allocate(ws)
+    ws = []
+    for _, w in pairs:
+        if w.currency != cur or w.minor < 0:
+            raise invalid("weights", w, f"weights must be Money >= 0 in {cur}")
+        ws.append(w.minor)
+    if not any(ws):
+        ws = rooms
+    shares = allocate_int(total, ws)
     # Proportional shares by current amount never exceed a line's amount, but
     # explicit weights might: move any excess to lines with room, in id order.
-    ids = [ln.id for ln, _ in pairs]
-    shares = [p.minor for p in parts]
-    rooms = [ln.amount.minor for ln, _ in pairs]
     excess = sum(max(s - r, 0) for s, r in zip(shares, rooms))
     if excess:
         shares = [min(s, r) for s, r in zip(shares, rooms)]
@@ -185,8 +186,7 @@ def allocate_off(
             take = min(room - shares[i], excess)
             shares[i] += take
             excess -= take
-    cur = amount.currency
-    return tuple((lid, Money._raw(s, cur)) for lid, s in zip(ids, shares) if s)
+    return tuple((ln.id, Money._raw(sh, cur)) for (ln, _), sh in zip(pairs, shares) if sh)
 
 
 def _sorted_lines(lines: Iterable[PricedLine]) -> tuple[PricedLine, ...]:
@@ -261,6 +261,17 @@ class PriceState:
             (a.amount for a in self.adjustments if a.stage is stage), Money.zero(self.currency)
         )
 
+    def _with(self, **changes: Any) -> PriceState:
+        """A copy with ``changes``, skipping the converters (inputs are already checked).
+
+        Steps call this thousands of times per second in a simulation; the
+        lines stay sorted because only their amounts change.
+        """
+        new = object.__new__(PriceState)
+        for a in _STATE_FIELDS:
+            object.__setattr__(new, a, changes[a] if a in changes else getattr(self, a))
+        return new
+
     def apply(self, adj: Adjustment) -> PriceState:
         """Record ``adj`` and take its allocations off the lines (shipping aside)."""
         shares = dict(adj.allocations)
@@ -285,11 +296,11 @@ class PriceState:
                     cls=InvalidValueError,
                 )
             new_lines.append(
-                attrs.evolve(
-                    pl,
-                    amount=pl.amount - share,
-                    blocked=pl.blocked | adj.blocks,
-                    activity=adj.activity or pl.activity,
+                PricedLine(
+                    pl.line,
+                    pl.amount - share,
+                    pl.blocked | adj.blocks if adj.blocks else pl.blocked,
+                    adj.activity or pl.activity,
                 )
             )
         shipping_share = shares.pop(SHIPPING_LINE, None)
@@ -307,22 +318,23 @@ class PriceState:
                     "exceeds the remaining shipping fee",
                     cls=InvalidValueError,
                 )
-        return attrs.evolve(self, lines=tuple(new_lines), adjustments=(*self.adjustments, adj))
+        return self._with(lines=tuple(new_lines), adjustments=(*self.adjustments, adj))
 
     def skip(self, rule: str, stage: Stage, reason: Reason, kind: str = "") -> PriceState:
         """Record that ``rule`` was considered and not applied, and why."""
-        return attrs.evolve(
-            self, not_applied=(*self.not_applied, NotApplied(rule, stage, reason, kind))
-        )
+        return self._with(not_applied=(*self.not_applied, NotApplied(rule, stage, reason, kind)))
 
     def with_extra(self, key: str, value: Any) -> PriceState:
-        return attrs.evolve(self, extras=(*self.extras, (key, value)))
+        return self._with(extras=(*self.extras, (key, value)))
 
     def extra(self, key: str, default: Any = None) -> Any:
         for k, v in reversed(self.extras):
             if k == key:
                 return v
         return default
+
+
+_STATE_FIELDS: tuple[str, ...] = tuple(a.name for a in attrs.fields(PriceState))
 
 
 @runtime_checkable
