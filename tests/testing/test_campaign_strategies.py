@@ -148,3 +148,39 @@ def test_red_packet_parts_sum_to_the_total(packet, seed):
     assert split.total == packet.total
     assert min(p.minor for p in split.parts) >= 1
     assert split.parts[split.best_hand] == max(split.parts)
+
+
+def _winnable_guaranteed(state: PoolState, member: MemberDraws) -> bool:
+    """Can ``member`` still win one of the pool's guaranteed prizes right now?"""
+    pool = state.pool
+    assert pool.guarantee is not None
+    for pid in pool.guarantee.prize_ids:
+        i = pool.index[pid]
+        p = pool.prizes[i]
+        if (
+            pool.weights[i] > 0
+            and (p.inventory is None or state.awarded[i] < p.inventory)
+            and (p.daily_cap is None or state.won_today[i] < p.daily_cap)
+            and (p.per_member_limit is None or member.wins[i] < p.per_member_limit)
+        ):
+            return True
+    return False
+
+
+@FEW
+@given(prize_pools().filter(lambda p: p.guarantee is not None), st.integers(0, 2**32),
+       aware_datetimes())
+def test_guarantee_ends_every_losing_streak_while_it_can(pool, seed, now):
+    assert pool.guarantee is not None
+    n = pool.guarantee.within_draws
+    rng = random.Random(seed)
+    state, member = PoolState.open(pool, now), MemberDraws.new("m1", pool)
+    for _ in range(30):
+        due = member.losses_in_a_row >= n - 1 and _winnable_guaranteed(state, member)
+        out = draw(state, member, rng, now)
+        if not isinstance(out, Drawn):
+            assert not due
+            continue
+        if due:
+            assert out.prize.id in pool.guarantee.prize_ids and out.guaranteed
+        state, member = out.pool, out.member
