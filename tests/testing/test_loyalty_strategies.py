@@ -23,11 +23,17 @@ from sirui.loyalty.members import (
 )
 from sirui.loyalty.points import Pay as PayStoredValue
 from sirui.loyalty.points import (
+    PaymentRefunded,
     PointsDeductionStep,
+    RefundPayment,
+    RefundTopUp,
     SignIn,
     SigninCalendar,
     StoredValueAccount,
+    StoredValuePaid,
+    ToppedUp,
     TopUp,
+    TopUpRefunded,
     paid_lines,
     quote_earning,
 )
@@ -191,3 +197,64 @@ def test_top_up_bonus_is_below_the_top_up_and_payments_balance(policy, amount, p
     assert isinstance(paid, Accepted)
     assert paid.state.balance == acct.balance - pay
     assert paid.state.principal.minor >= 0 and paid.state.bonus.minor >= 0
+
+
+_sv_ops = st.lists(
+    st.one_of(
+        st.tuples(st.just("top_up"), st.integers(1, 100_000)),
+        st.tuples(st.just("pay"), st.integers(1, 100)),
+        st.tuples(st.just("refund_payment"), st.integers(0, 10)),
+        st.tuples(st.just("refund_top_up"), st.integers(0, 10)),
+    ),
+    max_size=12,
+)
+
+
+@FEW
+@given(stored_value_policies(), _sv_ops)
+def test_stored_value_pots_stay_non_negative_and_balance(policy, ops):
+    acct = StoredValueAccount.open("m1", policy)
+    top_ups: list[str] = []
+    payments: list[str] = []
+    expected = 0
+    for k, (op, n) in enumerate(ops):
+        cid = f"c{k}"
+        if op == "top_up":
+            cmd: object = TopUp(cid, Money(n))
+        elif op == "pay":
+            if acct.balance.minor == 0:
+                continue
+            amount = max(1, acct.balance.minor * n // 100)
+            half = amount // 2
+            cmd = PayStoredValue(cid, Money(amount),
+                                 (("L1", Money(half)), ("L2", Money(amount - half))))
+        elif op == "refund_payment":
+            if not payments:
+                continue
+            cmd = RefundPayment(cid, payments[n % len(payments)])
+        else:
+            if not top_ups:
+                continue
+            cmd = RefundTopUp(cid, top_ups[n % len(top_ups)])
+        out = acct.handle(cmd)  # type: ignore[arg-type]
+        if not isinstance(out, Accepted):
+            continue
+        acct = out.state
+        for ev in out.events:
+            if isinstance(ev, ToppedUp):
+                top_ups.append(cid)
+                expected += ev.principal.minor + ev.bonus.minor
+            elif isinstance(ev, StoredValuePaid):
+                payments.append(cid)
+                split = ev.split
+                assert split.principal + split.bonus == split.amount
+                assert sum(lp.principal.minor + lp.bonus.minor for lp in split.by_line) \
+                    == split.amount.minor
+                expected -= split.amount.minor
+            elif isinstance(ev, PaymentRefunded):
+                expected += ev.principal.minor + ev.bonus.minor
+            elif isinstance(ev, TopUpRefunded):
+                assert ev.cash_back.minor >= 0
+                expected -= ev.principal_removed.minor + ev.bonus_forfeited.minor
+        assert acct.principal.minor >= 0 and acct.bonus.minor >= 0
+        assert acct.balance.minor == expected
