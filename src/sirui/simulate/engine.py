@@ -133,6 +133,11 @@ class _OrderRun:
     refunds: list[RefundResult] = attrs.Factory(list)
 
 
+def _month(at: Any, tz: str) -> str:
+    local = at.in_timezone(tz)
+    return f"{local.year:04d}-{local.month:02d}"
+
+
 def _row(rec: OrderRecord, q: Quote, tier_before: str | None, tz: str) -> dict[str, Any]:
     return {
         "order_id": rec.order_id,
@@ -140,7 +145,7 @@ def _row(rec: OrderRecord, q: Quote, tier_before: str | None, tz: str) -> dict[s
         "store_id": rec.store_id,
         "guide_id": rec.attribution.share_by or rec.attribution.guide,
         "paid_at": rec.paid_at.isoformat(),
-        "month": rec.paid_at.in_timezone(tz).format("YYYY-MM"),
+        "month": _month(rec.paid_at, tz),
         "tier_before": tier_before,
         "tier_after": tier_before,
         "original_fen": q.original.minor,
