@@ -14,10 +14,17 @@ from hypothesis import strategies as st
 import sirui.config
 from sirui.core.money import Money
 from sirui.loyalty.members import (
+    CardRefunded,
+    ClaimCouponPack,
     CombineRule,
+    CouponPackGranted,
     MemberFacts,
     PaidCard,
     PurchaseCard,
+    RecordBenefitUse,
+    RefundCard,
+    RenewCard,
+    StartTrial,
     benefits_for,
     rfm_segments,
 )
@@ -258,3 +265,40 @@ def test_stored_value_pots_stay_non_negative_and_balance(policy, ops):
                 expected -= ev.principal_removed.minor + ev.bonus_forfeited.minor
         assert acct.principal.minor >= 0 and acct.bonus.minor >= 0
         assert acct.balance.minor == expected
+
+
+_card_ops = st.lists(
+    st.tuples(
+        st.sampled_from(["purchase", "renew", "trial", "use", "claim", "refund"]),
+        st.integers(0, 60 * 24 * 45),  # minutes until the command
+        st.integers(0, 5_000),  # benefit value in fen
+    ),
+    max_size=12,
+)
+
+
+@FEW
+@given(card_plans(), aware_datetimes(), _card_ops)
+def test_card_refunds_stay_within_the_run_and_packs_come_once_a_period(plan, start, ops):
+    card = PaidCard.new("c1", "m1", plan)
+    now = start
+    packs: set[tuple[object, int]] = set()
+    for k, (op, minutes, value) in enumerate(ops):
+        now = now.add(minutes=minutes)
+        cmd = {
+            "purchase": PurchaseCard(f"c{k}"), "renew": RenewCard(f"c{k}"),
+            "trial": StartTrial(f"c{k}"), "use": RecordBenefitUse(f"c{k}", Money(value)),
+            "claim": ClaimCouponPack(f"c{k}"), "refund": RefundCard(f"c{k}"),
+        }[op]
+        before = card
+        out = card.handle(cmd, now=now)  # type: ignore[arg-type]
+        card = out.state
+        for ev in out.events if isinstance(out, Accepted) else ():
+            if isinstance(ev, CardRefunded):
+                assert 0 <= ev.amount.minor <= before.run_paid.minor
+            if isinstance(ev, CouponPackGranted):
+                assert ev.window.contains(now)
+                key = (before.anchor, ev.period)
+                assert key not in packs
+                packs.add(key)
+        assert card.total_paid.minor >= card.run_paid.minor >= 0
