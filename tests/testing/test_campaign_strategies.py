@@ -17,9 +17,17 @@ import sirui.config
 from sirui.campaigns.bargain import draw_cut
 from sirui.campaigns.limited_time import LimitedTimePriceStep
 from sirui.campaigns.lottery import Drawn, MemberDraws, PoolState, draw
-from sirui.campaigns.seckill import SlotPhase
+from sirui.campaigns.seckill import (
+    MemberRecord,
+    Reserve,
+    SlotPhase,
+    StockReserved,
+    StockSlice,
+    bucket_for,
+)
+from sirui.rules.outcome import Accepted
 from sirui.rules.pricing import PriceState
-from sirui.testing import TIERS, aware_datetimes, carts
+from sirui.testing import TIERS, aware_datetimes, carts, members
 from sirui.testing.campaigns import (
     assist_policies,
     bargain_policies,
@@ -184,3 +192,43 @@ def test_guarantee_ends_every_losing_streak_while_it_can(pool, seed, now):
         if due:
             assert out.prize.id in pool.guarantee.prize_ids and out.guaranteed
         state, member = out.pool, out.member
+
+
+@FEW
+@given(
+    seckill_campaigns(live_at=NOW),
+    st.lists(members(), min_size=1, max_size=3, unique_by=lambda m: m.id),
+    st.lists(st.tuples(st.integers(0, 2), st.integers(0, 2), st.integers(1, 3)), max_size=15),
+)
+def test_seckill_reservations_never_oversell_or_pass_limits(campaign, people, attempts):
+    rules = campaign.stock_rules()
+    open_slots = [
+        (slot, st_) for slot in campaign.slots
+        if (st_ := campaign.status(slot.id, NOW)).phase is SlotPhase.OPEN
+    ]
+    if not open_slots:
+        return
+    slot, status = open_slots[0]
+    assert status.occurrence is not None
+    counters = {
+        (c.sku, c.bucket): c
+        for cs in campaign.counters(slot.id, status.occurrence).values() for c in cs
+    }
+    records = {m.id: MemberRecord(m.id) for m in people}
+    taken: dict[tuple[str, str], int] = {}
+    for k, (who, which, qty) in enumerate(attempts):
+        member = people[who % len(people)]
+        item = slot.items[which % len(slot.items)]
+        key = (item.sku, bucket_for(member.id, item.buckets))
+        stock = StockSlice(rules, counters[key], records[member.id])
+        out = campaign.reserve(stock, Reserve(f"o{k}", member.id, qty), member=member,
+                               slot_id=slot.id, now=NOW)
+        counters[key], records[member.id] = out.state.counter, out.state.member
+        for ev in out.events if isinstance(out, Accepted) else ():
+            if isinstance(ev, StockReserved):
+                taken[member.id, ev.sku] = taken.get((member.id, ev.sku), 0) + ev.quantity
+    for c in counters.values():
+        assert c.sold + c.reserved + c.held <= c.stock
+    limit = min(x for x in (campaign.limits.per_slot, campaign.limits.per_day,
+                            campaign.limits.per_campaign, 10**9) if x is not None)
+    assert all(q <= limit for q in taken.values())
