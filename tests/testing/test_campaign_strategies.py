@@ -15,6 +15,19 @@ from hypothesis import strategies as st
 
 import sirui.config
 from sirui.campaigns.bargain import draw_cut
+from sirui.campaigns.groupbuy import (
+    DifferenceDue,
+    GroupBuyCampaign,
+    GroupStatus,
+    GroupSucceeded,
+    GroupTick,
+    JoinGroup,
+    MemberJoined,
+    OpenGroup,
+    PaySeat,
+    RefundDue,
+    SeatPaid,
+)
 from sirui.campaigns.limited_time import LimitedTimePriceStep
 from sirui.campaigns.lottery import Drawn, MemberDraws, PoolState, draw
 from sirui.campaigns.seckill import (
@@ -25,6 +38,7 @@ from sirui.campaigns.seckill import (
     StockSlice,
     bucket_for,
 )
+from sirui.core.money import Money
 from sirui.rules.outcome import Accepted
 from sirui.rules.pricing import PriceState
 from sirui.testing import TIERS, aware_datetimes, carts, members
@@ -232,3 +246,55 @@ def test_seckill_reservations_never_oversell_or_pass_limits(campaign, people, at
     limit = min(x for x in (campaign.limits.per_slot, campaign.limits.per_day,
                             campaign.limits.per_campaign, 10**9) if x is not None)
     assert all(q <= limit for q in taken.values())
+
+
+@FEW
+@given(
+    group_buy_policies(),
+    st.lists(members(), min_size=1, max_size=8, unique_by=lambda m: m.id),
+    st.lists(st.booleans(), min_size=8, max_size=8),
+    st.integers(1, 3),
+)
+def test_group_buy_money_settles_to_the_final_price_or_to_nothing(policy, people, pays, qty):
+    camp = GroupBuyCampaign.start(policy)
+    now = policy.starts_at
+    net: dict[str, int] = {}
+    leader_join: set[str] = set()
+    final: list[Money] = []
+
+    def run(cmd: object) -> bool:
+        nonlocal camp
+        out = camp.handle(cmd, now=now)  # type: ignore[arg-type]
+        camp = out.state
+        for ev in out.events:
+            if isinstance(ev, MemberJoined) and ev.leader:
+                leader_join.add(ev.join_id)
+            elif isinstance(ev, SeatPaid):
+                net[ev.join_id] = net.get(ev.join_id, 0) + ev.amount.minor
+            elif isinstance(ev, RefundDue):
+                net[ev.join_id] = net.get(ev.join_id, 0) - ev.amount.minor
+            elif isinstance(ev, DifferenceDue):
+                net[ev.join_id] = net.get(ev.join_id, 0) + ev.amount.minor
+            elif isinstance(ev, GroupSucceeded):
+                final.append(ev.final_price)
+        return isinstance(out, Accepted)
+
+    leader, *others = people
+    run(OpenGroup("open", "g", leader, qty))
+    if "g" not in camp.groups:
+        return
+    run(PaySeat("pay-open", "g", "open"))
+    for k, (m, pay) in enumerate(zip(others, pays, strict=False)):
+        if run(JoinGroup(f"j{k}", "g", m, qty)) and pay:
+            run(PaySeat(f"p{k}", "g", f"j{k}"))
+    now = camp.groups["g"].deadline.add(minutes=1)
+    run(GroupTick("g"))
+    assert camp.groups["g"].status is not GroupStatus.OPEN
+    assert all(v >= 0 for v in net.values())
+    if not final:
+        assert all(v == 0 for v in net.values())
+        return
+    for join_id, paid in net.items():
+        leads = join_id in leader_join
+        unit = policy.leader_price(final[0]) if leads else final[0]
+        assert paid == unit.minor * qty, (join_id, paid, unit)

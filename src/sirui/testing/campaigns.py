@@ -77,12 +77,17 @@ __all__ = [
 _ids = st.text("abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=10)
 
 
+# Built once: composites draw from it many times, and a fresh recursive
+# strategy would be validated again on every draw.
+_CONDITIONS: st.SearchStrategy[Condition] = st.one_of(
+    st.just(Always()), st.just(Always()), st.just(NewCustomer()),
+    st.builds(TierIn, st.frozensets(st.sampled_from(TIERS), min_size=1)),
+    conditions(max_leaves=3),
+)
+
+
 def _conditions() -> st.SearchStrategy[Condition]:
-    return st.one_of(
-        st.just(Always()), st.just(Always()), st.just(NewCustomer()),
-        st.builds(TierIn, st.frozensets(st.sampled_from(TIERS), min_size=1)),
-        conditions(max_leaves=3),
-    )
+    return _CONDITIONS
 
 
 def _local_time(t: DateTime) -> dt.time:
