@@ -93,8 +93,11 @@ def simulate_dask(
     split = set(owners[owners > 1].index.astype(str))
     clean = orders[~orders["order_id"].astype(str).isin(list(split))] if split else orders
     shuffled = clean.shuffle(on="member_id", npartitions=npartitions or clean.npartitions)
+    # One task each for the members table and the scenario, shared by every partition.
+    shared_members = dask.delayed(mdf)  # type: ignore[attr-defined]
+    shared_scenario = dask.delayed(scenario)  # type: ignore[attr-defined]
     parts = [
-        dask.delayed(_partition)(p, mdf, scenario, timezone, tz)  # type: ignore[attr-defined]
+        dask.delayed(_partition)(p, shared_members, shared_scenario, timezone, tz)  # type: ignore[attr-defined]
         for p in shuffled.to_delayed()
     ]
     results = dask.compute(*parts)  # type: ignore[attr-defined,no-untyped-call]
