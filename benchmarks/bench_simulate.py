@@ -117,11 +117,11 @@ def _dask_timer(orders: int) -> Any:
 
     def run() -> float:
         frames = data()
-        import dask.dataframe as dd
-        from distributed import Client, LocalCluster
-
         import tempfile
         from pathlib import Path
+
+        import dask.dataframe as dd
+        from distributed import Client, LocalCluster
 
         folder = Path(tempfile.mkdtemp())
         frames["orders"].to_parquet(folder / "orders.parquet", row_group_size=125_000)
