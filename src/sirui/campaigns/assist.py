@@ -28,6 +28,15 @@ import attrs
 from sirui.core.errors import IdConflictError, InvalidCommandError, invalid
 from sirui.core.nouns import Member
 from sirui.core.registry import policy
+from sirui.core.validators import (
+    aware_datetime,
+    int_at_least,
+    is_instance_of,
+    non_empty_id,
+    non_empty_str,
+    opt_non_negative_int,
+    opt_positive_int,
+)
 from sirui.core.windows import DateTime, aware
 from sirui.rules import (
     Accepted,
@@ -84,45 +93,10 @@ ASSIST_REASONS = {r.code: r for r in (
 )}
 
 
-def _non_empty_str(_inst: object, attribute: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise invalid(attribute.name, value, "must be a non-empty string")
+_member = is_instance_of(Member, "a Member", "build it with Member('m1')")
 
 
-def _int_at_least(minimum: int) -> Any:
-    def check(_inst: object, attribute: attrs.Attribute[int], value: object) -> None:
-        if type(value) is not int or value < minimum:
-            raise invalid(attribute.name, value, f"must be an int >= {minimum}")
-    return check
-
-
-def _opt_limit(_inst: object, attribute: Any, value: object) -> None:
-    if value is not None and (type(value) is not int or value < 1):
-        raise invalid(attribute.name, value, "must be an int >= 1 or None (no limit)")
-
-
-def _id(_inst: object, attribute: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str) or not value:
-        raise invalid(attribute.name, value, "must be a non-empty string id")
-
-
-def _member(_inst: object, attribute: attrs.Attribute[Member], value: object) -> None:
-    if not isinstance(value, Member):
-        raise invalid(attribute.name, value, "must be a Member", "build it with Member('m1')")
-
-
-def _opt_stock(_inst: object, attribute: attrs.Attribute[int | None], value: object) -> None:
-    if value is not None and (type(value) is not int or value < 0):
-        raise invalid(attribute.name, value, "must be an int >= 0 or None (unlimited)")
-
-
-def _aware_attr(_inst: object, attribute: attrs.Attribute[DateTime], value: object) -> None:
-    aware(value, attribute.name)
-
-
-def _condition(_inst: object, attribute: attrs.Attribute[Condition], value: object) -> None:
-    if not isinstance(value, Condition):
-        raise invalid(attribute.name, value, "must be a Condition", "e.g. NewCustomer()")
+_condition = is_instance_of(Condition, "a Condition", "e.g. NewCustomer()")
 
 
 _ALWAYS: Condition = Always()
@@ -140,18 +114,18 @@ class AssistPolicy:
     new customers' helps (拉新助力).
     """
 
-    id: str = attrs.field(validator=_non_empty_str)
-    prize: str = attrs.field(validator=_non_empty_str)
-    helps_required: int = attrs.field(validator=_int_at_least(1))
-    starts_at: DateTime = attrs.field(validator=_aware_attr)
-    ends_at: DateTime = attrs.field(validator=_aware_attr)
-    time_limit_minutes: int = attrs.field(default=24 * 60, validator=_int_at_least(1))
-    prize_stock: int | None = attrs.field(default=None, validator=_opt_stock)
+    id: str = attrs.field(validator=non_empty_str)
+    prize: str = attrs.field(validator=non_empty_str)
+    helps_required: int = attrs.field(validator=int_at_least(1))
+    starts_at: DateTime = attrs.field(validator=aware_datetime)
+    ends_at: DateTime = attrs.field(validator=aware_datetime)
+    time_limit_minutes: int = attrs.field(default=24 * 60, validator=int_at_least(1))
+    prize_stock: int | None = attrs.field(default=None, validator=opt_non_negative_int)
     helper_condition: Condition = attrs.field(default=_ALWAYS, validator=_condition)
     owner_condition: Condition = attrs.field(default=_ALWAYS, validator=_condition)
-    max_helps_per_helper: int | None = attrs.field(default=None, validator=_opt_limit)
+    max_helps_per_helper: int | None = attrs.field(default=None, validator=opt_positive_int)
     """Helps one person may give in the whole campaign (``None``: no limit)."""
-    max_tasks_per_member: int | None = attrs.field(default=1, validator=_opt_limit)
+    max_tasks_per_member: int | None = attrs.field(default=1, validator=opt_positive_int)
     name: str = ""
 
     def __attrs_post_init__(self) -> None:
@@ -178,15 +152,15 @@ ASSIST_TRANSITIONS: dict[tuple[AssistStatus, str], AssistStatus] = {
 
 @attrs.frozen(slots=True)
 class StartTask:
-    id: str = attrs.field(validator=_id)
-    task_id: str = attrs.field(validator=_id)
+    id: str = attrs.field(validator=non_empty_id)
+    task_id: str = attrs.field(validator=non_empty_id)
     member: Member = attrs.field(validator=_member)
 
 
 @attrs.frozen(slots=True)
 class HelpTask:
-    id: str = attrs.field(validator=_id)
-    task_id: str = attrs.field(validator=_id)
+    id: str = attrs.field(validator=non_empty_id)
+    task_id: str = attrs.field(validator=non_empty_id)
     helper: Member = attrs.field(validator=_member)
 
 

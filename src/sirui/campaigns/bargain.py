@@ -37,6 +37,15 @@ from sirui.core.errors import IdConflictError, InvalidCommandError, InvalidValue
 from sirui.core.money import Money, Rounding, as_rate, round_decimal
 from sirui.core.nouns import Member
 from sirui.core.registry import policy, tag_of
+from sirui.core.validators import (
+    aware_datetime,
+    int_at_least,
+    is_instance_of,
+    non_empty_id,
+    non_empty_str,
+    opt_non_negative_int,
+    opt_positive_int,
+)
 from sirui.core.windows import DEFAULT_TZ, DateTime, _check_tz, aware, local_date
 from sirui.rules import (
     Accepted,
@@ -111,11 +120,6 @@ BARGAIN_REASONS = {r.code: r for r in (
 _MAX_GENEROSITY = Decimal(4)
 
 
-def _non_empty_str(_inst: object, attribute: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise invalid(attribute.name, value, "must be a non-empty string")
-
-
 def _money_at_least(minimum: int) -> Any:
     def check(_inst: object, attribute: attrs.Attribute[Money], value: object) -> None:
         if not isinstance(value, Money) or value.minor < minimum:
@@ -124,40 +128,10 @@ def _money_at_least(minimum: int) -> Any:
     return check
 
 
-def _int_at_least(minimum: int) -> Any:
-    def check(_inst: object, attribute: attrs.Attribute[int], value: object) -> None:
-        if type(value) is not int or value < minimum:
-            raise invalid(attribute.name, value, f"must be an int >= {minimum}")
-    return check
+_member = is_instance_of(Member, "a Member", "build it with Member('m1')")
 
 
-def _opt_limit(_inst: object, attribute: attrs.Attribute[int | None], value: object) -> None:
-    if value is not None and (type(value) is not int or value < 1):
-        raise invalid(attribute.name, value, "must be an int >= 1 or None (no limit)")
-
-
-def _id(_inst: object, attribute: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str) or not value:
-        raise invalid(attribute.name, value, "must be a non-empty string id")
-
-
-def _member(_inst: object, attribute: attrs.Attribute[Member], value: object) -> None:
-    if not isinstance(value, Member):
-        raise invalid(attribute.name, value, "must be a Member", "build it with Member('m1')")
-
-
-def _opt_stock(_inst: object, attribute: attrs.Attribute[int | None], value: object) -> None:
-    if value is not None and (type(value) is not int or value < 0):
-        raise invalid(attribute.name, value, "must be an int >= 0 or None (unlimited)")
-
-
-def _aware_attr(_inst: object, attribute: attrs.Attribute[DateTime], value: object) -> None:
-    aware(value, attribute.name)
-
-
-def _condition(_inst: object, attribute: attrs.Attribute[Condition], value: object) -> None:
-    if not isinstance(value, Condition):
-        raise invalid(attribute.name, value, "must be a Condition", "e.g. NewCustomer()")
+_condition = is_instance_of(Condition, "a Condition", "e.g. NewCustomer()")
 
 
 def _generosity(value: object) -> Decimal:
@@ -185,22 +159,22 @@ class BargainPolicy:
     current price at any time or only at the floor.
     """
 
-    id: str = attrs.field(validator=_non_empty_str)
-    sku: str = attrs.field(validator=_non_empty_str)
+    id: str = attrs.field(validator=non_empty_str)
+    sku: str = attrs.field(validator=non_empty_str)
     original_price: Money = attrs.field(validator=_money_at_least(1))
     floor_price: Money = attrs.field(validator=_money_at_least(0))
-    helpers_expected: int = attrs.field(validator=_int_at_least(1))
-    starts_at: DateTime = attrs.field(validator=_aware_attr)
-    ends_at: DateTime = attrs.field(validator=_aware_attr)
-    time_limit_minutes: int = attrs.field(default=24 * 60, validator=_int_at_least(1))
+    helpers_expected: int = attrs.field(validator=int_at_least(1))
+    starts_at: DateTime = attrs.field(validator=aware_datetime)
+    ends_at: DateTime = attrs.field(validator=aware_datetime)
+    time_limit_minutes: int = attrs.field(default=24 * 60, validator=int_at_least(1))
     generosity: Decimal = attrs.field(default=Decimal(1), converter=_generosity)
     buy_at_floor_only: bool = False
     starter_condition: Condition = attrs.field(default=_ALWAYS, validator=_condition)
     helper_condition: Condition = attrs.field(default=_ALWAYS, validator=_condition)
-    max_helps_per_helper_per_day: int | None = attrs.field(default=None, validator=_opt_limit)
-    max_helps_per_helper: int | None = attrs.field(default=None, validator=_opt_limit)
-    max_bargains_per_member: int | None = attrs.field(default=None, validator=_opt_limit)
-    stock: int | None = attrs.field(default=None, validator=_opt_stock)
+    max_helps_per_helper_per_day: int | None = attrs.field(default=None, validator=opt_positive_int)
+    max_helps_per_helper: int | None = attrs.field(default=None, validator=opt_positive_int)
+    max_bargains_per_member: int | None = attrs.field(default=None, validator=opt_positive_int)
+    stock: int | None = attrs.field(default=None, validator=opt_non_negative_int)
     tz: str = attrs.field(default=DEFAULT_TZ, validator=_check_tz)
     closed_stages: frozenset[Stage] = frozenset()
     name: str = ""
@@ -280,22 +254,22 @@ BARGAIN_TRANSITIONS: dict[tuple[BargainStatus, str], BargainStatus] = {
 
 @attrs.frozen(slots=True)
 class StartBargain:
-    id: str = attrs.field(validator=_id)
-    bargain_id: str = attrs.field(validator=_id)
+    id: str = attrs.field(validator=non_empty_id)
+    bargain_id: str = attrs.field(validator=non_empty_id)
     member: Member = attrs.field(validator=_member)
 
 
 @attrs.frozen(slots=True)
 class HelpBargain:
-    id: str = attrs.field(validator=_id)
-    bargain_id: str = attrs.field(validator=_id)
+    id: str = attrs.field(validator=non_empty_id)
+    bargain_id: str = attrs.field(validator=non_empty_id)
     helper: Member = attrs.field(validator=_member)
 
 
 @attrs.frozen(slots=True)
 class BuyBargain:
-    id: str = attrs.field(validator=_id)
-    bargain_id: str = attrs.field(validator=_id)
+    id: str = attrs.field(validator=non_empty_id)
+    bargain_id: str = attrs.field(validator=non_empty_id)
 
 
 @attrs.frozen(slots=True)

@@ -41,6 +41,7 @@ from sirui.core.errors import invalid
 from sirui.core.money import Money, Rounding, as_rate
 from sirui.core.nouns import Member
 from sirui.core.registry import policy
+from sirui.core.validators import opt_non_negative_int, opt_positive_int
 from sirui.core.windows import DEFAULT_TZ, Window, aware, zone
 from sirui.rules.conditions import Always, Condition, Facts
 from sirui.rules.pricing import Adjustment, PriceState, Stage
@@ -79,17 +80,6 @@ def _sku(_inst: object, attribute: attrs.Attribute[str], value: object) -> None:
         raise invalid(attribute.name, value, "must be a non-empty string without / @ | #")
 
 
-def _opt_limit(_inst: object, attribute: attrs.Attribute[int | None], value: object) -> None:
-    if value is not None and (type(value) is not int or value < 1):
-        raise invalid(attribute.name, value, "must be an int >= 1 or None",
-                      "a limit of 0 sells nothing; omit the limit to leave it open")
-
-
-def _opt_stock(_inst: object, attribute: attrs.Attribute[int | None], value: object) -> None:
-    if value is not None and (type(value) is not int or value < 0):
-        raise invalid(attribute.name, value, "must be an int >= 0 or None (no cap)")
-
-
 def _opt_rate(value: object) -> Decimal | None:
     return None if value is None else as_rate(value, "rate")
 
@@ -102,7 +92,7 @@ class DiscountItem:
     sku: str = attrs.field(validator=_sku)
     price: Money | None = None
     rate: Decimal | None = attrs.field(default=None, converter=_opt_rate)
-    stock: int | None = attrs.field(default=None, validator=_opt_stock)
+    stock: int | None = attrs.field(default=None, validator=opt_non_negative_int)
     """Units sold at the discount (None: no cap)."""
 
     def __attrs_post_init__(self) -> None:
@@ -151,9 +141,9 @@ class LimitedTimeDiscount:
     id: str = attrs.field(validator=_sku)
     window: Window = attrs.field(validator=_window)
     items: tuple[DiscountItem, ...] = attrs.field(converter=_items)
-    per_day: int | None = attrs.field(default=None, validator=_opt_limit)
-    per_member: int | None = attrs.field(default=None, validator=_opt_limit)
-    low_stock_threshold: int | None = attrs.field(default=None, validator=_opt_limit)
+    per_day: int | None = attrs.field(default=None, validator=opt_positive_int)
+    per_member: int | None = attrs.field(default=None, validator=opt_positive_int)
+    low_stock_threshold: int | None = attrs.field(default=None, validator=opt_positive_int)
     eligibility: Condition = Always()  # noqa: RUF009 - a frozen value, safe to share
     stack_coupons: bool = True
     stack_points: bool = True

@@ -11,9 +11,9 @@ import enum
 
 import attrs
 
-from sirui.core.errors import invalid
 from sirui.core.money import Money
 from sirui.core.nouns import Fulfillment, Member
+from sirui.core.validators import is_instance_of, non_empty_id, positive_int
 from sirui.core.windows import DateTime
 from sirui.rules import Event
 
@@ -38,19 +38,7 @@ __all__ = [
 ]
 
 
-def _id(_inst: object, attribute: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str) or not value:
-        raise invalid(attribute.name, value, "must be a non-empty string id")
-
-
-def _member(_inst: object, attribute: attrs.Attribute[Member], value: object) -> None:
-    if not isinstance(value, Member):
-        raise invalid(attribute.name, value, "must be a Member", "build it with Member('m1')")
-
-
-def _quantity(_inst: object, attribute: attrs.Attribute[int], value: object) -> None:
-    if type(value) is not int or value < 1:
-        raise invalid(attribute.name, value, "must be an int >= 1")
+_member = is_instance_of(Member, "a Member", "build it with Member('m1')")
 
 
 # -- commands ------------------------------------------------------------------------
@@ -60,10 +48,10 @@ def _quantity(_inst: object, attribute: attrs.Attribute[int], value: object) -> 
 class OpenGroup:
     """The leader opens a group (开团), reserving the leader's seat until paid."""
 
-    id: str = attrs.field(validator=_id)
-    group_id: str = attrs.field(validator=_id)
+    id: str = attrs.field(validator=non_empty_id)
+    group_id: str = attrs.field(validator=non_empty_id)
     member: Member = attrs.field(validator=_member)
-    quantity: int = attrs.field(default=1, validator=_quantity)
+    quantity: int = attrs.field(default=1, validator=positive_int)
     fulfillment: Fulfillment = Fulfillment.DELIVERY
 
 
@@ -71,10 +59,10 @@ class OpenGroup:
 class JoinGroup:
     """A member joins an open group (参团), reserving a seat until paid."""
 
-    id: str = attrs.field(validator=_id)
-    group_id: str = attrs.field(validator=_id)
+    id: str = attrs.field(validator=non_empty_id)
+    group_id: str = attrs.field(validator=non_empty_id)
     member: Member = attrs.field(validator=_member)
-    quantity: int = attrs.field(default=1, validator=_quantity)
+    quantity: int = attrs.field(default=1, validator=positive_int)
     fulfillment: Fulfillment = Fulfillment.DELIVERY
 
 
@@ -82,18 +70,18 @@ class JoinGroup:
 class PaySeat:
     """The host confirms payment for the seat reserved by command ``join_id``."""
 
-    id: str = attrs.field(validator=_id)
-    group_id: str = attrs.field(validator=_id)
-    join_id: str = attrs.field(validator=_id)
+    id: str = attrs.field(validator=non_empty_id)
+    group_id: str = attrs.field(validator=non_empty_id)
+    join_id: str = attrs.field(validator=non_empty_id)
 
 
 @attrs.frozen(slots=True)
 class LeaveGroup:
     """A member leaves before paying; a leader alone in the group cancels it."""
 
-    id: str = attrs.field(validator=_id)
-    group_id: str = attrs.field(validator=_id)
-    member_id: str = attrs.field(validator=_id)
+    id: str = attrs.field(validator=non_empty_id)
+    group_id: str = attrs.field(validator=non_empty_id)
+    member_id: str = attrs.field(validator=non_empty_id)
 
 
 @attrs.frozen(slots=True)

@@ -8,14 +8,23 @@ A policy is data: it validates on construction, round-trips through
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import attrs
 
 from sirui.core.errors import invalid
 from sirui.core.money import Money
 from sirui.core.registry import policy
-from sirui.core.windows import DateTime, aware
+from sirui.core.validators import (
+    aware_datetime,
+    int_at_least,
+    is_instance_of,
+    non_empty_str,
+    opt_non_negative_int,
+    opt_positive_int,
+    positive_money,
+)
+from sirui.core.windows import DateTime
 from sirui.rules import Always, Condition, Stage
 
 __all__ = [
@@ -26,46 +35,12 @@ __all__ = [
 ]
 
 
-def _non_empty_str(_inst: object, attribute: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise invalid(attribute.name, value, "must be a non-empty string")
-
-
-def _positive_money(_inst: object, attribute: attrs.Attribute[Money], value: object) -> None:
-    if not isinstance(value, Money) or value.minor <= 0:
-        raise invalid(attribute.name, value, "must be Money > 0", "e.g. Money.of('59')")
-
-
 def _opt_money(_inst: object, attribute: attrs.Attribute[Money | None], value: object) -> None:
     if value is not None and (not isinstance(value, Money) or value.minor <= 0):
         raise invalid(attribute.name, value, "must be Money > 0 or None", "e.g. Money.of('5')")
 
 
-def _int_at_least(n: int) -> Callable[[object, attrs.Attribute[int], object], None]:
-    def check(_inst: object, attribute: attrs.Attribute[int], value: object) -> None:
-        if type(value) is not int or value < n:
-            raise invalid(attribute.name, value, f"must be an int >= {n}")
-
-    return check
-
-
-def _opt_limit(_inst: object, attribute: attrs.Attribute[int | None], value: object) -> None:
-    if value is not None and (type(value) is not int or value < 1):
-        raise invalid(attribute.name, value, "must be an int >= 1 or None (no limit)")
-
-
-def _opt_stock(_inst: object, attribute: attrs.Attribute[int | None], value: object) -> None:
-    if value is not None and (type(value) is not int or value < 0):
-        raise invalid(attribute.name, value, "must be an int >= 0 or None (unlimited)")
-
-
-def _aware_attr(_inst: object, attribute: attrs.Attribute[DateTime], value: object) -> None:
-    aware(value, attribute.name)
-
-
-def _condition(_inst: object, attribute: attrs.Attribute[Condition], value: object) -> None:
-    if not isinstance(value, Condition):
-        raise invalid(attribute.name, value, "must be a Condition", "e.g. NewCustomer()")
+_condition = is_instance_of(Condition, "a Condition", "e.g. NewCustomer()")
 
 
 class LadderSettlement(enum.Enum):
@@ -81,8 +56,8 @@ class LadderSettlement(enum.Enum):
 class LadderTier:
     """One rung of a ladder group: ``size`` members or more pay ``price`` each."""
 
-    size: int = attrs.field(validator=_int_at_least(3))
-    price: Money = attrs.field(validator=_positive_money)
+    size: int = attrs.field(validator=int_at_least(3))
+    price: Money = attrs.field(validator=positive_money)
 
 
 @attrs.frozen(slots=True)
@@ -94,8 +69,8 @@ class AutoFill:
     succeeds, the empty seats filled by the platform (no one pays for them).
     """
 
-    minutes_before_deadline: int = attrs.field(validator=_int_at_least(0))
-    min_real_members: int = attrs.field(validator=_int_at_least(1))
+    minutes_before_deadline: int = attrs.field(validator=int_at_least(0))
+    min_real_members: int = attrs.field(validator=int_at_least(1))
 
 
 def _ladder(value: Iterable[LadderTier]) -> tuple[LadderTier, ...]:
@@ -129,19 +104,19 @@ class GroupBuyPolicy:
     groups opened, groups joined and units bought (``None`` means no limit).
     """
 
-    id: str = attrs.field(validator=_non_empty_str)
-    sku: str = attrs.field(validator=_non_empty_str)
-    original_price: Money = attrs.field(validator=_positive_money)
-    group_price: Money = attrs.field(validator=_positive_money)
-    group_size: int = attrs.field(validator=_int_at_least(2))
-    starts_at: DateTime = attrs.field(validator=_aware_attr)
-    ends_at: DateTime = attrs.field(validator=_aware_attr)
-    time_limit_minutes: int = attrs.field(default=24 * 60, validator=_int_at_least(1))
-    payment_timeout_minutes: int = attrs.field(default=15, validator=_int_at_least(1))
-    stock: int | None = attrs.field(default=None, validator=_opt_stock)
-    max_groups_opened_per_member: int | None = attrs.field(default=None, validator=_opt_limit)
-    max_groups_joined_per_member: int | None = attrs.field(default=None, validator=_opt_limit)
-    max_quantity_per_member: int | None = attrs.field(default=None, validator=_opt_limit)
+    id: str = attrs.field(validator=non_empty_str)
+    sku: str = attrs.field(validator=non_empty_str)
+    original_price: Money = attrs.field(validator=positive_money)
+    group_price: Money = attrs.field(validator=positive_money)
+    group_size: int = attrs.field(validator=int_at_least(2))
+    starts_at: DateTime = attrs.field(validator=aware_datetime)
+    ends_at: DateTime = attrs.field(validator=aware_datetime)
+    time_limit_minutes: int = attrs.field(default=24 * 60, validator=int_at_least(1))
+    payment_timeout_minutes: int = attrs.field(default=15, validator=int_at_least(1))
+    stock: int | None = attrs.field(default=None, validator=opt_non_negative_int)
+    max_groups_opened_per_member: int | None = attrs.field(default=None, validator=opt_positive_int)
+    max_groups_joined_per_member: int | None = attrs.field(default=None, validator=opt_positive_int)
+    max_quantity_per_member: int | None = attrs.field(default=None, validator=opt_positive_int)
     open_condition: Condition = attrs.field(default=_ALWAYS, validator=_condition)
     join_condition: Condition = attrs.field(default=_ALWAYS, validator=_condition)
     leader_discount: Money | None = attrs.field(default=None, validator=_opt_money)

@@ -18,6 +18,14 @@ import attrs
 from sirui.core.errors import invalid
 from sirui.core.money import Money, as_rate
 from sirui.core.registry import policy, policy_family
+from sirui.core.validators import (
+    int_at_least,
+    non_empty_str,
+    opt_non_negative_int,
+    opt_positive_int,
+    opt_positive_money,
+    positive_money,
+)
 from sirui.core.windows import DEFAULT_TZ, Window, _check_tz
 
 __all__ = [
@@ -36,32 +44,6 @@ __all__ = [
     "RunOut",
     "ThanksReward",
 ]
-
-
-def _non_empty(_inst: object, attribute: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise invalid(attribute.name, value, "must be a non-empty string")
-
-
-def _int_at_least(low: int):  # type: ignore[no-untyped-def]
-    def check(_inst: object, attribute: attrs.Attribute[int], value: object) -> None:
-        if type(value) is not int or value < low:
-            raise invalid(attribute.name, value, f"must be an int >= {low}")
-
-    return check
-
-
-def _opt_int_at_least(low: int):  # type: ignore[no-untyped-def]
-    def check(_inst: object, attribute: attrs.Attribute[int | None], value: object) -> None:
-        if value is not None and (type(value) is not int or value < low):
-            raise invalid(attribute.name, value, f"must be None (no limit) or an int >= {low}")
-
-    return check
-
-
-def _positive_money(_inst: object, attribute: attrs.Attribute[Money], value: object) -> None:
-    if not isinstance(value, Money) or value.minor <= 0:
-        raise invalid(attribute.name, value, "must be a positive Money", "e.g. Money.of('5')")
 
 
 # -- rewards ------------------------------------------------------------------------------
@@ -83,7 +65,7 @@ class Reward:
 class CouponReward(Reward):
     """A coupon from a template the coupon module issues (优惠券)."""
 
-    template_id: str = attrs.field(validator=_non_empty)
+    template_id: str = attrs.field(validator=non_empty_str)
 
 
 @policy("lottery.points")
@@ -91,7 +73,7 @@ class CouponReward(Reward):
 class PointsReward(Reward):
     """Points credited to the member's ledger (积分)."""
 
-    points: int = attrs.field(validator=_int_at_least(1))
+    points: int = attrs.field(validator=int_at_least(1))
 
 
 @policy("lottery.item")
@@ -99,8 +81,8 @@ class PointsReward(Reward):
 class ItemReward(Reward):
     """A physical item, usually claimed in store (实物奖品)."""
 
-    sku: str = attrs.field(validator=_non_empty)
-    quantity: int = attrs.field(default=1, validator=_int_at_least(1))
+    sku: str = attrs.field(validator=non_empty_str)
+    quantity: int = attrs.field(default=1, validator=int_at_least(1))
 
 
 @policy("lottery.cash")
@@ -108,7 +90,7 @@ class ItemReward(Reward):
 class CashReward(Reward):
     """Cash paid to the member's wallet (现金红包)."""
 
-    amount: Money = attrs.field(validator=_positive_money)
+    amount: Money = attrs.field(validator=positive_money)
 
 
 @policy("lottery.order_free")
@@ -116,7 +98,7 @@ class CashReward(Reward):
 class OrderFreeReward(Reward):
     """The order that granted the entry becomes free (免单), refunded up to ``max_refund``."""
 
-    max_refund: Money = attrs.field(validator=_positive_money)
+    max_refund: Money = attrs.field(validator=positive_money)
 
 
 @policy("lottery.thanks")
@@ -160,16 +142,16 @@ class Prize:
             many local days (the win day counts as day 1); None needs no claim.
     """
 
-    id: str = attrs.field(validator=_non_empty)
+    id: str = attrs.field(validator=non_empty_str)
     reward: Reward
-    weight: int = attrs.field(default=0, validator=_int_at_least(0))
+    weight: int = attrs.field(default=0, validator=int_at_least(0))
     probability: Decimal | None = attrs.field(
         default=None, converter=_to_probability, validator=_opt_probability
     )
-    inventory: int | None = attrs.field(default=None, validator=_opt_int_at_least(0))
-    per_member_limit: int | None = attrs.field(default=None, validator=_opt_int_at_least(1))
-    daily_cap: int | None = attrs.field(default=None, validator=_opt_int_at_least(1))
-    claim_in_store_days: int | None = attrs.field(default=None, validator=_opt_int_at_least(1))
+    inventory: int | None = attrs.field(default=None, validator=opt_non_negative_int)
+    per_member_limit: int | None = attrs.field(default=None, validator=opt_positive_int)
+    daily_cap: int | None = attrs.field(default=None, validator=opt_positive_int)
+    claim_in_store_days: int | None = attrs.field(default=None, validator=opt_positive_int)
     name: str = ""
 
     def __attrs_post_init__(self) -> None:
@@ -209,7 +191,7 @@ class Guarantee:
     ``prize_ids`` only (by their weights), if any of them can still be won.
     """
 
-    within_draws: int = attrs.field(validator=_int_at_least(1))
+    within_draws: int = attrs.field(validator=int_at_least(1))
     prize_ids: frozenset[str] = attrs.field(converter=frozenset)
 
     def __attrs_post_init__(self) -> None:
@@ -229,7 +211,7 @@ class PrizePool:
     so a draw can always fall back to it.
     """
 
-    id: str = attrs.field(validator=_non_empty)
+    id: str = attrs.field(validator=non_empty_str)
     prizes: tuple[Prize, ...] = attrs.field(converter=tuple)
     on_run_out: RunOut = RunOut.REDISTRIBUTE
     consolation_id: str | None = None
@@ -339,13 +321,6 @@ class OrderEntryMode(enum.Enum):
     """One entry per each full threshold paid (满100元得1次, 250元得2次)."""
 
 
-def _opt_positive_money(
-    _inst: object, attribute: attrs.Attribute[Money | None], value: object
-) -> None:
-    if value is not None:
-        _positive_money(_inst, attribute, value)  # type: ignore[arg-type]
-
-
 @policy("lottery.entry_rules")
 @attrs.frozen(slots=True)
 class EntryRules:
@@ -363,17 +338,17 @@ class EntryRules:
         entry_valid_days: granted entries last this many local days (grant day counts).
     """
 
-    free_daily: int = attrs.field(default=0, validator=_int_at_least(0))
-    order_threshold: Money | None = attrs.field(default=None, validator=_opt_positive_money)
+    free_daily: int = attrs.field(default=0, validator=int_at_least(0))
+    order_threshold: Money | None = attrs.field(default=None, validator=opt_positive_money)
     order_mode: OrderEntryMode = OrderEntryMode.PER_ORDER
-    max_entries_per_order: int = attrs.field(default=1, validator=_int_at_least(1))
-    points_per_entry: int | None = attrs.field(default=None, validator=_opt_int_at_least(1))
-    points_entries_per_day: int = attrs.field(default=1, validator=_int_at_least(1))
-    share_entries: int = attrs.field(default=0, validator=_int_at_least(0))
-    shares_per_day: int = attrs.field(default=1, validator=_int_at_least(1))
-    review_entries: int = attrs.field(default=0, validator=_int_at_least(0))
-    reviews_per_day: int = attrs.field(default=1, validator=_int_at_least(1))
-    entry_valid_days: int = attrs.field(default=7, validator=_int_at_least(1))
+    max_entries_per_order: int = attrs.field(default=1, validator=int_at_least(1))
+    points_per_entry: int | None = attrs.field(default=None, validator=opt_positive_int)
+    points_entries_per_day: int = attrs.field(default=1, validator=int_at_least(1))
+    share_entries: int = attrs.field(default=0, validator=int_at_least(0))
+    shares_per_day: int = attrs.field(default=1, validator=int_at_least(1))
+    review_entries: int = attrs.field(default=0, validator=int_at_least(0))
+    reviews_per_day: int = attrs.field(default=1, validator=int_at_least(1))
+    entry_valid_days: int = attrs.field(default=7, validator=int_at_least(1))
 
     def entries_for_order(self, paid: Money) -> int:
         """How many entries a paid amount earns (0 below the threshold).
@@ -395,7 +370,7 @@ class EntryRules:
 class LotteryCampaign:
     """A lottery campaign (抽奖活动): a pool, entry rules and an optional open window."""
 
-    id: str = attrs.field(validator=_non_empty)
+    id: str = attrs.field(validator=non_empty_str)
     pool: PrizePool
     entries: EntryRules = EntryRules()
     window: Window | None = None

@@ -14,16 +14,12 @@ import zlib
 import attrs
 
 from sirui.campaigns.seckill._messages import StockRebalanced
-from sirui.campaigns.seckill._stock import NOTHING_TO_MOVE, StockCounter, _opt_positive
+from sirui.campaigns.seckill._stock import NOTHING_TO_MOVE, StockCounter
 from sirui.core.errors import InvalidCommandError, invalid
+from sirui.core.validators import non_empty_id, opt_positive_int
 from sirui.rules.outcome import Accepted, Rejected
 
 __all__ = ["Rebalance", "bucket_for", "rebalance", "split_stock"]
-
-
-def _id(_inst: object, attribute: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str) or not value:
-        raise invalid(attribute.name, value, "must be a non-empty string")
 
 
 def split_stock(slot_key: str, sku: str, stock: int, buckets: int) -> tuple[StockCounter, ...]:
@@ -51,8 +47,8 @@ def bucket_for(member_id: str, buckets: int) -> int:
 class Rebalance:
     """Move up to ``quantity`` available units (all of them if None) between buckets."""
 
-    id: str = attrs.field(validator=_id)
-    quantity: int | None = attrs.field(default=None, validator=_opt_positive)
+    id: str = attrs.field(validator=non_empty_id)
+    quantity: int | None = attrs.field(default=None, validator=opt_positive_int)
 
 
 def rebalance(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import attrs
 from pendulum import DateTime
 
-from sirui.core.errors import invalid
+from sirui.core.validators import non_empty_id, positive_int
 from sirui.rules.outcome import Event
 
 __all__ = [
@@ -24,16 +24,6 @@ __all__ = [
 ]
 
 
-def _id(_inst: object, attribute: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str) or not value:
-        raise invalid(attribute.name, value, "must be a non-empty string")
-
-
-def _positive(_inst: object, attribute: attrs.Attribute[int], value: object) -> None:
-    if type(value) is not int or value < 1:
-        raise invalid(attribute.name, value, "must be an int >= 1")
-
-
 # -- commands ------------------------------------------------------------------------
 
 
@@ -41,37 +31,37 @@ def _positive(_inst: object, attribute: attrs.Attribute[int], value: object) -> 
 class Reserve:
     """Take stock for an order when it is created (下单锁库存)."""
 
-    order_id: str = attrs.field(validator=_id)
-    member_id: str = attrs.field(validator=_id)
-    quantity: int = attrs.field(default=1, validator=_positive)
+    order_id: str = attrs.field(validator=non_empty_id)
+    member_id: str = attrs.field(validator=non_empty_id)
+    quantity: int = attrs.field(default=1, validator=positive_int)
 
 
 @attrs.frozen(slots=True)
 class Confirm:
     """The order was paid: the reserved stock is sold (支付扣库存)."""
 
-    order_id: str = attrs.field(validator=_id)
+    order_id: str = attrs.field(validator=non_empty_id)
 
 
 @attrs.frozen(slots=True)
 class Cancel:
     """The order was cancelled (or the member left the waiting list)."""
 
-    order_id: str = attrs.field(validator=_id)
+    order_id: str = attrs.field(validator=non_empty_id)
 
 
 @attrs.frozen(slots=True)
 class Expire:
     """The payment timeout passed (sent by the host's delay queue)."""
 
-    order_id: str = attrs.field(validator=_id)
+    order_id: str = attrs.field(validator=non_empty_id)
 
 
 @attrs.frozen(slots=True)
 class Promote:
     """Give held (released) stock to a member on the waiting list."""
 
-    order_id: str = attrs.field(validator=_id)
+    order_id: str = attrs.field(validator=non_empty_id)
 
 
 # -- events --------------------------------------------------------------------------

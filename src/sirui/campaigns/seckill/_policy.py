@@ -31,6 +31,7 @@ from sirui.core.errors import InvalidCommandError, invalid
 from sirui.core.money import Money
 from sirui.core.nouns import Fulfillment, Member
 from sirui.core.registry import policy
+from sirui.core.validators import non_negative_int, opt_positive_int, positive_int, positive_money
 from sirui.core.windows import DEFAULT_TZ, DailySlot, Window, aware, zone
 from sirui.rules.conditions import Always, Condition, Facts
 from sirui.rules.outcome import Accepted, Rejected
@@ -70,39 +71,16 @@ def _id(_inst: object, attribute: attrs.Attribute[str], value: object) -> None:
                       "these characters separate the parts of storage keys")
 
 
-def _opt_limit(_inst: object, attribute: attrs.Attribute[int | None], value: object) -> None:
-    if value is not None and (type(value) is not int or value < 1):
-        raise invalid(attribute.name, value, "must be an int >= 1 or None",
-                      "a limit of 0 sells nothing; omit the limit to leave it open")
-
-
-def _non_negative(_inst: object, attribute: attrs.Attribute[int], value: object) -> None:
-    if type(value) is not int or value < 0:
-        raise invalid(attribute.name, value, "must be an int >= 0")
-
-
-def _positive(_inst: object, attribute: attrs.Attribute[int], value: object) -> None:
-    if type(value) is not int or value < 1:
-        raise invalid(attribute.name, value, "must be an int >= 1")
-
-
-def _money(_inst: object, attribute: attrs.Attribute[Money], value: object) -> None:
-    if not isinstance(value, Money):
-        raise invalid(attribute.name, value, "must be Money", "e.g. Money.of('9.90')")
-    if value.minor <= 0:
-        raise invalid(attribute.name, value, "must be positive")
-
-
 @policy("seckill.limits")
 @attrs.frozen(slots=True)
 class PurchaseLimits:
     """Per-member purchase limits per item (限购); None leaves a limit open."""
 
-    per_slot: int | None = attrs.field(default=None, validator=_opt_limit)
+    per_slot: int | None = attrs.field(default=None, validator=opt_positive_int)
     """Units per member in one slot occurrence (每场限购)."""
-    per_day: int | None = attrs.field(default=None, validator=_opt_limit)
+    per_day: int | None = attrs.field(default=None, validator=opt_positive_int)
     """Units per member per local day (每日限购)."""
-    per_campaign: int | None = attrs.field(default=None, validator=_opt_limit)
+    per_campaign: int | None = attrs.field(default=None, validator=opt_positive_int)
     """Units per member over the whole campaign (活动限购)."""
 
 
@@ -116,10 +94,10 @@ class SeckillItem:
     """
 
     sku: str = attrs.field(validator=_id)
-    price: Money = attrs.field(validator=_money)
-    original_price: Money = attrs.field(validator=_money)
-    stock: int = attrs.field(validator=_non_negative)
-    buckets: int = attrs.field(default=1, validator=_positive)
+    price: Money = attrs.field(validator=positive_money)
+    original_price: Money = attrs.field(validator=positive_money)
+    stock: int = attrs.field(validator=non_negative_int)
+    buckets: int = attrs.field(default=1, validator=positive_int)
 
     def __attrs_post_init__(self) -> None:
         if self.price.currency != self.original_price.currency:
@@ -159,7 +137,7 @@ class SeckillSlot:
     items: tuple[SeckillItem, ...] = attrs.field(converter=_items)
     daily: DailySlot | None = None
     window: Window | None = None
-    preview_minutes: int = attrs.field(default=0, validator=_non_negative)
+    preview_minutes: int = attrs.field(default=0, validator=non_negative_int)
 
     def __attrs_post_init__(self) -> None:
         if (self.daily is None) == (self.window is None):
@@ -238,7 +216,7 @@ class EarlyAccess:
     """Members of ``tier`` may buy ``minutes`` before a slot opens (优先购)."""
 
     tier: str
-    minutes: int = attrs.field(validator=_positive)
+    minutes: int = attrs.field(validator=positive_int)
 
 
 def _early(value: Mapping[str, int] | Iterable[EarlyAccess]) -> tuple[EarlyAccess, ...]:
@@ -313,9 +291,9 @@ class SeckillCampaign:
     allow_pickup: bool = False
     stack_coupons: bool = False
     stack_points: bool = False
-    payment_timeout_minutes: int = attrs.field(default=5, validator=_positive)
+    payment_timeout_minutes: int = attrs.field(default=5, validator=positive_int)
     waiting_list: bool = False
-    low_stock_threshold: int | None = attrs.field(default=None, validator=_opt_limit)
+    low_stock_threshold: int | None = attrs.field(default=None, validator=opt_positive_int)
     tz: str = DEFAULT_TZ
     """The zone of per-day limits (the store's zone)."""
     name: str = ""

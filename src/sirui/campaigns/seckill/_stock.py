@@ -75,6 +75,7 @@ from sirui.campaigns.seckill._messages import (
     WaitlistLeft,
 )
 from sirui.core.errors import IdConflictError, InvalidCommandError, invalid
+from sirui.core.validators import non_empty_id, non_negative_int, opt_positive_int, positive_int
 from sirui.core.windows import aware, zone
 from sirui.rules.outcome import Accepted, Event, Rejected
 from sirui.rules.reasons import reason_code
@@ -130,28 +131,6 @@ _new: Final = object.__new__
 _add: Final = dt.datetime.__add__
 
 
-def _non_negative(_inst: object, attribute: attrs.Attribute[int], value: object) -> None:
-    if type(value) is not int or value < 0:
-        raise invalid(attribute.name, value, "must be an int >= 0")
-
-
-def _positive(_inst: object, attribute: attrs.Attribute[int], value: object) -> None:
-    if type(value) is not int or value < 1:
-        raise invalid(
-            attribute.name, value, "must be an int >= 1", "omit the limit to leave it open"
-        )
-
-
-def _opt_positive(_inst: object, attribute: attrs.Attribute[int | None], value: object) -> None:
-    if value is not None:
-        _positive(_inst, attribute, value)  # type: ignore[arg-type]
-
-
-def _id(_inst: object, attribute: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str) or not value:
-        raise invalid(attribute.name, value, "must be a non-empty string")
-
-
 @attrs.frozen(slots=True)
 class StockRules:
     """What the stock machine enforces, taken from a campaign policy.
@@ -162,12 +141,12 @@ class StockRules:
     leaves a limit open.
     """
 
-    payment_timeout_minutes: int = attrs.field(default=5, validator=_positive)
-    per_slot: int | None = attrs.field(default=None, validator=_opt_positive)
-    per_day: int | None = attrs.field(default=None, validator=_opt_positive)
-    per_campaign: int | None = attrs.field(default=None, validator=_opt_positive)
+    payment_timeout_minutes: int = attrs.field(default=5, validator=positive_int)
+    per_slot: int | None = attrs.field(default=None, validator=opt_positive_int)
+    per_day: int | None = attrs.field(default=None, validator=opt_positive_int)
+    per_campaign: int | None = attrs.field(default=None, validator=opt_positive_int)
     waiting_list: bool = False
-    low_stock_threshold: int | None = attrs.field(default=None, validator=_opt_positive)
+    low_stock_threshold: int | None = attrs.field(default=None, validator=opt_positive_int)
     tz: str = "Asia/Shanghai"
     # Derived once here so the hot path does no lookups.
     timeout: dt.timedelta = attrs.field(init=False, eq=False, repr=False)
@@ -203,15 +182,15 @@ class StockCounter:
     stock kept for the waiting list; ``waiting`` what the list asked for.
     """
 
-    slot_key: str = attrs.field(validator=_id)
-    sku: str = attrs.field(validator=_id)
-    stock: int = attrs.field(validator=_non_negative)
-    bucket: int = attrs.field(default=0, validator=_non_negative)
-    reserved: int = attrs.field(default=0, validator=_non_negative)
-    sold: int = attrs.field(default=0, validator=_non_negative)
-    waiting: int = attrs.field(default=0, validator=_non_negative)
-    held: int = attrs.field(default=0, validator=_non_negative)
-    tickets: int = attrs.field(default=0, validator=_non_negative)
+    slot_key: str = attrs.field(validator=non_empty_id)
+    sku: str = attrs.field(validator=non_empty_id)
+    stock: int = attrs.field(validator=non_negative_int)
+    bucket: int = attrs.field(default=0, validator=non_negative_int)
+    reserved: int = attrs.field(default=0, validator=non_negative_int)
+    sold: int = attrs.field(default=0, validator=non_negative_int)
+    waiting: int = attrs.field(default=0, validator=non_negative_int)
+    held: int = attrs.field(default=0, validator=non_negative_int)
+    tickets: int = attrs.field(default=0, validator=non_negative_int)
     """Waiting-list tickets issued so far (a ticket is the queue position)."""
     last_rebalance_id: str | None = None
     last_rebalance_quantity: int = 0
@@ -261,12 +240,12 @@ class StockCounter:
 class Reservation:
     """One order's claim on one bucket (one per order id)."""
 
-    order_id: str = attrs.field(validator=_id)
-    member_id: str = attrs.field(validator=_id)
-    slot_key: str = attrs.field(validator=_id)
-    sku: str = attrs.field(validator=_id)
-    bucket: int = attrs.field(validator=_non_negative)
-    quantity: int = attrs.field(validator=_positive)
+    order_id: str = attrs.field(validator=non_empty_id)
+    member_id: str = attrs.field(validator=non_empty_id)
+    slot_key: str = attrs.field(validator=non_empty_id)
+    sku: str = attrs.field(validator=non_empty_id)
+    bucket: int = attrs.field(validator=non_negative_int)
+    quantity: int = attrs.field(validator=positive_int)
     status: ReservationStatus
     day: dt.date
     """The local day of the reservation (for per-day limits)."""
@@ -302,7 +281,7 @@ _ORDER_COMMANDS: Final = frozenset({Confirm, Cancel, Expire, Promote})
 class MemberRecord:
     """A member's own reservations in one campaign (per-member limits read only these)."""
 
-    member_id: str = attrs.field(validator=_id)
+    member_id: str = attrs.field(validator=non_empty_id)
     reservations: tuple[Reservation, ...] = attrs.field(default=(), converter=tuple)
 
     def __attrs_post_init__(self) -> None:
