@@ -286,7 +286,7 @@ class Cart:
 
     @property
     def amount(self) -> Money:
-        return sum((ln.amount for ln in self.lines), Money.zero(self.currency))
+        return Money(sum(ln.unit_price.minor * ln.quantity for ln in self.lines), self.currency)
 
     @property
     def quantity(self) -> int:
@@ -326,7 +326,7 @@ class Order:
 
     @property
     def amount(self) -> Money:
-        return sum((ln.amount for ln in self.lines), Money.zero(self.currency))
+        return Money(sum(ln.unit_price.minor * ln.quantity for ln in self.lines), self.currency)
 
     @property
     def is_paid(self) -> bool:

@@ -134,7 +134,7 @@ class Facts:
         if self.amount is not None:
             return self.amount
         cur = self.lines[0].unit_price.currency if self.lines else "CNY"
-        return sum((ln.amount for ln in self.lines), Money.zero(cur))
+        return Money(sum(ln.unit_price.minor * ln.quantity for ln in self.lines), cur)
 
     @property
     def quantity(self) -> int:

@@ -125,7 +125,10 @@ class Adjustment:
     activity: str | None = None
 
     def __attrs_post_init__(self) -> None:
-        total = sum((m for _, m in self.allocations), Money.zero(self.amount.currency))
+        cur = self.amount.currency
+        if any(m.currency != cur for _, m in self.allocations):
+            raise invalid("allocations", self.allocations, f"shares must be in {cur}")
+        total = Money(sum(m.minor for _, m in self.allocations), cur)
         if total != self.amount:
             raise invalid(
                 "allocations", self.allocations, f"sum to {total}, not the amount {self.amount}"
@@ -240,7 +243,7 @@ class PriceState:
     def subtotal(self, lines: Iterable[PricedLine] | None = None) -> Money:
         """Current amount of ``lines`` (all lines by default), shipping excluded."""
         chosen = self.lines if lines is None else lines
-        return sum((pl.amount for pl in chosen), Money.zero(self.currency))
+        return Money(sum(pl.amount.minor for pl in chosen), self.currency)
 
     def facts(self, lines: Sequence[PricedLine] | None = None) -> Facts:
         """Facts for conditions, with ``amount`` the current subtotal of ``lines``."""
