@@ -32,6 +32,14 @@ import attrs
 from sirui.core.errors import invalid
 from sirui.core.money import Money, as_rate
 from sirui.core.registry import policy_family, tag_of
+from sirui.core.validators import (
+    is_instance_of,
+    non_empty_str,
+    opt_non_empty_str,
+    opt_non_negative_money,
+    opt_positive_int,
+    optional,
+)
 from sirui.core.windows import DateTime, Validity, Window, aware
 from sirui.rules.conditions import Always, Condition
 from sirui.rules.pricing import Adjustment, PricedLine, PriceState, Stage, allocate_off
@@ -145,11 +153,6 @@ class CouponTemplate:
         raise NotImplementedError
 
 
-def _non_empty_id(_inst: object, attribute: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise invalid(attribute.name, value, "must be a non-empty string")
-
-
 @attrs.frozen(slots=True)
 class Coupon:
     """A claimed coupon in a member's wallet (已领取的优惠券).
@@ -159,9 +162,9 @@ class Coupon:
     validity is later edited.
     """
 
-    id: str = attrs.field(validator=_non_empty_id)
+    id: str = attrs.field(validator=non_empty_str)
     template: CouponTemplate
-    member_id: str = attrs.field(validator=_non_empty_id)
+    member_id: str = attrs.field(validator=non_empty_str)
     claimed_at: DateTime = attrs.field(converter=aware)
     valid: Window
 
@@ -271,54 +274,14 @@ def make_adjustment(
 # -- shared fields and validators of the concrete policies ----------------------------
 
 
-def _opt_id(_inst: object, attribute: attrs.Attribute[str | None], value: object) -> None:
-    if value is not None and (not isinstance(value, str) or not value.strip()):
-        raise invalid(attribute.name, value, "must be a non-empty string or None")
-
-
 def _int(_inst: object, attribute: attrs.Attribute[int], value: object) -> None:
     if type(value) is not int:
         raise invalid(attribute.name, value, "must be an int")
 
 
-def _condition(_inst: object, attribute: attrs.Attribute[Condition], value: object) -> None:
-    if not isinstance(value, Condition):
-        raise invalid(attribute.name, value, "must be a Condition", "e.g. TierIn({'gold'})")
-
-
-def _scope(_inst: object, attribute: attrs.Attribute[ItemScope], value: object) -> None:
-    if not isinstance(value, ItemScope):
-        raise invalid(attribute.name, value, "must be an ItemScope", "e.g. ItemScope(skus={'A1'})")
-
-
-def _opt_window(_inst: object, attribute: attrs.Attribute[Window | None], value: object) -> None:
-    if value is not None and not isinstance(value, Window):
-        raise invalid(attribute.name, value, "must be a Window or None")
-
-
-def _opt_positive_int(_inst: object, attribute: attrs.Attribute[int | None], value: object) -> None:
-    if value is not None and (type(value) is not int or value < 1):
-        raise invalid(attribute.name, value, "must be an int >= 1 or None (no limit)")
-
-
-def positive_money(_inst: object, attribute: attrs.Attribute[Money], value: object) -> None:
-    """Validator: ``Money`` strictly above zero."""
-    if not isinstance(value, Money) or value.minor <= 0:
-        raise invalid(attribute.name, value, "must be Money > 0", "e.g. Money.of('10')")
-
-
-def non_negative_money(_inst: object, attribute: attrs.Attribute[Money], value: object) -> None:
-    """Validator: ``Money`` at or above zero."""
-    if not isinstance(value, Money) or value.minor < 0:
-        raise invalid(attribute.name, value, "must be Money >= 0", "e.g. Money.of('0')")
-
-
-def opt_positive_money(
-    _inst: object, attribute: attrs.Attribute[Money | None], value: object
-) -> None:
-    """Validator: ``None`` or ``Money`` strictly above zero."""
-    if value is not None:
-        positive_money(_inst, attribute, value)  # type: ignore[arg-type]
+_condition = is_instance_of(Condition, "a Condition", "e.g. TierIn({'gold'})")
+_scope = is_instance_of(ItemScope, "an ItemScope", "e.g. ItemScope(skus={'A1'})")
+_opt_window = optional(is_instance_of(Window, "a Window or None"))
 
 
 def pay_rate(value: object) -> Decimal:
@@ -332,12 +295,6 @@ def pay_rate(value: object) -> Decimal:
     return rate
 
 
-def positive_int(_inst: object, attribute: attrs.Attribute[int], value: object) -> None:
-    """Validator: an ``int`` >= 1."""
-    if type(value) is not int or value < 1:
-        raise invalid(attribute.name, value, "must be an int >= 1")
-
-
 @attrs.frozen(slots=True)
 class PromotionBase(Promotion):
     """The fields every built-in promotion shares (not a policy itself).
@@ -346,10 +303,10 @@ class PromotionBase(Promotion):
     interface: no condition, every item, no schedule, stacks with coupons.
     """
 
-    id: str = attrs.field(validator=_non_empty_id)
+    id: str = attrs.field(validator=non_empty_str)
     name: str = attrs.field(default="", kw_only=True)
     priority: int = attrs.field(default=0, kw_only=True, validator=_int)
-    group: str | None = attrs.field(default=None, kw_only=True, validator=_opt_id)
+    group: str | None = attrs.field(default=None, kw_only=True, validator=opt_non_empty_str)
     exclusive: bool = attrs.field(default=False, kw_only=True)
     condition: Condition = attrs.field(factory=Always, kw_only=True, validator=_condition)
     scope: ItemScope = attrs.field(factory=ItemScope, kw_only=True, validator=_scope)
@@ -383,22 +340,14 @@ class PromotionBase(Promotion):
 _COUPON_ONLY = frozenset({Stage.COUPON})
 
 
-def _validity(_inst: object, attribute: attrs.Attribute[Validity], value: object) -> None:
-    if not isinstance(value, Validity):
-        raise invalid(
-            attribute.name, value, "must be a Validity",
-            "e.g. DaysAfterClaim(7) or FixedValidity(Window(start, end))",
-        )
+_validity = is_instance_of(
+    Validity, "a Validity", "e.g. DaysAfterClaim(7) or FixedValidity(Window(start, end))"
+)
 
 
 def _slot(_inst: object, attribute: attrs.Attribute[str], value: object) -> None:
     if not isinstance(value, str) or not value.strip():
         raise invalid(attribute.name, value, "must be a non-empty slot name like 'store'")
-
-
-def _opt_sale_price(_inst: object, attribute: attrs.Attribute[Money | None], value: object) -> None:
-    if value is not None and (not isinstance(value, Money) or value.minor < 0):
-        raise invalid(attribute.name, value, "must be Money >= 0 or None (a free coupon)")
 
 
 @attrs.frozen(slots=True)
@@ -409,15 +358,17 @@ class CouponTemplateBase(CouponTemplate):
     a coupon without an end date is a liability on the books.
     """
 
-    id: str = attrs.field(validator=_non_empty_id)
+    id: str = attrs.field(validator=non_empty_str)
     validity: Validity = attrs.field(kw_only=True, validator=_validity)
     name: str = attrs.field(default="", kw_only=True)
     slot: str = attrs.field(default="store", kw_only=True, validator=_slot)
     scope: ItemScope = attrs.field(factory=ItemScope, kw_only=True, validator=_scope)
     condition: Condition = attrs.field(factory=Always, kw_only=True, validator=_condition)
-    total_quota: int | None = attrs.field(default=None, kw_only=True, validator=_opt_positive_int)
+    total_quota: int | None = attrs.field(default=None, kw_only=True, validator=opt_positive_int)
     per_member_limit: int | None = attrs.field(
-        default=None, kw_only=True, validator=_opt_positive_int
+        default=None, kw_only=True, validator=opt_positive_int
     )
     stacks_with_promotions: bool = attrs.field(default=True, kw_only=True)
-    sale_price: Money | None = attrs.field(default=None, kw_only=True, validator=_opt_sale_price)
+    sale_price: Money | None = attrs.field(
+        default=None, kw_only=True, validator=opt_non_negative_money
+    )

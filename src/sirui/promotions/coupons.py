@@ -38,6 +38,12 @@ import attrs
 from sirui.core.errors import invalid
 from sirui.core.money import Money
 from sirui.core.registry import policy
+from sirui.core.validators import (
+    non_negative_money,
+    opt_positive_money,
+    positive_int,
+    positive_money,
+)
 from sirui.promotions.base import (
     NOTHING_OFF,
     Coupon,
@@ -45,11 +51,7 @@ from sirui.promotions.base import (
     cached_fingerprint,
     gate,
     make_adjustment,
-    non_negative_money,
-    opt_positive_money,
     pay_rate,
-    positive_int,
-    positive_money,
 )
 from sirui.promotions.shipping import NO_SHIPPING_FEE, remaining_shipping_fee, waive_shipping
 from sirui.rules.pricing import PricedLine, PriceState, Stage

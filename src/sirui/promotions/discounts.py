@@ -30,14 +30,8 @@ import attrs
 from sirui.core.errors import invalid
 from sirui.core.money import Money, Rounding, round_decimal
 from sirui.core.registry import policy
-from sirui.promotions.base import (
-    NOTHING_OFF,
-    PromotionBase,
-    opt_positive_money,
-    pay_rate,
-    positive_int,
-    positive_money,
-)
+from sirui.core.validators import opt_positive_money, positive_int, positive_money
+from sirui.promotions.base import NOTHING_OFF, PromotionBase, pay_rate
 from sirui.rules.pricing import PricedLine, PriceState, Stage
 from sirui.rules.reasons import reason_code
 

@@ -28,7 +28,8 @@ from sirui.core.errors import invalid
 from sirui.core.money import Money
 from sirui.core.nouns import Line, Sku
 from sirui.core.registry import policy
-from sirui.promotions.base import PromotionBase, cached_fingerprint, positive_int, positive_money
+from sirui.core.validators import positive_int, positive_money
+from sirui.promotions.base import PromotionBase, cached_fingerprint
 from sirui.promotions.reductions import BELOW_THRESHOLD
 from sirui.rules.pricing import Adjustment, PriceState, Stage
 from sirui.rules.reasons import reason_code

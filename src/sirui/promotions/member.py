@@ -24,7 +24,8 @@ import attrs
 from sirui.core.errors import invalid
 from sirui.core.money import Money
 from sirui.core.registry import policy
-from sirui.promotions.base import NOTHING_OFF, PromotionBase, pay_rate, positive_money
+from sirui.core.validators import positive_money
+from sirui.promotions.base import NOTHING_OFF, PromotionBase, pay_rate
 from sirui.rules.conditions import NewCustomer
 from sirui.rules.pricing import PricedLine, PriceState, Stage
 from sirui.rules.reasons import reason_code

@@ -21,7 +21,8 @@ import attrs
 from sirui.core.errors import invalid
 from sirui.core.money import Money
 from sirui.core.registry import policy
-from sirui.promotions.base import PromotionBase, opt_positive_money, positive_money
+from sirui.core.validators import opt_positive_money, positive_money
+from sirui.promotions.base import PromotionBase
 from sirui.rules.pricing import PriceState, Stage
 from sirui.rules.reasons import reason_code
 

@@ -16,7 +16,8 @@ import attrs
 
 from sirui.core.money import Money
 from sirui.core.registry import policy
-from sirui.promotions.base import PromotionBase, cached_fingerprint, non_negative_money
+from sirui.core.validators import non_negative_money
+from sirui.promotions.base import PromotionBase, cached_fingerprint
 from sirui.promotions.reductions import BELOW_THRESHOLD
 from sirui.rules.pricing import SHIPPING_LINE, Adjustment, PriceState, Stage
 from sirui.rules.reasons import Reason, reason_code

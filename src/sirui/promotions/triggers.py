@@ -30,8 +30,9 @@ from sirui.core.errors import InvalidCommandError, invalid
 from sirui.core.money import Money
 from sirui.core.nouns import Member, Order
 from sirui.core.registry import policy, policy_family, tag_of
+from sirui.core.validators import non_empty_str, non_negative_money, positive_int
 from sirui.core.windows import DateTime, aware
-from sirui.promotions.base import CouponTemplate, non_negative_money, positive_int
+from sirui.promotions.base import CouponTemplate
 from sirui.promotions.wallet import ClaimCoupon
 from sirui.rules.conditions import Always, Condition, Facts
 from sirui.rules.reasons import Reason, reason_code
@@ -202,11 +203,6 @@ def _template_ids(value: Iterable[str]) -> tuple[str, ...]:
     return items
 
 
-def _non_empty(_inst: object, attribute: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise invalid(attribute.name, value, "must be a non-empty string")
-
-
 @policy_family
 class IssueTrigger:
     """A policy deciding when to issue which templates (发券规则)."""
@@ -238,7 +234,7 @@ class IssueTrigger:
 
 @attrs.frozen(slots=True)
 class _TriggerBase(IssueTrigger):
-    id: str = attrs.field(validator=_non_empty)
+    id: str = attrs.field(validator=non_empty_str)
     templates: tuple[str, ...] = attrs.field(kw_only=True, converter=_template_ids)
     condition: Condition = attrs.field(factory=Always, kw_only=True)
 
