@@ -17,7 +17,7 @@ Invariants: the fee is >= 0; it never rises when the goods amount rises.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, Final
+from typing import Final
 
 import attrs
 
@@ -25,6 +25,7 @@ from sirui.core.errors import invalid
 from sirui.core.money import Money
 from sirui.core.nouns import Cart, Fulfillment
 from sirui.core.registry import policy
+from sirui.core.validators import non_negative_money, opt_non_negative_money
 from sirui.rules.pricing import PriceState, Stage
 from sirui.rules.reasons import Reason, reason_code
 
@@ -46,25 +47,13 @@ BASE_FEE = reason_code(
 FLAT_FEE = reason_code("checkout.shipping_flat", zh="运费{fee}", en="Shipping {fee}")
 
 
-def _money_nonneg(_inst: object, attribute: attrs.Attribute[Money], value: object) -> None:
-    if not isinstance(value, Money):
-        raise invalid(attribute.name, value, "must be Money", "write Money.of('10')")
-    if value.minor < 0:
-        raise invalid(attribute.name, value, "must be >= 0")
-
-
-def _money_opt(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None:
-        _money_nonneg(_inst, attribute, value)
-
-
 @policy("shipping.tier_threshold")
 @attrs.frozen(slots=True)
 class TierThreshold:
     """The free-shipping threshold of one tier (e.g. gold members free from 49 yuan)."""
 
     tier: str
-    free_over: Money = attrs.field(validator=_money_nonneg)
+    free_over: Money = attrs.field(validator=non_negative_money)
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.tier, str) or not self.tier:
@@ -110,8 +99,10 @@ class ShippingPolicy:
     Money('49.00', 'CNY')
     """
 
-    base_fee: Money = attrs.field(default=_DEFAULT_FEE, validator=_money_nonneg)
-    free_over: Money | None = attrs.field(default=_DEFAULT_FREE_OVER, validator=_money_opt)
+    base_fee: Money = attrs.field(default=_DEFAULT_FEE, validator=non_negative_money)
+    free_over: Money | None = attrs.field(
+        default=_DEFAULT_FREE_OVER, validator=opt_non_negative_money
+    )
     tier_free_over: tuple[TierThreshold, ...] = attrs.field(default=(), converter=_tiers)
     pickup_free: bool = True
 

@@ -32,6 +32,7 @@ import attrs
 
 from sirui.core.errors import invalid
 from sirui.core.registry import policy
+from sirui.core.validators import int_at_least, optional
 from sirui.rules.reasons import reason_code
 
 __all__ = [
@@ -177,14 +178,7 @@ def _check_priorities(_inst: object, _attr: object, value: tuple[RulePriority, .
         raise invalid("priorities", sorted(ids), "a rule has two priorities", "keep one per rule")
 
 
-def _opt_count(_inst: object, attribute: attrs.Attribute[int | None], value: object) -> None:
-    if value is not None:
-        _count(_inst, attribute, value)  # type: ignore[arg-type]
-
-
-def _search_budget(_inst: object, attribute: attrs.Attribute[int], value: object) -> None:
-    if type(value) is not int or value < 100:
-        raise invalid(attribute.name, value, "must be an int >= 100")
+_opt_count = optional(_count)
 
 
 @policy("stacking.policy")
@@ -220,7 +214,7 @@ class StackingPolicy:
     other_slot_limit: int = attrs.field(default=1, validator=_count)
     max_coupons: int | None = attrs.field(default=None, validator=_opt_count)
     coupon_order: tuple[str, ...] = attrs.field(default=_DEFAULT_ORDER, converter=tuple)
-    max_search_nodes: int = attrs.field(default=200_000, validator=_search_budget)
+    max_search_nodes: int = attrs.field(default=200_000, validator=int_at_least(100))
 
     def __attrs_post_init__(self) -> None:
         if len(set(self.coupon_order)) != len(self.coupon_order):
