@@ -52,7 +52,7 @@ _CASES: list[tuple[Validator, list[Any], list[Any], str]] = [
         v.rate_in_open_unit_interval,
         [Decimal("1"), Decimal("0.01")],
         [Decimal(0), Decimal("1.01"), Decimal("-0.5"), Decimal("NaN"), 0.5, 1],
-        r"must be a Decimal in \(0, 1\]",
+        r"must be in \(0, 1\]; e\.g\. Decimal",
     ),
     (v.is_instance_of(Money, "Money", "e.g. Money.of('5')"), [Money(0)], [5], "must be Money"),
     (v.int_at_least(2), [2, 30], [1, 0, True, "2"], r"must be an int >= 2"),

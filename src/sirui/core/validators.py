@@ -170,7 +170,7 @@ def rate_in_open_unit_interval(_inst: Any, attribute: attrs.Attribute[Any], valu
     ``"0.95"`` is accepted.
     """
     if not isinstance(value, Decimal) or not value.is_finite() or not 0 < value <= 1:
-        raise invalid(attribute.name, value, "must be a Decimal in (0, 1]", "e.g. Decimal('0.5')")
+        raise invalid(attribute.name, value, "must be in (0, 1]", "e.g. Decimal('0.5')")
 
 
 # -- time ------------------------------------------------------------------------------

@@ -1,56 +1,19 @@
-"""Shared validators of the members package (private)."""
+"""Checks and helpers only the members package uses (private).
+
+The common validators (ids, counts, money, datetimes) are in
+`sirui.core.validators`.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
 import attrs
 
 from sirui.core.errors import invalid
-from sirui.core.money import Money, as_rate
-from sirui.core.windows import aware
-
-
-def non_empty_str(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise invalid(attribute.name, value, "must be a non-empty string")
-
-
-def non_negative_int(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if type(value) is not int or value < 0:
-        raise invalid(attribute.name, value, "must be an int >= 0")
-
-
-def positive_int(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if type(value) is not int or value < 1:
-        raise invalid(attribute.name, value, "must be an int >= 1")
-
-
-def opt_positive_int(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None:
-        positive_int(_inst, attribute, value)
-
-
-def non_negative_money(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, Money) or value.minor < 0:
-        raise invalid(attribute.name, value, "must be Money >= 0", "e.g. Money.of('99')")
-
-
-def opt_money(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None:
-        non_negative_money(_inst, attribute, value)
-
-
-def aware_field(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    aware(value, attribute.name)
-
-
-def opt_aware(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None:
-        aware(value, attribute.name)
+from sirui.core.money import as_rate
 
 
 def rate(value: object) -> Decimal:
@@ -88,7 +51,3 @@ def command_key(command: Any) -> tuple[str, str]:
     return command.id, f"{type(command).__name__}:{json.dumps(body, sort_keys=True)}"
 
 
-def str_set(value: str | Iterable[str]) -> frozenset[str]:
-    if isinstance(value, str):
-        return frozenset((value,))
-    return frozenset(value)

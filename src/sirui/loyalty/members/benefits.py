@@ -38,16 +38,10 @@ from sirui.core.errors import invalid
 from sirui.core.money import Money
 from sirui.core.nouns import Sku
 from sirui.core.registry import policy
+from sirui.core.validators import non_empty_str, non_negative_int, opt_non_negative_money
 from sirui.core.windows import DEFAULT_TZ, DateTime, MemberDay, MemberWeek, _check_tz, aware
 from sirui.core.windows import local_date as _local_date
-from sirui.loyalty.members._checks import (
-    discount_rate,
-    multiplier,
-    non_empty_str,
-    non_negative_int,
-    opt_money,
-    rate,
-)
+from sirui.loyalty.members._checks import discount_rate, multiplier, rate
 from sirui.loyalty.members.facts import MemberFacts
 from sirui.rules.scope import ItemScope
 
@@ -118,7 +112,9 @@ class Perks:
     """权益包: the perks a tier or a paid card gives. Every field is optional."""
 
     discount: MemberDiscount | None = None
-    free_shipping_threshold: Money | None = attrs.field(default=None, validator=opt_money)
+    free_shipping_threshold: Money | None = attrs.field(
+        default=None, validator=opt_non_negative_money
+    )
     """Free shipping from this amount (免邮门槛); zero means always free."""
     points_multiplier: Decimal = attrs.field(
         default=Decimal(1), converter=rate, validator=multiplier

@@ -43,16 +43,16 @@ import attrs
 from sirui.core.errors import IdConflictError, InvalidCommandError, invalid
 from sirui.core.money import Money
 from sirui.core.registry import policy
-from sirui.core.windows import DateTime, Window, aware
-from sirui.loyalty.members._checks import (
-    command_key,
+from sirui.core.validators import (
     non_empty_str,
     non_negative_int,
     non_negative_money,
-    opt_aware,
-    opt_money,
+    opt_aware_datetime,
+    opt_non_negative_money,
     positive_int,
 )
+from sirui.core.windows import DateTime, Window, aware
+from sirui.loyalty.members._checks import command_key
 from sirui.loyalty.members.benefits import Perks
 from sirui.rules.outcome import Accepted, Event, Outcome, Rejected
 from sirui.rules.reasons import Reason, reason_code
@@ -152,7 +152,7 @@ class CardPlan:
     perks: Perks = attrs.field(factory=Perks)
     coupon_pack: str | None = None
     coupon_pack_every_months: int = attrs.field(default=1, validator=positive_int)
-    coupon_pack_value: Money | None = attrs.field(default=None, validator=opt_money)
+    coupon_pack_value: Money | None = attrs.field(default=None, validator=opt_non_negative_money)
     refund: CardRefundRule = attrs.field(factory=CardRefundRule)
 
     def __attrs_post_init__(self) -> None:
@@ -180,7 +180,7 @@ class PurchaseCard:
     """Buy the card (开卡); ``price`` defaults to the plan's price."""
 
     id: str = attrs.field(validator=non_empty_str)
-    price: Money | None = attrs.field(default=None, validator=opt_money)
+    price: Money | None = attrs.field(default=None, validator=opt_non_negative_money)
 
 
 @attrs.frozen(slots=True)
@@ -188,7 +188,7 @@ class RenewCard:
     """Renew for one more period (续费): from the current end, or from now if lapsed."""
 
     id: str = attrs.field(validator=non_empty_str)
-    price: Money | None = attrs.field(default=None, validator=opt_money)
+    price: Money | None = attrs.field(default=None, validator=opt_non_negative_money)
 
 
 @attrs.frozen(slots=True)
@@ -296,12 +296,12 @@ class PaidCard:
     member_id: str = attrs.field(validator=non_empty_str)
     plan: CardPlan
     status: CardStatus = CardStatus.NEW
-    anchor: DateTime | None = attrs.field(default=None, validator=opt_aware)
+    anchor: DateTime | None = attrs.field(default=None, validator=opt_aware_datetime)
     """Start of the current run (or of the trial)."""
     months: int = 0
     """Months paid in the current run."""
-    ends_at: DateTime | None = attrs.field(default=None, validator=opt_aware)
-    last_paid_at: DateTime | None = attrs.field(default=None, validator=opt_aware)
+    ends_at: DateTime | None = attrs.field(default=None, validator=opt_aware_datetime)
+    last_paid_at: DateTime | None = attrs.field(default=None, validator=opt_aware_datetime)
     run_paid: Money = attrs.field(default=Money.ZERO, validator=non_negative_money)
     total_paid: Money = attrs.field(default=Money.ZERO, validator=non_negative_money)
     benefits_used: Money = attrs.field(default=Money.ZERO, validator=non_negative_money)

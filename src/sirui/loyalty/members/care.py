@@ -33,14 +33,14 @@ import attrs
 
 from sirui.core.errors import invalid
 from sirui.core.registry import policy, policy_family
-from sirui.core.windows import DEFAULT_TZ, DateTime, _check_tz, aware, local_date
-from sirui.loyalty.members._checks import (
-    aware_field,
+from sirui.core.validators import (
+    aware_datetime,
     non_empty_str,
     non_negative_int,
     positive_int,
-    str_set,
+    str_frozenset,
 )
+from sirui.core.windows import DEFAULT_TZ, DateTime, _check_tz, aware, local_date
 from sirui.loyalty.members.facts import MemberFacts
 from sirui.rules.reasons import Reason, reason_code
 
@@ -160,7 +160,7 @@ class RecallDormant(CareRule):
     message: str = "care.recall_dormant"
     cooldown_days: int = attrs.field(default=30, validator=non_negative_int)
     after_days: int = attrs.field(default=60, validator=positive_int)
-    segments: frozenset[str] = attrs.field(default=_IMPORTANT, converter=str_set)
+    segments: frozenset[str] = attrs.field(default=_IMPORTANT, converter=str_frozenset)
 
     def prepare(self, ctx: _Ctx) -> _Check:
         cutoff = ctx.now.subtract(days=self.after_days)
@@ -224,7 +224,7 @@ class Replenishment(CareRule):
     remind_before_days: int = attrs.field(default=3, validator=non_negative_int)
     stale_after_days: int = attrs.field(default=30, validator=non_negative_int)
     min_purchases: int = attrs.field(default=2, validator=positive_int)
-    items: frozenset[str] = attrs.field(default=frozenset(), converter=str_set)
+    items: frozenset[str] = attrs.field(default=frozenset(), converter=str_frozenset)
 
     def __attrs_post_init__(self) -> None:
         if self.min_purchases < 2:
@@ -274,13 +274,13 @@ class BeforeSale(CareRule):
     """大促预热: ``days_before`` days before ``starts_at`` of sale node ``node``."""
 
     node: str = attrs.field(validator=non_empty_str)
-    starts_at: DateTime = attrs.field(validator=aware_field)
+    starts_at: DateTime = attrs.field(validator=aware_datetime)
     code: str = attrs.field(default="before_sale", validator=non_empty_str)
     template: str | None = None
     message: str = "care.before_sale"
     cooldown_days: int = attrs.field(default=0, validator=non_negative_int)
     days_before: int = attrs.field(default=3, validator=positive_int)
-    segments: frozenset[str] = attrs.field(default=frozenset(), converter=str_set)
+    segments: frozenset[str] = attrs.field(default=frozenset(), converter=str_frozenset)
 
     def prepare(self, ctx: _Ctx) -> _Check:
         if not self.starts_at.subtract(days=self.days_before) <= ctx.now < self.starts_at:

@@ -14,8 +14,8 @@ from collections.abc import Iterable
 import attrs
 
 from sirui.core.errors import invalid
+from sirui.core.validators import non_empty_str, non_negative_int, opt_aware_datetime, str_frozenset
 from sirui.core.windows import DateTime
-from sirui.loyalty.members._checks import non_empty_str, non_negative_int, opt_aware, str_set
 
 __all__ = ["ItemPurchases", "MemberFacts"]
 
@@ -28,7 +28,7 @@ def _date_opt(_inst: object, attribute: attrs.Attribute[dt.date | None], value: 
 def _dates(value: Iterable[DateTime]) -> tuple[DateTime, ...]:
     items = tuple(value)
     for i, v in enumerate(items):
-        opt_aware(None, attrs.fields(ItemPurchases).bought_at, v)
+        opt_aware_datetime(None, attrs.fields(ItemPurchases).bought_at, v)
         if v is None:
             raise invalid(f"bought_at[{i}]", v, "must be a tz-aware datetime")
     return tuple(sorted(items))
@@ -40,7 +40,7 @@ class ItemPurchases:
 
     item: str = attrs.field(validator=non_empty_str)
     bought_at: tuple[DateTime, ...] = attrs.field(converter=_dates)
-    reminded_at: DateTime | None = attrs.field(default=None, validator=opt_aware)
+    reminded_at: DateTime | None = attrs.field(default=None, validator=opt_aware_datetime)
     """When the last replenishment reminder for this item went out."""
 
 
@@ -51,16 +51,16 @@ class MemberFacts:
     member_id: str = attrs.field(validator=non_empty_str)
     tier: str | None = None
     birthday: dt.date | None = attrs.field(default=None, validator=_date_opt)
-    joined_at: DateTime | None = attrs.field(default=None, validator=opt_aware)
-    last_login_at: DateTime | None = attrs.field(default=None, validator=opt_aware)
-    first_order_at: DateTime | None = attrs.field(default=None, validator=opt_aware)
-    last_order_at: DateTime | None = attrs.field(default=None, validator=opt_aware)
+    joined_at: DateTime | None = attrs.field(default=None, validator=opt_aware_datetime)
+    last_login_at: DateTime | None = attrs.field(default=None, validator=opt_aware_datetime)
+    first_order_at: DateTime | None = attrs.field(default=None, validator=opt_aware_datetime)
+    last_order_at: DateTime | None = attrs.field(default=None, validator=opt_aware_datetime)
     orders: int = attrs.field(default=0, validator=non_negative_int)
     spend: int = attrs.field(default=0, validator=non_negative_int)
     """Paid spend in fen (for RFM's monetary)."""
     segment: str | None = None
     """RFM segment code (``"important_value"``) if the host has scored the member."""
-    tags: frozenset[str] = attrs.field(default=frozenset(), converter=str_set)
+    tags: frozenset[str] = attrs.field(default=frozenset(), converter=str_frozenset)
     qr_store: str | None = None
     """Store of the parameterised QR code the member registered through (带参二维码)."""
     baby_birthday: dt.date | None = attrs.field(default=None, validator=_date_opt)
@@ -69,8 +69,8 @@ class MemberFacts:
     purchases: tuple[ItemPurchases, ...] = attrs.field(default=(), converter=tuple)
     birthday_gift_year: int | None = None
     """Year of the last birthday gift granted."""
-    member_day_coupon_at: DateTime | None = attrs.field(default=None, validator=opt_aware)
-    member_week_coupon_at: DateTime | None = attrs.field(default=None, validator=opt_aware)
+    member_day_coupon_at: DateTime | None = attrs.field(default=None, validator=opt_aware_datetime)
+    member_week_coupon_at: DateTime | None = attrs.field(default=None, validator=opt_aware_datetime)
     last_care: tuple[tuple[str, DateTime], ...] = attrs.field(default=(), converter=tuple)
     """``(care rule code, when it last fired)`` pairs, for cooldowns."""
 

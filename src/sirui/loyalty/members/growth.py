@@ -26,15 +26,15 @@ import attrs
 from sirui.core.errors import invalid
 from sirui.core.money import Money, Rounding, round_decimal
 from sirui.core.registry import policy
-from sirui.core.windows import DateTime
-from sirui.loyalty.members._checks import (
-    aware_field,
+from sirui.core.validators import (
+    aware_datetime,
     non_empty_str,
     non_negative_int,
     non_negative_money,
     positive_int,
-    rate,
 )
+from sirui.core.windows import DateTime
+from sirui.loyalty.members._checks import rate
 from sirui.rules.outcome import Event
 
 __all__ = [
@@ -111,7 +111,7 @@ class GrowthEntry:
     """
 
     id: str = attrs.field(validator=non_empty_str)
-    at: DateTime = attrs.field(validator=aware_field)
+    at: DateTime = attrs.field(validator=aware_datetime)
     source: GrowthSource
     growth: int = attrs.field(validator=non_negative_int)
     spend: int = attrs.field(default=0, validator=non_negative_int)

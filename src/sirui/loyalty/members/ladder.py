@@ -31,8 +31,8 @@ import attrs
 
 from sirui.core.errors import invalid
 from sirui.core.registry import policy
+from sirui.core.validators import non_empty_str, non_negative_int, opt_positive_int
 from sirui.core.windows import DEFAULT_TZ, PeriodKind, _check_tz
-from sirui.loyalty.members._checks import non_empty_str, non_negative_int, opt_positive_int
 from sirui.loyalty.members.growth import GrowthRules
 
 __all__ = ["BelowRetention", "Metric", "Tier", "TierLadder", "UpgradeMode"]

@@ -22,8 +22,8 @@ import attrs
 
 from sirui.core.errors import invalid
 from sirui.core.registry import policy
+from sirui.core.validators import positive_int
 from sirui.core.windows import DateTime, aware
-from sirui.loyalty.members._checks import positive_int
 from sirui.loyalty.members.facts import MemberFacts
 
 __all__ = ["LifecyclePolicy", "LifecycleStage", "lifecycle_stage", "prepare"]

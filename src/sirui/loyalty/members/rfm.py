@@ -34,8 +34,8 @@ import attrs
 from sirui.core.errors import InvalidValueError, invalid
 from sirui.core.money import Money
 from sirui.core.registry import policy
+from sirui.core.validators import non_negative_int, non_negative_money
 from sirui.core.windows import DEFAULT_TZ, DateTime, local_date
-from sirui.loyalty.members._checks import non_negative_int, non_negative_money
 
 __all__ = [
     "RfmCuts",

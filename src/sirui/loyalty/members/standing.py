@@ -44,8 +44,9 @@ from typing import Any, TypeAlias
 import attrs
 
 from sirui.core.errors import IdConflictError, InvalidCommandError, invalid
+from sirui.core.validators import non_empty_str, opt_aware_datetime
 from sirui.core.windows import DateTime, aware, period_containing
-from sirui.loyalty.members._checks import command_key, non_empty_str, opt_aware
+from sirui.loyalty.members._checks import command_key
 from sirui.loyalty.members.growth import (
     GrantGrowth,
     GrowthEarned,
@@ -128,7 +129,7 @@ class PinTier:
 
     id: str = attrs.field(validator=non_empty_str)
     tier: str = attrs.field(validator=non_empty_str)
-    until: DateTime | None = attrs.field(default=None, validator=opt_aware)
+    until: DateTime | None = attrs.field(default=None, validator=opt_aware_datetime)
 
 
 @attrs.frozen(slots=True)
@@ -186,9 +187,9 @@ class MemberStanding:
     entries: tuple[GrowthEntry, ...] = ()
     refunds: tuple[RefundRecord, ...] = ()
     pinned: str | None = None
-    pinned_until: DateTime | None = attrs.field(default=None, validator=opt_aware)
-    grace_until: DateTime | None = attrs.field(default=None, validator=opt_aware)
-    reviewed_period: DateTime | None = attrs.field(default=None, validator=opt_aware)
+    pinned_until: DateTime | None = attrs.field(default=None, validator=opt_aware_datetime)
+    grace_until: DateTime | None = attrs.field(default=None, validator=opt_aware_datetime)
+    reviewed_period: DateTime | None = attrs.field(default=None, validator=opt_aware_datetime)
     """Start of the review period last reviewed."""
     admin: tuple[tuple[str, str], ...] = ()
     """``(id, content)`` of the pin, unpin and review commands handled (idempotency)."""

@@ -21,8 +21,8 @@ import attrs
 
 from sirui.core.errors import invalid
 from sirui.core.registry import policy, policy_family
+from sirui.core.validators import non_empty_str, non_negative_int
 from sirui.core.windows import DEFAULT_TZ, DateTime, _check_tz, aware, local_date
-from sirui.loyalty.members._checks import non_empty_str, non_negative_int
 from sirui.loyalty.members.facts import MemberFacts
 
 __all__ = [

@@ -31,6 +31,7 @@ import attrs
 from sirui.core.errors import invalid
 from sirui.core.money import Money, Rounding, allocate_int, as_rate, round_decimal
 from sirui.core.registry import policy
+from sirui.core.validators import non_negative_int, positive_int, rate_in_open_unit_interval
 from sirui.rules.pricing import Adjustment, PriceState, Stage, allocate_off
 from sirui.rules.reasons import reason_code
 from sirui.rules.scope import ItemScope
@@ -53,16 +54,6 @@ NOT_REQUESTED = reason_code(
 )
 
 
-def _positive(_inst: object, attribute: attrs.Attribute[int], value: object) -> None:
-    if type(value) is not int or value < 1:
-        raise invalid(attribute.name, value, "must be an int >= 1", "e.g. 100")
-
-
-def _non_negative(_inst: object, attribute: attrs.Attribute[int], value: object) -> None:
-    if type(value) is not int or value < 0:
-        raise invalid(attribute.name, value, "must be an int >= 0")
-
-
 @policy("points.deduction")
 @attrs.frozen(slots=True)
 class DeductionPolicy:
@@ -72,12 +63,14 @@ class DeductionPolicy:
     100
     """
 
-    points_per_yuan: int = attrs.field(default=100, validator=_positive)
+    points_per_yuan: int = attrs.field(default=100, validator=positive_int)
     unit_points: int | None = None
     """Points are used in multiples of this; None means one yuan's worth."""
-    min_points: int = attrs.field(default=0, validator=_non_negative)
+    min_points: int = attrs.field(default=0, validator=non_negative_int)
     max_points: int | None = None
-    max_share: Decimal = attrs.field(default=Decimal(1), converter=as_rate)
+    max_share: Decimal = attrs.field(
+        default=Decimal(1), converter=as_rate, validator=rate_in_open_unit_interval
+    )
     """At most this share of the payable amount (e.g. 0.5)."""
     scope: ItemScope = attrs.field(factory=ItemScope)
 
@@ -91,8 +84,6 @@ class DeductionPolicy:
                 f"is not a whole number of fen at {self.points_per_yuan} points per yuan",
                 "pick a unit that is worth whole fen",
             )
-        if not Decimal(0) < self.max_share <= 1:
-            raise invalid("max_share", self.max_share, "must be in (0, 1]", "e.g. Decimal('0.5')")
         if self.max_points is not None and (
             type(self.max_points) is not int or self.max_points < max(unit, self.min_points)
         ):
@@ -142,13 +133,13 @@ class PointsDeductionStep:
     """
 
     policy: DeductionPolicy
-    available: int = attrs.field(validator=_non_negative)
+    available: int = attrs.field(validator=non_negative_int)
     requested: int | None = None
     rule: str = "points"
 
     def __attrs_post_init__(self) -> None:
         if self.requested is not None:
-            _non_negative(self, attrs.fields(PointsDeductionStep).requested, self.requested)  # type: ignore[arg-type]
+            non_negative_int(self, attrs.fields(PointsDeductionStep).requested, self.requested)
 
     @property
     def stage(self) -> Stage:

@@ -31,6 +31,7 @@ from sirui.core.errors import invalid
 from sirui.core.money import Money, Rounding, allocate_int, as_rate, round_decimal
 from sirui.core.nouns import Sku
 from sirui.core.registry import policy
+from sirui.core.validators import opt_positive_int
 from sirui.core.windows import DateTime, MemberDay, Window, aware
 from sirui.rules.pricing import SHIPPING_LINE, PriceState
 from sirui.rules.reasons import Reason, reason_code
@@ -85,11 +86,6 @@ def _positive_rate(_inst: object, attribute: attrs.Attribute[Decimal], value: De
         raise invalid(attribute.name, value, "must be > 0", "e.g. Decimal('1') point per yuan")
 
 
-def _opt_cap(_inst: object, attribute: attrs.Attribute[int | None], value: object) -> None:
-    if value is not None and (type(value) is not int or value < 1):
-        raise invalid(attribute.name, value, "must be None (no cap) or an int >= 1")
-
-
 @policy("points.campaign")
 @attrs.frozen(slots=True)
 class PointsCampaign:
@@ -124,8 +120,8 @@ class EarnRule:
     """Items that earn; exclude categories here (``exclude_categories``)."""
     campaigns: tuple[PointsCampaign, ...] = attrs.field(default=(), converter=tuple)
     stacking: MultiplierStacking = MultiplierStacking.MULTIPLY
-    per_order_cap: int | None = attrs.field(default=None, validator=_opt_cap)
-    daily_cap: int | None = attrs.field(default=None, validator=_opt_cap)
+    per_order_cap: int | None = attrs.field(default=None, validator=opt_positive_int)
+    daily_cap: int | None = attrs.field(default=None, validator=opt_positive_int)
 
     def multiplier(
         self, now: DateTime, tier: Decimal = Decimal(1), card: Decimal = Decimal(1)

@@ -19,6 +19,7 @@ import pendulum
 
 from sirui.core.errors import invalid
 from sirui.core.registry import policy, policy_family
+from sirui.core.validators import non_negative_int, positive_int
 from sirui.core.windows import DEFAULT_TZ, DateTime, _check_tz, aware, local_date, zone
 
 __all__ = ["ExpireAfterDays", "ExpireAtYearEnd", "ExpiryPolicy", "NeverExpire"]
@@ -49,16 +50,6 @@ class NeverExpire(ExpiryPolicy):
         return None
 
 
-def _positive(_inst: object, attribute: attrs.Attribute[int], value: object) -> None:
-    if type(value) is not int or value < 1:
-        raise invalid(attribute.name, value, "must be an int >= 1", "e.g. 365")
-
-
-def _non_negative(_inst: object, attribute: attrs.Attribute[int], value: object) -> None:
-    if type(value) is not int or value < 0:
-        raise invalid(attribute.name, value, "must be an int >= 0")
-
-
 @policy("points.expire_after_days")
 @attrs.frozen(slots=True)
 class ExpireAfterDays(ExpiryPolicy):
@@ -68,7 +59,7 @@ class ExpireAfterDays(ExpiryPolicy):
     2027-03-10 and gone at 2027-03-11 00:00 (store zone).
     """
 
-    days: int = attrs.field(validator=_positive)
+    days: int = attrs.field(validator=positive_int)
     tz: str = attrs.field(default=DEFAULT_TZ, validator=_check_tz)
 
     def expires_at(self, earned_at: DateTime) -> DateTime | None:
@@ -86,7 +77,7 @@ class ExpireAtYearEnd(ExpiryPolicy):
     ``years_after=0`` clears them at the end of the year they were earned.
     """
 
-    years_after: int = attrs.field(default=1, validator=_non_negative)
+    years_after: int = attrs.field(default=1, validator=non_negative_int)
     tz: str = attrs.field(default=DEFAULT_TZ, validator=_check_tz)
 
     def __attrs_post_init__(self) -> None:

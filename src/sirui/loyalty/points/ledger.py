@@ -46,6 +46,7 @@ import attrs
 
 from sirui.core.errors import IdConflictError, InvalidCommandError, invalid
 from sirui.core.registry import policy
+from sirui.core.validators import non_empty_str, non_negative_int
 from sirui.core.windows import DateTime, aware
 from sirui.loyalty.points._persistent import PMap, SortedRun
 from sirui.loyalty.points.expiry import ExpiryPolicy, NeverExpire
@@ -64,7 +65,6 @@ from sirui.loyalty.points.transactions import (
     Spend,
     Sweep,
     TakeBack,
-    _id,
 )
 from sirui.rules.outcome import Accepted, Rejected
 from sirui.rules.reasons import reason_code
@@ -120,11 +120,6 @@ class ReturnedExpiry(enum.Enum):
     """They expire as if earned at the moment of the return."""
 
 
-def _non_negative(_inst: object, attribute: attrs.Attribute[int], value: object) -> None:
-    if type(value) is not int or value < 0:
-        raise invalid(attribute.name, value, "must be an int >= 0")
-
-
 @policy("points.refund")
 @attrs.frozen(slots=True)
 class PointsRefundPolicy:
@@ -142,7 +137,7 @@ class LedgerPolicy:
     """积分规则: expiry, the return window for order points, refund handling."""
 
     expiry: ExpiryPolicy = attrs.field(factory=NeverExpire)
-    pending_days: int = attrs.field(default=0, validator=_non_negative)
+    pending_days: int = attrs.field(default=0, validator=non_negative_int)
     """Order points become available this many days after payment (退货期)."""
     refunds: PointsRefundPolicy = attrs.field(factory=PointsRefundPolicy)
 
@@ -222,7 +217,7 @@ class PointsLedger:
     500
     """
 
-    member_id: str = attrs.field(validator=_id)
+    member_id: str = attrs.field(validator=non_empty_str)
     policy: LedgerPolicy = attrs.field(factory=LedgerPolicy)
     run: SortedRun[Bucket] = attrs.field(factory=SortedRun, repr=False)
     pending: tuple[Bucket, ...] = ()

@@ -26,6 +26,7 @@ import attrs
 from sirui.core.errors import IdConflictError, InvalidCommandError, invalid
 from sirui.core.money import Money
 from sirui.core.registry import policy
+from sirui.core.validators import int_at_least, opt_positive_int
 from sirui.core.windows import DailySlot, DateTime, Window, aware
 from sirui.loyalty.points._persistent import PMap
 from sirui.rules.outcome import Accepted, Event, Rejected
@@ -62,29 +63,16 @@ ALREADY_CANCELLED = reason_code(
 )
 
 
-def _int_at_least(low: int) -> Any:
-    def check(_inst: object, attribute: attrs.Attribute[int], value: object) -> None:
-        if type(value) is not int or value < low:
-            raise invalid(attribute.name, value, f"must be an int >= {low}")
-
-    return check
-
-
-def _opt_limit(_inst: object, attribute: attrs.Attribute[int | None], value: object) -> None:
-    if value is not None and (type(value) is not int or value < 1):
-        raise invalid(attribute.name, value, "must be None (no limit) or an int >= 1")
-
-
 @policy("points_mall.item")
 @attrs.frozen(slots=True)
 class MallItem:
     """积分商品: ``points`` plus ``cash`` per unit, ``stock`` units, opening times."""
 
     id: str = attrs.field(validator=attrs.validators.min_len(1))
-    points: int = attrs.field(validator=_int_at_least(0))
-    stock: int = attrs.field(validator=_int_at_least(0))
+    points: int = attrs.field(validator=int_at_least(0))
+    stock: int = attrs.field(validator=int_at_least(0))
     cash: Money = Money.ZERO
-    per_member_limit: int | None = attrs.field(default=None, validator=_opt_limit)
+    per_member_limit: int | None = attrs.field(default=None, validator=opt_positive_int)
     window: Window | None = None
     daily: DailySlot | None = None
     """Opens every day in this slot only (每日10点开抢)."""
@@ -131,8 +119,8 @@ class Redeem:
     id: str = attrs.field(validator=attrs.validators.min_len(1))
     member_id: str
     item_id: str
-    available_points: int = attrs.field(validator=_int_at_least(0))
-    quantity: int = attrs.field(default=1, validator=_int_at_least(1))
+    available_points: int = attrs.field(validator=int_at_least(0))
+    quantity: int = attrs.field(default=1, validator=int_at_least(1))
 
 
 @attrs.frozen(slots=True)

@@ -36,6 +36,7 @@ import attrs
 
 from sirui.core.errors import IdConflictError, InvalidCommandError, invalid
 from sirui.core.registry import policy
+from sirui.core.validators import int_at_least
 from sirui.core.windows import DEFAULT_TZ, DateTime, _check_tz, aware, local_date
 from sirui.loyalty.points._persistent import PMap
 from sirui.rules.outcome import Accepted, Event, Rejected
@@ -84,20 +85,12 @@ class AfterLadder(enum.Enum):
     """Every later day pays like the last rung."""
 
 
-def _int_at_least(low: int) -> Any:
-    def check(_inst: object, attribute: attrs.Attribute[int], value: object) -> None:
-        if type(value) is not int or value < low:
-            raise invalid(attribute.name, value, f"must be an int >= {low}")
-
-    return check
-
-
 @policy("signin.streak_coupon")
 @attrs.frozen(slots=True)
 class StreakCoupon:
     """连续签到领券: grant ``coupon_template`` on streak day ``day``."""
 
-    day: int = attrs.field(validator=_int_at_least(1))
+    day: int = attrs.field(validator=int_at_least(1))
     coupon_template: str = attrs.field(validator=attrs.validators.min_len(1))
 
 
@@ -106,8 +99,8 @@ class StreakCoupon:
 class MonthlyReward:
     """累计签到奖励: once a month, after signing on ``days`` days of it."""
 
-    days: int = attrs.field(validator=_int_at_least(1))
-    points: int = attrs.field(default=0, validator=_int_at_least(0))
+    days: int = attrs.field(validator=int_at_least(1))
+    points: int = attrs.field(default=0, validator=int_at_least(0))
     coupon_template: str | None = None
 
     def __attrs_post_init__(self) -> None:
@@ -131,9 +124,9 @@ class SigninPolicy:
     after_ladder: AfterLadder = AfterLadder.CYCLE
     coupons: tuple[StreakCoupon, ...] = ()
     monthly: tuple[MonthlyReward, ...] = ()
-    makeup_cost: int = attrs.field(default=0, validator=_int_at_least(0))
+    makeup_cost: int = attrs.field(default=0, validator=int_at_least(0))
     """Points a make-up sign-in costs (补签消耗积分)."""
-    makeups_per_month: int = attrs.field(default=0, validator=_int_at_least(0))
+    makeups_per_month: int = attrs.field(default=0, validator=int_at_least(0))
     tz: str = attrs.field(default=DEFAULT_TZ, validator=_check_tz)
 
     def __attrs_post_init__(self) -> None:
@@ -166,7 +159,7 @@ class MakeUp:
 
     id: str = attrs.field(validator=attrs.validators.min_len(1))
     day: dt.date
-    available_points: int = attrs.field(validator=_int_at_least(0))
+    available_points: int = attrs.field(validator=int_at_least(0))
 
 
 SigninCommand: TypeAlias = SignIn | MakeUp

@@ -38,6 +38,7 @@ import attrs
 from sirui.core.errors import IdConflictError, InvalidCommandError, invalid
 from sirui.core.money import Money
 from sirui.core.registry import policy
+from sirui.core.validators import non_negative_money, positive_money
 from sirui.core.windows import DateTime, aware
 from sirui.loyalty.points._persistent import PMap
 from sirui.rules.outcome import Accepted, Event, Rejected
@@ -94,23 +95,13 @@ class SpendingOrder(enum.Enum):
     """In proportion to the two balances at the time of payment."""
 
 
-def _positive_money(_inst: object, attribute: attrs.Attribute[Money], value: object) -> None:
-    if not isinstance(value, Money) or value.minor <= 0:
-        raise invalid(attribute.name, value, "must be Money > 0", "e.g. Money.of('500')")
-
-
-def _non_negative_money(_inst: object, attribute: attrs.Attribute[Money], value: object) -> None:
-    if not isinstance(value, Money) or value.minor < 0:
-        raise invalid(attribute.name, value, "must be Money >= 0")
-
-
 @policy("stored_value.top_up_tier")
 @attrs.frozen(slots=True)
 class TopUpTier:
     """充{amount}送{bonus}: a top-up of at least ``amount`` gets ``bonus``."""
 
-    amount: Money = attrs.field(validator=_positive_money)
-    bonus: Money = attrs.field(validator=_non_negative_money)
+    amount: Money = attrs.field(validator=positive_money)
+    bonus: Money = attrs.field(validator=non_negative_money)
 
 
 @policy("stored_value.policy")
@@ -137,7 +128,7 @@ class StoredValuePolicy:
                 "list tiers from the smallest top-up to the largest",
             )
         if self.min_top_up is not None:
-            _positive_money(self, attrs.fields(StoredValuePolicy).min_top_up, self.min_top_up)  # type: ignore[arg-type]
+            positive_money(self, attrs.fields(StoredValuePolicy).min_top_up, self.min_top_up)
 
     def bonus_for(self, amount: Money) -> Money:
         """The bonus a top-up of ``amount`` earns."""
@@ -201,7 +192,7 @@ def allocate_payment(
 @attrs.frozen(slots=True)
 class TopUp:
     id: str = attrs.field(validator=attrs.validators.min_len(1))
-    amount: Money = attrs.field(validator=_positive_money)
+    amount: Money = attrs.field(validator=positive_money)
 
 
 @attrs.frozen(slots=True)
@@ -209,7 +200,7 @@ class Pay:
     """Pay ``amount`` with stored value; ``lines`` are the lines' payable amounts."""
 
     id: str = attrs.field(validator=attrs.validators.min_len(1))
-    amount: Money = attrs.field(validator=_positive_money)
+    amount: Money = attrs.field(validator=positive_money)
     lines: tuple[tuple[str, Money], ...] = attrs.field(default=(), converter=tuple)
     order_id: str | None = None
 

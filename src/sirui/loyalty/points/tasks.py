@@ -32,6 +32,7 @@ import attrs
 
 from sirui.core.errors import IdConflictError, invalid
 from sirui.core.registry import policy
+from sirui.core.validators import int_at_least
 from sirui.core.windows import (
     DEFAULT_TZ,
     DateTime,
@@ -68,14 +69,6 @@ _KINDS = {
 }
 
 
-def _int_at_least(low: int) -> Any:
-    def check(_inst: object, attribute: attrs.Attribute[int], value: object) -> None:
-        if type(value) is not int or value < low:
-            raise invalid(attribute.name, value, f"must be an int >= {low}")
-
-    return check
-
-
 @policy("task.quest")
 @attrs.frozen(slots=True)
 class Task:
@@ -83,10 +76,10 @@ class Task:
 
     code: str = attrs.field(validator=attrs.validators.min_len(1))
     action: str = attrs.field(validator=attrs.validators.min_len(1))
-    points: int = attrs.field(validator=_int_at_least(0))
+    points: int = attrs.field(validator=int_at_least(0))
     period: TaskPeriod = TaskPeriod.ONCE
-    target: int = attrs.field(default=1, validator=_int_at_least(1))
-    max_completions: int = attrs.field(default=1, validator=_int_at_least(1))
+    target: int = attrs.field(default=1, validator=int_at_least(1))
+    max_completions: int = attrs.field(default=1, validator=int_at_least(1))
     """Completions paid per period (e.g. reviews pay at most 5 times a day)."""
     coupon_template: str | None = None
     window: Window | None = None
@@ -122,7 +115,7 @@ class RecordAction:
 
     id: str = attrs.field(validator=attrs.validators.min_len(1))
     action: str = attrs.field(validator=attrs.validators.min_len(1))
-    times: int = attrs.field(default=1, validator=_int_at_least(1))
+    times: int = attrs.field(default=1, validator=int_at_least(1))
 
 
 @attrs.frozen(slots=True)

@@ -14,6 +14,7 @@ from typing import TypeAlias
 import attrs
 
 from sirui.core.errors import invalid
+from sirui.core.validators import non_empty_str, positive_int
 from sirui.core.windows import DateTime
 from sirui.rules.outcome import Event
 
@@ -35,18 +36,6 @@ __all__ = [
 ]
 
 
-def _positive(_inst: object, attribute: attrs.Attribute[int], value: object) -> None:
-    if type(value) is not int or value < 1:
-        raise invalid(
-            attribute.name, value, "must be an int >= 1", "points are whole and positive"
-        )
-
-
-def _id(_inst: object, attribute: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise invalid(attribute.name, value, "must be a non-empty string", "use the event id")
-
-
 # -- commands ---------------------------------------------------------------------------
 
 
@@ -54,8 +43,8 @@ def _id(_inst: object, attribute: attrs.Attribute[str], value: object) -> None:
 class Earn:
     """Credit points. With ``order_id`` they are pending for ``pending_days``."""
 
-    id: str = attrs.field(validator=_id)
-    points: int = attrs.field(validator=_positive)
+    id: str = attrs.field(validator=non_empty_str)
+    points: int = attrs.field(validator=positive_int)
     source: str = "earn"
     """Why the points were earned: ``"order"``, ``"signin"``, ``"review"``, ``"task"``..."""
     order_id: str | None = None
@@ -67,8 +56,8 @@ class Earn:
 class Spend:
     """Use points (checkout deduction, points mall, make-up sign-in, lottery)."""
 
-    id: str = attrs.field(validator=_id)
-    points: int = attrs.field(validator=_positive)
+    id: str = attrs.field(validator=non_empty_str)
+    points: int = attrs.field(validator=positive_int)
     purpose: str = "deduction"
     order_id: str | None = None
 
@@ -77,7 +66,7 @@ class Spend:
 class Adjust:
     """A manual correction by an operator: positive credits, negative debits."""
 
-    id: str = attrs.field(validator=_id)
+    id: str = attrs.field(validator=non_empty_str)
     points: int
     note: str = ""
 
@@ -90,25 +79,25 @@ class Adjust:
 class TakeBack:
     """Reverse (part of) an earn: the refund of lines that earned points."""
 
-    id: str = attrs.field(validator=_id)
-    earn_id: str = attrs.field(validator=_id)
-    points: int = attrs.field(validator=_positive)
+    id: str = attrs.field(validator=non_empty_str)
+    earn_id: str = attrs.field(validator=non_empty_str)
+    points: int = attrs.field(validator=positive_int)
 
 
 @attrs.frozen(slots=True)
 class ReturnSpent:
     """Give back (part of) what a spend consumed: the refund of lines paid with points."""
 
-    id: str = attrs.field(validator=_id)
-    spend_id: str = attrs.field(validator=_id)
-    points: int = attrs.field(validator=_positive)
+    id: str = attrs.field(validator=non_empty_str)
+    spend_id: str = attrs.field(validator=non_empty_str)
+    points: int = attrs.field(validator=positive_int)
 
 
 @attrs.frozen(slots=True)
 class Sweep:
     """Remove expired buckets and emit `PointsExpired` for each (optional)."""
 
-    id: str = attrs.field(validator=_id)
+    id: str = attrs.field(validator=non_empty_str)
 
 
 LedgerCommand: TypeAlias = Earn | Spend | Adjust | TakeBack | ReturnSpent | Sweep
