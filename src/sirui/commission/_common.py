@@ -1,4 +1,7 @@
-"""Validators and small helpers shared by the commission modules (private)."""
+"""Rate checks and small helpers shared by the commission modules (private).
+
+The common validators (ids, counts, money) are in `sirui.core.validators`.
+"""
 
 from __future__ import annotations
 
@@ -30,31 +33,6 @@ def check_rate(name: str, value: object) -> Decimal:
 def to_rate(value: object) -> Decimal:
     """Converter: accept Decimal, int or str rates (floats are refused by `as_rate`)."""
     return as_rate(value)
-
-
-def non_negative_money(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, Money) or value.minor < 0:
-        raise invalid(attribute.name, value, "must be Money >= 0", "e.g. Money.of('5')")
-
-
-def positive_money(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, Money) or value.minor <= 0:
-        raise invalid(attribute.name, value, "must be Money > 0", "e.g. Money.of('50000')")
-
-
-def non_empty_str(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise invalid(attribute.name, value, "must be a non-empty string")
-
-
-def non_negative_int(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if type(value) is not int or value < 0:
-        raise invalid(attribute.name, value, "must be an int >= 0")
-
-
-def positive_int(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if type(value) is not int or value < 1:
-        raise invalid(attribute.name, value, "must be an int >= 1")
 
 
 def proportion(amount: Money, numerator: int, denominator: int) -> Money:

@@ -25,10 +25,10 @@ from collections.abc import Mapping
 
 import attrs
 
-from sirui.commission._common import non_negative_int
 from sirui.commission.paid import PaidLine, PaidOrder
 from sirui.core.nouns import Guide
 from sirui.core.registry import policy
+from sirui.core.validators import non_negative_int
 from sirui.core.windows import DateTime
 from sirui.rules.reasons import Reason, reason_code
 

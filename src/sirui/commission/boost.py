@@ -20,12 +20,13 @@ from decimal import Decimal
 
 import attrs
 
-from sirui.commission._common import non_empty_str, to_rate
+from sirui.commission._common import to_rate
 from sirui.commission.targets import Sale, Target, TieredCommission, counts_toward
 from sirui.core.errors import CurrencyMismatchError, InvalidPolicyError, invalid
 from sirui.core.money import Money, Rounding, round_decimal
 from sirui.core.nouns import Store
 from sirui.core.registry import policy
+from sirui.core.validators import non_empty_str
 from sirui.core.windows import DateTime, Window, aware
 from sirui.rules.reasons import Reason, reason_code
 

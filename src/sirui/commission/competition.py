@@ -18,10 +18,10 @@ from collections.abc import Iterable
 
 import attrs
 
-from sirui.commission._common import non_empty_str, non_negative_int
 from sirui.core.errors import invalid
 from sirui.core.money import Money
 from sirui.core.registry import policy
+from sirui.core.validators import non_empty_str, non_negative_int
 from sirui.core.windows import DateTime, Window, aware
 
 __all__ = ["Activity", "Competition", "Metric", "Standing"]

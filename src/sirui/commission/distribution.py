@@ -24,7 +24,7 @@ from decimal import Decimal
 
 import attrs
 
-from sirui.commission._common import non_empty_str, rate_field, to_rate
+from sirui.commission._common import rate_field, to_rate
 from sirui.commission.attribution import AttributionPolicy
 from sirui.commission.paid import PaidOrder
 from sirui.commission.rules import (
@@ -38,6 +38,7 @@ from sirui.core.errors import InvalidPolicyError, invalid
 from sirui.core.money import Money
 from sirui.core.nouns import Guide, GuideKind
 from sirui.core.registry import policy
+from sirui.core.validators import non_empty_str, optional
 from sirui.rules.reasons import reason_code
 from sirui.rules.scope import ItemScope
 
@@ -86,9 +87,7 @@ class DistributionDepthError(InvalidPolicyError):
     """A distribution chain or plan deeper than two levels."""
 
 
-def _opt_rate(_inst: object, attribute: attrs.Attribute[Decimal | None], value: object) -> None:
-    if value is not None:
-        rate_field(_inst, attribute, value)
+_opt_rate = optional(rate_field)
 
 
 def _opt_to_rate(value: object) -> Decimal | None:

@@ -18,10 +18,10 @@ from collections.abc import Iterable
 
 import attrs
 
-from sirui.commission._common import non_empty_str
 from sirui.core.errors import InvalidValueError, invalid
 from sirui.core.money import Money
 from sirui.core.nouns import Order, Sku
+from sirui.core.validators import non_empty_str
 from sirui.core.windows import DateTime, aware
 
 __all__ = ["LineRefund", "PaidLine", "PaidOrder", "Refund"]

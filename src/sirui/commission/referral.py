@@ -19,10 +19,10 @@ import enum
 
 import attrs
 
-from sirui.commission._common import non_empty_str, non_negative_int
 from sirui.core.errors import invalid
 from sirui.core.money import Money
 from sirui.core.registry import policy
+from sirui.core.validators import non_empty_str, non_negative_int
 from sirui.core.windows import DateTime, aware
 from sirui.rules.reasons import Reason, reason_code
 

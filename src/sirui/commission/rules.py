@@ -26,13 +26,14 @@ from decimal import Decimal
 
 import attrs
 
-from sirui.commission._common import non_empty_str, non_negative_money, rate_field, to_rate
+from sirui.commission._common import rate_field, to_rate
 from sirui.commission.attribution import Attributed, AttributionPolicy
 from sirui.commission.paid import PaidLine, PaidOrder
 from sirui.core.errors import invalid
 from sirui.core.money import Money
 from sirui.core.nouns import Guide, Sku
 from sirui.core.registry import policy, policy_family
+from sirui.core.validators import non_empty_str, non_negative_money
 from sirui.core.windows import DateTime
 from sirui.rules.reasons import Reason, reason_code
 from sirui.rules.scope import ItemScope

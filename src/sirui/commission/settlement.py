@@ -44,12 +44,13 @@ from typing import Any, Final, TypeAlias
 
 import attrs
 
-from sirui.commission._common import non_empty_str, non_negative_int, proportion
+from sirui.commission._common import proportion
 from sirui.commission.paid import Refund
 from sirui.commission.rules import CommissionLine
 from sirui.core.errors import IdConflictError, InvalidCommandError
 from sirui.core.money import Money
 from sirui.core.registry import policy
+from sirui.core.validators import non_empty_str, non_negative_int
 from sirui.core.windows import DateTime, aware
 from sirui.rules.outcome import Accepted, Event, Rejected
 from sirui.rules.reasons import Reason, reason_code

@@ -30,10 +30,11 @@ from decimal import Decimal
 
 import attrs
 
-from sirui.commission._common import check_rate, non_empty_str, rate_field, to_rate
+from sirui.commission._common import check_rate, rate_field, to_rate
 from sirui.core.errors import InvalidPolicyError, invalid
 from sirui.core.money import Money, Rounding, round_decimal
 from sirui.core.registry import policy
+from sirui.core.validators import non_empty_str
 
 __all__ = [
     "FeeBearer",

@@ -28,19 +28,14 @@ from decimal import Decimal
 
 import attrs
 
-from sirui.commission._common import (
-    ZERO_RATE,
-    check_rate,
-    non_empty_str,
-    positive_money,
-    to_rate,
-)
+from sirui.commission._common import ZERO_RATE, check_rate, to_rate
 from sirui.commission.paid import PaidOrder
 from sirui.commission.rules import EVERYTHING
 from sirui.core.errors import CurrencyMismatchError, invalid
 from sirui.core.money import Money, round_decimal
 from sirui.core.nouns import Sku
 from sirui.core.registry import policy
+from sirui.core.validators import non_empty_str, positive_money
 from sirui.core.windows import DateTime, Window, aware
 from sirui.rules.reasons import Reason, reason_code
 from sirui.rules.scope import ItemScope
