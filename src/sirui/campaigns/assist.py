@@ -25,7 +25,8 @@ from typing import Any
 
 import attrs
 
-from sirui.core.errors import IdConflictError, InvalidCommandError, invalid
+from sirui.campaigns._replay import first_logged, move, replay, settle_each
+from sirui.core.errors import InvalidCommandError, invalid
 from sirui.core.nouns import Member
 from sirui.core.registry import policy
 from sirui.core.validators import (
@@ -94,8 +95,6 @@ ASSIST_REASONS = {r.code: r for r in (
 
 
 _member = is_instance_of(Member, "a Member", "build it with Member('m1')")
-
-
 _condition = is_instance_of(Condition, "a Condition", "e.g. NewCustomer()")
 
 
@@ -230,17 +229,10 @@ class AssistTask:
     log: tuple[tuple[Any, tuple[Any, ...]], ...] = ()
 
     def logged(self, command_id: str) -> tuple[Any, tuple[Any, ...]] | None:
-        for entry in self.log:
-            if entry[0].id == command_id:
-                return entry
-        return None
+        return first_logged(self.log, command_id)
 
     def _move(self, trigger: str, **changes: Any) -> AssistTask:
-        target = ASSIST_TRANSITIONS.get((self.status, trigger))
-        if target is None:
-            raise InvalidCommandError(
-                f"task {self.id!r} is {self.status.value}; it cannot take {trigger!r}")
-        return attrs.evolve(self, status=target, **changes)
+        return move(self, ASSIST_TRANSITIONS, trigger, "task", **changes)
 
     def settle(self, now: DateTime) -> tuple[AssistTask, list[Any]]:
         if self.status is AssistStatus.ACTIVE and now >= self.deadline:
@@ -286,12 +278,7 @@ class AssistCampaign:
         now = aware(now)
         if isinstance(command, AssistTick):
             ids = [command.task_id] if command.task_id is not None else list(self.tasks)
-            changed, events = {}, list[Any]()
-            for tid in ids:
-                task, evs = self.task(tid).settle(now)
-                if evs:
-                    changed[tid] = task
-                    events += evs
+            changed, events = settle_each(ids, lambda tid: self.task(tid).settle(now))
             if not changed:
                 return Accepted(self, ())
             return Accepted(attrs.evolve(self, tasks={**self.tasks, **changed}), tuple(events))
@@ -299,12 +286,9 @@ class AssistCampaign:
             raise InvalidCommandError(f"command={command!r}: not an assistance command")
         existing = self.tasks.get(command.task_id)
         if existing is not None:
-            entry = existing.logged(command.id)
-            if entry is not None:
-                if entry[0] != command:
-                    raise IdConflictError(f"command id {command.id!r} was used for "
-                                          f"{entry[0]!r}; give this command a new id")
-                return Accepted(self, entry[1])
+            replayed = replay(self, command, existing.logged(command.id))
+            if replayed is not None:
+                return replayed
         if isinstance(command, StartTask):
             if existing is not None:
                 raise InvalidCommandError(f"task_id={command.task_id!r} already exists")

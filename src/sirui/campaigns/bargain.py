@@ -33,7 +33,8 @@ from typing import Any
 
 import attrs
 
-from sirui.core.errors import IdConflictError, InvalidCommandError, InvalidValueError, invalid
+from sirui.campaigns._replay import first_logged, move, replay, settle_each
+from sirui.core.errors import InvalidCommandError, InvalidValueError, invalid
 from sirui.core.money import Money, Rounding, as_rate, round_decimal
 from sirui.core.nouns import Member
 from sirui.core.registry import policy, tag_of
@@ -129,8 +130,6 @@ def _money_at_least(minimum: int) -> Any:
 
 
 _member = is_instance_of(Member, "a Member", "build it with Member('m1')")
-
-
 _condition = is_instance_of(Condition, "a Condition", "e.g. NewCustomer()")
 
 
@@ -345,17 +344,10 @@ class Bargain:
         return any(c.helper_id == helper_id for c in self.cuts)
 
     def logged(self, command_id: str) -> tuple[Any, tuple[Any, ...]] | None:
-        for entry in self.log:
-            if entry[0].id == command_id:
-                return entry
-        return None
+        return first_logged(self.log, command_id)
 
     def _move(self, trigger: str, **changes: Any) -> Bargain:
-        target = BARGAIN_TRANSITIONS.get((self.status, trigger))
-        if target is None:
-            raise InvalidCommandError(
-                f"bargain {self.id!r} is {self.status.value}; it cannot take {trigger!r}")
-        return attrs.evolve(self, status=target, **changes)
+        return move(self, BARGAIN_TRANSITIONS, trigger, "bargain", **changes)
 
     def settle(self, now: DateTime) -> tuple[Bargain, list[Any]]:
         if self.status is BargainStatus.ACTIVE and now >= self.deadline:
@@ -407,12 +399,9 @@ class BargainCampaign:
             raise InvalidCommandError(f"command={command!r}: not a bargain command")
         existing = self.bargains.get(command.bargain_id)
         if existing is not None:
-            entry = existing.logged(command.id)
-            if entry is not None:
-                if entry[0] != command:
-                    raise IdConflictError(f"command id {command.id!r} was used for "
-                                          f"{entry[0]!r}; give this command a new id")
-                return Accepted(self, entry[1])
+            replayed = replay(self, command, existing.logged(command.id))
+            if replayed is not None:
+                return replayed
         if isinstance(command, StartBargain):
             if existing is not None:
                 raise InvalidCommandError(f"bargain_id={command.bargain_id!r} already exists")
@@ -429,12 +418,7 @@ class BargainCampaign:
 
     def _tick(self, command: BargainTick, now: DateTime) -> Outcome[BargainCampaign]:
         ids = [command.bargain_id] if command.bargain_id is not None else list(self.bargains)
-        changed, events = {}, list[Any]()
-        for bid in ids:
-            bargain, evs = self.bargain(bid).settle(now)
-            if evs:
-                changed[bid] = bargain
-                events += evs
+        changed, events = settle_each(ids, lambda bid: self.bargain(bid).settle(now))
         if not changed:
             return Accepted(self, ())
         return Accepted(attrs.evolve(self, bargains={**self.bargains, **changed}), tuple(events))

@@ -27,6 +27,7 @@ from typing import Final
 import attrs
 from pendulum import DateTime
 
+from sirui.campaigns._activity import apply_activity
 from sirui.campaigns.seckill import (
     LowStock,
     Reservation,
@@ -36,7 +37,6 @@ from sirui.campaigns.seckill import (
     live_units,
     split_stock,
 )
-from sirui.config import fingerprint
 from sirui.core.errors import invalid
 from sirui.core.money import Money, Rounding, as_rate
 from sirui.core.nouns import Member
@@ -44,7 +44,7 @@ from sirui.core.registry import policy
 from sirui.core.validators import opt_non_negative_int, opt_positive_int
 from sirui.core.windows import DEFAULT_TZ, Window, aware, zone
 from sirui.rules.conditions import Always, Condition, Facts
-from sirui.rules.pricing import Adjustment, PriceState, Stage
+from sirui.rules.pricing import PriceState, Stage
 from sirui.rules.reasons import Reason, reason_code
 
 __all__ = [
@@ -245,15 +245,8 @@ class LimitedTimePriceStep:
             allocations.append((pl.id, off))
         if not allocations:
             return state.skip(self.rule, Stage.ACTIVITY, NOT_IN_DISCOUNT(), "limited_time.discount")
-        total = sum((m for _, m in allocations), Money.zero(state.currency))
-        return state.apply(Adjustment(
-            rule=self.rule,
-            stage=Stage.ACTIVITY,
-            amount=total,
-            allocations=tuple(allocations),
-            reason=PRICED(discount=d.name or d.id),
-            kind="limited_time.discount",
-            fingerprint=fingerprint(d),
+        return apply_activity(
+            state, self.rule, "limited_time.discount", allocations,
+            reason=PRICED(discount=d.name or d.id), policy=d,
             blocks=activity_blocks(d.stack_coupons, d.stack_points),
-            activity=self.rule,
-        ))
+        )

@@ -24,6 +24,7 @@ from typing import Any
 
 import attrs
 
+from sirui.campaigns._replay import replay
 from sirui.campaigns.groupbuy._events import (
     GroupOpened,
     GroupTick,
@@ -38,7 +39,7 @@ from sirui.campaigns.groupbuy._events import (
 )
 from sirui.campaigns.groupbuy._group import Group, GroupStatus, Seat
 from sirui.campaigns.groupbuy._policy import GroupBuyPolicy
-from sirui.core.errors import IdConflictError, InvalidCommandError, invalid
+from sirui.core.errors import InvalidCommandError, invalid
 from sirui.core.nouns import Fulfillment
 from sirui.core.windows import DateTime, aware
 from sirui.rules import Accepted, Facts, Outcome, Reason, Rejected, reason_code
@@ -163,10 +164,9 @@ class GroupBuyCampaign:
         if existing is not None:
             entry = existing.logged(command.id)
             if entry is not None:
-                if entry.command != command:
-                    raise IdConflictError(f"command id {command.id!r} was used for "
-                                          f"{entry.command!r}; give this command a new id")
-                return Accepted(self, entry.events)
+                replayed = replay(self, command, (entry.command, entry.events))
+                if replayed is not None:
+                    return replayed
         if isinstance(command, OpenGroup):
             if existing is not None:
                 raise InvalidCommandError(f"group_id={command.group_id!r} already exists; "

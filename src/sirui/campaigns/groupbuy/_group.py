@@ -26,6 +26,7 @@ from typing import Any
 
 import attrs
 
+from sirui.campaigns._replay import move
 from sirui.campaigns.groupbuy._events import (
     DifferenceDue,
     GroupCancelled,
@@ -39,7 +40,6 @@ from sirui.campaigns.groupbuy._events import (
     SeatReleased,
 )
 from sirui.campaigns.groupbuy._policy import GroupBuyPolicy
-from sirui.core.errors import InvalidCommandError
 from sirui.core.money import Money
 from sirui.core.windows import DateTime
 
@@ -155,12 +155,7 @@ class Group:
     # -- transitions ------------------------------------------------------------------
 
     def _move(self, trigger: str, now: DateTime, **changes: Any) -> Group:
-        target = GROUP_TRANSITIONS.get((self.status, trigger))
-        if target is None:
-            raise InvalidCommandError(
-                f"group {self.id!r} is {self.status.value}; it cannot take {trigger!r}"
-            )
-        return attrs.evolve(self, status=target, closed_at=now, **changes)
+        return move(self, GROUP_TRANSITIONS, trigger, "group", closed_at=now, **changes)
 
     def settle(self, policy: GroupBuyPolicy, now: DateTime) -> tuple[Group, list[Any]]:
         """Let the clock act at ``now``: timeouts, auto-fill, the deadline."""

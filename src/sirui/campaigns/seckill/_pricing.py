@@ -13,12 +13,12 @@ from collections.abc import Iterable
 
 import attrs
 
+from sirui.campaigns._activity import apply_activity
 from sirui.campaigns.seckill._policy import PICKUP_NOT_ALLOWED, SeckillCampaign
 from sirui.campaigns.seckill._stock import Reservation, ReservationStatus
-from sirui.config import fingerprint
 from sirui.core.money import Money
 from sirui.core.nouns import Fulfillment
-from sirui.rules.pricing import Adjustment, PriceState, Stage
+from sirui.rules.pricing import PriceState, Stage
 from sirui.rules.reasons import reason_code
 
 __all__ = ["SeckillPriceStep", "activity_blocks", "live_units"]
@@ -102,15 +102,8 @@ class SeckillPriceStep:
             allocations.append((pl.id, off))
         if not allocations:
             return state.skip(self.rule, Stage.ACTIVITY, NO_RESERVATION(), "seckill.campaign")
-        total = sum((m for _, m in allocations), Money.zero(state.currency))
-        return state.apply(Adjustment(
-            rule=self.rule,
-            stage=Stage.ACTIVITY,
-            amount=total,
-            allocations=tuple(allocations),
-            reason=PRICED(campaign=c.name or c.id),
-            kind="seckill.campaign",
-            fingerprint=fingerprint(c),
+        return apply_activity(
+            state, self.rule, "seckill.campaign", allocations,
+            reason=PRICED(campaign=c.name or c.id), policy=c,
             blocks=activity_blocks(c.stack_coupons, c.stack_points),
-            activity=self.rule,
-        ))
+        )
