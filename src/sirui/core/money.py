@@ -581,7 +581,8 @@ def allocate_int(total: int, weights: Sequence[int]) -> list[int]:
     left = t - sum(parts)
     if left:
         # Sort by remainder descending, index ascending (stable, deterministic).
-        order = sorted(range(len(weights)), key=lambda i: -((t * weights[i]) % wsum))
+        neg_remainders = [-((t * w) % wsum) for w in weights]
+        order = sorted(range(len(weights)), key=neg_remainders.__getitem__)
         for i in order[:left]:
             parts[i] += 1
     return [sign * p for p in parts] if sign < 0 else parts

@@ -256,7 +256,7 @@ def make_adjustment(
     rid = rule_id or rule.id
     if not allocations:
         return state.skip(rid, stage, NOTHING_OFF(), rule.kind)
-    total = sum((m for _, m in allocations), Money.zero(amount.currency))
+    total = Money(sum(m.minor for _, m in allocations), amount.currency)
     adj = Adjustment(
         rule=rid,
         stage=stage,

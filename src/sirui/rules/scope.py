@@ -38,6 +38,9 @@ class ItemScope:
     exclude_skus: frozenset[str] = attrs.field(default=frozenset(), converter=_str_set)
     exclude_categories: frozenset[str] = attrs.field(default=frozenset(), converter=_opt_paths)
     exclude_tags: frozenset[str] = attrs.field(default=frozenset(), converter=_str_set)
+    _memo: dict[int, tuple[Sku, bool]] = attrs.field(
+        factory=dict, init=False, eq=False, repr=False, hash=False
+    )
 
     @property
     def is_everything(self) -> bool:
@@ -52,6 +55,24 @@ class ItemScope:
         )
 
     def matches(self, sku: Sku) -> bool:
+        """True if ``sku`` is in scope. Answers are memoised per SKU object.
+
+        Scopes and SKUs are immutable, so the answer never changes; the memo
+        (bounded, keyed by identity and holding the SKU so the id cannot be
+        reused) saves the category walks a checkout repeats for every rule.
+        """
+        hit = self._memo.get(id(sku))
+        if hit is not None and hit[0] is sku:
+            return hit[1]
+        answer = self._match(sku)
+        if len(self._memo) >= 4096:
+            self._memo.clear()
+        self._memo[id(sku)] = (sku, answer)
+        return answer
+
+    def _match(self, sku: Sku) -> bool:
+        if self.is_everything:
+            return True
         included = (
             not (self.skus or self.spus or self.categories or self.tags)
             or sku.id in self.skus
