@@ -235,7 +235,8 @@ class PriceState:
         return tuple(
             pl
             for pl in self.lines
-            if pl.open_to(stage)
+            if stage not in pl.blocked
+            and not pl.line.gift
             and pl.amount.minor > 0
             and (scope is None or scope.matches(pl.line.sku))
         )
@@ -291,7 +292,7 @@ class PriceState:
                     f"line is closed to stage {adj.stage.name}",
                     cls=InvalidValueError,
                 )
-            if share > pl.amount:
+            if share.minor > pl.amount.minor or share.currency != pl.amount.currency:
                 raise invalid(
                     "allocations",
                     (pl.id, share),
@@ -301,7 +302,7 @@ class PriceState:
             new_lines.append(
                 PricedLine(
                     pl.line,
-                    pl.amount - share,
+                    Money._raw(pl.amount.minor - share.minor, share.currency),
                     pl.blocked | adj.blocks if adj.blocks else pl.blocked,
                     adj.activity or pl.activity,
                 )
