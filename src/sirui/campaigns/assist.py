@@ -25,6 +25,7 @@ from typing import Any
 
 import attrs
 
+from sirui.campaigns._checks import is_condition, is_member
 from sirui.campaigns._replay import first_logged, move, replay, settle_each
 from sirui.core.errors import InvalidCommandError, invalid
 from sirui.core.nouns import Member
@@ -32,7 +33,6 @@ from sirui.core.registry import policy
 from sirui.core.validators import (
     aware_datetime,
     int_at_least,
-    is_instance_of,
     non_empty_id,
     non_empty_str,
     opt_non_negative_int,
@@ -94,8 +94,6 @@ ASSIST_REASONS = {r.code: r for r in (
 )}
 
 
-_member = is_instance_of(Member, "a Member", "build it with Member('m1')")
-_condition = is_instance_of(Condition, "a Condition", "e.g. NewCustomer()")
 
 
 _ALWAYS: Condition = Always()
@@ -120,8 +118,8 @@ class AssistPolicy:
     ends_at: DateTime = attrs.field(validator=aware_datetime)
     time_limit_minutes: int = attrs.field(default=24 * 60, validator=int_at_least(1))
     prize_stock: int | None = attrs.field(default=None, validator=opt_non_negative_int)
-    helper_condition: Condition = attrs.field(default=_ALWAYS, validator=_condition)
-    owner_condition: Condition = attrs.field(default=_ALWAYS, validator=_condition)
+    helper_condition: Condition = attrs.field(default=_ALWAYS, validator=is_condition)
+    owner_condition: Condition = attrs.field(default=_ALWAYS, validator=is_condition)
     max_helps_per_helper: int | None = attrs.field(default=None, validator=opt_positive_int)
     """Helps one person may give in the whole campaign (``None``: no limit)."""
     max_tasks_per_member: int | None = attrs.field(default=1, validator=opt_positive_int)
@@ -153,14 +151,14 @@ ASSIST_TRANSITIONS: dict[tuple[AssistStatus, str], AssistStatus] = {
 class StartTask:
     id: str = attrs.field(validator=non_empty_id)
     task_id: str = attrs.field(validator=non_empty_id)
-    member: Member = attrs.field(validator=_member)
+    member: Member = attrs.field(validator=is_member)
 
 
 @attrs.frozen(slots=True)
 class HelpTask:
     id: str = attrs.field(validator=non_empty_id)
     task_id: str = attrs.field(validator=non_empty_id)
-    helper: Member = attrs.field(validator=_member)
+    helper: Member = attrs.field(validator=is_member)
 
 
 @attrs.frozen(slots=True)

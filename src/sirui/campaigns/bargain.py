@@ -33,6 +33,7 @@ from typing import Any
 
 import attrs
 
+from sirui.campaigns._checks import is_condition, is_member
 from sirui.campaigns._replay import first_logged, move, replay, settle_each
 from sirui.core.errors import InvalidCommandError, InvalidValueError, invalid
 from sirui.core.money import Money, Rounding, as_rate, round_decimal
@@ -41,7 +42,6 @@ from sirui.core.registry import policy, tag_of
 from sirui.core.validators import (
     aware_datetime,
     int_at_least,
-    is_instance_of,
     non_empty_id,
     non_empty_str,
     opt_non_negative_int,
@@ -129,8 +129,6 @@ def _money_at_least(minimum: int) -> Any:
     return check
 
 
-_member = is_instance_of(Member, "a Member", "build it with Member('m1')")
-_condition = is_instance_of(Condition, "a Condition", "e.g. NewCustomer()")
 
 
 def _generosity(value: object) -> Decimal:
@@ -168,8 +166,8 @@ class BargainPolicy:
     time_limit_minutes: int = attrs.field(default=24 * 60, validator=int_at_least(1))
     generosity: Decimal = attrs.field(default=Decimal(1), converter=_generosity)
     buy_at_floor_only: bool = False
-    starter_condition: Condition = attrs.field(default=_ALWAYS, validator=_condition)
-    helper_condition: Condition = attrs.field(default=_ALWAYS, validator=_condition)
+    starter_condition: Condition = attrs.field(default=_ALWAYS, validator=is_condition)
+    helper_condition: Condition = attrs.field(default=_ALWAYS, validator=is_condition)
     max_helps_per_helper_per_day: int | None = attrs.field(default=None, validator=opt_positive_int)
     max_helps_per_helper: int | None = attrs.field(default=None, validator=opt_positive_int)
     max_bargains_per_member: int | None = attrs.field(default=None, validator=opt_positive_int)
@@ -255,14 +253,14 @@ BARGAIN_TRANSITIONS: dict[tuple[BargainStatus, str], BargainStatus] = {
 class StartBargain:
     id: str = attrs.field(validator=non_empty_id)
     bargain_id: str = attrs.field(validator=non_empty_id)
-    member: Member = attrs.field(validator=_member)
+    member: Member = attrs.field(validator=is_member)
 
 
 @attrs.frozen(slots=True)
 class HelpBargain:
     id: str = attrs.field(validator=non_empty_id)
     bargain_id: str = attrs.field(validator=non_empty_id)
-    helper: Member = attrs.field(validator=_member)
+    helper: Member = attrs.field(validator=is_member)
 
 
 @attrs.frozen(slots=True)

@@ -28,6 +28,7 @@ import attrs
 from pendulum import DateTime
 
 from sirui.campaigns._activity import apply_activity
+from sirui.campaigns._checks import key_part
 from sirui.campaigns.seckill import (
     LowStock,
     Reservation,
@@ -75,11 +76,6 @@ PRICED = reason_code(
 )
 
 
-def _sku(_inst: object, attribute: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str) or not value or any(ch in value for ch in "/@|#"):
-        raise invalid(attribute.name, value, "must be a non-empty string without / @ | #")
-
-
 def _opt_rate(value: object) -> Decimal | None:
     return None if value is None else as_rate(value, "rate")
 
@@ -89,7 +85,7 @@ def _opt_rate(value: object) -> Decimal | None:
 class DiscountItem:
     """An item on a limited-time discount: a fixed ``price`` or a ``rate`` (0.8 = 8折)."""
 
-    sku: str = attrs.field(validator=_sku)
+    sku: str = attrs.field(validator=key_part)
     price: Money | None = None
     rate: Decimal | None = attrs.field(default=None, converter=_opt_rate)
     stock: int | None = attrs.field(default=None, validator=opt_non_negative_int)
@@ -138,7 +134,7 @@ class LimitedTimeDiscount:
     ``stack_points``.
     """
 
-    id: str = attrs.field(validator=_sku)
+    id: str = attrs.field(validator=key_part)
     window: Window = attrs.field(validator=_window)
     items: tuple[DiscountItem, ...] = attrs.field(converter=_items)
     per_day: int | None = attrs.field(default=None, validator=opt_positive_int)

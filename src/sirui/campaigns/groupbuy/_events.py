@@ -11,9 +11,10 @@ import enum
 
 import attrs
 
+from sirui.campaigns._checks import is_member
 from sirui.core.money import Money
 from sirui.core.nouns import Fulfillment, Member
-from sirui.core.validators import is_instance_of, non_empty_id, positive_int
+from sirui.core.validators import non_empty_id, positive_int
 from sirui.core.windows import DateTime
 from sirui.rules import Event
 
@@ -38,7 +39,6 @@ __all__ = [
 ]
 
 
-_member = is_instance_of(Member, "a Member", "build it with Member('m1')")
 
 
 # -- commands ------------------------------------------------------------------------
@@ -50,7 +50,7 @@ class OpenGroup:
 
     id: str = attrs.field(validator=non_empty_id)
     group_id: str = attrs.field(validator=non_empty_id)
-    member: Member = attrs.field(validator=_member)
+    member: Member = attrs.field(validator=is_member)
     quantity: int = attrs.field(default=1, validator=positive_int)
     fulfillment: Fulfillment = Fulfillment.DELIVERY
 
@@ -61,7 +61,7 @@ class JoinGroup:
 
     id: str = attrs.field(validator=non_empty_id)
     group_id: str = attrs.field(validator=non_empty_id)
-    member: Member = attrs.field(validator=_member)
+    member: Member = attrs.field(validator=is_member)
     quantity: int = attrs.field(default=1, validator=positive_int)
     fulfillment: Fulfillment = Fulfillment.DELIVERY
 

@@ -12,16 +12,17 @@ from collections.abc import Iterable
 
 import attrs
 
+from sirui.campaigns._checks import is_condition
 from sirui.core.errors import invalid
 from sirui.core.money import Money
 from sirui.core.registry import policy
 from sirui.core.validators import (
     aware_datetime,
     int_at_least,
-    is_instance_of,
     non_empty_str,
     opt_non_negative_int,
     opt_positive_int,
+    opt_positive_money,
     positive_money,
 )
 from sirui.core.windows import DateTime
@@ -35,12 +36,6 @@ __all__ = [
 ]
 
 
-def _opt_money(_inst: object, attribute: attrs.Attribute[Money | None], value: object) -> None:
-    if value is not None and (not isinstance(value, Money) or value.minor <= 0):
-        raise invalid(attribute.name, value, "must be Money > 0 or None", "e.g. Money.of('5')")
-
-
-_condition = is_instance_of(Condition, "a Condition", "e.g. NewCustomer()")
 
 
 class LadderSettlement(enum.Enum):
@@ -117,14 +112,14 @@ class GroupBuyPolicy:
     max_groups_opened_per_member: int | None = attrs.field(default=None, validator=opt_positive_int)
     max_groups_joined_per_member: int | None = attrs.field(default=None, validator=opt_positive_int)
     max_quantity_per_member: int | None = attrs.field(default=None, validator=opt_positive_int)
-    open_condition: Condition = attrs.field(default=_ALWAYS, validator=_condition)
-    join_condition: Condition = attrs.field(default=_ALWAYS, validator=_condition)
-    leader_discount: Money | None = attrs.field(default=None, validator=_opt_money)
+    open_condition: Condition = attrs.field(default=_ALWAYS, validator=is_condition)
+    join_condition: Condition = attrs.field(default=_ALWAYS, validator=is_condition)
+    leader_discount: Money | None = attrs.field(default=None, validator=opt_positive_money)
     leader_free: bool = False
     ladder: tuple[LadderTier, ...] = attrs.field(default=(), converter=_ladder)
     ladder_settlement: LadderSettlement = LadderSettlement.REFUND_DIFFERENCE
     pickup_only: bool = False
-    leader_red_packet: Money | None = attrs.field(default=None, validator=_opt_money)
+    leader_red_packet: Money | None = attrs.field(default=None, validator=opt_positive_money)
     auto_fill: AutoFill | None = None
     closed_stages: frozenset[Stage] = frozenset()
     """Pipeline stages a group-buy line is closed to afterwards (e.g. coupons)."""

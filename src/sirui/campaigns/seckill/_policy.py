@@ -24,6 +24,7 @@ import attrs
 import pendulum
 from pendulum import DateTime
 
+from sirui.campaigns._checks import key_part
 from sirui.campaigns.seckill._buckets import split_stock
 from sirui.campaigns.seckill._messages import Reserve
 from sirui.campaigns.seckill._stock import StockCounter, StockRules, StockSlice
@@ -65,12 +66,6 @@ NOT_ELIGIBLE = reason_code(
 )
 
 
-def _id(_inst: object, attribute: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str) or not value or any(ch in value for ch in "/@|#"):
-        raise invalid(attribute.name, value, "must be a non-empty string without / @ | #",
-                      "these characters separate the parts of storage keys")
-
-
 @policy("seckill.limits")
 @attrs.frozen(slots=True)
 class PurchaseLimits:
@@ -93,7 +88,7 @@ class SeckillItem:
     (分段库存) so a host can spread the load over several keys.
     """
 
-    sku: str = attrs.field(validator=_id)
+    sku: str = attrs.field(validator=key_part)
     price: Money = attrs.field(validator=positive_money)
     original_price: Money = attrs.field(validator=positive_money)
     stock: int = attrs.field(validator=non_negative_int)
@@ -133,7 +128,7 @@ class SeckillSlot:
     countdown but not buyable (预告).
     """
 
-    id: str = attrs.field(validator=_id)
+    id: str = attrs.field(validator=key_part)
     items: tuple[SeckillItem, ...] = attrs.field(converter=_items)
     daily: DailySlot | None = None
     window: Window | None = None
@@ -282,7 +277,7 @@ class SeckillCampaign:
     ``allow_pickup``.
     """
 
-    id: str = attrs.field(validator=_id)
+    id: str = attrs.field(validator=key_part)
     slots: tuple[SeckillSlot, ...] = attrs.field(converter=_slots)
     period: Window | None = None
     limits: PurchaseLimits = PurchaseLimits()
