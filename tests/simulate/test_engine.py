@@ -209,3 +209,17 @@ def test_triggered_coupons_are_issued_used_once_and_returned(
     # A member's first order in the history can only use a coupon issued before it.
     firsts = o.groupby("member_id").head(1)
     assert (firsts["coupons_used"] == 0).all()
+
+
+def test_collector_thresholds_are_restored(tiny: dict[str, Any], baseline: Any) -> None:
+    import gc
+
+    from sirui.simulate.engine import run_prepared
+
+    before = gc.get_threshold()
+    prepared = prepare(tiny["orders"].head(30), tiny["members"])
+    rows_a, _ = run_prepared(prepared, baseline)
+    assert gc.get_threshold() == before
+    rows_b, _ = run_prepared(prepared, baseline, gc_batch=False)
+    assert gc.get_threshold() == before
+    assert rows_a == rows_b
