@@ -95,23 +95,9 @@ class CouponLike(Protocol):
     def valid(self) -> Window: ...
 
 
-# Fingerprints are SHA-256 of canonical JSON: worth caching for hot quotes.
-# Keyed by object identity (policies are immutable) and holding the object so
-# the id cannot be reused while cached; bounded so it cannot grow forever.
-_FP_CACHE: dict[int, tuple[object, str | None]] = {}
-_FP_CACHE_MAX = 4096
-
-
 def fingerprint_of(obj: object) -> str | None:
-    """The config fingerprint of a registered policy, or None for other objects."""
-    hit = _FP_CACHE.get(id(obj))
-    if hit is not None and hit[0] is obj:
-        return hit[1]
-    fp = fingerprint(obj) if tag_of(type(obj)) is not None else None
-    if len(_FP_CACHE) >= _FP_CACHE_MAX:
-        _FP_CACHE.clear()
-    _FP_CACHE[id(obj)] = (obj, fp)
-    return fp
+    """The config fingerprint of a registered policy (memoised there), or None otherwise."""
+    return fingerprint(obj) if tag_of(type(obj)) is not None else None
 
 
 def kind_of(obj: object) -> str:

@@ -152,10 +152,26 @@ def _canonical(data: Any) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+# Policies are immutable, so a fingerprint never changes: memoised by identity
+# (holding the object, so its id cannot be reused while cached), bounded.
+_FP_MEMO: dict[int, tuple[Any, str]] = {}
+_FP_MEMO_MAX = 4096
+
+
 def fingerprint(policy_obj: Any) -> str:
-    """``"sha256:<hex>"`` of the canonical JSON of ``policy_obj``; stable across runs."""
+    """``"sha256:<hex>"`` of the canonical JSON of ``policy_obj``; stable across runs.
+
+    Cheap to call repeatedly on the same object (quotes record one per rule).
+    """
+    hit = _FP_MEMO.get(id(policy_obj))
+    if hit is not None and hit[0] is policy_obj:
+        return hit[1]
     digest = hashlib.sha256(_canonical(dump(policy_obj)).encode("utf-8")).hexdigest()
-    return f"sha256:{digest}"
+    fp = f"sha256:{digest}"
+    if len(_FP_MEMO) >= _FP_MEMO_MAX:
+        _FP_MEMO.clear()
+    _FP_MEMO[id(policy_obj)] = (policy_obj, fp)
+    return fp
 
 
 def dumps_json(policy_obj: Any, indent: int | None = 2) -> str:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 import attrs
@@ -185,21 +184,11 @@ class Coupon:
         return self.valid.contains(now)
 
 
-@lru_cache(maxsize=4096)
-def _fingerprint(policy_obj: Any) -> str:
+def cached_fingerprint(policy_obj: Any) -> str:
+    """`sirui.config.fingerprint` (memoised by identity there)."""
     from sirui.config import fingerprint
 
     return fingerprint(policy_obj)
-
-
-def cached_fingerprint(policy_obj: Any) -> str:
-    """`sirui.config.fingerprint`, memoised for hashable (frozen) policies."""
-    try:
-        return _fingerprint(policy_obj)
-    except TypeError:  # an unhashable field: compute every time
-        from sirui.config import fingerprint
-
-        return fingerprint(policy_obj)
 
 
 def _window_reason(window: Window) -> Reason:

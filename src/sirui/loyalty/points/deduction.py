@@ -24,10 +24,10 @@ exactly ``points_used`` at the conversion rate; allocations sum exactly.
 from __future__ import annotations
 
 from decimal import Decimal
-from functools import lru_cache
 
 import attrs
 
+from sirui.config import fingerprint
 from sirui.core.errors import invalid
 from sirui.core.money import Money, Rounding, allocate_int, as_rate, round_decimal
 from sirui.core.registry import policy
@@ -108,13 +108,6 @@ class DeductionPolicy:
         return Money(points // self.unit * self.fen_per_unit, currency)
 
 
-@lru_cache(maxsize=256)
-def _fingerprint(policy_obj: DeductionPolicy) -> str:
-    from sirui.config import fingerprint
-
-    return fingerprint(policy_obj)
-
-
 @attrs.frozen(slots=True)
 class DeductionPlan:
     """How many points a cart can take, and how many it will."""
@@ -175,7 +168,7 @@ class PointsDeductionStep:
         adj = Adjustment(
             self.rule, Stage.POINTS, plan.amount, allocations,
             DEDUCTED(points=plan.points, amount=plan.amount), kind="points.deduction",
-            fingerprint=_fingerprint(self.policy),
+            fingerprint=fingerprint(self.policy),
         )
         by_line = tuple(
             zip((lid for lid, _ in allocations),
