@@ -171,8 +171,7 @@ class Comparison:
     def _overall_html(self) -> str:
         rows = []
         for key, r in self.overall.iterrows():
-            money = str(key).endswith("_fen")
-            fmt = _yuan if money else (lambda v: f"{v:,.4f}" if isinstance(v, float) else f"{v:,}")
+            fmt = _formatter(str(key))
             rows.append(
                 f"<tr><td>{html.escape(str(r['figure']))}</td><td>{fmt(r['baseline'])}</td>"
                 f"<td>{fmt(r['proposal'])}</td><td>{fmt(r['delta'])}</td>"
@@ -219,7 +218,7 @@ class Comparison:
             ("By month", self.by_month),
             ("Orders whose price changed most", self.top_changes),
         ]
-        body = "".join(f"<h2>{t}</h2>{df.to_html(border=0)}" for t, df in sections)
+        body = "".join(f"<h2>{t}</h2>{_in_yuan(df).to_html(border=0)}" for t, df in sections)
         b, p = self.baseline, self.proposal
         doc = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>sirui what-if: {html.escape(b.name)} vs {html.escape(p.name)}</title>
@@ -230,11 +229,30 @@ figure{{display:inline-block;margin:.5em}}</style></head><body>
 <h1>What-if: {html.escape(b.name)} → {html.escape(p.name)}</h1>
 <p>Baseline fingerprint <code>{b.fingerprint}</code>; proposal <code>{p.fingerprint}</code>.
 Assumption: demand does not react to the rule change (no price elasticity).
-Amounts in yuan unless the column ends in <code>_fen</code>.</p>
+Amounts in yuan.</p>
 <h2>Overall</h2>{self._overall_html()}{imgs}{body}</body></html>"""
         if path is not None:
             Path(path).write_text(doc, encoding="utf-8")
         return doc
+
+
+def _formatter(key: str) -> Any:
+    """How a figure of the overall table reads: yuan, a percentage, or a count."""
+    if key.endswith("_fen"):
+        return _yuan
+    if key == "cost_rate":
+        return lambda v: f"{v * 100:.2f}%"
+    return lambda v: f"{int(v):,}"
+
+
+def _in_yuan(df: Any) -> Any:
+    """A copy for display: ``*_fen`` columns as yuan with two decimals, renamed."""
+    out = df.copy()
+    for col in list(out.columns):
+        if str(col).endswith("_fen") or "_fen_" in str(col):
+            out[col] = out[col].map(lambda v: f"{int(v) / 100:,.2f}")
+            out = out.rename(columns={col: str(col).replace("_fen", "")})
+    return out
 
 
 def _png(fig: Any, plt: Any) -> bytes:
