@@ -48,6 +48,7 @@ __all__ = [
     "Prepared",
     "RejectedRow",
     "prepare",
+    "prepare_members",
     "read_table",
 ]
 
@@ -348,6 +349,14 @@ def _line(r: Mapping[str, Any], skus: dict[tuple[Any, ...], Sku], index: int) ->
         )
         skus[key] = sku
     return Line(_text(r.get("line_id")) or str(index), sku, qty)
+
+
+def prepare_members(members: Any, timezone: str | None = None) -> Prepared:
+    """Check the members table alone (no orders): for drivers that split the orders."""
+    mdf = read_table(members, "members")
+    _check_columns(mdf, MEMBER_COLUMNS, "members")
+    member_map, rejected = _members(mdf, timezone)
+    return Prepared(member_map, (), tuple(rejected))
 
 
 def prepare(orders: Any, members: Any, timezone: str | None = None) -> Prepared:
