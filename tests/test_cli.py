@@ -158,3 +158,16 @@ def test_usage_errors_exit_2() -> None:
     assert run("nope")[0] == 2
     with pytest.raises(SystemExit):
         raise SystemExit(main(["--help"], io.StringIO()))
+
+
+def test_reason_catalogue_for_services() -> None:
+    code, text = run("reasons")
+    entries = json.loads(text)
+    codes = [e["code"] for e in entries]
+    assert code == 0 and codes == sorted(codes) and len(codes) > 100
+    for expected in ("seckill.sold_out", "coupon.below_threshold", "condition.tier_not_in",
+                     "groupbuy.full", "lottery.no_entries"):
+        assert expected in codes, expected
+    assert all(e["zh"] and e["en"] for e in entries)
+    code, text = run("reasons", "seckill.")
+    assert {e["code"].split(".")[0] for e in json.loads(text)} == {"seckill"}

@@ -78,6 +78,20 @@ def _toml(text: str) -> object:
     return tomllib.loads(text)
 
 
+def _cmd_reasons(args: argparse.Namespace, out: TextIO) -> int:
+    from sirui.core.registry import load_builtins
+    from sirui.rules.reasons import CATALOGUE
+
+    load_builtins()
+    entries = [
+        {"code": e.code, "params": sorted(e.params), "zh": e.zh, "en": e.en}
+        for e in sorted(CATALOGUE.values(), key=lambda e: e.code)
+        if not args.prefix or e.code.startswith(args.prefix)
+    ]
+    out.write(json.dumps(entries, ensure_ascii=False, indent=2) + "\n")
+    return EXIT_OK
+
+
 def _cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     from sirui._demo import run_demo
 
@@ -98,6 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
     schema = sub.add_parser("schema", help="print the JSON Schema of policies")
     schema.add_argument("type", nargs="?", help="one policy type, e.g. promotion.full_reduction")
     schema.set_defaults(run=_cmd_schema)
+
+    reasons = sub.add_parser("reasons", help="print the reason-code catalogue (zh/en) as JSON")
+    reasons.add_argument("prefix", nargs="?", help="only codes starting with it, e.g. seckill.")
+    reasons.set_defaults(run=_cmd_reasons)
 
     validate = sub.add_parser("validate", help="check policy files; list every problem")
     validate.add_argument("files", nargs="+", help=".json or .toml policy files")
