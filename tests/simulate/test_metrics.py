@@ -47,3 +47,20 @@ def test_guide_rates(tiny: dict[str, Any]) -> None:
     g = metrics.guide_rates(tiny["guide_activity"])
     assert ((g["login_rate"] >= 0) & (g["login_rate"] <= 1)).all()
     assert (g["share_rate"] <= g["login_rate"] + 1e-9).all()
+
+
+def test_rfm_table_agrees_with_one_member_scoring(tiny: dict[str, Any]) -> None:
+    import pendulum
+
+    from sirui.loyalty.members import RfmPolicy, rfm_cuts, rfm_segment
+
+    now = pendulum.datetime(2026, 10, 1, tz="Asia/Shanghai")
+    table = metrics.rfm_table(tiny["orders"], now)
+    assert len(table) == tiny["orders"]["member_id"].nunique()
+    assert table["segment"].nunique() > 3
+    cuts = rfm_cuts(RfmPolicy(), list(table["recency_days"]), list(table["frequency"]),
+                    list(table["monetary_fen"]))
+    for _, row in table.iterrows():
+        one = rfm_segment(row["recency_days"], row["frequency"], row["monetary_fen"], cuts)
+        assert one.value == row["segment"]
+    assert (table["recency_days"] >= 0).all()

@@ -30,6 +30,7 @@ __all__ = [
     "guide_rates",
     "order_table",
     "retention_by_cohort",
+    "rfm_table",
     "weekly_figures",
 ]
 
@@ -185,3 +186,38 @@ def guide_rates(activity: Any) -> Any:
         orders_opened=("orders_opened", "sum"),
     )
     return out
+
+
+def rfm_table(lines: Any, now: Any, policy: Any = None, tz: str = "Asia/Shanghai") -> Any:
+    """RFM segments in batch: one row per member with recency, frequency, monetary, segment.
+
+    Recency is whole days from the member's last paid order to ``now`` (a
+    tz-aware datetime) in ``tz``; frequency counts orders; monetary is paid
+    fen. ``policy`` is a `sirui.loyalty.members.RfmPolicy` (default: cuts at
+    the population's median), so the batch and a single member's
+    `rfm_segment` always agree.
+    """
+    import pandas as pd
+
+    from sirui.core.windows import aware
+    from sirui.loyalty.members import RfmPolicy, rfm_segments
+
+    now = aware(now)
+    orders = order_table(lines)
+    g = orders.groupby("member_id")
+    last = g["paid_at"].max().dt.tz_convert(tz).dt.normalize()
+    today = pd.Timestamp(now.in_timezone(tz).date()).tz_localize(tz)
+    recency = [max(int(d), 0) for d in (today - last).dt.days]
+    frequency = [int(v) for v in g.size()]
+    monetary = [int(v) for v in g["sales_fen"].sum()]
+    segments = rfm_segments(policy or RfmPolicy(), recency, frequency, monetary)
+    return pd.DataFrame(
+        {
+            "recency_days": recency,
+            "frequency": frequency,
+            "monetary_fen": monetary,
+            "segment": [s.value for s in segments],
+            "segment_zh": [s.zh for s in segments],
+        },
+        index=last.index,
+    )
