@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import attrs
 import pandas as pd
 import pytest
 
@@ -223,3 +224,18 @@ def test_collector_thresholds_are_restored(tiny: dict[str, Any], baseline: Any) 
     rows_b, _ = run_prepared(prepared, baseline, gc_batch=False)
     assert gc.get_threshold() == before
     assert rows_a == rows_b
+
+
+def test_gifts_given_are_valued_at_cost(tiny: dict[str, Any], baseline: Any) -> None:
+    from sirui.core import Money, Sku
+    from sirui.promotions import GiftWithPurchase
+
+    bib = Sku("GIFT-BIB", Money.of("29"), cost=Money.of("8.5"), category="赠品")
+    gift = GiftWithPurchase("bib-over-399", threshold=Money.of("399"), gift=bib)
+    scenario = attrs.evolve(baseline, promotions=(*baseline.promotions, gift))
+    r = simulate(tiny["orders"], tiny["members"], scenario)
+    given = r.orders[r.orders["gift_value_fen"] > 0]
+    assert len(given) > 0
+    assert (given["gift_value_fen"] == 850).all()
+    assert r.summary["gift_value_fen"] == 850 * len(given)
+    assert simulate(tiny["orders"], tiny["members"], baseline).summary["gift_value_fen"] == 0

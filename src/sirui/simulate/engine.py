@@ -159,6 +159,7 @@ def _row(rec: OrderRecord, q: Quote, tier_before: str | None, tz: str) -> dict[s
         "payable_fen": q.payable.minor,
         "goods_paid_fen": q.goods_payable.minor,
         "discount_fen": q.original.minor - q.goods_payable.minor,
+        "gift_value_fen": 0,
         "refund_fen": 0,
         "points_earned": 0,
         "points_spent": q.points_used,
@@ -184,6 +185,7 @@ class _Run:
         self.runs: dict[str, _MemberRun] = {}
         self.orders: dict[str, _OrderRun] = {}
         self.rows: list[dict[str, Any]] = []
+        self.gift_skus = {p.id: p for p in scenario.promotions if hasattr(p, "gift")}
         self.memo = PriceMemo(
             (
                 scenario.promotions,
@@ -278,6 +280,7 @@ class _Run:
         if elasticity is not None and elasticity(rec, q) is None:
             return
         row = _row(rec, q, tier, self.tz)
+        row["gift_value_fen"] = self._gift_value(q)
         for cid in q.coupons_used:
             run.wallet = run.wallet.handle(
                 UseCoupon(f"{rec.order_id}/use/{cid}", cid, rec.order_id), now=rec.paid_at
@@ -348,6 +351,18 @@ class _Run:
                 tier_multiplier=mult,
             )
         return q, earn
+
+    def _gift_value(self, q: Quote) -> int:
+        """Gifts given with the order (满赠), at the gift's cost if known, else its price."""
+        total = 0
+        for key, value in q.extras:
+            if key != "gift_used":
+                continue
+            promo_id, _sku, qty = value
+            gift = getattr(self.gift_skus.get(promo_id), "gift", None)
+            if gift is not None:
+                total += (gift.cost or gift.price).minor * qty
+        return total
 
     def _commission(self, order: Order, q: Quote) -> dict[str, int]:
         plan = self.sc.commission
@@ -529,6 +544,7 @@ def summarize(
         "points_outstanding": outstanding,
         "points_liability_fen": int(outstanding * scenario.point_value_fen),
         "commission_fen": sum(r["commission_fen"] for r in rows),
+        "gift_value_fen": sum(r["gift_value_fen"] for r in rows),
         "coupons_issued": sum(r["coupons_issued"] for r in rows),
         "coupons_used": sum(r["coupons_used"] for r in rows),
         "members_per_tier": dict(sorted(Counter(str(t) for t in tiers.values()).items())),

@@ -23,6 +23,7 @@ _FIGURES = (
     ("orders", "orders"),
     ("gmv_fen", "GMV (goods at list price)"),
     ("discount_fen", "discount cost"),
+    ("gift_value_fen", "gifts given (at cost)"),
     ("payable_fen", "paid"),
     ("refund_fen", "refunded"),
     ("net_fen", "net sales"),
