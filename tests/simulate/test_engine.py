@@ -38,8 +38,6 @@ def test_simulate_equals_one_by_one_pricing(tiny: dict[str, Any], baseline: Any)
     Coupons issued by triggers are checked separately (below); here the
     scenario keeps promotions, tiers, member prices, points and refunds.
     """
-    import attrs
-
     baseline = attrs.evolve(baseline, coupons=(), triggers=())
     result = simulate(tiny["orders"], tiny["members"], baseline)
     prepared = prepare(tiny["orders"], tiny["members"])
