@@ -28,6 +28,7 @@ from sirui.rules.conditions import (
     Verdict,
     WithinWindow,
 )
+from sirui.rules.diagrams import state_diagram
 from sirui.rules.outcome import Accepted, Event, Outcome, Rejected, event_to_dict
 from sirui.rules.pricing import (
     SHIPPING_LINE,
@@ -81,4 +82,5 @@ __all__ = [
     "allocate_off",
     "event_to_dict",
     "reason_code",
+    "state_diagram",
 ]
