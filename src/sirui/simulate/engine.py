@@ -513,6 +513,14 @@ class SimulationResult:
         return f"<h4>{self.name}</h4><table>{items}</table>"
 
 
+def _per_tier(tiers: Mapping[str, str | None], scenario: Scenario) -> dict[str, int]:
+    """Members per tier, in ladder order (lowest first) when the scenario has a ladder."""
+    counts = Counter(str(t) for t in tiers.values())
+    order = [t.code for t in scenario.ladder.tiers] if scenario.ladder is not None else []
+    rank = {code: i for i, code in enumerate(order)}
+    return dict(sorted(counts.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0])))
+
+
 def summarize(
     rows: Sequence[Mapping[str, Any]],
     scenario: Scenario,
@@ -547,7 +555,7 @@ def summarize(
         "gift_value_fen": sum(r["gift_value_fen"] for r in rows),
         "coupons_issued": sum(r["coupons_issued"] for r in rows),
         "coupons_used": sum(r["coupons_used"] for r in rows),
-        "members_per_tier": dict(sorted(Counter(str(t) for t in tiers.values()).items())),
+        "members_per_tier": _per_tier(tiers, scenario),
         "orders_by_reason": dict(sorted(reasons.items())),
     }
 

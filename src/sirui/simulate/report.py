@@ -147,7 +147,7 @@ class Comparison:
         fig, ax = plt.subplots(figsize=(7, 3.2))
         tb = self.baseline.summary["members_per_tier"]
         tp = self.proposal.summary["members_per_tier"]
-        tiers = sorted(set(tb) | set(tp), key=str)
+        tiers = [*tb, *(t for t in tp if t not in tb)]  # ladder order, as summarised
         x = range(len(tiers))
         ax.bar([i - 0.2 for i in x], [tb.get(t, 0) for t in tiers], width=0.4, label="baseline")
         ax.bar([i + 0.2 for i in x], [tp.get(t, 0) for t in tiers], width=0.4, label="proposal")
