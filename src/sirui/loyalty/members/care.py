@@ -26,6 +26,7 @@ for each member, exactly what `care_due` gives.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 
@@ -133,7 +134,7 @@ class BirthdayCare(CareRule):
         for k in range(self.days_before, -1, -1):
             d = ctx.today + dt.timedelta(days=k)
             days[(d.month, d.day)] = BIRTHDAY(days=k, date=d)
-            if d.month == 2 and d.day == 28 and not _leap(d.year):
+            if d.month == 2 and d.day == 28 and not calendar.isleap(d.year):
                 days[(2, 29)] = days[(2, 28)]
 
         def check(f: MemberFacts) -> tuple[Reason, str | None] | None:
@@ -144,10 +145,6 @@ class BirthdayCare(CareRule):
             return None if hit is None else (hit, None)
 
         return check
-
-
-def _leap(year: int) -> bool:
-    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 
 
 @policy("care.recall_dormant")
