@@ -50,6 +50,7 @@ def simulate(
     tz: str = "Asia/Shanghai",
     progress: bool = False,
     elasticity: Any = None,
+    engine: str = "auto",
 ) -> SimulationResult:
     """Replay ``orders`` through ``scenario``; a Dask DataFrame runs on the cluster.
 
@@ -67,6 +68,7 @@ def simulate(
         tz=tz,
         progress=progress,
         elasticity=elasticity,
+        engine=engine,
     )
 
 

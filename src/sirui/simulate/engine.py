@@ -73,7 +73,17 @@ from sirui.rules.pricing import Stage
 from sirui.simulate._memo import PriceMemo
 from sirui.simulate.inputs import OrderRecord, Prepared, prepare
 
-__all__ = ["Scenario", "SimulationResult", "run_prepared", "simulate", "summarize"]
+__all__ = ["ROW_COLUMNS", "Scenario", "SimulationResult", "run_prepared", "simulate", "summarize"]
+
+#: The per-order result columns, in order.
+ROW_COLUMNS = (
+    "order_id", "member_id", "store_id", "guide_id", "paid_at", "month",
+    "tier_before", "tier_after", "original_fen", "activity_fen", "member_fen",
+    "promotion_fen", "coupon_fen", "points_deduction_fen", "shipping_fen",
+    "payable_fen", "goods_paid_fen", "discount_fen", "gift_value_fen", "refund_fen",
+    "points_earned", "points_spent", "coupons_used", "coupons_issued",
+    "commission_fen", "rules", "reasons",
+)
 
 
 @policy("scenario.bundle")
@@ -499,6 +509,8 @@ class SimulationResult:
     orders: Any
     summary: Mapping[str, Any]
     rejected: Any
+    engine: str = "exact"
+    """Which engine priced the orders: ``"exact"`` or ``"columnar"``."""
 
     def points_by_month(self) -> Any:
         """Points outstanding at each month end (issued minus spent, cumulative)."""
@@ -522,24 +534,39 @@ def _per_tier(tiers: Mapping[str, str | None], scenario: Scenario) -> dict[str, 
 
 
 def summarize(
-    rows: Sequence[Mapping[str, Any]],
+    rows: Any,
     scenario: Scenario,
     tiers: Mapping[str, str | None],
     rejected: int = 0,
 ) -> dict[str, Any]:
-    """GMV, discount cost and rate, points issued and outstanding, commission, tiers, reasons."""
-    gmv = sum(r["original_fen"] for r in rows)
-    discount = sum(r["original_fen"] - r["goods_paid_fen"] for r in rows)
-    payable = sum(r["payable_fen"] for r in rows)
-    refunded = sum(r["refund_fen"] for r in rows)
-    issued = sum(r["points_earned"] for r in rows)
-    spent = sum(r["points_spent"] for r in rows)
+    """GMV, discount cost and rate, points issued and outstanding, commission, tiers, reasons.
+
+    ``rows`` is the per-order result: a DataFrame of `ROW_COLUMNS`, or a
+    sequence of row mappings.
+    """
+    import pandas as pd
+
+    frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(
+        list(rows), columns=list(ROW_COLUMNS)
+    )
+
+    def total(column: str) -> int:
+        return int(frame[column].sum()) if len(frame) else 0
+
+    gmv = total("original_fen")
+    discount = gmv - total("goods_paid_fen")
+    payable = total("payable_fen")
+    refunded = total("refund_fen")
+    issued = total("points_earned")
+    spent = total("points_spent")
     reasons: Counter[str] = Counter()
-    for r in rows:
-        reasons.update(c for c in r["reasons"].split(";") if c)
+    for text, count in frame["reasons"].value_counts(sort=False).items():
+        for code in str(text).split(";"):
+            if code:
+                reasons[code] += int(count)
     outstanding = issued - spent
     return {
-        "orders": len(rows),
+        "orders": len(frame),
         "rejected_rows": rejected,
         "gmv_fen": gmv,
         "discount_fen": discount,
@@ -551,10 +578,10 @@ def summarize(
         "points_spent": spent,
         "points_outstanding": outstanding,
         "points_liability_fen": int(outstanding * scenario.point_value_fen),
-        "commission_fen": sum(r["commission_fen"] for r in rows),
-        "gift_value_fen": sum(r["gift_value_fen"] for r in rows),
-        "coupons_issued": sum(r["coupons_issued"] for r in rows),
-        "coupons_used": sum(r["coupons_used"] for r in rows),
+        "commission_fen": total("commission_fen"),
+        "gift_value_fen": total("gift_value_fen"),
+        "coupons_issued": total("coupons_issued"),
+        "coupons_used": total("coupons_used"),
         "members_per_tier": _per_tier(tiers, scenario),
         "orders_by_reason": dict(sorted(reasons.items())),
     }
@@ -569,6 +596,7 @@ def simulate(
     tz: str = "Asia/Shanghai",
     progress: bool = False,
     elasticity: Callable[[OrderRecord, Any], OrderRecord | None] | None = None,
+    engine: str = "auto",
 ) -> SimulationResult:
     """Replay ``orders`` of ``members`` through ``scenario``.
 
@@ -579,25 +607,59 @@ def simulate(
         scenario: the policies to apply.
         timezone: zone for timestamps without one (otherwise such rows are rejected).
         tz: the zone months are reported in.
-        progress: show a progress bar (tqdm).
+        progress: show a progress bar (tqdm; the exact engine only).
         elasticity: optional hook ``(order, quote) -> order or None`` to model
             demand reacting to price (None drops the order). Off by default.
+        engine: ``"exact"`` replays order by order through `sirui.checkout.quote`;
+            ``"columnar"`` prices the whole history with numpy
+            (`sirui.simulate.columnar`; raises `ValueError` if the scenario
+            does not qualify); ``"auto"`` (the default) takes the columnar
+            engine whenever the scenario qualifies and no elasticity hook is
+            given. Both give the same result frame.
     """
     import pandas as pd
 
+    if engine not in ("auto", "exact", "columnar"):
+        raise ValueError(f"engine={engine!r}: use 'auto', 'exact' or 'columnar'")
+    if engine != "exact":
+        from sirui.simulate.columnar import columnar_plan, price_batch, prepare_batch
+
+        plan, why = columnar_plan(scenario)
+        if engine == "columnar" and (plan is None or elasticity is not None):
+            raise ValueError(
+                f"scenario {scenario.name!r} cannot run on the columnar engine: "
+                f"{why or 'an elasticity hook'}; use engine='exact' or 'auto'"
+            )
+        if plan is not None and elasticity is None:
+            batch, prepared = prepare_batch(orders, members, timezone)
+            frame = price_batch(plan, batch, tz)
+            return _result(scenario, prepared, frame, final_tiers(prepared, scenario), "columnar")
     prepared = prepare(orders, members, timezone)
     rows, final = run_prepared(prepared, scenario, tz=tz, progress=progress, elasticity=elasticity)
     position = {rec.order_id: i for i, rec in enumerate(prepared.orders)}
     rows.sort(key=lambda r: position[r["order_id"]])
     tiers = {**final_tiers(prepared, scenario), **final}
-    frame = pd.DataFrame(rows)
+    frame = pd.DataFrame(rows, columns=list(ROW_COLUMNS))
+    return _result(scenario, prepared, frame, tiers, "exact")
+
+
+def _result(
+    scenario: Scenario,
+    prepared: Prepared,
+    frame: Any,
+    tiers: Mapping[str, str | None],
+    engine: str,
+) -> SimulationResult:
+    import pandas as pd
+
     rejected = pd.DataFrame([r.to_dict() for r in prepared.rejected])
     return SimulationResult(
         scenario.name,
         scenario.fingerprint,
         frame,
-        summarize(rows, scenario, tiers, len(prepared.rejected)),
+        summarize(frame, scenario, tiers, len(prepared.rejected)),
         rejected,
+        engine,
     )
 
 
