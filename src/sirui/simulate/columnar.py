@@ -449,44 +449,49 @@ def _months(paid_ns: Any, tz: str) -> Any:
 # -- input: vectorised checks, the exact checks for the rest ---------------------------
 
 
-def _is_text(s: Any) -> bool:
+def _plain_text(s: Any) -> bool:
     if pd.api.types.is_string_dtype(s.dtype) and s.dtype != object:
         return True
     return s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty")
 
 
-def _text_col(df: Any, col: str) -> Any:
-    """``_text`` of every row as an object array (None for missing), or None if not plain text."""
-    if col not in df.columns:
-        return np.full(len(df), None, dtype=object)
-    s = df[col]
-    if not _is_text(s):
-        return None
-    out = s.to_numpy(dtype=object, na_value=None)
-    empty = pd.isna(s).to_numpy() | (s == "").fillna(False).to_numpy(dtype=bool)
-    out = out.copy()
-    out[empty] = None
+def _missing(s: Any) -> Any:
+    """Rows ``_text`` reads as None: null or empty text."""
+    return (s.isna() | s.eq("")).to_numpy(dtype=bool, na_value=True)
+
+
+def _objects(s: Any) -> Any:
+    """Text values as an object array, None where ``_text`` would give None."""
+    out = s.to_numpy(dtype=object, na_value=None).copy()
+    out[_missing(s)] = None
     return out
 
 
-def _int_col(df: Any, col: str) -> tuple[Any, Any]:
-    """(values, ok): integer values where the row holds a plain non-negative integer."""
-    s = df[col]
+def _codes(s: Any) -> Any:
+    """Integer codes of the values; -1 for missing (null or empty)."""
+    codes = np.asarray(pd.factorize(s)[0], dtype=np.int64)
+    codes[_missing(s)] = -1
+    return codes
+
+
+def _int_col(s: Any) -> tuple[Any, Any, Any]:
+    """(values, ok, missing): plain non-negative integers, and the rows left empty."""
+    n = len(s)
+    missing = _missing(s) if not pd.api.types.is_integer_dtype(s.dtype) else s.isna().to_numpy()
     if pd.api.types.is_integer_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
-        vals = s.to_numpy(dtype=np.int64, na_value=-1) if s.hasnans else s.to_numpy(np.int64)
-        return vals, ~pd.isna(s).to_numpy() & (vals >= 0)
-    if _is_text(s):
-        ok = s.str.fullmatch(r"\d{1,15}").fillna(False).to_numpy(dtype=bool)
-        vals = np.zeros(len(s), dtype=np.int64)
+        vals = s.to_numpy(dtype=np.int64, na_value=-1)
+        return vals, ~missing & (vals >= 0), missing
+    if _plain_text(s):
+        ok = s.str.fullmatch(r"\d{1,15}").to_numpy(dtype=bool, na_value=False)
+        vals = np.zeros(n, dtype=np.int64)
         vals[ok] = s[ok].astype(np.int64).to_numpy()
-        return vals, ok
-    return np.zeros(len(s), dtype=np.int64), np.zeros(len(s), dtype=bool)
+        return vals, ok, missing
+    return np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool), missing
 
 
-def _times(text: Any) -> tuple[Any, Any]:
+def _times(s: Any) -> tuple[Any, Any]:
     """(UTC nanoseconds, ok) for canonical ISO 8601 text with an offset."""
-    s = pd.Series(text, dtype=object)
-    ok = s.str.fullmatch(_CANONICAL_TIME).fillna(False).to_numpy(dtype=bool).copy()
+    ok = s.str.fullmatch(_CANONICAL_TIME).to_numpy(dtype=bool, na_value=False).copy()
     ns = np.zeros(len(s), dtype=np.int64)
     if ok.any():
         parsed = pd.to_datetime(s[ok], format="%Y-%m-%dT%H:%M:%S%z", utc=True, errors="coerce")
@@ -498,192 +503,239 @@ def _times(text: Any) -> tuple[Any, Any]:
     return ns, ok
 
 
-def _same_as_first(values: Any, first: Any) -> Any:
-    return np.array([a == b for a, b in zip(values, first)], dtype=bool)
+_ORDER_TEXT = (
+    "order_id", "member_id", "sku", "store_id", "guide_id", "share_by", "channel",
+    "fulfillment", "line_id", "placed_at", "paid_at", "refunded_at", "spu", "category",
+    "tags", "name",
+)
+_MEMBER_TEXT = ("member_id", "tier", "joined_at", "home_store", "guide_id", "tags", "birthday")
+
+
+def _member_tiers(mdf: Any, tz: str | None) -> tuple[dict[str, str | None], list[RejectedRow]]:
+    """Each accepted member's tier; rows the vectorised check doubts take `_members`."""
+    if not all(_plain_text(mdf[c]) for c in _MEMBER_TEXT if c in mdf.columns):
+        found, rejected = _members(mdf, tz)
+        return {mid: m.tier for mid, m in found.items()}, rejected
+    n = len(mdf)
+    mid = mdf["member_id"]
+    slow = _missing(mid) | mid.duplicated(keep=False).to_numpy(dtype=bool)
+    if "joined_at" in mdf.columns:
+        joined = mdf["joined_at"]
+        slow |= ~(_times(joined)[1] | _missing(joined))
+    if "birthday" in mdf.columns:
+        bday = mdf["birthday"]
+        shaped = bday.str.fullmatch(r"\d{4}-\d{2}-\d{2}").to_numpy(dtype=bool, na_value=False)
+        valid = pd.to_datetime(bday.where(shaped), format="%Y-%m-%d", errors="coerce").notna()
+        slow |= ~((shaped & valid.to_numpy()) | _missing(bday))
+    if "paid_orders_before" in mdf.columns:
+        _, ok, missing = _int_col(mdf["paid_orders_before"])
+        slow |= ~(ok | missing)
+    fast = ~slow
+    ids = mid[fast].to_numpy(dtype=object)
+    tier = (
+        _objects(mdf["tier"])[fast] if "tier" in mdf.columns else np.full(n, None)[fast]
+    )
+    tiers: dict[str, str | None] = dict(zip(ids.tolist(), tier.tolist()))
+    rejected: list[RejectedRow] = []
+    if slow.any():
+        found, rejected = _members(mdf[slow], tz)
+        tiers.update({k: m.tier for k, m in found.items()})
+    return tiers, rejected
 
 
 def prepare_batch(
     orders: Any, members: Any, timezone: str | None = None
-) -> tuple[Batch, Prepared]:
+) -> tuple[Batch, dict[str, str | None], tuple[RejectedRow, ...]]:
     """Check the input like `sirui.simulate.inputs.prepare`, giving columns.
 
-    The `Prepared` returned holds the members and the rejected rows (its
-    ``orders`` is empty: they are in the batch). Orders that fail the
-    vectorised check are checked by the exact engine's per-order code, so the
-    accepted orders and the rejection reasons are the same as ``prepare``'s.
+    Returns the batch, each accepted member's tier, and the rejected rows.
+    Orders that fail the vectorised check are checked by the exact engine's
+    per-order code, so the accepted orders and the rejection reasons are the
+    same as ``prepare``'s.
     """
-    from sirui.simulate.inputs import BAD_VALUE
+    from sirui.simulate.inputs import BAD_VALUE, _records
 
     odf = read_table(orders, "orders")
     mdf = read_table(members, "members")
     _check_columns(odf, ORDER_COLUMNS, "orders")
     _check_columns(mdf, MEMBER_COLUMNS, "members")
-    member_map, rejected = _members(mdf, timezone)
-    tiers = {mid: m.tier for mid, m in member_map.items()}
+    tiers, rejected = _member_tiers(mdf, timezone)
     odf = odf.reset_index(drop=True)
-    n = len(odf)
-    oid = _text_col(odf, "order_id")
-    text = {c: _text_col(odf, c) for c in (
-        "member_id", "sku", "store_id", "guide_id", "share_by", "channel", "fulfillment",
-        "line_id", "placed_at", "paid_at", "refunded_at", "spu", "category", "tags",
-        "unit_cost_fen", "refunded_quantity",
-    )}
-    if oid is None or any(v is None for k, v in text.items() if k not in (
-        "unit_cost_fen", "refunded_quantity"
-    )):
+    if not all(_plain_text(odf[c]) for c in _ORDER_TEXT if c in odf.columns):
         # Not plain text columns: every order takes the exact checks.
-        from sirui.simulate.inputs import prepare
-
-        prep = prepare(odf, mdf, timezone)
-        return batch_from_records(prep.orders, tiers), attrs.evolve(prep, orders=())
-    no_oid = np.array([v is None for v in oid], dtype=bool)
-    for _ in np.flatnonzero(no_oid):
+        return _exact_batch(odf, mdf, timezone, tiers)
+    col = {c: odf[c] for c in _ORDER_TEXT if c in odf.columns}
+    no_oid = _missing(col["order_id"])
+    for _ in range(int(no_oid.sum())):
         rejected.append(
-            RejectedRow("orders", "?", BAD_VALUE(column="order_id", value="(empty)", expected="text"))
+            RejectedRow(
+                "orders", "?", BAD_VALUE(column="order_id", value="(empty)", expected="text")
+            )
         )
     keep = np.flatnonzero(~no_oid)
-    codes_all, uniques = pd.factorize(pd.Series(oid[keep], dtype=object))
-    codes = np.asarray(codes_all, dtype=np.int64)
-    n_orders = len(uniques)
-    bad = np.zeros(len(keep), dtype=bool)
-    # Row-level checks.
-    qty, ok_q = _int_col(odf, "quantity")
-    price, ok_p = _int_col(odf, "unit_price_fen")
-    bad |= ~(ok_q & ok_p)[keep] | (qty[keep] < 1)
+    codes = np.asarray(pd.factorize(col["order_id"].iloc[keep])[0], dtype=np.int64)
+    n_orders = int(codes.max()) + 1 if len(codes) else 0
+    first = keep[np.unique(codes, return_index=True)[1]]  # each order's first row
+    head_of = first[codes]
+    bad = np.zeros(len(odf), dtype=bool)
+    qty, ok_q, _ = _int_col(odf["quantity"])
+    price, ok_p, _ = _int_col(odf["unit_price_fen"])
+    bad |= ~(ok_q & ok_p) | (qty < 1)
+    cost = np.full(len(odf), -1, dtype=np.int64)
     if "unit_cost_fen" in odf.columns:
-        cost_raw = odf["unit_cost_fen"]
-        cost, ok_c = _int_col(odf, "unit_cost_fen")
-        missing = pd.isna(cost_raw).to_numpy() | (cost_raw.astype(str) == "").to_numpy()
-        bad |= ~(ok_c | missing)[keep]
-        cost_opt = np.where(missing, -1, cost)
-    else:
-        cost_opt = np.full(n, -1, dtype=np.int64)
+        vals, ok, missing = _int_col(odf["unit_cost_fen"])
+        bad |= ~(ok | missing)
+        cost = np.where(missing, -1, vals)
+    rq = np.zeros(len(odf), dtype=np.int64)
     if "refunded_quantity" in odf.columns:
-        rq_raw = odf["refunded_quantity"]
-        rq, ok_r = _int_col(odf, "refunded_quantity")
-        missing = pd.isna(rq_raw).to_numpy() | (rq_raw.astype(str) == "").to_numpy()
-        rq = np.where(missing, 0, rq)
-        bad |= ~(ok_r | missing)[keep] | (rq > qty)[keep]
-    else:
-        rq = np.zeros(n, dtype=np.int64)
-    paid_ns, ok_paid = _times(text["paid_at"])
-    bad |= ~ok_paid[keep]
-    placed = text["placed_at"]
-    _, ok_placed = _times(placed)
-    bad |= ~(ok_placed | np.array([v is None for v in placed], dtype=bool))[keep]
-    ref_ns, ok_ref = _times(text["refunded_at"])
-    no_ref_at = np.array([v is None for v in text["refunded_at"]], dtype=bool)
-    ref_ns = np.where(no_ref_at, paid_ns, ref_ns)
-    bad |= ((rq > 0) & ~(ok_ref | no_ref_at))[keep] | ((rq > 0) & (ref_ns < paid_ns))[keep]
-    bad |= np.array([v is None for v in text["sku"]], dtype=bool)[keep]
-    ful = text["fulfillment"]
-    bad |= ~np.array([v is None or v in ("delivery", "pickup") for v in ful], dtype=bool)[keep]
-    # Order-level checks: one header per order, known member, line ids.
-    first_of = np.unique(codes, return_index=True)[1]
-    first_row = keep[first_of[codes]]
-    for col in ("member_id", "paid_at", "store_id"):
-        vals = text[col]
-        bad |= ~_same_as_first(vals[keep], vals[first_row])
-    bad |= ~np.array([v in member_map for v in text["member_id"][keep]], dtype=bool)
-    lid = text["line_id"][keep]
-    lid_missing = np.array([v is None for v in lid], dtype=bool)
-    per_order_missing = np.bincount(codes, weights=lid_missing, minlength=n_orders)
-    per_order_rows = np.bincount(codes, minlength=n_orders)
-    mixed = (per_order_missing > 0) & (per_order_missing < per_order_rows)
-    dup = pd.DataFrame({"c": codes, "l": lid}).duplicated().to_numpy() & ~lid_missing
-    bad |= mixed[codes] | dup
-    bad_order = np.bincount(codes, weights=bad, minlength=n_orders) > 0
-    # The exact checks for every order that failed a vectorised one.
+        vals, ok, missing = _int_col(odf["refunded_quantity"])
+        rq = np.where(missing, 0, vals)
+        bad |= ~(ok | missing) | (rq > qty)
+    bad |= _missing(col["sku"])
+    for c in ("member_id", "paid_at", "store_id"):
+        if c in col:
+            cc = _codes(col[c])
+            bad[keep] |= cc[keep] != cc[head_of]
+    # Header fields are read from each order's first row.
+    paid_ns = np.zeros(len(odf), dtype=np.int64)
+    ns, ok = _times(col["paid_at"].iloc[first])
+    paid_ns[first] = ns
+    bad[first] |= ~ok
+    if "placed_at" in col:
+        placed = col["placed_at"].iloc[first]
+        bad[first] |= ~(_times(placed)[1] | _missing(placed))
+    if "fulfillment" in col:
+        ful = col["fulfillment"].iloc[first]
+        bad[first] |= ~(ful.isin(("delivery", "pickup")).to_numpy(dtype=bool) | _missing(ful))
+    bad[first] |= ~col["member_id"].iloc[first].isin(list(tiers)).to_numpy(dtype=bool)
+    refunded = np.flatnonzero(rq > 0)
+    if len(refunded):
+        at_paid = paid_ns[head_of[np.searchsorted(keep, refunded)]] if len(keep) else paid_ns
+        if "refunded_at" in col:
+            r_at = col["refunded_at"].iloc[refunded]
+            r_ns, r_ok = _times(r_at)
+            r_missing = _missing(r_at)
+            bad[refunded] |= ~(r_ok | r_missing) | (r_ok & (r_ns < at_paid))
+    if "line_id" in col:
+        lid_missing = _missing(col["line_id"])[keep]
+        rows_per = np.bincount(codes, minlength=n_orders)
+        missing_per = np.bincount(codes, weights=lid_missing, minlength=n_orders)
+        mixed = (missing_per > 0) & (missing_per < rows_per)
+        dup = pd.DataFrame({"o": codes, "l": _codes(col["line_id"])[keep]}).duplicated()
+        bad[keep] |= mixed[codes] | (dup.to_numpy(dtype=bool) & ~lid_missing)
+    bad_order = np.bincount(codes, weights=bad[keep], minlength=n_orders) > 0
     slow_records: list[OrderRecord] = []
     if bad_order.any():
-        from sirui.simulate.inputs import _records
-
-        sub = odf.iloc[keep[bad_order[codes]]]
         groups: dict[str, list[dict[str, Any]]] = {}
-        for r in _records(sub):
+        for r in _records(odf.iloc[keep[bad_order[codes]]]):
             groups.setdefault(str(_text(r.get("order_id"))), []).append(r)
-        skus_cache: dict[tuple[Any, ...], Sku] = {}
+        members_known = _Known(tiers)
+        skus: dict[tuple[Any, ...], Sku] = {}
         for o, rows in groups.items():
             try:
-                slow_records.append(_order(o, rows, member_map, skus_cache, timezone))
+                slow_records.append(_order(o, rows, members_known, skus, timezone))
             except _RowError as exc:
                 rejected.append(RejectedRow("orders", o, exc.reason))
             except (ValueError, TypeError) as exc:
-                col = str(exc) if str(exc) in ORDER_COLUMNS else "row"
-                expected = ORDER_COLUMNS[col][0] if col in ORDER_COLUMNS else "see the column table"
+                c = str(exc) if str(exc) in ORDER_COLUMNS else "row"
+                expected = ORDER_COLUMNS[c][0] if c in ORDER_COLUMNS else "see the column table"
                 rejected.append(
                     RejectedRow(
-                        "orders", o, BAD_VALUE(column=col, value=str(exc)[:80], expected=expected)
+                        "orders", o, BAD_VALUE(column=c, value=str(exc)[:80], expected=expected)
                     )
                 )
-    rows = keep[~bad_order[codes]]
-    good_codes = codes[~bad_order[codes]]
-    fast = _fast_batch(odf, rows, good_codes, text, qty, price, cost_opt, rq, paid_ns, tiers)
-    slow = batch_from_records(slow_records, tiers)
-    prepared = Prepared(member_map, (), tuple(rejected))
-    return _sorted(_concat(fast, slow)), prepared
+    good = ~bad_order[codes]
+    fast = _fast_batch(
+        odf, keep[good], codes[good], {"qty": qty, "price": price, "cost": cost, "rq": rq},
+        paid_ns, tiers,
+    )
+    batch = _sorted(_concat(fast, batch_from_records(slow_records, tiers)))
+    return batch, tiers, tuple(rejected)
+
+
+class _Known(dict[str, Any]):
+    """The accepted member ids, as the mapping `_order` checks membership in."""
+
+    def __init__(self, tiers: Mapping[str, Any]) -> None:
+        super().__init__(dict.fromkeys(tiers))
+
+
+def _exact_batch(
+    odf: Any, mdf: Any, tz: str | None, tiers: dict[str, str | None]
+) -> tuple[Batch, dict[str, str | None], tuple[RejectedRow, ...]]:
+    from sirui.simulate.inputs import prepare
+
+    prep = prepare(odf, mdf, tz)
+    return batch_from_records(prep.orders, tiers), tiers, prep.rejected
 
 
 def _fast_batch(
-    odf: Any, rows: Any, codes: Any, text: Mapping[str, Any], qty: Any, price: Any,
-    cost: Any, rq: Any, paid_ns: Any, tiers: Mapping[str, str | None],
+    odf: Any, rows: Any, codes: Any, ints: Mapping[str, Any], paid_ns: Any,
+    tiers: Mapping[str, str | None],
 ) -> Batch:
-    """Columns for rows that passed every vectorised check (grouped by order code)."""
+    """Columns for the orders that passed every vectorised check."""
     from sirui.core.money import Money
 
+    if len(rows) == 0:
+        return batch_from_records((), tiers)
     order = np.argsort(codes, kind="stable")
     rows = rows[order]
-    codes = codes[order]
-    uniq, first, counts = np.unique(codes, return_index=True, return_counts=True)
+    _, first, counts = np.unique(codes[order], return_index=True, return_counts=True)
     head = rows[first]
-    lo = np.repeat(np.arange(len(uniq)), counts)
-    lid = text["line_id"][rows]
+    lo = np.repeat(np.arange(len(first)), counts)
+
+    def text(c: str, at: Any) -> Any:
+        if c not in odf.columns:
+            return np.full(len(at), None, dtype=object)
+        return _objects(odf[c].iloc[at])
+
+    lid = text("line_id", rows)
     missing = np.array([v is None for v in lid], dtype=bool)
     if missing.any():
         within = np.arange(len(rows)) - np.repeat(first, counts) + 1
-        lid = lid.copy()
         lid[missing] = within[missing].astype(str).astype(object)
-    key = pd.DataFrame({
-        "sku": text["sku"][rows], "price": price[rows], "cost": cost[rows],
-        "category": text["category"][rows], "tags": text["tags"][rows], "spu": text["spu"][rows],
-    })
-    sku_codes, _ = pd.factorize(pd.MultiIndex.from_frame(key.fillna({"category": "", "tags": "", "spu": ""})))
-    first_of = np.unique(sku_codes, return_index=True)[1]
-    skus = []
-    names = _text_col(odf, "name") if "name" in odf.columns else None
-    for i in first_of.tolist():
-        r = int(rows[i])
-        tags = frozenset(t for t in (text["tags"][r] or "").split(";") if t)
-        name = names[r] if names is not None else None
-        skus.append(
-            Sku(
-                str(text["sku"][r]),
-                Money(int(price[r])),
-                spu=text["spu"][r],
-                category=text["category"][r] or (),
-                tags=tags,
-                cost=Money(int(cost[r])) if cost[r] >= 0 else None,
-                name=name or "",
-            )
+    # One Sku per distinct (sku, price, cost, category, tags, spu), as `_line` caches them.
+    price, cost = ints["price"][rows], ints["cost"][rows]
+    key = np.zeros(len(rows), dtype=np.int64)
+    for part in (
+        *(_codes(odf[c].iloc[rows]) if c in odf.columns else np.zeros(len(rows), np.int64)
+          for c in ("sku", "category", "tags", "spu")),
+        np.unique(price, return_inverse=True)[1].astype(np.int64),
+        np.unique(cost, return_inverse=True)[1].astype(np.int64),
+    ):
+        key = key * (int(part.max()) + 2) + part + 1
+    _, sku_first, sku_code = np.unique(key, return_index=True, return_inverse=True)
+    at = rows[sku_first]
+    sku_text = {c: text(c, at) for c in ("sku", "spu", "category", "tags", "name")}
+    skus = tuple(
+        Sku(
+            str(sku_text["sku"][k]),
+            Money(int(price[i])),
+            spu=sku_text["spu"][k],
+            category=sku_text["category"][k] or (),
+            tags=frozenset(t for t in (sku_text["tags"][k] or "").split(";") if t),
+            cost=Money(int(cost[i])) if cost[i] >= 0 else None,
+            name=sku_text["name"][k] or "",
         )
-    share = text["share_by"][head]
-    guide = text["guide_id"][head]
-    member = text["member_id"][head]
+        for k, i in enumerate(sku_first.tolist())
+    )
+    share, guide = text("share_by", head), text("guide_id", head)
+    member = text("member_id", head)
     return Batch(
-        order_id=np.asarray(odf["order_id"].to_numpy(dtype=object)[head], dtype=object),
+        order_id=text("order_id", head),
         member_id=member,
-        store_id=text["store_id"][head],
+        store_id=text("store_id", head),
         guide_id=np.where(np.array([s is not None for s in share], dtype=bool), share, guide),
-        paid_at=text["paid_at"][head],
+        paid_at=text("paid_at", head),
         paid_ns=paid_ns[head],
         tier=np.array([tiers.get(m) for m in member], dtype=object),
         line_order=lo.astype(np.int64),
         line_id=lid,
-        line_sku=np.asarray(sku_codes, dtype=np.int64),
-        quantity=qty[rows],
-        unit_price=price[rows],
-        refund_qty=rq[rows],
-        skus=tuple(skus),
+        line_sku=np.asarray(sku_code, dtype=np.int64).reshape(-1),
+        quantity=ints["qty"][rows],
+        unit_price=price,
+        refund_qty=ints["rq"][rows],
+        skus=skus,
     )
 
 

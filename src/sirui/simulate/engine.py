@@ -71,7 +71,7 @@ from sirui.promotions import (
 from sirui.promotions.triggers import Decision
 from sirui.rules.pricing import Stage
 from sirui.simulate._memo import PriceMemo
-from sirui.simulate.inputs import OrderRecord, Prepared, prepare
+from sirui.simulate.inputs import OrderRecord, Prepared, RejectedRow, prepare
 
 __all__ = ["ROW_COLUMNS", "Scenario", "SimulationResult", "run_prepared", "simulate", "summarize"]
 
@@ -631,33 +631,33 @@ def simulate(
                 f"{why or 'an elasticity hook'}; use engine='exact' or 'auto'"
             )
         if plan is not None and elasticity is None:
-            batch, prepared = prepare_batch(orders, members, timezone)
+            batch, tiers, rejected = prepare_batch(orders, members, timezone)
             frame = price_batch(plan, batch, tz)
-            return _result(scenario, prepared, frame, final_tiers(prepared, scenario), "columnar")
+            return _result(scenario, rejected, frame, tiers, "columnar")
     prepared = prepare(orders, members, timezone)
     rows, final = run_prepared(prepared, scenario, tz=tz, progress=progress, elasticity=elasticity)
     position = {rec.order_id: i for i, rec in enumerate(prepared.orders)}
     rows.sort(key=lambda r: position[r["order_id"]])
     tiers = {**final_tiers(prepared, scenario), **final}
     frame = pd.DataFrame(rows, columns=list(ROW_COLUMNS))
-    return _result(scenario, prepared, frame, tiers, "exact")
+    return _result(scenario, prepared.rejected, frame, tiers, "exact")
 
 
 def _result(
     scenario: Scenario,
-    prepared: Prepared,
+    rejected_rows: Sequence[RejectedRow],
     frame: Any,
     tiers: Mapping[str, str | None],
     engine: str,
 ) -> SimulationResult:
     import pandas as pd
 
-    rejected = pd.DataFrame([r.to_dict() for r in prepared.rejected])
+    rejected = pd.DataFrame([r.to_dict() for r in rejected_rows])
     return SimulationResult(
         scenario.name,
         scenario.fingerprint,
         frame,
-        summarize(frame, scenario, tiers, len(prepared.rejected)),
+        summarize(frame, scenario, tiers, len(rejected_rows)),
         rejected,
         engine,
     )
