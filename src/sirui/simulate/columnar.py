@@ -42,18 +42,19 @@ from typing import Any
 import attrs
 import numpy as np
 import pandas as pd
+import pendulum
 
 from sirui.core.money import Rounding
 from sirui.core.nouns import Sku
+from sirui.core.windows import DateTime
 from sirui.loyalty.members import MemberFacts, benefits_for
 from sirui.promotions import FullReduction, RepeatingReduction
 from sirui.rules.conditions import Always
-from sirui.simulate.engine import ROW_COLUMNS, Scenario, final_tiers
+from sirui.simulate.engine import ROW_COLUMNS, Scenario
 from sirui.simulate.inputs import (
     MEMBER_COLUMNS,
     ORDER_COLUMNS,
     OrderRecord,
-    Prepared,
     RejectedRow,
     _check_columns,
     _members,
@@ -63,7 +64,7 @@ from sirui.simulate.inputs import (
     read_table,
 )
 
-__all__ = ["Batch", "ColumnarPlan", "columnar_plan", "price_batch", "prepare_batch"]
+__all__ = ["Batch", "ColumnarPlan", "columnar_plan", "prepare_batch", "price_batch"]
 
 _NS = 10**9
 _LIMIT = 2**62
@@ -285,7 +286,9 @@ def price_batch(plan: ColumnarPlan, batch: Batch, tz: str = "Asia/Shanghai") -> 
     cur = amount.copy()
     rules = _Codes(n)
     reasons = _Codes(n)
-    tier_codes, tier_values = pd.factorize(pd.Series(batch.tier, dtype=object), use_na_sentinel=False)
+    tier_codes, tier_values = pd.factorize(
+        pd.Series(batch.tier, dtype=object), use_na_sentinel=False
+    )
     tier_codes = np.asarray(tier_codes, dtype=np.int64)
     line_tier = tier_codes[lo]
     mult_by_tier = [Decimal(1)] * len(tier_values)
@@ -295,7 +298,7 @@ def price_batch(plan: ColumnarPlan, batch: Batch, tz: str = "Asia/Shanghai") -> 
         den = np.ones_like(num)
         for t, tier in enumerate(tier_values):
             facts = MemberFacts("-", tier=None if pd.isna(tier) else tier)
-            ben = benefits_for(sc.benefits, facts, dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+            ben = benefits_for(sc.benefits, facts, _at(0))
             mult_by_tier[t] = ben.points_multiplier
             for s, sku in enumerate(batch.skus):
                 rate = ben.rate_for(sku)
@@ -331,8 +334,8 @@ def price_batch(plan: ColumnarPlan, batch: Batch, tz: str = "Asia/Shanghai") -> 
         base = np.bincount(lo, weights=np.where(elig, cur, 0), minlength=n).astype(np.int64)
         if isinstance(p, FullReduction):
             off_o = np.zeros(n, dtype=np.int64)
-            for t in p.tiers:
-                off_o = np.where(base >= t.threshold.minor, t.off.minor, off_o)
+            for step in p.tiers:
+                off_o = np.where(base >= step.threshold.minor, step.off.minor, off_o)
             code = "promotion.full_reduction"
         else:
             times = base // p.every.minor
@@ -368,7 +371,9 @@ def price_batch(plan: ColumnarPlan, batch: Batch, tz: str = "Asia/Shanghai") -> 
             p_num = np.array([a for a, _ in pairs], dtype=np.int64)
             p_den = np.array([b for _, b in pairs], dtype=np.int64) * 100
         else:
-            by_tier = [_ratio(rule.multiplier(_at(0), m) * rule.points_per_yuan) for m in mult_by_tier]
+            by_tier = [
+                _ratio(rule.multiplier(_at(0), m) * rule.points_per_yuan) for m in mult_by_tier
+            ]
             p_num = np.array([a for a, _ in by_tier], dtype=np.int64)[tier_codes]
             p_den = np.array([b for _, b in by_tier], dtype=np.int64)[tier_codes] * 100
         _check_range(base * p_num, p_den)
@@ -376,7 +381,8 @@ def price_batch(plan: ColumnarPlan, batch: Batch, tz: str = "Asia/Shanghai") -> 
         for cap in (rule.per_order_cap, rule.daily_cap):
             if cap is not None:
                 points = np.minimum(points, cap)
-        cart_pos = np.arange(nl) - np.repeat(_starts(np.bincount(lo, minlength=n)), np.bincount(lo, minlength=n))
+        per_order = np.bincount(lo, minlength=n)
+        cart_pos = np.arange(nl) - np.repeat(_starts(per_order), per_order)
         line_points = _allocate(points, np.where(earns, cur, 0), lo, cart_pos, n)
     refund = np.zeros(n, dtype=np.int64)
     points_back = np.zeros(n, dtype=np.int64)
@@ -424,8 +430,10 @@ def price_batch(plan: ColumnarPlan, batch: Batch, tz: str = "Asia/Shanghai") -> 
     return frame
 
 
-def _at(ns: int) -> dt.datetime:
-    return dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=ns // 1000)
+def _at(ns: int) -> DateTime:
+    return pendulum.instance(
+        dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=ns // 1000)
+    )
 
 
 def _positions(group: Any, ids: Any) -> Any:
@@ -536,11 +544,11 @@ def _member_tiers(mdf: Any, tz: str | None) -> tuple[dict[str, str | None], list
         _objects(mdf["tier"])[fast] if "tier" in mdf.columns else np.full(n, None)[fast]
     )
     tiers: dict[str, str | None] = dict(zip(ids.tolist(), tier.tolist()))
-    rejected: list[RejectedRow] = []
-    if slow.any():
-        found, rejected = _members(mdf[slow], tz)
-        tiers.update({k: m.tier for k, m in found.items()})
-    return tiers, rejected
+    if not slow.any():
+        return tiers, []
+    found, doubted = _members(mdf[slow], tz)
+    tiers.update({k: m.tier for k, m in found.items()})
+    return tiers, doubted
 
 
 def prepare_batch(
@@ -629,7 +637,7 @@ def prepare_batch(
         groups: dict[str, list[dict[str, Any]]] = {}
         for r in _records(odf.iloc[keep[bad_order[codes]]]):
             groups.setdefault(str(_text(r.get("order_id"))), []).append(r)
-        members_known = _Known(tiers)
+        members_known = dict.fromkeys(tiers)  # `_order` checks membership only
         skus: dict[tuple[Any, ...], Sku] = {}
         for o, rows in groups.items():
             try:
@@ -645,19 +653,10 @@ def prepare_batch(
                     )
                 )
     good = ~bad_order[codes]
-    fast = _fast_batch(
-        odf, keep[good], codes[good], {"qty": qty, "price": price, "cost": cost, "rq": rq},
-        paid_ns, tiers,
-    )
+    ints = {"qty": qty, "price": price, "cost": cost, "rq": rq}
+    fast = _fast_batch(odf, keep[good], codes[good], ints=ints, paid_ns=paid_ns, tiers=tiers)
     batch = _sorted(_concat(fast, batch_from_records(slow_records, tiers)))
     return batch, tiers, tuple(rejected)
-
-
-class _Known(dict[str, Any]):
-    """The accepted member ids, as the mapping `_order` checks membership in."""
-
-    def __init__(self, tiers: Mapping[str, Any]) -> None:
-        super().__init__(dict.fromkeys(tiers))
 
 
 def _exact_batch(
@@ -670,7 +669,12 @@ def _exact_batch(
 
 
 def _fast_batch(
-    odf: Any, rows: Any, codes: Any, ints: Mapping[str, Any], paid_ns: Any,
+    odf: Any,
+    rows: Any,
+    codes: Any,
+    *,
+    ints: Mapping[str, Any],
+    paid_ns: Any,
     tiers: Mapping[str, str | None],
 ) -> Batch:
     """Columns for the orders that passed every vectorised check."""

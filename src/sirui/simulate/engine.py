@@ -622,7 +622,7 @@ def simulate(
     if engine not in ("auto", "exact", "columnar"):
         raise ValueError(f"engine={engine!r}: use 'auto', 'exact' or 'columnar'")
     if engine != "exact":
-        from sirui.simulate.columnar import columnar_plan, price_batch, prepare_batch
+        from sirui.simulate.columnar import columnar_plan, prepare_batch, price_batch
 
         plan, why = columnar_plan(scenario)
         if engine == "columnar" and (plan is None or elasticity is not None):
@@ -632,8 +632,14 @@ def simulate(
             )
         if plan is not None and elasticity is None:
             batch, tiers, rejected = prepare_batch(orders, members, timezone)
-            frame = price_batch(plan, batch, tz)
-            return _result(scenario, rejected, frame, tiers, "columnar")
+            try:
+                frame = price_batch(plan, batch, tz)
+            except OverflowError:
+                if engine == "columnar":
+                    raise
+                # Amounts past 64-bit integers: the exact engine's ints have no bound.
+            else:
+                return _result(scenario, rejected, frame, tiers, "columnar")
     prepared = prepare(orders, members, timezone)
     rows, final = run_prepared(prepared, scenario, tz=tz, progress=progress, elasticity=elasticity)
     position = {rec.order_id: i for i, rec in enumerate(prepared.orders)}

@@ -1,0 +1,325 @@
+"""The columnar engine gives the exact engine's answer, order for order, or refuses and says why."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pendulum
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sirui.checkout import StackingPolicy
+from sirui.core.money import Money, Rounding
+from sirui.core.windows import Window
+from sirui.loyalty.members import BenefitPolicy, CombineRule, MemberDiscount, Perks, TierPerks
+from sirui.loyalty.points.earning import EarnRule, PointsCampaign
+from sirui.promotions import (
+    FullReduction,
+    PercentageDiscount,
+    ReductionTier,
+    RepeatingReduction,
+)
+from sirui.rules.conditions import TierIn
+from sirui.rules.scope import ItemScope
+from sirui.simulate import Scenario, generate, prepare, simulate
+from sirui.simulate.columnar import columnar_plan, prepare_batch
+
+TZ = "Asia/Shanghai"
+CATEGORIES = ("母婴/奶粉", "母婴/纸尿裤", "洗护", "辅食", "玩具")
+
+
+def both(orders: Any, members: Any, scenario: Scenario, **kw: Any) -> tuple[Any, Any]:
+    exact = simulate(orders, members, scenario, engine="exact", **kw)
+    fast = simulate(orders, members, scenario, engine="columnar", **kw)
+    assert fast.engine == "columnar" and exact.engine == "exact"
+    return exact, fast
+
+
+def assert_same(exact: Any, fast: Any) -> None:
+    pd.testing.assert_frame_equal(exact.orders, fast.orders, check_dtype=False)
+    assert exact.summary == fast.summary
+    pd.testing.assert_frame_equal(exact.rejected, fast.rejected, check_dtype=False)
+
+
+def simplified() -> Scenario:
+    """The issue's simplified rules: tiered 满减, a tier discount, points times a tier rate."""
+    rates = {"silver": ("0.98", "1"), "gold": ("0.95", "1.5"), "diamond": ("0.90", "2")}
+    benefits = BenefitPolicy(
+        tuple(
+            TierPerks(t, Perks(discount=MemberDiscount(Decimal(r)), points_multiplier=Decimal(m)))
+            for t, (r, m) in rates.items()
+        )
+    )
+    fr = FullReduction(
+        "fr",
+        tiers=tuple(
+            ReductionTier(Money.of(a), Money.of(b))
+            for a, b in (("199", "20"), ("299", "40"), ("499", "80"))
+        ),
+    )
+    return Scenario("simplified", promotions=(fr,), benefits=benefits, points=EarnRule())
+
+
+def test_a_gold_member_on_a_300_yuan_cart() -> None:
+    """95折 first: 300 yuan of milk is 285 at the gold price, below 299, so 满199减20: pays 265."""
+    orders = pd.DataFrame(
+        {
+            "order_id": ["O1"],
+            "member_id": ["M1"],
+            "sku": ["FM-1"],
+            "paid_at": ["2026-07-01T10:00:00+08:00"],
+            "quantity": [3],
+            "unit_price_fen": [10000],
+        }
+    )
+    members = pd.DataFrame({"member_id": ["M1"], "tier": ["gold"]})
+    exact, fast = both(orders, members, simplified())
+    assert_same(exact, fast)
+    row = fast.orders.iloc[0]
+    assert (row.member_fen, row.promotion_fen, row.payable_fen) == (1500, 2000, 26500)
+    assert row.points_earned == 397  # 265 yuan x 1.5, rounded down
+    assert row.rules == "fr;member_price"
+
+
+def test_the_sample_chain_prices_the_same(tiny: dict[str, Any]) -> None:
+    exact, fast = both(tiny["orders"], tiny["members"], simplified())
+    assert_same(exact, fast)
+    assert fast.summary["refund_fen"] > 0  # the sample has refunds, and they agree
+
+
+def test_auto_takes_the_columnar_engine_only_when_it_may(
+    tiny: dict[str, Any], baseline: Any
+) -> None:
+    assert simulate(tiny["orders"], tiny["members"], simplified()).engine == "columnar"
+    assert simulate(tiny["orders"], tiny["members"], baseline).engine == "exact"
+    hook = simulate(tiny["orders"], tiny["members"], simplified(), elasticity=lambda o, q: o)
+    assert hook.engine == "exact"
+    with pytest.raises(ValueError, match="ladder"):
+        simulate(tiny["orders"], tiny["members"], baseline, engine="columnar")
+    with pytest.raises(ValueError, match="elasticity"):
+        simulate(
+            tiny["orders"], tiny["members"], simplified(), engine="columnar",
+            elasticity=lambda o, q: o,
+        )
+    with pytest.raises(ValueError, match="engine='fastest'"):
+        simulate(tiny["orders"], tiny["members"], simplified(), engine="fastest")
+
+
+def test_the_plan_says_why_a_scenario_needs_the_exact_engine(baseline: Any) -> None:
+    base = simplified()
+    fr = base.promotions[0]
+    assert isinstance(fr, FullReduction)
+    cases = {
+        "ladder": baseline,
+        "condition": Scenario("c", promotions=(
+            FullReduction("x", tiers=fr.tiers, condition=TierIn({"gold"})),
+        )),
+        "group": Scenario("g", promotions=(FullReduction("x", tiers=fr.tiers, group="g"),)),
+        "no columnar kernel": Scenario(
+            "d", promotions=(PercentageDiscount("d", rate=Decimal("0.9")),)
+        ),
+        "stacking": Scenario("s", promotions=(fr,), stacking=StackingPolicy(exclusive={"fr"})),
+    }
+    for why, scenario in cases.items():
+        plan, reason = columnar_plan(scenario)
+        assert plan is None and why in reason, (why, reason)
+    assert columnar_plan(base)[0] is not None
+
+
+def test_bad_rows_are_rejected_alike(tiny: dict[str, Any]) -> None:
+    o = tiny["orders"].copy()
+    m = tiny["members"].copy()
+    ids = list(dict.fromkeys(o["order_id"]))
+    at = {oid: o.index[o["order_id"] == oid] for oid in ids[:12]}
+    o.loc[at[ids[0]], "member_id"] = "NOBODY"
+    o.loc[at[ids[1]][0], "unit_price_fen"] = -5
+    o.loc[at[ids[2]], "paid_at"] = "2026-07-01T10:00:00"  # naive
+    o.loc[at[ids[3]][0], "refunded_quantity"] = 1
+    o.loc[at[ids[3]][0], "refunded_at"] = "2020-01-01T00:00:00+08:00"
+    o.loc[at[ids[4]][0], "quantity"] = 0
+    o.loc[at[ids[5]], "paid_at"] = "2026-07-02T10:00:00.5+08:00"  # valid, not canonical
+    o.loc[at[ids[6]][0], "order_id"] = ""
+    o.loc[at[ids[7]], "line_id"] = "1"  # duplicate line ids
+    o.loc[at[ids[8]][0], "fulfillment"] = "drone"
+    o.loc[at[ids[9]][0], "store_id"] = "S99"  # header differs between rows
+    o.loc[at[ids[10]][0], "refunded_quantity"] = 99
+    o.loc[at[ids[11]], "paid_at"] = "2026-07-03 09:00:00+08:00"  # space, still ISO 8601
+    m = pd.concat([m, m.iloc[[0]]], ignore_index=True)  # duplicate member
+    m.loc[1, "birthday"] = "1990-02-30"
+    m.loc[2, "joined_at"] = "yesterday"
+    for tz in (None, TZ):
+        exact, fast = both(o, m, simplified(), timezone=tz)
+        assert_same(exact, fast)
+        assert len(fast.rejected) >= 8
+
+
+def test_every_source_gives_the_same_result(tiny: dict[str, Any], tmp_path: Path) -> None:
+    import polars as pl
+    import pyarrow as pa
+
+    exact = simulate(tiny["orders"], tiny["members"], simplified(), engine="exact")
+    tiny["orders"].to_csv(tmp_path / "o.csv", index=False)
+    tiny["orders"].to_parquet(tmp_path / "o.parquet")
+    tiny["members"].to_csv(tmp_path / "m.csv", index=False)
+    objects = tiny["orders"].astype({"order_id": object, "sku": object})
+    for src in (
+        tmp_path / "o.csv",
+        tmp_path / "o.parquet",
+        pl.from_pandas(tiny["orders"]),
+        pa.Table.from_pandas(tiny["orders"]),
+        objects,
+    ):
+        fast = simulate(src, tmp_path / "m.csv", simplified(), engine="columnar")
+        assert_same(exact, fast)
+
+
+def test_datetime_columns_take_the_exact_checks(tiny: dict[str, Any]) -> None:
+    o = tiny["orders"].copy()
+    o["paid_at"] = pd.to_datetime(o["paid_at"], format="ISO8601").dt.tz_convert(TZ)
+    assert_same(*both(o, tiny["members"], simplified()))
+
+
+def test_amounts_beyond_int64_fall_back_to_the_exact_engine() -> None:
+    orders = pd.DataFrame(
+        {
+            "order_id": ["O1"],
+            "member_id": ["M1"],
+            "sku": ["GOLD-BAR"],
+            "paid_at": ["2026-07-01T10:00:00+08:00"],
+            "quantity": [9],
+            "unit_price_fen": [10**14],
+        }
+    )
+    members = pd.DataFrame({"member_id": ["M1"], "tier": ["gold"]})
+    result = simulate(orders, members, simplified())
+    assert result.engine == "exact"
+    assert result.orders["original_fen"].iloc[0] == 9 * 10**14
+
+
+def test_prepare_batch_accepts_what_prepare_accepts(tiny: dict[str, Any]) -> None:
+    batch, tiers, rejected = prepare_batch(tiny["orders"], tiny["members"])
+    exact = prepare(tiny["orders"], tiny["members"])
+    assert list(batch.order_id) == [r.order_id for r in exact.orders]
+    assert tiers == {k: v.tier for k, v in exact.members.items()}
+    assert rejected == exact.rejected
+
+
+# -- random scenarios ------------------------------------------------------------------------
+
+_START = pendulum.datetime(2026, 6, 20, tz=TZ)
+
+
+@st.composite
+def scopes(draw: st.DrawFn) -> ItemScope:
+    kind = draw(st.sampled_from(["all", "in", "out"]))
+    cats = frozenset(draw(st.lists(st.sampled_from(CATEGORIES), min_size=1, max_size=2)))
+    if kind == "in":
+        return ItemScope(categories=cats)
+    if kind == "out":
+        return ItemScope(exclude_categories=cats)
+    return ItemScope()
+
+
+@st.composite
+def windows(draw: st.DrawFn) -> Window | None:
+    if draw(st.booleans()):
+        return None
+    start = _START.add(days=draw(st.integers(0, 90)), minutes=draw(st.integers(0, 1439)))
+    end = start.add(days=draw(st.integers(1, 60))) if draw(st.booleans()) else None
+    return Window(start, end)
+
+
+@st.composite
+def promotions(draw: st.DrawFn, i: int) -> FullReduction | RepeatingReduction:
+    common: dict[str, Any] = {
+        "scope": draw(scopes()),
+        "window": draw(windows()),
+        "priority": draw(st.integers(0, 2)),
+    }
+    if draw(st.booleans()):
+        thresholds = sorted(draw(st.sets(st.integers(50, 800), min_size=1, max_size=3)))
+        offs = sorted(draw(st.sets(st.integers(1, 49), min_size=len(thresholds),
+                                   max_size=len(thresholds))))
+        tiers = tuple(
+            ReductionTier(Money(t * 100), Money(o * 100)) for t, o in zip(thresholds, offs)
+        )
+        return FullReduction(f"fr{i}", tiers=tiers, **common)
+    every = draw(st.integers(50, 300))
+    off = draw(st.integers(1, every))
+    cap = draw(st.none() | st.integers(off, off * 5))
+    return RepeatingReduction(
+        f"rr{i}", every=Money(every * 100), off=Money(off * 97),
+        cap=Money(cap * 100) if cap is not None else None, **common,
+    )
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> Scenario:
+    benefits = None
+    if draw(st.booleans()):
+        perks = []
+        for tier in draw(st.sets(st.sampled_from(["normal", "silver", "gold", "diamond"]))):
+            rate = draw(st.sampled_from(["0.88", "0.9", "0.95", "0.975", "0.983", "1"]))
+            perks.append(
+                TierPerks(
+                    tier,
+                    Perks(
+                        discount=MemberDiscount(Decimal(rate), draw(scopes()))
+                        if draw(st.booleans()) else None,
+                        points_multiplier=Decimal(draw(st.sampled_from(["1", "1.2", "1.5", "3"]))),
+                    ),
+                )
+            )
+        benefits = BenefitPolicy(tuple(perks), combine=draw(st.sampled_from(list(CombineRule))))
+    promos = tuple(draw(promotions(i)) for i in range(draw(st.integers(0, 3))))
+    points = None
+    if draw(st.booleans()):
+        campaigns = ()
+        if draw(st.booleans()):
+            campaigns = (PointsCampaign(Decimal(2), window=draw(windows())),)
+        points = EarnRule(
+            points_per_yuan=Decimal(draw(st.sampled_from(["1", "0.5", "2", "1.25"]))),
+            rounding=draw(st.sampled_from(list(Rounding))),
+            scope=draw(scopes()),
+            campaigns=campaigns,
+            per_order_cap=draw(st.none() | st.integers(1, 2000)),
+            daily_cap=draw(st.none() | st.integers(1, 2000)),
+        )
+    return Scenario("random", promotions=promos, benefits=benefits, points=points)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenario=scenarios(), seed=st.integers(0, 5))
+def test_random_stateless_scenarios_price_the_same(scenario: Scenario, seed: int) -> None:
+    frames = generate({"stores": 2, "guides": 4, "members": 40, "orders": 120}, seed=seed).frames()
+    assert columnar_plan(scenario)[0] is not None
+    assert_same(*both(frames["orders"], frames["members"], scenario))
+
+
+def test_the_odd_fen_goes_to_the_lowest_line_id_as_text() -> None:
+    """满200减0.01 over two 100-yuan lines: line "10" sorts before "9" and takes the fen."""
+    orders = pd.DataFrame(
+        {
+            "order_id": ["O1", "O1"],
+            "member_id": ["M1", "M1"],
+            "line_id": ["9", "10"],
+            "sku": ["A", "B"],
+            "paid_at": ["2026-07-01T10:00:00+08:00"] * 2,
+            "quantity": [1, 1],
+            "unit_price_fen": [10000, 10000],
+            "refunded_quantity": [1, 0],
+            "refunded_at": ["2026-07-02T10:00:00+08:00", ""],
+        }
+    )
+    members = pd.DataFrame({"member_id": ["M1"], "tier": ["normal"]})
+    fr = FullReduction("fr", tiers=(ReductionTier(Money.of("200"), Money(1)),))
+    scenario = Scenario("fen", promotions=(fr,), points=EarnRule())
+    exact, fast = both(orders, members, scenario)
+    assert_same(exact, fast)
+    row = fast.orders.iloc[0]
+    assert (row.payable_fen, row.refund_fen) == (19999, 10000)
+    assert row.points_earned == 199 - 100  # 199 points split 100/99 by paid, in cart order
