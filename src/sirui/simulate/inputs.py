@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
@@ -403,7 +403,7 @@ def _same(rows: Iterable[Mapping[str, Any]], column: str) -> bool:
 def _order(
     oid: str,
     rows: list[dict[str, Any]],
-    members: Mapping[str, Member],
+    members: Container[str],
     skus: dict[tuple[Any, ...], Sku],
     tz: str | None,
 ) -> OrderRecord:
