@@ -121,6 +121,25 @@ def test_simulate_reports_bad_inputs(tmp_path: Path, capsys: Any) -> None:
     assert "input.unknown_member" in (tmp_path / "y" / "rejected.csv").read_text()
 
 
+def test_simulate_engine_option(tmp_path: Path, capsys: Any) -> None:
+    data = generate("tiny", seed=3).frames()
+    data["orders"].to_csv(tmp_path / "o.csv", index=False)
+    data["members"].to_csv(tmp_path / "m.csv", index=False)
+    args = ["simulate", "--orders", str(tmp_path / "o.csv"), "--members", str(tmp_path / "m.csv")]
+    code, text = run(*args, "--scenario", "builtin:simplified", "--out", str(tmp_path / "a"))
+    assert code == 0 and "columnar engine" in text
+    code, text = run(
+        *args, "--scenario", "builtin:simplified", "--engine", "exact", "--out", str(tmp_path / "b")
+    )
+    assert code == 0 and "exact engine" in text
+    fast = (tmp_path / "a" / "simplified_orders.csv").read_text()
+    assert fast == (tmp_path / "b" / "simplified_orders.csv").read_text()
+    code, _ = run(
+        *args, "--scenario", "builtin:baseline", "--engine", "columnar", "--out", str(tmp_path)
+    )
+    assert code == 2 and "tier ladder" in capsys.readouterr().err
+
+
 def test_quote_command(tmp_path: Path, capsys: Any) -> None:
     cart = {
         "now": "2026-11-11T10:00:00+08:00",

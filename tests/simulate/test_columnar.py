@@ -64,6 +64,15 @@ def simplified() -> Scenario:
     return Scenario("simplified", promotions=(fr,), benefits=benefits, points=EarnRule())
 
 
+def test_the_builtin_simplified_scenario_is_these_rules() -> None:
+    import attrs
+
+    from sirui.simulate.cli import builtin_scenario
+
+    builtin = attrs.evolve(builtin_scenario("simplified"), description="")
+    assert builtin.fingerprint == simplified().fingerprint
+
+
 def test_a_gold_member_on_a_300_yuan_cart() -> None:
     """95折 first: 300 yuan of milk is 285 at the gold price, below 299, so 满199减20: pays 265."""
     orders = pd.DataFrame(

@@ -34,3 +34,24 @@ def test_dask_equals_single_process(tiny: dict[str, Any], baseline: Any) -> None
     assert spread.orders.equals(single.orders)
     assert spread.summary == single.summary
     assert _sorted(spread.rejected).equals(_sorted(single.rejected))
+
+
+@pytest.mark.slow
+def test_dask_on_the_columnar_engine_equals_single_process(tiny: dict[str, Any]) -> None:
+    from sirui.simulate.cli import builtin_scenario
+
+    simplified = builtin_scenario("simplified")
+    orders = tiny["orders"].copy()
+    orders.loc[orders.index[0], "unit_price_fen"] = -1
+    single = simulate(orders, tiny["members"], simplified)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
+        spread = simulate(dd.from_pandas(orders, npartitions=4), tiny["members"], simplified)
+    assert single.engine == spread.engine == "columnar"
+    assert spread.orders.equals(single.orders)
+    assert spread.summary == single.summary
+    assert _sorted(spread.rejected).equals(_sorted(single.rejected))

@@ -20,7 +20,7 @@ EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
 
 def builtin_scenario(name: str) -> Any:
-    """The built-in ``baseline`` or ``proposal`` scenario (TOML shipped with sirui)."""
+    """A built-in scenario (TOML shipped with sirui): ``baseline``, ``proposal``, ``simplified``."""
     from sirui.config import loads_toml
 
     text = resources.files("sirui.simulate").joinpath(f"scenarios/{name}.toml").read_text("utf-8")
@@ -42,12 +42,18 @@ def _add_simulate(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--scenario",
         required=True,
-        help="scenario .toml/.json (or builtin:baseline, builtin:proposal)",
+        help="scenario .toml/.json (or builtin:baseline, builtin:proposal, builtin:simplified)",
     )
     p.add_argument("--compare", help="a second scenario to compare against the first")
     p.add_argument("--out", required=True, help="output folder (created if missing)")
     p.add_argument("--timezone", help="zone for timestamps without one (else rejected)")
     p.add_argument("--progress", action="store_true", help="show a progress bar")
+    p.add_argument(
+        "--engine",
+        choices=("auto", "exact", "columnar"),
+        default="auto",
+        help="auto: columnar when the scenario allows it (see sirui.simulate.columnar)",
+    )
 
 
 def _run_simulate(args: argparse.Namespace, out: TextIO) -> int:
@@ -63,19 +69,15 @@ def _run_simulate(args: argparse.Namespace, out: TextIO) -> int:
         return EXIT_INVALID
     folder = Path(args.out)
     folder.mkdir(parents=True, exist_ok=True)
+    options = {"timezone": args.timezone, "progress": args.progress, "engine": args.engine}
     try:
-        base = simulate(
-            args.orders, args.members, scenario, timezone=args.timezone, progress=args.progress
-        )
-        prop = (
-            simulate(
-                args.orders, args.members, other, timezone=args.timezone, progress=args.progress
-            )
-            if other is not None
-            else None
-        )
+        base = simulate(args.orders, args.members, scenario, **options)
+        prop = simulate(args.orders, args.members, other, **options) if other else None
     except InputError as exc:
         print(f"cannot use the input: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ValueError as exc:  # engine="columnar" on a scenario that needs the exact engine
+        print(str(exc), file=sys.stderr)
         return EXIT_USAGE
     base.orders.to_csv(folder / f"{base.name}_orders.csv", index=False)
     (folder / f"{base.name}_summary.json").write_text(
@@ -96,7 +98,7 @@ def _run_simulate(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _summary_text(res: Any) -> str:
-    lines = [f"{res.name} ({res.fingerprint[:19]}...)"]
+    lines = [f"{res.name} ({res.fingerprint[:19]}..., {res.engine} engine)"]
     for k, v in res.summary.items():
         if isinstance(v, dict):
             v = ", ".join(f"{a}={b}" for a, b in v.items())

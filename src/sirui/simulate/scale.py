@@ -17,7 +17,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from sirui.simulate.columnar import columnar_plan, prepare_batch, price_batch
 from sirui.simulate.engine import (
+    ROW_COLUMNS,
     Scenario,
     SimulationResult,
     final_tiers,
@@ -45,19 +47,31 @@ def is_dask_frame(obj: Any) -> bool:
 
 def _partition(
     orders: Any, members: Any, scenario: Scenario, timezone: str | None, tz: str
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, str | None]]:
+) -> tuple[Any, list[dict[str, Any]], dict[str, str | None], str]:
+    import pandas as pd
+
     if len(orders) == 0:
-        return [], [], {}
+        return pd.DataFrame(columns=list(ROW_COLUMNS)), [], {}, ""
     ids = set(orders["member_id"].astype(str))
     # Every partition checks the members it needs plus none of the others', so a
     # members-table problem is reported once, by the driver, not per partition.
     subset = members[members["member_id"].astype(str).isin(ids)]
     if len(subset) == 0:
         subset = members.head(1)
+    plan, _ = columnar_plan(scenario)
+    if plan is not None:
+        batch, tiers, found = prepare_batch(orders, subset, timezone)
+        try:
+            frame = price_batch(plan, batch, tz)
+        except OverflowError:
+            pass
+        else:
+            rejected = [r.to_dict() for r in found if r.table == "orders"]
+            return frame, rejected, tiers, "columnar"
     prepared = prepare(orders, subset, timezone)
     rows, tiers = run_prepared(prepared, scenario, tz=tz)
     rejected = [r.to_dict() for r in prepared.rejected if r.table == "orders"]
-    return rows, rejected, tiers
+    return pd.DataFrame(rows, columns=list(ROW_COLUMNS)), rejected, tiers, "exact"
 
 
 def simulate_dask(
@@ -102,8 +116,9 @@ def simulate_dask(
         for p in shuffled.to_delayed()
     ]
     results = dask.compute(*parts)  # type: ignore[attr-defined,no-untyped-call]
-    rows = [r for part_rows, _, _ in results for r in part_rows]
-    rejected = member_rejects + [r for _, rej, _ in results for r in rej]
+    frame = pd.concat([f for f, *_ in results], ignore_index=True)
+    engines = {e for *_, e in results if e}
+    rejected = member_rejects + [r for _, rej, *_ in results for r in rej]
     rejected += [
         RejectedRow(
             "orders", oid, DUPLICATE(order_id=oid, line_id="member_id differs between rows")
@@ -111,9 +126,8 @@ def simulate_dask(
         for oid in sorted(split)
     ]
     tiers = final_tiers(head, scenario)
-    for _, _, part_tiers in results:
+    for _, _, part_tiers, _ in results:
         tiers.update(part_tiers)
-    frame = pd.DataFrame(rows)
     if len(frame):
         # The single-process order: payment time, then order id (vectorised).
         when = pd.to_datetime(frame["paid_at"], utc=True, format="ISO8601")
@@ -128,6 +142,7 @@ def simulate_dask(
         scenario.name,
         scenario.fingerprint,
         frame,
-        summarize(rows, scenario, tiers, len(rejected)),
+        summarize(frame, scenario, tiers, len(rejected)),
         rej,
+        engines.pop() if len(engines) == 1 else "exact" if not engines else "mixed",
     )
