@@ -6,22 +6,22 @@ point per yuan times a tier multiplier) in one process; the figure per call
 is the whole run. ``numpy_simplified_100k`` computes the same simplified
 rules hand-vectorised with numpy on the same orders (no explanations, no
 state machines, no allocation): the lower bound Python can reach.
-``simulate_over_numpy_limit`` is their ratio. ``simulate_1m_orders`` runs a
-million orders on a two-worker Dask LocalCluster (heavy: ``--quick`` skips it).
+``simulate_over_numpy_limit`` is their ratio. The simplified rules keep no
+state between orders, so ``simulate`` runs them on the columnar engine
+(`sirui.simulate.columnar`); ``simulate_100k_orders_exact`` replays the same
+orders order by order (``engine="exact"``) and ``exact_over_columnar`` is the
+speed-up. ``simulate_1m_orders`` runs a million orders on a two-worker Dask
+LocalCluster. The exact and Dask cases are heavy: ``--quick`` skips them.
 """
 
 from __future__ import annotations
 
 import time
-from decimal import Decimal
 from typing import Any
 
 from _harness import Case
-from sirui.core.money import Money
-from sirui.loyalty.members import BenefitPolicy, MemberDiscount, Perks, TierPerks
-from sirui.loyalty.points.earning import EarnRule
-from sirui.promotions import FullReduction, ReductionTier
 from sirui.simulate import Scenario, generate, simulate
+from sirui.simulate.cli import builtin_scenario
 
 RATES = {
     "normal": ("1", "1"),
@@ -33,17 +33,9 @@ TIERS = ((199, 20), (299, 40), (499, 80))
 
 
 def simplified() -> Scenario:
-    benefits = BenefitPolicy(
-        tuple(
-            TierPerks(t, Perks(discount=MemberDiscount(Decimal(r)), points_multiplier=Decimal(m)))
-            for t, (r, m) in RATES.items()
-            if t != "normal"
-        )
-    )
-    fr = FullReduction(
-        "fr", tiers=tuple(ReductionTier(Money.of(str(a)), Money.of(str(b))) for a, b in TIERS)
-    )
-    return Scenario("simplified", promotions=(fr,), benefits=benefits, points=EarnRule())
+    """The built-in ``simplified`` scenario: the rules below, as TOML."""
+    scenario: Scenario = builtin_scenario("simplified")
+    return scenario
 
 
 def _data(orders: int) -> dict[str, Any]:
@@ -86,15 +78,17 @@ def _lazy(orders: int) -> Any:
     return get
 
 
-def _simulate_timer(orders: int) -> Any:
+def _simulate_timer(orders: int, engine: str = "auto") -> Any:
     data = _lazy(orders)
     scenario = simplified()
 
     def run() -> float:
         frames = data()
         t0 = time.perf_counter()
-        simulate(frames["orders"], frames["members"], scenario)
-        return time.perf_counter() - t0
+        result = simulate(frames["orders"], frames["members"], scenario, engine=engine)
+        elapsed = time.perf_counter() - t0
+        assert engine != "auto" or result.engine == "columnar"
+        return elapsed
 
     return run
 
@@ -141,6 +135,7 @@ def _dask_timer(orders: int) -> Any:
 #: Orders per run; ``--quick`` shrinks the single-process run to keep it short.
 SIZES = {
     "simulate_100k_orders": 100_000,
+    "simulate_100k_orders_exact": 100_000,
     "numpy_simplified_100k": 100_000,
     "simulate_1m_orders": 1_000_000,
 }
@@ -151,7 +146,13 @@ def cases(quick: bool) -> list[Case]:
         SIZES["simulate_100k_orders"] = SIZES["numpy_simplified_100k"] = 20_000
     n = SIZES["simulate_100k_orders"]
     return [
-        Case("simulate_100k_orders", timer=_simulate_timer(n), repeats=1 if quick else 3),
+        Case("simulate_100k_orders", timer=_simulate_timer(n), repeats=3),
+        Case(
+            "simulate_100k_orders_exact",
+            timer=_simulate_timer(SIZES["simulate_100k_orders_exact"], "exact"),
+            repeats=1,
+            heavy=True,
+        ),
         Case("numpy_simplified_100k", timer=_numpy_timer(n), repeats=3),
         Case(
             "simulate_1m_orders",
@@ -164,11 +165,15 @@ def cases(quick: bool) -> list[Case]:
 
 def ratios(medians: dict[str, float]) -> dict[str, float]:
     out: dict[str, float] = {}
-    for name in ("simulate_100k_orders", "simulate_1m_orders"):
+    for name in ("simulate_100k_orders", "simulate_100k_orders_exact", "simulate_1m_orders"):
         if name in medians:
             out[name.replace("orders", "orders_per_second")] = SIZES[name] / medians[name]
     if "simulate_100k_orders" in medians and "numpy_simplified_100k" in medians:
         out["simulate_over_numpy_limit"] = (
             medians["simulate_100k_orders"] / medians["numpy_simplified_100k"]
+        )
+    if "simulate_100k_orders" in medians and "simulate_100k_orders_exact" in medians:
+        out["exact_over_columnar"] = (
+            medians["simulate_100k_orders_exact"] / medians["simulate_100k_orders"]
         )
     return out
