@@ -6,6 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pandas as pd
 import pendulum
 import pytest
@@ -14,8 +15,19 @@ from hypothesis import strategies as st
 
 from sirui.checkout import StackingPolicy
 from sirui.core.money import Money, Rounding
-from sirui.core.windows import Window
-from sirui.loyalty.members import BenefitPolicy, CombineRule, MemberDiscount, Perks, TierPerks
+from sirui.core.windows import PeriodKind, Window
+from sirui.loyalty.members import (
+    BenefitPolicy,
+    CombineRule,
+    GrowthRules,
+    MemberDiscount,
+    Metric,
+    Perks,
+    Tier,
+    TierLadder,
+    TierPerks,
+    UpgradeMode,
+)
 from sirui.loyalty.points.earning import EarnRule, PointsCampaign
 from sirui.promotions import (
     FullReduction,
@@ -65,8 +77,6 @@ def simplified() -> Scenario:
 
 
 def test_the_builtin_simplified_scenario_is_these_rules() -> None:
-    import attrs
-
     from sirui.simulate.cli import builtin_scenario
 
     builtin = attrs.evolve(builtin_scenario("simplified"), description="")
@@ -107,7 +117,7 @@ def test_auto_takes_the_columnar_engine_only_when_it_may(
     assert simulate(tiny["orders"], tiny["members"], baseline).engine == "exact"
     hook = simulate(tiny["orders"], tiny["members"], simplified(), elasticity=lambda o, q: o)
     assert hook.engine == "exact"
-    with pytest.raises(ValueError, match="ladder"):
+    with pytest.raises(ValueError, match="coupon triggers"):
         simulate(tiny["orders"], tiny["members"], baseline, engine="columnar")
     with pytest.raises(ValueError, match="elasticity"):
         simulate(
@@ -123,7 +133,8 @@ def test_the_plan_says_why_a_scenario_needs_the_exact_engine(baseline: Any) -> N
     fr = base.promotions[0]
     assert isinstance(fr, FullReduction)
     cases = {
-        "ladder": baseline,
+        "triggers": baseline,
+        "commission": attrs.evolve(base, commission=baseline.commission),
         "condition": Scenario("c", promotions=(
             FullReduction("x", tiers=fr.tiers, condition=TierIn({"gold"})),
         )),
@@ -298,15 +309,87 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             per_order_cap=draw(st.none() | st.integers(1, 2000)),
             daily_cap=draw(st.none() | st.integers(1, 2000)),
         )
-    return Scenario("random", promotions=promos, benefits=benefits, points=points)
+    ladder = draw(st.none() | ladders())
+    return Scenario("random", promotions=promos, benefits=benefits, points=points, ladder=ladder)
+
+
+@st.composite
+def ladders(draw: st.DrawFn) -> TierLadder:
+    metric = draw(st.sampled_from(list(Metric)))
+    scale = {Metric.GROWTH: 1, Metric.POINTS: 1, Metric.SPEND: 100, Metric.ORDERS: 0}[metric]
+    steps = sorted(draw(st.sets(st.integers(1, 12), min_size=3, max_size=3)))
+    thresholds = [s * 150 * scale if scale else s for s in steps]
+    retention = draw(st.booleans())
+    tiers = (
+        Tier("normal"),
+        *(
+            Tier(code, threshold=t, retention=t // 2 if retention else None)
+            for code, t in zip(("silver", "gold", "diamond"), thresholds)
+        ),
+    )
+    at_review = draw(st.booleans()) and not retention
+    return TierLadder(
+        tiers,
+        metric=metric,
+        window_days=draw(st.none() | st.sampled_from([30, 60])) if not at_review else None,
+        upgrade=UpgradeMode.AT_REVIEW if at_review else UpgradeMode.IMMEDIATE,
+        review=PeriodKind.QUARTER if at_review or retention else None,
+        refund_downgrades=draw(st.booleans()),
+        grace_days=draw(st.sampled_from([0, 7])) if retention else 0,
+        growth=GrowthRules(
+            per_yuan=Decimal(draw(st.sampled_from(["1", "0.5", "2"]))),
+            first_order_bonus=draw(st.sampled_from([0, 100])),
+        ),
+    )
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenario=scenarios(), seed=st.integers(0, 5))
-def test_random_stateless_scenarios_price_the_same(scenario: Scenario, seed: int) -> None:
+def test_random_scenarios_price_the_same(scenario: Scenario, seed: int) -> None:
     frames = generate({"stores": 2, "guides": 4, "members": 40, "orders": 120}, seed=seed).frames()
     assert columnar_plan(scenario)[0] is not None
     assert_same(*both(frames["orders"], frames["members"], scenario))
+
+
+def test_tiers_move_with_orders_and_refunds_as_in_the_exact_replay(
+    tiny: dict[str, Any], baseline: Any
+) -> None:
+    """A tier ladder on the columnar engine: upgrades price later orders at the new tier."""
+    scenario = attrs.evolve(simplified(), ladder=baseline.ladder)
+    exact, fast = both(tiny["orders"], tiny["members"], scenario)
+    assert_same(exact, fast)
+    moved = fast.orders[fast.orders.tier_before != fast.orders.tier_after]
+    assert len(moved) > 0
+
+
+def test_a_refund_that_drops_the_tier_prices_the_next_order_lower() -> None:
+    """Gold from 500: 600 yuan makes M1 gold, a full refund drops them, the next order pays list."""
+    ladder = TierLadder((Tier("normal"), Tier("gold", threshold=500)))
+    scenario = attrs.evolve(simplified(), ladder=ladder, promotions=())
+    orders = pd.DataFrame(
+        {
+            "order_id": ["O1", "O2", "O3"],
+            "member_id": ["M1"] * 3,
+            "sku": ["A"] * 3,
+            "paid_at": [
+                "2026-07-01T10:00:00+08:00",
+                "2026-07-02T10:00:00+08:00",
+                "2026-07-04T10:00:00+08:00",
+            ],
+            "quantity": [6, 1, 1],
+            "unit_price_fen": [10000] * 3,
+            "refunded_quantity": [6, 0, 0],
+            "refunded_at": ["2026-07-03T10:00:00+08:00", "", ""],
+        }
+    )
+    members = pd.DataFrame({"member_id": ["M1"], "tier": ["normal"]})
+    exact, fast = both(orders, members, scenario)
+    assert_same(exact, fast)
+    got = fast.orders.set_index("order_id")
+    assert list(got.tier_before) == ["normal", "gold", "normal"]
+    # An order's tier_after is the tier after its own refunds: O1's refund dropped M1.
+    assert list(got.tier_after) == ["normal", "gold", "normal"]
+    assert list(got.payable_fen) == [60000, 9500, 10000]  # gold pays 95折 on O2 only
 
 
 def test_the_odd_fen_goes_to_the_lowest_line_id_as_text() -> None:

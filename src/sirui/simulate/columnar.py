@@ -82,8 +82,6 @@ class ColumnarPlan:
 def columnar_plan(scenario: Scenario) -> tuple[ColumnarPlan | None, str]:
     """The plan for ``scenario``, or None and why the exact engine must run it."""
     sc = scenario
-    if sc.ladder is not None:
-        return None, "a tier ladder: tiers move with each order"
     if sc.triggers:
         return None, "coupon triggers: wallets change with each order"
     if sc.commission is not None:
@@ -120,6 +118,9 @@ class Batch:
     paid_ns: Any
     """Payment instants, nanoseconds since the epoch (UTC)."""
     tier: Any
+    """The member's tier in the members table."""
+    paid_before: Any
+    """The member's paid orders before the history (``paid_orders_before``)."""
     line_order: Any
     """The order (row position above) each line belongs to."""
     line_id: Any
@@ -128,6 +129,8 @@ class Batch:
     quantity: Any
     unit_price: Any
     refund_qty: Any
+    refund_ns: Any
+    """When each line's refund happened (its order's payment time if none)."""
     skus: tuple[Sku, ...]
 
     @property
@@ -140,16 +143,19 @@ def _sku_key(sku: Sku) -> tuple[Any, ...]:
 
 
 def batch_from_records(
-    records: Sequence[OrderRecord], tiers: Mapping[str, str | None]
+    records: Sequence[OrderRecord],
+    tiers: Mapping[str, str | None],
+    paid_before: Mapping[str, int] | None = None,
 ) -> Batch:
     """Columns from checked records (any input the exact engine accepts)."""
+    before = paid_before or {}
     sku_index: dict[tuple[Any, ...], int] = {}
     skus: list[Sku] = []
     cols: dict[str, list[Any]] = {
-        k: [] for k in ("lo", "lid", "sku", "qty", "price", "rq")
+        k: [] for k in ("lo", "lid", "sku", "qty", "price", "rq", "rns")
     }
     for i, rec in enumerate(records):
-        back = {lid: q for lid, q, _ in rec.refunds}
+        back = {lid: (q, _ns(at)) for lid, q, at in rec.refunds}
         for ln in rec.lines:
             key = _sku_key(ln.sku)
             code = sku_index.get(key)
@@ -161,7 +167,9 @@ def batch_from_records(
             cols["sku"].append(code)
             cols["qty"].append(ln.quantity)
             cols["price"].append(ln.unit_price.minor)
-            cols["rq"].append(back.get(ln.id, 0))
+            q, at = back.get(ln.id, (0, 0))
+            cols["rq"].append(q)
+            cols["rns"].append(at if q else _ns(rec.paid_at))
     return Batch(
         order_id=np.array([r.order_id for r in records], dtype=object),
         member_id=np.array([r.member_id for r in records], dtype=object),
@@ -174,12 +182,14 @@ def batch_from_records(
             [_ns(r.paid_at) for r in records], dtype=np.int64
         ),
         tier=np.array([tiers.get(r.member_id) for r in records], dtype=object),
+        paid_before=np.array([before.get(r.member_id, 0) for r in records], dtype=np.int64),
         line_order=np.array(cols["lo"], dtype=np.int64),
         line_id=np.array(cols["lid"], dtype=object),
         line_sku=np.array(cols["sku"], dtype=np.int64),
         quantity=np.array(cols["qty"], dtype=np.int64),
         unit_price=np.array(cols["price"], dtype=np.int64),
         refund_qty=np.array(cols["rq"], dtype=np.int64),
+        refund_ns=np.array(cols["rns"], dtype=np.int64),
         skus=tuple(skus),
     )
 
@@ -276,8 +286,26 @@ class _Codes:
         return out
 
 
-def price_batch(plan: ColumnarPlan, batch: Batch, tz: str = "Asia/Shanghai") -> Any:
-    """Result rows (a DataFrame, the exact engine's columns) for ``batch`` under ``plan``."""
+@attrs.frozen
+class _Priced:
+    """Per-order figures of one pricing pass (arrays over the batch's orders)."""
+
+    original: Any
+    member_off: Any
+    promo_off: Any
+    paid: Any
+    points: Any
+    """Points earned before refunds."""
+    refund: Any
+    points_back: Any
+    line_refund: Any
+    """Goods refunded per line (each line's refund is one refund event)."""
+    rules: Any
+    reasons: Any
+
+
+def _price(plan: ColumnarPlan, batch: Batch, tier: Any) -> _Priced:
+    """Price every order with the member's tier in ``tier`` (one per order)."""
     sc = plan.scenario
     n, nl = batch.orders, len(batch.line_order)
     lo = batch.line_order
@@ -286,9 +314,7 @@ def price_batch(plan: ColumnarPlan, batch: Batch, tz: str = "Asia/Shanghai") -> 
     cur = amount.copy()
     rules = _Codes(n)
     reasons = _Codes(n)
-    tier_codes, tier_values = pd.factorize(
-        pd.Series(batch.tier, dtype=object), use_na_sentinel=False
-    )
+    tier_codes, tier_values = pd.factorize(pd.Series(tier, dtype=object), use_na_sentinel=False)
     tier_codes = np.asarray(tier_codes, dtype=np.int64)
     line_tier = tier_codes[lo]
     mult_by_tier = [Decimal(1)] * len(tier_values)
@@ -296,8 +322,8 @@ def price_batch(plan: ColumnarPlan, batch: Batch, tz: str = "Asia/Shanghai") -> 
     if sc.benefits is not None:
         num = np.ones((len(tier_values), len(batch.skus)), dtype=np.int64)
         den = np.ones_like(num)
-        for t, tier in enumerate(tier_values):
-            facts = MemberFacts("-", tier=None if pd.isna(tier) else tier)
+        for t, code in enumerate(tier_values):
+            facts = MemberFacts("-", tier=None if pd.isna(code) else code)
             ben = benefits_for(sc.benefits, facts, _at(0))
             mult_by_tier[t] = ben.points_multiplier
             for s, sku in enumerate(batch.skus):
@@ -386,6 +412,7 @@ def price_batch(plan: ColumnarPlan, batch: Batch, tz: str = "Asia/Shanghai") -> 
         line_points = _allocate(points, np.where(earns, cur, 0), lo, cart_pos, n)
     refund = np.zeros(n, dtype=np.int64)
     points_back = np.zeros(n, dtype=np.int64)
+    back_fen = np.zeros(nl, dtype=np.int64)
     rq = batch.refund_qty
     if rq.any():
         qty = batch.quantity
@@ -393,8 +420,36 @@ def price_batch(plan: ColumnarPlan, batch: Batch, tz: str = "Asia/Shanghai") -> 
         back_pts = rq * (line_points // qty) + np.minimum(rq, line_points % qty)
         refund = np.bincount(lo, weights=back_fen, minlength=n).astype(np.int64)
         points_back = np.bincount(lo, weights=back_pts, minlength=n).astype(np.int64)
+    return _Priced(
+        original=original,
+        member_off=member_off,
+        promo_off=promo_off,
+        paid=paid,
+        points=points,
+        refund=refund,
+        points_back=points_back,
+        line_refund=back_fen,
+        rules=rules.text(),
+        reasons=reasons.text(),
+    )
+
+
+def price_batch(
+    plan: ColumnarPlan, batch: Batch, tz: str = "Asia/Shanghai"
+) -> tuple[Any, dict[str, str | None]]:
+    """Result rows (the exact engine's columns) and each ordering member's final tier.
+
+    Without a tier ladder every order is priced at the member's tier from the
+    members table. With one, tiers follow the orders: see `_follow_ladder`.
+    """
+    if plan.scenario.ladder is None:
+        priced = _price(plan, batch, batch.tier)
+        before = after = batch.tier
+        final: dict[str, str | None] = {}
+    else:
+        priced, before, after, final = _follow_ladder(plan, batch)
+    n = batch.orders
     zeros = np.zeros(n, dtype=np.int64)
-    month = _months(batch.paid_ns, tz)
     frame = pd.DataFrame(
         {
             "order_id": batch.order_id,
@@ -402,32 +457,137 @@ def price_batch(plan: ColumnarPlan, batch: Batch, tz: str = "Asia/Shanghai") -> 
             "store_id": batch.store_id,
             "guide_id": batch.guide_id,
             "paid_at": batch.paid_at,
-            "month": month,
-            "tier_before": batch.tier,
-            "tier_after": batch.tier,
-            "original_fen": original,
+            "month": _months(batch.paid_ns, tz),
+            "tier_before": before,
+            "tier_after": after,
+            "original_fen": priced.original,
             "activity_fen": zeros,
-            "member_fen": member_off,
-            "promotion_fen": promo_off,
+            "member_fen": priced.member_off,
+            "promotion_fen": priced.promo_off,
             "coupon_fen": zeros,
             "points_deduction_fen": zeros,
             "shipping_fen": zeros,
-            "payable_fen": paid,
-            "goods_paid_fen": paid,
-            "discount_fen": original - paid,
+            "payable_fen": priced.paid,
+            "goods_paid_fen": priced.paid,
+            "discount_fen": priced.original - priced.paid,
             "gift_value_fen": zeros,
-            "refund_fen": refund,
-            "points_earned": points - points_back,
+            "refund_fen": priced.refund,
+            "points_earned": priced.points - priced.points_back,
             "points_spent": zeros,
             "coupons_used": zeros,
             "coupons_issued": zeros,
             "commission_fen": zeros,
-            "rules": rules.text(),
-            "reasons": reasons.text(),
+            "rules": priced.rules,
+            "reasons": priced.reasons,
         },
         columns=list(ROW_COLUMNS),
     )
-    return frame
+    return frame, final
+
+
+def _follow_ladder(
+    plan: ColumnarPlan, batch: Batch
+) -> tuple[_Priced, Any, Any, dict[str, str | None]]:
+    """Price with tiers that move as orders and refunds arrive, to a fixed point.
+
+    Every order is priced at an assumed tier (at first, the member's tier
+    before any order); the member's standing is then replayed through the
+    ladder's own state machine (`MemberStanding`) on the exact engine's
+    timeline — orders and refunds in time order, an order before a refund
+    at the same instant — which gives the tier each order really met. Members
+    whose orders met other tiers than assumed are priced again at those tiers
+    and replayed again. An order's price depends only on the orders before
+    it, so each round fixes at least the next order of every such member, and
+    the rounds stop when nothing changes: the result is the exact replay's.
+    """
+    from sirui.core.money import Money
+    from sirui.loyalty.members import MemberStanding, RecordOrder, RefundOrder
+
+    ladder = plan.scenario.ladder
+    assert ladder is not None
+    known = {t.code for t in ladder.tiers}
+    n = batch.orders
+    # The timeline, once: (instant, kind, order id, index) as the exact engine's heap orders it.
+    lines = np.flatnonzero(batch.refund_qty > 0)
+    kind = np.concatenate([np.zeros(n, np.int64), np.ones(len(lines), np.int64)])
+    when = np.concatenate([batch.paid_ns, batch.refund_ns[lines]])
+    oid = np.concatenate([batch.order_id, batch.order_id[batch.line_order[lines]]])
+    starts = _starts(np.bincount(batch.line_order, minlength=n))
+    sub = np.concatenate([np.zeros(n, np.int64), lines - starts[batch.line_order[lines]]])
+    ref = np.concatenate([np.arange(n), lines])
+    order = np.lexsort((sub, oid.astype(str), kind, when))
+    events = list(zip(kind[order].tolist(), ref[order].tolist()))
+    moments = {int(v): _at(int(v)) for v in np.unique(when)}
+    at_of = [moments[int(v)] for v in when[order].tolist()]
+    members = batch.member_id.tolist()
+    by_member: dict[str, list[int]] = {}
+    for k, (_, r) in enumerate(events):
+        o = r if events[k][0] == 0 else int(batch.line_order[r])
+        by_member.setdefault(members[o], []).append(k)
+    start = {
+        m: (t if t in known else ladder.base.code)
+        for m, t in zip(members, batch.tier.tolist())
+    }
+    assumed = np.array([start[m] for m in members], dtype=object)
+    before = assumed.copy()
+    after = assumed.copy()
+    final: dict[str, str | None] = {}
+    todo = list(by_member)
+    while True:
+        priced = _price(plan, batch, assumed)
+        paid, points, goods = priced.paid.tolist(), priced.points.tolist(), priced.line_refund
+        changed: list[str] = []
+        for m in todo:
+            first = events[by_member[m][0]][1]  # a member's first event is an order
+            table_tier = batch.tier[first]
+            standing = (
+                MemberStanding(m, table_tier)
+                if table_tier in known
+                else MemberStanding.new(m, ladder)
+            )
+            count = int(batch.paid_before[first])
+            refunds: dict[int, int] = {}
+            moved = False
+            for k in by_member[m]:
+                ev, r = events[k]
+                at = at_of[k]
+                if ev == 0:
+                    if standing.tier != assumed[r]:
+                        moved = True
+                        assumed[r] = standing.tier
+                    before[r] = standing.tier
+                    standing = standing.handle(
+                        RecordOrder(
+                            str(batch.order_id[r]),
+                            Money(paid[r]),
+                            first_order=count == 0,
+                            points=points[r],
+                            at=at,
+                        ),
+                        ladder,
+                        now=at,
+                    ).state
+                    after[r] = standing.tier
+                    count += 1
+                else:
+                    o = int(batch.line_order[r])
+                    refunds[o] = refunds.get(o, 0) + 1
+                    standing = standing.handle(
+                        RefundOrder(
+                            f"{batch.order_id[o]}/refund/{refunds[o]}",
+                            str(batch.order_id[o]),
+                            Money(int(goods[r])),
+                        ),
+                        ladder,
+                        now=at,
+                    ).state
+                    after[o] = standing.tier
+            final[m] = standing.tier
+            if moved:
+                changed.append(m)
+        if not changed:
+            return priced, before, after, final
+        todo = changed
 
 
 def _at(ns: int) -> DateTime:
@@ -519,11 +679,21 @@ _ORDER_TEXT = (
 _MEMBER_TEXT = ("member_id", "tier", "joined_at", "home_store", "guide_id", "tags", "birthday")
 
 
-def _member_tiers(mdf: Any, tz: str | None) -> tuple[dict[str, str | None], list[RejectedRow]]:
-    """Each accepted member's tier; rows the vectorised check doubts take `_members`."""
+@attrs.frozen
+class _MemberInfo:
+    """What the columnar engine reads of the accepted members."""
+
+    tiers: dict[str, str | None]
+    paid_before: dict[str, int]
+
+
+def _member_info(mdf: Any, tz: str | None) -> tuple[_MemberInfo, list[RejectedRow]]:
+    """Each accepted member's tier and paid orders before; doubtful rows take `_members`."""
     if not all(_plain_text(mdf[c]) for c in _MEMBER_TEXT if c in mdf.columns):
         found, rejected = _members(mdf, tz)
-        return {mid: m.tier for mid, m in found.items()}, rejected
+        return _MemberInfo(
+            {k: m.tier for k, m in found.items()}, {k: m.paid_orders for k, m in found.items()}
+        ), rejected
     n = len(mdf)
     mid = mdf["member_id"]
     slow = _missing(mid) | mid.duplicated(keep=False).to_numpy(dtype=bool)
@@ -535,20 +705,25 @@ def _member_tiers(mdf: Any, tz: str | None) -> tuple[dict[str, str | None], list
         shaped = bday.str.fullmatch(r"\d{4}-\d{2}-\d{2}").to_numpy(dtype=bool, na_value=False)
         valid = pd.to_datetime(bday.where(shaped), format="%Y-%m-%d", errors="coerce").notna()
         slow |= ~((shaped & valid.to_numpy()) | _missing(bday))
+    before = np.zeros(n, dtype=np.int64)
     if "paid_orders_before" in mdf.columns:
-        _, ok, missing = _int_col(mdf["paid_orders_before"])
+        vals, ok, missing = _int_col(mdf["paid_orders_before"])
         slow |= ~(ok | missing)
+        before = np.where(missing, 0, vals)
     fast = ~slow
     ids = mid[fast].to_numpy(dtype=object)
     tier = (
         _objects(mdf["tier"])[fast] if "tier" in mdf.columns else np.full(n, None)[fast]
     )
-    tiers: dict[str, str | None] = dict(zip(ids.tolist(), tier.tolist()))
+    info = _MemberInfo(
+        dict(zip(ids.tolist(), tier.tolist())), dict(zip(ids.tolist(), before[fast].tolist()))
+    )
     if not slow.any():
-        return tiers, []
+        return info, []
     found, doubted = _members(mdf[slow], tz)
-    tiers.update({k: m.tier for k, m in found.items()})
-    return tiers, doubted
+    info.tiers.update({k: m.tier for k, m in found.items()})
+    info.paid_before.update({k: m.paid_orders for k, m in found.items()})
+    return info, doubted
 
 
 def prepare_batch(
@@ -561,17 +736,19 @@ def prepare_batch(
     per-order code, so the accepted orders and the rejection reasons are the
     same as ``prepare``'s.
     """
-    from sirui.simulate.inputs import BAD_VALUE, _records
+    from sirui.simulate.inputs import BAD_VALUE, _records, prepare
 
     odf = read_table(orders, "orders")
     mdf = read_table(members, "members")
     _check_columns(odf, ORDER_COLUMNS, "orders")
     _check_columns(mdf, MEMBER_COLUMNS, "members")
-    tiers, rejected = _member_tiers(mdf, timezone)
+    info, rejected = _member_info(mdf, timezone)
+    tiers = info.tiers
     odf = odf.reset_index(drop=True)
     if not all(_plain_text(odf[c]) for c in _ORDER_TEXT if c in odf.columns):
         # Not plain text columns: every order takes the exact checks.
-        return _exact_batch(odf, mdf, timezone, tiers)
+        prep = prepare(odf, mdf, timezone)
+        return batch_from_records(prep.orders, tiers, info.paid_before), tiers, prep.rejected
     col = {c: odf[c] for c in _ORDER_TEXT if c in odf.columns}
     no_oid = _missing(col["order_id"])
     for _ in range(int(no_oid.sum())):
@@ -616,14 +793,14 @@ def prepare_batch(
         ful = col["fulfillment"].iloc[first]
         bad[first] |= ~(ful.isin(("delivery", "pickup")).to_numpy(dtype=bool) | _missing(ful))
     bad[first] |= ~col["member_id"].iloc[first].isin(list(tiers)).to_numpy(dtype=bool)
-    refunded = np.flatnonzero(rq > 0)
-    if len(refunded):
-        at_paid = paid_ns[head_of[np.searchsorted(keep, refunded)]] if len(keep) else paid_ns
-        if "refunded_at" in col:
-            r_at = col["refunded_at"].iloc[refunded]
-            r_ns, r_ok = _times(r_at)
-            r_missing = _missing(r_at)
-            bad[refunded] |= ~(r_ok | r_missing) | (r_ok & (r_ns < at_paid))
+    refund_ns = np.zeros(len(odf), dtype=np.int64)
+    refund_ns[keep] = paid_ns[head_of]  # no refund time given: refunded when paid
+    refunded = keep[rq[keep] > 0]
+    if len(refunded) and "refunded_at" in col:
+        r_at = col["refunded_at"].iloc[refunded]
+        r_ns, r_ok = _times(r_at)
+        bad[refunded] |= ~(r_ok | _missing(r_at)) | (r_ok & (r_ns < refund_ns[refunded]))
+        refund_ns[refunded[r_ok]] = r_ns[r_ok]
     if "line_id" in col:
         lid_missing = _missing(col["line_id"])[keep]
         rows_per = np.bincount(codes, minlength=n_orders)
@@ -653,19 +830,10 @@ def prepare_batch(
                     )
                 )
     good = ~bad_order[codes]
-    ints = {"qty": qty, "price": price, "cost": cost, "rq": rq}
-    fast = _fast_batch(odf, keep[good], codes[good], ints=ints, paid_ns=paid_ns, tiers=tiers)
-    batch = _sorted(_concat(fast, batch_from_records(slow_records, tiers)))
-    return batch, tiers, tuple(rejected)
-
-
-def _exact_batch(
-    odf: Any, mdf: Any, tz: str | None, tiers: dict[str, str | None]
-) -> tuple[Batch, dict[str, str | None], tuple[RejectedRow, ...]]:
-    from sirui.simulate.inputs import prepare
-
-    prep = prepare(odf, mdf, tz)
-    return batch_from_records(prep.orders, tiers), tiers, prep.rejected
+    ints = {"qty": qty, "price": price, "cost": cost, "rq": rq, "refund_ns": refund_ns}
+    fast = _fast_batch(odf, keep[good], codes[good], ints=ints, paid_ns=paid_ns, info=info)
+    slow = batch_from_records(slow_records, tiers, info.paid_before)
+    return _sorted(_concat(fast, slow)), tiers, tuple(rejected)
 
 
 def _fast_batch(
@@ -675,9 +843,10 @@ def _fast_batch(
     *,
     ints: Mapping[str, Any],
     paid_ns: Any,
-    tiers: Mapping[str, str | None],
+    info: _MemberInfo,
 ) -> Batch:
     """Columns for the orders that passed every vectorised check."""
+    tiers = info.tiers
     from sirui.core.money import Money
 
     if len(rows) == 0:
@@ -733,18 +902,22 @@ def _fast_batch(
         paid_at=text("paid_at", head),
         paid_ns=paid_ns[head],
         tier=np.array([tiers.get(m) for m in member], dtype=object),
+        paid_before=np.array([info.paid_before.get(m, 0) for m in member], dtype=np.int64),
         line_order=lo.astype(np.int64),
         line_id=lid,
         line_sku=np.asarray(sku_code, dtype=np.int64).reshape(-1),
         quantity=ints["qty"][rows],
         unit_price=price,
         refund_qty=ints["rq"][rows],
+        refund_ns=ints["refund_ns"][rows],
         skus=skus,
     )
 
 
-_ORDER_FIELDS = ("order_id", "member_id", "store_id", "guide_id", "paid_at", "paid_ns", "tier")
-_LINE_FIELDS = ("line_id", "line_sku", "quantity", "unit_price", "refund_qty")
+_ORDER_FIELDS = (
+    "order_id", "member_id", "store_id", "guide_id", "paid_at", "paid_ns", "tier", "paid_before",
+)
+_LINE_FIELDS = ("line_id", "line_sku", "quantity", "unit_price", "refund_qty", "refund_ns")
 
 
 def _concat(a: Batch, b: Batch) -> Batch:

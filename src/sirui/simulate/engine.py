@@ -633,12 +633,13 @@ def simulate(
         if plan is not None and elasticity is None:
             batch, tiers, rejected = prepare_batch(orders, members, timezone)
             try:
-                frame = price_batch(plan, batch, tz)
+                frame, final = price_batch(plan, batch, tz)
             except OverflowError:
                 if engine == "columnar":
                     raise
                 # Amounts past 64-bit integers: the exact engine's ints have no bound.
             else:
+                tiers = {**start_tiers(tiers, scenario), **final}
                 return _result(scenario, rejected, frame, tiers, "columnar")
     prepared = prepare(orders, members, timezone)
     rows, final = run_prepared(prepared, scenario, tz=tz, progress=progress, elasticity=elasticity)
@@ -671,8 +672,15 @@ def _result(
 
 def final_tiers(prepared: Prepared, scenario: Scenario) -> dict[str, str | None]:
     """Each member's tier before any order: from the table, or the ladder's base."""
+    return start_tiers({mid: m.tier for mid, m in prepared.members.items()}, scenario)
+
+
+def start_tiers(
+    tiers: Mapping[str, str | None], scenario: Scenario
+) -> dict[str, str | None]:
+    """The members table's tiers as the run starts them: a tier the ladder lacks is its base."""
     if scenario.ladder is None:
-        return {mid: m.tier for mid, m in prepared.members.items()}
+        return dict(tiers)
     known = {t.code for t in scenario.ladder.tiers}
     base = scenario.ladder.base.code
-    return {mid: (m.tier if m.tier in known else base) for mid, m in prepared.members.items()}
+    return {mid: (t if t in known else base) for mid, t in tiers.items()}

@@ -60,14 +60,14 @@ def _partition(
         subset = members.head(1)
     plan, _ = columnar_plan(scenario)
     if plan is not None:
-        batch, tiers, found = prepare_batch(orders, subset, timezone)
+        batch, _, found = prepare_batch(orders, subset, timezone)
         try:
-            frame = price_batch(plan, batch, tz)
+            frame, final = price_batch(plan, batch, tz)
         except OverflowError:
             pass
         else:
             rejected = [r.to_dict() for r in found if r.table == "orders"]
-            return frame, rejected, tiers, "columnar"
+            return frame, rejected, final, "columnar"
     prepared = prepare(orders, subset, timezone)
     rows, tiers = run_prepared(prepared, scenario, tz=tz)
     rejected = [r.to_dict() for r in prepared.rejected if r.table == "orders"]
