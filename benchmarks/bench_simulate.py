@@ -10,8 +10,11 @@ state machines, no allocation): the lower bound Python can reach.
 state between orders, so ``simulate`` runs them on the columnar engine
 (`sirui.simulate.columnar`); ``simulate_100k_orders_exact`` replays the same
 orders order by order (``engine="exact"``) and ``exact_over_columnar`` is the
-speed-up. ``simulate_1m_orders`` runs a million orders on a two-worker Dask
-LocalCluster. The exact and Dask cases are heavy: ``--quick`` skips them.
+speed-up. ``simulate_100k_orders_ladder`` adds the demo's tier ladder, so
+tiers move with the orders (the columnar engine replays each member's
+standing to a fixed point). ``simulate_1m_orders`` runs a million orders on
+a two-worker Dask LocalCluster. The exact, ladder and Dask cases are heavy:
+``--quick`` skips them.
 """
 
 from __future__ import annotations
@@ -78,9 +81,17 @@ def _lazy(orders: int) -> Any:
     return get
 
 
-def _simulate_timer(orders: int, engine: str = "auto") -> Any:
+def with_ladder() -> Scenario:
+    """The simplified rules plus the demo's tier ladder: tiers move as orders arrive."""
+    import attrs
+
+    scenario: Scenario = attrs.evolve(simplified(), ladder=builtin_scenario("baseline").ladder)
+    return scenario
+
+
+def _simulate_timer(orders: int, engine: str = "auto", ladder: bool = False) -> Any:
     data = _lazy(orders)
-    scenario = simplified()
+    scenario = with_ladder() if ladder else simplified()
 
     def run() -> float:
         frames = data()
@@ -136,6 +147,7 @@ def _dask_timer(orders: int) -> Any:
 SIZES = {
     "simulate_100k_orders": 100_000,
     "simulate_100k_orders_exact": 100_000,
+    "simulate_100k_orders_ladder": 100_000,
     "numpy_simplified_100k": 100_000,
     "simulate_1m_orders": 1_000_000,
 }
@@ -155,6 +167,12 @@ def cases(quick: bool) -> list[Case]:
         ),
         Case("numpy_simplified_100k", timer=_numpy_timer(n), repeats=3),
         Case(
+            "simulate_100k_orders_ladder",
+            timer=_simulate_timer(SIZES["simulate_100k_orders_ladder"], ladder=True),
+            repeats=1,
+            heavy=True,
+        ),
+        Case(
             "simulate_1m_orders",
             timer=_dask_timer(SIZES["simulate_1m_orders"]),
             repeats=1,
@@ -165,7 +183,12 @@ def cases(quick: bool) -> list[Case]:
 
 def ratios(medians: dict[str, float]) -> dict[str, float]:
     out: dict[str, float] = {}
-    for name in ("simulate_100k_orders", "simulate_100k_orders_exact", "simulate_1m_orders"):
+    for name in (
+        "simulate_100k_orders",
+        "simulate_100k_orders_exact",
+        "simulate_100k_orders_ladder",
+        "simulate_1m_orders",
+    ):
         if name in medians:
             out[name.replace("orders", "orders_per_second")] = SIZES[name] / medians[name]
     if "simulate_100k_orders" in medians and "numpy_simplified_100k" in medians:

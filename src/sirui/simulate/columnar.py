@@ -2,10 +2,9 @@
 
 Theory of operation. The exact engine (`sirui.simulate.engine`) prices one
 order at a time through `sirui.checkout.quote`, carrying every member's
-state. For a scenario whose rules keep no state between a member's orders
-(no tier ladder, no coupon triggers, no commission) every order's result
-depends only on the order itself and the member's tier from the members
-table, so the whole history can be priced as columns:
+state. For a scenario without coupon triggers, commission or shipping, an
+order's result depends only on the order itself and the member's tier when
+it was paid, so the whole history can be priced as columns:
 
 1. the member price (会员价) per line: the line amount times the tier's rate
    for the SKU, as an exact rational rounded by the step's mode;
@@ -18,6 +17,11 @@ table, so the whole history can be priced as columns:
    multiplier, rounded, capped, and allocated per line in cart order;
 4. refunds: each returned unit's share of the line's paid amount and points
    (`Money.split`), as the checkout's refund does.
+
+Without a tier ladder the tier is the members table's. With one, tiers
+follow the orders: `_follow_ladder` prices at assumed tiers, replays each
+member's standing through the ladder's own state machine, and repeats for
+the members whose tiers came out otherwise until nothing changes.
 
 Every figure is integer arithmetic on fen, and the test suite checks the
 result frame equals the exact engine's, column for column, on generated
@@ -532,28 +536,38 @@ def _follow_ladder(
     before = assumed.copy()
     after = assumed.copy()
     final: dict[str, str | None] = {}
+    # Where each member's replay resumes: the event index of the first order
+    # priced at the wrong tier, with the standing, order count and refund
+    # counts just before it (everything earlier stays as it was).
+    resume: dict[str, tuple[int, Any, int, dict[int, int]]] = {}
     todo = list(by_member)
     while True:
         priced = _price(plan, batch, assumed)
         paid, points, goods = priced.paid.tolist(), priced.points.tolist(), priced.line_refund
         changed: list[str] = []
         for m in todo:
-            first = events[by_member[m][0]][1]  # a member's first event is an order
-            table_tier = batch.tier[first]
-            standing = (
-                MemberStanding(m, table_tier)
-                if table_tier in known
-                else MemberStanding.new(m, ladder)
-            )
-            count = int(batch.paid_before[first])
-            refunds: dict[int, int] = {}
-            moved = False
-            for k in by_member[m]:
+            ks = by_member[m]
+            if m in resume:
+                pos, standing, count, refunds = resume.pop(m)
+                refunds = dict(refunds)
+            else:
+                first = events[ks[0]][1]  # a member's first event is an order
+                table_tier = batch.tier[first]
+                standing = (
+                    MemberStanding(m, table_tier)
+                    if table_tier in known
+                    else MemberStanding.new(m, ladder)
+                )
+                pos, count, refunds = 0, int(batch.paid_before[first]), {}
+            checkpoint = None
+            for idx in range(pos, len(ks)):
+                k = ks[idx]
                 ev, r = events[k]
                 at = at_of[k]
                 if ev == 0:
                     if standing.tier != assumed[r]:
-                        moved = True
+                        if checkpoint is None:
+                            checkpoint = (idx, standing, count, dict(refunds))
                         assumed[r] = standing.tier
                     before[r] = standing.tier
                     standing = standing.handle(
@@ -583,7 +597,8 @@ def _follow_ladder(
                     ).state
                     after[o] = standing.tier
             final[m] = standing.tier
-            if moved:
+            if checkpoint is not None:
+                resume[m] = checkpoint
                 changed.append(m)
         if not changed:
             return priced, before, after, final
