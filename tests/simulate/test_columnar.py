@@ -31,6 +31,7 @@ from sirui.loyalty.members import (
 from sirui.loyalty.points.earning import EarnRule, PointsCampaign
 from sirui.promotions import (
     FullReduction,
+    NthItemDiscount,
     PercentageDiscount,
     ReductionTier,
     RepeatingReduction,
@@ -140,7 +141,7 @@ def test_the_plan_says_why_a_scenario_needs_the_exact_engine(baseline: Any) -> N
         )),
         "group": Scenario("g", promotions=(FullReduction("x", tiers=fr.tiers, group="g"),)),
         "no columnar kernel": Scenario(
-            "d", promotions=(PercentageDiscount("d", rate=Decimal("0.9")),)
+            "d", promotions=(NthItemDiscount("d", n=2, rate=Decimal("0.5")),)
         ),
         "stacking": Scenario("s", promotions=(fr,), stacking=StackingPolicy(exclusive={"fr"})),
     }
@@ -254,13 +255,22 @@ def windows(draw: st.DrawFn) -> Window | None:
 
 
 @st.composite
-def promotions(draw: st.DrawFn, i: int) -> FullReduction | RepeatingReduction:
+def promotions(
+    draw: st.DrawFn, i: int
+) -> FullReduction | RepeatingReduction | PercentageDiscount:
     common: dict[str, Any] = {
         "scope": draw(scopes()),
         "window": draw(windows()),
         "priority": draw(st.integers(0, 2)),
     }
-    if draw(st.booleans()):
+    kind = draw(st.sampled_from(["full", "repeating", "percentage"]))
+    if kind == "percentage":
+        rate = draw(st.sampled_from(["0.5", "0.88", "0.9", "0.95", "0.999", "1"]))
+        cap = draw(st.none() | st.integers(1, 5000))
+        return PercentageDiscount(
+            f"pd{i}", rate=Decimal(rate), cap=Money(cap) if cap else None, **common
+        )
+    if kind == "full":
         thresholds = sorted(draw(st.sets(st.integers(50, 800), min_size=1, max_size=3)))
         offs = sorted(draw(st.sets(st.integers(1, 49), min_size=len(thresholds),
                                    max_size=len(thresholds))))

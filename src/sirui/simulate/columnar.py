@@ -52,7 +52,7 @@ from sirui.core.money import Rounding
 from sirui.core.nouns import Sku
 from sirui.core.windows import DateTime
 from sirui.loyalty.members import MemberFacts, benefits_for
-from sirui.promotions import FullReduction, RepeatingReduction
+from sirui.promotions import FullReduction, PercentageDiscount, RepeatingReduction
 from sirui.rules.conditions import Always
 from sirui.simulate.engine import ROW_COLUMNS, Scenario
 from sirui.simulate.inputs import (
@@ -68,11 +68,23 @@ from sirui.simulate.inputs import (
     read_table,
 )
 
-__all__ = ["Batch", "ColumnarPlan", "columnar_plan", "prepare_batch", "price_batch"]
+__all__ = [
+    "Batch",
+    "ColumnarPlan",
+    "batch_from_records",
+    "columnar_plan",
+    "prepare_batch",
+    "price_batch",
+]
 
 _NS = 10**9
 _LIMIT = 2**62
 _CANONICAL_TIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$"
+
+
+_Kernel = FullReduction | RepeatingReduction | PercentageDiscount
+#: The promotions the columnar engine prices (their exact classes).
+_KERNELS = (FullReduction, RepeatingReduction, PercentageDiscount)
 
 
 @attrs.frozen
@@ -80,7 +92,7 @@ class ColumnarPlan:
     """What the columnar engine runs for a scenario, resolved once."""
 
     scenario: Scenario
-    promotions: tuple[FullReduction | RepeatingReduction, ...]
+    promotions: tuple[_Kernel, ...]
 
 
 def columnar_plan(scenario: Scenario) -> tuple[ColumnarPlan | None, str]:
@@ -95,9 +107,9 @@ def columnar_plan(scenario: Scenario) -> tuple[ColumnarPlan | None, str]:
     st = sc.stacking
     if st.priorities or st.exclusion_groups or st.exclusive:
         return None, "stacking overrides"
-    promos: list[FullReduction | RepeatingReduction] = []
+    promos: list[_Kernel] = []
     for p in sc.promotions:
-        if type(p) not in (FullReduction, RepeatingReduction):
+        if type(p) not in _KERNELS:
             return None, f"promotion {p.id}: {type(p).__name__} has no columnar kernel"
         if p.group is not None or p.exclusive or not isinstance(p.condition, Always):
             return None, f"promotion {p.id}: a group, exclusive flag or condition"
@@ -362,19 +374,27 @@ def _price(plan: ColumnarPlan, batch: Batch, tier: Any) -> _Priced:
         has = np.bincount(lo, weights=elig, minlength=n) > 0
         reasons.add("promotion.no_eligible_lines", open_ & ~has)
         base = np.bincount(lo, weights=np.where(elig, cur, 0), minlength=n).astype(np.int64)
+        zero = "promotion.below_threshold"
         if isinstance(p, FullReduction):
             off_o = np.zeros(n, dtype=np.int64)
             for step in p.tiers:
                 off_o = np.where(base >= step.threshold.minor, step.off.minor, off_o)
             code = "promotion.full_reduction"
-        else:
+        elif isinstance(p, RepeatingReduction):
             times = base // p.every.minor
             off_o = times * p.off.minor
             if p.cap is not None:
                 off_o = np.minimum(off_o, p.cap.minor)
             code = "promotion.repeating_reduction"
+        else:  # PercentageDiscount: the base at the rate, rounded half up, capped
+            num_r, den_r = _ratio(p.rate)
+            _check_range(base * num_r)
+            off_o = base - _round_div(base * num_r, den_r, Rounding.HALF_UP)
+            if p.cap is not None:
+                off_o = np.minimum(off_o, p.cap.minor)
+            code, zero = "promotion.percentage", "promotion.nothing_off"
         applies = open_ & has & (off_o > 0)
-        reasons.add("promotion.below_threshold", open_ & has & (off_o == 0))
+        reasons.add(zero, open_ & has & (off_o == 0))
         rules.add(p.id, applies)
         reasons.add(code, applies)
         total = np.where(applies, np.minimum(off_o, base), 0)
