@@ -353,7 +353,7 @@ def ladders(draw: st.DrawFn) -> TierLadder:
     )
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenario=scenarios(), seed=st.integers(0, 5))
 def test_random_scenarios_price_the_same(scenario: Scenario, seed: int) -> None:
     frames = generate({"stores": 2, "guides": 4, "members": 40, "orders": 120}, seed=seed).frames()

@@ -8,11 +8,11 @@ it was paid, so the whole history can be priced as columns:
 
 1. the member price (会员价) per line: the line amount times the tier's rate
    for the SKU, as an exact rational rounded by the step's mode;
-2. every promotion of the promotion stage, in the pipeline's order
-   (priority, then id): its window, its scope, its threshold against the
-   eligible lines' current amounts, and the allocation over those lines by
-   the largest-remainder method in line-id order, exactly as
-   `sirui.rules.allocate_off`;
+2. every promotion of the promotion stage (满减, 每满减, 打折), in the
+   pipeline's order (priority, then id): its window, its scope, its
+   threshold or rate against the eligible lines' current amounts, and the
+   allocation over those lines by the largest-remainder method in line-id
+   order, exactly as `sirui.rules.allocate_off`;
 3. points: the earning lines' paid total times the rate and the tier
    multiplier, rounded, capped, and allocated per line in cart order;
 4. refunds: each returned unit's share of the line's paid amount and points
