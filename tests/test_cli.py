@@ -137,7 +137,7 @@ def test_simulate_engine_option(tmp_path: Path, capsys: Any) -> None:
     code, _ = run(
         *args, "--scenario", "builtin:baseline", "--engine", "columnar", "--out", str(tmp_path)
     )
-    assert code == 2 and "tier ladder" in capsys.readouterr().err
+    assert code == 2 and "coupon triggers" in capsys.readouterr().err
 
 
 def test_quote_command(tmp_path: Path, capsys: Any) -> None:

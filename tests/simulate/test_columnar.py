@@ -425,3 +425,22 @@ def test_the_odd_fen_goes_to_the_lowest_line_id_as_text() -> None:
     row = fast.orders.iloc[0]
     assert (row.payable_fen, row.refund_fen) == (19999, 10000)
     assert row.points_earned == 199 - 100  # 199 points split 100/99 by paid, in cart order
+
+
+def test_an_order_total_in_yuan_not_fen_is_rejected_not_a_crash() -> None:
+    """2 x 10^15 fen (20 trillion yuan) is a unit mistake: the row is rejected, the run goes on."""
+    orders = pd.DataFrame(
+        {
+            "order_id": ["O1", "O2"],
+            "member_id": ["M1", "M1"],
+            "sku": ["A", "A"],
+            "paid_at": ["2026-07-01T10:00:00+08:00"] * 2,
+            "quantity": [2, 1],
+            "unit_price_fen": [10**15, 100],
+        }
+    )
+    members = pd.DataFrame({"member_id": ["M1"], "tier": ["gold"]})
+    exact, fast = both(orders, members, simplified())
+    assert_same(exact, fast)
+    assert list(fast.orders.order_id) == ["O2"]
+    assert fast.rejected.to_dict("records")[0]["code"] == "input.bad_value"

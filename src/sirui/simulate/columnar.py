@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 import pendulum
 
-from sirui.core.money import Rounding
+from sirui.core.money import MAX_MINOR, Rounding
 from sirui.core.nouns import Sku
 from sirui.core.windows import DateTime
 from sirui.loyalty.members import MemberFacts, benefits_for
@@ -79,6 +79,7 @@ __all__ = [
 
 _NS = 10**9
 _LIMIT = 2**62
+_FLOAT_EXACT = 2**52
 _CANONICAL_TIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$"
 
 
@@ -253,7 +254,7 @@ def _allocate(
     wsum = np.bincount(group, weights=weights, minlength=n_groups).astype(np.int64)
     t = total[group]
     safe = np.where(wsum[group] > 0, wsum[group], 1)
-    prod = t * weights
+    prod = _times_checked(t, weights)
     parts = prod // safe
     rem = prod % safe
     left = total - np.bincount(group, weights=parts, minlength=n_groups).astype(np.int64)
@@ -266,10 +267,15 @@ def _allocate(
     return parts + (rank < left[group])
 
 
-def _check_range(*arrays: Any) -> None:
-    for a in arrays:
-        if len(a) and int(np.abs(a).max()) >= _LIMIT:
-            raise OverflowError("amounts too large for the columnar engine")
+def _times_checked(a: Any, b: Any) -> Any:
+    """``a * b`` elementwise (non-negative int64), or OverflowError if it could wrap.
+
+    The bound is checked in Python integers before numpy multiplies, so a
+    product never silently wraps; the caller falls back to the exact engine.
+    """
+    if len(a) and len(b) and int(np.max(a)) * int(np.max(b)) >= _LIMIT:
+        raise OverflowError("amounts too large for the columnar engine")
+    return a * b
 
 
 class _Codes:
@@ -325,8 +331,10 @@ def _price(plan: ColumnarPlan, batch: Batch, tier: Any) -> _Priced:
     sc = plan.scenario
     n, nl = batch.orders, len(batch.line_order)
     lo = batch.line_order
-    amount = batch.unit_price * batch.quantity
-    _check_range(amount)
+    amount = _times_checked(batch.unit_price, batch.quantity)
+    if n and np.bincount(lo, weights=amount, minlength=n).max() >= _FLOAT_EXACT:
+        # Per-order sums go through float64 bincounts: exact below 2**53 fen.
+        raise OverflowError("order totals too large for the columnar engine")
     cur = amount.copy()
     rules = _Codes(n)
     reasons = _Codes(n)
@@ -348,9 +356,7 @@ def _price(plan: ColumnarPlan, batch: Batch, tier: Any) -> _Priced:
                     num[t, s], den[t, s] = _ratio(rate)
         ln_num = num[line_tier, batch.line_sku]
         ln_den = den[line_tier, batch.line_sku]
-        _check_range(amount * ln_num)
-        rounding = Rounding.HALF_UP
-        member_price = _round_div(amount * ln_num, ln_den, rounding)
+        member_price = _round_div(_times_checked(amount, ln_num), ln_den, Rounding.HALF_UP)
         off = amount - member_price
         cur = member_price
         member_off = np.bincount(lo, weights=off, minlength=n).astype(np.int64)
@@ -388,8 +394,9 @@ def _price(plan: ColumnarPlan, batch: Batch, tier: Any) -> _Priced:
             code = "promotion.repeating_reduction"
         else:  # PercentageDiscount: the base at the rate, rounded half up, capped
             num_r, den_r = _ratio(p.rate)
-            _check_range(base * num_r)
-            off_o = base - _round_div(base * num_r, den_r, Rounding.HALF_UP)
+            off_o = base - _round_div(
+                _times_checked(base, np.array([num_r])), den_r, Rounding.HALF_UP
+            )
             if p.cap is not None:
                 off_o = np.minimum(off_o, p.cap.minor)
             code, zero = "promotion.percentage", "promotion.nothing_off"
@@ -399,7 +406,6 @@ def _price(plan: ColumnarPlan, batch: Batch, tier: Any) -> _Priced:
         reasons.add(code, applies)
         total = np.where(applies, np.minimum(off_o, base), 0)
         weights = np.where(elig & applies[lo], cur, 0)
-        _check_range(total[lo] * weights)
         share = _allocate(total, weights, lo, id_pos, n)
         cur = cur - share
         promo_off += total
@@ -426,8 +432,8 @@ def _price(plan: ColumnarPlan, batch: Batch, tier: Any) -> _Priced:
             ]
             p_num = np.array([a for a, _ in by_tier], dtype=np.int64)[tier_codes]
             p_den = np.array([b for _, b in by_tier], dtype=np.int64)[tier_codes] * 100
-        _check_range(base * p_num, p_den)
-        points = _round_div(base * p_num, p_den, rule.rounding)
+        _times_checked(p_den, np.array([2]))
+        points = _round_div(_times_checked(base, p_num), p_den, rule.rounding)
         for cap in (rule.per_order_cap, rule.daily_cap):
             if cap is not None:
                 points = np.minimum(points, cap)
@@ -801,6 +807,9 @@ def prepare_batch(
     qty, ok_q, _ = _int_col(odf["quantity"])
     price, ok_p, _ = _int_col(odf["unit_price_fen"])
     bad |= ~(ok_q & ok_p) | (qty < 1)
+    # Order totals past Money's bound (a price in yuan, not fen?) take the exact checks.
+    bad |= (price > MAX_MINOR) | (qty > MAX_MINOR // np.maximum(price, 1))
+    line_amount = np.where(bad, 0, price * np.where(bad, 0, qty))
     cost = np.full(len(odf), -1, dtype=np.int64)
     if "unit_cost_fen" in odf.columns:
         vals, ok, missing = _int_col(odf["unit_cost_fen"])
@@ -843,7 +852,9 @@ def prepare_batch(
         mixed = (missing_per > 0) & (missing_per < rows_per)
         dup = pd.DataFrame({"o": codes, "l": _codes(col["line_id"])[keep]}).duplicated()
         bad[keep] |= mixed[codes] | (dup.to_numpy(dtype=bool) & ~lid_missing)
+    order_total = np.bincount(codes, weights=line_amount[keep], minlength=n_orders)
     bad_order = np.bincount(codes, weights=bad[keep], minlength=n_orders) > 0
+    bad_order |= order_total >= MAX_MINOR
     slow_records: list[OrderRecord] = []
     if bad_order.any():
         groups: dict[str, list[dict[str, Any]]] = {}

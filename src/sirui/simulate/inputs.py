@@ -35,7 +35,7 @@ import attrs
 import pendulum
 
 from sirui.core.errors import SiruiError
-from sirui.core.money import Money
+from sirui.core.money import MAX_MINOR, Money
 from sirui.core.nouns import Attribution, Fulfillment, Line, Member, Sku
 from sirui.core.windows import DateTime
 from sirui.rules.reasons import Reason, reason_code
@@ -423,6 +423,15 @@ def _order(
     placed_at = _time(placed_raw, "placed_at", tz) if _text(placed_raw) else paid_at
     placed_at = min(placed_at, paid_at)
     lines = tuple(_line(r, skus, i + 1) for i, r in enumerate(rows))
+    total = sum(ln.quantity * ln.unit_price.minor for ln in lines)
+    if total > MAX_MINOR:
+        raise _RowError(
+            BAD_VALUE(
+                column="unit_price_fen",
+                value=total,
+                expected=f"an order total of at most {MAX_MINOR} fen (prices in yuan?)",
+            )
+        )
     refunds = []
     for r, ln in zip(rows, lines):
         q_raw = r.get("refunded_quantity")
