@@ -61,9 +61,8 @@ from sirui.simulate.inputs import (
     OrderRecord,
     RejectedRow,
     _check_columns,
+    _check_orders,
     _members,
-    _order,
-    _RowError,
     _text,
     read_table,
 )
@@ -856,25 +855,12 @@ def prepare_batch(
     bad_order = np.bincount(codes, weights=bad[keep], minlength=n_orders) > 0
     bad_order |= order_total >= MAX_MINOR
     slow_records: list[OrderRecord] = []
-    if bad_order.any():
+    if bad_order.any():  # the exact checks decide these orders
         groups: dict[str, list[dict[str, Any]]] = {}
         for r in _records(odf.iloc[keep[bad_order[codes]]]):
             groups.setdefault(str(_text(r.get("order_id"))), []).append(r)
-        members_known = dict.fromkeys(tiers)  # `_order` checks membership only
-        skus: dict[tuple[Any, ...], Sku] = {}
-        for o, rows in groups.items():
-            try:
-                slow_records.append(_order(o, rows, members_known, skus, timezone))
-            except _RowError as exc:
-                rejected.append(RejectedRow("orders", o, exc.reason))
-            except (ValueError, TypeError) as exc:
-                c = str(exc) if str(exc) in ORDER_COLUMNS else "row"
-                expected = ORDER_COLUMNS[c][0] if c in ORDER_COLUMNS else "see the column table"
-                rejected.append(
-                    RejectedRow(
-                        "orders", o, BAD_VALUE(column=c, value=str(exc)[:80], expected=expected)
-                    )
-                )
+        slow_records, doubted = _check_orders(groups, tiers.keys(), timezone)
+        rejected += doubted
     good = ~bad_order[codes]
     ints = {"qty": qty, "price": price, "cost": cost, "rq": rq, "refund_ns": refund_ns}
     fast = _fast_batch(odf, keep[good], codes[good], ints=ints, paid_ns=paid_ns, info=info)

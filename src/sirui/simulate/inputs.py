@@ -377,11 +377,22 @@ def prepare(orders: Any, members: Any, timezone: str | None = None) -> Prepared:
             )
             continue
         groups.setdefault(oid, []).append(r)
+    records, bad = _check_orders(groups, member_map, timezone)
+    rejected += bad
+    records.sort(key=lambda o: (o.paid_at, o.order_id))
+    return Prepared(member_map, tuple(records), tuple(rejected))
+
+
+def _check_orders(
+    groups: Mapping[str, list[dict[str, Any]]], members: Container[str], tz: str | None
+) -> tuple[list[OrderRecord], list[RejectedRow]]:
+    """Each order's rows through `_order`: the records, and the rejections in group order."""
     records: list[OrderRecord] = []
+    rejected: list[RejectedRow] = []
     skus: dict[tuple[Any, ...], Sku] = {}
     for oid, rows in groups.items():
         try:
-            records.append(_order(oid, rows, member_map, skus, timezone))
+            records.append(_order(oid, rows, members, skus, tz))
         except _RowError as exc:
             rejected.append(RejectedRow("orders", oid, exc.reason))
         except (ValueError, TypeError) as exc:
@@ -392,8 +403,7 @@ def prepare(orders: Any, members: Any, timezone: str | None = None) -> Prepared:
                     "orders", oid, BAD_VALUE(column=col, value=str(exc)[:80], expected=expected)
                 )
             )
-    records.sort(key=lambda o: (o.paid_at, o.order_id))
-    return Prepared(member_map, tuple(records), tuple(rejected))
+    return records, rejected
 
 
 def _same(rows: Iterable[Mapping[str, Any]], column: str) -> bool:
