@@ -444,3 +444,14 @@ def test_an_order_total_in_yuan_not_fen_is_rejected_not_a_crash() -> None:
     assert_same(exact, fast)
     assert list(fast.orders.order_id) == ["O2"]
     assert fast.rejected.to_dict("records")[0]["code"] == "input.bad_value"
+
+
+def test_shuffled_rows_and_numeric_ids_price_alike(tiny: dict[str, Any]) -> None:
+    """Interleaved order lines and integer ids are unusual, not wrong: same answer either way."""
+    shuffled = tiny["orders"].sample(frac=1, random_state=3)
+    assert_same(*both(shuffled, tiny["members"], simplified()))
+    numeric_o = tiny["orders"].assign(member_id=tiny["orders"]["member_id"].str[1:].astype(int))
+    numeric_m = tiny["members"].assign(member_id=tiny["members"]["member_id"].str[1:].astype(int))
+    exact, fast = both(numeric_o, numeric_m, simplified())
+    assert_same(exact, fast)
+    assert len(fast.orders) == tiny["orders"]["order_id"].nunique()

@@ -631,8 +631,11 @@ def _follow_ladder(
 
 
 def _at(ns: int) -> DateTime:
-    return pendulum.instance(
-        dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=ns // 1000)
+    """The instant ``ns`` (nanoseconds since the epoch) as a UTC pendulum DateTime."""
+    seconds, micro = divmod(ns // 1000, 1_000_000)
+    d = dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
+    return pendulum.DateTime(
+        d.year, d.month, d.day, d.hour, d.minute, d.second, micro, tzinfo=pendulum.UTC
     )
 
 
