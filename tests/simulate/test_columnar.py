@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from sirui.checkout import StackingPolicy
 from sirui.core.money import Money, Rounding
-from sirui.core.windows import PeriodKind, Window
+from sirui.core.windows import MemberDay, PeriodKind, Window
 from sirui.loyalty.members import (
     BenefitPolicy,
     CombineRule,
@@ -31,12 +31,31 @@ from sirui.loyalty.members import (
 from sirui.loyalty.points.earning import EarnRule, PointsCampaign
 from sirui.promotions import (
     FullReduction,
+    NewCustomerReduction,
     NthItemDiscount,
     PercentageDiscount,
     ReductionTier,
     RepeatingReduction,
 )
-from sirui.rules.conditions import TierIn
+from sirui.core.nouns import Fulfillment
+from sirui.rules.conditions import (
+    AllOf,
+    AmountAtLeast,
+    AnyOf,
+    CategoryIn,
+    ChannelIn,
+    Condition,
+    FulfillmentIs,
+    HasTag,
+    NewCustomer,
+    Not,
+    OnMemberDay,
+    QuantityAtLeast,
+    SkuIn,
+    StoreIn,
+    TierIn,
+    WithinWindow,
+)
 from sirui.rules.scope import ItemScope
 from sirui.simulate import Scenario, generate, prepare, simulate
 from sirui.simulate.columnar import columnar_plan, prepare_batch
@@ -136,10 +155,12 @@ def test_the_plan_says_why_a_scenario_needs_the_exact_engine(baseline: Any) -> N
     cases = {
         "triggers": baseline,
         "commission": attrs.evolve(base, commission=baseline.commission),
-        "condition": Scenario("c", promotions=(
-            FullReduction("x", tiers=fr.tiers, condition=TierIn({"gold"})),
+        "condition OnMemberDay": Scenario("c", promotions=(
+            FullReduction(
+                "x", tiers=fr.tiers, condition=TierIn({"gold"}) & OnMemberDay(MemberDay(8))
+            ),
         )),
-        "group": Scenario("g", promotions=(FullReduction("x", tiers=fr.tiers, group="g"),)),
+        "exclusion group": Scenario("g", promotions=(FullReduction("x", tiers=fr.tiers, group="g"),)),
         "no columnar kernel": Scenario(
             "d", promotions=(NthItemDiscount("d", n=2, rate=Decimal("0.5")),)
         ),
@@ -255,15 +276,58 @@ def windows(draw: st.DrawFn) -> Window | None:
 
 
 @st.composite
+def leaves(draw: st.DrawFn) -> Condition:
+    kind = draw(st.integers(0, 10))
+    if kind == 0:
+        return TierIn(draw(st.sets(st.sampled_from(["normal", "silver", "gold"]), min_size=1)))
+    if kind == 1:
+        return HasTag(draw(st.sampled_from(["pregnant", "qr:S01", "vip"])))
+    if kind == 2:
+        return NewCustomer()
+    if kind == 3:
+        return StoreIn({draw(st.sampled_from(["S01", "S02"]))})
+    if kind == 4:
+        return ChannelIn(draw(st.sets(st.sampled_from(["miniapp", "group", "live"]), min_size=1)))
+    if kind == 5:
+        return FulfillmentIs(draw(st.sampled_from(list(Fulfillment))))
+    if kind == 6:
+        return AmountAtLeast(Money(draw(st.integers(0, 600)) * 100))
+    if kind == 7:
+        return QuantityAtLeast(draw(st.integers(1, 6)))
+    if kind == 8:
+        return CategoryIn(draw(st.sets(st.sampled_from(CATEGORIES), min_size=1, max_size=2)))
+    if kind == 9:
+        return SkuIn(draw(st.sets(st.sampled_from(["FM3-800", "WP-80", "DP-XL"]), min_size=1)))
+    window = draw(windows())
+    return WithinWindow(window if window is not None else Window(_START))
+
+
+def conditions() -> st.SearchStrategy[Condition]:
+    return st.recursive(
+        leaves(),
+        lambda inner: st.one_of(
+            st.lists(inner, min_size=1, max_size=3).map(lambda xs: AllOf(tuple(xs))),
+            st.lists(inner, min_size=1, max_size=3).map(lambda xs: AnyOf(tuple(xs))),
+            inner.map(Not),
+        ),
+        max_leaves=4,
+    )
+
+
+@st.composite
 def promotions(
     draw: st.DrawFn, i: int
-) -> FullReduction | RepeatingReduction | PercentageDiscount:
+) -> FullReduction | RepeatingReduction | PercentageDiscount | NewCustomerReduction:
     common: dict[str, Any] = {
         "scope": draw(scopes()),
         "window": draw(windows()),
         "priority": draw(st.integers(0, 2)),
     }
-    kind = draw(st.sampled_from(["full", "repeating", "percentage"]))
+    if draw(st.booleans()):
+        common["condition"] = draw(conditions())
+    kind = draw(st.sampled_from(["full", "repeating", "percentage", "new"]))
+    if kind == "new":
+        return NewCustomerReduction(f"nc{i}", off=Money(draw(st.integers(1, 3000))), **common)
     if kind == "percentage":
         rate = draw(st.sampled_from(["0.5", "0.88", "0.9", "0.95", "0.999", "1"]))
         cap = draw(st.none() | st.integers(1, 5000))

@@ -52,8 +52,43 @@ from sirui.core.money import MAX_MINOR, Rounding
 from sirui.core.nouns import Sku
 from sirui.core.windows import DateTime
 from sirui.loyalty.members import MemberFacts, benefits_for
-from sirui.promotions import FullReduction, PercentageDiscount, RepeatingReduction
-from sirui.rules.conditions import Always
+from sirui.promotions import (
+    FullReduction,
+    NewCustomerReduction,
+    PercentageDiscount,
+    RepeatingReduction,
+)
+from sirui.promotions.member import NEW_CUSTOMER_APPLIED
+from sirui.rules.conditions import (
+    BELOW_AMOUNT,
+    BELOW_QUANTITY,
+    CATEGORY_NOT_IN,
+    CHANNEL_NOT_IN,
+    EXCLUDED,
+    NOT_NEW,
+    OUTSIDE_WINDOW,
+    SKU_NOT_IN,
+    STORE_NOT_IN,
+    TAG_MISSING,
+    TIER_NOT_IN,
+    WRONG_FULFILLMENT,
+    AllOf,
+    Always,
+    AmountAtLeast,
+    AnyOf,
+    CategoryIn,
+    ChannelIn,
+    Condition,
+    FulfillmentIs,
+    HasTag,
+    NewCustomer,
+    Not,
+    QuantityAtLeast,
+    SkuIn,
+    StoreIn,
+    TierIn,
+    WithinWindow,
+)
 from sirui.simulate.engine import ROW_COLUMNS, Scenario
 from sirui.simulate.inputs import (
     MEMBER_COLUMNS,
@@ -82,9 +117,9 @@ _FLOAT_EXACT = 2**52
 _CANONICAL_TIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$"
 
 
-_Kernel = FullReduction | RepeatingReduction | PercentageDiscount
+_Kernel = FullReduction | RepeatingReduction | PercentageDiscount | NewCustomerReduction
 #: The promotions the columnar engine prices (their exact classes).
-_KERNELS = (FullReduction, RepeatingReduction, PercentageDiscount)
+_KERNELS = (FullReduction, RepeatingReduction, PercentageDiscount, NewCustomerReduction)
 
 
 @attrs.frozen
@@ -111,14 +146,40 @@ def columnar_plan(scenario: Scenario) -> tuple[ColumnarPlan | None, str]:
     for p in sc.promotions:
         if type(p) not in _KERNELS:
             return None, f"promotion {p.id}: {type(p).__name__} has no columnar kernel"
-        if p.group is not None or p.exclusive or not isinstance(p.condition, Always):
-            return None, f"promotion {p.id}: a group, exclusive flag or condition"
+        if p.group is not None or p.exclusive:
+            return None, f"promotion {p.id}: an exclusion group or exclusive flag"
+        unsupported = _unsupported(p.condition)
+        if unsupported is not None:
+            return None, f"promotion {p.id}: condition {unsupported} has no columnar kernel"
         promos.append(p)  # type: ignore[arg-type]
     promos.sort(key=lambda p: (-p.priority, p.id))
     return ColumnarPlan(sc, tuple(promos)), ""
 
 
 # -- the batch: checked orders as columns ------------------------------------------------
+
+
+@attrs.frozen
+class MemberInfo:
+    """What the columnar engine reads of the accepted members, by member id."""
+
+    tiers: dict[str, str | None]
+    paid_before: dict[str, int] = attrs.Factory(dict)
+    tags: dict[str, frozenset[str]] = attrs.Factory(dict)
+
+    @classmethod
+    def of(cls, members: Mapping[str, Any]) -> MemberInfo:
+        """From checked `Member` values (``prepare(...).members``)."""
+        return cls(
+            {k: m.tier for k, m in members.items()},
+            {k: m.paid_orders for k, m in members.items()},
+            {k: m.tags for k, m in members.items()},
+        )
+
+    def update(self, other: MemberInfo) -> None:
+        self.tiers.update(other.tiers)
+        self.paid_before.update(other.paid_before)
+        self.tags.update(other.tags)
 
 
 @attrs.frozen
@@ -137,6 +198,11 @@ class Batch:
     """The member's tier in the members table."""
     paid_before: Any
     """The member's paid orders before the history (``paid_orders_before``)."""
+    tags: Any
+    """The member's tags (frozensets)."""
+    channel: Any
+    fulfillment: Any
+    """``"delivery"`` or ``"pickup"``."""
     line_order: Any
     """The order (row position above) each line belongs to."""
     line_id: Any
@@ -158,13 +224,9 @@ def _sku_key(sku: Sku) -> tuple[Any, ...]:
     return (sku.id, sku.price.minor, sku.spu, sku.category, sku.tags, sku.cost)
 
 
-def batch_from_records(
-    records: Sequence[OrderRecord],
-    tiers: Mapping[str, str | None],
-    paid_before: Mapping[str, int] | None = None,
-) -> Batch:
+def batch_from_records(records: Sequence[OrderRecord], members: MemberInfo) -> Batch:
     """Columns from checked records (any input the exact engine accepts)."""
-    before = paid_before or {}
+    tiers, before, tags = members.tiers, members.paid_before, members.tags
     sku_index: dict[tuple[Any, ...], int] = {}
     skus: list[Sku] = []
     cols: dict[str, list[Any]] = {
@@ -199,6 +261,9 @@ def batch_from_records(
         ),
         tier=np.array([tiers.get(r.member_id) for r in records], dtype=object),
         paid_before=np.array([before.get(r.member_id, 0) for r in records], dtype=np.int64),
+        tags=_objects_of([tags.get(r.member_id, frozenset()) for r in records]),
+        channel=np.array([r.attribution.channel for r in records], dtype=object),
+        fulfillment=np.array([r.fulfillment.value for r in records], dtype=object),
         line_order=np.array(cols["lo"], dtype=np.int64),
         line_id=np.array(cols["lid"], dtype=object),
         line_sku=np.array(cols["sku"], dtype=np.int64),
@@ -208,6 +273,13 @@ def batch_from_records(
         refund_ns=np.array(cols["rns"], dtype=np.int64),
         skus=tuple(skus),
     )
+
+
+def _objects_of(values: Sequence[Any]) -> Any:
+    """An object array holding ``values`` as they are (frozensets stay whole)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
 
 
 def _ns(at: dt.datetime) -> int:
@@ -365,22 +437,35 @@ def _price(plan: ColumnarPlan, batch: Batch, tier: Any) -> _Priced:
         reasons.add("benefit.no_member_price", ~got)
     id_pos = _positions(lo, batch.line_id)
     promo_off = np.zeros(n, dtype=np.int64)
+    count: Any = None
     for p in plan.promotions:
         in_scope = np.array([p.scope.matches(s) for s in batch.skus], dtype=bool)
         open_ = np.ones(n, dtype=bool)
+        needs_count = isinstance(p, NewCustomerReduction) or _reads(p.condition, NewCustomer)
+        if needs_count and count is None:
+            count = batch.paid_before + _cumcount(batch.member_id)
+        if isinstance(p, NewCustomerReduction):  # checked before the gate, on the member
+            open_ = count == 0
+            reasons.add(NOT_NEW.code, ~open_)
         if p.window is not None:
-            start = _ns(p.window.start)
-            end = _ns(p.window.end) if p.window.end is not None else None
-            open_ = batch.paid_ns >= start
-            if end is not None:
-                open_ &= batch.paid_ns < end
-            reasons.add("promotion.outside_window", ~open_)
+            inside = _within(p.window, batch.paid_ns)
+            reasons.add("promotion.outside_window", open_ & ~inside)
+            open_ = open_ & inside
         elig = in_scope[batch.line_sku] & (cur > 0) & open_[lo]
         has = np.bincount(lo, weights=elig, minlength=n) > 0
         reasons.add("promotion.no_eligible_lines", open_ & ~has)
+        open_ &= has
         base = np.bincount(lo, weights=np.where(elig, cur, 0), minlength=n).astype(np.int64)
+        if not isinstance(p.condition, Always):
+            ok, why = _evaluate(p.condition, _Facts(batch, tier, count, base, elig))
+            for k in np.unique(why[open_ & ~ok]).tolist():
+                reasons.add(_CODES[k], open_ & ~ok & (why == k))
+            open_ &= ok
         zero = "promotion.below_threshold"
-        if isinstance(p, FullReduction):
+        if isinstance(p, NewCustomerReduction):
+            off_o = np.full(n, p.off.minor, dtype=np.int64)
+            code = NEW_CUSTOMER_APPLIED.code
+        elif isinstance(p, FullReduction):
             off_o = np.zeros(n, dtype=np.int64)
             for step in p.tiers:
                 off_o = np.where(base >= step.threshold.minor, step.off.minor, off_o)
@@ -399,8 +484,8 @@ def _price(plan: ColumnarPlan, batch: Batch, tier: Any) -> _Priced:
             if p.cap is not None:
                 off_o = np.minimum(off_o, p.cap.minor)
             code, zero = "promotion.percentage", "promotion.nothing_off"
-        applies = open_ & has & (off_o > 0)
-        reasons.add(zero, open_ & has & (off_o == 0))
+        applies = open_ & (off_o > 0)
+        reasons.add(zero, open_ & (off_o == 0))
         rules.add(p.id, applies)
         reasons.add(code, applies)
         total = np.where(applies, np.minimum(off_o, base), 0)
@@ -630,6 +715,123 @@ def _follow_ladder(
         todo = changed
 
 
+# -- conditions ------------------------------------------------------------------------------
+
+#: Each leaf condition the columnar engine evaluates, with the reason code it fails with.
+_LEAF_CODES: dict[type, str] = {
+    TierIn: TIER_NOT_IN.code,
+    HasTag: TAG_MISSING.code,
+    NewCustomer: NOT_NEW.code,
+    StoreIn: STORE_NOT_IN.code,
+    ChannelIn: CHANNEL_NOT_IN.code,
+    FulfillmentIs: WRONG_FULFILLMENT.code,
+    AmountAtLeast: BELOW_AMOUNT.code,
+    QuantityAtLeast: BELOW_QUANTITY.code,
+    CategoryIn: CATEGORY_NOT_IN.code,
+    SkuIn: SKU_NOT_IN.code,
+    WithinWindow: OUTSIDE_WINDOW.code,
+}
+_CODES: list[str] = ["", *sorted(set(_LEAF_CODES.values())), EXCLUDED.code]
+
+
+def _unsupported(c: Condition) -> str | None:
+    """The first part of ``c`` the columnar engine cannot evaluate (its class name), if any."""
+    if isinstance(c, Always) or type(c) in _LEAF_CODES:
+        return None
+    if isinstance(c, AllOf | AnyOf):
+        return next((u for u in map(_unsupported, c.items) if u is not None), None)
+    if isinstance(c, Not):
+        return _unsupported(c.of)
+    return type(c).__name__
+
+
+def _reads(c: Condition, kind: type) -> bool:
+    if isinstance(c, kind):
+        return True
+    if isinstance(c, AllOf | AnyOf):
+        return any(_reads(i, kind) for i in c.items)
+    return isinstance(c, Not) and _reads(c.of, kind)
+
+
+@attrs.frozen
+class _Facts:
+    """What a promotion's condition sees, per order: `sirui.rules.Facts` as columns."""
+
+    batch: Batch
+    tier: Any
+    count: Any
+    """Paid orders before this one."""
+    amount: Any
+    """The eligible lines' current subtotal."""
+    eligible: Any
+    """Per line: open to the promotion (the condition's ``facts.lines``)."""
+
+
+def _any_line(f: _Facts, per_sku: Any) -> Any:
+    hit = f.eligible & per_sku[f.batch.line_sku]
+    return np.bincount(f.batch.line_order, weights=hit, minlength=f.batch.orders) > 0
+
+
+def _evaluate(c: Condition, f: _Facts) -> tuple[Any, Any]:
+    """(holds, index in `_CODES` of the first failing reason) per order, as ``evaluate`` does."""
+    b = f.batch
+    n = b.orders
+    if isinstance(c, Always):
+        return np.ones(n, dtype=bool), np.zeros(n, dtype=np.int64)
+    if isinstance(c, AllOf | AnyOf):
+        parts = [_evaluate(i, f) for i in c.items]
+        if isinstance(c, AllOf):
+            ok = np.logical_and.reduce([p[0] for p in parts])
+            why = np.zeros(n, dtype=np.int64)
+            for item_ok, item_why in parts:  # the first failing item's reason comes first
+                why = np.where((why == 0) & ~item_ok, item_why, why)
+            return ok, why
+        ok = np.logical_or.reduce([p[0] for p in parts])
+        return ok, np.where(ok, 0, parts[0][1])
+    if isinstance(c, Not):
+        held, _ = _evaluate(c.of, f)
+        return ~held, np.where(held, _CODES.index(EXCLUDED.code), 0)
+    if isinstance(c, TierIn):
+        ok = pd.Series(f.tier, dtype=object).isin(c.tiers).to_numpy(dtype=bool)
+    elif isinstance(c, HasTag):
+        ok = np.array([c.tag in t for t in b.tags], dtype=bool)
+    elif isinstance(c, NewCustomer):
+        ok = f.count == 0
+    elif isinstance(c, StoreIn):
+        ok = pd.Series(b.store_id, dtype=object).isin(c.stores).to_numpy(dtype=bool)
+    elif isinstance(c, ChannelIn):
+        ok = pd.Series(b.channel, dtype=object).isin(c.channels).to_numpy(dtype=bool)
+    elif isinstance(c, FulfillmentIs):
+        ok = b.fulfillment == c.mode.value
+    elif isinstance(c, AmountAtLeast):
+        ok = f.amount >= c.threshold.minor
+    elif isinstance(c, QuantityAtLeast):
+        qty = np.where(f.eligible, b.quantity, 0)
+        ok = np.bincount(b.line_order, weights=qty, minlength=n) >= c.n
+    elif isinstance(c, CategoryIn):
+        table = [any(s.in_category(p) for p in c.categories) for s in b.skus]
+        ok = _any_line(f, np.array(table, dtype=bool))
+    elif isinstance(c, SkuIn):
+        ok = _any_line(f, np.array([s.id in c.skus for s in b.skus], dtype=bool))
+    else:
+        assert isinstance(c, WithinWindow)
+        ok = _within(c.window, b.paid_ns)
+    return ok, np.where(ok, 0, _CODES.index(_LEAF_CODES[type(c)]))
+
+
+def _within(window: Any, paid_ns: Any) -> Any:
+    """``window.contains`` per order: ``[start, end)``."""
+    inside = paid_ns >= _ns(window.start)
+    if window.end is not None:
+        inside &= paid_ns < _ns(window.end)
+    return inside
+
+
+def _cumcount(keys: Any) -> Any:
+    """How many earlier rows share each row's key (rows in time order)."""
+    return pd.Series(keys, dtype=object).groupby(keys).cumcount().to_numpy(dtype=np.int64)
+
+
 def _at(ns: int) -> DateTime:
     """The instant ``ns`` (nanoseconds since the epoch) as a UTC pendulum DateTime."""
     seconds, micro = divmod(ns // 1000, 1_000_000)
@@ -722,21 +924,11 @@ _ORDER_TEXT = (
 _MEMBER_TEXT = ("member_id", "tier", "joined_at", "home_store", "guide_id", "tags", "birthday")
 
 
-@attrs.frozen
-class _MemberInfo:
-    """What the columnar engine reads of the accepted members."""
-
-    tiers: dict[str, str | None]
-    paid_before: dict[str, int]
-
-
-def _member_info(mdf: Any, tz: str | None) -> tuple[_MemberInfo, list[RejectedRow]]:
-    """Each accepted member's tier and paid orders before; doubtful rows take `_members`."""
+def _member_info(mdf: Any, tz: str | None) -> tuple[MemberInfo, list[RejectedRow]]:
+    """Each accepted member's tier, orders before and tags; doubtful rows take `_members`."""
     if not all(_plain_text(mdf[c]) for c in _MEMBER_TEXT if c in mdf.columns):
         found, rejected = _members(mdf, tz)
-        return _MemberInfo(
-            {k: m.tier for k, m in found.items()}, {k: m.paid_orders for k, m in found.items()}
-        ), rejected
+        return MemberInfo.of(found), rejected
     n = len(mdf)
     mid = mdf["member_id"]
     slow = _missing(mid) | mid.duplicated(keep=False).to_numpy(dtype=bool)
@@ -758,14 +950,17 @@ def _member_info(mdf: Any, tz: str | None) -> tuple[_MemberInfo, list[RejectedRo
     tier = (
         _objects(mdf["tier"])[fast] if "tier" in mdf.columns else np.full(n, None)[fast]
     )
-    info = _MemberInfo(
-        dict(zip(ids.tolist(), tier.tolist())), dict(zip(ids.tolist(), before[fast].tolist()))
+    keys = ids.tolist()
+    tag_text = _objects(mdf["tags"])[fast] if "tags" in mdf.columns else [None] * len(keys)
+    info = MemberInfo(
+        dict(zip(keys, tier.tolist())),
+        dict(zip(keys, before[fast].tolist())),
+        {k: frozenset(t for t in (v or "").split(";") if t) for k, v in zip(keys, tag_text)},
     )
     if not slow.any():
         return info, []
     found, doubted = _members(mdf[slow], tz)
-    info.tiers.update({k: m.tier for k, m in found.items()})
-    info.paid_before.update({k: m.paid_orders for k, m in found.items()})
+    info.update(MemberInfo.of(found))
     return info, doubted
 
 
@@ -791,7 +986,7 @@ def prepare_batch(
     if not all(_plain_text(odf[c]) for c in _ORDER_TEXT if c in odf.columns):
         # Not plain text columns: every order takes the exact checks.
         prep = prepare(odf, mdf, timezone)
-        return batch_from_records(prep.orders, tiers, info.paid_before), tiers, prep.rejected
+        return batch_from_records(prep.orders, info), tiers, prep.rejected
     col = {c: odf[c] for c in _ORDER_TEXT if c in odf.columns}
     no_oid = _missing(col["order_id"])
     for _ in range(int(no_oid.sum())):
@@ -867,7 +1062,7 @@ def prepare_batch(
     good = ~bad_order[codes]
     ints = {"qty": qty, "price": price, "cost": cost, "rq": rq, "refund_ns": refund_ns}
     fast = _fast_batch(odf, keep[good], codes[good], ints=ints, paid_ns=paid_ns, info=info)
-    slow = batch_from_records(slow_records, tiers, info.paid_before)
+    slow = batch_from_records(slow_records, info)
     return _sorted(_concat(fast, slow)), tiers, tuple(rejected)
 
 
@@ -878,14 +1073,14 @@ def _fast_batch(
     *,
     ints: Mapping[str, Any],
     paid_ns: Any,
-    info: _MemberInfo,
+    info: MemberInfo,
 ) -> Batch:
     """Columns for the orders that passed every vectorised check."""
     tiers = info.tiers
     from sirui.core.money import Money
 
     if len(rows) == 0:
-        return batch_from_records((), tiers)
+        return batch_from_records((), info)
     order = np.argsort(codes, kind="stable")
     rows = rows[order]
     _, first, counts = np.unique(codes[order], return_index=True, return_counts=True)
@@ -938,6 +1133,11 @@ def _fast_batch(
         paid_ns=paid_ns[head],
         tier=np.array([tiers.get(m) for m in member], dtype=object),
         paid_before=np.array([info.paid_before.get(m, 0) for m in member], dtype=np.int64),
+        tags=_objects_of([info.tags.get(m, frozenset()) for m in member]),
+        channel=text("channel", head),
+        fulfillment=np.array(
+            [f or "delivery" for f in text("fulfillment", head).tolist()], dtype=object
+        ),
         line_order=lo.astype(np.int64),
         line_id=lid,
         line_sku=np.asarray(sku_code, dtype=np.int64).reshape(-1),
@@ -951,6 +1151,7 @@ def _fast_batch(
 
 _ORDER_FIELDS = (
     "order_id", "member_id", "store_id", "guide_id", "paid_at", "paid_ns", "tier", "paid_before",
+    "tags", "channel", "fulfillment",
 )
 _LINE_FIELDS = ("line_id", "line_sku", "quantity", "unit_price", "refund_qty", "refund_ns")
 
