@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from sirui.checkout import StackingPolicy
 from sirui.core.money import Money, Rounding
+from sirui.core.nouns import Fulfillment
 from sirui.core.windows import MemberDay, PeriodKind, Window
 from sirui.loyalty.members import (
     BenefitPolicy,
@@ -37,7 +38,6 @@ from sirui.promotions import (
     ReductionTier,
     RepeatingReduction,
 )
-from sirui.core.nouns import Fulfillment
 from sirui.rules.conditions import (
     AllOf,
     AmountAtLeast,
@@ -160,7 +160,9 @@ def test_the_plan_says_why_a_scenario_needs_the_exact_engine(baseline: Any) -> N
                 "x", tiers=fr.tiers, condition=TierIn({"gold"}) & OnMemberDay(MemberDay(8))
             ),
         )),
-        "exclusion group": Scenario("g", promotions=(FullReduction("x", tiers=fr.tiers, group="g"),)),
+        "exclusion group": Scenario(
+            "g", promotions=(FullReduction("x", tiers=fr.tiers, group="g"),)
+        ),
         "no columnar kernel": Scenario(
             "d", promotions=(NthItemDiscount("d", n=2, rate=Decimal("0.5")),)
         ),
