@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sirui.checkout import StackingPolicy
+from sirui.checkout.stacking import ExclusionGroup, RulePriority
 from sirui.core.money import Money, Rounding
 from sirui.core.nouns import Fulfillment
 from sirui.core.windows import MemberDay, PeriodKind, Window
@@ -160,13 +161,10 @@ def test_the_plan_says_why_a_scenario_needs_the_exact_engine(baseline: Any) -> N
                 "x", tiers=fr.tiers, condition=TierIn({"gold"}) & OnMemberDay(MemberDay(8))
             ),
         )),
-        "exclusion group": Scenario(
-            "g", promotions=(FullReduction("x", tiers=fr.tiers, group="g"),)
-        ),
         "no columnar kernel": Scenario(
             "d", promotions=(NthItemDiscount("d", n=2, rate=Decimal("0.5")),)
         ),
-        "stacking": Scenario("s", promotions=(fr,), stacking=StackingPolicy(exclusive={"fr"})),
+        "shipping": attrs.evolve(base, shipping=baseline.shipping),
     }
     for why, scenario in cases.items():
         plan, reason = columnar_plan(scenario)
@@ -327,6 +325,10 @@ def promotions(
     }
     if draw(st.booleans()):
         common["condition"] = draw(conditions())
+    if draw(st.integers(0, 3)) == 0:
+        common["exclusive"] = True
+    else:
+        common["group"] = draw(st.none() | st.sampled_from(["g1", "g2"]))
     kind = draw(st.sampled_from(["full", "repeating", "percentage", "new"]))
     if kind == "new":
         return NewCustomerReduction(f"nc{i}", off=Money(draw(st.integers(1, 3000))), **common)
@@ -386,7 +388,18 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             daily_cap=draw(st.none() | st.integers(1, 2000)),
         )
     ladder = draw(st.none() | ladders())
-    return Scenario("random", promotions=promos, benefits=benefits, points=points, ladder=ladder)
+    stacking = StackingPolicy()
+    if promos and draw(st.booleans()):
+        stacking = StackingPolicy(
+            priorities=(RulePriority(promos[0].id, draw(st.integers(-3, 3))),),
+            exclusion_groups=(ExclusionGroup("og", frozenset(p.id for p in promos[-2:])),)
+            if len(promos) > 1 else (),
+            exclusive=frozenset({promos[-1].id}) if draw(st.booleans()) else frozenset(),
+        )
+    return Scenario(
+        "random", promotions=promos, benefits=benefits, points=points, ladder=ladder,
+        stacking=stacking,
+    )
 
 
 @st.composite
@@ -521,3 +534,38 @@ def test_shuffled_rows_and_numeric_ids_price_alike(tiny: dict[str, Any]) -> None
     exact, fast = both(numeric_o, numeric_m, simplified())
     assert_same(exact, fast)
     assert len(fast.orders) == tiny["orders"]["order_id"].nunique()
+
+
+@pytest.mark.parametrize(
+    ("rate", "paid", "winner", "losers"),
+    [
+        # 每满100减15 saves 45 on 300 yuan: 满199减20 (same group) and 9折 (exclusive) lose.
+        ("0.9", 25500, "every", {"stacking.excluded_by_group", "stacking.exclusive_saves_less"}),
+        # 5折 alone saves 150: both reductions give way to the exclusive offer.
+        ("0.5", 15000, "half", {"stacking.excluded_by_exclusive"}),
+    ],
+)
+def test_exclusion_groups_and_exclusive_offers_pick_the_best_for_each_order(
+    rate: str, paid: int, winner: str, losers: set[str]
+) -> None:
+    promos = (
+        FullReduction("fr", tiers=(ReductionTier(Money.of("199"), Money.of("20")),), group="g"),
+        RepeatingReduction("every", every=Money.of("100"), off=Money.of("15"), group="g"),
+        PercentageDiscount("half", rate=Decimal(rate), exclusive=True),
+    )
+    orders = pd.DataFrame(
+        {
+            "order_id": ["O1"],
+            "member_id": ["M1"],
+            "sku": ["A"],
+            "paid_at": ["2026-07-01T10:00:00+08:00"],
+            "quantity": [3],
+            "unit_price_fen": [10000],
+        }
+    )
+    members = pd.DataFrame({"member_id": ["M1"], "tier": ["normal"]})
+    exact, fast = both(orders, members, Scenario("stack", promotions=promos))
+    assert_same(exact, fast)
+    row = fast.orders.iloc[0]
+    assert (row.payable_fen, row.rules) == (paid, winner)
+    assert losers <= set(row.reasons.split(";"))
