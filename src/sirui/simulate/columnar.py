@@ -13,7 +13,8 @@ it was paid, so the whole history can be priced as columns:
    condition (evaluated as columns, with the first failing reason), its
    threshold or rate against the eligible lines' current amounts, and the
    allocation over those lines by the largest-remainder method in line-id
-   order, exactly as `sirui.rules.allocate_off`;
+   order, exactly as `sirui.rules.allocate_off`; exclusion groups and
+   exclusive offers are resolved per order by the option that saves most;
 3. points: the earning lines' paid total times the rate and the tier
    multiplier, rounded, capped, and allocated per line in cart order;
 4. refunds: each returned unit's share of the line's paid amount and points
