@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sirui.checkout import StackingPolicy
+from sirui.checkout.shipping import ShippingPolicy
 from sirui.checkout.stacking import ExclusionGroup, RulePriority
 from sirui.core.money import Money, Rounding
 from sirui.core.nouns import Fulfillment
@@ -164,7 +165,6 @@ def test_the_plan_says_why_a_scenario_needs_the_exact_engine(baseline: Any) -> N
         "no columnar kernel": Scenario(
             "d", promotions=(NthItemDiscount("d", n=2, rate=Decimal("0.5")),)
         ),
-        "shipping": attrs.evolve(base, shipping=baseline.shipping),
     }
     for why, scenario in cases.items():
         plan, reason = columnar_plan(scenario)
@@ -396,9 +396,17 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             if len(promos) > 1 else (),
             exclusive=frozenset({promos[-1].id}) if draw(st.booleans()) else frozenset(),
         )
+    shipping = None
+    if draw(st.booleans()):
+        shipping = ShippingPolicy(
+            base_fee=Money(draw(st.sampled_from([0, 600, 1000]))),
+            free_over=draw(st.none() | st.sampled_from([Money(9900), Money(19900)])),
+            tier_free_over={"gold": Money(4900)} if draw(st.booleans()) else {},
+            pickup_free=draw(st.booleans()),
+        )
     return Scenario(
         "random", promotions=promos, benefits=benefits, points=points, ladder=ladder,
-        stacking=stacking,
+        stacking=stacking, shipping=shipping,
     )
 
 
@@ -569,3 +577,30 @@ def test_exclusion_groups_and_exclusive_offers_pick_the_best_for_each_order(
     row = fast.orders.iloc[0]
     assert (row.payable_fen, row.rules) == (paid, winner)
     assert losers <= set(row.reasons.split(";"))
+
+
+def test_shipping_free_over_99_or_49_for_gold_and_back_on_a_full_refund() -> None:
+    """满99免邮 (gold from 49): 90 yuan delivered pays 10 shipping; gold, pickup pay none."""
+    shipping = ShippingPolicy(
+        base_fee=Money.of("10"), free_over=Money.of("99"), tier_free_over={"gold": Money.of("49")}
+    )
+    orders = pd.DataFrame(
+        {
+            "order_id": ["O1", "O2", "O3", "O4"],
+            "member_id": ["M1", "M2", "M1", "M1"],
+            "sku": ["A"] * 4,
+            "paid_at": [f"2026-07-0{d}T10:00:00+08:00" for d in (1, 2, 3, 4)],
+            "quantity": [1] * 4,
+            "unit_price_fen": [9000] * 4,
+            "fulfillment": ["delivery", "delivery", "pickup", "delivery"],
+            "refunded_quantity": [0, 0, 0, 1],
+            "refunded_at": ["", "", "", "2026-07-05T10:00:00+08:00"],
+        }
+    )
+    members = pd.DataFrame({"member_id": ["M1", "M2"], "tier": ["normal", "gold"]})
+    exact, fast = both(orders, members, Scenario("ship", shipping=shipping))
+    assert_same(exact, fast)
+    got = fast.orders.set_index("order_id")
+    assert list(got.shipping_fen) == [1000, 0, 0, 1000]
+    assert list(got.payable_fen) == [10000, 9000, 9000, 10000]
+    assert got.refund_fen["O4"] == 10000  # the last unit back brings the shipping back

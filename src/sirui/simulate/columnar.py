@@ -144,8 +144,6 @@ def columnar_plan(scenario: Scenario) -> tuple[ColumnarPlan | None, str]:
         return None, "coupon triggers: wallets change with each order"
     if sc.commission is not None:
         return None, "commission: targets and tiers depend on a guide's month"
-    if sc.shipping is not None:
-        return None, "a shipping policy"
     promos: list[_Kernel] = []
     for p in sc.promotions:
         if type(p) not in _KERNELS:
@@ -390,6 +388,9 @@ class _Priced:
     member_off: Any
     promo_off: Any
     paid: Any
+    """Goods paid."""
+    shipping: Any
+    """The shipping fee paid."""
     points: Any
     """Points earned before refunds."""
     refund: Any
@@ -447,6 +448,7 @@ def _price(plan: ColumnarPlan, batch: Batch, tier: Any) -> _Priced:
     cur, promo_off = _promotion_stage(plan, ctx, cur, rules, reasons)
     original = np.bincount(lo, weights=amount, minlength=n).astype(np.int64)
     paid = np.bincount(lo, weights=cur, minlength=n).astype(np.int64)
+    shipping = _shipping(plan, batch, tier, paid)
     points = np.zeros(n, dtype=np.int64)
     line_points = np.zeros(nl, dtype=np.int64)
     if sc.points is not None:
@@ -486,11 +488,15 @@ def _price(plan: ColumnarPlan, batch: Batch, tier: Any) -> _Priced:
         back_pts = rq * (line_points // qty) + np.minimum(rq, line_points % qty)
         refund = np.bincount(lo, weights=back_fen, minlength=n).astype(np.int64)
         points_back = np.bincount(lo, weights=back_pts, minlength=n).astype(np.int64)
+        # Shipping comes back with the refund that returns the last unit.
+        kept = np.bincount(lo, weights=batch.quantity - rq, minlength=n)
+        refund += np.where(kept == 0, shipping, 0)
     return _Priced(
         original=original,
         member_off=member_off,
         promo_off=promo_off,
         paid=paid,
+        shipping=shipping,
         points=points,
         refund=refund,
         points_back=points_back,
@@ -498,6 +504,21 @@ def _price(plan: ColumnarPlan, batch: Batch, tier: Any) -> _Priced:
         rules=rules.text(),
         reasons=reasons.text(),
     )
+
+
+def _shipping(plan: ColumnarPlan, batch: Batch, tier: Any, goods: Any) -> Any:
+    """`ShippingPolicy.fee` per order: pickup free, free over the tier's threshold, else base."""
+    policy = plan.scenario.shipping
+    n = batch.orders
+    if policy is None:
+        return np.zeros(n, dtype=np.int64)
+    codes, values = pd.factorize(pd.Series(tier, dtype=object), use_na_sentinel=False)
+    limits = [policy.threshold_for(None if pd.isna(t) else t) for t in values]
+    limit = np.array([-1 if m is None else m.minor for m in limits], dtype=np.int64)[codes]
+    fee = np.where((limit >= 0) & (goods >= limit), 0, policy.base_fee.minor)
+    if policy.pickup_free:
+        fee = np.where(batch.fulfillment == "pickup", 0, fee)
+    return fee.astype(np.int64)
 
 
 def price_batch(
@@ -532,8 +553,8 @@ def price_batch(
             "promotion_fen": priced.promo_off,
             "coupon_fen": zeros,
             "points_deduction_fen": zeros,
-            "shipping_fen": zeros,
-            "payable_fen": priced.paid,
+            "shipping_fen": priced.shipping,
+            "payable_fen": priced.paid + priced.shipping,
             "goods_paid_fen": priced.paid,
             "discount_fen": priced.original - priced.paid,
             "gift_value_fen": zeros,
