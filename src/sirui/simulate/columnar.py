@@ -2,9 +2,10 @@
 
 Theory of operation. The exact engine (`sirui.simulate.engine`) prices one
 order at a time through `sirui.checkout.quote`, carrying every member's
-state. For a scenario without coupon triggers, commission or shipping, an
-order's result depends only on the order itself and the member's tier when
-it was paid, so the whole history can be priced as columns:
+state. For a scenario without coupon triggers or commission, an order's
+result depends only on the order itself, the member's tier when it was paid
+and how many orders they had paid before, so the whole history can be
+priced as columns:
 
 1. the member price (会员价) per line: the line amount times the tier's rate
    for the SKU, as an exact rational rounded by the step's mode;
@@ -15,10 +16,13 @@ it was paid, so the whole history can be priced as columns:
    allocation over those lines by the largest-remainder method in line-id
    order, exactly as `sirui.rules.allocate_off`; exclusion groups and
    exclusive offers are resolved per order by the option that saves most;
-3. points: the earning lines' paid total times the rate and the tier
+3. the shipping fee: none for pickup, none from the tier's free-shipping
+   threshold, else the base fee;
+4. points: the earning lines' paid total times the rate and the tier
    multiplier, rounded, capped, and allocated per line in cart order;
-4. refunds: each returned unit's share of the line's paid amount and points
-   (`Money.split`), as the checkout's refund does.
+5. refunds: each returned unit's share of the line's paid amount and points
+   (`Money.split`), and the shipping with the last unit, as the checkout's
+   refund does.
 
 Without a tier ladder the tier is the members table's. With one, tiers
 follow the orders: `_follow_ladder` prices at assumed tiers, replays each
