@@ -15,6 +15,14 @@ from hypothesis import strategies as st
 
 from sirui.checkout import StackingPolicy
 from sirui.checkout.shipping import ShippingPolicy
+from sirui.commission import (
+    AttributionPolicy,
+    CommissionPlan,
+    ExcludedItems,
+    FixedPerItem,
+    Precedence,
+    RateRule,
+)
 from sirui.checkout.stacking import ExclusionGroup, RulePriority
 from sirui.core.money import Money, Rounding
 from sirui.core.nouns import Fulfillment
@@ -156,7 +164,6 @@ def test_the_plan_says_why_a_scenario_needs_the_exact_engine(baseline: Any) -> N
     assert isinstance(fr, FullReduction)
     cases = {
         "triggers": baseline,
-        "commission": attrs.evolve(base, commission=baseline.commission),
         "condition OnMemberDay": Scenario("c", promotions=(
             FullReduction(
                 "x", tiers=fr.tiers, condition=TierIn({"gold"}) & OnMemberDay(MemberDay(8))
@@ -396,6 +403,13 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             if len(promos) > 1 else (),
             exclusive=frozenset({promos[-1].id}) if draw(st.booleans()) else frozenset(),
         )
+    commission, attribution = None, AttributionPolicy()
+    if draw(st.booleans()):
+        commission = draw(commission_plans())
+        attribution = AttributionPolicy(
+            precedence=draw(st.sampled_from(list(Precedence))),
+            share_window_days=draw(st.sampled_from([0, 1, 15])),
+        )
     shipping = None
     if draw(st.booleans()):
         shipping = ShippingPolicy(
@@ -406,8 +420,24 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         )
     return Scenario(
         "random", promotions=promos, benefits=benefits, points=points, ladder=ladder,
-        stacking=stacking, shipping=shipping,
+        stacking=stacking, shipping=shipping, commission=commission, attribution=attribution,
     )
+
+
+@st.composite
+def commission_plans(draw: st.DrawFn) -> CommissionPlan:
+    rules: list[Any] = []
+    for i in range(draw(st.integers(1, 3))):
+        scope = draw(scopes())
+        kind = draw(st.sampled_from(["rate", "fixed", "excluded"]))
+        if kind == "rate":
+            rate = draw(st.sampled_from(["0.01", "0.03", "0.055", "0.125"]))
+            rules.append(RateRule(f"r{i}", rate, scope))
+        elif kind == "fixed":
+            rules.append(FixedPerItem(f"f{i}", Money(draw(st.integers(0, 3000))), scope))
+        else:
+            rules.append(ExcludedItems(f"x{i}", scope))
+    return CommissionPlan(tuple(rules))
 
 
 @st.composite
@@ -446,6 +476,18 @@ def test_random_scenarios_price_the_same(scenario: Scenario, seed: int) -> None:
     frames = generate({"stores": 2, "guides": 4, "members": 40, "orders": 120}, seed=seed).frames()
     assert columnar_plan(scenario)[0] is not None
     assert_same(*both(frames["orders"], frames["members"], scenario))
+
+
+def test_guide_commission_and_its_refunds_as_in_the_exact_replay(
+    tiny: dict[str, Any], baseline: Any
+) -> None:
+    """The demo's commission plan (rates by category, share links first) on the columnar engine."""
+    scenario = attrs.evolve(
+        simplified(), commission=baseline.commission, attribution=baseline.attribution
+    )
+    exact, fast = both(tiny["orders"], tiny["members"], scenario)
+    assert_same(exact, fast)
+    assert fast.summary["commission_fen"] > 0
 
 
 def test_tiers_move_with_orders_and_refunds_as_in_the_exact_replay(

@@ -59,6 +59,7 @@ from sirui.checkout.stacking import (
     EXCLUDED_BY_GROUP,
     EXCLUSIVE_SAVES_LESS,
 )
+from sirui.commission import AttributionPolicy, ExcludedItems, FixedPerItem, RateRule
 from sirui.core.money import MAX_MINOR, Rounding
 from sirui.core.nouns import Sku
 from sirui.core.windows import DateTime
@@ -147,7 +148,9 @@ def columnar_plan(scenario: Scenario) -> tuple[ColumnarPlan | None, str]:
     if sc.triggers:
         return None, "coupon triggers: wallets change with each order"
     if sc.commission is not None:
-        return None, "commission: targets and tiers depend on a guide's month"
+        for r in sc.commission.rules:
+            if type(r) not in (RateRule, FixedPerItem, ExcludedItems):
+                return None, f"commission rule {r.id}: {type(r).__name__} has no columnar kernel"
     promos: list[_Kernel] = []
     for p in sc.promotions:
         if type(p) not in _KERNELS:
@@ -171,6 +174,8 @@ class MemberInfo:
     tiers: dict[str, str | None]
     paid_before: dict[str, int] = attrs.Factory(dict)
     tags: dict[str, frozenset[str]] = attrs.Factory(dict)
+    guides: dict[str, str | None] = attrs.Factory(dict)
+    """Each member's exclusive guide (专属导购), if any."""
 
     @classmethod
     def of(cls, members: Mapping[str, Any]) -> MemberInfo:
@@ -179,12 +184,14 @@ class MemberInfo:
             {k: m.tier for k, m in members.items()},
             {k: m.paid_orders for k, m in members.items()},
             {k: m.tags for k, m in members.items()},
+            {k: m.guide for k, m in members.items()},
         )
 
     def update(self, other: MemberInfo) -> None:
         self.tiers.update(other.tiers)
         self.paid_before.update(other.paid_before)
         self.tags.update(other.tags)
+        self.guides.update(other.guides)
 
 
 @attrs.frozen
@@ -208,6 +215,17 @@ class Batch:
     channel: Any
     fulfillment: Any
     """``"delivery"`` or ``"pickup"``."""
+    share_by: Any
+    """Whose share link the order came through (分享人), if anyone."""
+    guide: Any
+    """The order's own guide (``guide_id``)."""
+    member_guide: Any
+    """The member's exclusive guide from the members table."""
+    placed_ns: Any
+    """When the order was placed (never after payment): the share link's time."""
+    placed_at: Any
+    """The placing time as a DateTime where it carries a named zone (``None`` otherwise),
+    so a share window in days is counted on the zone's calendar."""
     line_order: Any
     """The order (row position above) each line belongs to."""
     line_id: Any
@@ -231,7 +249,7 @@ def _sku_key(sku: Sku) -> tuple[Any, ...]:
 
 def batch_from_records(records: Sequence[OrderRecord], members: MemberInfo) -> Batch:
     """Columns from checked records (any input the exact engine accepts)."""
-    tiers, before, tags = members.tiers, members.paid_before, members.tags
+    tiers, before, tags, guides = members.tiers, members.paid_before, members.tags, members.guides
     sku_index: dict[tuple[Any, ...], int] = {}
     skus: list[Sku] = []
     cols: dict[str, list[Any]] = {
@@ -269,6 +287,11 @@ def batch_from_records(records: Sequence[OrderRecord], members: MemberInfo) -> B
         tags=_objects_of([tags.get(r.member_id, frozenset()) for r in records]),
         channel=np.array([r.attribution.channel for r in records], dtype=object),
         fulfillment=np.array([r.fulfillment.value for r in records], dtype=object),
+        share_by=np.array([r.attribution.share_by for r in records], dtype=object),
+        guide=np.array([r.attribution.guide for r in records], dtype=object),
+        member_guide=np.array([guides.get(r.member_id) for r in records], dtype=object),
+        placed_ns=np.array([_ns(r.placed_at) for r in records], dtype=np.int64),
+        placed_at=_objects_of([_zoned(r.placed_at) for r in records]),
         line_order=np.array(cols["lo"], dtype=np.int64),
         line_id=np.array(cols["lid"], dtype=object),
         line_sku=np.array(cols["sku"], dtype=np.int64),
@@ -278,6 +301,16 @@ def batch_from_records(records: Sequence[OrderRecord], members: MemberInfo) -> B
         refund_ns=np.array(cols["rns"], dtype=np.int64),
         skus=tuple(skus),
     )
+
+
+def _zoned(at: DateTime) -> DateTime | None:
+    """``at`` if its zone may shift its UTC offset (named zones), else None."""
+    tz = at.tzinfo
+    return None if tz is None or isinstance(tz, dt.timezone) or _fixed(tz) else at
+
+
+def _fixed(tz: Any) -> bool:
+    return getattr(tz, "name", "").startswith(("+", "-")) or type(tz).__name__ == "FixedTimezone"
 
 
 def _objects_of(values: Sequence[Any]) -> Any:
@@ -397,8 +430,11 @@ class _Priced:
     """The shipping fee paid."""
     points: Any
     """Points earned before refunds."""
+    commission: Any
+    """Commission earned before refunds."""
     refund: Any
     points_back: Any
+    commission_back: Any
     line_refund: Any
     """Goods refunded per line (each line's refund is one refund event)."""
     rules: Any
@@ -482,16 +518,21 @@ def _price(plan: ColumnarPlan, batch: Batch, tier: Any) -> _Priced:
         per_order = np.bincount(lo, minlength=n)
         cart_pos = np.arange(nl) - np.repeat(_starts(per_order), per_order)
         line_points = _allocate(points, np.where(earns, cur, 0), lo, cart_pos, n)
+    commission_lines = _commission(plan, batch, cur)
+    commission = np.bincount(lo, weights=commission_lines, minlength=n).astype(np.int64)
+    commission_back = np.zeros(n, dtype=np.int64)
     refund = np.zeros(n, dtype=np.int64)
     points_back = np.zeros(n, dtype=np.int64)
     back_fen = np.zeros(nl, dtype=np.int64)
     rq = batch.refund_qty
     if rq.any():
         qty = batch.quantity
-        back_fen = rq * (cur // qty) + np.minimum(rq, cur % qty)
-        back_pts = rq * (line_points // qty) + np.minimum(rq, line_points % qty)
+        back_fen = _units_back(cur, rq, qty)
         refund = np.bincount(lo, weights=back_fen, minlength=n).astype(np.int64)
+        back_pts = _units_back(line_points, rq, qty)
         points_back = np.bincount(lo, weights=back_pts, minlength=n).astype(np.int64)
+        back_commission = _units_back(commission_lines, rq, qty)
+        commission_back = np.bincount(lo, weights=back_commission, minlength=n).astype(np.int64)
         # Shipping comes back with the refund that returns the last unit.
         kept = np.bincount(lo, weights=batch.quantity - rq, minlength=n)
         refund += np.where(kept == 0, shipping, 0)
@@ -501,6 +542,8 @@ def _price(plan: ColumnarPlan, batch: Batch, tier: Any) -> _Priced:
         promo_off=promo_off,
         paid=paid,
         shipping=shipping,
+        commission=commission,
+        commission_back=commission_back,
         points=points,
         refund=refund,
         points_back=points_back,
@@ -508,6 +551,54 @@ def _price(plan: ColumnarPlan, batch: Batch, tier: Any) -> _Priced:
         rules=rules.text(),
         reasons=reasons.text(),
     )
+
+
+def _units_back(amount: Any, returned: Any, quantity: Any) -> Any:
+    """The share of ``amount`` the first ``returned`` of ``quantity`` units carry (exact)."""
+    return returned * (amount // quantity) + np.minimum(returned, amount % quantity)
+
+
+def _attributed(policy: AttributionPolicy, batch: Batch) -> Any:
+    """Per order: whether `AttributionPolicy.attribute` names a guide (no guide table)."""
+    share = np.array([s is not None for s in batch.share_by], dtype=bool)
+    end = batch.placed_ns + policy.share_window_days * 86_400 * _NS
+    zoned = np.flatnonzero(np.array([z is not None for z in batch.placed_at], dtype=bool))
+    for i in zoned.tolist():  # a day on a named zone's calendar may not be 24 hours
+        end[i] = _ns(batch.placed_at[i].add(days=policy.share_window_days))
+    link = share & (batch.placed_ns <= batch.paid_ns) & (batch.paid_ns <= end)
+    exclusive = np.array(
+        [m is not None or g is not None for m, g in zip(batch.member_guide, batch.guide)],
+        dtype=bool,
+    )
+    # Either precedence names a guide when a link or an exclusive guide exists; which
+    # guide it is does not change the amount (commission rules do not read the payee).
+    return link | exclusive
+
+
+def _commission(plan: ColumnarPlan, batch: Batch, paid: Any) -> Any:
+    """The guide's commission per line: the first rule covering the SKU, on what it paid."""
+    commission_plan = plan.scenario.commission
+    n_lines = len(batch.line_order)
+    if commission_plan is None:
+        return np.zeros(n_lines, dtype=np.int64)
+    first = [commission_plan.rule_for(s) for s in batch.skus]
+    out = np.zeros(n_lines, dtype=np.int64)
+    rules = commission_plan.rules
+    which = np.array([rules.index(r) if r is not None else -1 for r in first], dtype=np.int64)
+    line_rule = which[batch.line_sku]
+    for k, rule in enumerate(rules):
+        at = line_rule == k
+        if not at.any() or isinstance(rule, ExcludedItems):
+            continue
+        if isinstance(rule, RateRule):
+            num, den = _ratio(rule.rate)
+            amount = _round_div(_times_checked(paid, np.array([num])), den, Rounding.HALF_UP)
+        else:
+            assert isinstance(rule, FixedPerItem)
+            amount = np.minimum(_times_checked(batch.quantity, np.array([rule.each.minor])), paid)
+        out = np.where(at, amount, out)
+    guided = _attributed(plan.scenario.attribution, batch)
+    return np.where(guided[batch.line_order], out, 0)
 
 
 def _shipping(plan: ColumnarPlan, batch: Batch, tier: Any, goods: Any) -> Any:
@@ -567,7 +658,7 @@ def price_batch(
             "points_spent": zeros,
             "coupons_used": zeros,
             "coupons_issued": zeros,
-            "commission_fen": zeros,
+            "commission_fen": priced.commission - priced.commission_back,
             "rules": priced.rules,
             "reasons": priced.reasons,
         },
@@ -1097,10 +1188,12 @@ def _member_info(mdf: Any, tz: str | None) -> tuple[MemberInfo, list[RejectedRow
     )
     keys = ids.tolist()
     tag_text = _objects(mdf["tags"])[fast] if "tags" in mdf.columns else [None] * len(keys)
+    guide = _objects(mdf["guide_id"])[fast] if "guide_id" in mdf.columns else [None] * len(keys)
     info = MemberInfo(
         dict(zip(keys, tier.tolist())),
         dict(zip(keys, before[fast].tolist())),
         {k: frozenset(t for t in (v or "").split(";") if t) for k, v in zip(keys, tag_text)},
+        dict(zip(keys, list(guide))),
     )
     if not slow.any():
         return info, []
@@ -1172,9 +1265,12 @@ def prepare_batch(
     ns, ok = _times(col["paid_at"].iloc[first])
     paid_ns[first] = ns
     bad[first] |= ~ok
+    placed_ns = paid_ns.copy()
     if "placed_at" in col:
         placed = col["placed_at"].iloc[first]
-        bad[first] |= ~(_times(placed)[1] | _missing(placed))
+        p_ns, p_ok = _times(placed)
+        bad[first] |= ~(p_ok | _missing(placed))
+        placed_ns[first] = np.where(p_ok, np.minimum(p_ns, paid_ns[first]), paid_ns[first])
     if "fulfillment" in col:
         ful = col["fulfillment"].iloc[first]
         bad[first] |= ~(ful.isin(("delivery", "pickup")).to_numpy(dtype=bool) | _missing(ful))
@@ -1205,7 +1301,10 @@ def prepare_batch(
         slow_records, doubted = _check_orders(groups, tiers.keys(), timezone)
         rejected += doubted
     good = ~bad_order[codes]
-    ints = {"qty": qty, "price": price, "cost": cost, "rq": rq, "refund_ns": refund_ns}
+    ints = {
+        "qty": qty, "price": price, "cost": cost, "rq": rq, "refund_ns": refund_ns,
+        "placed_ns": placed_ns,
+    }
     fast = _fast_batch(odf, keep[good], codes[good], ints=ints, paid_ns=paid_ns, info=info)
     slow = batch_from_records(slow_records, info)
     return _sorted(_concat(fast, slow)), tiers, tuple(rejected)
@@ -1280,6 +1379,11 @@ def _fast_batch(
         paid_before=np.array([info.paid_before.get(m, 0) for m in member], dtype=np.int64),
         tags=_objects_of([info.tags.get(m, frozenset()) for m in member]),
         channel=text("channel", head),
+        share_by=share,
+        guide=guide,
+        member_guide=np.array([info.guides.get(m) for m in member], dtype=object),
+        placed_ns=ints["placed_ns"][head],
+        placed_at=np.full(len(head), None, dtype=object),
         fulfillment=np.array(
             [f or "delivery" for f in text("fulfillment", head).tolist()], dtype=object
         ),
@@ -1296,7 +1400,8 @@ def _fast_batch(
 
 _ORDER_FIELDS = (
     "order_id", "member_id", "store_id", "guide_id", "paid_at", "paid_ns", "tier", "paid_before",
-    "tags", "channel", "fulfillment",
+    "tags", "channel", "fulfillment", "share_by", "guide", "member_guide", "placed_ns",
+    "placed_at",
 )
 _LINE_FIELDS = ("line_id", "line_sku", "quantity", "unit_price", "refund_qty", "refund_ns")
 
