@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from sirui.checkout import StackingPolicy
 from sirui.checkout.shipping import ShippingPolicy
+from sirui.checkout.stacking import ExclusionGroup, RulePriority
 from sirui.commission import (
     AttributionPolicy,
     CommissionPlan,
@@ -23,7 +24,6 @@ from sirui.commission import (
     Precedence,
     RateRule,
 )
-from sirui.checkout.stacking import ExclusionGroup, RulePriority
 from sirui.core.money import Money, Rounding
 from sirui.core.nouns import Fulfillment
 from sirui.core.windows import MemberDay, PeriodKind, Window
