@@ -187,6 +187,21 @@ class MemberInfo:
             {k: m.guide for k, m in members.items()},
         )
 
+    def columns(self, member_ids: Any) -> dict[str, Any]:
+        """Per order, its member's tier, orders before, tags and guide (as `Batch` fields)."""
+        keys = list(self.tiers)
+        at = pd.Index(keys, dtype=object).get_indexer(pd.Index(member_ids, dtype=object))
+        assert (at >= 0).all(), "every order's member is known"
+        tags = _objects_of([self.tags.get(k, frozenset()) for k in keys])
+        return {
+            "tier": np.array([self.tiers[k] for k in keys], dtype=object)[at],
+            "paid_before": np.array(
+                [self.paid_before.get(k, 0) for k in keys], dtype=np.int64
+            )[at],
+            "tags": tags[at],
+            "member_guide": np.array([self.guides.get(k) for k in keys], dtype=object)[at],
+        }
+
     def update(self, other: MemberInfo) -> None:
         self.tiers.update(other.tiers)
         self.paid_before.update(other.paid_before)
@@ -1274,7 +1289,8 @@ def prepare_batch(
     if "fulfillment" in col:
         ful = col["fulfillment"].iloc[first]
         bad[first] |= ~(ful.isin(("delivery", "pickup")).to_numpy(dtype=bool) | _missing(ful))
-    bad[first] |= ~col["member_id"].iloc[first].isin(list(tiers)).to_numpy(dtype=bool)
+    known = pd.Index(list(tiers), dtype=object)
+    bad[first] |= known.get_indexer(col["member_id"].iloc[first].to_numpy(dtype=object)) < 0
     refund_ns = np.zeros(len(odf), dtype=np.int64)
     refund_ns[keep] = paid_ns[head_of]  # no refund time given: refunded when paid
     refunded = keep[rq[keep] > 0]
@@ -1320,7 +1336,6 @@ def _fast_batch(
     info: MemberInfo,
 ) -> Batch:
     """Columns for the orders that passed every vectorised check."""
-    tiers = info.tiers
     from sirui.core.money import Money
 
     if len(rows) == 0:
@@ -1375,13 +1390,10 @@ def _fast_batch(
         guide_id=np.where(np.array([s is not None for s in share], dtype=bool), share, guide),
         paid_at=text("paid_at", head),
         paid_ns=paid_ns[head],
-        tier=np.array([tiers.get(m) for m in member], dtype=object),
-        paid_before=np.array([info.paid_before.get(m, 0) for m in member], dtype=np.int64),
-        tags=_objects_of([info.tags.get(m, frozenset()) for m in member]),
+        **info.columns(member),
         channel=text("channel", head),
         share_by=share,
         guide=guide,
-        member_guide=np.array([info.guides.get(m) for m in member], dtype=object),
         placed_ns=ints["placed_ns"][head],
         placed_at=np.full(len(head), None, dtype=object),
         fulfillment=np.array(
