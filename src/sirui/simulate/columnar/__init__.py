@@ -1,0 +1,66 @@
+"""The columnar engine: the same rules, priced a whole history at a time with numpy.
+
+Theory of operation. The exact engine (`sirui.simulate.engine`) prices one
+order at a time through `sirui.checkout.quote`, carrying every member's
+state. For a scenario without coupon triggers or commission, an order's
+result depends only on the order itself, the member's tier when it was paid
+and how many orders they had paid before, so the whole history can be
+priced as columns:
+
+1. the member price (会员价) per line: the line amount times the tier's rate
+   for the SKU, as an exact rational rounded by the step's mode;
+2. every promotion of the promotion stage (满减, 每满减, 打折, 新客立减), in
+   the pipeline's order (priority, then id): its window, its scope, its
+   condition (evaluated as columns, with the first failing reason), its
+   threshold or rate against the eligible lines' current amounts, and the
+   allocation over those lines by the largest-remainder method in line-id
+   order, exactly as `sirui.rules.allocate_off`; exclusion groups and
+   exclusive offers are resolved per order by the option that saves most;
+3. the shipping fee: none for pickup, none from the tier's free-shipping
+   threshold, else the base fee;
+4. points: the earning lines' paid total times the rate and the tier
+   multiplier, rounded, capped, and allocated per line in cart order;
+5. refunds: each returned unit's share of the line's paid amount and points
+   (`Money.split`), and the shipping with the last unit, as the checkout's
+   refund does.
+
+Without a tier ladder the tier is the members table's. With one, tiers
+follow the orders: `_follow_ladder` prices at assumed tiers, replays each
+member's standing through the ladder's own state machine, and repeats for
+the members whose tiers came out otherwise until nothing changes.
+
+Every figure is integer arithmetic on fen, and the test suite checks the
+result frame equals the exact engine's, column for column, on generated
+histories and random scenarios. `columnar_plan` says whether a scenario
+qualifies, and if not, why (the exact engine then runs); `simulate` picks
+the engine with ``engine="auto"``.
+
+Input is read the same way: rows that pass a vectorised check (canonical
+ISO 8601 times with an offset, integer amounts, known members, consistent
+order headers) become columns directly; every other order goes through the
+exact engine's per-row checks, so a bad row is rejected with the same reason
+either way, and an unusual but valid one is still priced.
+
+The package: `_input` reads and checks (`prepare_batch`), `_batch` holds
+the columns (`Batch`), `_plan` decides what qualifies (`columnar_plan`),
+`_price` prices (`price_batch`) with `_stage` (the promotion stage),
+`_conditions` (promotion conditions) and `_arith` (exact integer
+arithmetic on columns).
+"""
+
+from __future__ import annotations
+
+from sirui.simulate.columnar._batch import Batch, MemberInfo, batch_from_records
+from sirui.simulate.columnar._input import prepare_batch
+from sirui.simulate.columnar._plan import ColumnarPlan, columnar_plan
+from sirui.simulate.columnar._price import price_batch
+
+__all__ = [
+    "Batch",
+    "ColumnarPlan",
+    "MemberInfo",
+    "batch_from_records",
+    "columnar_plan",
+    "prepare_batch",
+    "price_batch",
+]

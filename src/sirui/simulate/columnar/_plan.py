@@ -1,0 +1,40 @@
+"""Which scenarios the columnar engine prices, and why not the others."""
+
+from __future__ import annotations
+
+import attrs
+
+from sirui.commission import ExcludedItems, FixedPerItem, RateRule
+from sirui.simulate.columnar._conditions import _unsupported
+from sirui.simulate.columnar._stage import _KERNELS, _Kernel
+from sirui.simulate.engine import Scenario
+
+
+@attrs.frozen
+class ColumnarPlan:
+    """What the columnar engine runs for a scenario, resolved once."""
+
+    scenario: Scenario
+    promotions: tuple[_Kernel, ...]
+
+
+def columnar_plan(scenario: Scenario) -> tuple[ColumnarPlan | None, str]:
+    """The plan for ``scenario``, or None and why the exact engine must run it."""
+    sc = scenario
+    if sc.triggers:
+        return None, "coupon triggers: wallets change with each order"
+    if sc.commission is not None:
+        for r in sc.commission.rules:
+            if type(r) not in (RateRule, FixedPerItem, ExcludedItems):
+                return None, f"commission rule {r.id}: {type(r).__name__} has no columnar kernel"
+    promos: list[_Kernel] = []
+    for p in sc.promotions:
+        if type(p) not in _KERNELS:
+            return None, f"promotion {p.id}: {type(p).__name__} has no columnar kernel"
+        unsupported = _unsupported(p.condition)
+        if unsupported is not None:
+            return None, f"promotion {p.id}: condition {unsupported} has no columnar kernel"
+        promos.append(p)  # type: ignore[arg-type]
+    st = sc.stacking
+    promos.sort(key=lambda p: (-st.priority_of(p.id, p.priority), p.id))
+    return ColumnarPlan(sc, tuple(promos)), ""

@@ -1,0 +1,211 @@
+"""The promotion stage as columns: one promotion's gate and kernel, and stacking."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import numpy as np
+
+from sirui.checkout.stacking import (
+    EXCLUDED_BY_EXCLUSIVE,
+    EXCLUDED_BY_GROUP,
+    EXCLUSIVE_SAVES_LESS,
+)
+from sirui.core.money import Rounding
+from sirui.promotions import (
+    FullReduction,
+    NewCustomerReduction,
+    PercentageDiscount,
+    RepeatingReduction,
+)
+from sirui.promotions.member import NEW_CUSTOMER_APPLIED
+from sirui.rules.conditions import (
+    NOT_NEW,
+    Always,
+)
+from sirui.simulate.columnar._arith import (
+    _allocate,
+    _Codes,
+    _ratio,
+    _round_div,
+    _times_checked,
+    _within,
+)
+from sirui.simulate.columnar._batch import Batch
+from sirui.simulate.columnar._conditions import _CODES, _evaluate, _Facts
+
+if TYPE_CHECKING:
+    from sirui.simulate.columnar._plan import ColumnarPlan
+
+
+_Kernel = FullReduction | RepeatingReduction | PercentageDiscount | NewCustomerReduction
+
+
+#: The promotions the columnar engine prices (their exact classes).
+_KERNELS = (FullReduction, RepeatingReduction, PercentageDiscount, NewCustomerReduction)
+
+
+@attrs.frozen
+class _Stage:
+    """What every promotion of the stage reads besides the running line amounts."""
+
+    batch: Batch
+    tier: Any
+    id_pos: Any
+    """Each line's rank by line id within its order (allocation order)."""
+    count: Any
+    """Paid orders before each order (only when a rule reads it)."""
+
+
+@attrs.frozen
+class _Ran:
+    """One promotion run over every order from given line amounts."""
+
+    cur: Any
+    """Line amounts after it."""
+    total: Any
+    """What it took off each order."""
+    applied: Any
+    skip: Any
+    """Per order: the reason code it was skipped with, or ``""``."""
+    code: str
+    """Its reason code when applied."""
+
+
+def _promote(p: _Kernel, cur: Any, ctx: _Stage) -> _Ran:
+    """``p.price`` on every order: gate (window, eligible lines, condition), kernel, allocation."""
+    batch = ctx.batch
+    n, lo = batch.orders, batch.line_order
+    skip = np.full(n, "", dtype=object)
+    in_scope = np.array([p.scope.matches(s) for s in batch.skus], dtype=bool)
+    open_ = np.ones(n, dtype=bool)
+    if isinstance(p, NewCustomerReduction):  # checked before the gate, on the member
+        open_ = ctx.count == 0
+        skip[~open_] = NOT_NEW.code
+    if p.window is not None:
+        inside = _within(p.window, batch.paid_ns)
+        skip[open_ & ~inside] = "promotion.outside_window"
+        open_ = open_ & inside
+    elig = in_scope[batch.line_sku] & (cur > 0) & open_[lo]
+    has = np.bincount(lo, weights=elig, minlength=n) > 0
+    skip[open_ & ~has] = "promotion.no_eligible_lines"
+    open_ &= has
+    base = np.bincount(lo, weights=np.where(elig, cur, 0), minlength=n).astype(np.int64)
+    if not isinstance(p.condition, Always):
+        ok, why = _evaluate(p.condition, _Facts(batch, ctx.tier, ctx.count, base, elig))
+        failed = open_ & ~ok
+        skip[failed] = np.array(_CODES, dtype=object)[why[failed]]
+        open_ &= ok
+    zero = "promotion.below_threshold"
+    if isinstance(p, NewCustomerReduction):
+        off = np.full(n, p.off.minor, dtype=np.int64)
+        code = NEW_CUSTOMER_APPLIED.code
+    elif isinstance(p, FullReduction):
+        off = np.zeros(n, dtype=np.int64)
+        for step in p.tiers:
+            off = np.where(base >= step.threshold.minor, step.off.minor, off)
+        code = "promotion.full_reduction"
+    elif isinstance(p, RepeatingReduction):
+        off = (base // p.every.minor) * p.off.minor
+        if p.cap is not None:
+            off = np.minimum(off, p.cap.minor)
+        code = "promotion.repeating_reduction"
+    else:  # PercentageDiscount: the base at the rate, rounded half up, capped
+        num_r, den_r = _ratio(p.rate)
+        off = base - _round_div(_times_checked(base, np.array([num_r])), den_r, Rounding.HALF_UP)
+        if p.cap is not None:
+            off = np.minimum(off, p.cap.minor)
+        code, zero = "promotion.percentage", "promotion.nothing_off"
+    applied = open_ & (off > 0)
+    skip[open_ & (off == 0)] = zero
+    total = np.where(applied, np.minimum(off, base), 0)
+    weights = np.where(elig & applied[lo], cur, 0)
+    share = _allocate(total, weights, lo, ctx.id_pos, n)
+    return _Ran(cur - share, total, applied, skip, code)
+
+
+def _record(p: _Kernel, ran: _Ran, where: Any, rules: _Codes, reasons: _Codes) -> None:
+    """What ``ran`` adds to the quotes of the orders in ``where``: its rule or its skip."""
+    rules.add(p.id, ran.applied & where)
+    reasons.add(ran.code, ran.applied & where)
+    for code in set(ran.skip[where].tolist()) - {""}:
+        reasons.add(code, where & (ran.skip == code))
+
+
+def _promotion_stage(
+    plan: ColumnarPlan, ctx: _Stage, cur: Any, rules: _Codes, reasons: _Codes
+) -> tuple[Any, Any]:
+    """The promotion stage as the checkout's `Plan` runs it: in order, or the best option.
+
+    Without exclusion groups or exclusive promotions every promotion runs in
+    turn. Otherwise each option (every choice of at most one promotion per
+    group with the free ones, then each exclusive promotion alone) runs from
+    the same amounts, each order takes the option that saves most (ties to the
+    earlier option), and the promotions left out say why: their own skip in
+    the best option that held them, or the stacking reason.
+    """
+    st = plan.scenario.stacking
+    promos = plan.promotions
+    n, lo = ctx.batch.orders, ctx.batch.line_order
+    everywhere = np.ones(n, dtype=bool)
+    exclusive = [p for p in promos if st.is_exclusive(p.id, p.exclusive)]
+    grouped = [(p, st.groups_of(p.id, p.group)) for p in promos if p not in exclusive]
+    if not exclusive and all(not g for _, g in grouped):
+        off = np.zeros(n, dtype=np.int64)
+        for p in promos:
+            ran = _promote(p, cur, ctx)
+            _record(p, ran, everywhere, rules, reasons)
+            cur, off = ran.cur, off + ran.total
+        return cur, off
+    free = [p for p, g in grouped if not g]
+    conflicting = [(p, g) for p, g in grouped if g]
+    options: list[tuple[_Kernel, ...]] = []
+
+    def choose(i: int, used: frozenset[str], picked: tuple[_Kernel, ...]) -> None:
+        if i == len(conflicting):
+            chosen = set(picked) | set(free)
+            options.append(tuple(p for p in promos if p in chosen))
+            return
+        p, groups = conflicting[i]
+        if not (groups & used):
+            choose(i + 1, used | groups, (*picked, p))
+        choose(i + 1, used, picked)
+
+    choose(0, frozenset(), ())
+    options += [(e,) for e in exclusive]
+    runs: list[tuple[Any, dict[str, _Ran]]] = []
+    savings = np.zeros((len(options), n), dtype=np.int64)
+    for k, opt in enumerate(options):
+        c, ran_by = cur, {}
+        for p in opt:
+            ran_by[p.id] = ran = _promote(p, c, ctx)
+            c = ran.cur
+            savings[k] += ran.total
+        runs.append((c, ran_by))
+    best = np.argmax(savings, axis=0)  # the first of equal savings, as (saving, -i) picks
+    new_cur = cur
+    for k, (c, ran_by) in enumerate(runs):
+        chosen = best == k
+        new_cur = np.where(chosen[lo], c, new_cur)
+        for p in options[k]:
+            _record(p, ran_by[p.id], chosen, rules, reasons)
+    shared = len(options) - len(exclusive)
+    chosen_exclusive = best >= shared
+    for p in promos:
+        holding = [k for k, opt in enumerate(options) if p in opt]
+        own = np.asarray(holding)[np.argmax(savings[holding], axis=0)]
+        left_out = ~np.isin(best, holding)
+        own_applied = np.zeros(n, dtype=bool)
+        own_skip = np.full(n, "", dtype=object)
+        for k in holding:
+            at = own == k
+            own_applied[at] = runs[k][1][p.id].applied[at]
+            own_skip[at] = runs[k][1][p.id].skip[at]
+        for code in set(own_skip[left_out & ~own_applied].tolist()) - {""}:
+            reasons.add(code, left_out & ~own_applied & (own_skip == code))
+        beaten = left_out & own_applied
+        other = EXCLUSIVE_SAVES_LESS.code if p in exclusive else EXCLUDED_BY_GROUP.code
+        reasons.add(EXCLUDED_BY_EXCLUSIVE.code, beaten & chosen_exclusive)
+        reasons.add(other, beaten & ~chosen_exclusive)
+    return new_cur, savings[best, np.arange(n)]
