@@ -26,6 +26,7 @@ from sirui.checkout.stacking import (
     EXCLUDED_BY_GROUP,
     EXCLUSIVE_SAVES_LESS,
     StackingPolicy,
+    stacking_options,
 )
 from sirui.config import fingerprint
 from sirui.core.money import Money
@@ -220,31 +221,12 @@ class Plan:
     def _promotions(
         self, state: PriceState, stage: Stage, promos: Sequence[PromotionLike]
     ) -> PriceState:
-        pol = self.stacking
-        exclusive = [p for p in promos if pol.is_exclusive(p.id, p.exclusive)]
-        grouped = [
-            (p, pol.groups_of(p.id, p.group)) for p in promos if p not in exclusive
-        ]
-        if not exclusive and all(not g for _, g in grouped):
+        found = stacking_options(promos, self.stacking)
+        if found is None:
             for p in promos:
                 state = p.price(state)
             return state
-        free = [p for p, g in grouped if not g]
-        conflicting = [(p, g) for p, g in grouped if g]
-        options: list[tuple[PromotionLike, ...]] = []
-
-        def choose(i: int, used: frozenset[str], picked: tuple[PromotionLike, ...]) -> None:
-            if i == len(conflicting):
-                chosen = set(picked) | set(free)
-                options.append(tuple(p for p in promos if p in chosen))
-                return
-            p, groups = conflicting[i]
-            if not (groups & used):
-                choose(i + 1, used | groups, (*picked, p))
-            choose(i + 1, used, picked)
-
-        choose(0, frozenset(), ())
-        options += [(e,) for e in exclusive]
+        options, exclusive, conflicting = list(found.options), found.exclusive, found.conflicting
         base_total = state.stage_total(stage).minor
         results = []
         for opt in options:
@@ -273,8 +255,8 @@ class Plan:
         chosen: tuple[PromotionLike, ...],
         options: list[tuple[PromotionLike, ...]],
         results: list[tuple[int, PriceState]],
-        exclusive: list[PromotionLike],
-        conflicting: list[tuple[PromotionLike, frozenset[str]]],
+        exclusive: Sequence[PromotionLike],
+        conflicting: Sequence[tuple[PromotionLike, frozenset[str]]],
         promos: Sequence[PromotionLike],
         saving: Money,
         shared_saving: Money,

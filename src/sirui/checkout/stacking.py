@@ -25,8 +25,8 @@ limits are >= 0, no slot appears in two limits, priorities are unique per id.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any, Final
+from collections.abc import Iterable, Sequence
+from typing import Any, Final, Generic, Protocol, TypeVar
 
 import attrs
 
@@ -41,7 +41,9 @@ __all__ = [
     "ExclusionGroup",
     "RulePriority",
     "SlotLimit",
+    "StackingOptions",
     "StackingPolicy",
+    "stacking_options",
 ]
 
 EXCLUDED_BY_GROUP = reason_code(
@@ -257,3 +259,61 @@ class StackingPolicy:
             return (self.coupon_order.index(slot), slot)
         except ValueError:
             return (len(self.coupon_order), slot)
+
+
+class _Stackable(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def group(self) -> str | None: ...
+    @property
+    def exclusive(self) -> bool: ...
+
+
+P = TypeVar("P", bound=_Stackable)
+
+
+@attrs.frozen
+class StackingOptions(Generic[P]):
+    """The ways a stage's conflicting promotions may be combined, in trial order.
+
+    ``options`` holds every choice of at most one promotion per exclusion
+    group together with the promotions in no group (each in stage order),
+    then each exclusive promotion alone. The checkout prices every option
+    from the same state and keeps the one that saves most (ties: the earlier).
+    """
+
+    options: tuple[tuple[P, ...], ...]
+    exclusive: tuple[P, ...]
+    conflicting: tuple[tuple[P, frozenset[str]], ...]
+    """The grouped promotions with their groups."""
+
+    @property
+    def shared(self) -> int:
+        """How many options come before the exclusive ones."""
+        return len(self.options) - len(self.exclusive)
+
+
+def stacking_options(promos: Sequence[P], policy: StackingPolicy) -> StackingOptions[P] | None:
+    """The options for ``promos`` (in stage order), or None when nothing conflicts."""
+    exclusive = [p for p in promos if policy.is_exclusive(p.id, p.exclusive)]
+    grouped = [(p, policy.groups_of(p.id, p.group)) for p in promos if p not in exclusive]
+    if not exclusive and all(not g for _, g in grouped):
+        return None
+    free = [p for p, g in grouped if not g]
+    conflicting = [(p, g) for p, g in grouped if g]
+    options: list[tuple[P, ...]] = []
+
+    def choose(i: int, used: frozenset[str], picked: tuple[P, ...]) -> None:
+        if i == len(conflicting):
+            chosen = set(picked) | set(free)
+            options.append(tuple(p for p in promos if p in chosen))
+            return
+        p, groups = conflicting[i]
+        if not (groups & used):
+            choose(i + 1, used | groups, (*picked, p))
+        choose(i + 1, used, picked)
+
+    choose(0, frozenset(), ())
+    options += [(e,) for e in exclusive]
+    return StackingOptions(tuple(options), tuple(exclusive), tuple(conflicting))

@@ -11,6 +11,7 @@ from sirui.checkout.stacking import (
     EXCLUDED_BY_EXCLUSIVE,
     EXCLUDED_BY_GROUP,
     EXCLUSIVE_SAVES_LESS,
+    stacking_options,
 )
 from sirui.core.money import Rounding
 from sirui.promotions import (
@@ -149,31 +150,15 @@ def _promotion_stage(
     promos = plan.promotions
     n, lo = ctx.batch.orders, ctx.batch.line_order
     everywhere = np.ones(n, dtype=bool)
-    exclusive = [p for p in promos if st.is_exclusive(p.id, p.exclusive)]
-    grouped = [(p, st.groups_of(p.id, p.group)) for p in promos if p not in exclusive]
-    if not exclusive and all(not g for _, g in grouped):
+    found = stacking_options(promos, st)
+    if found is None:
         off = np.zeros(n, dtype=np.int64)
         for p in promos:
             ran = _promote(p, cur, ctx)
             _record(p, ran, everywhere, rules, reasons)
             cur, off = ran.cur, off + ran.total
         return cur, off
-    free = [p for p, g in grouped if not g]
-    conflicting = [(p, g) for p, g in grouped if g]
-    options: list[tuple[_Kernel, ...]] = []
-
-    def choose(i: int, used: frozenset[str], picked: tuple[_Kernel, ...]) -> None:
-        if i == len(conflicting):
-            chosen = set(picked) | set(free)
-            options.append(tuple(p for p in promos if p in chosen))
-            return
-        p, groups = conflicting[i]
-        if not (groups & used):
-            choose(i + 1, used | groups, (*picked, p))
-        choose(i + 1, used, picked)
-
-    choose(0, frozenset(), ())
-    options += [(e,) for e in exclusive]
+    options, exclusive = found.options, found.exclusive
     runs: list[tuple[Any, dict[str, _Ran]]] = []
     savings = np.zeros((len(options), n), dtype=np.int64)
     for k, opt in enumerate(options):
@@ -190,8 +175,7 @@ def _promotion_stage(
         new_cur = np.where(chosen[lo], c, new_cur)
         for p in options[k]:
             _record(p, ran_by[p.id], chosen, rules, reasons)
-    shared = len(options) - len(exclusive)
-    chosen_exclusive = best >= shared
+    chosen_exclusive = best >= found.shared
     for p in promos:
         holding = [k for k, opt in enumerate(options) if p in opt]
         own = np.asarray(holding)[np.argmax(savings[holding], axis=0)]
