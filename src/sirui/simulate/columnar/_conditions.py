@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -14,6 +15,8 @@ from sirui.rules.conditions import (
     CATEGORY_NOT_IN,
     CHANNEL_NOT_IN,
     EXCLUDED,
+    NOT_MEMBER_DAY,
+    NOT_MEMBER_WEEK,
     NOT_NEW,
     OUTSIDE_WINDOW,
     SKU_NOT_IN,
@@ -30,8 +33,10 @@ from sirui.rules.conditions import (
     Condition,
     FulfillmentIs,
     HasTag,
+    InMemberWeek,
     NewCustomer,
     Not,
+    OnMemberDay,
     QuantityAtLeast,
     SkuIn,
     StoreIn,
@@ -39,7 +44,7 @@ from sirui.rules.conditions import (
     WithinWindow,
 )
 from sirui.simulate.columnar._arith import _within
-from sirui.simulate.columnar._batch import Batch
+from sirui.simulate.columnar._batch import Batch, _at
 
 #: Each leaf condition the columnar engine evaluates, with the reason code it fails with.
 _LEAF_CODES: dict[type, str] = {
@@ -54,6 +59,8 @@ _LEAF_CODES: dict[type, str] = {
     CategoryIn: CATEGORY_NOT_IN.code,
     SkuIn: SKU_NOT_IN.code,
     WithinWindow: OUTSIDE_WINDOW.code,
+    OnMemberDay: NOT_MEMBER_DAY.code,
+    InMemberWeek: NOT_MEMBER_WEEK.code,
 }
 
 
@@ -139,7 +146,28 @@ def _evaluate(c: Condition, f: _Facts) -> tuple[Any, Any]:
         ok = _any_line(f, np.array(table, dtype=bool))
     elif isinstance(c, SkuIn):
         ok = _any_line(f, np.array([s.id in c.skus for s in b.skus], dtype=bool))
+    elif isinstance(c, OnMemberDay):
+        ok = _by_local_date(b.paid_ns, c.day.tz, c.day.is_member_day)
+    elif isinstance(c, InMemberWeek):
+        ok = _by_local_date(b.paid_ns, c.week.tz, c.week.contains)
     else:
         assert isinstance(c, WithinWindow)
         ok = _within(c.window, b.paid_ns)
     return ok, np.where(ok, 0, _CODES.index(_LEAF_CODES[type(c)]))
+
+
+def _by_local_date(paid_ns: Any, tz: str, test: Callable[[Any], bool]) -> Any:
+    """``test`` per order, for a test that reads only the local date in ``tz``.
+
+    Asked once per distinct date (a quarter has about ninety), with one of
+    that date's own payment times.
+    """
+    local = pd.to_datetime(paid_ns, utc=True).tz_convert(tz)
+    key = (
+        np.asarray(local.year, dtype=np.int64) * 10_000
+        + np.asarray(local.month, dtype=np.int64) * 100
+        + np.asarray(local.day, dtype=np.int64)
+    )
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    answers = np.array([test(_at(int(paid_ns[i]))) for i in first.tolist()], dtype=bool)
+    return answers[np.asarray(inverse).reshape(-1)]
