@@ -25,6 +25,8 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
     code, text = run("demo", "--out", str(tmp_path))
     assert code == 0
     assert "Quote payable" in text and "What-if" in text and "cost rate" in text
+    assert "engine: exact (coupon triggers" in text
+    assert "Tier boundary, simplified rules (columnar engine)" in text
     assert (tmp_path / "report.html").read_text(encoding="utf-8").startswith("<!doctype html>")
 
 

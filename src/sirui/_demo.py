@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from typing import TextIO
+from typing import Any, TextIO
 
 import pendulum
 
@@ -208,6 +208,7 @@ def section_what_if(out: TextIO, folder: str, size: str) -> None:
 
     from sirui.simulate import compare, generate, simulate
     from sirui.simulate.cli import builtin_scenario
+    from sirui.simulate.columnar import columnar_plan
 
     data = generate(size).frames()
     base, prop = builtin_scenario("baseline"), builtin_scenario("proposal")
@@ -217,10 +218,37 @@ def section_what_if(out: TextIO, folder: str, size: str) -> None:
     p = simulate(data["orders"], data["members"], prop)
     cmp = compare(b, p)
     out.write(cmp.to_text() + "\n")
+    out.write(f"  engine: {b.engine} ({columnar_plan(base)[1]})\n")
+    section_tier_boundary(out, data, base.ladder)
     path = Path(folder)
     path.mkdir(parents=True, exist_ok=True)
     cmp.to_html(path / "report.html")
     out.write(f"\n  HTML report written to {path / 'report.html'}\n")
+
+
+def section_tier_boundary(out: TextIO, data: Any, ladder: Any) -> None:
+    """A tier-boundary what-if on the simplified rules: the columnar engine's kind of run."""
+    import attrs
+
+    from sirui.simulate import simulate
+    from sirui.simulate.cli import builtin_scenario
+
+    def silver_from(growth: int) -> Any:
+        tiers = tuple(
+            attrs.evolve(t, threshold=growth) if t.code == "silver" else t for t in ladder.tiers
+        )
+        return attrs.evolve(
+            builtin_scenario("simplified"), ladder=attrs.evolve(ladder, tiers=tiers)
+        )
+
+    now = simulate(data["orders"], data["members"], silver_from(500))
+    lower = simulate(data["orders"], data["members"], silver_from(300))
+    up = now.summary["members_per_tier"]["normal"] - lower.summary["members_per_tier"]["normal"]
+    cost = Money(lower.summary["discount_fen"] - now.summary["discount_fen"])
+    out.write(
+        f"\n  Tier boundary, simplified rules ({now.engine} engine): silver from 500 to 300 "
+        f"growth moves {up} members up and costs {cost} more in member discounts\n"
+    )
 
 
 def run_demo(out: TextIO, args: argparse.Namespace | None = None) -> int:
