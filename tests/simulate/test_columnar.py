@@ -19,6 +19,7 @@ from sirui.checkout.stacking import ExclusionGroup, RulePriority
 from sirui.commission import (
     AttributionPolicy,
     CommissionPlan,
+    CommissionRule,
     ExcludedItems,
     FixedPerItem,
     Precedence,
@@ -647,3 +648,57 @@ def test_shipping_free_over_99_or_49_for_gold_and_back_on_a_full_refund() -> Non
     assert list(got.shipping_fen) == [1000, 0, 0, 1000]
     assert list(got.payable_fen) == [10000, 9000, 9000, 10000]
     assert got.refund_fen["O4"] == 10000  # the last unit back brings the shipping back
+
+
+_LEAVES: dict[str, Condition] = {
+    "tier": TierIn({"gold", "silver"}),
+    "tag": HasTag("pregnant"),
+    "new": NewCustomer(),
+    "store": StoreIn({"S01"}),
+    "channel": ChannelIn({"group", "live"}),
+    "fulfillment": FulfillmentIs(Fulfillment.PICKUP),
+    "amount": AmountAtLeast(Money.of("300")),
+    "quantity": QuantityAtLeast(3),
+    "category": CategoryIn({"母婴/奶粉"}),
+    "sku": SkuIn({"FM3-800", "DP-XL"}),
+    "window": WithinWindow(Window(pendulum.datetime(2026, 8, 1, tz=TZ))),
+    "member day": OnMemberDay(MemberDay(weekday=3)),
+    "member week": InMemberWeek(MemberWeek(10, 5)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_LEAVES))
+def test_every_condition_prices_alike_alone_and_negated(tiny: dict[str, Any], name: str) -> None:
+    """Each condition gates a 满减 on the sample chain: same rows, same first reason."""
+    leaf = _LEAVES[name]
+    fr = simplified().promotions[0]
+    assert isinstance(fr, FullReduction)
+    promos = (
+        FullReduction("if", tiers=fr.tiers, condition=leaf),
+        PercentageDiscount("unless", rate=Decimal("0.97"), condition=~leaf & _LEAVES["store"]),
+    )
+    scenario = attrs.evolve(simplified(), promotions=promos)
+    exact, fast = both(tiny["orders"], tiny["members"], scenario)
+    assert_same(exact, fast)
+    assert fast.orders["rules"].str.contains("if").any()
+
+
+def test_host_defined_rules_are_left_to_the_exact_engine() -> None:
+    """A condition or commission rule the engine has no kernel for: refused, by name."""
+
+    @attrs.frozen
+    class Rainy(Condition):
+        def evaluate(self, facts: Any) -> Any:  # pragma: no cover - never priced here
+            raise NotImplementedError
+
+    @attrs.frozen
+    class Bonus(CommissionRule):
+        id: str = "bonus"
+        scope: ItemScope = attrs.field(factory=ItemScope)
+
+    fr = simplified().promotions[0]
+    assert isinstance(fr, FullReduction)
+    rainy = Scenario("r", promotions=(attrs.evolve(fr, condition=TierIn({"gold"}) & Rainy()),))
+    assert columnar_plan(rainy) == (None, "promotion fr: condition Rainy has no columnar kernel")
+    bonus = Scenario("b", commission=CommissionPlan((Bonus(),)))
+    assert columnar_plan(bonus) == (None, "commission rule bonus: Bonus has no columnar kernel")
