@@ -194,6 +194,7 @@ def test_bad_rows_are_rejected_alike(tiny: dict[str, Any]) -> None:
     o.loc[at[ids[9]][0], "store_id"] = "S99"  # header differs between rows
     o.loc[at[ids[10]][0], "refunded_quantity"] = 99
     o.loc[at[ids[11]], "paid_at"] = "2026-07-03 09:00:00+08:00"  # space, still ISO 8601
+    o.loc[at[ids[11]], "sku"] = "ONLY-IN-A-DOUBTED-ORDER"
     m = pd.concat([m, m.iloc[[0]]], ignore_index=True)  # duplicate member
     m.loc[1, "birthday"] = "1990-02-30"
     m.loc[2, "joined_at"] = "yesterday"
@@ -702,3 +703,33 @@ def test_host_defined_rules_are_left_to_the_exact_engine() -> None:
     assert columnar_plan(rainy) == (None, "promotion fr: condition Rainy has no columnar kernel")
     bonus = Scenario("b", commission=CommissionPlan((Bonus(),)))
     assert columnar_plan(bonus) == (None, "commission rule bonus: Bonus has no columnar kernel")
+
+
+def test_named_zones_count_share_windows_on_their_calendar(
+    tiny: dict[str, Any], baseline: Any
+) -> None:
+    """Naive times read in Asia/Shanghai (a named zone): the share window's days come from it."""
+    o = tiny["orders"].copy()
+    for col in ("paid_at", "placed_at", "refunded_at"):
+        o[col] = o[col].str.slice(0, 19)
+    scenario = attrs.evolve(
+        simplified(), commission=baseline.commission, attribution=baseline.attribution
+    )
+    exact, fast = both(o, tiny["members"], scenario, timezone=TZ)
+    assert_same(exact, fast)
+    assert fast.summary["commission_fen"] > 0 and len(fast.rejected) == 0
+
+
+@given(
+    num=st.integers(0, 10**15),
+    den=st.integers(1, 10**6),
+    rounding=st.sampled_from(list(Rounding)),
+)
+def test_integer_rounding_matches_decimal_rounding(num: int, den: int, rounding: Rounding) -> None:
+    import numpy as np
+
+    from sirui.core.money import round_decimal
+    from sirui.simulate.columnar._arith import _round_div
+
+    got = _round_div(np.array([num], dtype=np.int64), den, rounding)[0]
+    assert got == round_decimal(Decimal(num) / Decimal(den), rounding)
