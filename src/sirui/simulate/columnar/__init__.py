@@ -2,10 +2,9 @@
 
 Theory of operation. The exact engine (`sirui.simulate.engine`) prices one
 order at a time through `sirui.checkout.quote`, carrying every member's
-state. For a scenario without coupon triggers or commission, an order's
-result depends only on the order itself, the member's tier when it was paid
-and how many orders they had paid before, so the whole history can be
-priced as columns:
+state. For a scenario without coupon triggers, an order's result depends
+only on the order itself, the member's tier when it was paid and how many
+orders they had paid before, so the whole history can be priced as columns:
 
 1. the member price (会员价) per line: the line amount times the tier's rate
    for the SKU, as an exact rational rounded by the step's mode;
@@ -20,9 +19,12 @@ priced as columns:
    threshold, else the base fee;
 4. points: the earning lines' paid total times the rate and the tier
    multiplier, rounded, capped, and allocated per line in cart order;
-5. refunds: each returned unit's share of the line's paid amount and points
-   (`Money.split`), and the shipping with the last unit, as the checkout's
-   refund does.
+5. guide commission: the first rule covering each line's SKU on what the
+   line paid, for orders a share link (within its window) or an exclusive
+   guide attributes;
+6. refunds: each returned unit's share of the line's paid amount, points
+   and commission (`Money.split`), and the shipping with the last unit, as
+   the checkout's refund does.
 
 Without a tier ladder the tier is the members table's. With one, tiers
 follow the orders: `_follow_ladder` prices at assumed tiers, replays each
