@@ -42,6 +42,7 @@ from sirui.loyalty.members import (
 )
 from sirui.loyalty.points.earning import EarnRule, PointsCampaign
 from sirui.promotions import (
+    BuyNGetMFree,
     FullReduction,
     NewCustomerReduction,
     NthItemDiscount,
@@ -167,7 +168,7 @@ def test_the_plan_says_why_a_scenario_needs_the_exact_engine(baseline: Any) -> N
     cases = {
         "triggers": baseline,
         "no columnar kernel": Scenario(
-            "d", promotions=(NthItemDiscount("d", n=2, rate=Decimal("0.5")),)
+            "d", promotions=(BuyNGetMFree("d", buy=2, free=1),)
         ),
     }
     for why, scenario in cases.items():
@@ -325,9 +326,7 @@ def conditions() -> st.SearchStrategy[Condition]:
 
 
 @st.composite
-def promotions(
-    draw: st.DrawFn, i: int
-) -> FullReduction | RepeatingReduction | PercentageDiscount | NewCustomerReduction:
+def promotions(draw: st.DrawFn, i: int) -> Any:
     common: dict[str, Any] = {
         "scope": draw(scopes()),
         "window": draw(windows()),
@@ -339,7 +338,15 @@ def promotions(
         common["exclusive"] = True
     else:
         common["group"] = draw(st.none() | st.sampled_from(["g1", "g2"]))
-    kind = draw(st.sampled_from(["full", "repeating", "percentage", "new"]))
+    kind = draw(st.sampled_from(["full", "repeating", "percentage", "new", "nth"]))
+    if kind == "nth":
+        return NthItemDiscount(
+            f"nth{i}",
+            n=draw(st.integers(2, 3)),
+            rate=Decimal(draw(st.sampled_from(["0.5", "0.8", "0.01", "0.333"]))),
+            per_sku=draw(st.booleans()),
+            **common,
+        )
     if kind == "new":
         return NewCustomerReduction(f"nc{i}", off=Money(draw(st.integers(1, 3000))), **common)
     if kind == "percentage":
@@ -733,3 +740,66 @@ def test_integer_rounding_matches_decimal_rounding(num: int, den: int, rounding:
 
     got = _round_div(np.array([num], dtype=np.int64), den, rounding)[0]
     assert got == round_decimal(Decimal(num) / Decimal(den), rounding)
+
+
+def test_second_tin_half_price() -> None:
+    """第二件半价 per SKU: two tins of 248 and one of 100: the second 248 tin is 124 off."""
+    orders = pd.DataFrame(
+        {
+            "order_id": ["O1", "O1"],
+            "member_id": ["M1", "M1"],
+            "line_id": ["1", "2"],
+            "sku": ["FM-1", "WP-1"],
+            "paid_at": ["2026-07-01T10:00:00+08:00"] * 2,
+            "quantity": [2, 1],
+            "unit_price_fen": [24800, 10000],
+            "refunded_quantity": [1, 0],
+            "refunded_at": ["2026-07-02T10:00:00+08:00", ""],
+        }
+    )
+    members = pd.DataFrame({"member_id": ["M1"], "tier": ["normal"]})
+    nth = NthItemDiscount("half", n=2, rate=Decimal("0.5"))
+    exact, fast = both(orders, members, Scenario("nth", promotions=(nth,)))
+    assert_same(exact, fast)
+    row = fast.orders.iloc[0]
+    assert (row.promotion_fen, row.payable_fen, row.rules) == (12400, 47200, "half")
+    assert row.refund_fen == 18600  # one of two tins back: half of what the line paid
+
+
+@given(
+    rooms=st.lists(st.integers(1, 500), min_size=1, max_size=6),
+    weights=st.lists(st.integers(1, 500), min_size=6, max_size=6),
+    take=st.integers(0, 100),
+)
+def test_weighted_allocation_never_takes_a_line_below_zero_as_allocate_off(
+    rooms: list[int], weights: list[int], take: int
+) -> None:
+    """Explicit weights may ask more of a line than it has: the excess moves on in id order."""
+    import numpy as np
+
+    from sirui.core.nouns import Line, Sku
+    from sirui.rules.pricing import PricedLine, allocate_off
+    from sirui.simulate.columnar._arith import _allocate
+    from sirui.simulate.columnar._stage import _move_excess
+
+    ids = [str(10 + i) for i in range(len(rooms))]
+    lines = [PricedLine(Line(i, Sku("A", Money(r)), 1), Money(r)) for i, r in zip(ids, rooms)]
+    w = weights[: len(rooms)]
+    amount = sum(rooms) * take // 100
+    shares = allocate_off(Money(amount), lines, [Money(x) for x in w])
+    expected = {k: m.minor for k, m in shares}
+
+    cur = np.array(rooms, dtype=np.int64)
+    group = np.zeros(len(rooms), dtype=np.int64)
+    position = np.arange(len(rooms))
+    share = _allocate(np.array([amount]), np.array(w, dtype=np.int64), group, position, 1)
+
+    class Ctx:
+        class batch:
+            line_order = group
+
+        id_pos = position
+
+    share = _move_excess(share, cur, np.ones(len(rooms), dtype=bool), Ctx, np.array([0]))
+    assert {k: int(v) for k, v in zip(ids, share) if v} == expected
+    assert (share <= cur).all() and share.sum() == amount

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 import numpy as np
+import pandas as pd
 
 from sirui.checkout.stacking import (
     EXCLUDED_BY_EXCLUSIVE,
@@ -17,9 +18,12 @@ from sirui.core.money import Rounding
 from sirui.promotions import (
     FullReduction,
     NewCustomerReduction,
+    NthItemDiscount,
     PercentageDiscount,
     RepeatingReduction,
 )
+from sirui.promotions.base import NOTHING_OFF
+from sirui.promotions.discounts import BELOW_QUANTITY, NTH_APPLIED
 from sirui.promotions.member import NEW_CUSTOMER_APPLIED
 from sirui.rules.conditions import (
     NOT_NEW,
@@ -30,6 +34,7 @@ from sirui.simulate.columnar._arith import (
     _Codes,
     _ratio,
     _round_div,
+    _starts,
     _times_checked,
     _within,
 )
@@ -40,11 +45,13 @@ if TYPE_CHECKING:
     from sirui.simulate.columnar._plan import ColumnarPlan
 
 
-_Kernel = FullReduction | RepeatingReduction | PercentageDiscount | NewCustomerReduction
-
-
+_Kernel = (
+    FullReduction | RepeatingReduction | PercentageDiscount | NewCustomerReduction | NthItemDiscount
+)
 #: The promotions the columnar engine prices (their exact classes).
-_KERNELS = (FullReduction, RepeatingReduction, PercentageDiscount, NewCustomerReduction)
+_KERNELS = (
+    FullReduction, RepeatingReduction, PercentageDiscount, NewCustomerReduction, NthItemDiscount,
+)
 
 
 @attrs.frozen
@@ -98,6 +105,8 @@ def _promote(p: _Kernel, cur: Any, ctx: _Stage) -> _Ran:
         failed = open_ & ~ok
         skip[failed] = np.array(_CODES, dtype=object)[why[failed]]
         open_ &= ok
+    if isinstance(p, NthItemDiscount):
+        return _nth_item(p, cur, ctx, open_=open_, elig=elig, skip=skip)
     zero = "promotion.below_threshold"
     if isinstance(p, NewCustomerReduction):
         off = np.full(n, p.off.minor, dtype=np.int64)
@@ -124,6 +133,85 @@ def _promote(p: _Kernel, cur: Any, ctx: _Stage) -> _Ran:
     weights = np.where(elig & applied[lo], cur, 0)
     share = _allocate(total, weights, lo, ctx.id_pos, n)
     return _Ran(cur - share, total, applied, skip, code)
+
+
+def _nth_item(
+    p: NthItemDiscount, cur: Any, ctx: _Stage, *, open_: Any, elig: Any, skip: Any
+) -> _Ran:
+    """第N件X折 as the promotion prices it: units, every n-th of each group, spread by weight.
+
+    Each eligible line is cut into units (its current amount split with the
+    first ``amount mod quantity`` units a fen dearer); units are grouped per
+    order (and per SKU id with ``per_sku``), ranked dearest first, then by
+    line id and unit position; every n-th unit gives ``1 - rate`` of its
+    value. The order's discount is that exact sum rounded half up; each
+    contributing line weighs its own part rounded half up (at least 1 fen),
+    and the discount is allocated by those weights, a line never below zero.
+    """
+    batch = ctx.batch
+    n, lo = batch.orders, batch.line_order
+    qty = batch.quantity
+    lines = np.flatnonzero(elig)
+    per = qty[lines]
+    unit_line = np.repeat(lines, per)
+    position = np.arange(len(unit_line)) - np.repeat(_starts(per), per)
+    value = cur[unit_line] // qty[unit_line] + (position < cur[unit_line] % qty[unit_line])
+    unit_order = lo[unit_line]
+    if p.per_sku:
+        sku_ids = pd.factorize(pd.Series([s.id for s in batch.skus], dtype=object))[0]
+        group = np.unique(
+            unit_order * (len(batch.skus) + 1) + np.asarray(sku_ids)[batch.line_sku[unit_line]],
+            return_inverse=True,
+        )[1].reshape(-1)
+    else:
+        group = unit_order
+    rank_order = np.lexsort((position, ctx.id_pos[unit_line], -value, group))
+    sizes = np.bincount(group)
+    rank = np.empty(len(group), dtype=np.int64)
+    rank[rank_order] = np.arange(len(group)) - np.repeat(_starts(sizes), sizes)
+    picked = rank % p.n == p.n - 1
+    has_pick = np.bincount(unit_order, weights=picked, minlength=n) > 0
+    skip[open_ & ~has_pick] = BELOW_QUANTITY.code
+    nl = len(lo)
+    picked_value = np.bincount(unit_line, weights=value * picked, minlength=nl).astype(np.int64)
+    num, den = _ratio(1 - p.rate)
+    order_value = np.bincount(lo, weights=picked_value, minlength=n).astype(np.int64)
+    off = _round_div(_times_checked(order_value, np.array([num])), den, Rounding.HALF_UP)
+    chosen = picked_value > 0
+    weights = np.where(
+        chosen,
+        np.maximum(
+            _round_div(_times_checked(picked_value, np.array([num])), den, Rounding.HALF_UP), 1
+        ),
+        0,
+    )
+    live = open_ & has_pick
+    skip[live & (off == 0)] = NOTHING_OFF.code
+    applied = live & (off > 0)
+    weights = np.where(applied[lo], weights, 0)
+    rooms = np.bincount(lo, weights=np.where(weights > 0, cur, 0), minlength=n).astype(np.int64)
+    total = np.where(applied, np.minimum(off, rooms), 0)
+    share = _allocate(total, weights, lo, ctx.id_pos, n)
+    over = share > cur
+    if over.any():  # explicit weights may ask more of a line than it has: see allocate_off
+        share = _move_excess(share, cur, weights > 0, ctx, np.unique(lo[over]))
+    return _Ran(cur - share, total, applied, skip, NTH_APPLIED.code)
+
+
+def _move_excess(share: Any, cur: Any, chosen: Any, ctx: _Stage, orders: Any) -> Any:
+    """`allocate_off`'s second step, for the few orders that need it: cap, then fill in id order."""
+    share = share.copy()
+    lo, id_pos = ctx.batch.line_order, ctx.id_pos
+    for o in orders.tolist():
+        idx = np.flatnonzero((lo == o) & chosen)
+        idx = idx[np.argsort(id_pos[idx], kind="stable")]
+        excess = int(np.maximum(share[idx] - cur[idx], 0).sum())
+        share[idx] = np.minimum(share[idx], cur[idx])
+        for i in idx.tolist():
+            take = min(int(cur[i] - share[i]), excess)
+            share[i] += take
+            excess -= take
+    return share
 
 
 def _record(p: _Kernel, ran: _Ran, where: Any, rules: _Codes, reasons: _Codes) -> None:
