@@ -8,13 +8,14 @@ orders they had paid before, so the whole history can be priced as columns:
 
 1. the member price (会员价) per line: the line amount times the tier's rate
    for the SKU, as an exact rational rounded by the step's mode;
-2. every promotion of the promotion stage (满减, 每满减, 打折, 新客立减), in
-   the pipeline's order (priority, then id): its window, its scope, its
-   condition (evaluated as columns, with the first failing reason), its
-   threshold or rate against the eligible lines' current amounts, and the
-   allocation over those lines by the largest-remainder method in line-id
-   order, exactly as `sirui.rules.allocate_off`; exclusion groups and
-   exclusive offers are resolved per order by the option that saves most;
+2. every promotion of the promotion stage (满减, 每满减, 打折, 第N件X折,
+   新客立减), in the pipeline's order (priority, then id): its window, its
+   scope, its condition (evaluated as columns, with the first failing
+   reason), its threshold, rate or n-th units against the eligible lines'
+   current amounts, and the allocation over those lines by the
+   largest-remainder method in line-id order, exactly as
+   `sirui.rules.allocate_off`; exclusion groups and exclusive offers are
+   resolved per order by the option that saves most;
 3. the shipping fee: none for pickup, none from the tier's free-shipping
    threshold, else the base fee;
 4. points: the earning lines' paid total times the rate and the tier
