@@ -42,7 +42,9 @@ from sirui.loyalty.members import (
 )
 from sirui.loyalty.points.earning import EarnRule, PointsCampaign
 from sirui.promotions import (
+    BundlePrice,
     BuyNGetMFree,
+    FreeShippingOver,
     FullReduction,
     NewCustomerReduction,
     NthItemDiscount,
@@ -168,7 +170,7 @@ def test_the_plan_says_why_a_scenario_needs_the_exact_engine(baseline: Any) -> N
     cases = {
         "triggers": baseline,
         "no columnar kernel": Scenario(
-            "d", promotions=(BuyNGetMFree("d", buy=2, free=1),)
+            "d", promotions=(FreeShippingOver("d", threshold=Money.of("59")),)
         ),
     }
     for why, scenario in cases.items():
@@ -338,7 +340,25 @@ def promotions(draw: st.DrawFn, i: int) -> Any:
         common["exclusive"] = True
     else:
         common["group"] = draw(st.none() | st.sampled_from(["g1", "g2"]))
-    kind = draw(st.sampled_from(["full", "repeating", "percentage", "new", "nth"]))
+    kind = draw(
+        st.sampled_from(["full", "repeating", "percentage", "new", "nth", "free", "bundle"])
+    )
+    if kind == "free":
+        return BuyNGetMFree(
+            f"bogo{i}",
+            buy=draw(st.integers(1, 2)),
+            free=draw(st.integers(1, 2)),
+            per_sku=draw(st.booleans()),
+            **common,
+        )
+    if kind == "bundle":
+        return BundlePrice(
+            f"set{i}",
+            n=draw(st.integers(2, 3)),
+            price_per_bundle=Money(draw(st.integers(100, 40000))),
+            max_bundles=draw(st.none() | st.integers(1, 2)),
+            **common,
+        )
     if kind == "nth":
         return NthItemDiscount(
             f"nth{i}",
@@ -803,3 +823,27 @@ def test_weighted_allocation_never_takes_a_line_below_zero_as_allocate_off(
     share = _move_excess(share, cur, np.ones(len(rooms), dtype=bool), Ctx, np.array([0]))
     assert {k: int(v) for k, v in zip(ids, share) if v} == expected
     assert (share <= cur).all() and share.sum() == amount
+
+
+def test_buy_two_get_one_and_three_for_99() -> None:
+    """买二送一 gives the cheapest of three; 3件99元 bundles the three dearest for 99 yuan."""
+    orders = pd.DataFrame(
+        {
+            "order_id": ["O1", "O1", "O1"],
+            "member_id": ["M1"] * 3,
+            "line_id": ["1", "2", "3"],
+            "sku": ["A", "B", "C"],
+            "paid_at": ["2026-07-01T10:00:00+08:00"] * 3,
+            "quantity": [1, 1, 2],
+            "unit_price_fen": [5000, 4000, 3000],
+        }
+    )
+    members = pd.DataFrame({"member_id": ["M1"], "tier": ["normal"]})
+    bogo = BuyNGetMFree("bogo", buy=2, free=1, per_sku=False)
+    exact, fast = both(orders, members, Scenario("bogo", promotions=(bogo,)))
+    assert_same(exact, fast)
+    assert fast.orders.iloc[0].promotion_fen == 3000  # 50, 40, 30 | 30: the third unit is free
+    bundle = BundlePrice("set", n=3, price_per_bundle=Money.of("99"))
+    exact, fast = both(orders, members, Scenario("set", promotions=(bundle,)))
+    assert_same(exact, fast)
+    assert fast.orders.iloc[0].promotion_fen == 12000 - 9900  # 50 + 40 + 30 for 99

@@ -23,7 +23,14 @@ from sirui.promotions import (
     RepeatingReduction,
 )
 from sirui.promotions.base import NOTHING_OFF
-from sirui.promotions.discounts import BELOW_QUANTITY, NTH_APPLIED
+from sirui.promotions.discounts import (
+    BELOW_QUANTITY,
+    BUNDLE_APPLIED,
+    FREE_APPLIED,
+    NTH_APPLIED,
+    BundlePrice,
+    BuyNGetMFree,
+)
 from sirui.promotions.member import NEW_CUSTOMER_APPLIED
 from sirui.rules.conditions import (
     NOT_NEW,
@@ -45,12 +52,14 @@ if TYPE_CHECKING:
     from sirui.simulate.columnar._plan import ColumnarPlan
 
 
+_UnitKernel = NthItemDiscount | BuyNGetMFree | BundlePrice
+_UNIT_KERNELS = (NthItemDiscount, BuyNGetMFree, BundlePrice)
 _Kernel = (
-    FullReduction | RepeatingReduction | PercentageDiscount | NewCustomerReduction | NthItemDiscount
+    FullReduction | RepeatingReduction | PercentageDiscount | NewCustomerReduction | _UnitKernel
 )
 #: The promotions the columnar engine prices (their exact classes).
 _KERNELS = (
-    FullReduction, RepeatingReduction, PercentageDiscount, NewCustomerReduction, NthItemDiscount,
+    FullReduction, RepeatingReduction, PercentageDiscount, NewCustomerReduction, *_UNIT_KERNELS,
 )
 
 
@@ -105,8 +114,8 @@ def _promote(p: _Kernel, cur: Any, ctx: _Stage) -> _Ran:
         failed = open_ & ~ok
         skip[failed] = np.array(_CODES, dtype=object)[why[failed]]
         open_ &= ok
-    if isinstance(p, NthItemDiscount):
-        return _nth_item(p, cur, ctx, open_=open_, elig=elig, skip=skip)
+    if isinstance(p, _UNIT_KERNELS):
+        return _by_units(p, cur, ctx, open_=open_, elig=elig, skip=skip)
     zero = "promotion.below_threshold"
     if isinstance(p, NewCustomerReduction):
         off = np.full(n, p.off.minor, dtype=np.int64)
@@ -135,18 +144,19 @@ def _promote(p: _Kernel, cur: Any, ctx: _Stage) -> _Ran:
     return _Ran(cur - share, total, applied, skip, code)
 
 
-def _nth_item(
-    p: NthItemDiscount, cur: Any, ctx: _Stage, *, open_: Any, elig: Any, skip: Any
-) -> _Ran:
-    """第N件X折 as the promotion prices it: units, every n-th of each group, spread by weight.
+def _by_units(p: _UnitKernel, cur: Any, ctx: _Stage, *, open_: Any, elig: Any, skip: Any) -> _Ran:
+    """第N件X折, 买N送M and N元任选 as the promotions price them: by units.
 
     Each eligible line is cut into units (its current amount split with the
-    first ``amount mod quantity`` units a fen dearer); units are grouped per
-    order (and per SKU id with ``per_sku``), ranked dearest first, then by
-    line id and unit position; every n-th unit gives ``1 - rate`` of its
-    value. The order's discount is that exact sum rounded half up; each
-    contributing line weighs its own part rounded half up (at least 1 fen),
-    and the discount is allocated by those weights, a line never below zero.
+    first ``amount mod quantity`` units a fen dearer). Units are grouped per
+    order (and per SKU id with ``per_sku``) and ranked dearest first, then by
+    line id and unit position. 第N件X折 takes every n-th unit at ``1 - rate``
+    of its value and 买N送M the units past ``buy`` in each set of
+    ``buy + free``; the discount is that exact sum rounded half up, each line
+    weighing its own part rounded half up (at least 1 fen). N元任选 bundles
+    the dearest ``n`` units per set (up to ``max_bundles``) for the bundle
+    price; each bundled line weighs its bundled value. The discount is
+    allocated by those weights, a line never below zero.
     """
     batch = ctx.batch
     n, lo = batch.orders, batch.line_order
@@ -157,7 +167,7 @@ def _nth_item(
     position = np.arange(len(unit_line)) - np.repeat(_starts(per), per)
     value = cur[unit_line] // qty[unit_line] + (position < cur[unit_line] % qty[unit_line])
     unit_order = lo[unit_line]
-    if p.per_sku:
+    if getattr(p, "per_sku", False):
         sku_ids = pd.factorize(pd.Series([s.id for s in batch.skus], dtype=object))[0]
         group = np.unique(
             unit_order * (len(batch.skus) + 1) + np.asarray(sku_ids)[batch.line_sku[unit_line]],
@@ -166,36 +176,53 @@ def _nth_item(
     else:
         group = unit_order
     rank_order = np.lexsort((position, ctx.id_pos[unit_line], -value, group))
-    sizes = np.bincount(group)
+    sizes = np.bincount(group) if len(group) else np.zeros(0, dtype=np.int64)
     rank = np.empty(len(group), dtype=np.int64)
     rank[rank_order] = np.arange(len(group)) - np.repeat(_starts(sizes), sizes)
-    picked = rank % p.n == p.n - 1
-    has_pick = np.bincount(unit_order, weights=picked, minlength=n) > 0
-    skip[open_ & ~has_pick] = BELOW_QUANTITY.code
     nl = len(lo)
-    picked_value = np.bincount(unit_line, weights=value * picked, minlength=nl).astype(np.int64)
-    num, den = _ratio(1 - p.rate)
-    order_value = np.bincount(lo, weights=picked_value, minlength=n).astype(np.int64)
-    off = _round_div(_times_checked(order_value, np.array([num])), den, Rounding.HALF_UP)
-    chosen = picked_value > 0
-    weights = np.where(
-        chosen,
-        np.maximum(
-            _round_div(_times_checked(picked_value, np.array([num])), den, Rounding.HALF_UP), 1
-        ),
-        0,
-    )
+    if isinstance(p, BundlePrice):
+        units = np.bincount(unit_order, minlength=n)
+        bundles = units // p.n
+        if p.max_bundles is not None:
+            bundles = np.minimum(bundles, p.max_bundles)
+        picked = rank < (bundles * p.n)[unit_order]
+        has_pick = bundles > 0
+        picked_value = np.bincount(unit_line, weights=value * picked, minlength=nl).astype(np.int64)
+        order_value = np.bincount(lo, weights=picked_value, minlength=n).astype(np.int64)
+        bundle_price = _times_checked(bundles, np.array([p.price_per_bundle.minor]))
+        off = np.maximum(order_value - bundle_price, 0)
+        chosen = np.bincount(unit_line, weights=picked, minlength=nl) > 0
+        weights = np.where(chosen, picked_value, 0)
+        code = BUNDLE_APPLIED.code
+    else:
+        if isinstance(p, NthItemDiscount):
+            picked = rank % p.n == p.n - 1
+            num, den = _ratio(1 - p.rate)
+            code = NTH_APPLIED.code
+        else:
+            picked = rank % (p.buy + p.free) >= p.buy
+            num, den = 1, 1
+            code = FREE_APPLIED.code
+        has_pick = np.bincount(unit_order, weights=picked, minlength=n) > 0
+        picked_value = np.bincount(unit_line, weights=value * picked, minlength=nl).astype(np.int64)
+        order_value = np.bincount(lo, weights=picked_value, minlength=n).astype(np.int64)
+        off = _round_div(_times_checked(order_value, np.array([num])), den, Rounding.HALF_UP)
+        chosen = picked_value > 0
+        part = _round_div(_times_checked(picked_value, np.array([num])), den, Rounding.HALF_UP)
+        weights = np.where(chosen, np.maximum(part, 1), 0)
+    skip[open_ & ~has_pick] = BELOW_QUANTITY.code
     live = open_ & has_pick
     skip[live & (off == 0)] = NOTHING_OFF.code
     applied = live & (off > 0)
-    weights = np.where(applied[lo], weights, 0)
-    rooms = np.bincount(lo, weights=np.where(weights > 0, cur, 0), minlength=n).astype(np.int64)
+    chosen &= applied[lo]
+    weights = np.where(chosen, weights, 0)
+    rooms = np.bincount(lo, weights=np.where(chosen, cur, 0), minlength=n).astype(np.int64)
     total = np.where(applied, np.minimum(off, rooms), 0)
     share = _allocate(total, weights, lo, ctx.id_pos, n)
     over = share > cur
     if over.any():  # explicit weights may ask more of a line than it has: see allocate_off
-        share = _move_excess(share, cur, weights > 0, ctx, np.unique(lo[over]))
-    return _Ran(cur - share, total, applied, skip, NTH_APPLIED.code)
+        share = _move_excess(share, cur, chosen, ctx, np.unique(lo[over]))
+    return _Ran(cur - share, total, applied, skip, code)
 
 
 def _move_excess(share: Any, cur: Any, chosen: Any, ctx: _Stage, orders: Any) -> Any:
