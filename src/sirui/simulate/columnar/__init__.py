@@ -9,7 +9,7 @@ orders they had paid before, so the whole history can be priced as columns:
 1. the member price (会员价) per line: the line amount times the tier's rate
    for the SKU, as an exact rational rounded by the step's mode;
 2. every promotion of the promotion stage (满减, 每满减, 打折, 第N件X折,
-   新客立减), in the pipeline's order (priority, then id): its window, its
+   买N送M, N元任选, 新客立减), in the pipeline's order (priority, then id): its window, its
    scope, its condition (evaluated as columns, with the first failing
    reason), its threshold, rate or n-th units against the eligible lines'
    current amounts, and the allocation over those lines by the
