@@ -26,7 +26,7 @@ from sirui.commission import (
     RateRule,
 )
 from sirui.core.money import Money, Rounding
-from sirui.core.nouns import Fulfillment
+from sirui.core.nouns import Fulfillment, Sku
 from sirui.core.windows import MemberDay, MemberWeek, PeriodKind, Window
 from sirui.loyalty.members import (
     BenefitPolicy,
@@ -46,6 +46,7 @@ from sirui.promotions import (
     BuyNGetMFree,
     FreeShippingOver,
     FullReduction,
+    GiftWithPurchase,
     NewCustomerReduction,
     NthItemDiscount,
     PercentageDiscount,
@@ -54,6 +55,7 @@ from sirui.promotions import (
 )
 from sirui.rules.conditions import (
     AllOf,
+    Always,
     AmountAtLeast,
     AnyOf,
     CategoryIn,
@@ -170,7 +172,17 @@ def test_the_plan_says_why_a_scenario_needs_the_exact_engine(baseline: Any) -> N
     cases = {
         "triggers": baseline,
         "no columnar kernel": Scenario(
-            "d", promotions=(FreeShippingOver("d", threshold=Money.of("59")),)
+            "d",
+            promotions=(
+                GiftWithPurchase("d", threshold=Money.of("199"), gift=Sku("G", Money.of("9"))),
+            ),
+        ),
+        "free-shipping offers": Scenario(
+            "s",
+            promotions=(
+                FreeShippingOver("a", threshold=Money.of("59"), exclusive=True),
+                FreeShippingOver("b", threshold=Money.of("99")),
+            ),
         ),
     }
     for why, scenario in cases.items():
@@ -447,6 +459,17 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             free_over=draw(st.none() | st.sampled_from([Money(9900), Money(19900)])),
             tier_free_over={"gold": Money(4900)} if draw(st.booleans()) else {},
             pickup_free=draw(st.booleans()),
+        )
+    if draw(st.booleans()):  # the shipping stage's offers, outside the stacking above
+        promos += tuple(
+            FreeShippingOver(
+                f"ship{i}",
+                threshold=Money(draw(st.integers(0, 300)) * 100),
+                scope=draw(scopes()),
+                window=draw(windows()),
+                condition=draw(conditions()) if draw(st.booleans()) else Always(),
+            )
+            for i in range(draw(st.integers(1, 2)))
         )
     return Scenario(
         "random", promotions=promos, benefits=benefits, points=points, ladder=ladder,
@@ -847,3 +870,27 @@ def test_buy_two_get_one_and_three_for_99() -> None:
     exact, fast = both(orders, members, Scenario("set", promotions=(bundle,)))
     assert_same(exact, fast)
     assert fast.orders.iloc[0].promotion_fen == 12000 - 9900  # 50 + 40 + 30 for 99
+
+
+def test_free_shipping_over_59_waives_the_fee() -> None:
+    """满59包邮 on a 10-yuan fee: 60 yuan of goods ships free, 50 pays the fee."""
+    shipping = ShippingPolicy(base_fee=Money.of("10"), free_over=Money.of("99"))
+    orders = pd.DataFrame(
+        {
+            "order_id": ["O1", "O2"],
+            "member_id": ["M1", "M1"],
+            "sku": ["A", "A"],
+            "paid_at": ["2026-07-01T10:00:00+08:00", "2026-07-02T10:00:00+08:00"],
+            "quantity": [6, 5],
+            "unit_price_fen": [1000, 1000],
+        }
+    )
+    members = pd.DataFrame({"member_id": ["M1"], "tier": ["normal"]})
+    scenario = Scenario(
+        "ship", shipping=shipping, promotions=(FreeShippingOver("f59", threshold=Money.of("59")),)
+    )
+    exact, fast = both(orders, members, scenario)
+    assert_same(exact, fast)
+    got = fast.orders.set_index("order_id")
+    assert list(got.shipping_fen) == [0, 1000]
+    assert got.rules["O1"] == "f59" and "promotion.below_threshold" in got.reasons["O2"]

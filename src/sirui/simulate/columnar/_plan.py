@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import attrs
 
+from sirui.checkout.stacking import stacking_options
 from sirui.commission import ExcludedItems, FixedPerItem, RateRule
+from sirui.promotions import FreeShippingOver
 from sirui.simulate.columnar._conditions import _unsupported
 from sirui.simulate.columnar._stage import _KERNELS, _Kernel
 from sirui.simulate.engine import Scenario
@@ -16,6 +18,9 @@ class ColumnarPlan:
 
     scenario: Scenario
     promotions: tuple[_Kernel, ...]
+    """The promotion stage's, in stage order."""
+    free_shipping: tuple[FreeShippingOver, ...] = ()
+    """The shipping stage's 满额包邮 offers, in stage order."""
 
 
 def columnar_plan(scenario: Scenario) -> tuple[ColumnarPlan | None, str]:
@@ -28,13 +33,20 @@ def columnar_plan(scenario: Scenario) -> tuple[ColumnarPlan | None, str]:
             if type(r) not in (RateRule, FixedPerItem, ExcludedItems):
                 return None, f"commission rule {r.id}: {type(r).__name__} has no columnar kernel"
     promos: list[_Kernel] = []
+    free_shipping: list[FreeShippingOver] = []
     for p in sc.promotions:
-        if type(p) not in _KERNELS:
+        if type(p) not in (*_KERNELS, FreeShippingOver):
             return None, f"promotion {p.id}: {type(p).__name__} has no columnar kernel"
         unsupported = _unsupported(p.condition)
         if unsupported is not None:
             return None, f"promotion {p.id}: condition {unsupported} has no columnar kernel"
-        promos.append(p)  # type: ignore[arg-type]
+        if isinstance(p, FreeShippingOver):
+            free_shipping.append(p)
+        else:
+            promos.append(p)  # type: ignore[arg-type]
     st = sc.stacking
     promos.sort(key=lambda p: (-st.priority_of(p.id, p.priority), p.id))
-    return ColumnarPlan(sc, tuple(promos)), ""
+    free_shipping.sort(key=lambda p: (-st.priority_of(p.id, p.priority), p.id))
+    if stacking_options(free_shipping, st) is not None:
+        return None, "exclusion groups or exclusive offers among free-shipping offers"
+    return ColumnarPlan(sc, tuple(promos), tuple(free_shipping)), ""

@@ -34,7 +34,7 @@ from sirui.simulate.columnar._arith import (
 from sirui.simulate.columnar._batch import _NS, Batch, _at, _ns
 from sirui.simulate.columnar._conditions import _reads
 from sirui.simulate.columnar._plan import ColumnarPlan
-from sirui.simulate.columnar._stage import _promotion_stage, _Stage
+from sirui.simulate.columnar._stage import _free_shipping, _promotion_stage, _Stage
 from sirui.simulate.engine import ROW_COLUMNS
 
 
@@ -109,7 +109,8 @@ def _price(plan: ColumnarPlan, batch: Batch, tier: Any) -> _Priced:
     cur, promo_off = _promotion_stage(plan, ctx, cur, rules, reasons)
     original = np.bincount(lo, weights=amount, minlength=n).astype(np.int64)
     paid = np.bincount(lo, weights=cur, minlength=n).astype(np.int64)
-    shipping = _shipping(plan, batch, tier, paid)
+    fee = _shipping(plan, batch, tier, paid)
+    shipping = _free_shipping(plan.free_shipping, cur, fee, ctx, codes=(rules, reasons))
     points = np.zeros(n, dtype=np.int64)
     line_points = np.zeros(nl, dtype=np.int64)
     if sc.points is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -32,6 +33,7 @@ from sirui.promotions.discounts import (
     BuyNGetMFree,
 )
 from sirui.promotions.member import NEW_CUSTOMER_APPLIED
+from sirui.promotions.shipping import FREE_SHIPPING, NO_SHIPPING_FEE, FreeShippingOver
 from sirui.rules.conditions import (
     NOT_NEW,
     Always,
@@ -63,6 +65,10 @@ _KERNELS = (
 )
 
 
+_CodesPair = tuple[_Codes, _Codes]
+"""(rule ids, reason codes)."""
+
+
 @attrs.frozen
 class _Stage:
     """What every promotion of the stage reads besides the running line amounts."""
@@ -90,16 +96,17 @@ class _Ran:
     """Its reason code when applied."""
 
 
-def _promote(p: _Kernel, cur: Any, ctx: _Stage) -> _Ran:
-    """``p.price`` on every order: gate (window, eligible lines, condition), kernel, allocation."""
+def _gate(
+    p: _Kernel | FreeShippingOver, cur: Any, ctx: _Stage, skip: Any, open_: Any
+) -> tuple[Any, Any, Any]:
+    """`sirui.promotions.gate` per order: window, eligible lines, condition.
+
+    Returns (still open, eligible lines, their current subtotal); ``skip``
+    receives the reason of every order it stops.
+    """
     batch = ctx.batch
     n, lo = batch.orders, batch.line_order
-    skip = np.full(n, "", dtype=object)
     in_scope = np.array([p.scope.matches(s) for s in batch.skus], dtype=bool)
-    open_ = np.ones(n, dtype=bool)
-    if isinstance(p, NewCustomerReduction):  # checked before the gate, on the member
-        open_ = ctx.count == 0
-        skip[~open_] = NOT_NEW.code
     if p.window is not None:
         inside = _within(p.window, batch.paid_ns)
         skip[open_ & ~inside] = "promotion.outside_window"
@@ -107,13 +114,46 @@ def _promote(p: _Kernel, cur: Any, ctx: _Stage) -> _Ran:
     elig = in_scope[batch.line_sku] & (cur > 0) & open_[lo]
     has = np.bincount(lo, weights=elig, minlength=n) > 0
     skip[open_ & ~has] = "promotion.no_eligible_lines"
-    open_ &= has
+    open_ = open_ & has
     base = np.bincount(lo, weights=np.where(elig, cur, 0), minlength=n).astype(np.int64)
     if not isinstance(p.condition, Always):
         ok, why = _evaluate(p.condition, _Facts(batch, ctx.tier, ctx.count, base, elig))
         failed = open_ & ~ok
         skip[failed] = np.array(_CODES, dtype=object)[why[failed]]
-        open_ &= ok
+        open_ = open_ & ok
+    return open_, elig, base
+
+
+def _free_shipping(
+    promos: Sequence[FreeShippingOver], cur: Any, fee: Any, ctx: _Stage, *, codes: _CodesPair
+) -> Any:
+    """满额包邮 offers in stage order (`FreeShippingOver.price`): the fee each order still pays."""
+    n = ctx.batch.orders
+    left = fee.copy()
+    for p in promos:
+        skip = np.full(n, "", dtype=object)
+        has_fee = left > 0
+        skip[~has_fee] = NO_SHIPPING_FEE.code
+        open_, _, base = _gate(p, cur, ctx, skip, has_fee)
+        below = open_ & (base < p.threshold.minor)
+        skip[below] = "promotion.below_threshold"
+        applied = open_ & ~below
+        ran = _Ran(cur, np.where(applied, left, 0), applied, skip, FREE_SHIPPING.code)
+        _record(p, ran, np.ones(n, dtype=bool), *codes)
+        left = np.where(applied, 0, left)
+    return left
+
+
+def _promote(p: _Kernel, cur: Any, ctx: _Stage) -> _Ran:
+    """``p.price`` on every order: gate (window, eligible lines, condition), kernel, allocation."""
+    batch = ctx.batch
+    n, lo = batch.orders, batch.line_order
+    skip = np.full(n, "", dtype=object)
+    open_ = np.ones(n, dtype=bool)
+    if isinstance(p, NewCustomerReduction):  # checked before the gate, on the member
+        open_ = ctx.count == 0
+        skip[~open_] = NOT_NEW.code
+    open_, elig, base = _gate(p, cur, ctx, skip, open_)
     if isinstance(p, _UNIT_KERNELS):
         return _by_units(p, cur, ctx, open_=open_, elig=elig, skip=skip)
     zero = "promotion.below_threshold"
@@ -241,7 +281,9 @@ def _move_excess(share: Any, cur: Any, chosen: Any, ctx: _Stage, orders: Any) ->
     return share
 
 
-def _record(p: _Kernel, ran: _Ran, where: Any, rules: _Codes, reasons: _Codes) -> None:
+def _record(
+    p: _Kernel | FreeShippingOver, ran: _Ran, where: Any, rules: _Codes, reasons: _Codes
+) -> None:
     """What ``ran`` adds to the quotes of the orders in ``where``: its rule or its skip."""
     rules.add(p.id, ran.applied & where)
     reasons.add(ran.code, ran.applied & where)
