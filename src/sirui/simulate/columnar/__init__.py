@@ -17,7 +17,7 @@ orders they had paid before, so the whole history can be priced as columns:
    `sirui.rules.allocate_off`; exclusion groups and exclusive offers are
    resolved per order by the option that saves most;
 3. the shipping fee: none for pickup, none from the tier's free-shipping
-   threshold, else the base fee;
+   threshold, else the base fee, then 满额包邮 offers waive what is left;
 4. points: the earning lines' paid total times the rate and the tier
    multiplier, rounded, capped, and allocated per line in cart order;
 5. guide commission: the first rule covering each line's SKU on what the
