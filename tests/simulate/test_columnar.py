@@ -894,3 +894,15 @@ def test_free_shipping_over_59_waives_the_fee() -> None:
     got = fast.orders.set_index("order_id")
     assert list(got.shipping_fen) == [0, 1000]
     assert got.rules["O1"] == "f59" and "promotion.below_threshold" in got.reasons["O2"]
+
+
+def test_free_shipping_for_new_customers_only(tiny: dict[str, Any]) -> None:
+    """新客包邮: a free-shipping offer whose condition reads the member's order count."""
+    scenario = attrs.evolve(
+        simplified(),
+        shipping=ShippingPolicy(base_fee=Money.of("8"), free_over=Money.of("299")),
+        promotions=(FreeShippingOver("new-free", threshold=Money(0), condition=NewCustomer()),),
+    )
+    exact, fast = both(tiny["orders"], tiny["members"], scenario)
+    assert_same(exact, fast)
+    assert "new-free" in set(fast.orders.rules) and (fast.orders.shipping_fen > 0).any()

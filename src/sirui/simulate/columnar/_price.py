@@ -103,7 +103,7 @@ def _price(plan: ColumnarPlan, batch: Batch, tier: Any) -> _Priced:
     ctx = _Stage(batch, tier, _positions(lo, batch.line_id), None)
     if any(
         isinstance(p, NewCustomerReduction) or _reads(p.condition, NewCustomer)
-        for p in plan.promotions
+        for p in (*plan.promotions, *plan.free_shipping)
     ):
         ctx = attrs.evolve(ctx, count=batch.paid_before + _cumcount(batch.member_id))
     cur, promo_off = _promotion_stage(plan, ctx, cur, rules, reasons)
