@@ -47,12 +47,15 @@ from sirui.promotions import (
     FreeShippingOver,
     FullReduction,
     GiftWithPurchase,
+    LimitedTimePrice,
+    MemberPrice,
     NewCustomerReduction,
     NthItemDiscount,
     PercentageDiscount,
     ReductionTier,
     RepeatingReduction,
 )
+from sirui.promotions.member import SkuPrice, TierRate, TierSkuPrice
 from sirui.rules.conditions import (
     AllOf,
     Always,
@@ -353,8 +356,45 @@ def promotions(draw: st.DrawFn, i: int) -> Any:
     else:
         common["group"] = draw(st.none() | st.sampled_from(["g1", "g2"]))
     kind = draw(
-        st.sampled_from(["full", "repeating", "percentage", "new", "nth", "free", "bundle"])
+        st.sampled_from(
+            ["full", "repeating", "percentage", "new", "nth", "free", "bundle", "member", "limited"]
+        )
     )
+    if kind == "member":
+        return MemberPrice(
+            f"mp{i}",
+            rates=tuple(
+                TierRate(t, Decimal(r))
+                for t, r in draw(st.dictionaries(
+                    st.sampled_from(["normal", "silver", "gold"]),
+                    st.sampled_from(["0.9", "0.95", "0.88"]),
+                )).items()
+            ),
+            prices=tuple(
+                TierSkuPrice(t, sku, Money(price))
+                for (t, sku), price in draw(st.dictionaries(
+                    st.tuples(st.sampled_from(["gold", "diamond"]),
+                              st.sampled_from(["FM3-800", "WP-80", "DP-XL"])),
+                    st.integers(100, 30000),
+                    min_size=1,
+                )).items()
+            ),
+            **common,
+        )
+    if kind == "limited":
+        return LimitedTimePrice(
+            f"ltp{i}",
+            prices=tuple(
+                SkuPrice(sku, Money(price))
+                for sku, price in draw(st.dictionaries(
+                    st.sampled_from(["FM3-800", "WP-80", "DP-XL", "FM1-800"]),
+                    st.integers(100, 30000),
+                    min_size=1,
+                )).items()
+            ),
+            limit_per_order=draw(st.none() | st.integers(1, 2)),
+            **{**common, "window": common["window"] or Window(_START)},
+        )
     if kind == "free":
         return BuyNGetMFree(
             f"bogo{i}",
@@ -906,3 +946,32 @@ def test_free_shipping_for_new_customers_only(tiny: dict[str, Any]) -> None:
     exact, fast = both(tiny["orders"], tiny["members"], scenario)
     assert_same(exact, fast)
     assert "new-free" in set(fast.orders.rules) and (fast.orders.shipping_fen > 0).any()
+
+
+def test_activity_then_member_then_promotion_prices() -> None:
+    """限时价199 (one per order), then gold 95折 (会员价), then 满299减40 on what is left."""
+    window = Window(pendulum.datetime(2026, 7, 1, tz=TZ), pendulum.datetime(2026, 7, 8, tz=TZ))
+    promos = (
+        LimitedTimePrice(
+            "flash", prices=(SkuPrice("FM-1", Money.of("199")),), limit_per_order=1, window=window
+        ),
+        MemberPrice("gold-95", rates=(TierRate("gold", Decimal("0.95")),)),
+        FullReduction("fr", tiers=(ReductionTier(Money.of("299"), Money.of("40")),)),
+    )
+    orders = pd.DataFrame(
+        {
+            "order_id": ["O1"],
+            "member_id": ["M1"],
+            "sku": ["FM-1"],
+            "paid_at": ["2026-07-02T10:00:00+08:00"],
+            "quantity": [2],
+            "unit_price_fen": [24800],
+        }
+    )
+    members = pd.DataFrame({"member_id": ["M1"], "tier": ["gold"]})
+    exact, fast = both(orders, members, Scenario("stages", promotions=promos))
+    assert_same(exact, fast)
+    row = fast.orders.iloc[0]
+    assert row.activity_fen == 4900  # one tin at 199 instead of 248
+    assert row.member_fen == 2235  # 5% of 447, half up
+    assert (row.promotion_fen, row.payable_fen) == (4000, 49600 - 4900 - 2235 - 4000)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import attrs
 
 from sirui.checkout.stacking import stacking_options
 from sirui.commission import ExcludedItems, FixedPerItem, RateRule
 from sirui.promotions import FreeShippingOver
+from sirui.rules.pricing import Stage
 from sirui.simulate.columnar._conditions import _unsupported
 from sirui.simulate.columnar._stage import _KERNELS, _Kernel
 from sirui.simulate.engine import Scenario
@@ -19,6 +23,10 @@ class ColumnarPlan:
     scenario: Scenario
     promotions: tuple[_Kernel, ...]
     """The promotion stage's, in stage order."""
+    activity: tuple[_Kernel, ...] = ()
+    """The activity stage's (限时价), in stage order."""
+    member: tuple[_Kernel, ...] = ()
+    """The member stage's (会员价 promotions, before the tier benefits), in stage order."""
     free_shipping: tuple[FreeShippingOver, ...] = ()
     """The shipping stage's 满额包邮 offers, in stage order."""
 
@@ -45,8 +53,18 @@ def columnar_plan(scenario: Scenario) -> tuple[ColumnarPlan | None, str]:
         else:
             promos.append(p)  # type: ignore[arg-type]
     st = sc.stacking
-    promos.sort(key=lambda p: (-st.priority_of(p.id, p.priority), p.id))
-    free_shipping.sort(key=lambda p: (-st.priority_of(p.id, p.priority), p.id))
-    if stacking_options(free_shipping, st) is not None:
+
+    def ordered(stage: Stage, items: Sequence[Any]) -> tuple[Any, ...]:
+        chosen = [p for p in items if p.stage is stage]
+        return tuple(sorted(chosen, key=lambda p: (-st.priority_of(p.id, p.priority), p.id)))
+
+    shipping = ordered(Stage.SHIPPING, free_shipping)
+    if stacking_options(shipping, st) is not None:
         return None, "exclusion groups or exclusive offers among free-shipping offers"
-    return ColumnarPlan(sc, tuple(promos), tuple(free_shipping)), ""
+    return ColumnarPlan(
+        sc,
+        ordered(Stage.PROMOTION, promos),
+        free_shipping=shipping,
+        activity=ordered(Stage.ACTIVITY, promos),
+        member=ordered(Stage.MEMBER, promos),
+    ), ""

@@ -34,7 +34,7 @@ from sirui.simulate.columnar._arith import (
 from sirui.simulate.columnar._batch import _NS, Batch, _at, _ns
 from sirui.simulate.columnar._conditions import _reads
 from sirui.simulate.columnar._plan import ColumnarPlan
-from sirui.simulate.columnar._stage import _free_shipping, _promotion_stage, _Stage
+from sirui.simulate.columnar._stage import _free_shipping, _run_stage, _Stage
 from sirui.simulate.engine import ROW_COLUMNS
 
 
@@ -43,6 +43,7 @@ class _Priced:
     """Per-order figures of one pricing pass (arrays over the batch's orders)."""
 
     original: Any
+    activity_off: Any
     member_off: Any
     promo_off: Any
     paid: Any
@@ -74,11 +75,17 @@ def _price(plan: ColumnarPlan, batch: Batch, tier: Any) -> _Priced:
     cur = amount.copy()
     rules = _Codes(n)
     reasons = _Codes(n)
+    ctx = _Stage(batch, tier, _positions(lo, batch.line_id), None)
+    every = (*plan.activity, *plan.member, *plan.promotions, *plan.free_shipping)
+    if any(isinstance(p, NewCustomerReduction) or _reads(p.condition, NewCustomer) for p in every):
+        ctx = attrs.evolve(ctx, count=batch.paid_before + _cumcount(batch.member_id))
+    st = sc.stacking
+    cur, activity_off = _run_stage(plan.activity, st, ctx, cur, codes=(rules, reasons))
+    cur, member_off = _run_stage(plan.member, st, ctx, cur, codes=(rules, reasons))
     tier_codes, tier_values = pd.factorize(pd.Series(tier, dtype=object), use_na_sentinel=False)
     tier_codes = np.asarray(tier_codes, dtype=np.int64)
     line_tier = tier_codes[lo]
     mult_by_tier = [Decimal(1)] * len(tier_values)
-    member_off = np.zeros(n, dtype=np.int64)
     if sc.benefits is not None:
         num = np.ones((len(tier_values), len(batch.skus)), dtype=np.int64)
         den = np.ones_like(num)
@@ -92,21 +99,15 @@ def _price(plan: ColumnarPlan, batch: Batch, tier: Any) -> _Priced:
                     num[t, s], den[t, s] = _ratio(rate)
         ln_num = num[line_tier, batch.line_sku]
         ln_den = den[line_tier, batch.line_sku]
-        member_price = _round_div(_times_checked(amount, ln_num), ln_den, Rounding.HALF_UP)
-        off = amount - member_price
+        member_price = _round_div(_times_checked(cur, ln_num), ln_den, Rounding.HALF_UP)
+        off = cur - member_price
         cur = member_price
-        member_off = np.bincount(lo, weights=off, minlength=n).astype(np.int64)
+        member_off = member_off + np.bincount(lo, weights=off, minlength=n).astype(np.int64)
         got = np.bincount(lo, weights=off > 0, minlength=n) > 0
         rules.add("member_price", got)
         reasons.add("benefit.member_price", got)
         reasons.add("benefit.no_member_price", ~got)
-    ctx = _Stage(batch, tier, _positions(lo, batch.line_id), None)
-    if any(
-        isinstance(p, NewCustomerReduction) or _reads(p.condition, NewCustomer)
-        for p in (*plan.promotions, *plan.free_shipping)
-    ):
-        ctx = attrs.evolve(ctx, count=batch.paid_before + _cumcount(batch.member_id))
-    cur, promo_off = _promotion_stage(plan, ctx, cur, rules, reasons)
+    cur, promo_off = _run_stage(plan.promotions, st, ctx, cur, codes=(rules, reasons))
     original = np.bincount(lo, weights=amount, minlength=n).astype(np.int64)
     paid = np.bincount(lo, weights=cur, minlength=n).astype(np.int64)
     fee = _shipping(plan, batch, tier, paid)
@@ -160,6 +161,7 @@ def _price(plan: ColumnarPlan, batch: Batch, tier: Any) -> _Priced:
         refund += np.where(kept == 0, shipping, 0)
     return _Priced(
         original=original,
+        activity_off=activity_off,
         member_off=member_off,
         promo_off=promo_off,
         paid=paid,
@@ -260,7 +262,7 @@ def price_batch(
             "tier_before": before,
             "tier_after": after,
             "original_fen": priced.original,
-            "activity_fen": zeros,
+            "activity_fen": priced.activity_off,
             "member_fen": priced.member_off,
             "promotion_fen": priced.promo_off,
             "coupon_fen": zeros,

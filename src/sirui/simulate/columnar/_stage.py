@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 import numpy as np
@@ -13,6 +13,7 @@ from sirui.checkout.stacking import (
     EXCLUDED_BY_EXCLUSIVE,
     EXCLUDED_BY_GROUP,
     EXCLUSIVE_SAVES_LESS,
+    StackingPolicy,
     stacking_options,
 )
 from sirui.core.money import Rounding
@@ -32,7 +33,14 @@ from sirui.promotions.discounts import (
     BundlePrice,
     BuyNGetMFree,
 )
-from sirui.promotions.member import NEW_CUSTOMER_APPLIED
+from sirui.promotions.member import (
+    LIMITED_TIME_APPLIED,
+    MEMBER_PRICE_APPLIED,
+    NEW_CUSTOMER_APPLIED,
+    NO_MEMBER_PRICE,
+    LimitedTimePrice,
+    MemberPrice,
+)
 from sirui.promotions.shipping import FREE_SHIPPING, NO_SHIPPING_FEE, FreeShippingOver
 from sirui.rules.conditions import (
     NOT_NEW,
@@ -50,18 +58,16 @@ from sirui.simulate.columnar._arith import (
 from sirui.simulate.columnar._batch import Batch
 from sirui.simulate.columnar._conditions import _CODES, _evaluate, _Facts
 
-if TYPE_CHECKING:
-    from sirui.simulate.columnar._plan import ColumnarPlan
-
-
 _UnitKernel = NthItemDiscount | BuyNGetMFree | BundlePrice
 _UNIT_KERNELS = (NthItemDiscount, BuyNGetMFree, BundlePrice)
 _Kernel = (
     FullReduction | RepeatingReduction | PercentageDiscount | NewCustomerReduction | _UnitKernel
+    | MemberPrice | LimitedTimePrice
 )
 #: The promotions the columnar engine prices (their exact classes).
 _KERNELS = (
     FullReduction, RepeatingReduction, PercentageDiscount, NewCustomerReduction, *_UNIT_KERNELS,
+    MemberPrice, LimitedTimePrice,
 )
 
 
@@ -154,6 +160,8 @@ def _promote(p: _Kernel, cur: Any, ctx: _Stage) -> _Ran:
         open_ = ctx.count == 0
         skip[~open_] = NOT_NEW.code
     open_, elig, base = _gate(p, cur, ctx, skip, open_)
+    if isinstance(p, MemberPrice | LimitedTimePrice):
+        return _by_targets(p, cur, ctx, open_=open_, elig=elig, skip=skip)
     if isinstance(p, _UNIT_KERNELS):
         return _by_units(p, cur, ctx, open_=open_, elig=elig, skip=skip)
     zero = "promotion.below_threshold"
@@ -265,6 +273,58 @@ def _by_units(p: _UnitKernel, cur: Any, ctx: _Stage, *, open_: Any, elig: Any, s
     return _Ran(cur - share, total, applied, skip, code)
 
 
+def _by_targets(
+    p: MemberPrice | LimitedTimePrice, cur: Any, ctx: _Stage, *, open_: Any, elig: Any, skip: Any
+) -> _Ran:
+    """会员价 and 限时价 as they price: each eligible line down to its target amount.
+
+    `MemberPrice`: the tier's special unit price times the quantity, else the
+    tier's rate on the line (half up). `LimitedTimePrice`: the special price
+    for up to ``limit_per_order`` units, the other units keeping their
+    largest-remainder share of the line. A line already at or below its
+    target is left alone; the discount is what the lines come down.
+    """
+    batch = ctx.batch
+    n, lo, qty = batch.orders, batch.line_order, batch.quantity
+    sku_ids = [s.id for s in batch.skus]
+    target = np.full(len(lo), -1, dtype=np.int64)
+    if isinstance(p, MemberPrice):
+        per_order, tiers = pd.factorize(pd.Series(ctx.tier, dtype=object), use_na_sentinel=False)
+        line_tier = np.asarray(per_order, dtype=np.int64)[lo]
+        for t, name in enumerate(tiers.tolist()):
+            tier = None if pd.isna(name) else name
+            unit = {sp.sku: sp.price.minor for sp in p.prices if sp.tier == tier}
+            rate = next((r.rate for r in p.rates if r.tier == tier), None)
+            special = np.array([unit.get(i, -1) for i in sku_ids], dtype=np.int64)[batch.line_sku]
+            at = line_tier == t
+            has = at & (special >= 0)
+            target = np.where(has, _times_checked(special, qty), target)
+            if rate is not None:
+                num, den = _ratio(rate)
+                by_rate = _round_div(_times_checked(cur, np.array([num])), den, Rounding.HALF_UP)
+                target = np.where(at & ~has, by_rate, target)
+        code, zero = MEMBER_PRICE_APPLIED.code, NO_MEMBER_PRICE.code
+    else:
+        unit = {sp.sku: sp.price.minor for sp in p.prices}
+        special = np.array([unit.get(i, -1) for i in sku_ids], dtype=np.int64)[batch.line_sku]
+        units = qty if p.limit_per_order is None else np.minimum(qty, p.limit_per_order)
+        # The units past the limit keep their share: allocate_int(cur, [units, rest]).
+        others = qty - units
+        low = _times_checked(cur, others) // qty
+        first_rem = _times_checked(cur, units) % qty
+        other_rem = _times_checked(cur, others) % qty
+        left = cur - _times_checked(cur, units) // qty - low
+        rest = low + ((left > 0) & (other_rem > first_rem))
+        target = np.where(special >= 0, _times_checked(special, units) + rest, -1)
+        code, zero = LIMITED_TIME_APPLIED.code, NOTHING_OFF.code
+    weights = np.where(elig & (target >= 0) & (target < cur), cur - target, 0)
+    total = np.bincount(lo, weights=weights, minlength=n).astype(np.int64)
+    skip[open_ & (total == 0)] = zero
+    applied = open_ & (total > 0)
+    share = np.where(applied[lo], weights, 0)
+    return _Ran(cur - share, np.where(applied, total, 0), applied, skip, code)
+
+
 def _move_excess(share: Any, cur: Any, chosen: Any, ctx: _Stage, orders: Any) -> Any:
     """`allocate_off`'s second step, for the few orders that need it: cap, then fill in id order."""
     share = share.copy()
@@ -291,10 +351,11 @@ def _record(
         reasons.add(code, where & (ran.skip == code))
 
 
-def _promotion_stage(
-    plan: ColumnarPlan, ctx: _Stage, cur: Any, rules: _Codes, reasons: _Codes
+def _run_stage(
+    promos: Sequence[_Kernel], stacking: StackingPolicy, ctx: _Stage, cur: Any, *,
+    codes: _CodesPair,
 ) -> tuple[Any, Any]:
-    """The promotion stage as the checkout's `Plan` runs it: in order, or the best option.
+    """One stage's promotions as the checkout's `Plan` runs them: in order, or the best option.
 
     Without exclusion groups or exclusive promotions every promotion runs in
     turn. Otherwise each option (every choice of at most one promotion per
@@ -303,8 +364,8 @@ def _promotion_stage(
     earlier option), and the promotions left out say why: their own skip in
     the best option that held them, or the stacking reason.
     """
-    st = plan.scenario.stacking
-    promos = plan.promotions
+    st = stacking
+    rules, reasons = codes
     n, lo = ctx.batch.orders, ctx.batch.line_order
     everywhere = np.ones(n, dtype=bool)
     found = stacking_options(promos, st)
