@@ -6,8 +6,9 @@ state. For a scenario without coupon triggers, an order's result depends
 only on the order itself, the member's tier when it was paid and how many
 orders they had paid before, so the whole history can be priced as columns:
 
-1. the member price (会员价) per line: the line amount times the tier's rate
-   for the SKU, as an exact rational rounded by the step's mode;
+1. the activity and member stages: limited-time prices (限时价), member
+   price promotions by tier (会员价), then the tier benefits' rate per SKU,
+   as exact rationals rounded by each rule's mode;
 2. every promotion of the promotion stage (满减, 每满减, 打折, 第N件X折,
    买N送M, N元任选, 新客立减), in the pipeline's order (priority, then id): its window, its
    scope, its condition (evaluated as columns, with the first failing
