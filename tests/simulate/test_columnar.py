@@ -55,6 +55,7 @@ from sirui.promotions import (
     ReductionTier,
     RepeatingReduction,
 )
+from sirui.promotions.base import PromotionBase
 from sirui.promotions.member import SkuPrice, TierRate, TierSkuPrice
 from sirui.rules.conditions import (
     AllOf,
@@ -76,6 +77,7 @@ from sirui.rules.conditions import (
     TierIn,
     WithinWindow,
 )
+from sirui.rules.pricing import Stage
 from sirui.rules.scope import ItemScope
 from sirui.simulate import Scenario, generate, prepare, simulate
 from sirui.simulate.columnar import columnar_plan, prepare_batch
@@ -174,12 +176,6 @@ def test_the_plan_says_why_a_scenario_needs_the_exact_engine(baseline: Any) -> N
     assert isinstance(fr, FullReduction)
     cases = {
         "triggers": baseline,
-        "no columnar kernel": Scenario(
-            "d",
-            promotions=(
-                GiftWithPurchase("d", threshold=Money.of("199"), gift=Sku("G", Money.of("9"))),
-            ),
-        ),
         "free-shipping offers": Scenario(
             "s",
             promotions=(
@@ -357,9 +353,24 @@ def promotions(draw: st.DrawFn, i: int) -> Any:
         common["group"] = draw(st.none() | st.sampled_from(["g1", "g2"]))
     kind = draw(
         st.sampled_from(
-            ["full", "repeating", "percentage", "new", "nth", "free", "bundle", "member", "limited"]
+            [
+                "full", "repeating", "percentage", "new", "nth", "free", "bundle", "member",
+                "limited", "gift",
+            ]
         )
     )
+    if kind == "gift":
+        cost = draw(st.none() | st.integers(0, 3000))
+        return GiftWithPurchase(
+            f"gift{i}",
+            threshold=Money(draw(st.integers(1, 500)) * 100),
+            gift=Sku("GIFT", Money(2990), cost=Money(cost) if cost is not None else None),
+            quantity=draw(st.integers(1, 2)),
+            repeat=draw(st.booleans()),
+            max_sets=draw(st.none() | st.integers(1, 3)),
+            stock=draw(st.none() | st.integers(0, 3)),
+            **common,
+        )
     if kind == "member":
         return MemberPrice(
             f"mp{i}",
@@ -794,6 +805,15 @@ def test_host_defined_rules_are_left_to_the_exact_engine() -> None:
     bonus = Scenario("b", commission=CommissionPlan((Bonus(),)))
     assert columnar_plan(bonus) == (None, "commission rule bonus: Bonus has no columnar kernel")
 
+    @attrs.frozen
+    class Lucky(PromotionBase):
+        @property
+        def stage(self) -> Stage:
+            return Stage.PROMOTION
+
+    lucky = Scenario("l", promotions=(Lucky("lucky"),))
+    assert columnar_plan(lucky) == (None, "promotion lucky: Lucky has no columnar kernel")
+
 
 def test_named_zones_count_share_windows_on_their_calendar(
     tiny: dict[str, Any], baseline: Any
@@ -975,3 +995,28 @@ def test_activity_then_member_then_promotion_prices() -> None:
     assert row.activity_fen == 4900  # one tin at 199 instead of 248
     assert row.member_fen == 2235  # 5% of 447, half up
     assert (row.promotion_fen, row.payable_fen) == (4000, 49600 - 4900 - 2235 - 4000)
+
+
+def test_gift_with_purchase_counts_its_value_and_stock() -> None:
+    """满199赠 a bib (cost 8 yuan), two per set, every 199, stock 3: 420 yuan gets 3."""
+    bib = Sku("BIB", Money.of("29.90"), cost=Money.of("8"))
+    gift = GiftWithPurchase(
+        "bib", threshold=Money.of("199"), gift=bib, quantity=2, repeat=True, stock=3
+    )
+    orders = pd.DataFrame(
+        {
+            "order_id": ["O1", "O2"],
+            "member_id": ["M1", "M1"],
+            "sku": ["A", "A"],
+            "paid_at": ["2026-07-01T10:00:00+08:00", "2026-07-02T10:00:00+08:00"],
+            "quantity": [1, 1],
+            "unit_price_fen": [42000, 10000],
+        }
+    )
+    members = pd.DataFrame({"member_id": ["M1"], "tier": ["normal"]})
+    exact, fast = both(orders, members, Scenario("gift", promotions=(gift,)))
+    assert_same(exact, fast)
+    got = fast.orders.set_index("order_id")
+    assert list(got.gift_value_fen) == [3 * 800, 0]
+    assert "promotion.gift_partial" in got.reasons["O1"] and got.rules["O1"] == "bib"
+    assert list(got.payable_fen) == [42000, 10000]  # a gift never changes what is paid

@@ -43,6 +43,8 @@ class _Priced:
     """Per-order figures of one pricing pass (arrays over the batch's orders)."""
 
     original: Any
+    gift_value: Any
+    """Gifts given (满赠), at cost where known, else price."""
     activity_off: Any
     member_off: Any
     promo_off: Any
@@ -80,8 +82,9 @@ def _price(plan: ColumnarPlan, batch: Batch, tier: Any) -> _Priced:
     if any(isinstance(p, NewCustomerReduction) or _reads(p.condition, NewCustomer) for p in every):
         ctx = attrs.evolve(ctx, count=batch.paid_before + _cumcount(batch.member_id))
     st = sc.stacking
-    cur, activity_off = _run_stage(plan.activity, st, ctx, cur, codes=(rules, reasons))
-    cur, member_off = _run_stage(plan.member, st, ctx, cur, codes=(rules, reasons))
+    cur, activity_off, gifts = _run_stage(plan.activity, st, ctx, cur, codes=(rules, reasons))
+    cur, member_off, more = _run_stage(plan.member, st, ctx, cur, codes=(rules, reasons))
+    gifts = gifts + more
     tier_codes, tier_values = pd.factorize(pd.Series(tier, dtype=object), use_na_sentinel=False)
     tier_codes = np.asarray(tier_codes, dtype=np.int64)
     line_tier = tier_codes[lo]
@@ -107,7 +110,8 @@ def _price(plan: ColumnarPlan, batch: Batch, tier: Any) -> _Priced:
         rules.add("member_price", got)
         reasons.add("benefit.member_price", got)
         reasons.add("benefit.no_member_price", ~got)
-    cur, promo_off = _run_stage(plan.promotions, st, ctx, cur, codes=(rules, reasons))
+    cur, promo_off, more = _run_stage(plan.promotions, st, ctx, cur, codes=(rules, reasons))
+    gifts = gifts + more
     original = np.bincount(lo, weights=amount, minlength=n).astype(np.int64)
     paid = np.bincount(lo, weights=cur, minlength=n).astype(np.int64)
     fee = _shipping(plan, batch, tier, paid)
@@ -161,6 +165,7 @@ def _price(plan: ColumnarPlan, batch: Batch, tier: Any) -> _Priced:
         refund += np.where(kept == 0, shipping, 0)
     return _Priced(
         original=original,
+        gift_value=gifts,
         activity_off=activity_off,
         member_off=member_off,
         promo_off=promo_off,
@@ -271,7 +276,7 @@ def price_batch(
             "payable_fen": priced.paid + priced.shipping,
             "goods_paid_fen": priced.paid,
             "discount_fen": priced.original - priced.paid,
-            "gift_value_fen": zeros,
+            "gift_value_fen": priced.gift_value,
             "refund_fen": priced.refund,
             "points_earned": priced.points - priced.points_back,
             "points_spent": zeros,

@@ -33,6 +33,12 @@ from sirui.promotions.discounts import (
     BundlePrice,
     BuyNGetMFree,
 )
+from sirui.promotions.gifts import (
+    GIFT_ADDED,
+    GIFT_OUT_OF_STOCK,
+    GIFT_PARTIAL,
+    GiftWithPurchase,
+)
 from sirui.promotions.member import (
     LIMITED_TIME_APPLIED,
     MEMBER_PRICE_APPLIED,
@@ -62,12 +68,12 @@ _UnitKernel = NthItemDiscount | BuyNGetMFree | BundlePrice
 _UNIT_KERNELS = (NthItemDiscount, BuyNGetMFree, BundlePrice)
 _Kernel = (
     FullReduction | RepeatingReduction | PercentageDiscount | NewCustomerReduction | _UnitKernel
-    | MemberPrice | LimitedTimePrice
+    | MemberPrice | LimitedTimePrice | GiftWithPurchase
 )
 #: The promotions the columnar engine prices (their exact classes).
 _KERNELS = (
     FullReduction, RepeatingReduction, PercentageDiscount, NewCustomerReduction, *_UNIT_KERNELS,
-    MemberPrice, LimitedTimePrice,
+    MemberPrice, LimitedTimePrice, GiftWithPurchase,
 )
 
 
@@ -100,6 +106,10 @@ class _Ran:
     """Per order: the reason code it was skipped with, or ``""``."""
     code: str
     """Its reason code when applied."""
+    codes: Any = None
+    """Per order, when the applied reason varies (a gift given in part)."""
+    gift: Any = None
+    """Per order, the value of the gifts it gave (满赠; cost, else price)."""
 
 
 def _gate(
@@ -162,6 +172,8 @@ def _promote(p: _Kernel, cur: Any, ctx: _Stage) -> _Ran:
     open_, elig, base = _gate(p, cur, ctx, skip, open_)
     if isinstance(p, MemberPrice | LimitedTimePrice):
         return _by_targets(p, cur, ctx, open_=open_, elig=elig, skip=skip)
+    if isinstance(p, GiftWithPurchase):
+        return _gift(p, cur, base, open_=open_, skip=skip)
     if isinstance(p, _UNIT_KERNELS):
         return _by_units(p, cur, ctx, open_=open_, elig=elig, skip=skip)
     zero = "promotion.below_threshold"
@@ -273,6 +285,31 @@ def _by_units(p: _UnitKernel, cur: Any, ctx: _Stage, *, open_: Any, elig: Any, s
     return _Ran(cur - share, total, applied, skip, code)
 
 
+def _gift(p: GiftWithPurchase, cur: Any, base: Any, *, open_: Any, skip: Any) -> _Ran:
+    """满赠 as it prices: gift units earned by the eligible subtotal, up to the stock.
+
+    The stock is the configured one for every order (the simulation does not
+    carry gift stock between orders, as the exact engine does not); the gift
+    saves nothing, so it records a zero adjustment, and its value (cost, else
+    price) goes to ``gift_value_fen``.
+    """
+    n = len(base)
+    threshold = p.threshold.minor
+    sets = np.where(base >= threshold, base // threshold if p.repeat else 1, 0)
+    if p.max_sets is not None:
+        sets = np.minimum(sets, p.max_sets)
+    earned = _times_checked(sets, np.array([p.quantity]))
+    skip[open_ & (earned == 0)] = "promotion.below_threshold"
+    give = earned if p.stock is None else np.minimum(earned, p.stock)
+    skip[open_ & (earned > 0) & (give <= 0)] = GIFT_OUT_OF_STOCK.code
+    applied = open_ & (give > 0)
+    codes = np.where(give < earned, GIFT_PARTIAL.code, GIFT_ADDED.code).astype(object)
+    each = (p.gift.cost or p.gift.price).minor
+    gift = np.where(applied, _times_checked(give, np.array([each])), 0)
+    zero = np.zeros(n, dtype=np.int64)
+    return _Ran(cur, zero, applied, skip, GIFT_ADDED.code, codes=codes, gift=gift)
+
+
 def _by_targets(
     p: MemberPrice | LimitedTimePrice, cur: Any, ctx: _Stage, *, open_: Any, elig: Any, skip: Any
 ) -> _Ran:
@@ -346,7 +383,11 @@ def _record(
 ) -> None:
     """What ``ran`` adds to the quotes of the orders in ``where``: its rule or its skip."""
     rules.add(p.id, ran.applied & where)
-    reasons.add(ran.code, ran.applied & where)
+    if ran.codes is None:
+        reasons.add(ran.code, ran.applied & where)
+    else:
+        for code in set(ran.codes[ran.applied & where].tolist()):
+            reasons.add(code, ran.applied & where & (ran.codes == code))
     for code in set(ran.skip[where].tolist()) - {""}:
         reasons.add(code, where & (ran.skip == code))
 
@@ -354,7 +395,7 @@ def _record(
 def _run_stage(
     promos: Sequence[_Kernel], stacking: StackingPolicy, ctx: _Stage, cur: Any, *,
     codes: _CodesPair,
-) -> tuple[Any, Any]:
+) -> tuple[Any, Any, Any]:
     """One stage's promotions as the checkout's `Plan` runs them: in order, or the best option.
 
     Without exclusion groups or exclusive promotions every promotion runs in
@@ -371,20 +412,26 @@ def _run_stage(
     found = stacking_options(promos, st)
     if found is None:
         off = np.zeros(n, dtype=np.int64)
+        gifts = np.zeros(n, dtype=np.int64)
         for p in promos:
             ran = _promote(p, cur, ctx)
             _record(p, ran, everywhere, rules, reasons)
             cur, off = ran.cur, off + ran.total
-        return cur, off
+            if ran.gift is not None:
+                gifts = gifts + ran.gift
+        return cur, off, gifts
     options, exclusive = found.options, found.exclusive
     runs: list[tuple[Any, dict[str, _Ran]]] = []
     savings = np.zeros((len(options), n), dtype=np.int64)
+    given = np.zeros((len(options), n), dtype=np.int64)
     for k, opt in enumerate(options):
         c, ran_by = cur, {}
         for p in opt:
             ran_by[p.id] = ran = _promote(p, c, ctx)
             c = ran.cur
             savings[k] += ran.total
+            if ran.gift is not None:
+                given[k] += ran.gift
         runs.append((c, ran_by))
     best = np.argmax(savings, axis=0)  # the first of equal savings, as (saving, -i) picks
     new_cur = cur
@@ -410,4 +457,4 @@ def _run_stage(
         other = EXCLUSIVE_SAVES_LESS.code if p in exclusive else EXCLUDED_BY_GROUP.code
         reasons.add(EXCLUDED_BY_EXCLUSIVE.code, beaten & chosen_exclusive)
         reasons.add(other, beaten & ~chosen_exclusive)
-    return new_cur, savings[best, np.arange(n)]
+    return new_cur, savings[best, np.arange(n)], given[best, np.arange(n)]
