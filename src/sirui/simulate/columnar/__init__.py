@@ -10,7 +10,7 @@ orders they had paid before, so the whole history can be priced as columns:
    price promotions by tier (会员价), then the tier benefits' rate per SKU,
    as exact rationals rounded by each rule's mode;
 2. every promotion of the promotion stage (满减, 每满减, 打折, 第N件X折,
-   买N送M, N元任选, 新客立减), in the pipeline's order (priority, then id): its window, its
+   买N送M, N元任选, 新客立减, 满赠), in the pipeline's order (priority, then id): its window, its
    scope, its condition (evaluated as columns, with the first failing
    reason), its threshold, rate or n-th units against the eligible lines'
    current amounts, and the allocation over those lines by the
