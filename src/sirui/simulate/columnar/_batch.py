@@ -13,9 +13,7 @@ import pendulum
 
 from sirui.core.nouns import Sku
 from sirui.core.windows import DateTime
-from sirui.simulate.inputs import (
-    OrderRecord,
-)
+from sirui.simulate.inputs import OrderRecord
 
 _NS = 10**9
 

@@ -12,12 +12,8 @@ import pandas as pd
 from sirui.commission import AttributionPolicy, ExcludedItems, FixedPerItem, RateRule
 from sirui.core.money import Rounding
 from sirui.loyalty.members import MemberFacts, benefits_for
-from sirui.promotions import (
-    NewCustomerReduction,
-)
-from sirui.rules.conditions import (
-    NewCustomer,
-)
+from sirui.promotions import NewCustomerReduction
+from sirui.rules.conditions import NewCustomer
 from sirui.simulate.columnar._arith import (
     _FLOAT_EXACT,
     _allocate,

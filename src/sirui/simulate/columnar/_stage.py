@@ -48,10 +48,7 @@ from sirui.promotions.member import (
     MemberPrice,
 )
 from sirui.promotions.shipping import FREE_SHIPPING, NO_SHIPPING_FEE, FreeShippingOver
-from sirui.rules.conditions import (
-    NOT_NEW,
-    Always,
-)
+from sirui.rules.conditions import NOT_NEW, Always
 from sirui.simulate.columnar._arith import (
     _allocate,
     _Codes,
