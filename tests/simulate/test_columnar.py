@@ -149,6 +149,7 @@ def test_a_gold_member_on_a_300_yuan_cart() -> None:
 def test_the_sample_chain_prices_the_same(tiny: dict[str, Any]) -> None:
     exact, fast = both(tiny["orders"], tiny["members"], simplified())
     assert_same(exact, fast)
+    assert "(columnar engine)" in fast._repr_html_() and "(exact engine)" in exact._repr_html_()
     assert fast.summary["refund_fen"] > 0  # the sample has refunds, and they agree
 
 

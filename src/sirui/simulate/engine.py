@@ -522,7 +522,7 @@ class SimulationResult:
         items = "".join(
             f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in s.items() if not isinstance(v, Mapping)
         )
-        return f"<h4>{self.name}</h4><table>{items}</table>"
+        return f"<h4>{self.name} ({self.engine} engine)</h4><table>{items}</table>"
 
 
 def _per_tier(tiers: Mapping[str, str | None], scenario: Scenario) -> dict[str, int]:
