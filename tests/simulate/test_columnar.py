@@ -1021,3 +1021,30 @@ def test_gift_with_purchase_counts_its_value_and_stock() -> None:
     assert list(got.gift_value_fen) == [3 * 800, 0]
     assert "promotion.gift_partial" in got.reasons["O1"] and got.rules["O1"] == "bib"
     assert list(got.payable_fen) == [42000, 10000]  # a gift never changes what is paid
+
+
+def test_orders_priced_again_refund_at_their_new_price() -> None:
+    """Gold from 452 growth: a full refund drops M1, so O2 is re-priced at list and its refund
+    must take back the growth of the list price (100), not of the gold price first assumed."""
+    ladder = TierLadder((Tier("normal"), Tier("gold", threshold=452)))
+    scenario = attrs.evolve(simplified(), ladder=ladder, promotions=())
+    day = "2026-07-0{}T10:00:00+08:00"
+    orders = pd.DataFrame(
+        {
+            "order_id": ["O1", "O2", "O3"],
+            "member_id": ["M1"] * 3,
+            "sku": ["A"] * 3,
+            "paid_at": [day.format(1), day.format(3), day.format(4)],
+            "quantity": [1, 1, 1],
+            "unit_price_fen": [60000, 10000, 45000],
+            "refunded_quantity": [1, 1, 0],
+            "refunded_at": [day.format(2), day.format(5), ""],
+        }
+    )
+    members = pd.DataFrame({"member_id": ["M1"], "tier": ["normal"]})
+    exact, fast = both(orders, members, scenario)
+    assert_same(exact, fast)
+    got = fast.orders.set_index("order_id")
+    assert list(got.tier_before) == ["normal", "normal", "normal"]
+    assert got.tier_after["O2"] == "normal"  # 550 - 100 = 450, below 452
+    assert fast.summary["members_per_tier"] == {"normal": 1}

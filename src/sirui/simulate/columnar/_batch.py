@@ -247,3 +247,15 @@ def _sorted(b: Batch) -> Batch:
     fields.update({f: getattr(b, f)[lines] for f in _LINE_FIELDS})
     fields["line_order"] = line_rank[lines]
     return Batch(**fields, skus=b.skus)
+
+
+def _take(b: Batch, orders: Any) -> tuple[Batch, Any]:
+    """The batch of ``orders`` (ascending positions) and the positions of their lines."""
+    keep = np.zeros(b.orders, dtype=bool)
+    keep[orders] = True
+    lines = np.flatnonzero(keep[b.line_order])
+    renumber = np.cumsum(keep) - 1
+    fields: dict[str, Any] = {f: getattr(b, f)[orders] for f in _ORDER_FIELDS}
+    fields.update({f: getattr(b, f)[lines] for f in _LINE_FIELDS})
+    fields["line_order"] = renumber[b.line_order[lines]]
+    return Batch(**fields, skus=b.skus), lines

@@ -27,7 +27,7 @@ from sirui.simulate.columnar._arith import (
     _times_checked,
     _units_back,
 )
-from sirui.simulate.columnar._batch import _NS, Batch, _at, _ns
+from sirui.simulate.columnar._batch import _NS, Batch, _at, _ns, _take
 from sirui.simulate.columnar._conditions import _reads
 from sirui.simulate.columnar._plan import ColumnarPlan
 from sirui.simulate.columnar._stage import _free_shipping, _run_stage, _Stage
@@ -287,20 +287,71 @@ def price_batch(
     return frame, final
 
 
+def _merge(whole: _Priced, part: _Priced, orders: Any, lines: Any) -> _Priced:
+    """``whole`` with the figures of ``orders`` (and their ``lines``) replaced by ``part``'s."""
+    fields: dict[str, Any] = {}
+    for f in attrs.fields(_Priced):
+        merged = getattr(whole, f.name).copy()
+        merged[lines if f.name in _LINE_LEVEL else orders] = getattr(part, f.name)
+        fields[f.name] = merged
+    return _Priced(**fields)
+
+
+#: The `_Priced` fields that hold one value per line (the others: one per order).
+_LINE_LEVEL = frozenset({"line_refund"})
+
+
+def _guess_tiers(plan: ColumnarPlan, batch: Batch, start: Any) -> Any:
+    """A first guess of the tier each order meets, so the replay has less to correct.
+
+    Prices once at the starting tiers, then climbs each member's ladder with
+    the running metric (orders in time order, immediate upgrades, refunds and
+    windows ignored). Only a guess: `_follow_ladder` replays the real state
+    machine and corrects every order it got wrong.
+    """
+    from sirui.loyalty.members import Metric, UpgradeMode
+
+    ladder = plan.scenario.ladder
+    assert ladder is not None
+    if ladder.upgrade is not UpgradeMode.IMMEDIATE or batch.orders == 0:
+        return start
+    priced = _price(plan, batch, start)
+    if ladder.metric is Metric.SPEND:
+        step = priced.paid
+    elif ladder.metric is Metric.ORDERS:
+        step = np.ones(batch.orders, dtype=np.int64)
+    elif ladder.metric is Metric.POINTS:
+        step = priced.points
+    else:
+        num, den = _ratio(ladder.growth.per_yuan)
+        step = _times_checked(priced.paid, np.array([num])) // (den * 100)
+        first = (batch.paid_before + _cumcount(batch.member_id)) == 0
+        step = step + np.where(first, ladder.growth.first_order_bonus, 0)
+    # The metric before each order: what the member's earlier orders brought.
+    running = pd.Series(step).groupby(batch.member_id).cumsum().to_numpy() - step
+    codes = [t.code for t in ladder.tiers]
+    thresholds = np.array([t.threshold for t in ladder.tiers], dtype=np.int64)
+    reached = np.searchsorted(thresholds, running, side="right") - 1
+    at_start = np.array([codes.index(t) for t in start.tolist()], dtype=np.int64)
+    return np.array(codes, dtype=object)[np.maximum(reached, at_start)]
+
+
 def _follow_ladder(
     plan: ColumnarPlan, batch: Batch
 ) -> tuple[_Priced, Any, Any, dict[str, str | None]]:
     """Price with tiers that move as orders and refunds arrive, to a fixed point.
 
-    Every order is priced at an assumed tier (at first, the member's tier
-    before any order); the member's standing is then replayed through the
-    ladder's own state machine (`MemberStanding`) on the exact engine's
-    timeline — orders and refunds in time order, an order before a refund
-    at the same instant — which gives the tier each order really met. Members
-    whose orders met other tiers than assumed are priced again at those tiers
-    and replayed again. An order's price depends only on the orders before
+    Every order is priced at an assumed tier (at first `_guess_tiers`: the
+    ladder climbed with the running metric); the member's standing is then
+    replayed through the ladder's own state machine (`MemberStanding`) on
+    the exact engine's timeline — orders and refunds in time order, an order
+    before a refund at the same instant — which gives the tier each order
+    really met. The orders of members who met other tiers than assumed are
+    priced again at those tiers, and those members replayed again from their
+    first wrong order. An order's price depends only on the events before
     it, so each round fixes at least the next order of every such member, and
-    the rounds stop when nothing changes: the result is the exact replay's.
+    the rounds stop when nothing changes: the result is the exact replay's,
+    whatever the guess.
     """
     from sirui.core.money import Money
     from sirui.loyalty.members import MemberStanding, RecordOrder, RefundOrder
@@ -330,7 +381,7 @@ def _follow_ladder(
         m: (t if t in known else ladder.base.code)
         for m, t in zip(members, batch.tier.tolist())
     }
-    assumed = np.array([start[m] for m in members], dtype=object)
+    assumed = _guess_tiers(plan, batch, np.array([start[m] for m in members], dtype=object))
     before = assumed.copy()
     after = assumed.copy()
     final: dict[str, str | None] = {}
@@ -339,8 +390,8 @@ def _follow_ladder(
     # counts just before it (everything earlier stays as it was).
     resume: dict[str, tuple[int, Any, int, dict[int, int]]] = {}
     todo = list(by_member)
+    priced = _price(plan, batch, assumed)
     while True:
-        priced = _price(plan, batch, assumed)
         paid, points, goods = priced.paid.tolist(), priced.points.tolist(), priced.line_refund
         changed: list[str] = []
         for m in todo:
@@ -401,3 +452,7 @@ def _follow_ladder(
         if not changed:
             return priced, before, after, final
         todo = changed
+        # Only the members who moved are priced again: their orders, at their new tiers.
+        redo = np.flatnonzero(pd.Series(batch.member_id).isin(set(changed)).to_numpy())
+        part, lines = _take(batch, redo)
+        priced = _merge(priced, _price(plan, part, assumed[redo]), redo, lines)
