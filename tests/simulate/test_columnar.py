@@ -260,6 +260,8 @@ def test_amounts_beyond_int64_fall_back_to_the_exact_engine() -> None:
     result = simulate(orders, members, simplified())
     assert result.engine == "exact"
     assert result.orders["original_fen"].iloc[0] == 9 * 10**14
+    with pytest.raises(OverflowError, match="engine='exact'"):
+        simulate(orders, members, simplified(), engine="columnar")
 
 
 def test_prepare_batch_accepts_what_prepare_accepts(tiny: dict[str, Any]) -> None:
@@ -1048,3 +1050,13 @@ def test_orders_priced_again_refund_at_their_new_price() -> None:
     assert list(got.tier_before) == ["normal", "normal", "normal"]
     assert got.tier_after["O2"] == "normal"  # 550 - 100 = 450, below 452
     assert fast.summary["members_per_tier"] == {"normal": 1}
+
+
+def test_importing_the_simulation_loads_no_numpy_or_pandas() -> None:
+    """The engines' heavy imports wait until a run: `import sirui.simulate` stays light."""
+    import subprocess
+    import sys
+
+    code = "import sys, sirui.simulate; print(sorted({'numpy', 'pandas'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

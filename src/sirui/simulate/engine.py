@@ -622,7 +622,7 @@ def simulate(
     if engine not in ("auto", "exact", "columnar"):
         raise ValueError(f"engine={engine!r}: use 'auto', 'exact' or 'columnar'")
     if engine != "exact":
-        from sirui.simulate.columnar import columnar_plan, prepare_batch, price_batch
+        from sirui.simulate.columnar import columnar_plan, run_columnar
 
         plan, why = columnar_plan(scenario)
         if engine == "columnar" and (plan is None or elasticity is not None):
@@ -631,16 +631,14 @@ def simulate(
                 f"{why or 'an elasticity hook'}; use engine='exact' or 'auto'"
             )
         if plan is not None and elasticity is None:
-            batch, tiers, rejected = prepare_batch(orders, members, timezone)
-            try:
-                frame, final = price_batch(plan, batch, tz)
-            except OverflowError:
-                if engine == "columnar":
-                    raise
-                # Amounts past 64-bit integers: the exact engine's ints have no bound.
-            else:
-                tiers = {**start_tiers(tiers, scenario), **final}
+            done = run_columnar(plan, orders, members, timezone, tz)
+            if done is not None:
+                frame, tiers, rejected = done
                 return _result(scenario, rejected, frame, tiers, "columnar")
+            if engine == "columnar":
+                raise OverflowError(
+                    "amounts too large for the columnar engine; use engine='exact' or 'auto'"
+                )
     prepared = prepare(orders, members, timezone)
     rows, final = run_prepared(prepared, scenario, tz=tz, progress=progress, elasticity=elasticity)
     position = {rec.order_id: i for i, rec in enumerate(prepared.orders)}

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sirui.simulate.columnar import columnar_plan, prepare_batch, price_batch
 from sirui.simulate.engine import (
     ROW_COLUMNS,
     Scenario,
@@ -58,16 +57,13 @@ def _partition(
     subset = members[members["member_id"].astype(str).isin(ids)]
     if len(subset) == 0:
         subset = members.head(1)
+    from sirui.simulate.columnar import columnar_plan, run_columnar
+
     plan, _ = columnar_plan(scenario)
-    if plan is not None:
-        batch, _, found = prepare_batch(orders, subset, timezone)
-        try:
-            frame, final = price_batch(plan, batch, tz)
-        except OverflowError:
-            pass
-        else:
-            rejected = [r.to_dict() for r in found if r.table == "orders"]
-            return frame, rejected, final, "columnar"
+    done = run_columnar(plan, orders, subset, timezone, tz) if plan is not None else None
+    if done is not None:
+        frame, tiers, found = done
+        return frame, [r.to_dict() for r in found if r.table == "orders"], tiers, "columnar"
     prepared = prepare(orders, subset, timezone)
     rows, tiers = run_prepared(prepared, scenario, tz=tz)
     rejected = [r.to_dict() for r in prepared.rejected if r.table == "orders"]

@@ -57,7 +57,7 @@ from __future__ import annotations
 from sirui.simulate.columnar._batch import Batch, MemberInfo, batch_from_records
 from sirui.simulate.columnar._input import prepare_batch
 from sirui.simulate.columnar._plan import ColumnarPlan, columnar_plan
-from sirui.simulate.columnar._price import price_batch
+from sirui.simulate.columnar._price import price_batch, run_columnar
 
 __all__ = [
     "Batch",
@@ -67,4 +67,5 @@ __all__ = [
     "columnar_plan",
     "prepare_batch",
     "price_batch",
+    "run_columnar",
 ]

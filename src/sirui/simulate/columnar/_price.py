@@ -29,9 +29,11 @@ from sirui.simulate.columnar._arith import (
 )
 from sirui.simulate.columnar._batch import _NS, Batch, _at, _ns, _take
 from sirui.simulate.columnar._conditions import _reads
+from sirui.simulate.columnar._input import prepare_batch
 from sirui.simulate.columnar._plan import ColumnarPlan
 from sirui.simulate.columnar._stage import _free_shipping, _run_stage, _Stage
-from sirui.simulate.engine import ROW_COLUMNS
+from sirui.simulate.engine import ROW_COLUMNS, start_tiers
+from sirui.simulate.inputs import RejectedRow
 
 
 @attrs.frozen
@@ -234,6 +236,22 @@ def _shipping(plan: ColumnarPlan, batch: Batch, tier: Any, goods: Any) -> Any:
     if policy.pickup_free:
         fee = np.where(batch.fulfillment == "pickup", 0, fee)
     return fee.astype(np.int64)
+
+
+def run_columnar(
+    plan: ColumnarPlan, orders: Any, members: Any, timezone: str | None, tz: str
+) -> tuple[Any, dict[str, str | None], tuple[RejectedRow, ...]] | None:
+    """Check and price ``orders``: the result rows, every member's final tier, the rejects.
+
+    None when an amount could overflow 64-bit integers: the caller replays
+    on the exact engine, whose integers have no bound.
+    """
+    batch, tiers, rejected = prepare_batch(orders, members, timezone)
+    try:
+        frame, final = price_batch(plan, batch, tz)
+    except OverflowError:
+        return None
+    return frame, {**start_tiers(tiers, plan.scenario), **final}, rejected
 
 
 def price_batch(
