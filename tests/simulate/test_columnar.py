@@ -818,10 +818,10 @@ def test_host_defined_rules_are_left_to_the_exact_engine() -> None:
     assert columnar_plan(lucky) == (None, "promotion lucky: Lucky has no columnar kernel")
 
 
-def test_named_zones_count_share_windows_on_their_calendar(
+def test_naive_times_read_in_a_named_zone_price_alike(
     tiny: dict[str, Any], baseline: Any
 ) -> None:
-    """Naive times read in Asia/Shanghai (a named zone): the share window's days come from it."""
+    """Naive times read in Asia/Shanghai (`timezone=`): every order takes the exact checks."""
     o = tiny["orders"].copy()
     for col in ("paid_at", "placed_at", "refunded_at"):
         o[col] = o[col].str.slice(0, 19)
@@ -1060,3 +1060,30 @@ def test_importing_the_simulation_loads_no_numpy_or_pandas() -> None:
     code = "import sys, sirui.simulate; print(sorted({'numpy', 'pandas'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_share_window_across_summer_time_counts_calendar_days() -> None:
+    """Berlin moves its clocks on 29 March: 15 days after 20 March 12:00 ends on 4 April 12:00
+    local, one hour before 15 x 24 hours; a payment at 12:30 is outside the link's window."""
+    orders = pd.DataFrame(
+        {
+            "order_id": ["O1", "O2"],
+            "member_id": ["M1", "M1"],
+            "sku": ["A", "A"],
+            "share_by": ["G1", "G1"],
+            "placed_at": ["2026-03-20T12:00:00", "2026-03-20T12:00:00"],
+            "paid_at": ["2026-04-04T12:30:00", "2026-04-04T11:30:00"],
+            "quantity": [1, 1],
+            "unit_price_fen": [10000, 10000],
+        }
+    )
+    members = pd.DataFrame({"member_id": ["M1"], "tier": ["normal"]})
+    scenario = Scenario(
+        "link",
+        commission=CommissionPlan((RateRule("all", "0.05"),)),
+        attribution=AttributionPolicy(share_window_days=15),
+    )
+    exact, fast = both(orders, members, scenario, timezone="Europe/Berlin")
+    assert_same(exact, fast)
+    got = fast.orders.set_index("order_id")
+    assert (got.commission_fen["O1"], got.commission_fen["O2"]) == (0, 500)

@@ -172,11 +172,7 @@ def batch_from_records(records: Sequence[OrderRecord], members: MemberInfo) -> B
 def _zoned(at: DateTime) -> DateTime | None:
     """``at`` if its zone may shift its UTC offset (named zones), else None."""
     tz = at.tzinfo
-    return None if tz is None or isinstance(tz, dt.timezone) or _fixed(tz) else at
-
-
-def _fixed(tz: Any) -> bool:
-    return getattr(tz, "name", "").startswith(("+", "-")) or type(tz).__name__ == "FixedTimezone"
+    return None if tz is None or isinstance(tz, dt.timezone | pendulum.FixedTimezone) else at
 
 
 def _objects_of(values: Sequence[Any]) -> Any:
