@@ -66,7 +66,7 @@ class _Priced:
 def _price(plan: ColumnarPlan, batch: Batch, tier: Any) -> _Priced:
     """Price every order with the member's tier in ``tier`` (one per order)."""
     sc = plan.scenario
-    n, nl = batch.orders, len(batch.line_order)
+    n = batch.orders
     lo = batch.line_order
     amount = _times_checked(batch.unit_price, batch.quantity)
     if n and np.bincount(lo, weights=amount, minlength=n).max() >= _FLOAT_EXACT:
@@ -83,84 +83,30 @@ def _price(plan: ColumnarPlan, batch: Batch, tier: Any) -> _Priced:
     cur, activity_off, gifts = _run_stage(plan.activity, st, ctx, cur, codes=(rules, reasons))
     cur, member_off, more = _run_stage(plan.member, st, ctx, cur, codes=(rules, reasons))
     gifts = gifts + more
-    tier_codes, tier_values = pd.factorize(pd.Series(tier, dtype=object), use_na_sentinel=False)
-    tier_codes = np.asarray(tier_codes, dtype=np.int64)
-    line_tier = tier_codes[lo]
-    mult_by_tier = [Decimal(1)] * len(tier_values)
-    if sc.benefits is not None:
-        num = np.ones((len(tier_values), len(batch.skus)), dtype=np.int64)
-        den = np.ones_like(num)
-        for t, code in enumerate(tier_values):
-            facts = MemberFacts("-", tier=None if pd.isna(code) else code)
-            ben = benefits_for(sc.benefits, facts, _at(0))
-            mult_by_tier[t] = ben.points_multiplier
-            for s, sku in enumerate(batch.skus):
-                rate = ben.rate_for(sku)
-                if rate is not None and rate < 1:
-                    num[t, s], den[t, s] = _ratio(rate)
-        ln_num = num[line_tier, batch.line_sku]
-        ln_den = den[line_tier, batch.line_sku]
-        member_price = _round_div(_times_checked(cur, ln_num), ln_den, Rounding.HALF_UP)
-        off = cur - member_price
-        cur = member_price
-        member_off = member_off + np.bincount(lo, weights=off, minlength=n).astype(np.int64)
-        got = np.bincount(lo, weights=off > 0, minlength=n) > 0
-        rules.add("member_price", got)
-        reasons.add("benefit.member_price", got)
-        reasons.add("benefit.no_member_price", ~got)
+    cur, step_off, mult, tier_codes = _member_step(plan, batch, tier, cur, (rules, reasons))
+    member_off = member_off + step_off
     cur, promo_off, more = _run_stage(plan.promotions, st, ctx, cur, codes=(rules, reasons))
     gifts = gifts + more
     original = np.bincount(lo, weights=amount, minlength=n).astype(np.int64)
     paid = np.bincount(lo, weights=cur, minlength=n).astype(np.int64)
     fee = _shipping(plan, batch, tier, paid)
     shipping = _free_shipping(plan.free_shipping, cur, fee, ctx, codes=(rules, reasons))
-    points = np.zeros(n, dtype=np.int64)
-    line_points = np.zeros(nl, dtype=np.int64)
-    if sc.points is not None:
-        rule = sc.points
-        earns = np.array([rule.scope.matches(s) for s in batch.skus], dtype=bool)[batch.line_sku]
-        earns &= cur > 0
-        base = np.bincount(lo, weights=np.where(earns, cur, 0), minlength=n).astype(np.int64)
-        if rule.campaigns:
-            mults = [
-                rule.multiplier(_at(ns), mult_by_tier[t])
-                for ns, t in zip(batch.paid_ns.tolist(), tier_codes.tolist())
-            ]
-            pairs = [_ratio(m * rule.points_per_yuan) for m in mults]
-            p_num = np.array([a for a, _ in pairs], dtype=np.int64)
-            p_den = np.array([b for _, b in pairs], dtype=np.int64) * 100
-        else:
-            by_tier = [
-                _ratio(rule.multiplier(_at(0), m) * rule.points_per_yuan) for m in mult_by_tier
-            ]
-            p_num = np.array([a for a, _ in by_tier], dtype=np.int64)[tier_codes]
-            p_den = np.array([b for _, b in by_tier], dtype=np.int64)[tier_codes] * 100
-        _times_checked(p_den, np.array([2]))
-        points = _round_div(_times_checked(base, p_num), p_den, rule.rounding)
-        for cap in (rule.per_order_cap, rule.daily_cap):
-            if cap is not None:
-                points = np.minimum(points, cap)
-        per_order = np.bincount(lo, minlength=n)
-        cart_pos = np.arange(nl) - np.repeat(_starts(per_order), per_order)
-        line_points = _allocate(points, np.where(earns, cur, 0), lo, cart_pos, n)
+    points, line_points = _points(plan, batch, cur, mult, tier_codes)
     commission_lines = _commission(plan, batch, cur)
     commission = np.bincount(lo, weights=commission_lines, minlength=n).astype(np.int64)
-    commission_back = np.zeros(n, dtype=np.int64)
-    refund = np.zeros(n, dtype=np.int64)
-    points_back = np.zeros(n, dtype=np.int64)
-    back_fen = np.zeros(nl, dtype=np.int64)
-    rq = batch.refund_qty
-    if rq.any():
-        qty = batch.quantity
-        back_fen = _units_back(cur, rq, qty)
-        refund = np.bincount(lo, weights=back_fen, minlength=n).astype(np.int64)
-        back_pts = _units_back(line_points, rq, qty)
-        points_back = np.bincount(lo, weights=back_pts, minlength=n).astype(np.int64)
-        back_commission = _units_back(commission_lines, rq, qty)
-        commission_back = np.bincount(lo, weights=back_commission, minlength=n).astype(np.int64)
-        # Shipping comes back with the refund that returns the last unit.
-        kept = np.bincount(lo, weights=batch.quantity - rq, minlength=n)
-        refund += np.where(kept == 0, shipping, 0)
+    # Refunds: each line's returned units carry their share of what it paid,
+    # its points and its commission; the shipping comes back with the last unit.
+    rq, qty = batch.refund_qty, batch.quantity
+
+    def back(per_line: Any) -> Any:
+        return np.bincount(lo, weights=_units_back(per_line, rq, qty), minlength=n).astype(
+            np.int64
+        )
+
+    back_fen = _units_back(cur, rq, qty)
+    kept = np.bincount(lo, weights=qty - rq, minlength=n)
+    refund = back(cur) + np.where(kept == 0, shipping, 0)
+    points_back, commission_back = back(line_points), back(commission_lines)
     return _Priced(
         original=original,
         gift_value=gifts,
@@ -178,6 +124,78 @@ def _price(plan: ColumnarPlan, batch: Batch, tier: Any) -> _Priced:
         rules=rules.text(),
         reasons=reasons.text(),
     )
+
+
+def _member_step(
+    plan: ColumnarPlan, batch: Batch, tier: Any, cur: Any, codes: tuple[_Codes, _Codes]
+) -> tuple[Any, Any, list[Decimal], Any]:
+    """The tier benefits' member price (`MemberPriceStep`): each line at its SKU's rate.
+
+    Returns the line amounts after it, what it took off each order, each
+    tier's points multiplier and each order's tier code (for `_points`).
+    """
+    sc = plan.scenario
+    n, lo = batch.orders, batch.line_order
+    rules, reasons = codes
+    tier_codes, tier_values = pd.factorize(pd.Series(tier, dtype=object), use_na_sentinel=False)
+    tier_codes = np.asarray(tier_codes, dtype=np.int64)
+    mult_by_tier = [Decimal(1)] * len(tier_values)
+    if sc.benefits is None:
+        return cur, np.zeros(n, dtype=np.int64), mult_by_tier, tier_codes
+    num = np.ones((len(tier_values), len(batch.skus)), dtype=np.int64)
+    den = np.ones_like(num)
+    for t, code in enumerate(tier_values):
+        facts = MemberFacts("-", tier=None if pd.isna(code) else code)
+        ben = benefits_for(sc.benefits, facts, _at(0))
+        mult_by_tier[t] = ben.points_multiplier
+        for s, sku in enumerate(batch.skus):
+            rate = ben.rate_for(sku)
+            if rate is not None and rate < 1:
+                num[t, s], den[t, s] = _ratio(rate)
+    line_tier = tier_codes[lo]
+    ln_num = num[line_tier, batch.line_sku]
+    ln_den = den[line_tier, batch.line_sku]
+    member_price = _round_div(_times_checked(cur, ln_num), ln_den, Rounding.HALF_UP)
+    off = cur - member_price
+    got = np.bincount(lo, weights=off > 0, minlength=n) > 0
+    rules.add("member_price", got)
+    reasons.add("benefit.member_price", got)
+    reasons.add("benefit.no_member_price", ~got)
+    taken = np.bincount(lo, weights=off, minlength=n).astype(np.int64)
+    return member_price, taken, mult_by_tier, tier_codes
+
+
+def _points(
+    plan: ColumnarPlan, batch: Batch, cur: Any, mult_by_tier: list[Decimal], tier_codes: Any
+) -> tuple[Any, Any]:
+    """`quote_earning` per order (before refunds), and its allocation to lines in cart order."""
+    rule = plan.scenario.points
+    n, nl, lo = batch.orders, len(batch.line_order), batch.line_order
+    if rule is None:
+        return np.zeros(n, dtype=np.int64), np.zeros(nl, dtype=np.int64)
+    earns = np.array([rule.scope.matches(s) for s in batch.skus], dtype=bool)[batch.line_sku]
+    earns &= cur > 0
+    base = np.bincount(lo, weights=np.where(earns, cur, 0), minlength=n).astype(np.int64)
+    if rule.campaigns:
+        mults = [
+            rule.multiplier(_at(ns), mult_by_tier[t])
+            for ns, t in zip(batch.paid_ns.tolist(), tier_codes.tolist())
+        ]
+        pairs = [_ratio(m * rule.points_per_yuan) for m in mults]
+        p_num = np.array([a for a, _ in pairs], dtype=np.int64)
+        p_den = np.array([b for _, b in pairs], dtype=np.int64) * 100
+    else:
+        by_tier = [_ratio(rule.multiplier(_at(0), m) * rule.points_per_yuan) for m in mult_by_tier]
+        p_num = np.array([a for a, _ in by_tier], dtype=np.int64)[tier_codes]
+        p_den = np.array([b for _, b in by_tier], dtype=np.int64)[tier_codes] * 100
+    _times_checked(p_den, np.array([2]))
+    points = _round_div(_times_checked(base, p_num), p_den, rule.rounding)
+    for cap in (rule.per_order_cap, rule.daily_cap):
+        if cap is not None:
+            points = np.minimum(points, cap)
+    per_order = np.bincount(lo, minlength=n)
+    cart_pos = np.arange(nl) - np.repeat(_starts(per_order), per_order)
+    return points, _allocate(points, np.where(earns, cur, 0), lo, cart_pos, n)
 
 
 def _attributed(policy: AttributionPolicy, batch: Batch) -> Any:
