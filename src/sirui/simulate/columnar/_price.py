@@ -12,6 +12,7 @@ import pandas as pd
 from sirui.commission import AttributionPolicy, ExcludedItems, FixedPerItem, RateRule
 from sirui.core.money import Rounding
 from sirui.loyalty.members import MemberFacts, benefits_for
+from sirui.loyalty.members.price import MEMBER_PRICE, NO_MEMBER_PRICE
 from sirui.promotions import NewCustomerReduction
 from sirui.rules.conditions import NewCustomer
 from sirui.simulate.columnar._arith import (
@@ -159,8 +160,8 @@ def _member_step(
     off = cur - member_price
     got = np.bincount(lo, weights=off > 0, minlength=n) > 0
     rules.add("member_price", got)
-    reasons.add("benefit.member_price", got)
-    reasons.add("benefit.no_member_price", ~got)
+    reasons.add(MEMBER_PRICE.code, got)
+    reasons.add(NO_MEMBER_PRICE.code, ~got)
     taken = np.bincount(lo, weights=off, minlength=n).astype(np.int64)
     return member_price, taken, mult_by_tier, tier_codes
 

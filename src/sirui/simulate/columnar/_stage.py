@@ -24,12 +24,13 @@ from sirui.promotions import (
     PercentageDiscount,
     RepeatingReduction,
 )
-from sirui.promotions.base import NOTHING_OFF
+from sirui.promotions.base import NO_ELIGIBLE_LINES, NOTHING_OFF, OUTSIDE_WINDOW
 from sirui.promotions.discounts import (
     BELOW_QUANTITY,
     BUNDLE_APPLIED,
     FREE_APPLIED,
     NTH_APPLIED,
+    PERCENTAGE_APPLIED,
     BundlePrice,
     BuyNGetMFree,
 )
@@ -47,6 +48,7 @@ from sirui.promotions.member import (
     LimitedTimePrice,
     MemberPrice,
 )
+from sirui.promotions.reductions import BELOW_THRESHOLD, REDUCTION_APPLIED, REPEATING_APPLIED
 from sirui.promotions.shipping import FREE_SHIPPING, NO_SHIPPING_FEE, FreeShippingOver
 from sirui.rules.conditions import NOT_NEW, Always
 from sirui.simulate.columnar._arith import (
@@ -122,11 +124,11 @@ def _gate(
     in_scope = np.array([p.scope.matches(s) for s in batch.skus], dtype=bool)
     if p.window is not None:
         inside = _within(p.window, batch.paid_ns)
-        skip[open_ & ~inside] = "promotion.outside_window"
+        skip[open_ & ~inside] = OUTSIDE_WINDOW.code
         open_ = open_ & inside
     elig = in_scope[batch.line_sku] & (cur > 0) & open_[lo]
     has = np.bincount(lo, weights=elig, minlength=n) > 0
-    skip[open_ & ~has] = "promotion.no_eligible_lines"
+    skip[open_ & ~has] = NO_ELIGIBLE_LINES.code
     open_ = open_ & has
     base = np.bincount(lo, weights=np.where(elig, cur, 0), minlength=n).astype(np.int64)
     if not isinstance(p.condition, Always):
@@ -149,7 +151,7 @@ def _free_shipping(
         skip[~has_fee] = NO_SHIPPING_FEE.code
         open_, _, base = _gate(p, cur, ctx, skip, has_fee)
         below = open_ & (base < p.threshold.minor)
-        skip[below] = "promotion.below_threshold"
+        skip[below] = BELOW_THRESHOLD.code
         applied = open_ & ~below
         ran = _Ran(cur, np.where(applied, left, 0), applied, skip, FREE_SHIPPING.code)
         _record(p, ran, np.ones(n, dtype=bool), *codes)
@@ -173,7 +175,7 @@ def _promote(p: _Kernel, cur: Any, ctx: _Stage) -> _Ran:
         return _gift(p, cur, base, open_=open_, skip=skip)
     if isinstance(p, _UNIT_KERNELS):
         return _by_units(p, cur, ctx, open_=open_, elig=elig, skip=skip)
-    zero = "promotion.below_threshold"
+    zero = BELOW_THRESHOLD.code
     if isinstance(p, NewCustomerReduction):
         off = np.full(n, p.off.minor, dtype=np.int64)
         code = NEW_CUSTOMER_APPLIED.code
@@ -181,18 +183,18 @@ def _promote(p: _Kernel, cur: Any, ctx: _Stage) -> _Ran:
         off = np.zeros(n, dtype=np.int64)
         for step in p.tiers:
             off = np.where(base >= step.threshold.minor, step.off.minor, off)
-        code = "promotion.full_reduction"
+        code = REDUCTION_APPLIED.code
     elif isinstance(p, RepeatingReduction):
         off = (base // p.every.minor) * p.off.minor
         if p.cap is not None:
             off = np.minimum(off, p.cap.minor)
-        code = "promotion.repeating_reduction"
+        code = REPEATING_APPLIED.code
     else:  # PercentageDiscount: the base at the rate, rounded half up, capped
         num_r, den_r = _ratio(p.rate)
         off = base - _round_div(_times_checked(base, np.array([num_r])), den_r, Rounding.HALF_UP)
         if p.cap is not None:
             off = np.minimum(off, p.cap.minor)
-        code, zero = "promotion.percentage", "promotion.nothing_off"
+        code, zero = PERCENTAGE_APPLIED.code, NOTHING_OFF.code
     applied = open_ & (off > 0)
     skip[open_ & (off == 0)] = zero
     total = np.where(applied, np.minimum(off, base), 0)
@@ -296,7 +298,7 @@ def _gift(p: GiftWithPurchase, cur: Any, base: Any, *, open_: Any, skip: Any) ->
     if p.max_sets is not None:
         sets = np.minimum(sets, p.max_sets)
     earned = _times_checked(sets, np.array([p.quantity]))
-    skip[open_ & (earned == 0)] = "promotion.below_threshold"
+    skip[open_ & (earned == 0)] = BELOW_THRESHOLD.code
     give = earned if p.stock is None else np.minimum(earned, p.stock)
     skip[open_ & (earned > 0) & (give <= 0)] = GIFT_OUT_OF_STOCK.code
     applied = open_ & (give > 0)
