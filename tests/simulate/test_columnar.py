@@ -1087,3 +1087,26 @@ def test_a_share_window_across_summer_time_counts_calendar_days() -> None:
     assert_same(exact, fast)
     got = fast.orders.set_index("order_id")
     assert (got.commission_fen["O1"], got.commission_fen["O2"]) == (0, 500)
+
+
+def test_a_large_catalogue_keeps_every_sku_apart() -> None:
+    """1,600 SKUs, each with its own price, cost, category, tags and SPU: no two are confused."""
+    n = 1600
+    orders = pd.DataFrame(
+        {
+            "order_id": [f"O{i}" for i in range(n)],
+            "member_id": ["M1"] * n,
+            "sku": [f"S{i}" for i in range(n)],
+            "spu": [f"P{i}" for i in range(n)],
+            "category": [f"母婴/C{i}" for i in range(n)],
+            "tags": [f"T{i}" for i in range(n)],
+            "paid_at": ["2026-07-01T10:00:00+08:00"] * n,
+            "quantity": [1] * n,
+            "unit_price_fen": [10000 + i for i in range(n)],
+            "unit_cost_fen": [5000 + i for i in range(n)],
+        }
+    )
+    members = pd.DataFrame({"member_id": ["M1"], "tier": ["gold"]})
+    batch, _, _ = prepare_batch(orders, members)
+    assert len(batch.skus) == n
+    assert_same(*both(orders, members, simplified()))

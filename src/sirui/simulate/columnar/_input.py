@@ -280,7 +280,8 @@ def _fast_batch(
         np.unique(price, return_inverse=True)[1].astype(np.int64),
         np.unique(cost, return_inverse=True)[1].astype(np.int64),
     ):
-        key = key * (int(part.max()) + 2) + part + 1
+        # Renumber after each column so the combined key stays below rows x values.
+        key = np.asarray(pd.factorize(key * (int(part.max()) + 2) + part + 1)[0], np.int64)
     _, sku_first, sku_code = np.unique(key, return_index=True, return_inverse=True)
     at = rows[sku_first]
     sku_text = {c: text(c, at) for c in ("sku", "spu", "category", "tags", "name")}
