@@ -1110,3 +1110,32 @@ def test_a_large_catalogue_keeps_every_sku_apart() -> None:
     batch, _, _ = prepare_batch(orders, members)
     assert len(batch.skus) == n
     assert_same(*both(orders, members, simplified()))
+
+
+def test_seventy_promotions_name_every_rule_they_apply() -> None:
+    """More rules than a 64-bit mask holds: each order still lists every rule and reason."""
+
+    def low(i: int) -> int:  # the first three and the last six need only 101 fen
+        return 101 if i < 3 or i >= 64 else 170
+
+    promos = tuple(
+        FullReduction(f"fr{i:02d}", tiers=(ReductionTier(Money(low(i)), Money(1)),))
+        for i in range(70)
+    )
+    orders = pd.DataFrame(
+        {
+            "order_id": ["O1", "O2"],
+            "member_id": ["M1", "M1"],
+            "sku": ["A", "A"],
+            "paid_at": ["2026-07-01T10:00:00+08:00", "2026-07-02T10:00:00+08:00"],
+            "quantity": [1, 1],
+            "unit_price_fen": [10000, 150],
+        }
+    )
+    members = pd.DataFrame({"member_id": ["M1"], "tier": ["normal"]})
+    exact, fast = both(orders, members, Scenario("many", promotions=promos))
+    assert_same(exact, fast)
+    assert len(fast.orders.rules.iloc[0].split(";")) == 70
+    # 150 fen reaches only the rules at 101 fen, some of them past a 64-bit mask.
+    reached = [f"fr{i:02d}" for i in (0, 1, 2, 64, 65, 66, 67, 68, 69)]
+    assert fast.orders.rules.iloc[1].split(";") == reached

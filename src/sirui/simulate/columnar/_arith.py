@@ -94,16 +94,25 @@ class _Codes:
     def text(self) -> Any:
         if not self.names:
             return np.full(self.n, "", dtype=object)
-        order = sorted(range(len(self.names)), key=self.names.__getitem__)
-        key = np.zeros(self.n, dtype=np.int64)
-        for k, i in enumerate(order):
-            key |= self.bits[i].astype(np.int64) << k
-        out = np.empty(self.n, dtype=object)
-        for v in np.unique(key):
-            out[key == v] = ";".join(
-                self.names[i] for k, i in enumerate(order) if (int(v) >> k) & 1
-            )
-        return out
+        names = sorted(self.names)
+        bits = [self.bits[self.names.index(name)] for name in names]
+        # Each order's set of names as 62-bit words, one word per 62 names.
+        words = []
+        for start in range(0, len(bits), 62):
+            word = np.zeros(self.n, dtype=np.int64)
+            for k, b in enumerate(bits[start : start + 62]):
+                word |= b.astype(np.int64) << k
+            words.append(word)
+        which = (
+            pd.factorize(words[0])[0] if len(words) == 1
+            else pd.MultiIndex.from_arrays(words).factorize()[0]
+        )
+        _, first = np.unique(which, return_index=True)
+        text = np.array(
+            [";".join(nm for nm, b in zip(names, bits) if b[i]) for i in first.tolist()],
+            dtype=object,
+        )
+        return text[which]
 
 
 def _units_back(amount: Any, returned: Any, quantity: Any) -> Any:
