@@ -99,6 +99,23 @@ def assert_same(exact: Any, fast: Any) -> None:
     pd.testing.assert_frame_equal(exact.rejected, fast.rejected, check_dtype=False)
 
 
+def lines(columns: dict[str, Any]) -> Any:
+    """Order lines of member M1; unless given, one unit of SKU "A" paid 1 July 10:00."""
+    n = len(columns["order_id"])
+    defaults = {
+        "member_id": ["M1"] * n,
+        "sku": ["A"] * n,
+        "paid_at": ["2026-07-01T10:00:00+08:00"] * n,
+        "quantity": [1] * n,
+    }
+    return pd.DataFrame({**defaults, **columns})
+
+
+def member(tier: str) -> Any:
+    """The members table of M1 at ``tier``."""
+    return pd.DataFrame({"member_id": ["M1"], "tier": [tier]})
+
+
 def simplified() -> Scenario:
     """The issue's simplified rules: tiered 满减, a tier discount, points times a tier rate."""
     rates = {"silver": ("0.98", "1"), "gold": ("0.95", "1.5"), "diamond": ("0.90", "2")}
@@ -127,17 +144,15 @@ def test_the_builtin_simplified_scenario_is_these_rules() -> None:
 
 def test_a_gold_member_on_a_300_yuan_cart() -> None:
     """95折 first: 300 yuan of milk is 285 at the gold price, below 299, so 满199减20: pays 265."""
-    orders = pd.DataFrame(
+    orders = lines(
         {
             "order_id": ["O1"],
-            "member_id": ["M1"],
             "sku": ["FM-1"],
-            "paid_at": ["2026-07-01T10:00:00+08:00"],
             "quantity": [3],
             "unit_price_fen": [10000],
         }
     )
-    members = pd.DataFrame({"member_id": ["M1"], "tier": ["gold"]})
+    members = member("gold")
     exact, fast = both(orders, members, simplified())
     assert_same(exact, fast)
     row = fast.orders.iloc[0]
@@ -246,17 +261,15 @@ def test_datetime_columns_take_the_exact_checks(tiny: dict[str, Any]) -> None:
 
 
 def test_amounts_beyond_int64_fall_back_to_the_exact_engine() -> None:
-    orders = pd.DataFrame(
+    orders = lines(
         {
             "order_id": ["O1"],
-            "member_id": ["M1"],
             "sku": ["GOLD-BAR"],
-            "paid_at": ["2026-07-01T10:00:00+08:00"],
             "quantity": [9],
             "unit_price_fen": [10**14],
         }
     )
-    members = pd.DataFrame({"member_id": ["M1"], "tier": ["gold"]})
+    members = member("gold")
     result = simulate(orders, members, simplified())
     assert result.engine == "exact"
     assert result.orders["original_fen"].iloc[0] == 9 * 10**14
@@ -612,11 +625,9 @@ def test_a_refund_that_drops_the_tier_prices_the_next_order_lower() -> None:
     """Gold from 500: 600 yuan makes M1 gold, a full refund drops them, the next order pays list."""
     ladder = TierLadder((Tier("normal"), Tier("gold", threshold=500)))
     scenario = attrs.evolve(simplified(), ladder=ladder, promotions=())
-    orders = pd.DataFrame(
+    orders = lines(
         {
             "order_id": ["O1", "O2", "O3"],
-            "member_id": ["M1"] * 3,
-            "sku": ["A"] * 3,
             "paid_at": [
                 "2026-07-01T10:00:00+08:00",
                 "2026-07-02T10:00:00+08:00",
@@ -628,7 +639,7 @@ def test_a_refund_that_drops_the_tier_prices_the_next_order_lower() -> None:
             "refunded_at": ["2026-07-03T10:00:00+08:00", "", ""],
         }
     )
-    members = pd.DataFrame({"member_id": ["M1"], "tier": ["normal"]})
+    members = member("normal")
     exact, fast = both(orders, members, scenario)
     assert_same(exact, fast)
     got = fast.orders.set_index("order_id")
@@ -640,20 +651,17 @@ def test_a_refund_that_drops_the_tier_prices_the_next_order_lower() -> None:
 
 def test_the_odd_fen_goes_to_the_lowest_line_id_as_text() -> None:
     """满200减0.01 over two 100-yuan lines: line "10" sorts before "9" and takes the fen."""
-    orders = pd.DataFrame(
+    orders = lines(
         {
             "order_id": ["O1", "O1"],
-            "member_id": ["M1", "M1"],
             "line_id": ["9", "10"],
             "sku": ["A", "B"],
-            "paid_at": ["2026-07-01T10:00:00+08:00"] * 2,
-            "quantity": [1, 1],
             "unit_price_fen": [10000, 10000],
             "refunded_quantity": [1, 0],
             "refunded_at": ["2026-07-02T10:00:00+08:00", ""],
         }
     )
-    members = pd.DataFrame({"member_id": ["M1"], "tier": ["normal"]})
+    members = member("normal")
     fr = FullReduction("fr", tiers=(ReductionTier(Money.of("200"), Money(1)),))
     scenario = Scenario("fen", promotions=(fr,), points=EarnRule())
     exact, fast = both(orders, members, scenario)
@@ -665,17 +673,14 @@ def test_the_odd_fen_goes_to_the_lowest_line_id_as_text() -> None:
 
 def test_an_order_total_in_yuan_not_fen_is_rejected_not_a_crash() -> None:
     """2 x 10^15 fen (20 trillion yuan) is a unit mistake: the row is rejected, the run goes on."""
-    orders = pd.DataFrame(
+    orders = lines(
         {
             "order_id": ["O1", "O2"],
-            "member_id": ["M1", "M1"],
-            "sku": ["A", "A"],
-            "paid_at": ["2026-07-01T10:00:00+08:00"] * 2,
             "quantity": [2, 1],
             "unit_price_fen": [10**15, 100],
         }
     )
-    members = pd.DataFrame({"member_id": ["M1"], "tier": ["gold"]})
+    members = member("gold")
     exact, fast = both(orders, members, simplified())
     assert_same(exact, fast)
     assert list(fast.orders.order_id) == ["O2"]
@@ -710,17 +715,14 @@ def test_exclusion_groups_and_exclusive_offers_pick_the_best_for_each_order(
         RepeatingReduction("every", every=Money.of("100"), off=Money.of("15"), group="g"),
         PercentageDiscount("half", rate=Decimal(rate), exclusive=True),
     )
-    orders = pd.DataFrame(
+    orders = lines(
         {
             "order_id": ["O1"],
-            "member_id": ["M1"],
-            "sku": ["A"],
-            "paid_at": ["2026-07-01T10:00:00+08:00"],
             "quantity": [3],
             "unit_price_fen": [10000],
         }
     )
-    members = pd.DataFrame({"member_id": ["M1"], "tier": ["normal"]})
+    members = member("normal")
     exact, fast = both(orders, members, Scenario("stack", promotions=promos))
     assert_same(exact, fast)
     row = fast.orders.iloc[0]
@@ -733,13 +735,11 @@ def test_shipping_free_over_99_or_49_for_gold_and_back_on_a_full_refund() -> Non
     shipping = ShippingPolicy(
         base_fee=Money.of("10"), free_over=Money.of("99"), tier_free_over={"gold": Money.of("49")}
     )
-    orders = pd.DataFrame(
+    orders = lines(
         {
             "order_id": ["O1", "O2", "O3", "O4"],
             "member_id": ["M1", "M2", "M1", "M1"],
-            "sku": ["A"] * 4,
             "paid_at": [f"2026-07-0{d}T10:00:00+08:00" for d in (1, 2, 3, 4)],
-            "quantity": [1] * 4,
             "unit_price_fen": [9000] * 4,
             "fulfillment": ["delivery", "delivery", "pickup", "delivery"],
             "refunded_quantity": [0, 0, 0, 1],
@@ -850,20 +850,18 @@ def test_integer_rounding_matches_decimal_rounding(num: int, den: int, rounding:
 
 def test_second_tin_half_price() -> None:
     """第二件半价 per SKU: two tins of 248 and one of 100: the second 248 tin is 124 off."""
-    orders = pd.DataFrame(
+    orders = lines(
         {
             "order_id": ["O1", "O1"],
-            "member_id": ["M1", "M1"],
             "line_id": ["1", "2"],
             "sku": ["FM-1", "WP-1"],
-            "paid_at": ["2026-07-01T10:00:00+08:00"] * 2,
             "quantity": [2, 1],
             "unit_price_fen": [24800, 10000],
             "refunded_quantity": [1, 0],
             "refunded_at": ["2026-07-02T10:00:00+08:00", ""],
         }
     )
-    members = pd.DataFrame({"member_id": ["M1"], "tier": ["normal"]})
+    members = member("normal")
     nth = NthItemDiscount("half", n=2, rate=Decimal("0.5"))
     exact, fast = both(orders, members, Scenario("nth", promotions=(nth,)))
     assert_same(exact, fast)
@@ -913,18 +911,16 @@ def test_weighted_allocation_never_takes_a_line_below_zero_as_allocate_off(
 
 def test_buy_two_get_one_and_three_for_99() -> None:
     """买二送一 gives the cheapest of three; 3件99元 bundles the three dearest for 99 yuan."""
-    orders = pd.DataFrame(
+    orders = lines(
         {
             "order_id": ["O1", "O1", "O1"],
-            "member_id": ["M1"] * 3,
             "line_id": ["1", "2", "3"],
             "sku": ["A", "B", "C"],
-            "paid_at": ["2026-07-01T10:00:00+08:00"] * 3,
             "quantity": [1, 1, 2],
             "unit_price_fen": [5000, 4000, 3000],
         }
     )
-    members = pd.DataFrame({"member_id": ["M1"], "tier": ["normal"]})
+    members = member("normal")
     bogo = BuyNGetMFree("bogo", buy=2, free=1, per_sku=False)
     exact, fast = both(orders, members, Scenario("bogo", promotions=(bogo,)))
     assert_same(exact, fast)
@@ -938,17 +934,15 @@ def test_buy_two_get_one_and_three_for_99() -> None:
 def test_free_shipping_over_59_waives_the_fee() -> None:
     """满59包邮 on a 10-yuan fee: 60 yuan of goods ships free, 50 pays the fee."""
     shipping = ShippingPolicy(base_fee=Money.of("10"), free_over=Money.of("99"))
-    orders = pd.DataFrame(
+    orders = lines(
         {
             "order_id": ["O1", "O2"],
-            "member_id": ["M1", "M1"],
-            "sku": ["A", "A"],
             "paid_at": ["2026-07-01T10:00:00+08:00", "2026-07-02T10:00:00+08:00"],
             "quantity": [6, 5],
             "unit_price_fen": [1000, 1000],
         }
     )
-    members = pd.DataFrame({"member_id": ["M1"], "tier": ["normal"]})
+    members = member("normal")
     scenario = Scenario(
         "ship", shipping=shipping, promotions=(FreeShippingOver("f59", threshold=Money.of("59")),)
     )
@@ -981,17 +975,16 @@ def test_activity_then_member_then_promotion_prices() -> None:
         MemberPrice("gold-95", rates=(TierRate("gold", Decimal("0.95")),)),
         FullReduction("fr", tiers=(ReductionTier(Money.of("299"), Money.of("40")),)),
     )
-    orders = pd.DataFrame(
+    orders = lines(
         {
             "order_id": ["O1"],
-            "member_id": ["M1"],
             "sku": ["FM-1"],
             "paid_at": ["2026-07-02T10:00:00+08:00"],
             "quantity": [2],
             "unit_price_fen": [24800],
         }
     )
-    members = pd.DataFrame({"member_id": ["M1"], "tier": ["gold"]})
+    members = member("gold")
     exact, fast = both(orders, members, Scenario("stages", promotions=promos))
     assert_same(exact, fast)
     row = fast.orders.iloc[0]
@@ -1006,17 +999,14 @@ def test_gift_with_purchase_counts_its_value_and_stock() -> None:
     gift = GiftWithPurchase(
         "bib", threshold=Money.of("199"), gift=bib, quantity=2, repeat=True, stock=3
     )
-    orders = pd.DataFrame(
+    orders = lines(
         {
             "order_id": ["O1", "O2"],
-            "member_id": ["M1", "M1"],
-            "sku": ["A", "A"],
             "paid_at": ["2026-07-01T10:00:00+08:00", "2026-07-02T10:00:00+08:00"],
-            "quantity": [1, 1],
             "unit_price_fen": [42000, 10000],
         }
     )
-    members = pd.DataFrame({"member_id": ["M1"], "tier": ["normal"]})
+    members = member("normal")
     exact, fast = both(orders, members, Scenario("gift", promotions=(gift,)))
     assert_same(exact, fast)
     got = fast.orders.set_index("order_id")
@@ -1031,19 +1021,16 @@ def test_orders_priced_again_refund_at_their_new_price() -> None:
     ladder = TierLadder((Tier("normal"), Tier("gold", threshold=452)))
     scenario = attrs.evolve(simplified(), ladder=ladder, promotions=())
     day = "2026-07-0{}T10:00:00+08:00"
-    orders = pd.DataFrame(
+    orders = lines(
         {
             "order_id": ["O1", "O2", "O3"],
-            "member_id": ["M1"] * 3,
-            "sku": ["A"] * 3,
             "paid_at": [day.format(1), day.format(3), day.format(4)],
-            "quantity": [1, 1, 1],
             "unit_price_fen": [60000, 10000, 45000],
             "refunded_quantity": [1, 1, 0],
             "refunded_at": [day.format(2), day.format(5), ""],
         }
     )
-    members = pd.DataFrame({"member_id": ["M1"], "tier": ["normal"]})
+    members = member("normal")
     exact, fast = both(orders, members, scenario)
     assert_same(exact, fast)
     got = fast.orders.set_index("order_id")
@@ -1065,19 +1052,16 @@ def test_importing_the_simulation_loads_no_numpy_or_pandas() -> None:
 def test_a_share_window_across_summer_time_counts_calendar_days() -> None:
     """Berlin moves its clocks on 29 March: 15 days after 20 March 12:00 ends on 4 April 12:00
     local, one hour before 15 x 24 hours; a payment at 12:30 is outside the link's window."""
-    orders = pd.DataFrame(
+    orders = lines(
         {
             "order_id": ["O1", "O2"],
-            "member_id": ["M1", "M1"],
-            "sku": ["A", "A"],
             "share_by": ["G1", "G1"],
             "placed_at": ["2026-03-20T12:00:00", "2026-03-20T12:00:00"],
             "paid_at": ["2026-04-04T12:30:00", "2026-04-04T11:30:00"],
-            "quantity": [1, 1],
             "unit_price_fen": [10000, 10000],
         }
     )
-    members = pd.DataFrame({"member_id": ["M1"], "tier": ["normal"]})
+    members = member("normal")
     scenario = Scenario(
         "link",
         commission=CommissionPlan((RateRule("all", "0.05"),)),
@@ -1092,7 +1076,7 @@ def test_a_share_window_across_summer_time_counts_calendar_days() -> None:
 def test_a_large_catalogue_keeps_every_sku_apart() -> None:
     """1,600 SKUs, each with its own price, cost, category, tags and SPU: no two are confused."""
     n = 1600
-    orders = pd.DataFrame(
+    orders = lines(
         {
             "order_id": [f"O{i}" for i in range(n)],
             "member_id": ["M1"] * n,
@@ -1106,7 +1090,7 @@ def test_a_large_catalogue_keeps_every_sku_apart() -> None:
             "unit_cost_fen": [5000 + i for i in range(n)],
         }
     )
-    members = pd.DataFrame({"member_id": ["M1"], "tier": ["gold"]})
+    members = member("gold")
     batch, _, _ = prepare_batch(orders, members)
     assert len(batch.skus) == n
     assert_same(*both(orders, members, simplified()))
@@ -1122,17 +1106,14 @@ def test_seventy_promotions_name_every_rule_they_apply() -> None:
         FullReduction(f"fr{i:02d}", tiers=(ReductionTier(Money(low(i)), Money(1)),))
         for i in range(70)
     )
-    orders = pd.DataFrame(
+    orders = lines(
         {
             "order_id": ["O1", "O2"],
-            "member_id": ["M1", "M1"],
-            "sku": ["A", "A"],
             "paid_at": ["2026-07-01T10:00:00+08:00", "2026-07-02T10:00:00+08:00"],
-            "quantity": [1, 1],
             "unit_price_fen": [10000, 150],
         }
     )
-    members = pd.DataFrame({"member_id": ["M1"], "tier": ["normal"]})
+    members = member("normal")
     exact, fast = both(orders, members, Scenario("many", promotions=promos))
     assert_same(exact, fast)
     assert len(fast.orders.rules.iloc[0].split(";")) == 70
