@@ -6,6 +6,14 @@ decision in Chinese and English; an `Outcome` is what a state-machine command
 returns.
 """
 
+from sirui.rules.commandlog import (
+    CommandLog,
+    LoggedCommand,
+    LogPruned,
+    PruneLog,
+    command_id,
+    transition,
+)
 from sirui.rules.conditions import (
     AllOf,
     Always,
@@ -54,6 +62,7 @@ __all__ = [
     "AnyOf",
     "CategoryIn",
     "ChannelIn",
+    "CommandLog",
     "Condition",
     "Event",
     "Facts",
@@ -61,6 +70,8 @@ __all__ = [
     "HasTag",
     "InMemberWeek",
     "ItemScope",
+    "LogPruned",
+    "LoggedCommand",
     "NewCustomer",
     "Not",
     "NotApplied",
@@ -69,6 +80,7 @@ __all__ = [
     "PriceState",
     "PricedLine",
     "PricingStep",
+    "PruneLog",
     "QuantityAtLeast",
     "Reason",
     "ReasonCode",
@@ -80,7 +92,9 @@ __all__ = [
     "Verdict",
     "WithinWindow",
     "allocate_off",
+    "command_id",
     "event_to_dict",
     "reason_code",
     "state_diagram",
+    "transition",
 ]

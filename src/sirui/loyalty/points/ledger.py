@@ -48,7 +48,7 @@ from sirui.core.errors import IdConflictError, InvalidCommandError, invalid
 from sirui.core.registry import policy
 from sirui.core.validators import non_empty_str, non_negative_int
 from sirui.core.windows import DateTime, aware
-from sirui.loyalty.points._persistent import PMap, SortedRun
+from sirui.core.persistent import PMap, SortedRun
 from sirui.loyalty.points.expiry import ExpiryPolicy, NeverExpire
 from sirui.loyalty.points.transactions import (
     Adjust,

@@ -28,7 +28,7 @@ from sirui.core.money import Money
 from sirui.core.registry import policy
 from sirui.core.validators import int_at_least, opt_positive_int
 from sirui.core.windows import DailySlot, DateTime, Window, aware
-from sirui.loyalty.points._persistent import PMap
+from sirui.core.persistent import PMap
 from sirui.rules.outcome import Accepted, Event, Rejected
 from sirui.rules.reasons import reason_code
 

@@ -38,7 +38,7 @@ from sirui.core.errors import IdConflictError, InvalidCommandError, invalid
 from sirui.core.registry import policy
 from sirui.core.validators import int_at_least
 from sirui.core.windows import DEFAULT_TZ, DateTime, _check_tz, aware, local_date
-from sirui.loyalty.points._persistent import PMap
+from sirui.core.persistent import PMap
 from sirui.rules.outcome import Accepted, Event, Rejected
 from sirui.rules.reasons import reason_code
 

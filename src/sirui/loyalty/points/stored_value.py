@@ -40,7 +40,7 @@ from sirui.core.money import Money
 from sirui.core.registry import policy
 from sirui.core.validators import non_negative_money, positive_money
 from sirui.core.windows import DateTime, aware
-from sirui.loyalty.points._persistent import PMap
+from sirui.core.persistent import PMap
 from sirui.rules.outcome import Accepted, Event, Rejected
 from sirui.rules.reasons import reason_code
 

@@ -42,7 +42,7 @@ from sirui.core.windows import (
     aware,
     period_containing,
 )
-from sirui.loyalty.points._persistent import PMap
+from sirui.core.persistent import PMap
 from sirui.rules.outcome import Accepted, Event
 
 __all__ = [

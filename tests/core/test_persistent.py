@@ -6,7 +6,7 @@ import attrs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sirui.loyalty.points._persistent import PMap, SortedRun
+from sirui.core.persistent import PMap, SortedRun
 
 
 @attrs.frozen
