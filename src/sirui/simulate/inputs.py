@@ -1,11 +1,12 @@
 """Reading and checking order history: frames, Arrow tables or files -> order records.
 
 Accepted sources: a pandas DataFrame, a polars DataFrame, a pyarrow Table, or
-a path to a ``.parquet``, ``.csv`` or ``.json`` (records) file. Columns are
-checked up front: a missing column or a column of the wrong type raises
-`InputError` naming the column and the expected type. Row problems never
-crash a run and are never dropped silently: each bad row becomes a
-`RejectedRow` with a reason code, counted in the summary.
+a path to a ``.parquet``, ``.csv``, ``.json`` (records) or ``.jsonl`` (JSON
+Lines) file. Columns are checked up front: a missing column or a column of
+the wrong type raises `InputError` naming the column and the expected type.
+Row problems never crash a run and are never dropped silently: each bad row
+becomes a `RejectedRow` with a reason code and the bad value, counted in the
+summary.
 
 Order lines (one row per line):
 
@@ -185,7 +186,8 @@ def read_table(source: Any, what: str = "orders") -> Any:
                 df = pd.read_json(path, lines=path.suffix.lower() == ".jsonl", dtype=False)
             else:
                 raise InputError(
-                    f"{what}: unsupported file type {path.suffix!r}; use .parquet, .csv or .json"
+                    f"{what}: unsupported file type {path.suffix!r}; "
+                    "use .parquet, .csv, .json or .jsonl"
                 )
         except InputError:
             raise
@@ -237,15 +239,15 @@ def _text(v: Any) -> str | None:
 
 
 def _int(v: Any, column: str) -> int:
-    if isinstance(v, bool):
-        raise ValueError(column)
-    if isinstance(v, int):
+    if isinstance(v, int) and not isinstance(v, bool):
         return v
-    if isinstance(v, str) and v.strip().lstrip("-").isdigit():
+    if isinstance(v, str) and v.strip().lstrip("-").isdecimal():
         return int(v)
-    if hasattr(v, "item") and isinstance(v.item(), int):  # numpy integer
-        return int(v.item())
-    raise ValueError(column)
+    if hasattr(v, "item") and isinstance(v.item(), int) and not isinstance(v.item(), bool):
+        return int(v.item())  # numpy integer
+    expected = {**ORDER_COLUMNS, **MEMBER_COLUMNS}[column][0]
+    shown = "(empty)" if _text(v) is None else str(v)[:80]
+    raise _RowError(BAD_VALUE(column=column, value=shown, expected=expected))
 
 
 class _RowError(Exception):
