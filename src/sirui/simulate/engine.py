@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import gc
 import heapq
+import html
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
@@ -70,6 +71,8 @@ from sirui.promotions import (
 )
 from sirui.promotions.triggers import Decision
 from sirui.rules.pricing import Stage
+from sirui.simulate._display import rows_html, rows_text, summary_rows
+from sirui.simulate._frames import is_polars, to_pandas, to_polars
 from sirui.simulate._memo import PriceMemo
 from sirui.simulate.inputs import OrderRecord, Prepared, RejectedRow, prepare
 
@@ -487,7 +490,7 @@ def _run_timeline(
     heapq.heapify(timeline)
     events: Iterable[Any] = (heapq.heappop(timeline) for _ in range(len(timeline)))
     if progress:
-        from tqdm import tqdm
+        from tqdm.auto import tqdm  # a widget in notebooks, text in terminals
 
         events = tqdm(events, total=len(timeline), desc=scenario.name, unit="event")
     for at, kind, order_id, _, rec, line_id, qty in events:
@@ -502,7 +505,13 @@ def _run_timeline(
 
 @attrs.frozen
 class SimulationResult:
-    """Per-order results (a pandas DataFrame), the summary, and the rejected rows."""
+    """Per-order results, the summary, and the rejected rows.
+
+    ``orders`` and ``rejected`` are pandas DataFrames, or polars DataFrames
+    when the orders given to `simulate` were polars (`to_polars` and
+    `to_pandas` switch). Amounts in them are integer fen; the reprs show
+    yuan and percentages.
+    """
 
     name: str
     fingerprint: str
@@ -512,17 +521,41 @@ class SimulationResult:
     engine: str = "exact"
     """Which engine priced the orders: ``"exact"`` or ``"columnar"``."""
 
+    @property
+    def is_polars(self) -> bool:
+        """True when the frames are polars DataFrames."""
+        return is_polars(self.orders)
+
+    def to_polars(self) -> SimulationResult:
+        """The same result with polars frames (values unchanged)."""
+        return attrs.evolve(self, orders=to_polars(self.orders), rejected=to_polars(self.rejected))
+
+    def to_pandas(self) -> SimulationResult:
+        """The same result with pandas frames (values unchanged)."""
+        return attrs.evolve(self, orders=to_pandas(self.orders), rejected=to_pandas(self.rejected))
+
     def points_by_month(self) -> Any:
-        """Points outstanding at each month end (issued minus spent, cumulative)."""
-        g = self.orders.groupby("month")[["points_earned", "points_spent"]].sum()
-        return (g["points_earned"] - g["points_spent"]).cumsum()
+        """Points outstanding at each month end (issued minus spent, cumulative).
+
+        A pandas Series indexed by month; with polars frames, a polars
+        DataFrame of ``month`` and ``points_outstanding``.
+        """
+        g = to_pandas(self.orders).groupby("month")[["points_earned", "points_spent"]].sum()
+        out = (g["points_earned"] - g["points_spent"]).cumsum()
+        return to_polars(out.rename("points_outstanding").to_frame()) if self.is_polars else out
+
+    def _title(self) -> str:
+        return f"{self.name} ({self.engine} engine)"
+
+    def to_text(self) -> str:
+        """The summary for terminals: money in yuan, rates as percentages."""
+        return f"{self._title()}\n{rows_text(summary_rows(self.summary))}"
+
+    def __repr__(self) -> str:
+        return f"<SimulationResult {self.to_text()}>"
 
     def _repr_html_(self) -> str:
-        s = self.summary
-        items = "".join(
-            f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in s.items() if not isinstance(v, Mapping)
-        )
-        return f"<h4>{self.name} ({self.engine} engine)</h4><table>{items}</table>"
+        return f"<h4>{html.escape(self._title())}</h4>{rows_html(summary_rows(self.summary))}"
 
 
 def _per_tier(tiers: Mapping[str, str | None], scenario: Scenario) -> dict[str, int]:
@@ -603,11 +636,14 @@ def simulate(
     Args:
         orders: order lines: a pandas or polars DataFrame, a pyarrow Table, or
             a ``.parquet``/``.csv``/``.json`` path (columns in `sirui.simulate.inputs`).
+            A polars DataFrame gives a result with polars frames; anything
+            else gives pandas.
         members: the members table, same kinds of source.
         scenario: the policies to apply.
         timezone: zone for timestamps without one (otherwise such rows are rejected).
         tz: the zone months are reported in.
-        progress: show a progress bar (tqdm; the exact engine only).
+        progress: show a progress bar (``tqdm.auto``: a widget in a notebook;
+            the exact engine only).
         elasticity: optional hook ``(order, quote) -> order or None`` to model
             demand reacting to price (None drops the order). Off by default.
         engine: ``"exact"`` replays order by order through `sirui.checkout.quote`;
@@ -634,7 +670,8 @@ def simulate(
             done = run_columnar(plan, orders, members, timezone, tz)
             if done is not None:
                 frame, tiers, rejected = done
-                return _result(scenario, rejected, frame, tiers, "columnar")
+                result = _result(scenario, rejected, frame, tiers, "columnar")
+                return result.to_polars() if is_polars(orders) else result
             if engine == "columnar":
                 raise OverflowError(
                     "amounts too large for the columnar engine; use engine='exact' or 'auto'"
@@ -645,7 +682,8 @@ def simulate(
     rows.sort(key=lambda r: position[r["order_id"]])
     tiers = {**final_tiers(prepared, scenario), **final}
     frame = pd.DataFrame(rows, columns=list(ROW_COLUMNS))
-    return _result(scenario, prepared.rejected, frame, tiers, "exact")
+    result = _result(scenario, prepared.rejected, frame, tiers, "exact")
+    return result.to_polars() if is_polars(orders) else result
 
 
 def _result(

@@ -2,8 +2,10 @@
 
 `compare(baseline, proposal)` takes two `SimulationResult` values run on the
 same orders and lines them up order by order. A scenario compared with
-itself shows zero difference everywhere (tested). Charts use matplotlib's
-Agg backend (no display needed); the HTML report embeds them as PNG.
+itself shows zero difference everywhere (tested). Charts are matplotlib
+`Figure` objects built without pyplot, so the session's backend is never
+touched; the HTML report embeds them as PNG (`figure_png`). Frames keep
+integer fen; the reprs and the report show yuan and percentages.
 """
 
 from __future__ import annotations
@@ -11,13 +13,19 @@ from __future__ import annotations
 import base64
 import html
 import io
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sirui.simulate._display import count, formatter, is_rate, pct, points, yuan
+from sirui.simulate._frames import to_pandas, to_polars
+
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from sirui.simulate.engine import SimulationResult
 
-__all__ = ["Comparison", "compare"]
+__all__ = ["Comparison", "compare", "figure_png"]
 
 _FIGURES = (
     ("orders", "orders"),
@@ -36,23 +44,22 @@ _FIGURES = (
 _MONEY_COLS = ("original_fen", "discount_fen", "payable_fen", "refund_fen", "commission_fen")
 
 
-def _yuan(fen: Any) -> str:
-    try:
-        v = int(fen)
-        return f"{'-' if v < 0 else ''}¥{abs(v) / 100:,.2f}"
-    except (TypeError, ValueError):
-        return str(fen)
-
-
 class Comparison:
-    """Baseline vs proposal on the same orders: tables, charts and a report."""
+    """Baseline vs proposal on the same orders: tables, charts and a report.
+
+    ``overall``, ``orders``, ``by_store``, ``by_tier``, ``by_month`` and
+    ``top_changes`` are pandas DataFrames (``overall`` indexed by figure,
+    the breakdowns by their key); when either run's frames are polars they
+    are polars DataFrames, the key as the first column. Amounts are integer
+    fen throughout.
+    """
 
     def __init__(self, baseline: SimulationResult, proposal: SimulationResult) -> None:
         import pandas as pd
 
         self.baseline = baseline
         self.proposal = proposal
-        b, p = baseline.orders, proposal.orders
+        b, p = to_pandas(baseline.orders), to_pandas(proposal.orders)
         if list(b["order_id"]) != list(p["order_id"]):
             raise ValueError("compare() needs two runs over the same orders in the same order")
         rows = []
@@ -79,20 +86,15 @@ class Comparison:
                 "delta_pct": (pcr - bcr) / bcr * 100 if bcr else 0.0,
             }
         )
-        self.overall = pd.DataFrame(rows).set_index("key")
         joined = b[["order_id", "store_id", "month", "tier_before", *_MONEY_COLS]].merge(
             p[["order_id", *_MONEY_COLS]], on="order_id", suffixes=("_base", "_prop")
         )
         for col in _MONEY_COLS:
             joined[f"{col}_delta"] = joined[f"{col}_prop"] - joined[f"{col}_base"]
-        self.orders = joined
-        self.by_store = self._by("store_id")
-        self.by_tier = self._by("tier_before")
-        self.by_month = self._by("month")
         ordered = joined.reindex(
             joined["payable_fen_delta"].abs().sort_values(ascending=False).index
         )
-        self.top_changes = ordered.head(20)[
+        top = ordered.head(20)[
             [
                 "order_id",
                 "store_id",
@@ -103,86 +105,109 @@ class Comparison:
                 "payable_fen_delta",
             ]
         ]
-
-    def _by(self, col: str) -> Any:
-        g = self.orders.groupby(col, dropna=False)
-        out = g[
-            [
-                f"{c}_{s}"
-                for c in ("discount_fen", "payable_fen", "commission_fen")
-                for s in ("base", "prop", "delta")
-            ]
-        ].sum()
-        out.insert(0, "orders", g.size())
-        return out
+        # The pandas frames the tables, charts and reprs read; the public ones may be polars.
+        self._frames: dict[str, Any] = {
+            "overall": pd.DataFrame(rows).set_index("key"),
+            "orders": joined,
+            "by_store": _by(joined, "store_id"),
+            "by_tier": _by(joined, "tier_before"),
+            "by_month": _by(joined, "month"),
+            "top_changes": top,
+        }
+        polars = baseline.is_polars or proposal.is_polars
+        f = {k: to_polars(v) if polars else v for k, v in self._frames.items()}
+        self.overall = f["overall"]
+        self.orders = f["orders"]
+        self.by_store = f["by_store"]
+        self.by_tier = f["by_tier"]
+        self.by_month = f["by_month"]
+        self.top_changes = f["top_changes"]
 
     @property
     def is_zero(self) -> bool:
         """True when the proposal changes nothing at all."""
-        return bool((self.overall["delta"] == 0).all()) and bool(
-            (self.orders[[f"{c}_delta" for c in _MONEY_COLS]] == 0).all().all()
+        overall, orders = self._frames["overall"], self._frames["orders"]
+        return bool((overall["delta"] == 0).all()) and bool(
+            (orders[[f"{c}_delta" for c in _MONEY_COLS]] == 0).all().all()
         )
 
     # -- charts -----------------------------------------------------------------------
 
-    def charts(self) -> dict[str, bytes]:
-        """PNG bytes of: cost by month, tier distribution, points liability by month."""
-        import matplotlib
+    def charts(self) -> dict[str, Figure]:
+        """Matplotlib figures: cost by month, tier distribution, points liability by month.
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        Built with the object API (`matplotlib.figure.Figure`): no pyplot,
+        no change of the session's backend, nothing left open. A notebook
+        shows a figure as it is; `figure_png` turns one into PNG bytes.
+        """
+        from matplotlib.ticker import FuncFormatter
 
-        out: dict[str, bytes] = {}
-        fig, ax = plt.subplots(figsize=(7, 3.2))
-        m = self.by_month
-        x = range(len(m))
-        ax.bar([i - 0.2 for i in x], m["discount_fen_base"] / 100, width=0.4, label="baseline")
-        ax.bar([i + 0.2 for i in x], m["discount_fen_prop"] / 100, width=0.4, label="proposal")
-        ax.set_xticks(list(x), [str(i) for i in m.index])
+        m = self._frames["by_month"]
+        fig, ax = _figure("Discount cost by month")
+        _bars(
+            ax,
+            [str(i) for i in m.index],
+            m["discount_fen_base"] / 100,
+            m["discount_fen_prop"] / 100,
+        )
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"¥{v:,.0f}"))
         ax.set_ylabel("discount cost (yuan)")
-        ax.set_title("Discount cost by month")
-        ax.legend()
-        out["cost_by_month"] = _png(fig, plt)
+        _legend(fig)
+        out = {"cost_by_month": fig}
 
-        fig, ax = plt.subplots(figsize=(7, 3.2))
         tb = self.baseline.summary["members_per_tier"]
         tp = self.proposal.summary["members_per_tier"]
         tiers = [*tb, *(t for t in tp if t not in tb)]  # ladder order, as summarised
-        x = range(len(tiers))
-        ax.bar([i - 0.2 for i in x], [tb.get(t, 0) for t in tiers], width=0.4, label="baseline")
-        ax.bar([i + 0.2 for i in x], [tp.get(t, 0) for t in tiers], width=0.4, label="proposal")
-        ax.set_xticks(list(x), [str(t) for t in tiers])
+        fig, ax = _figure("Members per tier at the end")
+        _bars(
+            ax,
+            [str(t) for t in tiers],
+            [tb.get(t, 0) for t in tiers],
+            [tp.get(t, 0) for t in tiers],
+        )
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
         ax.set_ylabel("members")
-        ax.set_title("Members per tier at the end")
-        ax.legend()
-        out["tier_distribution"] = _png(fig, plt)
+        _legend(fig)
+        out["tier_distribution"] = fig
 
-        fig, ax = plt.subplots(figsize=(7, 3.2))
-        for label, res in (("baseline", self.baseline), ("proposal", self.proposal)):
-            liab = res.points_by_month()
-            ax.plot([str(i) for i in liab.index], liab.values, marker="o", label=label)
+        fig, ax = _figure("Points liability at month end")
+        # The proposal underneath, wide and solid; the baseline on top, dashed with
+        # hollow markers: where the two lines coincide both stay visible.
+        for side, res in (("proposal", self.proposal), ("baseline", self.baseline)):
+            liab = res.to_pandas().points_by_month()
+            ax.plot([str(i) for i in liab.index], liab.values, label=side, **_LINE[side])
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
         ax.set_ylabel("points outstanding")
-        ax.set_title("Points liability at month end")
-        ax.legend()
-        out["points_liability"] = _png(fig, plt)
+        _legend(fig)
+        out["points_liability"] = fig
         return out
 
     # -- output -----------------------------------------------------------------------
 
-    def _overall_html(self) -> str:
+    def _overall_rows(self) -> list[tuple[str, str, str, str, str]]:
         rows = []
-        for key, r in self.overall.iterrows():
-            fmt = _formatter(str(key))
+        for key, r in self._frames["overall"].iterrows():
+            fmt = formatter(str(key))
+            change = points if is_rate(str(key)) else fmt  # a rate changes by points
             rows.append(
-                f"<tr><td>{html.escape(str(r['figure']))}</td><td>{fmt(r['baseline'])}</td>"
-                f"<td>{fmt(r['proposal'])}</td><td>{fmt(r['delta'])}</td>"
-                f"<td>{r['delta_pct']:+.2f}%</td></tr>"
+                (
+                    str(r["figure"]),
+                    fmt(r["baseline"]),
+                    fmt(r["proposal"]),
+                    change(r["delta"], signed=True),
+                    pct(r["delta_pct"] / 100, signed=True),
+                )
             )
+        return rows
+
+    def _overall_html(self) -> str:
+        rows = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
+            for row in self._overall_rows()
+        )
         return (
             "<table><thead><tr><th>figure</th><th>baseline</th><th>proposal</th>"
-            "<th>delta</th><th>delta %</th></tr></thead><tbody>"
-            + "".join(rows)
-            + "</tbody></table>"
+            "<th>change</th><th>change %</th></tr></thead><tbody>" + rows + "</tbody></table>"
         )
 
     def _repr_html_(self) -> str:
@@ -192,34 +217,30 @@ class Comparison:
         )
 
     def to_text(self) -> str:
-        """A plain-text summary for terminals (``sirui demo``)."""
+        """A plain-text summary for terminals (``sirui demo``): yuan, percentages, counts."""
         lines = [f"{'figure':<32} {'baseline':>16} {'proposal':>16} {'delta':>16}"]
-        for key, r in self.overall.iterrows():
-            money = str(key).endswith("_fen")
-            if money:
-                vals = [_yuan(r[c]) for c in ("baseline", "proposal", "delta")]
-            elif key == "cost_rate":
-                vals = [f"{r[c] * 100:.2f}%" for c in ("baseline", "proposal", "delta")]
-            else:
-                vals = [f"{int(r[c]):,}" for c in ("baseline", "proposal", "delta")]
-            lines.append(f"{r['figure']:<32} {vals[0]:>16} {vals[1]:>16} {vals[2]:>16}")
+        for label, base, prop, delta, _ in self._overall_rows():
+            lines.append(f"{label:<32} {base:>16} {prop:>16} {delta:>16}")
         return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<Comparison {self.baseline.name} → {self.proposal.name}\n{self.to_text()}>"
 
     def to_html(self, path: str | Path | None = None) -> str:
         """The full report as HTML (charts embedded); written to ``path`` if given."""
-        charts = self.charts()
         imgs = "".join(
             f'<figure><img alt="{name}" src="data:image/png;base64,'
-            f'{base64.b64encode(png).decode()}"/></figure>'
-            for name, png in charts.items()
+            f'{base64.b64encode(figure_png(fig)).decode()}"/></figure>'
+            for name, fig in self.charts().items()
         )
+        f = self._frames
         sections = [
-            ("By store", self.by_store),
-            ("By tier", self.by_tier),
-            ("By month", self.by_month),
-            ("Orders whose price changed most", self.top_changes),
+            ("By store", f["by_store"]),
+            ("By tier", f["by_tier"]),
+            ("By month", f["by_month"]),
+            ("Orders whose price changed most", f["top_changes"]),
         ]
-        body = "".join(f"<h2>{t}</h2>{_in_yuan(df).to_html(border=0)}" for t, df in sections)
+        body = "".join(f"<h2>{t}</h2>{_table_html(df)}" for t, df in sections)
         b, p = self.baseline, self.proposal
         doc = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>sirui what-if: {html.escape(b.name)} vs {html.escape(p.name)}</title>
@@ -230,38 +251,141 @@ figure{{display:inline-block;margin:.5em}}</style></head><body>
 <h1>What-if: {html.escape(b.name)} → {html.escape(p.name)}</h1>
 <p>Baseline fingerprint <code>{b.fingerprint}</code>; proposal <code>{p.fingerprint}</code>.
 Assumption: demand does not react to the rule change (no price elasticity).
-Amounts in yuan.</p>
+Amounts in yuan (¥).</p>
 <h2>Overall</h2>{self._overall_html()}{imgs}{body}</body></html>"""
         if path is not None:
             Path(path).write_text(doc, encoding="utf-8")
         return doc
 
 
-def _formatter(key: str) -> Any:
-    """How a figure of the overall table reads: yuan, a percentage, or a count."""
-    if key.endswith("_fen"):
-        return _yuan
-    if key == "cost_rate":
-        return lambda v: f"{v * 100:.2f}%"
-    return lambda v: f"{int(v):,}"
+# -- display helpers ------------------------------------------------------------------
+
+_KEYS = {
+    "order_id": "Order",
+    "store_id": "Store",
+    "tier_before": "Tier (before the order)",
+    "month": "Month",
+    "orders": "Orders",
+}
+_AMOUNTS = {
+    "original_fen": "List price",
+    "discount_fen": "Discount",
+    "payable_fen": "Paid",
+    "commission_fen": "Commission",
+}
+_SIDES = {"base": "baseline", "prop": "proposal", "delta": "change"}
 
 
-def _in_yuan(df: Any) -> Any:
-    """A copy for display: ``*_fen`` columns as yuan with two decimals, renamed."""
-    out = df.copy()
+def _label(col: str) -> str:
+    """A report column's heading: ``discount_fen_delta`` -> ``Discount, change (¥)``."""
+    if col in _KEYS:
+        return _KEYS[col]
+    stem, _, side = col.rpartition("_")
+    if stem in _AMOUNTS and side in _SIDES:
+        if stem == "original_fen":  # the same on both sides: the orders' list price
+            return f"{_AMOUNTS[stem]} (¥)"
+        return f"{_AMOUNTS[stem]}, {_SIDES[side]} (¥)"
+    return col.replace("_", " ")
+
+
+def _missing(v: Any) -> bool:
+    """None or NaN (a member without a tier groups as NaN)."""
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def _table_html(df: Any) -> str:
+    """A breakdown as an HTML table: keys as columns, readable headings, amounts in yuan."""
+    named = [n for n in df.index.names if n is not None]
+    out = df.reset_index() if named else df.reset_index(drop=True)
     for col in list(out.columns):
-        if str(col).endswith("_fen") or "_fen_" in str(col):
-            out[col] = out[col].map(lambda v: f"{int(v) / 100:,.2f}")
-            out = out.rename(columns={col: str(col).replace("_fen", "")})
-    return out
+        c = str(col)
+        if c.endswith(("_base", "_prop", "_delta")) and "_fen_" in c:
+            signed = c.endswith("_delta")
+            out[col] = out[col].map(lambda v, s=signed: yuan(v, signed=s).replace("¥", ""))
+        elif c == "orders":
+            out[col] = out[col].map(count)
+        else:
+            out[col] = out[col].map(lambda v: "—" if _missing(v) else str(v))
+    out.columns = [_label(str(c)) for c in out.columns]
+    return str(out.to_html(index=False, border=0, escape=True))
 
 
-def _png(fig: Any, plt: Any) -> bytes:
+_BAR = {
+    "baseline": {"color": "#9aa5b1", "edgecolor": "#52606d", "hatch": "//", "linewidth": 0.8},
+    "proposal": {"color": "#1f77b4", "edgecolor": "#1f77b4", "linewidth": 0.8},
+}
+_LINE = {
+    "proposal": {
+        "color": "#1f77b4",
+        "alpha": 0.5,
+        "linewidth": 5.0,
+        "marker": "o",
+        "markersize": 10,
+        "zorder": 2,
+    },
+    "baseline": {
+        "color": "#1f2933",
+        "linewidth": 1.8,
+        "linestyle": (0, (4, 2.5)),
+        "marker": "s",
+        "markersize": 5,
+        "markerfacecolor": "white",
+        "zorder": 3,
+    },
+}
+
+
+def _figure(title: str) -> tuple[Figure, Any]:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7, 3.6), layout="constrained")
+    ax = fig.subplots()
+    ax.set_title(title, loc="left", fontweight="bold")
+    ax.grid(axis="y", color="#e4e7eb", linewidth=0.8)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return fig, ax
+
+
+def _bars(ax: Any, labels: list[str], base: Any, prop: Any) -> None:
+    x = list(range(len(labels)))
+    ax.bar([i - 0.2 for i in x], list(base), width=0.4, label="baseline", **_BAR["baseline"])
+    ax.bar([i + 0.2 for i in x], list(prop), width=0.4, label="proposal", **_BAR["proposal"])
+    ax.set_xticks(x, labels)
+
+
+def _legend(fig: Figure) -> None:
+    """The legend above the plot, outside it: it never covers a bar or a line."""
+    handles, labels = fig.axes[0].get_legend_handles_labels()
+    pairs = sorted(zip(labels, handles), key=lambda lh: lh[0] != "baseline")
+    fig.legend(
+        [h for _, h in pairs],
+        [lb for lb, _ in pairs],
+        loc="outside upper right",
+        ncols=2,
+        frameon=False,
+    )
+
+
+def figure_png(fig: Figure, dpi: int = 90) -> bytes:
+    """A chart of `Comparison.charts` as PNG bytes (what the HTML report embeds)."""
     buf = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buf, format="png", dpi=90)
-    plt.close(fig)
+    fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()
+
+
+def _by(orders: Any, col: str) -> Any:
+    g = orders.groupby(col, dropna=False)
+    out = g[
+        [
+            f"{c}_{s}"
+            for c in ("discount_fen", "payable_fen", "commission_fen")
+            for s in ("base", "prop", "delta")
+        ]
+    ].sum()
+    out.insert(0, "orders", g.size())
+    return out
 
 
 def compare(baseline: SimulationResult, proposal: SimulationResult) -> Comparison:
