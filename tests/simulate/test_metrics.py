@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from sirui.simulate import metrics
@@ -58,9 +59,62 @@ def test_rfm_table_agrees_with_one_member_scoring(tiny: dict[str, Any]) -> None:
     table = metrics.rfm_table(tiny["orders"], now)
     assert len(table) == tiny["orders"]["member_id"].nunique()
     assert table["segment"].nunique() > 3
-    cuts = rfm_cuts(RfmPolicy(), list(table["recency_days"]), list(table["frequency"]),
-                    list(table["monetary_fen"]))
+    cuts = rfm_cuts(
+        RfmPolicy(),
+        list(table["recency_days"]),
+        list(table["frequency"]),
+        list(table["monetary_fen"]),
+    )
     for _, row in table.iterrows():
         one = rfm_segment(row["recency_days"], row["frequency"], row["monetary_fen"], cuts)
         assert one.value == row["segment"]
     assert (table["recency_days"] >= 0).all()
+
+
+def test_polars_in_gives_polars_out_with_the_same_figures(tiny: dict[str, Any]) -> None:
+    import pendulum
+    import polars as pl
+
+    lines, traffic = pl.from_pandas(tiny["orders"]), pl.from_pandas(tiny["traffic"])
+    activity = pl.from_pandas(tiny["guide_activity"])
+    now = pendulum.datetime(2026, 10, 1, tz="Asia/Shanghai")
+    pairs = [
+        ("week", metrics.weekly_figures(tiny["orders"]), metrics.weekly_figures(lines)),
+        (None, metrics.funnel(tiny["traffic"]), metrics.funnel(traffic)),
+        (
+            "store_id",
+            metrics.funnel(tiny["traffic"], by="store_id"),
+            metrics.funnel(traffic, by="store_id"),
+        ),
+        (
+            "month",
+            metrics.gmv_decomposition(tiny["orders"], tiny["traffic"]),
+            metrics.gmv_decomposition(lines, traffic),
+        ),
+        ("cohort", metrics.retention_by_cohort(tiny["orders"]), metrics.retention_by_cohort(lines)),
+        ("guide_id", metrics.guide_rates(tiny["guide_activity"]), metrics.guide_rates(activity)),
+        ("member_id", metrics.rfm_table(tiny["orders"], now), metrics.rfm_table(lines, now)),
+        (None, metrics.order_table(tiny["orders"]), metrics.order_table(lines)),
+    ]
+    for key, pandas_out, polars_out in pairs:
+        assert isinstance(pandas_out, pd.DataFrame)
+        assert isinstance(polars_out, pl.DataFrame), key
+        if key is not None:
+            assert polars_out.columns[0] == key
+        for col in pandas_out.columns:
+            if col == "paid_at":
+                continue
+            got, want = polars_out[str(col)].to_list(), list(pandas_out[col])
+            if _numeric(want):  # a figure not observed (NaN) is a null in polars
+                want = [None if v != v else v for v in want]
+                assert [g is None for g in got] == [w is None for w in want], col
+                pairs_ = [(g, w) for g, w in zip(got, want, strict=True) if w is not None]
+                assert [g for g, _ in pairs_] == pytest.approx([w for _, w in pairs_]), col
+            else:
+                assert got == want, col
+    orders = metrics.order_table(lines)
+    assert orders["sales_fen"].dtype == pl.Int64  # fen stay integers
+
+
+def _numeric(values: list[Any]) -> bool:
+    return all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)

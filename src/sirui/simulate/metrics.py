@@ -1,11 +1,14 @@
-"""Operating metrics over order-line frames (pandas): the figures operators review weekly.
+"""Operating metrics over order-line frames: the figures operators review weekly.
 
 Inputs are the frames of `sirui.simulate.sample` (or a host's own with the
-same columns): order lines with ``order_id, member_id, store_id, paid_at,
-quantity, unit_price_fen, unit_cost_fen, refunded_quantity`` and, for the
-funnel, daily traffic with ``date, visitors, add_to_cart, orders_created,
-orders_paid``. Amounts stay integer fen in the frames; rates are floats (they
-are reporting figures, never fed back into pricing).
+same columns), as pandas or polars DataFrames: order lines with
+``order_id, member_id, store_id, paid_at, quantity, unit_price_fen,
+unit_cost_fen, refunded_quantity`` and, for the funnel, daily traffic with
+``date, visitors, add_to_cart, orders_created, orders_paid``. Amounts stay
+integer fen in the frames; rates are floats (they are reporting figures,
+never fed back into pricing). Polars in gives polars out, with the same
+figures: the pandas index (the week, the store, the cohort) becomes the
+first column.
 
 Definitions (documented because operators argue about them):
 
@@ -24,6 +27,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sirui.simulate._frames import is_polars, to_pandas, to_polars
+
 __all__ = [
     "funnel",
     "gmv_decomposition",
@@ -41,6 +46,11 @@ def _pd() -> Any:
     return pd
 
 
+def _out(frame: Any, polars: bool, index_name: str | None = None) -> Any:
+    """The result as the caller's kind of frame (computed with pandas)."""
+    return to_polars(frame, index_name) if polars else frame
+
+
 def order_table(lines: Any, amount_col: str = "paid_fen") -> Any:
     """Collapse order lines to one row per order with amounts in fen.
 
@@ -48,7 +58,8 @@ def order_table(lines: Any, amount_col: str = "paid_fen") -> Any:
     ``unit_price_fen * quantity``. Refunded amounts are pro rata by quantity.
     """
     pd = _pd()
-    df = lines.copy()
+    polars = is_polars(lines)
+    df = to_pandas(lines).copy()
     if amount_col not in df.columns:
         df[amount_col] = df["unit_price_fen"] * df["quantity"]
     df["cost_fen"] = df.get("unit_cost_fen", 0) * df["quantity"]
@@ -65,13 +76,14 @@ def order_table(lines: Any, amount_col: str = "paid_fen") -> Any:
         refund_fen=("refund_fen", "sum"),
         full_refund=("full_refund", "all"),
     )
-    return agg.reset_index()
+    return _out(agg.reset_index(), polars)
 
 
 def weekly_figures(lines: Any, tz: str = "Asia/Shanghai", amount_col: str = "paid_fen") -> Any:
     """Orders, valid orders, sales, AOV, gross margin, refund rate, repurchase rate per week."""
     pd = _pd()
-    orders = order_table(lines, amount_col)
+    polars = is_polars(lines)
+    orders = order_table(to_pandas(lines), amount_col)
     local = orders["paid_at"].dt.tz_convert(tz)
     orders["week"] = local.dt.tz_localize(None).dt.to_period("W-SUN").dt.start_time.dt.date
     first_week = orders.groupby("member_id")["week"].transform("min")
@@ -95,12 +107,14 @@ def weekly_figures(lines: Any, tz: str = "Asia/Shanghai", amount_col: str = "pai
     out["gross_margin"] = (out["sales_fen"] - out["cost_fen"]) / out["sales_fen"]
     out["refund_rate"] = out["refund_fen"] / out["sales_fen"]
     out["repurchase_rate"] = out["returning_buyers"] / out["buyers"]
-    return out
+    return _out(out, polars)
 
 
 def funnel(traffic: Any, by: str | None = None) -> Any:
     """Visit -> add to cart -> order -> pay (浏览→加购→下单→支付) with each step's rate."""
     pd = _pd()
+    polars = is_polars(traffic)
+    traffic = to_pandas(traffic)
     cols = ["visitors", "add_to_cart", "orders_created", "orders_paid"]
     t = traffic.groupby(by)[cols].sum() if by else traffic[cols].sum().to_frame().T
     out = pd.DataFrame(t)
@@ -108,7 +122,7 @@ def funnel(traffic: Any, by: str | None = None) -> Any:
     out["order_rate"] = out["orders_created"] / out["add_to_cart"]
     out["pay_rate"] = out["orders_paid"] / out["orders_created"]
     out["conversion"] = out["orders_paid"] / out["visitors"]
-    return out
+    return _out(out, polars)
 
 
 def gmv_decomposition(
@@ -120,9 +134,10 @@ def gmv_decomposition(
     change can be attributed to traffic, conversion, basket or repurchase.
     """
     pd = _pd()
-    orders = order_table(lines, amount_col)
+    polars = is_polars(lines) or is_polars(traffic)
+    orders = order_table(to_pandas(lines), amount_col)
     orders["month"] = orders["paid_at"].dt.tz_convert(tz).dt.strftime("%Y-%m")
-    t = traffic.copy()
+    t = to_pandas(traffic).copy()
     t["month"] = t["date"].astype(str).str[:7]
     visitors = t.groupby("month")["visitors"].sum()
     g = orders.groupby("month")
@@ -138,7 +153,7 @@ def gmv_decomposition(
     out["aov_yuan"] = out["gmv_fen"] / out["orders"] / 100
     out["orders_per_buyer"] = out["orders"] / out["buyers"]
     out["check_gmv_yuan"] = out["visitors"] * out["conversion"] * out["aov_yuan"]
-    return out
+    return _out(out, polars)
 
 
 def retention_by_cohort(
@@ -150,7 +165,8 @@ def retention_by_cohort(
     rather than understated.
     """
     pd = _pd()
-    orders = order_table(lines)
+    polars = is_polars(lines)
+    orders = order_table(to_pandas(lines))
     orders = orders.sort_values(["member_id", "paid_at"])
     first = orders.groupby("member_id")["paid_at"].min().rename("first_at")
     o = orders.join(first, on="member_id")
@@ -169,11 +185,13 @@ def retention_by_cohort(
             again = o[(o["member_id"].isin(observed)) & (o["gap_days"] > 0) & (o["gap_days"] <= n)]
             row[f"d{n}"] = again["member_id"].nunique() / len(observed)
         rows[cohort] = row
-    return pd.DataFrame.from_dict(rows, orient="index")
+    return _out(pd.DataFrame.from_dict(rows, orient="index"), polars, "cohort")
 
 
 def guide_rates(activity: Any) -> Any:
     """Guide rates (导购三率) per guide: login rate, share rate, order-opening rate."""
+    polars = is_polars(activity)
+    activity = to_pandas(activity)
     g = activity.assign(
         shared=activity["shares"] > 0, opened=activity["orders_opened"] > 0
     ).groupby("guide_id")
@@ -185,7 +203,7 @@ def guide_rates(activity: Any) -> Any:
         shares=("shares", "sum"),
         orders_opened=("orders_opened", "sum"),
     )
-    return out
+    return _out(out, polars)
 
 
 def rfm_table(lines: Any, now: Any, policy: Any = None, tz: str = "Asia/Shanghai") -> Any:
@@ -203,7 +221,8 @@ def rfm_table(lines: Any, now: Any, policy: Any = None, tz: str = "Asia/Shanghai
     from sirui.loyalty.members import RfmPolicy, rfm_segments
 
     now = aware(now)
-    orders = order_table(lines)
+    polars = is_polars(lines)
+    orders = order_table(to_pandas(lines))
     g = orders.groupby("member_id")
     last = g["paid_at"].max().dt.tz_convert(tz).dt.normalize()
     today = pd.Timestamp(now.in_timezone(tz).date()).tz_localize(tz)
@@ -211,7 +230,7 @@ def rfm_table(lines: Any, now: Any, policy: Any = None, tz: str = "Asia/Shanghai
     frequency = [int(v) for v in g.size()]
     monetary = [int(v) for v in g["sales_fen"].sum()]
     segments = rfm_segments(policy or RfmPolicy(), recency, frequency, monetary)
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "recency_days": recency,
             "frequency": frequency,
@@ -221,3 +240,4 @@ def rfm_table(lines: Any, now: Any, policy: Any = None, tz: str = "Asia/Shanghai
         },
         index=last.index,
     )
+    return _out(table, polars)
