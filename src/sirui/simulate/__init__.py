@@ -4,7 +4,9 @@
   `Scenario`'s real rules (pandas, polars, Arrow, Parquet/CSV, or a Dask
   DataFrame for scale-out) and returns a `SimulationResult`;
 * `compare(baseline, proposal)` lines two runs up and reports the
-  differences with charts and an HTML report;
+  differences with charts (matplotlib Figures; the session's backend is
+  left alone) and an HTML report; results and comparisons show yuan and
+  percentages in a notebook, and polars orders give polars frames back;
 * `sirui.simulate.metrics`: funnel, GMV decomposition, weekly figures,
   cohort retention, guide rates;
 * `sirui.simulate.sample`: a deterministic synthetic chain to try it all.
