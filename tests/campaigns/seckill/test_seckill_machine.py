@@ -4,13 +4,15 @@ Many members reserve, pay, cancel, time out, join and leave the waiting list
 across three buckets of one item while the clock moves (across midnight) and
 stock is rebalanced between buckets. The host here is a dict keyed like a
 real store: counters by bucket, member records by member, reservations by
-order id; each command loads just its slice.
+order id; each command loads just its slice. Replays must give back the
+events first produced; the host may save and reload every record (JSON
+through the one codec) or prune released reservations at any step.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 from hypothesis import settings
@@ -18,6 +20,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from seckill_helpers import at
 
+from contract import reload
 from sirui.campaigns.seckill import (
     Cancel,
     Confirm,
@@ -34,7 +37,7 @@ from sirui.campaigns.seckill import (
     split_stock,
 )
 from sirui.core.windows import local_date
-from sirui.rules import Accepted, Rejected
+from sirui.rules import Accepted, LogPruned, PruneLog, Rejected
 
 KEY = "c/am@2026-11-11T23:00:00+08:00"
 MEMBERS = tuple(f"m{i}" for i in range(6))
@@ -50,6 +53,8 @@ class ModelOrder:
     status: str
     day: dt.date
     expires: dt.datetime | None
+    at: dt.datetime
+    released_by: str | None = None
 
 
 class StockMachine(RuleBasedStateMachine):
@@ -66,6 +71,9 @@ class StockMachine(RuleBasedStateMachine):
         self.held = [0] * BUCKETS
         self.ids = 0
         self.rebalances = 0
+        self.prunes = 0
+        self.first: dict[tuple[str, str], tuple[Any, ...]] = {}
+        """The events each accepted (order, command kind) first produced."""
 
     # -- the model -----------------------------------------------------------------------
 
@@ -100,7 +108,8 @@ class StockMachine(RuleBasedStateMachine):
         if s == "confirmed":
             return "replay" if kind == "confirm" else "seckill.already_confirmed"
         if s == "released":
-            if kind in ("cancel", "expire"):
+            if (kind, o.released_by) in (("cancel", "cancel"), ("cancel", "left"),
+                                         ("expire", "timeout")):
                 return "replay"
             if kind == "confirm" and o.expires is not None and self.now >= o.expires:
                 return "seckill.payment_timeout"
@@ -148,7 +157,8 @@ class StockMachine(RuleBasedStateMachine):
         assert out.state.order.status.value == expected
         self.persist(out.state)
         self.model[oid] = ModelOrder(member, bucket, qty, expected, local_date(self.now),
-                                     out.state.order.expires_at)
+                                     out.state.order.expires_at, self.now)
+        self.first[(oid, "reserve")] = out.events
 
     @precondition(lambda self: self.orders)
     @rule(data=st.data())
@@ -159,6 +169,7 @@ class StockMachine(RuleBasedStateMachine):
         out = s.handle(Reserve(oid, r.member_id, r.quantity), now=self.now)
         assert isinstance(out, Accepted)
         assert out.state is s
+        assert out.events == self.first[(oid, "reserve")]
 
     @precondition(lambda self: self.orders)
     @rule(data=st.data(), kind=st.sampled_from(["confirm", "cancel", "expire", "promote"]))
@@ -173,11 +184,15 @@ class StockMachine(RuleBasedStateMachine):
         if expected.startswith("seckill."):
             assert isinstance(out, Rejected)
             assert out.reason.code == expected
+            assert out.state is s
             return
         assert isinstance(out, Accepted), (kind, o, out)
         if expected == "replay":
             assert out.state is s
+            # Promote on an order reserved outright answers with its reservation.
+            assert out.events == (self.first.get((oid, kind)) or self.first[(oid, "reserve")])
             return
+        self.first[(oid, kind)] = out.events
         after = out.state.counter
         if expected == "released" and o.status == "reserved":
             # Released stock is available again (held for the waiting list first).
@@ -187,10 +202,42 @@ class StockMachine(RuleBasedStateMachine):
             self.held[o.bucket] -= o.qty
             assert out.state.order is not None
             o.expires = out.state.order.expires_at
+        if expected == "released":
+            o.released_by = {"waiting": "left", "reserved": kind.replace("expire", "timeout")}[
+                o.status]
         o.status = expected
         if expected == "released" and kind == "cancel" and before.waiting > after.waiting:
             self.held[o.bucket] = min(self.held[o.bucket], self.total(o.bucket, "waiting"))
         self.persist(out.state)
+
+    @rule()
+    def save_and_reload(self) -> None:
+        """The host stores every record as JSON and loads it back: nothing changes."""
+        for i, c in enumerate(self.counters):
+            self.counters[i] = again = reload(c)
+            assert again == c
+        for m, record in self.members.items():
+            self.members[m] = again = reload(record)
+            assert again == record
+        for oid, r in self.orders.items():
+            self.orders[oid] = again = reload(r)
+            assert again == r
+
+    @rule(member=st.sampled_from(MEMBERS), bucket=st.integers(0, BUCKETS - 1))
+    def prune(self, member: str, bucket: int) -> None:
+        """Forget the member's released reservations made before now (retention 0 days)."""
+        self.prunes += 1
+        s = StockSlice(self.RULES, self.counters[bucket], self.members[member])
+        out = s.handle(PruneLog(f"prune-{self.prunes}", retention_days=0), now=self.now)
+        gone = sorted(oid for oid, o in self.model.items()
+                      if o.member == member and o.status == "released" and o.at < self.now)
+        assert isinstance(out, Accepted)
+        assert out.events == (LogPruned(self.now, len(gone)),)
+        assert out.state.counter is s.counter
+        assert {r.order_id for r in out.state.member.reservations}.isdisjoint(gone)
+        self.members[member] = out.state.member
+        for oid in gone:
+            del self.orders[oid], self.model[oid]
 
     # Whole minutes make "exactly at the payment deadline" common; odd seconds cover the rest.
     @rule(seconds=st.sampled_from([60, 120, 240, 300, 600, 3600]) | st.integers(0, 900))
@@ -247,7 +294,7 @@ class WaitingListMachine(StockMachine):
     )
 
 
-_settings = settings(max_examples=40, stateful_step_count=40)
+_settings = settings(stateful_step_count=40)
 TestStockMachine = StockMachine.TestCase
 TestStockMachine.settings = _settings
 TestWaitingListMachine = WaitingListMachine.TestCase

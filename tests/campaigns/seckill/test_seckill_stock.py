@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from seckill_helpers import at, daily_campaign
 
+from contract import reload
 from sirui.campaigns.seckill import (
     TRANSITIONS,
     Cancel,
@@ -39,7 +40,7 @@ from sirui.core.errors import (
     NaiveDatetimeError,
 )
 from sirui.core.nouns import Member
-from sirui.rules import Accepted, Rejected, event_to_dict
+from sirui.rules import Accepted, LogPruned, PruneLog, Rejected, event_to_dict
 
 KEY = "double11/am@2026-11-11T10:00:00+08:00"
 
@@ -178,9 +179,33 @@ def test_replays_return_the_original_outcome_and_change_nothing() -> None:
     assert isinstance(again, Accepted)
     assert again.state is ok(paid)
     assert again.events == paid.events
-    released = ok(s.handle(Cancel("o1"), now=at(10, 1)))
-    assert ok(released.handle(Cancel("o1"), now=at(10, 2))) is released
-    assert ok(released.handle(Expire("o1"), now=at(10, 20))) is released
+    cancelled = s.handle(Cancel("o1"), now=at(10, 1))
+    released = ok(cancelled)
+    twice = released.handle(Cancel("o1"), now=at(10, 2))
+    assert isinstance(twice, Accepted)
+    assert twice.state is released
+    assert twice.events == cancelled.events == (StockReleased("o1", KEY, "milk", 0, 2, "cancel"),)
+    # The delay queue's Expire after a cancel is not a replay: refused, nothing changes.
+    late = released.handle(Expire("o1"), now=at(10, 20))
+    assert code(late) == "seckill.reservation_released"
+    assert late.state is released
+
+
+def test_a_replay_after_save_and_reload_gives_the_original_events() -> None:
+    rules = StockRules(waiting_list=True)
+    a = ok(fresh(stock=1, rules=rules, member="a").handle(Reserve("oa", "a"), now=at(10)))
+    w = ok(StockSlice(rules, a.counter, MemberRecord("w")).handle(Reserve("ow", "w"), now=at(10)))
+    cancel = StockSlice(rules, w.counter, a.member, a.order).handle(Cancel("oa"), now=at(10, 1))
+    assert cancel.events == (StockReleased("oa", KEY, "milk", 0, 1, "cancel", 1),)
+    stored = reload(ok(cancel))
+    assert stored == cancel.state
+    again = stored.handle(Cancel("oa"), now=at(10, 2))
+    assert isinstance(again, Accepted)
+    assert again.state is stored
+    assert again.events == cancel.events
+    left = StockSlice(rules, stored.counter, w.member, w.order).handle(Cancel("ow"), now=at(10, 2))
+    assert left.events == (WaitlistLeft("ow", 1),)
+    assert reload(ok(left)).handle(Cancel("ow"), now=at(10, 3)).events == left.events
 
 
 def test_same_order_id_with_other_content_is_a_conflict() -> None:
@@ -208,6 +233,119 @@ def test_misuse_raises() -> None:
         StockCounter(KEY, "milk", 1, reserved=2)
     with pytest.raises(InvalidPolicyError, match="per_slot"):
         StockRules(per_slot=0)
+
+
+def test_a_counter_never_holds_more_than_its_stock() -> None:
+    # stock == available + held + reserved + sold, so the three taken parts fit in stock.
+    full = StockCounter(KEY, "milk", 6, reserved=2, sold=2, held=2, waiting=2)
+    assert full.available == 0
+    for over in ({"reserved": 3, "sold": 2, "held": 2}, {"reserved": 2, "sold": 3, "held": 2},
+                 {"reserved": 2, "sold": 2, "held": 3}):
+        with pytest.raises(InvalidPolicyError, match="stock") as err:
+            StockCounter(KEY, "milk", 6, waiting=3, **over)
+        assert "is below reserved=" in str(err.value)
+
+
+def test_held_stock_never_exceeds_what_the_waiting_list_asked_for() -> None:
+    assert StockCounter(KEY, "milk", 5, held=2, waiting=2).available == 3
+    with pytest.raises(InvalidPolicyError, match="held") as err:
+        StockCounter(KEY, "milk", 5, held=3, waiting=2)
+    assert "exceeds waiting=2" in str(err.value)
+
+
+def test_a_member_record_holds_only_that_members_reservations() -> None:
+    s = ok(fresh().handle(Reserve("o1", "m1"), now=at(10)))
+    assert s.order is not None
+    assert MemberRecord("m1", (s.order,)).reservations == (s.order,)
+    with pytest.raises(InvalidPolicyError, match=r"reservations\[0\]\.member_id") as err:
+        MemberRecord("m2", (s.order,))
+    assert "belongs to another member than 'm2'" in str(err.value)
+    # The host must load the record of the member who owns the order.
+    with pytest.raises(InvalidCommandError, match="belongs to 'm1'"):
+        StockSlice(s.rules, s.counter, MemberRecord("m2"), s.order).handle(
+            Confirm("o1"), now=at(10, 1))
+
+
+def test_limits_count_every_active_reservation_of_the_member() -> None:
+    rules = StockRules(per_slot=4, per_day=5, per_campaign=6)
+    s = fresh(stock=50, rules=rules)
+
+    def reserve(state: StockSlice, oid: str, qty: int, when: dt.datetime,
+                counter: StockCounter | None = None) -> Accepted[StockSlice] | Rejected[StockSlice]:
+        slot = StockSlice(rules, counter or state.counter, state.member)
+        return slot.handle(Reserve(oid, "m1", qty), now=when)  # type: ignore[arg-type]
+
+    def pay(state: StockSlice, oid: str, when: dt.datetime) -> StockSlice:
+        return ok(for_order(state, oid).handle(Confirm(oid), now=when))  # type: ignore[arg-type]
+
+    # In this slot: o0 lapsed unpaid, o1 paid, o2 and o3 unpaid, o4 cancelled.
+    s = ok(reserve(s, "o0", 1, at(9, 50)))
+    s = pay(ok(reserve(s, "o1", 1, at(10))), "o1", at(10, 1))
+    s = ok(reserve(s, "o2", 1, at(10, 1)))
+    s = ok(reserve(s, "o3", 1, at(10, 2)))
+    s = ok(reserve(s, "o4", 1, at(10, 2)))
+    s = ok(for_order(s, "o4").handle(Cancel("o4"), now=at(10, 3)))
+    assert s.member.taken("milk", at(10, 3)) == 3
+    refused = reserve(s, "o5", 2, at(10, 3))
+    assert code(refused) == "seckill.limit_reached"
+    assert refused.reason.params == {"scope": "slot", "limit": 4, "taken": 3}
+    s = ok(reserve(s, "o5", 1, at(10, 3)))
+    full = reserve(s, "o6", 1, at(10, 5, 59))
+    assert full.reason.params == {"scope": "slot", "limit": 4, "taken": 4}
+    # At 10:06, o2's payment window has closed: it stops counting before any Expire.
+    assert s.member.taken("milk", at(10, 6)) == 3
+    s = ok(reserve(s, "o6", 1, at(10, 6)))
+    for oid in ("o3", "o5", "o6"):
+        s = pay(s, oid, at(10, 6, 30))
+    # The evening slot of the same day: the day limit binds with four paid today.
+    pm = StockCounter("double11/pm@x", "milk", 50)
+    day = reserve(s, "o7", 2, at(20), pm)
+    assert day.reason.params == {"scope": "day", "limit": 5, "taken": 4}
+    s = pay(ok(reserve(s, "o7", 1, at(20), pm)), "o7", at(20, 1))
+    # The next day: the campaign limit binds with five paid over both days.
+    nxt = StockCounter("double11/am@next", "milk", 50)
+    camp = reserve(s, "o8", 2, at(10, day=12), nxt)
+    assert camp.reason.params == {"scope": "campaign", "limit": 6, "taken": 5}
+    assert ok(reserve(s, "o8", 1, at(10, day=12), nxt)).member.taken("milk", at(10, day=12)) == 6
+
+
+def test_a_confirm_exactly_at_the_deadline_is_too_late_whatever_happened_since() -> None:
+    s = ok(fresh().handle(Reserve("o1", "m1"), now=at(10)))
+    assert s.order is not None
+    deadline = s.order.expires_at
+    assert deadline == at(10, 5)
+    assert ok(s.handle(Confirm("o1"), now=deadline.subtract(microseconds=1))).counter.sold == 1
+    assert code(s.handle(Confirm("o1"), now=deadline)) == "seckill.payment_timeout"
+    # Released at the deadline by the delay queue, the confirm still names the timeout ...
+    expired = ok(s.handle(Expire("o1"), now=deadline))
+    assert code(expired.handle(Confirm("o1"), now=deadline)) == "seckill.payment_timeout"
+    # ... while an order cancelled before its deadline is simply released.
+    cancelled = ok(s.handle(Cancel("o1"), now=at(10, 1)))
+    assert code(cancelled.handle(Confirm("o1"), now=at(10, 2))) == "seckill.reservation_released"
+    assert code(cancelled.handle(Confirm("o1"), now=deadline)) == "seckill.payment_timeout"
+
+
+def test_prune_forgets_released_reservations_only() -> None:
+    s = ok(fresh().handle(Reserve("o1", "m1"), now=at(10)))
+    s = ok(s.handle(Cancel("o1"), now=at(10, 1)))
+    kept = ok(for_order(s, "o2").handle(Reserve("o2", "m1"), now=at(10, 2)))
+    month = at(10).add(days=30)
+    out = kept.handle(PruneLog("p1"), now=month)  # 30 days: o1 was made exactly then, kept
+    assert out.events == (LogPruned(at(10), 0),)
+    out = for_order(kept, "o1").handle(PruneLog("p2"), now=month.add(seconds=1))
+    assert isinstance(out, Accepted)
+    assert out.events == (LogPruned(at(10, 0, 1), 1),)
+    pruned = out.state
+    assert pruned.order is None  # the host deletes o1's key
+    assert [r.order_id for r in pruned.member.reservations] == ["o2"]
+    assert pruned.counter is kept.counter
+    # Forgotten: the same order id is decided afresh (here: a new reservation).
+    again = pruned.handle(Reserve("o1", "m1", 2), now=month)
+    assert isinstance(again, Accepted)
+    assert again.state.counter.reserved == 3
+    # An explicit retention overrides the rules'.
+    short = for_order(kept, "o1").handle(PruneLog("p3", retention_days=0), now=at(10, 3))
+    assert short.events == (LogPruned(at(10, 3), 1),)
 
 
 def test_campaign_reserve_checks_time_and_occurrence() -> None:
@@ -290,7 +428,7 @@ def test_low_stock_warning_fires_once_when_crossing_the_threshold() -> None:
 def test_events_are_plain_data() -> None:
     out = fresh().handle(Reserve("o1", "m1"), now=at(10))
     d = event_to_dict(out.events[0])
-    assert d["event"] == "StockReserved"
+    assert d["event"].endswith("StockReserved")  # the wire name
     assert d["expires_at"] == "2026-11-11T10:05:00+08:00"
 
 

@@ -22,6 +22,16 @@ records the host loads by key before deciding:
 * the `Reservation` already stored for the command's order id, if any
   (idempotency: a replay returns the original outcome, never reserves twice).
 
+Idempotency is keyed by the order id and kept by the reservation itself, not
+by a command log: a `Reserve` for an order that has a reservation returns
+the original `StockReserved` or `Waitlisted` (the same order id with another
+member or quantity raises `IdConflictError`); a command the order's status
+already took returns the event it first produced (a released reservation
+remembers what released it, ``released_by``, and how many units went to the
+waiting list). A `LowStock` warning belongs to the bucket, not the order,
+and is not repeated by a replay. Rejected commands change nothing, so a retry
+is decided afresh.
+
 ``slice.handle(command, now=...)`` returns `Accepted` with the new slice and
 the events, or `Rejected` with a reason. The host writes back the three
 records in one atomic step (a Lua script, a transaction). Because nothing in
@@ -37,6 +47,13 @@ Reservation states (transitions as a table, `TRANSITIONS`)::
     RESERVED --Confirm-->  CONFIRMED (paid before expires_at)
     RESERVED --Cancel--->  RELEASED
     RESERVED --Expire--->  RELEASED (at or after expires_at)
+
+`PruneLog` (the command every machine takes) forgets the member's released
+reservations made before ``now`` minus ``StockRules.log_retention_days``
+(and the slice's order if it is one of them, so the host deletes that key):
+a retry of such an order id is decided afresh. Reserved, waiting and
+confirmed reservations are never forgotten: they hold stock or count
+towards limits.
 
 Payment timeouts are evaluated at ``now``: a confirm at or after
 ``expires_at`` is rejected (`PAYMENT_TIMEOUT`), an unpaid reservation
@@ -77,6 +94,7 @@ from sirui.campaigns.seckill._messages import (
 from sirui.core.errors import IdConflictError, InvalidCommandError, invalid
 from sirui.core.validators import non_empty_id, non_negative_int, opt_positive_int, positive_int
 from sirui.core.windows import aware, zone
+from sirui.rules.commandlog import LogPruned, PruneLog, transition
 from sirui.rules.outcome import Accepted, Event, Rejected
 from sirui.rules.reasons import reason_code
 
@@ -138,7 +156,8 @@ class StockRules:
     Limits are per item (SKU) and count reserved, waiting and confirmed
     quantities: ``per_slot`` in one slot occurrence, ``per_day`` on one
     local day of ``tz``, ``per_campaign`` over the whole campaign. ``None``
-    leaves a limit open.
+    leaves a limit open. ``log_retention_days``: how long released
+    reservations are kept for replays before `PruneLog` forgets them.
     """
 
     payment_timeout_minutes: int = attrs.field(default=5, validator=positive_int)
@@ -148,6 +167,7 @@ class StockRules:
     waiting_list: bool = False
     low_stock_threshold: int | None = attrs.field(default=None, validator=opt_positive_int)
     tz: str = "Asia/Shanghai"
+    log_retention_days: int = attrs.field(default=30, validator=non_negative_int)
     # Derived once here so the hot path does no lookups.
     timeout: dt.timedelta = attrs.field(init=False, eq=False, repr=False)
     zone: dt.tzinfo = attrs.field(init=False, eq=False, repr=False)
@@ -254,6 +274,10 @@ class Reservation:
     """Payment deadline (None while waiting)."""
     ticket: int = 0
     """Waiting-list position (0 if never waited)."""
+    released_by: str | None = None
+    """What released it: ``"cancel"``, ``"timeout"`` or ``"left"`` (the waiting list)."""
+    to_waiting_list: int = 0
+    """Units of its release held for the waiting list."""
 
     def active(self, now: DateTime) -> bool:
         """True if it counts towards limits at ``now``."""
@@ -269,6 +293,12 @@ class Reservation:
         _setattr(r, "status", status)
         if expires_at is not None:
             _setattr(r, "expires_at", expires_at)
+        return r
+
+    def _released(self, by: str, to_waiting_list: int = 0) -> Reservation:
+        r = self._to(ReservationStatus.RELEASED)
+        _setattr(r, "released_by", by)
+        _setattr(r, "to_waiting_list", to_waiting_list)
         return r
 
 
@@ -292,12 +322,17 @@ class MemberRecord:
 
     def taken(self, sku: str, now: DateTime, slot_key: str | None = None,
               day: dt.date | None = None) -> int:
-        """Active quantity of ``sku`` (in ``slot_key`` / on ``day`` if given) at ``now``."""
-        return sum(
-            r.quantity for r in self.reservations
-            if r.sku == sku and (slot_key is None or r.slot_key == slot_key)
-            and (day is None or r.day == day) and r.active(now)
-        )
+        """Active quantity of ``sku`` (in ``slot_key`` / on ``day`` if given) at ``now``.
+
+        What the limits count: reserved and unpaid before ``expires_at``,
+        waiting, and confirmed; never released or timed-out quantities.
+        """
+        n = 0
+        for r in self.reservations:
+            if (r.sku == sku and (slot_key is None or r.slot_key == slot_key)
+                    and (day is None or r.day == day) and r.active(now)):
+                n += r.quantity
+        return n
 
     def _put(self, res: Reservation) -> MemberRecord:
         rs = self.reservations
@@ -346,11 +381,13 @@ class StockSlice:
     order: Reservation | None = None
 
     def handle(
-        self, command: Command, *, now: DateTime
+        self, command: Command | PruneLog, *, now: DateTime
     ) -> Accepted[StockSlice] | Rejected[StockSlice]:
         """Apply ``command`` at ``now``; see the module docstring for the table."""
         if type(now) is not DateTime or now.tzinfo is None:
             now = aware(now)
+        if type(command) is PruneLog:
+            return self._prune(command, now)
         order = self.order
         if order is not None and order.order_id != command.order_id:
             raise InvalidCommandError(
@@ -380,7 +417,7 @@ class StockSlice:
                 f"member={self.member.member_id!r}: order {order.order_id!r} "
                 f"belongs to {order.member_id!r}"
             )
-        target = TRANSITIONS.get((order.status, type(command)))
+        target = transition(TRANSITIONS, order.status, command)
         if target is None:
             return self._settled(command, order, now)
         if type(command) is Confirm:
@@ -433,6 +470,8 @@ class StockSlice:
         _setattr(res, "reserved_at", now)
         _setattr(res, "expires_at", expires)
         _setattr(res, "ticket", 0)
+        _setattr(res, "released_by", None)
+        _setattr(res, "to_waiting_list", 0)
         counter = c._with(c.stock, c.reserved + qty, c.sold, c.waiting, c.held, c.tickets)
         event = StockReserved(cmd.order_id, cmd.member_id, c.slot_key, c.sku, c.bucket, qty,
                               expires)
@@ -443,25 +482,17 @@ class StockSlice:
     def _check_limits(
         self, member: MemberRecord, c: StockCounter, qty: int, now: DateTime, day: dt.date
     ) -> Rejected[StockSlice] | None:
-        # One pass over the member's own reservations (the only per-member scan).
-        in_slot = on_day = in_campaign = 0
-        sku, slot_key = c.sku, c.slot_key
-        for r in member.reservations:
-            if r.sku != sku or not r.active(now):
-                continue
-            q = r.quantity
-            in_campaign += q
-            if r.slot_key == slot_key:
-                in_slot += q
-            if r.day == day:
-                on_day += q
+        # Only the scopes with a limit are counted, each over the member's own records.
         rules = self.rules
-        for scope, limit, taken in (
-            ("slot", rules.per_slot, in_slot),
-            ("day", rules.per_day, on_day),
-            ("campaign", rules.per_campaign, in_campaign),
+        for scope, limit, slot_key, on_day in (
+            ("slot", rules.per_slot, c.slot_key, None),
+            ("day", rules.per_day, None, day),
+            ("campaign", rules.per_campaign, None, None),
         ):
-            if limit is not None and taken + qty > limit:
+            if limit is None:
+                continue
+            taken = member.taken(c.sku, now, slot_key, on_day)
+            if taken + qty > limit:
                 return Rejected(LIMIT_REACHED(scope=scope, limit=limit, taken=taken), self)
         return None
 
@@ -517,18 +548,17 @@ class StockSlice:
 
     def _release(self, order: Reservation, cause: str) -> Accepted[StockSlice]:
         c, q = self.counter, order.quantity
-        res = order._to(ReservationStatus.RELEASED)
         if order.status is ReservationStatus.WAITING:
             waiting = c.waiting - q
             counter = c._with(c.stock, c.reserved, c.sold, waiting, min(c.held, waiting), c.tickets)
+            res = order._released("left")
             return Accepted(self._next(counter, self._member_put(res), res),
                             (WaitlistLeft(order.order_id, q),))
         # Released units go to the waiting list first, up to what it still lacks.
         to_list = min(q, c.waiting - c.held)
         counter = c._with(c.stock, c.reserved - q, c.sold, c.waiting, c.held + to_list, c.tickets)
-        ev = StockReleased(order.order_id, order.slot_key, order.sku, order.bucket, q, cause,
-                           to_list)
-        return Accepted(self._next(counter, self._member_put(res), res), (ev,))
+        res = order._released(cause, to_list)
+        return Accepted(self._next(counter, self._member_put(res), res), (_released_event(res),))
 
     def _settled(
         self, command: Command, order: Reservation, now: DateTime
@@ -541,8 +571,8 @@ class StockSlice:
                                                       order.bucket, order.quantity),))
             return Rejected(ALREADY_CONFIRMED(), self)
         if s is ReservationStatus.RELEASED:
-            if kind is Cancel or kind is Expire:
-                return Accepted(self, ())
+            if _RELEASED_BY.get(order.released_by or "") is kind:
+                return Accepted(self, (_released_event(order),))
             if kind is Confirm and order.expires_at is not None and now >= order.expires_at:
                 return Rejected(PAYMENT_TIMEOUT(expires_at=order.expires_at), self)
             return Rejected(RELEASED(), self)
@@ -553,6 +583,21 @@ class StockSlice:
         return Accepted(self, (StockReserved(order.order_id, order.member_id, order.slot_key,
                                              order.sku, order.bucket, order.quantity,
                                              order.expires_at),))
+
+    # -- the log's retention ---------------------------------------------------------
+
+    def _prune(self, command: PruneLog, now: DateTime) -> Accepted[StockSlice]:
+        """Forget released reservations made before the retention (see the module docstring)."""
+        days = command.retention_days
+        before = now - dt.timedelta(days=self.rules.log_retention_days if days is None else days)
+        rs = self.member.reservations
+        kept = tuple(r for r in rs if not _forgettable(r, before))
+        order = self.order
+        if order is not None and _forgettable(order, before):
+            order = None
+        member = self.member if len(kept) == len(rs) else MemberRecord(self.member.member_id, kept)
+        state = StockSlice(self.rules, self.counter, member, order)
+        return Accepted(state, (LogPruned(before, len(rs) - len(kept)),))
 
     def _member_put(self, res: Reservation) -> MemberRecord:
         return self.member._put(res)
@@ -565,6 +610,23 @@ class StockSlice:
         _setattr(s, "member", member)
         _setattr(s, "order", order)
         return s
+
+
+#: The command that a release by each cause answers as a replay.
+_RELEASED_BY: Final[dict[str, type[Any]]] = {"cancel": Cancel, "left": Cancel, "timeout": Expire}
+
+
+def _released_event(order: Reservation) -> StockReleased | WaitlistLeft:
+    """The event the release of ``order`` produced (for the release and its replays)."""
+    if order.released_by == "left":
+        return WaitlistLeft(order.order_id, order.quantity)
+    assert order.released_by is not None
+    return StockReleased(order.order_id, order.slot_key, order.sku, order.bucket, order.quantity,
+                         order.released_by, order.to_waiting_list)
+
+
+def _forgettable(r: Reservation, before: DateTime) -> bool:
+    return r.status is ReservationStatus.RELEASED and r.reserved_at < before
 
 
 def _low_stock(rules: StockRules, before: StockCounter, after: StockCounter) -> LowStock | None:
