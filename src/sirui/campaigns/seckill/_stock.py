@@ -73,6 +73,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Iterable
 from typing import Any, Final
 
 import attrs
@@ -307,12 +308,16 @@ _RESERVED: Final = ReservationStatus.RESERVED
 _ORDER_COMMANDS: Final = frozenset({Confirm, Cancel, Expire, Promote})
 
 
+def _reservations(value: Iterable[Reservation]) -> tuple[Reservation, ...]:
+    return tuple(value)
+
+
 @attrs.frozen(slots=True)
 class MemberRecord:
     """A member's own reservations in one campaign (per-member limits read only these)."""
 
     member_id: str = attrs.field(validator=non_empty_id)
-    reservations: tuple[Reservation, ...] = attrs.field(default=(), converter=tuple)
+    reservations: tuple[Reservation, ...] = attrs.field(default=(), converter=_reservations)
 
     def __attrs_post_init__(self) -> None:
         for i, r in enumerate(self.reservations):
@@ -386,7 +391,7 @@ class StockSlice:
         """Apply ``command`` at ``now``; see the module docstring for the table."""
         if type(now) is not DateTime or now.tzinfo is None:
             now = aware(now)
-        if type(command) is PruneLog:
+        if isinstance(command, PruneLog):
             return self._prune(command, now)
         order = self.order
         if order is not None and order.order_id != command.order_id:
