@@ -1,9 +1,24 @@
-"""Policies as data: load and dump dicts, JSON and TOML; JSON Schema; fingerprints.
+"""Every sirui value as data: dump and load dicts, JSON and TOML; JSON Schema; fingerprints.
 
-Every policy type is registered under a tag (``"promotion.full_reduction"``)
-and appears in documents as an object with a ``"type"`` field. Loading is
-strict and total: whatever the input, the only exception that comes out is
-`ConfigError`, listing every problem found with its path::
+One codec for every value: policies, states, commands, events, outcomes,
+quotes, refunds, statements, reasons, money. ``dump(value)`` gives plain
+data (dicts, lists, text, integers, booleans); ``load(data, cls)`` gives
+back an equal value; ``dumps_json``/``loads_json`` do the same through JSON
+text.
+
+A policy is an object with a ``"type"`` tag (``"promotion.full_reduction"``).
+Any other value, dumped on its own, is a *document* that says what it is and
+which schema version wrote it::
+
+    {"type": "loyalty.points.PointsLedger", "schema": 1, "member_id": "m1", ...}
+
+The type is the value's wire name (`wire_name`: its public import path
+without ``sirui.``); the schema version is 1 until the class registers a
+`migration`, and an older document is migrated on load (or refused with
+a `ConfigError` that names the path when no migration reaches it).
+
+Loading is strict and total: whatever the input, the only exception that
+comes out is `ConfigError`, listing every problem found with its path::
 
     >>> from sirui.config import loads_json
     >>> loads_json('{"type": "condition.quantity_at_least", "n": 0}')
@@ -23,19 +38,35 @@ import hashlib
 import json
 import tomllib
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any, TypeVar, overload
 
+import attrs
 from cattrs.errors import (
     ClassValidationError,
     ForbiddenExtraKeysError,
     IterableValidationError,
 )
 
-from sirui.config._converter import converter
-from sirui.config._schema import json_schema
+from sirui.config._converter import (
+    ForbiddenKeys,
+    _Keyed,
+    any_codec,
+    converter,
+    register_codec,
+)
+from sirui.config._schema import json_schema, schemas
 from sirui.core import registry as _registry
 from sirui.core.errors import ConfigError, InvalidValueError, SiruiError
-from sirui.core.registry import policy, policy_family, policy_types, tag_of
+from sirui.core.registry import (
+    migration,
+    policy,
+    policy_family,
+    policy_types,
+    schema_version,
+    tag_of,
+    wire_name,
+)
 
 __all__ = [
     "ConfigError",
@@ -50,14 +81,21 @@ __all__ = [
     "load_path",
     "loads_json",
     "loads_toml",
+    "migration",
     "policy",
     "policy_family",
     "policy_types",
+    "register_codec",
+    "schema_version",
+    "schemas",
     "tag_of",
     "to_plain",
+    "wire_name",
 ]
 
 T = TypeVar("T")
+
+_TOO_DEEP = "document is nested too deeply"
 
 
 def _problems(exc: BaseException, path: str) -> list[tuple[str, str]]:
@@ -73,15 +111,19 @@ def _problems(exc: BaseException, path: str) -> list[tuple[str, str]]:
         for sub in without:
             out += _problems(sub, path)
         return out
+    if isinstance(exc, _Keyed):
+        step = f".{exc.key}" if isinstance(exc.key, str) else f"[{exc.key!r}]"
+        return _problems(exc.exc, path + step)
     if isinstance(exc, BaseExceptionGroup):
         return [p for sub in exc.exceptions for p in _problems(sub, path)]
-    if isinstance(exc, ForbiddenExtraKeysError):
-        return [
-            (f"{path}.{k}", "unknown field; remove it or check its spelling")
-            for k in sorted(exc.extra_fields)
-        ]
+    if isinstance(exc, ForbiddenExtraKeysError | ForbiddenKeys):
+        keys = exc.extra_fields if isinstance(exc, ForbiddenExtraKeysError) else exc.keys
+        return [(f"{path}.{k}", "unknown field; remove it or check its spelling")
+                for k in sorted(keys)]
     if isinstance(exc, KeyError):
         return [(path, "required field is missing")]
+    if isinstance(exc, RecursionError):
+        return [(path, _TOO_DEEP)]
     if isinstance(exc, InvalidValueError):
         field = exc.field
         if field and not path.endswith("." + field) and "[" not in field:
@@ -98,9 +140,17 @@ def _guard(fn: Any, *args: Any) -> Any:
     except ConfigError:
         raise
     except RecursionError:
-        raise ConfigError([("$", "document is nested too deeply")]) from None
+        raise ConfigError([("$", _TOO_DEEP)]) from None
     except Exception as exc:
         raise ConfigError(_problems(exc, "$") or [("$", str(exc))]) from exc
+
+
+def _target(cls: Any) -> Any:
+    """The type to structure as: a bare generic (``Accepted``) with Any for its variables."""
+    params = getattr(cls, "__parameters__", ())
+    if isinstance(cls, type) and params and attrs.has(cls):
+        return cls[tuple(Any for _ in params)]
+    return cls
 
 
 @overload
@@ -108,44 +158,64 @@ def load(data: Any) -> Any: ...
 @overload
 def load(data: Any, cls: type[T]) -> T: ...
 def load(data: Any, cls: type[Any] | None = None) -> Any:
-    """Build a policy from a plain dict (as JSON or TOML would give).
+    """Build a value from plain data (as JSON or TOML would give).
 
-    Without ``cls`` the dict's ``"type"`` picks the class; with ``cls`` (a
-    policy class or a family such as ``Condition``) the result must be one.
+    Without ``cls`` the document's ``"type"`` picks the class (a policy tag
+    or a value's wire name; a list loads as a tuple of tagged values). With
+    ``cls`` (a policy class, a family such as ``Condition``, a state, an
+    event, ``Money``, ``tuple[Reason, ...]``...) the result must be one;
+    a ``"type"`` in the document must then name that class.
     """
 
     def run() -> Any:
+        if cls is not None:
+            return converter.structure(data, _target(cls))
+        if isinstance(data, list):
+            return any_codec.load(data)
         if not isinstance(data, Mapping):
             raise ConfigError(
                 [("$", f"expected an object with a 'type', got {type(data).__name__}")]
             )
-        if cls is not None:
-            return converter.structure(data, cls)
         tag = data.get("type")
         if not isinstance(tag, str):
             raise ConfigError(
-                [("$.type", "required: the policy type, e.g. 'promotion.full_reduction'")]
+                [("$.type", "required: what the document is, e.g. 'promotion.full_reduction' "
+                            "or 'loyalty.points.PointsLedger'")]
             )
-        target = _registry.resolve(tag)
-        if target is None:
+        target = _registry.resolve_wire(tag)
+        if target is None and tag == tag.lower():
             known = ", ".join(policy_types()) or "(none)"
             raise ConfigError([("$.type", f"unknown policy type {tag!r}; known types: {known}")])
-        return converter.structure(data, target)
+        if target is None:
+            raise ConfigError([("$.type", f"unknown type {tag!r}: a value is named by its public "
+                                          "import path, e.g. 'loyalty.points.PointsLedger'")])
+        return any_codec.load(data)
 
     return _guard(run)
 
 
-def dump(policy_obj: Any) -> dict[str, Any]:
-    """The plain-dict form of a policy (defaults omitted, sets sorted)."""
-    out = converter.unstructure(policy_obj, unstructure_as=type(policy_obj))
-    if not isinstance(out, dict):
-        raise TypeError(f"{policy_obj!r} is not a policy (dumped to {type(out).__name__})")
+def dump(value: Any) -> Any:
+    """The plain-data form of ``value``: what `load` reads back equal.
+
+    A policy is ``{"type": <tag>, ...}`` (fields at their default omitted,
+    sets sorted). Any other attrs value is a document headed by its wire
+    name and schema version: ``{"type": "rules.Reason", "schema": 1, ...}``.
+    A value written as one item stays one item (`Money` is ``"12.30"`` or
+    ``"12.30 USD"``, an enum its value); a tuple or list is a list of
+    tagged values.
+    """
+    cls = type(value)
+    if cls is tuple or cls is list:
+        return any_codec.dump(value)
+    out = converter.unstructure(value, unstructure_as=_target(cls))
+    if isinstance(out, dict) and "type" not in out and attrs.has(cls):
+        return {"type": wire_name(cls), "schema": schema_version(cls), **out}
     return out
 
 
 def to_plain(value: Any) -> Any:
-    """Any sirui value (event, reason, result) as JSON-ready plain data."""
-    return converter.unstructure(value, unstructure_as=type(value))
+    """Any sirui value as JSON-ready plain data, without the document header."""
+    return converter.unstructure(value, unstructure_as=_target(type(value)))
 
 
 def _canonical(data: Any) -> str:
@@ -174,16 +244,37 @@ def fingerprint(policy_obj: Any) -> str:
     return fp
 
 
-def dumps_json(policy_obj: Any, indent: int | None = 2) -> str:
-    return json.dumps(dump(policy_obj), ensure_ascii=False, indent=indent, sort_keys=False)
+def dumps_json(value: Any, indent: int | None = 2) -> str:
+    """JSON text of `dump` (``indent=None`` for one compact line)."""
+    return json.dumps(dump(value), ensure_ascii=False, indent=indent, sort_keys=False)
+
+
+def _text(data: str | bytes | bytearray, what: str) -> str:
+    if isinstance(data, bytes | bytearray):
+        try:
+            return bytes(data).decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ConfigError([("$", f"not UTF-8 text ({what} must be UTF-8): {exc}")]) from None
+    if not isinstance(data, str):
+        raise ConfigError([("$", f"expected {what} text (str or bytes), got "
+                                 f"{type(data).__name__}")])
+    return data
 
 
 def loads_json(text: str | bytes, cls: type[Any] | None = None) -> Any:
+    """`load` from JSON text (str, or UTF-8 bytes)."""
+    body = _text(text, "JSON")
     try:
-        data = json.loads(text)
-    except (ValueError, TypeError) as exc:
+        data = json.loads(body, parse_constant=_no_constant)
+    except RecursionError:
+        raise ConfigError([("$", _TOO_DEEP)]) from None
+    except ValueError as exc:
         raise ConfigError([("$", f"not valid JSON: {exc}")]) from None
     return load(data, cls) if cls is not None else load(data)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
 
 
 def _drop_none(data: Any) -> Any:
@@ -194,37 +285,47 @@ def _drop_none(data: Any) -> Any:
     return data
 
 
-def dumps_toml(policy_obj: Any) -> str:
-    """TOML text of a policy (needs the ``toml`` extra: ``pip install sirui[toml]``)."""
+def dumps_toml(value: Any) -> str:
+    """TOML text of a policy or document (needs ``pip install sirui[toml]``).
+
+    TOML has no null: fields holding None are left out, which reads back as
+    the field's default (so a value whose None is not its default needs JSON).
+    """
     try:
         import tomli_w
     except ModuleNotFoundError:  # pragma: no cover - depends on the environment
         raise SiruiError(
             "writing TOML needs tomli-w: pip install 'sirui[toml]' (reading needs nothing)"
         ) from None
-    return str(tomli_w.dumps(_drop_none(dump(policy_obj))))
+    data = dump(value)
+    if not isinstance(data, dict):
+        raise TypeError(f"{value!r} dumps to {type(data).__name__}; a TOML document is a table")
+    return str(tomli_w.dumps(_drop_none(data)))
 
 
-def loads_toml(text: str, cls: type[Any] | None = None) -> Any:
+def loads_toml(text: str | bytes, cls: type[Any] | None = None) -> Any:
+    """`load` from TOML text (str, or UTF-8 bytes)."""
+    body = _text(text, "TOML")
     try:
-        data = tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, TypeError) as exc:
+        data = tomllib.loads(body)
+    except RecursionError:
+        raise ConfigError([("$", _TOO_DEEP)]) from None
+    except (ValueError, TypeError) as exc:  # TOMLDecodeError is a ValueError
         raise ConfigError([("$", f"not valid TOML: {exc}")]) from None
     return load(data, cls) if cls is not None else load(data)
 
 
-def load_path(path: str | Any, cls: type[Any] | None = None) -> Any:
-    """Load a policy from a ``.json`` or ``.toml`` file (the only file I/O here)."""
-    from pathlib import Path
-
-    p = Path(path)
+def load_path(path: str | Path, cls: type[Any] | None = None) -> Any:
+    """Load a value from a ``.json`` or ``.toml`` file (the only file I/O here)."""
     try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError([("$", f"cannot read {p}: {exc.strerror or exc}")]) from None
+        p = Path(path)
+        raw = p.read_bytes()
+    except (OSError, TypeError, ValueError) as exc:
+        why = getattr(exc, "strerror", None) or exc
+        raise ConfigError([("$", f"cannot read {path}: {why}")]) from None
     if p.suffix.lower() == ".toml":
-        return loads_toml(text, cls)
-    return loads_json(text, cls)
+        return loads_toml(raw, cls)
+    return loads_json(raw, cls)
 
 
 def load_document(data: Any) -> tuple[Any, ...]:

@@ -21,7 +21,7 @@ from sirui.core import registry as _registry
 from sirui.core.money import Money
 from sirui.core.windows import DateTime
 
-__all__ = ["json_schema"]
+__all__ = ["json_schema", "schemas"]
 
 _MONEY = {
     "type": "string",
@@ -138,3 +138,8 @@ def json_schema(target: type[Any] | None = None) -> dict[str, Any]:
         **root,
         "$defs": dict(sorted(builder.defs.items())),
     }
+
+
+def schemas() -> dict[str, dict[str, Any]]:
+    """Every JSON Schema the CLI exports, by wire name."""
+    return {tag: json_schema(cls) for tag, cls in _registry.policy_types().items()}

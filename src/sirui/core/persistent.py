@@ -19,7 +19,7 @@ same content are equal.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import accumulate
 from typing import Generic, Protocol, TypeVar
 
@@ -43,6 +43,28 @@ class PMap(Generic[K, V]):
     def __init__(self) -> None:
         self._root = (None,) * _FAN
         self._len = 0
+
+    @classmethod
+    def from_items(cls, items: Iterable[tuple[K, V]]) -> PMap[K, V]:
+        """A map of ``items`` built in one pass (a later duplicate key wins).
+
+        What loading a stored state uses: O(n), with no copy per key.
+        """
+        mids: list[list[dict[K, V] | None] | None] = [None] * _FAN
+        for key, value in items:
+            h = hash(key)
+            hi, lo = (h >> 6) & 63, h & 63
+            mid = mids[hi]
+            if mid is None:
+                mid = mids[hi] = [None] * _FAN
+            leaf = mid[lo]
+            if leaf is None:
+                leaf = mid[lo] = {}
+            leaf[key] = value
+        out: PMap[K, V] = PMap.__new__(PMap)
+        out._root = tuple(None if m is None else tuple(m) for m in mids)
+        out._len = sum(len(leaf) for m in mids if m is not None for leaf in m if leaf)
+        return out
 
     def get(self, key: K, default: V | None = None) -> V | None:
         h = hash(key)

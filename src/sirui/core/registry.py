@@ -1,4 +1,9 @@
-"""The registry of policy types: tags (``"promotion.full_reduction"``) and families.
+"""The registry of wire names: policy tags, families, value type names, schema versions.
+
+Policy types are registered by hand under a tag; every other value's wire
+name is derived from its public import path (see `wire_name`), so two
+classes that share a short name (``campaigns.groupbuy.MemberJoined`` and
+``campaigns.assist.MemberJoined``) never share a name on the wire.
 
 A *family* is an abstract base (``Condition``, ``Promotion``, ``CouponTemplate``)
 that a field may be typed as; a *policy type* is a concrete frozen attrs class
@@ -11,14 +16,27 @@ name, not an import arrow, so the layering of the package holds.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Mapping
 from typing import Any, Final, TypeVar
 
 import attrs
 
 from sirui.core.errors import InvalidPolicyError
 
-__all__ = ["BUILTIN_MODULES", "families", "policy", "policy_family", "policy_types", "tag_of"]
+__all__ = [
+    "BUILTIN_MODULES",
+    "Migration",
+    "families",
+    "migration",
+    "policy",
+    "policy_family",
+    "policy_types",
+    "resolve_wire",
+    "schema_version",
+    "tag_of",
+    "wire_name",
+]
 
 T = TypeVar("T")
 
@@ -141,3 +159,114 @@ def families() -> tuple[type[Any], ...]:
 
 def members_of(family: type[Any]) -> dict[str, type[Any]]:
     return {t: c for t, c in sorted(_TYPES.items()) if issubclass(c, family)}
+
+
+# -- wire names of every value ------------------------------------------------------------
+
+_WIRE: dict[type[Any], str] = {}
+_BY_WIRE: dict[str, type[Any]] = {}
+
+
+def wire_name(cls: type[Any]) -> str:
+    """The name ``cls`` goes by on the wire: its policy tag, or its public import path.
+
+    A policy type keeps its registered tag (``"promotion.full_reduction"``).
+    Any other sirui class is named by the shallowest public package on its
+    own module path that exports it, without the ``sirui.`` prefix:
+    ``sirui.campaigns.groupbuy._events.MemberJoined`` is exported by
+    ``sirui.campaigns.groupbuy``, so it is ``"campaigns.groupbuy.MemberJoined"``.
+    A class outside sirui is named ``"<module>.<qualname>"``.
+    """
+    hit = _WIRE.get(cls)
+    if hit is not None:
+        return hit
+    name = _TAGS.get(cls) or _derive_wire_name(cls)
+    _WIRE[cls] = name
+    _BY_WIRE.setdefault(name, cls)
+    return name
+
+
+def _derive_wire_name(cls: type[Any]) -> str:
+    module, name = cls.__module__, cls.__qualname__
+    if not module.startswith("sirui."):
+        return f"{module}.{name}"
+    parts = module.split(".")
+    for i in range(2, len(parts) + 1):
+        if parts[i - 1].startswith("_"):
+            break
+        package = sys.modules.get(".".join(parts[:i]))
+        if name in getattr(package, "__all__", ()) and getattr(package, name, None) is cls:
+            return ".".join([*parts[1:i], name])
+    return ".".join([*parts[1:], name])
+
+
+def resolve_wire(name: str) -> type[Any] | None:
+    """The class named ``name`` on the wire (a policy tag or a value's wire name), or None.
+
+    Only sirui modules are imported to find a name; the class found must
+    carry exactly that wire name, so an alias or a private path never loads.
+    """
+    found = _BY_WIRE.get(name)
+    if found is not None:
+        return found
+    if name[:1].islower() and name == name.lower():
+        return resolve(name)
+    module, _, attr = name.rpartition(".")
+    if not module or not all(p.isidentifier() for p in name.split(".")):
+        return None
+    try:
+        package = importlib.import_module(f"sirui.{module}")
+    except ImportError:
+        return None
+    obj = getattr(package, attr, None)
+    if isinstance(obj, type) and wire_name(obj) == name:
+        return obj
+    return None
+
+
+# -- schema versions and migrations -------------------------------------------------------
+
+Migration = Callable[[dict[str, Any]], dict[str, Any]]
+"""Turns the plain dict of a value at version ``n`` into the dict at version ``n + 1``."""
+
+_MIGRATIONS: dict[tuple[str, int], Migration] = {}
+_VERSIONS: dict[str, int] = {}
+
+
+def migration(cls: type[Any], from_version: int) -> Callable[[Migration], Migration]:
+    """Register how a stored ``cls`` at ``from_version`` becomes ``from_version + 1``.
+
+    The current schema version of ``cls`` is one above its highest
+    migration (1 when it has none). Register migrations next to the class,
+    at import time, when a change of its fields would stop old documents
+    from loading::
+
+        @migration(PointsLedger, 1)
+        def _v1_to_v2(doc: dict[str, Any]) -> dict[str, Any]:
+            doc["frozen"] = doc.pop("locked", 0)
+            return doc
+    """
+    if type(from_version) is not int or from_version < 1:
+        raise InvalidPolicyError(f"from_version={from_version!r}: must be an int >= 1")
+    tag = wire_name(cls)
+
+    def register(fn: Migration) -> Migration:
+        _MIGRATIONS[(tag, from_version)] = fn
+        _VERSIONS[tag] = max(_VERSIONS.get(tag, 1), from_version + 1)
+        return fn
+
+    return register
+
+
+def schema_version(cls: type[Any]) -> int:
+    """The schema version documents of ``cls`` are written at (1 unless migrated)."""
+    return _VERSIONS.get(wire_name(cls), 1)
+
+
+def versions() -> Mapping[str, int]:
+    """Wire names whose schema version is above 1, with that version (read-only view)."""
+    return _VERSIONS
+
+
+def migrations() -> Mapping[tuple[str, int], Migration]:
+    return _MIGRATIONS

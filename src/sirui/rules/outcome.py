@@ -9,10 +9,13 @@ Misuse (a command the state can never take) raises instead.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any, Generic, Literal, TypeAlias, TypeVar
 
 import attrs
 
+from sirui.config import converter, register_codec, to_plain, wire_name
+from sirui.config._converter import ForbiddenKeys, ShapeError, any_codec
 from sirui.rules.reasons import Reason
 
 __all__ = ["Accepted", "Event", "Outcome", "Rejected", "event_to_dict"]
@@ -46,20 +49,65 @@ class Rejected(Generic[S]):
     ok: Literal[False] = attrs.field(default=False, init=False)
 
 
-_HOOKED: list[bool] = []
-
 Outcome: TypeAlias = Accepted[S] | Rejected[S]
 
 
 def event_to_dict(event: Any) -> dict[str, Any]:
-    """An event as plain data: ``{"event": "StockReserved", ...fields}``."""
-    from sirui.config import converter, to_plain
+    """An event as plain data: ``{"event": "<wire name>", ...fields}``.
 
-    if not _HOOKED:
-        converter.register_unstructure_hook(Reason, Reason.to_dict)
-        _HOOKED.append(True)
+    The name is the event's wire name (`sirui.config.wire_name`), unique
+    across the package: ``"campaigns.groupbuy.MemberJoined"`` and
+    ``"campaigns.assist.MemberJoined"`` are two events.
+    """
     body = to_plain(event)
     if not isinstance(body, dict):
         body = {"value": body}
     body.pop("type", None)
-    return {"event": type(event).__name__, **body}
+    body.pop("schema", None)
+    return {"event": wire_name(type(event)), **body}
+
+
+# -- the wire form of a Reason --------------------------------------------------------------
+# ``{"code": "coupon.below_threshold", "params": {"threshold": ..., "short": ...}}``.
+# A parameter can hold any value, so it is written as in any slot typed Any:
+# text, integers and booleans as themselves, money and the rest with a tag.
+# The messages are not written: they are rendered from the catalogue on read.
+
+
+def _dump_reason(reason: Reason) -> dict[str, Any]:
+    if not reason.params_items:
+        return {"code": reason.code}
+    return {"code": reason.code, "params": {k: any_codec.dump(v) for k, v in reason.params_items}}
+
+
+def _load_reason(data: Any) -> Reason:
+    if not isinstance(data, Mapping):
+        raise ShapeError(f"expected an object with a 'code', got {type(data).__name__}")
+    extra = set(data) - {"code", "params"}
+    if extra:
+        raise ForbiddenKeys(extra)
+    code, params = data.get("code"), data.get("params", {})
+    if not isinstance(code, str) or not code:
+        raise ShapeError(f"code={code!r}: a reason code is non-empty text like "
+                         "'coupon.below_threshold'", field="code")
+    if not isinstance(params, Mapping):
+        raise ShapeError(f"params={params!r}: expected an object of parameters", field="params")
+    return Reason(code, tuple(sorted((k, any_codec.load(v)) for k, v in params.items())))
+
+
+def _reason_schema(of: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "title": "Reason",
+        "description": "A stable reason code and the parameters that decided it.",
+        "properties": {
+            "code": {"type": "string", "minLength": 1},
+            "params": {"type": "object", "additionalProperties": of(Any)},
+        },
+        "required": ["code"],
+        "additionalProperties": False,
+    }
+
+
+register_codec(Reason, unstructure=_dump_reason, structure=_load_reason, schema=_reason_schema)
+_ = converter
