@@ -147,8 +147,10 @@ _PARSE_CTX: Final = _context(decimal.ROUND_HALF_EVEN)
 
 
 def _show(value: object) -> str:
-    """``repr(value)``, shortened in the middle when long, for error messages."""
-    r = repr(value)
+    """``repr(value)`` for error messages: shortened in the middle when long, and the
+    same whatever the caller's context (which decides ``1E+5`` or ``1e+5``)."""
+    with decimal.localcontext(_RATIO_CTX):
+        r = repr(value)
     return r if len(r) <= 80 else f"{r[:50]}...{r[-20:]} ({len(r)} characters)"
 
 
@@ -683,13 +685,13 @@ class Money:
     def _same(self, other: Money) -> None:
         if other.currency != self.currency:
             raise CurrencyMismatchError(
-                f"cannot combine {self!r} and {other!r}: convert one currency first"
+                f"cannot combine {self!r} and {_show(other)}: convert one currency first"
             )
 
     def _money(self, other: object, op: str) -> Money:
         if not isinstance(other, Money):
             raise MoneyTypeError(
-                f"{self!r}.{op}({other!r}): expected Money, got {type(other).__name__}"
+                f"{self!r}.{op}({_show(other)}): expected Money, got {type(other).__name__}"
             )
         self._same(other)
         return other
@@ -701,7 +703,7 @@ class Money:
             m = self.minor + other.minor
             if -MAX_MINOR <= m <= MAX_MINOR:
                 return Money._raw(m, self.currency)
-            raise _out_of_range(m, self.currency, f"{self!r} + {other!r}")
+            raise _out_of_range(m, self.currency, f"{self!r} + {_show(other)}")
         return NotImplemented
 
     def __radd__(self, other: object) -> Money:
@@ -717,7 +719,7 @@ class Money:
             m = self.minor - other.minor
             if -MAX_MINOR <= m <= MAX_MINOR:
                 return Money._raw(m, self.currency)
-            raise _out_of_range(m, self.currency, f"{self!r} - {other!r}")
+            raise _out_of_range(m, self.currency, f"{self!r} - {_show(other)}")
         return NotImplemented
 
     def __neg__(self) -> Money:
@@ -736,7 +738,7 @@ class Money:
             m = self.minor * factor
             if -MAX_MINOR <= m <= MAX_MINOR:
                 return Money._raw(m, self.currency)
-            raise _out_of_range(m, self.currency, f"{self!r} * {factor!r}")
+            raise _out_of_range(m, self.currency, f"{self!r} * {_show(factor)}")
         if isinstance(factor, Decimal):
             return self.times(factor)
         if isinstance(factor, float):
@@ -767,7 +769,7 @@ class Money:
         m = _round_product(self.minor, rate, rounding)
         if -MAX_MINOR <= m <= MAX_MINOR:
             return Money._raw(m, self.currency)
-        raise _out_of_range(m, self.currency, f"{self!r}.times({factor!r})")
+        raise _out_of_range(m, self.currency, f"{self!r}.times({_show(factor)})")
 
     def ratio_to(self, other: Money) -> Decimal:
         """``self / other`` as a Decimal of 28 significant digits (for rates and reports).
@@ -778,7 +780,7 @@ class Money:
         other = self._money(other, "ratio_to")
         if other.minor == 0:
             raise InvalidMoneyError(
-                f"{self!r}.ratio_to({other!r}): division by zero; check for zero first",
+                f"{self!r}.ratio_to({_show(other)}): division by zero; check for zero first",
                 field="other",
                 value=other,
             )
@@ -809,7 +811,7 @@ class Money:
     def _cmp(self, other: object) -> int:
         if not isinstance(other, Money):
             raise MoneyTypeError(
-                f"cannot compare {self!r} with {other!r}; compare Money with Money"
+                f"cannot compare {self!r} with {_show(other)}; compare Money with Money"
             )
         self._same(other)
         return (self.minor > other.minor) - (self.minor < other.minor)
@@ -850,12 +852,12 @@ class Money:
     def split(self, n: SupportsIndex) -> list[Money]:
         """Split into ``n`` near-equal parts; the first parts take the leftover units."""
         if isinstance(n, bool):
-            raise MoneyTypeError(f"n={n!r}: a bool is not a count; pass an int >= 1")
+            raise MoneyTypeError(f"n={_show(n)}: a bool is not a count; pass an int >= 1")
         try:
             count = operator.index(n)
         except TypeError:
             raise MoneyTypeError(
-                f"n={n!r}: expected an int count, got {type(n).__name__}"
+                f"n={_show(n)}: expected an int count, got {type(n).__name__}"
             ) from None
         if count < 1:
             raise InvalidMoneyError(f"n={count!r}: must be >= 1", field="n", value=count)
@@ -871,7 +873,7 @@ def _weights(weights: Iterable[int | Decimal | Money], currency: str) -> list[in
         items = list(weights)
     except TypeError:
         raise MoneyTypeError(
-            f"weights={weights!r}: expected a sequence of int, Decimal or Money"
+            f"weights={_show(weights)}: expected a sequence of int, Decimal or Money"
         ) from None
     if not items:
         raise InvalidMoneyError("weights=[]: need at least one weight", field="weights", value=[])
@@ -881,11 +883,11 @@ def _weights(weights: Iterable[int | Decimal | Money], currency: str) -> list[in
         field = f"weights[{i}]"
         if isinstance(w, Money):
             if w.currency != currency:
-                raise CurrencyMismatchError(f"{field}={w!r} is not {currency}")
+                raise CurrencyMismatchError(f"{field}={_show(w)} is not {currency}")
             p, q = w.minor, 1
         elif isinstance(w, bool) or not isinstance(w, int | Decimal):
             raise MoneyTypeError(
-                f"{field}={w!r}: expected int, Decimal or Money (floats are refused)"
+                f"{field}={_show(w)}: expected int, Decimal or Money (floats are refused)"
             )
         elif isinstance(w, int):
             p, q = w, 1
@@ -893,14 +895,16 @@ def _weights(weights: Iterable[int | Decimal | Money], currency: str) -> list[in
             d = _finite_decimal(w, field, "a weight")
             if d and d.adjusted() < -_MAX_ADJUSTED:
                 raise InvalidMoneyError(
-                    f"{field}={w!r}: magnitude 10^{d.adjusted()} is absurd for a weight; "
+                    f"{field}={_show(w)}: magnitude 10^{d.adjusted()} is absurd for a weight; "
                     "scale the weights up",
                     field=field,
                     value=w,
                 )
             p, q = d.as_integer_ratio()
         if p < 0:
-            raise InvalidMoneyError(f"{field}={w!r}: weights must be >= 0", field=field, value=w)
+            raise InvalidMoneyError(
+                f"{field}={_show(w)}: weights must be >= 0", field=field, value=w
+            )
         nums.append(p)
         dens.append(q)
     # Bring Decimal weights to one denominator so the integer split stays exact.
@@ -908,7 +912,7 @@ def _weights(weights: Iterable[int | Decimal | Money], currency: str) -> list[in
     out = nums if common == 1 else [p * (common // q) for p, q in zip(nums, dens, strict=True)]
     if not any(out):
         raise InvalidMoneyError(
-            f"weights={items!r}: all zero; at least one weight must be positive",
+            f"weights={_show(items)}: all zero; at least one weight must be positive",
             field="weights",
             value=items,
         )
@@ -923,18 +927,18 @@ def allocate_int(total: int, weights: Sequence[int]) -> list[int]:
     not all zero (`InvalidMoneyError` / `MoneyTypeError` otherwise).
     """
     if type(total) is not int:
-        raise MoneyTypeError(f"total={total!r}: expected int, got {type(total).__name__}")
+        raise MoneyTypeError(f"total={_show(total)}: expected int, got {type(total).__name__}")
     try:
         wsum = sum(weights)
     except TypeError:
-        raise MoneyTypeError(f"weights={weights!r}: expected a sequence of ints") from None
+        raise MoneyTypeError(f"weights={_show(weights)}: expected a sequence of ints") from None
     if type(wsum) is not int:
         raise MoneyTypeError(
-            f"weights={weights!r}: expected ints (floats and Decimals are refused)"
+            f"weights={_show(weights)}: expected ints (floats and Decimals are refused)"
         )
     if wsum <= 0 or min(weights) < 0:
         raise InvalidMoneyError(
-            f"weights={weights!r}: weights must be >= 0 and not all zero",
+            f"weights={_show(weights)}: weights must be >= 0 and not all zero",
             field="weights",
             value=weights,
         )
@@ -956,6 +960,6 @@ def total(amounts: Iterable[Money], currency: str = DEFAULT_CURRENCY) -> Money:
     acc: Money | None = None
     for i, a in enumerate(amounts):
         if not isinstance(a, Money):
-            raise MoneyTypeError(f"amounts[{i}]={a!r}: expected Money, got {type(a).__name__}")
+            raise MoneyTypeError(f"amounts[{i}]={_show(a)}: expected Money, got {type(a).__name__}")
         acc = a if acc is None else acc + a
     return Money.zero(currency) if acc is None else acc
