@@ -2,24 +2,32 @@
 
 A `RuleBasedStateMachine` drives two members' wallets and a shared quota
 with random claims, locks, unlocks, uses, returns, expiry sweeps, clock
-advances and replays of earlier commands, and checks every outcome against
-a plain-dict model of the rules.
+advances, log prunes, saves and reloads, replays of earlier commands and
+conflicting reuses of their ids, and predicts every outcome (accepted, or
+refused with which reason code, and the events) from a plain-dict model of
+the rules. A wallet that refused everything, or accepted everything, fails.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import attrs
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from contract import reload
 from promotions._shop import NOW, y
-from sirui.core.windows import DaysAfterClaim
+from sirui.core.errors import IdConflictError
+from sirui.core.windows import DateTime, DaysAfterClaim, FixedValidity, Window
 from sirui.promotions import (
     AmountOffCoupon,
     ClaimCoupon,
+    CouponExpired,
     CouponQuota,
+    CouponReturned,
     CouponStatus,
     CouponUsed,
     ExpireCoupons,
@@ -30,6 +38,7 @@ from sirui.promotions import (
     Wallet,
     claim_coupon,
 )
+from sirui.rules import LogPruned, PruneLog
 
 MEMBERS = ("m1", "m2")
 ORDERS = ("o1", "o2", "o3")
@@ -38,9 +47,27 @@ TEMPLATES = (
                     per_member_limit=3),
     AmountOffCoupon("t-quota", validity=DaysAfterClaim(1), off=y(20), threshold=y(200),
                     total_quota=4),
+    # one per member, valid from the day after the claim (次日生效)
+    AmountOffCoupon("t-next", validity=DaysAfterClaim(2, starts_after_days=1), off=y(5),
+                    threshold=y(50), per_member_limit=1),
+    # a fixed window that opens 12 hours from the start and closes two days later
+    AmountOffCoupon("t-fixed", off=y(8), threshold=y(80),
+                    validity=FixedValidity(Window(NOW.add(hours=12), NOW.add(days=2)))),
 )
 A, L, U, E = (CouponStatus.AVAILABLE, CouponStatus.LOCKED, CouponStatus.USED,
               CouponStatus.EXPIRED)
+
+
+@attrs.define
+class Model:
+    """One claimed coupon as the rules see it."""
+
+    member: str
+    template: str
+    status: CouponStatus
+    order: str | None
+    start: DateTime
+    end: DateTime
 
 
 class WalletMachine(RuleBasedStateMachine):
@@ -49,10 +76,12 @@ class WalletMachine(RuleBasedStateMachine):
         self.now = NOW
         self.quota = CouponQuota()
         self.wallets = {m: Wallet(m) for m in MEMBERS}
-        # model: coupon id -> [member, template, status, order, valid_end]
-        self.model: dict[str, list[Any]] = {}
+        self.model: dict[str, Model] = {}
         self.claims: dict[str, int] = {}
+        # accepted commands that may be replayed: (member, command, events)
         self.done: list[tuple[str, Any, tuple[Any, ...]]] = []
+        # every id each wallet's log holds, with when it was accepted
+        self.logged: dict[str, dict[str, DateTime]] = {m: {} for m in MEMBERS}
         self.uses: dict[str, int] = {}
         self.returns: dict[str, int] = {}
         self.n = 0
@@ -61,53 +90,106 @@ class WalletMachine(RuleBasedStateMachine):
         self.n += 1
         return f"{prefix}{self.n}"
 
-    def _valid(self, cid: str) -> bool:
-        return self.now < self.model[cid][4]
-
-    def _record(self, member: str, cmd: Any, out: Any) -> None:
-        if out.ok:
+    def _apply(self, member: str, cmd: Any, out: Any, expect: str | None) -> None:
+        """Check ``out`` against the model's verdict ``expect`` (None: accepted)."""
+        before = self.wallets[member]
+        if expect is None:
+            assert out.ok, out
             self.done.append((member, cmd, out.events))
+            self.logged[member][cmd.id] = self.now
             for ev in out.events:
                 if isinstance(ev, CouponUsed):
                     self.uses[ev.coupon_id] = self.uses.get(ev.coupon_id, 0) + 1
+            self.wallets[member] = out.state
+        else:
+            assert not out.ok, out
+            assert out.reason.code == expect, (out.reason, expect)
+            assert not out.events
+            assert out.state is before
 
-    @rule(member=st.sampled_from(MEMBERS), t=st.sampled_from(TEMPLATES))
-    def claim(self, member: str, t: AmountOffCoupon) -> None:
+    def _refused(self, member: str, cmd: Any, out: Any) -> None:
+        """A refusal returns the very same wallet, and a retry is decided afresh."""
+        if not out.ok:
+            wallet = self.wallets[member]
+            assert out.state is wallet
+            assert not wallet.handle(cmd, now=self.now).ok
+
+    # -- claims ---------------------------------------------------------------------
+
+    def _claim_verdict(self, member: str, t: AmountOffCoupon) -> str | None:
+        mine = sum(1 for m in self.model.values() if m.member == member and m.template == t.id)
+        if t.per_member_limit is not None and mine >= t.per_member_limit:
+            return "coupon.member_limit_reached"
+        if t.validity.window_for(self.now).is_before(self.now):
+            return "coupon.claim_closed"
+        if t.total_quota is not None and self.claims.get(t.id, 0) >= t.total_quota:
+            return "coupon.quota_exhausted"
+        return None
+
+    @rule(member=st.sampled_from(MEMBERS), t=st.sampled_from(TEMPLATES), direct=st.booleans())
+    def claim(self, member: str, t: AmountOffCoupon, direct: bool) -> None:
         cid = self._next("c")
         cmd = ClaimCoupon(self._next("k"), cid, t)
-        out = claim_coupon(self.quota, self.wallets[member], cmd, now=self.now)
-        mine = sum(1 for v in self.model.values() if v[0] == member and v[1] == t.id)
-        expect = (t.per_member_limit is None or mine < t.per_member_limit) and (
-            t.total_quota is None or self.claims.get(t.id, 0) < t.total_quota
-        )
-        assert out.ok == expect, out
-        self.quota, self.wallets[member] = out.state.quota, out.state.wallet
-        if out.ok:
+        expect = self._claim_verdict(member, t)
+        if direct and t.total_quota is None:
+            out: Any = self.wallets[member].handle(cmd, now=self.now)
+            self._refused(member, cmd, out)
+        else:
+            out = claim_coupon(self.quota, self.wallets[member], cmd, now=self.now)
+            if not out.ok:
+                assert out.state.wallet is self.wallets[member]
+                assert out.state.quota is self.quota
+            self.quota = out.state.quota
+            out = attrs.evolve(out, state=out.state.wallet)
+        self._apply(member, cmd, out, expect)
+        if expect is None:
             self.claims[t.id] = self.claims.get(t.id, 0) + 1
-            end = t.validity.window_for(self.now).end
-            self.model[cid] = [member, t.id, A, None, end]
-        self._record(member, cmd, out)
+            w = t.validity.window_for(self.now)
+            assert w.end is not None
+            self.model[cid] = Model(member, t.id, A, None, w.start, w.end)
+
+    # -- moves on one coupon --------------------------------------------------------
 
     def _pick(self, data: st.DataObject) -> str:
         return data.draw(st.sampled_from(sorted(self.model)))
+
+    def _validity(self, m: Model) -> str | None:
+        if self.now < m.start:
+            return "coupon.not_started"
+        if self.now >= m.end:
+            return "coupon.wallet_expired"
+        return None
+
+    def _lock_verdict(self, m: Model, as_owner: bool) -> str | None:
+        if not as_owner:
+            return "coupon.not_in_wallet"
+        return {U: "coupon.already_used", E: "coupon.wallet_expired",
+                L: "coupon.locked"}.get(m.status) or self._validity(m)
+
+    def _unlock_verdict(self, m: Model, order: str) -> str | None:
+        if m.status is L and m.order == order:
+            return None
+        return {U: "coupon.already_used", E: "coupon.wallet_expired"}.get(
+            m.status, "coupon.not_locked_by_order")
+
+    def _use_verdict(self, m: Model, order: str) -> str | None:
+        if m.status is L:
+            return None if m.order == order else "coupon.locked"
+        return {U: "coupon.already_used", E: "coupon.wallet_expired"}.get(
+            m.status) or self._validity(m)
 
     @precondition(lambda self: self.model)
     @rule(data=st.data(), order=st.sampled_from(ORDERS), as_other=st.booleans())
     def lock(self, data: st.DataObject, order: str, as_other: bool) -> None:
         cid = self._pick(data)
-        owner = self.model[cid][0]
-        member = next(m for m in MEMBERS if m != owner) if as_other else owner
+        m = self.model[cid]
+        member = next(x for x in MEMBERS if x != m.member) if as_other else m.member
         cmd = LockCoupon(self._next("k"), cid, order)
         out = self.wallets[member].handle(cmd, now=self.now)
-        m = self.model[cid]
-        expect = member == owner and m[2] is A and self._valid(cid)
-        assert out.ok == expect, (out, m)
-        if as_other and member != owner:
-            assert out.reason.code == "coupon.not_in_wallet"
+        self._refused(member, cmd, out)
+        self._apply(member, cmd, out, self._lock_verdict(m, not as_other))
         if out.ok:
-            m[2], m[3] = L, order
-        self.wallets[member] = out.state
-        self._record(member, cmd, out)
+            m.status, m.order = L, order
 
     @precondition(lambda self: self.model)
     @rule(data=st.data(), order=st.sampled_from(ORDERS))
@@ -115,12 +197,11 @@ class WalletMachine(RuleBasedStateMachine):
         cid = self._pick(data)
         m = self.model[cid]
         cmd = UnlockCoupon(self._next("k"), cid, order)
-        out = self.wallets[m[0]].handle(cmd, now=self.now)
-        assert out.ok == (m[2] is L and m[3] == order), (out, m)
+        out = self.wallets[m.member].handle(cmd, now=self.now)
+        self._refused(m.member, cmd, out)
+        self._apply(m.member, cmd, out, self._unlock_verdict(m, order))
         if out.ok:
-            m[2], m[3] = A, None
-        self.wallets[m[0]] = out.state
-        self._record(m[0], cmd, out)
+            m.status, m.order = A, None
 
     @precondition(lambda self: self.model)
     @rule(data=st.data(), order=st.sampled_from(ORDERS))
@@ -128,13 +209,11 @@ class WalletMachine(RuleBasedStateMachine):
         cid = self._pick(data)
         m = self.model[cid]
         cmd = UseCoupon(self._next("k"), cid, order)
-        out = self.wallets[m[0]].handle(cmd, now=self.now)
-        expect = (m[2] is L and m[3] == order) or (m[2] is A and self._valid(cid))
-        assert out.ok == expect, (out, m)
+        out = self.wallets[m.member].handle(cmd, now=self.now)
+        self._refused(m.member, cmd, out)
+        self._apply(m.member, cmd, out, self._use_verdict(m, order))
         if out.ok:
-            m[2], m[3] = U, order
-        self.wallets[m[0]] = out.state
-        self._record(m[0], cmd, out)
+            m.status, m.order = U, order
 
     @precondition(lambda self: self.model)
     @rule(data=st.data(), order=st.sampled_from(ORDERS))
@@ -142,26 +221,58 @@ class WalletMachine(RuleBasedStateMachine):
         cid = self._pick(data)
         m = self.model[cid]
         cmd = ReturnCoupon(self._next("k"), cid, order)
-        out = self.wallets[m[0]].handle(cmd, now=self.now)
-        assert out.ok == (m[2] is U and m[3] == order), (out, m)
+        out = self.wallets[m.member].handle(cmd, now=self.now)
+        ok = m.status is U and m.order == order
+        self._refused(m.member, cmd, out)
+        self._apply(m.member, cmd, out, None if ok else "coupon.not_used_by_order")
         if out.ok:
             self.returns[cid] = self.returns.get(cid, 0) + 1
-            m[2], m[3] = (A, None) if self._valid(cid) else (E, order)
-        self.wallets[m[0]] = out.state
-        self._record(m[0], cmd, out)
+            m.status, m.order = (A, None) if self.now < m.end else (E, order)
+            assert out.events == (CouponReturned(m.member, cid, order, m.status),)
+
+    # -- wallet-wide commands -------------------------------------------------------
 
     @rule(member=st.sampled_from(MEMBERS))
     def expire(self, member: str) -> None:
-        out = self.wallets[member].handle(ExpireCoupons(self._next("k")), now=self.now)
-        assert out.ok
-        for v in self.model.values():
-            if v[0] == member and v[2] is A and self.now >= v[4]:
-                v[2] = E
-        self.wallets[member] = out.state
+        cmd = ExpireCoupons(self._next("k"))
+        out = self.wallets[member].handle(cmd, now=self.now)
+        ended = sorted(
+            cid for cid, m in self.model.items()
+            if m.member == member and m.status is A and self.now >= m.end
+        )
+        assert out.events == tuple(CouponExpired(member, cid) for cid in ended)
+        self._apply(member, cmd, out, None)
+        for cid in ended:
+            self.model[cid].status = E
+
+    @rule(member=st.sampled_from(MEMBERS), days=st.sampled_from([None, 0, 1]))
+    def prune(self, member: str, days: int | None) -> None:
+        cmd = PruneLog(self._next("p"), retention_days=days)
+        out = self.wallets[member].handle(cmd, now=self.now)
+        before = self.now.subtract(days=30 if days is None else days)
+        gone = {cid for cid, at in self.logged[member].items() if at < before}
+        assert out.events == (LogPruned(before, len(gone)),)
+        assert len(out.state.log) == len(self.logged[member]) - len(gone) + 1
+        for cid in gone:
+            del self.logged[member][cid]
+        self.done = [d for d in self.done if not (d[0] == member and d[1].id in gone)]
+        self._apply(member, cmd, out, None)
 
     @rule(hours=st.integers(1, 30))
     def advance(self, hours: int) -> None:
         self.now = self.now.add(hours=hours)
+
+    @rule()
+    def save_and_reload(self) -> None:
+        for member, wallet in self.wallets.items():
+            stored = reload(wallet)
+            assert stored == wallet
+            self.wallets[member] = stored
+        stored_quota = reload(self.quota)
+        assert stored_quota == self.quota
+        self.quota = stored_quota
+
+    # -- replays and conflicts ------------------------------------------------------
 
     @precondition(lambda self: self.done)
     @rule(data=st.data())
@@ -172,29 +283,50 @@ class WalletMachine(RuleBasedStateMachine):
             out = claim_coupon(self.quota, before, cmd, now=self.now)
             assert out.ok
             assert out.events == events
-            assert out.state.quota == self.quota
+            assert out.state.quota is self.quota
             assert out.state.wallet is before
+        out2 = before.handle(cmd, now=self.now)
+        assert out2.ok
+        assert out2.events == events
+        assert out2.state is before
+
+    @precondition(lambda self: any(not isinstance(d[1], ExpireCoupons) for d in self.done))
+    @rule(data=st.data())
+    def reuse_an_id(self, data: st.DataObject) -> None:
+        member, cmd, _ = data.draw(st.sampled_from(
+            [d for d in self.done if not isinstance(d[1], ExpireCoupons)]))
+        if isinstance(cmd, ClaimCoupon):
+            other: Any = attrs.evolve(cmd, coupon_id=cmd.coupon_id + "x")
+        elif isinstance(cmd, PruneLog):
+            other = attrs.evolve(cmd, retention_days=7)
         else:
-            out2 = before.handle(cmd, now=self.now)
-            assert out2.ok
-            assert out2.events == events
-            assert out2.state is before
+            other = attrs.evolve(cmd, order_id=cmd.order_id + "x")
+        with pytest.raises(IdConflictError):
+            self.wallets[member].handle(other, now=self.now)
+
+    # -- invariants -----------------------------------------------------------------
 
     @invariant()
     def matches_the_model(self) -> None:
-        for cid, (member, _t, status, _order, _end) in self.model.items():
-            assert self.wallets[member].status_of(cid) is status
-            other = next(m for m in MEMBERS if m != member)
+        for cid, m in self.model.items():
+            assert self.wallets[m.member].status_of(cid) is m.status
+            other = next(x for x in MEMBERS if x != m.member)
             assert self.wallets[other].status_of(cid) is None
 
     @invariant()
     def never_lost(self) -> None:
-        held = [cid for w in self.wallets.values() for cid in w.entries]
+        held = [cid for w in self.wallets.values() for cid, _ in w.entries.items()]
         assert sorted(held) == sorted(self.model)
         for w in self.wallets.values():
             for status in CouponStatus:
                 assert all(w.status_of(c.id) is status for c in w.coupons(status))
             assert sum(len(w.coupons(s)) for s in CouponStatus) == len(w.entries)
+
+    @invariant()
+    def log_holds_what_was_accepted(self) -> None:
+        for member, wallet in self.wallets.items():
+            assert len(wallet.log) == len(self.logged[member])
+            assert all(cid in wallet.log for cid in self.logged[member])
 
     @invariant()
     def never_used_twice(self) -> None:
@@ -208,5 +340,5 @@ class WalletMachine(RuleBasedStateMachine):
                 assert self.quota.issued_of(t.id) == self.claims.get(t.id, 0) <= t.total_quota
 
 
-WalletMachine.TestCase.settings = settings(max_examples=60, stateful_step_count=40)
+WalletMachine.TestCase.settings = settings(stateful_step_count=40)
 test_wallet_machine = WalletMachine.TestCase

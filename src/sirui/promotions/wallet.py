@@ -2,43 +2,51 @@
 
 Theory of operation
 -------------------
-A `Wallet` holds one member's claimed coupons, each in exactly one status::
+A `Wallet` holds one member's claimed coupons, each in exactly one status.
+Legality is the table `TRANSITIONS`, keyed by ``(status, command type)``
+(``None`` is "no coupon with this id yet"); ``handle`` looks it up before
+any business check, and a pair missing from it is refused with a reason::
 
-    claim ──> AVAILABLE ──lock(order)──> LOCKED ──use(order)──> USED
-                  ^  │                     │                      │
-                  │  └──────use(order)─────┼──────────────────────┤
-                  │                        │                      │
-                  └──────unlock(order)─────┘                      │
-                  └──────return(order), still valid ──────────────┘
-    AVAILABLE ──expire (end of validity)──> EXPIRED
-    USED ──return(order), validity over──> EXPIRED
+    (new)     --ClaimCoupon-->   AVAILABLE
+    AVAILABLE --LockCoupon--->   LOCKED     (an unpaid order holds it)
+    LOCKED    --UnlockCoupon->   AVAILABLE  (the order was cancelled / timed out)
+    LOCKED    --UseCoupon---->   USED       (the holding order was paid)
+    AVAILABLE --UseCoupon---->   USED       (paid without a lock)
+    USED      --ReturnCoupon->   AVAILABLE  (full refund; see below)
+    AVAILABLE --ExpireCoupons->  EXPIRED    (validity over)
 
-* **claim**: a template's coupon enters the wallet as AVAILABLE, valid by the
-  template's validity from the claim time. A sold coupon (1元购100元券)
-  needs the payment of its ``sale_price``. The per-member limit counts every
-  coupon of the template ever claimed into this wallet (returned or used
-  ones included). A template with a ``total_quota`` is claimed through
-  `claim_coupon`, which also holds the `CouponQuota` (the count across all
-  members); claiming it with `Wallet.handle` alone raises, because the
-  wallet cannot see other members' claims.
-* **lock**: an unpaid order holds the coupon; it must be AVAILABLE and valid
-  at ``now``. **unlock**: the order was cancelled or timed out; the coupon is
-  AVAILABLE again. **use**: the order was paid (from LOCKED by the same
-  order, or straight from AVAILABLE while valid). **return**: a full refund
-  gives the coupon back if it is still valid, else it expires.
-  **expire**: every AVAILABLE coupon whose validity has ended becomes
-  EXPIRED (LOCKED ones wait for their order to be paid or cancelled).
+After the table come the business checks, each a `Rejected` with its own
+reason: a claim within the per-member limit, paid at the sale price if the
+coupon is sold (1元购100元券), before the template's validity is over;
+lock and a direct use only while the coupon is valid at ``now`` (not before
+its start, not after its end); unlock and use of a LOCKED coupon only by the
+order holding it; return only by the order that used it. A return lands the
+coupon in AVAILABLE; when its validity is already over the expire row
+applies in the same outcome (AVAILABLE -> EXPIRED) and `CouponReturned`
+says EXPIRED. Expiry of untouched coupons is the explicit `ExpireCoupons`
+command, which the host sends (from its delay queue or a nightly job); no
+other command changes a coupon's status on the side.
 
-Cost: a command copies the wallet's coupon and command maps (O(coupons +
-commands of this member)); a wallet is one member's, so both stay small.
-Hosts that keep years of history can start a fresh `Wallet` from the
-current entries (``Wallet(member_id, entries, claimed)``) to drop old
-command ids once replays of them can no longer arrive.
+* **claim**: the per-member limit counts every coupon of the template ever
+  claimed into this wallet (returned, used and expired ones included). A
+  template with a ``total_quota`` is claimed through `claim_coupon`, which
+  also holds the `CouponQuota` (the count across all members); claiming it
+  with `Wallet.handle` alone raises, because the wallet cannot see other
+  members' claims. Reusing a coupon id raises too: both are host bugs.
+* **lock** again for the order already holding the coupon is refused
+  (``coupon.locked``): a host retry must reuse the original command id,
+  which replays the original outcome.
 
-Every command has an ``id``. Replaying an accepted command returns the same
-outcome (``Accepted`` with the events it produced, the current state
-unchanged); the same id with different content raises `IdConflictError`.
-A rejected command leaves no trace: retrying it evaluates it again.
+Every command has an ``id`` and the wallet keeps a `CommandLog` of the ones
+it accepted: replaying one returns ``Accepted`` with the events it
+produced and the current wallet unchanged, also after the host saved the
+wallet as JSON and loaded it back; the same id with other content raises
+`IdConflictError`. A rejected command leaves no trace, so retrying it is
+decided afresh. `PruneLog` forgets ids accepted more than its
+``retention_days`` (default 30) before ``now``.
+
+Cost: coupons, claim counts and the log are persistent maps (`PMap`), so a
+command copies a small leaf, never the whole wallet.
 
 Invariants (tested by a hypothesis state machine against a model): a coupon
 is never used twice without a return in between; every claimed coupon is in
@@ -50,15 +58,16 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from types import MappingProxyType
 from typing import Any, Final, TypeAlias
 
 import attrs
 
-from sirui.core.errors import IdConflictError, InvalidCommandError, InvalidValueError, invalid
+from sirui.core.errors import InvalidCommandError, InvalidValueError, invalid
 from sirui.core.money import Money
+from sirui.core.persistent import PMap
 from sirui.core.windows import DateTime, aware
 from sirui.promotions.base import Coupon, CouponTemplate
+from sirui.rules.commandlog import NOT_IN_TABLE, CommandLog, PruneLog, transition
 from sirui.rules.outcome import Accepted, Event, Rejected
 from sirui.rules.reasons import Reason, reason_code
 
@@ -99,17 +108,6 @@ class CouponStatus(enum.Enum):
     EXPIRED = "expired"
     """Validity over, never used (已过期)."""
 
-
-#: ``(status, action) -> new status``; a pair missing here is refused with a reason.
-TRANSITIONS: Final[dict[tuple[CouponStatus, str], CouponStatus]] = {
-    (CouponStatus.AVAILABLE, "lock"): CouponStatus.LOCKED,
-    (CouponStatus.LOCKED, "unlock"): CouponStatus.AVAILABLE,
-    (CouponStatus.LOCKED, "use"): CouponStatus.USED,
-    (CouponStatus.AVAILABLE, "use"): CouponStatus.USED,
-    (CouponStatus.USED, "return"): CouponStatus.AVAILABLE,
-    (CouponStatus.USED, "return_expired"): CouponStatus.EXPIRED,
-    (CouponStatus.AVAILABLE, "expire"): CouponStatus.EXPIRED,
-}
 
 NOT_IN_WALLET = reason_code(
     "coupon.not_in_wallet",
@@ -224,8 +222,26 @@ class ExpireCoupons:
 WalletCommand: TypeAlias = (
     ClaimCoupon | LockCoupon | UnlockCoupon | UseCoupon | ReturnCoupon | ExpireCoupons
 )
+_Move: TypeAlias = LockCoupon | UnlockCoupon | UseCoupon | ReturnCoupon
 
-_COMMANDS = (ClaimCoupon, LockCoupon, UnlockCoupon, UseCoupon, ReturnCoupon, ExpireCoupons)
+_COMMANDS: Final = (
+    ClaimCoupon, LockCoupon, UnlockCoupon, UseCoupon, ReturnCoupon, ExpireCoupons, PruneLog,
+)
+
+_A, _L, _U, _E = (CouponStatus.AVAILABLE, CouponStatus.LOCKED, CouponStatus.USED,
+                  CouponStatus.EXPIRED)
+
+#: ``(status, command type) -> status after acceptance``; ``None``: no such coupon yet.
+#: A pair missing here is refused with a reason before any business check.
+TRANSITIONS: Final[dict[tuple[CouponStatus | None, type[Any]], CouponStatus]] = {
+    (None, ClaimCoupon): _A,
+    (_A, LockCoupon): _L,
+    (_L, UnlockCoupon): _A,
+    (_L, UseCoupon): _U,
+    (_A, UseCoupon): _U,
+    (_U, ReturnCoupon): _A,
+    (_A, ExpireCoupons): _E,
+}
 
 # -- events -----------------------------------------------------------------------------
 
@@ -276,6 +292,12 @@ class CouponExpired(Event):
     coupon_id: str
 
 
+_MOVE_EVENTS: Final[dict[type[Any], type[CouponLocked | CouponUnlocked | CouponUsed]]] = {
+    LockCoupon: CouponLocked,
+    UnlockCoupon: CouponUnlocked,
+    UseCoupon: CouponUsed,
+}
+
 # -- state ------------------------------------------------------------------------------
 
 
@@ -288,29 +310,40 @@ class WalletEntry:
     order_id: str | None = None
 
 
-@attrs.frozen(slots=True)
-class _Record:
-    command: Any
-    events: tuple[Any, ...]
+def _pmap(value: Mapping[str, Any] | PMap[str, Any]) -> PMap[str, Any]:
+    """A persistent map of ``value`` (hosts may build a wallet from plain dicts)."""
+    if isinstance(value, PMap):
+        return value
+    out: PMap[str, Any] = PMap()
+    for k, v in value.items():
+        out = out.set(k, v)
+    return out
 
 
-def _frozen_map(value: Mapping[str, Any]) -> Mapping[str, Any]:
-    # A read-only view: hosts may read a wallet's entries but never change them.
-    return MappingProxyType(dict(value))
+def _entries() -> PMap[str, WalletEntry]:
+    return PMap()
+
+
+def _counts() -> PMap[str, int]:
+    return PMap()
 
 
 WalletOutcome: TypeAlias = Accepted["Wallet"] | Rejected["Wallet"]
 
 
-@attrs.frozen(slots=True, eq=False)
+@attrs.frozen(slots=True, unsafe_hash=False)
 class Wallet:
-    """One member's coupons (会员卡包). Build with ``Wallet("m1")``; change with `handle`."""
+    """One member's coupons (会员卡包). Build with ``Wallet("m1")``; change with `handle`.
+
+    Two wallets are equal when their member, coupons, claim counts and
+    command logs are; a wallet holds maps, so it is not hashable.
+    """
 
     member_id: str = attrs.field(validator=_cmd_id)
-    entries: Mapping[str, WalletEntry] = attrs.field(factory=dict, converter=_frozen_map)
-    claimed: Mapping[str, int] = attrs.field(factory=dict, converter=_frozen_map)
+    entries: PMap[str, WalletEntry] = attrs.field(factory=_entries, converter=_pmap)
+    claimed: PMap[str, int] = attrs.field(factory=_counts, converter=_pmap)
     """Coupons ever claimed per template id (for the per-member limit)."""
-    log: Mapping[str, _Record] = attrs.field(factory=dict, converter=_frozen_map, repr=False)
+    log: CommandLog = attrs.field(factory=CommandLog, repr=False)
 
     # -- queries --------------------------------------------------------------------------
 
@@ -321,7 +354,7 @@ class Wallet:
     def coupons(self, status: CouponStatus | None = None) -> tuple[Coupon, ...]:
         """Coupons in ``status`` (all when None), by coupon id."""
         return tuple(
-            e.coupon for _, e in sorted(self.entries.items())
+            e.coupon for _, e in sorted(self.entries.items(), key=_by_id)
             if status is None or e.status is status
         )
 
@@ -329,85 +362,70 @@ class Wallet:
         """AVAILABLE coupons valid at ``now``: what the checkout may choose from."""
         now = aware(now)
         return tuple(
-            e.coupon for _, e in sorted(self.entries.items())
+            e.coupon for _, e in sorted(self.entries.items(), key=_by_id)
             if e.status is CouponStatus.AVAILABLE and e.coupon.valid.contains(now)
         )
 
     def claimed_count(self, template_id: str) -> int:
-        return self.claimed.get(template_id, 0)
+        return self.claimed.get(template_id, 0) or 0
 
     # -- commands -------------------------------------------------------------------------
 
-    def handle(self, command: WalletCommand, *, now: DateTime) -> WalletOutcome:
+    def handle(self, command: WalletCommand | PruneLog, *, now: DateTime) -> WalletOutcome:
         """Apply ``command`` at ``now``: Accepted(new wallet, events) or Rejected(reason)."""
         now = aware(now)
         if not isinstance(command, _COMMANDS):
             raise InvalidCommandError(
                 f"command={command!r}: a Wallet takes ClaimCoupon, LockCoupon, UnlockCoupon, "
-                "UseCoupon, ReturnCoupon or ExpireCoupons"
+                "UseCoupon, ReturnCoupon, ExpireCoupons or PruneLog"
             )
-        replay = self._replay(command)
+        replay = self.log.replay(self, command)
         if replay is not None:
             return replay
+        if isinstance(command, PruneLog):
+            log, pruned = self.log.prune(command, now)
+            return Accepted(Wallet(self.member_id, self.entries, self.claimed, log), pruned)
         if isinstance(command, ClaimCoupon):
-            if command.template.total_quota is not None:
-                raise InvalidCommandError(
-                    f"template={command.template.id!r} has total_quota="
-                    f"{command.template.total_quota}; claim it through "
-                    "claim_coupon(quota, wallet, command, now=...) so the quota is kept"
-                )
+            _check_no_quota(command)
             return self._claim(command, now)
         if isinstance(command, ExpireCoupons):
             return self._expire(command, now)
         return self._move(command, now)
 
-    def _replay(self, command: WalletCommand) -> WalletOutcome | None:
-        record = self.log.get(command.id)
-        if record is None:
-            return None
-        if record.command != command:
-            raise IdConflictError(
-                f"command id={command.id!r} was used for {record.command!r}; "
-                f"now given {command!r}. Use a new id for a new command"
-            )
-        return Accepted(self, record.events)
-
     def _accept(
         self,
         command: WalletCommand,
         events: tuple[Any, ...],
-        entries: dict[str, WalletEntry] | None = None,
-        claimed: dict[str, int] | None = None,
+        now: DateTime,
+        entries: PMap[str, WalletEntry] | None = None,
+        claimed: PMap[str, int] | None = None,
     ) -> Accepted[Wallet]:
-        log = dict(self.log)
-        log[command.id] = _Record(command, events)
         new = Wallet(
             self.member_id,
             self.entries if entries is None else entries,
             self.claimed if claimed is None else claimed,
-            log,
+            self.log.record(command, events, now),
         )
         return Accepted(new, events)
 
     def _claim(self, cmd: ClaimCoupon, now: DateTime) -> WalletOutcome:
-        t = cmd.template
         if cmd.coupon_id in self.entries:
             raise InvalidCommandError(
                 f"coupon_id={cmd.coupon_id!r} is already in wallet {self.member_id!r}; "
                 "give every claimed coupon its own id"
             )
+        status = TRANSITIONS[(None, ClaimCoupon)]
         reason = self.claim_refusal(cmd, now)
         if reason is not None:
             return Rejected(reason, self)
+        t = cmd.template
         coupon = Coupon.claimed(cmd.coupon_id, t, self.member_id, now)
-        entries = dict(self.entries)
-        entries[coupon.id] = WalletEntry(coupon)
-        claimed = dict(self.claimed)
-        claimed[t.id] = claimed.get(t.id, 0) + 1
+        entries = self.entries.set(coupon.id, WalletEntry(coupon, status))
+        claimed = self.claimed.set(t.id, self.claimed_count(t.id) + 1)
         event = CouponClaimed(
             self.member_id, coupon.id, t.id, coupon.valid.start, coupon.valid.end, cmd.paid
         )
-        return self._accept(cmd, (event,), entries, claimed)
+        return self._accept(cmd, (event,), now, entries, claimed)
 
     def claim_refusal(self, cmd: ClaimCoupon, now: DateTime) -> Reason | None:
         """Why the wallet refuses ``cmd`` (limit, payment, validity over), or None."""
@@ -424,102 +442,101 @@ class Wallet:
             return CLAIM_CLOSED()
         return None
 
-    def _move(
-        self, cmd: LockCoupon | UnlockCoupon | UseCoupon | ReturnCoupon, now: DateTime
-    ) -> WalletOutcome:
+    def _move(self, cmd: _Move, now: DateTime) -> WalletOutcome:
         entry = self.entries.get(cmd.coupon_id)
-        if entry is None:
-            return Rejected(NOT_IN_WALLET(coupon=cmd.coupon_id), self)
+        target = transition(TRANSITIONS, None if entry is None else entry.status, cmd)
+        if entry is None or target is None:
+            return Rejected(_miss(entry, cmd), self)
         reason = _refusal(entry, cmd, now)
         if reason is not None:
             return Rejected(reason, self)
-        action, event = _action_and_event(self.member_id, entry, cmd, now)
-        status = TRANSITIONS[(entry.status, action)]
-        order_id = None if status is CouponStatus.AVAILABLE else cmd.order_id
-        if status is CouponStatus.EXPIRED:
-            order_id = entry.order_id
-        entries = dict(self.entries)
-        entries[cmd.coupon_id] = WalletEntry(entry.coupon, status, order_id)
-        return self._accept(cmd, (event,), entries)
+        event, moved = _moved(self.member_id, entry, target, cmd, now)
+        return self._accept(cmd, (event,), now, self.entries.set(cmd.coupon_id, moved))
 
     def _expire(self, cmd: ExpireCoupons, now: DateTime) -> WalletOutcome:
-        ended = [
-            cid for cid, e in sorted(self.entries.items())
-            if e.status is CouponStatus.AVAILABLE and e.coupon.valid.is_before(now)
-        ]
-        if not ended:
-            return self._accept(cmd, ())
-        entries = dict(self.entries)
-        for cid in ended:
-            e = entries[cid]
-            entries[cid] = WalletEntry(e.coupon, TRANSITIONS[(e.status, "expire")], e.order_id)
-        events = tuple(CouponExpired(self.member_id, cid) for cid in ended)
-        return self._accept(cmd, events, entries)
+        entries, events = self.entries, []
+        for cid, e in sorted(self.entries.items(), key=_by_id):
+            target = transition(TRANSITIONS, e.status, cmd)
+            if target is None or not e.coupon.valid.is_before(now):
+                continue
+            entries = entries.set(cid, WalletEntry(e.coupon, target, e.order_id))
+            events.append(CouponExpired(self.member_id, cid))
+        return self._accept(cmd, tuple(events), now, entries)
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Wallet):
-            return NotImplemented
-        return (self.member_id, self.entries, self.claimed) == (
-            other.member_id, other.entries, other.claimed
+
+def _by_id(item: tuple[str, WalletEntry]) -> str:
+    return item[0]
+
+
+def _check_no_quota(cmd: ClaimCoupon) -> None:
+    quota = cmd.template.total_quota
+    if quota is not None:
+        raise InvalidCommandError(
+            f"template={cmd.template.id!r} has total_quota={quota}; claim it through "
+            "claim_coupon(quota, wallet, command, now=...) so the quota is kept"
         )
 
-    def __hash__(self) -> int:
-        return hash((self.member_id, len(self.entries)))
 
-
-def _refusal(
-    entry: WalletEntry, cmd: LockCoupon | UnlockCoupon | UseCoupon | ReturnCoupon, now: DateTime
-) -> Reason | None:
-    cid, status, order = cmd.coupon_id, entry.status, cmd.order_id
+def _miss(entry: WalletEntry | None, cmd: _Move) -> Reason:
+    """Why the table has no row for ``cmd`` on ``entry``, as specific as it can say."""
+    cid = cmd.coupon_id
+    if entry is None:
+        return NOT_IN_WALLET(coupon=cid)
+    status = entry.status
     if isinstance(cmd, ReturnCoupon):
-        if status is CouponStatus.USED and entry.order_id == order:
-            return None
-        return NOT_USED_BY(coupon=cid, order=order)
-    if status is CouponStatus.USED:
+        return NOT_USED_BY(coupon=cid, order=cmd.order_id)
+    if status is _U:
         return ALREADY_USED(coupon=cid)
-    if status is CouponStatus.EXPIRED:
+    if status is _E:
         return WALLET_EXPIRED(coupon=cid)
     if isinstance(cmd, UnlockCoupon):
-        if status is CouponStatus.LOCKED and entry.order_id == order:
-            return None
-        return NOT_LOCKED_BY(coupon=cid, order=order)
-    if status is CouponStatus.LOCKED:
-        if entry.order_id != order:
-            return LOCKED_BY_OTHER(coupon=cid, order=entry.order_id)
-        # Locking again for the same order is a host retry with a new id: refuse
-        # plainly; paying (use) the holding order is the normal path.
-        return None if isinstance(cmd, UseCoupon) else LOCKED_BY_OTHER(coupon=cid, order=order)
-    # AVAILABLE: lock and use need the coupon valid now.
-    valid = entry.coupon.valid
-    if valid.is_after(now):
-        return NOT_STARTED(coupon=cid)
-    if valid.is_before(now):
-        return WALLET_EXPIRED(coupon=cid)
-    return None
+        return NOT_LOCKED_BY(coupon=cid, order=cmd.order_id)
+    if isinstance(cmd, LockCoupon) and status is _L:
+        # Locking again for the order already holding it is refused too: a host
+        # retry reuses the original command id, which replays the lock.
+        return LOCKED_BY_OTHER(coupon=cid, order=entry.order_id)
+    return NOT_IN_TABLE(state=status.value, command=type(cmd).__name__)
 
 
-def _action_and_event(
-    member_id: str,
-    entry: WalletEntry,
-    cmd: LockCoupon | UnlockCoupon | UseCoupon | ReturnCoupon,
-    now: DateTime,
-) -> tuple[str, Event]:
+def _refusal(entry: WalletEntry, cmd: _Move, now: DateTime) -> Reason | None:
+    """The business checks once the table allowed ``cmd``: validity and the order."""
+    cid = cmd.coupon_id
+    if entry.status is _A:  # lock, or use without a lock: the coupon must be valid now
+        valid = entry.coupon.valid
+        if valid.is_after(now):
+            return NOT_STARTED(coupon=cid)
+        if valid.is_before(now):
+            return WALLET_EXPIRED(coupon=cid)
+        return None
+    if entry.order_id == cmd.order_id:  # LOCKED or USED, by this very order
+        return None
+    if isinstance(cmd, UnlockCoupon):
+        return NOT_LOCKED_BY(coupon=cid, order=cmd.order_id)
+    if isinstance(cmd, ReturnCoupon):
+        return NOT_USED_BY(coupon=cid, order=cmd.order_id)
+    return LOCKED_BY_OTHER(coupon=cid, order=entry.order_id)
+
+
+def _moved(
+    member_id: str, entry: WalletEntry, target: CouponStatus, cmd: _Move, now: DateTime
+) -> tuple[Event, WalletEntry]:
+    """The event and the new entry for an allowed ``cmd`` reaching ``target``."""
     cid, order = cmd.coupon_id, cmd.order_id
-    if isinstance(cmd, LockCoupon):
-        return "lock", CouponLocked(member_id, cid, order)
-    if isinstance(cmd, UnlockCoupon):
-        return "unlock", CouponUnlocked(member_id, cid, order)
-    if isinstance(cmd, UseCoupon):
-        return "use", CouponUsed(member_id, cid, order)
-    if entry.coupon.valid.contains(now):
-        return "return", CouponReturned(member_id, cid, order, CouponStatus.AVAILABLE)
-    return "return_expired", CouponReturned(member_id, cid, order, CouponStatus.EXPIRED)
+    event: Event
+    if isinstance(cmd, ReturnCoupon):
+        if entry.coupon.valid.is_before(now):
+            # Back in AVAILABLE with its validity over: the expire row applies at once.
+            target = TRANSITIONS[(target, ExpireCoupons)]
+        event = CouponReturned(member_id, cid, order, target)
+    else:
+        event = _MOVE_EVENTS[type(cmd)](member_id, cid, order)
+    return event, WalletEntry(entry.coupon, target, None if target is _A else order)
 
 
 # -- total quota ------------------------------------------------------------------------
 
 
-@attrs.frozen(slots=True, eq=True, hash=False)
+@attrs.frozen(slots=True, unsafe_hash=False)
 class CouponQuota:
     """Coupons issued per template across all members (发放总量).
 
@@ -527,10 +544,10 @@ class CouponQuota:
     checks and advances it together with the wallet.
     """
 
-    issued: Mapping[str, int] = attrs.field(factory=dict, converter=_frozen_map)
+    issued: PMap[str, int] = attrs.field(factory=_counts, converter=_pmap)
 
     def issued_of(self, template_id: str) -> int:
-        return self.issued.get(template_id, 0)
+        return self.issued.get(template_id, 0) or 0
 
     def remaining(self, template: CouponTemplate) -> int | None:
         """Coupons of ``template`` still claimable (None: no total quota)."""
@@ -553,13 +570,16 @@ def claim_coupon(
     """Claim with the template's total quota and the member's limit checked together.
 
     A replay of an accepted claim returns the same events and leaves both
-    states as they are (the quota is not counted twice).
+    states as they are (the quota is not counted twice); the wallet's log
+    is the one that remembers it.
     """
     now = aware(now)
+    if not isinstance(command, ClaimCoupon):
+        raise InvalidCommandError(f"command={command!r}: claim_coupon takes a ClaimCoupon")
     both = Claimed(quota, wallet)
-    replay = wallet._replay(command)
+    replay = wallet.log.replay(both, command)
     if replay is not None:
-        return Accepted(both, replay.events)
+        return replay
     t = command.template
     # The member's own limit first: "you already have one" says more than "all gone".
     refusal = wallet.claim_refusal(command, now)
@@ -570,8 +590,7 @@ def claim_coupon(
         assert t.total_quota is not None
         return Rejected(QUOTA_EXHAUSTED(quota=t.total_quota), both)
     out = wallet._claim(command, now)
-    if not out.ok:
+    if isinstance(out, Rejected):
         return Rejected(out.reason, both)
-    issued = dict(quota.issued)
-    issued[t.id] = issued.get(t.id, 0) + 1
-    return Accepted(Claimed(CouponQuota(issued), out.state), out.events)
+    issued = CouponQuota(quota.issued.set(t.id, quota.issued_of(t.id) + 1))
+    return Accepted(Claimed(issued, out.state), out.events)
