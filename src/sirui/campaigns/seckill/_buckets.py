@@ -25,8 +25,8 @@ __all__ = ["Rebalance", "bucket_for", "rebalance", "split_stock"]
 def split_stock(slot_key: str, sku: str, stock: int, buckets: int) -> tuple[StockCounter, ...]:
     """Split ``stock`` into ``buckets`` counters as evenly as possible (分段库存).
 
-    >>> [c.stock for c in split_stock("c1/s10", "A1", 10, 3)]
-    [4, 3, 3]
+    >>> tuple(c.stock for c in split_stock("c1/s10", "A1", 10, 3))
+    (4, 3, 3)
     """
     if type(buckets) is not int or buckets < 1:
         raise invalid("buckets", buckets, "must be an int >= 1")
