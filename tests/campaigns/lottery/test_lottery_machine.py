@@ -5,13 +5,16 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import attrs
 import pendulum
 import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from contract import reload
 from sirui.campaigns.lottery import (
+    PHASE_TRANSITIONS,
     Action,
     BuyEntries,
     ClaimPrize,
@@ -29,6 +32,7 @@ from sirui.campaigns.lottery import (
     Guarantee,
     ItemReward,
     LotteryCampaign,
+    LotteryPhase,
     LotteryState,
     MemberLottery,
     OrderEntryMode,
@@ -45,10 +49,10 @@ from sirui.campaigns.lottery import (
     PrizeWon,
     ThanksReward,
 )
-from sirui.core.errors import IdConflictError, InvalidCommandError
+from sirui.core.errors import IdConflictError, InvalidCommandError, InvalidPolicyError
 from sirui.core.money import Money
 from sirui.core.windows import Window
-from sirui.rules import Accepted, Rejected, event_to_dict
+from sirui.rules import Accepted, LogPruned, PruneLog, Rejected, event_to_dict
 
 NOW = pendulum.datetime(2026, 11, 26, 10, tz="Asia/Shanghai")
 
@@ -173,10 +177,86 @@ def test_commands_are_idempotent_by_id() -> None:
         state.handle(Draw("d9"), now=NOW)
 
 
-def test_closed_campaign_refuses_entries_and_draws() -> None:
-    window = Window(NOW.add(days=1), NOW.add(days=2))
-    state = _state(FIRST_PRIZE_FREE, EntryRules(free_daily=1), window)
-    assert _no(state, Draw("d1")) == "lottery.not_open"
+def test_closed_campaign_refuses_entries_and_draws_but_not_claims_and_sweeps() -> None:
+    gift = PrizePool("p", (Prize("gift", ItemReward("sku-gift"), weight=1,
+                                 claim_in_store_days=3),))
+    window = Window(NOW, NOW.add(days=1))
+    state = _state(gift, EntryRules(free_daily=1, share_entries=1), window)
+    before = _state(gift, EntryRules(free_daily=1), Window(NOW.add(days=1), NOW.add(days=2)))
+    assert before.phase(NOW) is LotteryPhase.CLOSED
+    assert _no(before, Draw("d1")) == "lottery.not_open"
+    state, _ = _ok(state, Draw("d1"))
+    state, _ = _ok(state, GrantActionEntries("s1", Action.SHARE))
+    after = NOW.add(days=1)  # the window is half-open: closed from its end
+    assert state.phase(after) is LotteryPhase.CLOSED
+    for cmd in (Draw("d2"), GrantActionEntries("s2", Action.SHARE), BuyEntries("b1"),
+                GrantOrderEntries("g1", "o1", Money.of("100"))):
+        assert _no(state, cmd, at=after) == "lottery.not_open"
+        assert (LotteryPhase.CLOSED, type(cmd)) not in PHASE_TRANSITIONS
+    # The winner still collects, and the scheduler still sweeps.
+    state, events = _ok(state, ClaimPrize("c1", "d1", "S01"), at=after)
+    assert events[0].store_id == "S01"
+    state, events = _ok(state, ExpireDue("x1"), at=NOW.add(days=8))
+    assert [type(e) for e in events] == [EntryExpired]
+
+
+def test_a_sweep_with_nothing_due_changes_nothing() -> None:
+    pool = PrizePool("p", (Prize("pts", PointsReward(10), weight=1),))
+    state = _state(pool, EntryRules(share_entries=1, entry_valid_days=1))
+    assert _no(state, ExpireDue("x1")) == "lottery.nothing_due"
+    state, _ = _ok(state, GrantActionEntries("s1", Action.SHARE))
+    assert _no(state, ExpireDue("x1")) == "lottery.nothing_due"
+    midnight = pendulum.datetime(2026, 11, 27, tz="Asia/Shanghai")
+    state, events = _ok(state, ExpireDue("x1"), at=midnight)  # the refused id decides afresh
+    assert events == (EntryExpired("m1", "s1:0", EntrySource.SHARE, midnight),)
+
+
+def test_a_retry_after_save_and_reload_returns_the_original_events() -> None:
+    # Issue 18: the retry of an accepted command raised IdConflictError after a reload.
+    gift = PrizePool("p", (Prize("gift", ItemReward("sku-gift"), weight=1,
+                                 claim_in_store_days=2),))
+    state = _state(gift, EntryRules(order_threshold=Money.of("100")))
+    cmds: list[Any] = [GrantOrderEntries("g1", "o1", Money.of("150")), Draw("d1"),
+                       ClaimPrize("c1", "d1", "S01")]
+    for cmd in cmds:
+        out = state.handle(cmd, now=NOW, rng=random.Random(1))
+        assert isinstance(out, Accepted)
+        stored = reload(out.state)
+        assert stored == out.state
+        again = stored.handle(cmd, now=NOW.add(hours=1), rng=random.Random(7))
+        assert isinstance(again, Accepted)
+        assert again.events == out.events
+        assert again.state is stored
+        with pytest.raises(IdConflictError):
+            stored.handle(attrs.evolve(cmd, id="g1") if cmd.id != "g1" else
+                          GrantOrderEntries("g1", "o2", Money.of("150")), now=NOW)
+        state = stored
+
+
+def test_prune_forgets_ids_older_than_the_retention() -> None:
+    pool = PrizePool("p", (Prize("pts", PointsReward(10), weight=1),))
+    campaign = LotteryCampaign("c", pool, EntryRules(share_entries=1, shares_per_day=5,
+                                                     order_threshold=Money.of("100")),
+                               log_retention_days=7)
+    state = LotteryState(campaign, PoolState.open(pool, NOW), MemberLottery.new("m1", campaign))
+    state, _ = _ok(state, GrantActionEntries("s1", Action.SHARE))
+    state, _ = _ok(state, GrantOrderEntries("g1", "o1", Money.of("100")))
+    state, _ = _ok(state, GrantActionEntries("s2", Action.SHARE), at=NOW.add(days=2))
+    out = state.handle(PruneLog("p1"), now=NOW.add(days=8))
+    assert isinstance(out, Accepted)
+    assert out.events == (LogPruned(NOW.add(days=1), 2),)
+    log = out.state.member.log
+    assert "s1" not in log and "g1" not in log and "s2" in log and "p1" in log
+    # s1 is forgotten: decided afresh (a new grant); s2 is still a replay.
+    pruned = out.state
+    assert _ok(pruned, GrantActionEntries("s1", Action.SHARE), at=NOW.add(days=8))[1]
+    assert pruned.handle(GrantActionEntries("s2", Action.SHARE), now=NOW.add(days=8)).state is (
+        pruned)
+    # The order stays rewarded once its command id is forgotten.
+    assert _no(pruned, GrantOrderEntries("g1", "o1", Money.of("100")), at=NOW.add(days=8)) == (
+        "lottery.order_already_rewarded")
+    with pytest.raises(InvalidPolicyError, match="log_retention_days"):
+        LotteryCampaign("c", pool, log_retention_days=-1)
 
 
 # -- the state machine against a model ----------------------------------------------------
@@ -203,7 +283,11 @@ MEMBERS = ("m1", "m2")
 
 
 class LotteryMachine(RuleBasedStateMachine):
-    """Two members share one pool; a model tracks entries, free draws and claims."""
+    """Two members share one pool; a model predicts every grant, draw, claim and sweep.
+
+    The host may save and reload every record (JSON through the one codec),
+    replay the last accepted command, or prune the members' logs at any step.
+    """
 
     def __init__(self) -> None:
         super().__init__()
@@ -211,7 +295,8 @@ class LotteryMachine(RuleBasedStateMachine):
         self.pool = PoolState.open(POOL, NOW)
         self.members = {m: MemberLottery.new(m, CAMPAIGN) for m in MEMBERS}
         self.entries: dict[str, dict[str, pendulum.DateTime]] = {m: {} for m in MEMBERS}
-        self.free: dict[str, tuple[Any, int]] = {}
+        self.daily: dict[tuple[str, Any, str], int] = {}
+        """``(member, local day, what) -> count``: free draws, shares, reviews, entries bought."""
         self.claims: dict[str, dict[str, tuple[pendulum.DateTime, ClaimStatus]]] = {
             m: {} for m in MEMBERS}
         self.seq = 0
@@ -228,49 +313,67 @@ class LotteryMachine(RuleBasedStateMachine):
         if out.ok:
             self.pool, self.members[member] = out.state.pool, out.state.member
             self.last = (member, cmd, out.events)
+        else:
+            assert out.state is state
         return out
 
-    def _free_left(self, member: str) -> int:
-        day = self.now.in_timezone("Asia/Shanghai").date()
-        seen_day, used = self.free.get(member, (None, 0))
-        return RULES.free_daily - (used if seen_day == day else 0)
+    def _today(self, member: str, what: str) -> int:
+        return self.daily.get((member, self.now.in_timezone("Asia/Shanghai").date(), what), 0)
 
-    def _grant(self, member: str, out: Any) -> None:
+    def _count(self, member: str, what: str, n: int = 1) -> None:
+        key = (member, self.now.in_timezone("Asia/Shanghai").date(), what)
+        self.daily[key] = self.daily.get(key, 0) + n
+
+    def _grant(self, member: str, out: Any, expect: int | None) -> None:
+        """``expect`` entries granted, or a refusal when None."""
+        assert out.ok == (expect is not None), out
         if out.ok:
             granted = out.events[0]
             assert isinstance(granted, EntriesGranted)
+            assert len(granted.entry_ids) == expect
             for eid in granted.entry_ids:
                 self.entries[member][eid] = granted.expires_at
 
     @rule(member=st.sampled_from(MEMBERS), fen=st.integers(5_000, 40_000))
     def order(self, member: str, fen: int) -> None:
         out = self._handle(member, GrantOrderEntries(self._id(), f"o{self.seq}", Money(fen)))
-        assert out.ok == (fen >= 10_000)
-        if out.ok:
-            assert len(out.events[0].entry_ids) == min(3, fen // 10_000)
-        self._grant(member, out)
+        self._grant(member, out, min(3, fen // 10_000) if fen >= 10_000 else None)
+        if not out.ok:
+            assert out.reason.code == "lottery.below_threshold"
 
     @rule(member=st.sampled_from(MEMBERS), action=st.sampled_from(Action))
     def act(self, member: str, action: Action) -> None:
-        self._grant(member, self._handle(member, GrantActionEntries(self._id(), action)))
+        share = action is Action.SHARE
+        what, limit, n = ("share", 2, 1) if share else ("review", 1, 2)
+        allowed = self._today(member, what) < limit
+        out = self._handle(member, GrantActionEntries(self._id(), action))
+        self._grant(member, out, n if allowed else None)
+        if allowed:
+            self._count(member, what)
+        else:
+            assert out.reason.code == "lottery.daily_limit_reached"
 
     @rule(member=st.sampled_from(MEMBERS), count=st.integers(1, 2))
     def buy(self, member: str, count: int) -> None:
+        allowed = self._today(member, "bought") + count <= 2
         out = self._handle(member, BuyEntries(self._id(), count))
-        if out.ok:
+        self._grant(member, out, count if allowed else None)
+        if allowed:
             assert out.events[1] == PointsSpentOnEntries(member, 100 * count, count)
-        self._grant(member, out)
+            self._count(member, "bought", count)
+        else:
+            assert out.reason.code == "lottery.daily_limit_reached"
 
     @rule(member=st.sampled_from(MEMBERS))
     def draw(self, member: str) -> None:
         usable = {e: t for e, t in self.entries[member].items() if self.now < t}
-        free = self._free_left(member)
+        free = RULES.free_daily - self._today(member, "free")
         out = self._handle(member, Draw(self._id()))
         if not out.ok:
             code = out.reason.code
-            if code in {"lottery.no_entries", "lottery.entry_expired"}:
-                assert free == 0
-                assert not usable
+            if free == 0 and not usable:
+                assert code == ("lottery.entry_expired" if self.entries[member]
+                                else "lottery.no_entries")
             else:
                 assert code in {"lottery.limit_reached", "lottery.pool_exhausted"}
             return
@@ -278,9 +381,7 @@ class LotteryMachine(RuleBasedStateMachine):
         assert isinstance(first, PrizeWon | DrawLost)
         if free > 0:
             assert first.entry_id.endswith(":free")
-            day = self.now.in_timezone("Asia/Shanghai").date()
-            seen_day, used = self.free.get(member, (day, 0))
-            self.free[member] = (day, (used if seen_day == day else 0) + 1)
+            self._count(member, "free")
         else:
             soonest = min(usable.values())
             assert usable[first.entry_id] == soonest
@@ -313,18 +414,20 @@ class LotteryMachine(RuleBasedStateMachine):
 
     @rule(member=st.sampled_from(MEMBERS))
     def expire(self, member: str) -> None:
+        lapsing = {e for e, t in self.entries[member].items() if self.now >= t}
+        due = {c for c, (t, s) in self.claims[member].items()
+               if s is ClaimStatus.PENDING and self.now >= t}
         out = self._handle(member, ExpireDue(self._id()))
+        if not (lapsing or due):
+            assert out.reason.code == "lottery.nothing_due"
+            return
         assert out.ok
-        lapsed = {e.entry_id for e in out.events if isinstance(e, EntryExpired)}
-        assert lapsed == {e for e, t in self.entries[member].items() if self.now >= t}
-        for e in lapsed:
+        assert {e.entry_id for e in out.events if isinstance(e, EntryExpired)} == lapsing
+        assert {e.claim_id for e in out.events if isinstance(e, PrizeClaimExpired)} == due
+        for e in lapsing:
             del self.entries[member][e]
-        for ev in out.events:
-            if isinstance(ev, PrizeClaimExpired):
-                due, status = self.claims[member][ev.claim_id]
-                assert status is ClaimStatus.PENDING
-                assert self.now >= due
-                self.claims[member][ev.claim_id] = (due, ClaimStatus.EXPIRED)
+        for c in due:
+            self.claims[member][c] = (self.claims[member][c][0], ClaimStatus.EXPIRED)
 
     @precondition(lambda self: self.last is not None)
     @rule()
@@ -337,6 +440,31 @@ class LotteryMachine(RuleBasedStateMachine):
         assert out.ok
         assert out.events == events
         assert (out.state.pool, out.state.member) == before
+
+    @rule()
+    def save_and_reload(self) -> None:
+        """The host stores the pool and the members as JSON and loads them back."""
+        self.pool = again = reload(self.pool)
+        for m, record in self.members.items():
+            self.members[m] = reloaded = reload(record)
+            assert reloaded == record
+        assert again == self.pool
+
+    @rule(member=st.sampled_from(MEMBERS), days=st.integers(0, 3))
+    def prune(self, member: str, days: int) -> None:
+        record = self.members[member]
+        out = LotteryState(CAMPAIGN, self.pool, record).handle(
+            PruneLog(self._id(), retention_days=days), now=self.now)
+        assert out.ok
+        before = self.now.subtract(days=days)
+        old = [e for e in record.log if e.at < before]
+        (pruned,) = out.events
+        assert (pruned.before, pruned.removed) == (before, len(old))
+        assert out.state.pool is self.pool
+        self.members[member] = out.state.member
+        if self.last is not None and self.last[0] == member and self.last[1].id not in (
+                out.state.member.log):
+            self.last = None  # forgotten: a retry would be decided afresh
 
     @invariant()
     def matches_model_and_limits(self) -> None:
@@ -356,5 +484,5 @@ class LotteryMachine(RuleBasedStateMachine):
             sum(self.members[m].draws.wins) for m in MEMBERS)
 
 
-LotteryMachine.TestCase.settings = settings(max_examples=40, stateful_step_count=50)
+LotteryMachine.TestCase.settings = settings(stateful_step_count=50)
 TestLotteryMachine = LotteryMachine.TestCase

@@ -20,19 +20,35 @@ Commands and what they do:
 `ExpireDue`            lapses entries and claims whose time has passed
 =====================  ==================================================
 
+Legality is two tables, read before any business check. `PHASE_TRANSITIONS`
+says which commands the campaign takes in its phase at ``now``: while it is
+``OPEN`` (no window, or ``now`` inside it) every command; once ``CLOSED``
+(before or after the window) only `ClaimPrize` and `ExpireDue`, so winners
+can still collect and the host can still sweep; a miss is ``lottery.not_open``.
 Claims move ``PENDING -> CLAIMED`` or ``PENDING -> EXPIRED`` (the table
-`CLAIM_TRANSITIONS`); nothing leaves CLAIMED or EXPIRED.
+`CLAIM_TRANSITIONS`); nothing leaves CLAIMED or EXPIRED, and a `ClaimPrize`
+the table refuses says why (``already_claimed``, ``claim_expired``).
 
 Entry choice: `Draw` with ``entry_id=None`` uses a free daily draw if one is
 left today, else the granted entry that expires first (ties: granted first).
 An order-free prize (免单) can only be won on an entry granted by an order;
 on other entries it counts as unavailable for that draw.
 
-Idempotency: each member keeps the commands it accepted, by id; a replay
-returns the same events and leaves the state as it is; the same id with
-other content raises `IdConflictError`. Rejected commands are not recorded,
-so a retry is evaluated afresh. The member's log grows with that member's own
-commands only (a few per day); the pool aggregate holds no per-member data.
+Time changes nothing by itself: an entry or a claim past its time is
+refused when used, and only `ExpireDue` (from the host's scheduler) removes
+lapsed entries and expires claims, as an `Accepted` with their events; a
+sweep with nothing due is refused (``lottery.nothing_due``) and changes
+nothing.
+
+Idempotency: each member's record keeps a `CommandLog` of the commands it
+accepted (`sirui.rules.commandlog`); a replay returns the original events
+and leaves the state as it is, also after the host saved and reloaded it;
+the same id with other content raises `IdConflictError`. Rejected commands
+are not recorded, so a retry is evaluated afresh. The log grows with that
+member's own commands only (a few per day) and `PruneLog` forgets those
+older than ``LotteryCampaign.log_retention_days``; the pool aggregate holds
+no per-member data. An order already rewarded stays refused after its
+command id is forgotten (``rewarded_orders``).
 """
 
 from __future__ import annotations
@@ -59,14 +75,16 @@ from sirui.campaigns.lottery._events import (
 )
 from sirui.campaigns.lottery._policy import LotteryCampaign, OrderFreeReward
 from sirui.campaigns.lottery._pool import MemberDraws, PoolState, draw
-from sirui.core.errors import IdConflictError, InvalidCommandError, invalid
+from sirui.core.errors import InvalidCommandError, invalid
 from sirui.core.money import Money
 from sirui.core.windows import DateTime, DaysAfterClaim, aware, local_date
+from sirui.rules.commandlog import CommandLog, PruneLog, transition
 from sirui.rules.outcome import Accepted, Rejected
 from sirui.rules.reasons import Reason, reason_code
 
 __all__ = [
     "CLAIM_TRANSITIONS",
+    "PHASE_TRANSITIONS",
     "Action",
     "BuyEntries",
     "Claim",
@@ -78,6 +96,7 @@ __all__ = [
     "ExpireDue",
     "GrantActionEntries",
     "GrantOrderEntries",
+    "LotteryPhase",
     "LotteryState",
     "MemberLottery",
 ]
@@ -113,6 +132,11 @@ CLAIM_EXPIRED = reason_code(
 )
 ALREADY_CLAIMED = reason_code(
     "lottery.already_claimed", zh="奖品已领取", en="The prize was already claimed"
+)
+NOTHING_DUE = reason_code(
+    "lottery.nothing_due",
+    zh="没有到期的抽奖机会或奖品",
+    en="No entry or claim is due to expire",
 )
 DUPLICATE_ORDER = reason_code(
     "lottery.order_already_rewarded",
@@ -204,6 +228,29 @@ CLAIM_TRANSITIONS: Final[Mapping[tuple[ClaimStatus, type], ClaimStatus]] = {
 }
 
 
+class LotteryPhase(enum.Enum):
+    """Where the campaign stands at ``now`` (`LotteryCampaign.window`)."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+_OPEN, _CLOSED = LotteryPhase.OPEN, LotteryPhase.CLOSED
+
+#: ``(phase, command type) -> phase``: what the campaign takes; a miss is ``lottery.not_open``.
+PHASE_TRANSITIONS: Final[Mapping[tuple[LotteryPhase, type], LotteryPhase]] = {
+    (_OPEN, GrantOrderEntries): _OPEN,
+    (_OPEN, BuyEntries): _OPEN,
+    (_OPEN, GrantActionEntries): _OPEN,
+    (_OPEN, Draw): _OPEN,
+    (_OPEN, ClaimPrize): _OPEN,
+    (_OPEN, ExpireDue): _OPEN,
+    (_CLOSED, ClaimPrize): _CLOSED,
+    (_CLOSED, ExpireDue): _CLOSED,
+}
+_COMMANDS: Final = frozenset(kind for _, kind in PHASE_TRANSITIONS)
+
+
 @attrs.frozen(slots=True)
 class Claim:
     """A prize waiting to be claimed in store (``id`` is the winning draw's id)."""
@@ -235,7 +282,8 @@ class MemberLottery:
     claims: tuple[Claim, ...] = ()
     today: _Today | None = None
     rewarded_orders: frozenset[str] = frozenset()
-    log: Mapping[str, tuple[Any, tuple[Any, ...]]] = attrs.field(factory=dict, eq=False)
+    log: CommandLog = attrs.field(factory=CommandLog)
+    """The commands this member accepted, with their events (idempotency)."""
 
     @classmethod
     def new(cls, member_id: str, campaign: LotteryCampaign) -> MemberLottery:
@@ -269,32 +317,38 @@ class LotteryState:
     member: MemberLottery
 
     def handle(
-        self, command: Command, *, now: DateTime, rng: random.Random | None = None
+        self, command: Command | PruneLog, *, now: DateTime, rng: random.Random | None = None
     ) -> Accepted[LotteryState] | Rejected[LotteryState]:
         """Apply ``command`` at ``now``; `Draw` needs ``rng`` (``secrets.SystemRandom()``)."""
         now = aware(now)
-        seen = self.member.log.get(command.id)
-        if seen is not None:
-            if seen[0] != command:
-                raise IdConflictError(
-                    f"command id={command.id!r} was used for {seen[0]!r}; got {command!r}"
-                )
-            return Accepted(self, seen[1])
+        if isinstance(command, PruneLog):
+            log, pruned = self.member.log.prune(command, now, self.campaign.log_retention_days)
+            return Accepted(self._with(self.pool, attrs.evolve(self.member, log=log)), pruned)
+        if type(command) not in _COMMANDS:
+            raise InvalidCommandError(f"command={command!r}: not a lottery command")
+        replay = self.member.log.replay(self, command)
+        if replay is not None:
+            return replay
+        if transition(PHASE_TRANSITIONS, self.phase(now), command) is None:
+            return Rejected(NOT_OPEN(campaign=self.campaign.id), self)
         out = self._apply(command, now, rng)
         if isinstance(out, Reason):
             return Rejected(out, self)
         pool, member, events = out
-        log = dict(member.log)
-        log[command.id] = (command, events)
-        member = attrs.evolve(member, log=log)
-        return Accepted(LotteryState(self.campaign, pool, member), events)
+        member = attrs.evolve(member, log=member.log.record(command, events, now))
+        return Accepted(self._with(pool, member), events)
+
+    def phase(self, now: DateTime) -> LotteryPhase:
+        """``OPEN`` inside the campaign window (or without one), else ``CLOSED``."""
+        w = self.campaign.window
+        return _OPEN if w is None or w.contains(aware(now)) else _CLOSED
+
+    def _with(self, pool: PoolState, member: MemberLottery) -> LotteryState:
+        return LotteryState(self.campaign, pool, member)
 
     def _apply(
         self, cmd: Command, now: DateTime, rng: random.Random | None
     ) -> Reason | tuple[PoolState, MemberLottery, tuple[Any, ...]]:
-        w = self.campaign.window
-        if w is not None and not isinstance(cmd, ClaimPrize | ExpireDue) and not w.contains(now):
-            return NOT_OPEN(campaign=self.campaign.id)
         if isinstance(cmd, Draw):
             if rng is None:
                 raise InvalidCommandError(
@@ -304,10 +358,8 @@ class LotteryState:
         if isinstance(cmd, ClaimPrize):
             return self._claim(cmd, now)
         if isinstance(cmd, ExpireDue):
-            return self._expire(now)
-        if isinstance(cmd, GrantOrderEntries | BuyEntries | GrantActionEntries):
-            return self._grant(cmd, now)
-        raise InvalidCommandError(f"command={cmd!r}: not a lottery command")
+            return self._expire(cmd, now)
+        return self._grant(cmd, now)
 
     # -- entries --------------------------------------------------------------------------
 
@@ -433,17 +485,20 @@ class LotteryState:
     ) -> Reason | tuple[PoolState, MemberLottery, tuple[Any, ...]]:
         m = self.member
         c = m.claim(cmd.claim_id)
-        if c.status is ClaimStatus.CLAIMED:
-            return ALREADY_CLAIMED()
-        if c.status is ClaimStatus.EXPIRED or now >= c.due_by:
+        status = transition(CLAIM_TRANSITIONS, c.status, cmd)
+        if status is None:
+            return ALREADY_CLAIMED() if c.status is ClaimStatus.CLAIMED else (
+                CLAIM_EXPIRED(due_by=c.due_by))
+        if now >= c.due_by:
             return CLAIM_EXPIRED(due_by=c.due_by)
-        status = CLAIM_TRANSITIONS[(c.status, ClaimPrize)]
         done = attrs.evolve(c, status=status, store_id=cmd.store_id)
         claims = tuple(done if x.id == c.id else x for x in m.claims)
         event = PrizeClaimed(m.member_id, c.id, c.prize_id, cmd.store_id, now)
         return self.pool, attrs.evolve(m, claims=claims), (event,)
 
-    def _expire(self, now: DateTime) -> tuple[PoolState, MemberLottery, tuple[Any, ...]]:
+    def _expire(
+        self, cmd: ExpireDue, now: DateTime
+    ) -> Reason | tuple[PoolState, MemberLottery, tuple[Any, ...]]:
         m = self.member
         events: list[Any] = [
             EntryExpired(m.member_id, e.id, e.source, e.expires_at)
@@ -451,9 +506,12 @@ class LotteryState:
         ]
         claims = []
         for c in m.claims:
-            if c.status is ClaimStatus.PENDING and now >= c.due_by:
-                c = attrs.evolve(c, status=CLAIM_TRANSITIONS[(c.status, ExpireDue)])
+            status = transition(CLAIM_TRANSITIONS, c.status, cmd)
+            if status is not None and now >= c.due_by:
+                c = attrs.evolve(c, status=status)
                 events.append(PrizeClaimExpired(m.member_id, c.id, c.prize_id, c.due_by))
             claims.append(c)
+        if not events:
+            return NOTHING_DUE()
         member = attrs.evolve(m, entries=m.usable_entries(now), claims=tuple(claims))
         return self.pool, member, tuple(events)

@@ -21,6 +21,7 @@ from sirui.core.registry import policy, policy_family
 from sirui.core.validators import (
     int_at_least,
     non_empty_str,
+    non_negative_int,
     opt_non_negative_int,
     opt_positive_int,
     opt_positive_money,
@@ -368,12 +369,17 @@ class EntryRules:
 @policy("lottery.campaign")
 @attrs.frozen(slots=True)
 class LotteryCampaign:
-    """A lottery campaign (抽奖活动): a pool, entry rules and an optional open window."""
+    """A lottery campaign (抽奖活动): a pool, entry rules and an optional open window.
+
+    ``log_retention_days``: how long each member's record remembers accepted
+    command ids for replays (`PruneLog` forgets older ones).
+    """
 
     id: str = attrs.field(validator=non_empty_str)
     pool: PrizePool
     entries: EntryRules = EntryRules()
     window: Window | None = None
+    log_retention_days: int = attrs.field(default=30, validator=non_negative_int)
 
     @property
     def tz(self) -> str:
