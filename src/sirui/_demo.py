@@ -252,6 +252,19 @@ def section_tier_boundary(out: TextIO, data: Any, ladder: Any) -> None:
 
 
 def run_demo(out: TextIO, args: argparse.Namespace | None = None) -> int:
+    """Every section in order; ``args.out`` and ``args.size`` as ``sirui demo`` takes them.
+
+    The size is checked before anything runs (`InvalidValueError` if unknown).
+    """
+    from sirui.core.errors import InvalidValueError
+    from sirui.simulate.sample import SIZES
+
+    folder = getattr(args, "out", "sirui-report")
+    size = getattr(args, "size", "small")
+    if size not in SIZES:
+        raise InvalidValueError(
+            f"size={size!r}: use one of {', '.join(SIZES)}", field="size", value=size
+        )
     out.write("sirui demo: private-domain retail rules on a sample mother-and-baby chain\n")
     sections: list[Callable[[TextIO], None]] = [
         section_foundation,
@@ -263,7 +276,5 @@ def run_demo(out: TextIO, args: argparse.Namespace | None = None) -> int:
     ]
     for section in sections:
         section(out)
-    folder = getattr(args, "out", "sirui-report")
-    size = getattr(args, "size", "small")
     section_what_if(out, folder, size)
     return 0
