@@ -8,7 +8,7 @@ from decimal import Decimal
 import attrs
 import pendulum
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from sirui.campaigns.lottery import (
@@ -184,7 +184,6 @@ def test_exhausted_pool_and_limit_reached_are_reasons() -> None:
     assert out.code == "lottery.pool_exhausted"
 
 
-@settings(max_examples=40)
 @given(pools(), st.lists(st.tuples(st.integers(0, 3), st.integers(0, 30)), max_size=60),
        st.randoms(use_true_random=False))
 def test_never_beyond_inventory_caps_or_member_limits(
@@ -213,7 +212,6 @@ def test_never_beyond_inventory_caps_or_member_limits(
                 assert all(m.wins[i] <= p.per_member_limit for m in members.values())
 
 
-@settings(max_examples=40)
 @given(pools(guarantee=True), st.integers(1, 80), st.randoms(use_true_random=False))
 def test_guaranteed_prize_arrives_by_the_nth_draw(
     pool: PrizePool, n: int, rng: random.Random
