@@ -139,13 +139,40 @@ def _structure_decimal(value: object, _t: object) -> Decimal:
 
 
 def _structure_datetime(value: object, _t: object) -> DateTime:
-    if not isinstance(value, str) or not _DATETIME_RE.match(value):
+    # A state repeats its datetimes (a bucket's earned_at is its event's
+    # available_at), and DateTime values are immutable: the text is parsed once.
+    hit = _PARSED.get(value) if type(value) is str else None
+    if hit is not None:
+        return hit
+    out = _parse_datetime(value)
+    if len(_PARSED) >= 8192:
+        _PARSED.clear()
+    _PARSED[value] = out  # type: ignore[index]
+    return out
+
+
+_PARSED: dict[str, DateTime] = {}
+
+
+def _parse_datetime(value: object) -> DateTime:
+    if type(value) is not str or not _DATETIME_RE.match(value):
         raise _shape("an ISO 8601 datetime with offset, like '2026-11-11T10:00:00+08:00'", value)
     try:
-        parsed = dt.datetime.fromisoformat(value)
+        p = dt.datetime.fromisoformat(value)
     except ValueError:
         raise _shape("an ISO 8601 datetime like '2026-11-11T10:00:00+08:00'", value) from None
-    return pendulum.instance(parsed)
+    # States hold thousands of datetimes: build them directly, with the zone of
+    # each offset made once (what pendulum.instance gives: UTC or a fixed offset).
+    offset = p.utcoffset()
+    tz = _ZONES.get(offset)
+    if tz is None:
+        tz = pendulum.instance(p).tzinfo
+        if len(_ZONES) < 2048:
+            _ZONES[offset] = tz
+    return DateTime(p.year, p.month, p.day, p.hour, p.minute, p.second, p.microsecond, tzinfo=tz)
+
+
+_ZONES: dict[dt.timedelta | None, Any] = {}
 
 
 def _structure_time(value: object, _t: object) -> dt.time:
@@ -448,14 +475,27 @@ def _concrete(t: Any) -> Any:
 def _versioned(
     tag: str, base: Callable[[Any, Any], Any], cls: Any, where: str
 ) -> Callable[[Any, Any], Any]:
-    """``base`` behind the checks of a document's ``type`` and ``schema`` keys."""
+    """``base`` behind the checks of a document's keys and its ``type`` and ``schema``.
+
+    ``base`` ignores unknown keys; they are found here with one set
+    comparison, so the common case (a current document) copies nothing.
+    """
     versions = _registry.versions()
+    known = {a.alias or a.name for a in attrs.fields(get_origin(cls) or cls) if a.init}
+    allowed = frozenset(known | {"type", "schema"})
 
     def structure(value: Any, _t: Any) -> Any:
-        if not isinstance(value, Mapping):
+        if type(value) is not dict and not isinstance(value, Mapping):
             raise _shape(f"an object ({where})", value)
-        if "type" in value or "schema" in value or tag in versions:
+        if value.get("type", tag) != tag or "schema" in value or tag in versions:
             value = _check_header(value, tag)
+        if not value.keys() <= allowed:
+            extra = ForbiddenKeys(value.keys() - allowed)
+            try:
+                base({k: v for k, v in value.items() if k in allowed}, cls)
+            except Exception as exc:
+                raise ExceptionGroup("invalid document", [exc, extra]) from None
+            raise extra
         return base(value, cls)
 
     return structure
@@ -476,6 +516,8 @@ def _check_header(value: Mapping[str, Any], tag: str) -> dict[str, Any]:
             f"{current}); upgrade sirui to load it",
             field="schema",
         )
+    if version == current:
+        return value  # type: ignore[return-value]
     doc = {k: v for k, v in value.items() if k not in ("type", "schema")}
     while version < current:
         step = _registry.migrations().get((tag, version))
@@ -504,7 +546,7 @@ def _plain_unstructure_factory(cls: Any, conv: cattrs.Converter) -> Callable[[An
 
 def _plain_structure_factory(cls: Any, conv: cattrs.Converter) -> Callable[[Any, Any], Any]:
     concrete = _concrete(cls)
-    base = make_dict_structure_fn(concrete, conv, _cattrs_forbid_extra_keys=True)
+    base = make_dict_structure_fn(concrete, conv, _cattrs_forbid_extra_keys=False)
     tag = _registry.wire_name(get_origin(cls) or cls)
     return _versioned(tag, base, concrete, f"a {tag}")
 
@@ -525,7 +567,7 @@ def _registered_unstructure_factory(cls: type[Any], conv: cattrs.Converter) -> C
 def _registered_structure_factory(cls: type[Any], conv: cattrs.Converter) -> Callable[..., Any]:
     tag = _registry.tag_of(cls)
     assert tag is not None
-    base = make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=True)
+    base = make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=False)
     return _versioned(tag, base, cls, f"of type {tag!r}")
 
 
