@@ -287,9 +287,9 @@ def test_group_buy_money_settles_to_the_final_price_or_to_nothing(policy, people
     for k, (m, pay) in enumerate(zip(others, pays, strict=False)):
         if run(JoinGroup(f"j{k}", "g", m, qty)) and pay:
             run(PaySeat(f"p{k}", "g", f"j{k}"))
-    now = camp.groups["g"].deadline.add(minutes=1)
-    run(GroupTick("g"))
-    assert camp.groups["g"].status is not GroupStatus.OPEN
+    now = camp.group("g").deadline.add(minutes=1)
+    run(GroupTick("tick", "g"))
+    assert camp.group("g").status is not GroupStatus.OPEN
     assert all(v >= 0 for v in net.values())
     if not final:
         assert all(v == 0 for v in net.values())

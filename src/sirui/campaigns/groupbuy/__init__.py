@@ -7,17 +7,16 @@ paid member then refunded exactly once. Variants: leader discount or free
 leader, ladder groups, new-customer groups, pickup-only hundred-person
 groups, a red packet for the leader, auto-fill near the deadline.
 
-Start with `GroupBuyPolicy`, build the live state with
-`GroupBuyCampaign.start`, feed it `OpenGroup`, `JoinGroup`, `PaySeat`,
-`LeaveGroup` and `GroupTick` commands, and price the cart line with
-`GroupBuyPriceStep`. See ``docs/mechanics/groupbuy.md``.
+Start with `GroupBuyPolicy`. A host decides each command on a `GroupSlice`
+(the policy, the campaign's `GroupBuyCounters`, the one `Group` the command
+names and its members' `MemberUsage`) and stores the result; tests and
+notebooks can keep a whole campaign in one `GroupBuyCampaign`. Commands are
+`OpenGroup`, `JoinGroup`, `PaySeat`, `LeaveGroup`, `GroupTick` (the host's
+delay queue) and `PruneLog`; price the cart line with `GroupBuyPriceStep`.
+See ``docs/mechanics/groupbuy.md``.
 """
 
-from sirui.campaigns.groupbuy._campaign import (
-    GROUPBUY_REASONS,
-    GroupBuyCampaign,
-    MemberUsage,
-)
+from sirui.campaigns.groupbuy._campaign import GroupBuyCampaign
 from sirui.campaigns.groupbuy._events import (
     DifferenceDue,
     GroupCancelled,
@@ -45,6 +44,12 @@ from sirui.campaigns.groupbuy._policy import (
     LadderTier,
 )
 from sirui.campaigns.groupbuy._pricing import GroupBuyPriceStep
+from sirui.campaigns.groupbuy._slice import (
+    GROUPBUY_REASONS,
+    GroupBuyCounters,
+    GroupSlice,
+    MemberUsage,
+)
 
 __all__ = [
     "GROUPBUY_REASONS",
@@ -53,11 +58,13 @@ __all__ = [
     "DifferenceDue",
     "Group",
     "GroupBuyCampaign",
+    "GroupBuyCounters",
     "GroupBuyPolicy",
     "GroupBuyPriceStep",
     "GroupCancelled",
     "GroupFailed",
     "GroupOpened",
+    "GroupSlice",
     "GroupStatus",
     "GroupSucceeded",
     "GroupTick",

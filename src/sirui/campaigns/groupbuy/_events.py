@@ -39,8 +39,6 @@ __all__ = [
 ]
 
 
-
-
 # -- commands ------------------------------------------------------------------------
 
 
@@ -86,13 +84,17 @@ class LeaveGroup:
 
 @attrs.frozen(slots=True)
 class GroupTick:
-    """The host's timer: apply payment timeouts, auto-fill and deadlines at ``now``.
+    """The host's delay queue: let the clock act on group ``group_id`` at ``now``.
 
-    ``group_id=None`` ticks every open group. Ticks need no id: applying the
-    same time twice changes nothing the second time.
+    Releases seats whose payment window has passed, completes a group by
+    auto-fill near its deadline, and at the deadline succeeds or fails the
+    group. Send one at each seat's ``pay_by``, at ``deadline -
+    auto_fill.minutes_before_deadline`` and at the group's deadline; a tick
+    with nothing due is refused (``groupbuy.nothing_due``) and changes nothing.
     """
 
-    group_id: str | None = None
+    id: str = attrs.field(validator=non_empty_id)
+    group_id: str = attrs.field(validator=non_empty_id)
 
 
 # -- events --------------------------------------------------------------------------

@@ -1,11 +1,19 @@
 """One group (团) of a group-buy campaign: seats, payment, success and failure.
 
-Theory of operation: a group is a frozen value. Every command first lets
-the clock act (`settle`): seats whose payment window has passed are
-released, auto-fill may complete the group near its deadline, and at the
-deadline the group succeeds (a ladder tier reached, or auto-fill) or fails.
-Only then is the command itself applied. Status moves only along
-`GROUP_TRANSITIONS`; a group that is not open takes no join, payment or leave.
+Theory of operation: a group is a frozen value with its own `CommandLog`
+(the commands it accepted, for idempotent replays). `settle` is the clock:
+at ``now``, seats whose payment window has passed are released, auto-fill
+may complete the group near its deadline, and at the deadline the group
+succeeds (a ladder tier reached, or auto-fill) or fails. `GroupSlice`
+decides every command on the group as it stands once settled; only an
+accepted command stores the settled group (its events then include what the
+clock did), so a refused command leaves the stored group as it was.
+
+Status moves follow `GROUP_TRANSITIONS`: ``(status, command type)`` rows
+say which commands a group takes in each status (anything else is refused
+before any business check); ``(status, consequence)`` rows say where a
+consequence of an accepted command moves it (the last seat paid, the
+deadline, the leader leaving).
 
 Invariants (whatever the order of commands and times):
 
@@ -22,16 +30,20 @@ Invariants (whatever the order of commands and times):
 from __future__ import annotations
 
 import enum
-from typing import Any
+from typing import Any, Final
 
 import attrs
 
-from sirui.campaigns._replay import move
 from sirui.campaigns.groupbuy._events import (
     DifferenceDue,
     GroupCancelled,
     GroupFailed,
     GroupSucceeded,
+    GroupTick,
+    JoinGroup,
+    LeaveGroup,
+    OpenGroup,
+    PaySeat,
     RedPacketDue,
     RefundDue,
     RefundKind,
@@ -42,6 +54,7 @@ from sirui.campaigns.groupbuy._events import (
 from sirui.campaigns.groupbuy._policy import GroupBuyPolicy
 from sirui.core.money import Money
 from sirui.core.windows import DateTime
+from sirui.rules import CommandLog
 
 __all__ = ["GROUP_TRANSITIONS", "Group", "GroupStatus", "Seat"]
 
@@ -59,14 +72,25 @@ class GroupStatus(enum.Enum):
     """The leader left or never paid."""
 
 
-#: The only status changes a group makes, by trigger. Anything else is a bug.
-GROUP_TRANSITIONS: dict[tuple[GroupStatus, str], GroupStatus] = {
-    (GroupStatus.OPEN, "last_seat_paid"): GroupStatus.SUCCEEDED,
-    (GroupStatus.OPEN, "tier_reached_at_deadline"): GroupStatus.SUCCEEDED,
-    (GroupStatus.OPEN, "auto_filled"): GroupStatus.SUCCEEDED,
-    (GroupStatus.OPEN, "deadline_short"): GroupStatus.FAILED,
-    (GroupStatus.OPEN, "leader_left"): GroupStatus.CANCELLED,
-    (GroupStatus.OPEN, "leader_unpaid"): GroupStatus.CANCELLED,
+_OPEN, _SUCCEEDED = GroupStatus.OPEN, GroupStatus.SUCCEEDED
+_FAILED, _CANCELLED = GroupStatus.FAILED, GroupStatus.CANCELLED
+
+#: ``(status, command type)``: the commands a group takes in each status (None:
+#: no group yet), and the status the command leaves it in; ``(status,
+#: consequence)``: where a consequence of an accepted command moves it. A
+#: command missing here is refused; nothing leaves a closed group.
+GROUP_TRANSITIONS: Final[dict[tuple[GroupStatus | None, Any], GroupStatus]] = {
+    (None, OpenGroup): _OPEN,
+    (_OPEN, JoinGroup): _OPEN,
+    (_OPEN, PaySeat): _OPEN,
+    (_OPEN, LeaveGroup): _OPEN,
+    (_OPEN, GroupTick): _OPEN,
+    (_OPEN, "last_seat_paid"): _SUCCEEDED,
+    (_OPEN, "tier_reached_at_deadline"): _SUCCEEDED,
+    (_OPEN, "auto_filled"): _SUCCEEDED,
+    (_OPEN, "deadline_short"): _FAILED,
+    (_OPEN, "leader_left"): _CANCELLED,
+    (_OPEN, "leader_unpaid"): _CANCELLED,
 }
 
 
@@ -94,14 +118,6 @@ class Seat:
 
 
 @attrs.frozen(slots=True)
-class LogEntry:
-    """An accepted command and the events it produced, for idempotent replay."""
-
-    command: Any
-    events: tuple[Any, ...]
-
-
-@attrs.frozen(slots=True)
 class Group:
     """A group (团): the leader's seat first, then joiners in order."""
 
@@ -115,13 +131,19 @@ class Group:
     """Seats completed by auto-fill (凑团), paid by no one."""
     final_price: Money | None = None
     closed_at: DateTime | None = None
-    log: tuple[LogEntry, ...] = ()
+    log: CommandLog = attrs.field(factory=CommandLog)
+    """The commands this group accepted, with their events (idempotent replays)."""
 
     # -- views ------------------------------------------------------------------------
 
     @property
     def is_open(self) -> bool:
         return self.status is GroupStatus.OPEN
+
+    @property
+    def member_ids(self) -> tuple[str, ...]:
+        """The members holding a seat, in seat order."""
+        return tuple(s.member_id for s in self.seats)
 
     @property
     def paid_seats(self) -> tuple[Seat, ...]:
@@ -143,22 +165,14 @@ class Group:
                 return s
         return None
 
-    def logged(self, command_id: str) -> LogEntry | None:
-        for entry in self.log:
-            if entry.command.id == command_id:
-                return entry
-        return None
-
-    def recorded(self, command: Any, events: tuple[Any, ...]) -> Group:
-        return attrs.evolve(self, log=(*self.log, LogEntry(command, events)))
-
     # -- transitions ------------------------------------------------------------------
 
     def _move(self, trigger: str, now: DateTime, **changes: Any) -> Group:
-        return move(self, GROUP_TRANSITIONS, trigger, "group", closed_at=now, **changes)
+        return attrs.evolve(self, status=GROUP_TRANSITIONS[(self.status, trigger)],
+                            closed_at=now, **changes)
 
     def settle(self, policy: GroupBuyPolicy, now: DateTime) -> tuple[Group, list[Any]]:
-        """Let the clock act at ``now``: timeouts, auto-fill, the deadline."""
+        """The group as the clock leaves it at ``now``: timeouts, auto-fill, the deadline."""
         if not self.is_open:
             return self, []
         at_deadline = now >= self.deadline
@@ -241,7 +255,7 @@ class Group:
                 out.append(DifferenceDue(self.id, s.member_id, s.join_id, -diff))
         return out
 
-    # -- commands (the campaign checks eligibility, limits and stock first) ----------
+    # -- commands (the slice checks eligibility, limits and stock first) -------------
 
     def add_seat(self, seat: Seat) -> Group:
         return attrs.evolve(self, seats=(*self.seats, seat))
@@ -263,3 +277,7 @@ class Group:
         released = SeatReleased(self.id, seat.member_id, seat.join_id, seat.quantity,
                                 ReleaseWhy.LEFT)
         return attrs.evolve(self, seats=keep), [released]
+
+    def recorded(self, command: Any, events: tuple[Any, ...], now: DateTime) -> Group:
+        """This group with ``command`` accepted at ``now`` in its log."""
+        return attrs.evolve(self, log=self.log.record(command, events, now))

@@ -20,6 +20,7 @@ from sirui.core.validators import (
     aware_datetime,
     int_at_least,
     non_empty_str,
+    non_negative_int,
     opt_non_negative_int,
     opt_positive_int,
     opt_positive_money,
@@ -34,8 +35,6 @@ __all__ = [
     "LadderSettlement",
     "LadderTier",
 ]
-
-
 
 
 class LadderSettlement(enum.Enum):
@@ -97,6 +96,8 @@ class GroupBuyPolicy:
 
     Limits: ``stock`` units for the whole campaign, and per member the
     groups opened, groups joined and units bought (``None`` means no limit).
+    ``log_retention_days`` is how long a group remembers the command ids it
+    accepted; it must outlast the host's longest retry.
     """
 
     id: str = attrs.field(validator=non_empty_str)
@@ -124,6 +125,8 @@ class GroupBuyPolicy:
     closed_stages: frozenset[Stage] = frozenset()
     """Pipeline stages a group-buy line is closed to afterwards (e.g. coupons)."""
     name: str = ""
+    log_retention_days: int = attrs.field(default=30, validator=non_negative_int)
+    """Days a group remembers the command ids it accepted (`PruneLog` forgets older ones)."""
 
     def __attrs_post_init__(self) -> None:
         if self.ends_at <= self.starts_at:

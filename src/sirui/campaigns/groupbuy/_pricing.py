@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import attrs
 
-from sirui.campaigns.groupbuy._campaign import PICKUP_ONLY
 from sirui.campaigns.groupbuy._group import Seat
 from sirui.campaigns.groupbuy._policy import GroupBuyPolicy
+from sirui.campaigns.groupbuy._slice import PICKUP_ONLY
 from sirui.core.errors import invalid
 from sirui.core.money import Money
 from sirui.core.nouns import Fulfillment
