@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pendulum
 import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from sirui.core.errors import IdConflictError
+from contract import reload
+from sirui.core.errors import IdConflictError, InvalidPolicyError
 from sirui.core.money import Money
 from sirui.loyalty.members import (
     TRANSITIONS,
@@ -27,7 +30,8 @@ from sirui.loyalty.members import (
     RenewCard,
     StartTrial,
 )
-from sirui.rules import Accepted, Rejected
+from sirui.rules import Accepted, LogPruned, PruneLog, Rejected
+from sirui.rules.diagrams import state_diagram
 
 TZ = "Asia/Shanghai"
 NOW = pendulum.datetime(2026, 1, 31, 10, tz=TZ)
@@ -74,10 +78,15 @@ def test_renewal_after_expiry_starts_a_new_run_from_now() -> None:
 
 
 def test_buying_twice_with_the_same_id_is_one_purchase() -> None:
-    card = bought()
+    first = PaidCard.new("c1", "m1", ANNUAL).handle(PurchaseCard("pay-1"), now=NOW)
+    card = first.state
     again = card.handle(PurchaseCard("pay-1"), now=NOW.add(days=1))
-    assert again.state == card
-    assert again.events == ()
+    assert isinstance(again, Accepted)
+    assert again.state is card
+    assert again.events == first.events  # the original CardPurchased, for a lost reply
+    stored = reload(card)
+    assert stored == card
+    assert stored.handle(PurchaseCard("pay-1"), now=NOW.add(days=2)).events == first.events
     with pytest.raises(IdConflictError, match="pay-1"):
         card.handle(PurchaseCard("pay-1", price=Money.of("88")), now=NOW)
     other = card.handle(PurchaseCard("pay-9"), now=NOW)
@@ -154,15 +163,63 @@ def test_trial_then_purchase() -> None:
     assert card.ends_at == NOW.add(days=3).add(months=12)
 
 
-def test_expire_only_after_the_end() -> None:
+def test_expire_only_after_the_end_and_only_once() -> None:
     card = bought()
     early = card.handle(ExpireCard("e1"), now=NOW.add(days=1))
     assert isinstance(early, Rejected)
     assert early.reason.code == "card.not_ended"
-    out = card.handle(ExpireCard("e2"), now=NOW.add(years=1))
+    end = NOW.add(years=1)
+    assert card.status_at(end.subtract(seconds=1)) is CardStatus.ACTIVE
+    assert card.status_at(end) is CardStatus.EXPIRED
+    out = card.handle(ExpireCard("e2"), now=end)
     assert isinstance(out, Accepted)
     assert out.state.status is CardStatus.EXPIRED
-    assert [type(e) for e in out.events] == [CardExpired]
+    assert out.events == (CardExpired("c1", "m1", end),)
+    twice = out.state.handle(ExpireCard("e3"), now=end.add(days=1))
+    assert isinstance(twice, Rejected)
+    assert twice.reason.code == "card.already_expired"
+    assert out.state.handle(ExpireCard("e2"), now=end.add(days=1)).events == out.events
+
+
+def test_a_refused_command_on_a_lapsed_card_changes_nothing() -> None:
+    # The end passed and the host has not sent ExpireCard yet: a refusal leaves the card
+    # exactly as stored (its expiry is reported by the next accepted command).
+    card = bought()
+    later = NOW.add(years=1, days=3)
+    for cmd in (ClaimCouponPack("k1"), RecordBenefitUse("u1", Money.of("5")), RefundCard("r1")):
+        out = card.handle(cmd, now=later)
+        assert isinstance(out, Rejected)
+        assert out.state is card
+        assert out.events == ()
+        assert out.reason.code == "card.not_allowed"
+        assert out.reason.params["status"] == "expired"
+    assert card.status is CardStatus.ACTIVE
+    bought_again = card.handle(PurchaseCard("pay-2"), now=later)
+    assert [type(e).__name__ for e in bought_again.events] == ["CardExpired", "CardPurchased"]
+
+
+def test_prune_forgets_ids_older_than_the_plans_retention() -> None:
+    plan = CardPlan("monthly", Money.of("15"), period_months=1, log_retention_days=10)
+    card = bought(plan)
+    card = card.handle(RenewCard("pay-2"), now=NOW.add(days=20)).state
+    out = card.handle(PruneLog("prune-1"), now=NOW.add(days=25))
+    assert isinstance(out, Accepted)
+    assert out.events == (LogPruned(NOW.add(days=15), 1),)
+    assert "pay-1" not in out.state.log and "pay-2" in out.state.log
+    # pay-1 is forgotten: decided afresh (the card is active, so it is refused).
+    again = out.state.handle(PurchaseCard("pay-1", price=Money.of("1")), now=NOW.add(days=25))
+    assert isinstance(again, Rejected)
+    assert again.reason.code == "card.already_active"
+    with pytest.raises(InvalidPolicyError, match="log_retention_days"):
+        CardPlan("x", Money.of("1"), log_retention_days=-1)
+
+
+def test_the_diagram_is_the_table() -> None:
+    diagram = state_diagram(TRANSITIONS)
+    assert "    ACTIVE --> EXPIRED: end_passed" in diagram.splitlines()
+    assert "    EXPIRED --> ACTIVE: RenewCard" in diagram.splitlines()
+    page = (Path(__file__).parents[3] / "docs/mechanics/paid-cards.md").read_text("utf-8")
+    assert f"```mermaid\n{diagram}\n```" in page
 
 
 def test_refunded_card_takes_nothing_more() -> None:
@@ -178,9 +235,14 @@ def test_refunded_card_takes_nothing_more() -> None:
 
 
 class CardMachine(RuleBasedStateMachine):
-    """A card through purchase, renewal, benefit use, refund and expiry, against a model."""
+    """A card through trial, purchase, renewal, benefit use, packs, refund and expiry.
 
-    plan = CardPlan("quarterly", Money.of("30"), period_months=3,
+    The model keeps the stored status and the end; the status at ``now`` is
+    derived as the machine's is, so every accept, refusal and `CardExpired`
+    is predicted. The host may replay, reload or prune at any step.
+    """
+
+    plan = CardPlan("quarterly", Money.of("30"), period_months=3, trial_days=7,
                     refund=CardRefundRule(RefundMode.PRO_RATA), coupon_pack="Q",
                     coupon_pack_value=Money.of("2"))
 
@@ -189,40 +251,51 @@ class CardMachine(RuleBasedStateMachine):
         self.card = PaidCard.new("c", "m", self.plan)
         self.now = pendulum.datetime(2026, 1, 1, tz=TZ)
         self.n = 0
-        self.model_status = "new"
-        self.model_end: pendulum.DateTime | None = None
+        self.stored = "new"
+        self.end: pendulum.DateTime | None = None
+        self.trial_used = False
         self.paid = 0
         self.refunded = 0
-        self.commands: list[object] = []
+        self.accepted: list[tuple[object, tuple[object, ...]]] = []
         self.run_start: pendulum.DateTime | None = None
         self.run_paid = 0
         self.used = 0
         self.packs: set[int] = set()
         self.months = 0
 
+    def status(self) -> str:
+        """The model's status at now."""
+        assert self.stored == "new" or self.end is not None
+        if self.stored in ("active", "trial") and self.end is not None and self.now >= self.end:
+            return "expired"
+        return self.stored
+
     def _new_run(self) -> None:
-        self.model_status = "active"
+        self.stored = "active"
         self.run_start = self.now
-        self.model_end = self.now.add(months=3)
+        self.end = self.now.add(months=3)
         self.run_paid = 3000
         self.paid += 3000
         self.used = 0
         self.packs = set()
         self.months = 3
 
-    def _do(self, cmd: object) -> Accepted[PaidCard] | Rejected[PaidCard]:
+    def _do(self, cmd: object, accept: bool) -> Accepted[PaidCard] | Rejected[PaidCard]:
+        lapsed = self.status() != self.stored
+        before = self.card
         out = self.card.handle(cmd, now=self.now)  # type: ignore[arg-type]
-        if out.ok:
-            # A rejection leaves no trace, so only accepted commands replay as no-ops.
-            self.commands.append(cmd)
+        assert out.ok == accept, (cmd, self.stored, self.status(), out)
+        if isinstance(out, Rejected):
+            assert out.state is before
+            assert out.events == ()
+            return out
+        # An accepted command on a lapsed card reports the expiry first.
+        assert isinstance(out.events[0], CardExpired) == lapsed
+        if lapsed:
+            self.stored = "expired"
+        self.accepted.append((cmd, out.events))
         self.card = out.state
         return out
-
-    def _settle(self) -> None:
-        if self.model_status == "active" and self.model_end is not None and (
-            self.now >= self.model_end
-        ):
-            self.model_status = "expired"
 
     def _id(self) -> str:
         self.n += 1
@@ -233,94 +306,129 @@ class CardMachine(RuleBasedStateMachine):
         self.now = self.now.add(days=days)
 
     @rule()
+    def trial(self) -> None:
+        ok = self.status() == "new" and not self.trial_used
+        self._do(StartTrial(self._id()), ok)
+        if ok:
+            self.stored, self.end, self.trial_used = "trial", self.now.add(days=7), True
+
+    @rule()
     def purchase(self) -> None:
-        self._settle()
-        out = self._do(PurchaseCard(self._id()))
-        assert out.ok == (self.model_status in ("new", "expired"))
-        if isinstance(out, Accepted) and out.reason is None:
+        ok = self.status() in ("new", "trial", "expired")
+        out = self._do(PurchaseCard(self._id()), ok)
+        if ok:
             self._new_run()
+        elif self.status() == "active":
+            assert out.reason is not None
+            assert out.reason.code == "card.already_active"
 
     @rule()
     def renew(self) -> None:
-        self._settle()
-        out = self._do(RenewCard(self._id()))
-        if self.model_status == "active":
-            assert self.model_end is not None
-            assert out.ok
+        status = self.status()
+        self._do(RenewCard(self._id()), status in ("active", "expired"))
+        if status == "active":
+            assert self.run_start is not None
             self.paid += 3000
             self.run_paid += 3000
-            assert self.run_start is not None
             self.months += 3
-            self.model_end = self.run_start.add(months=self.months)  # from the run's anchor
-        elif self.model_status == "expired":
-            assert out.ok
+            self.end = self.run_start.add(months=self.months)  # from the run's anchor
+        elif status == "expired":
             self._new_run()
-        else:
-            assert out.reason is not None
 
     @rule(yuan=st.integers(0, 20))
     def use(self, yuan: int) -> None:
-        self._settle()
-        out = self._do(RecordBenefitUse(self._id(), Money.of(str(yuan))))
-        assert (out.ok and out.reason is None) == (self.model_status == "active")
-        if self.model_status == "active":
+        ok = self.status() == "active"
+        self._do(RecordBenefitUse(self._id(), Money.of(str(yuan))), ok)
+        if ok:
             self.used += yuan * 100
 
     @rule()
     def claim(self) -> None:
-        self._settle()
-        out = self._do(ClaimCouponPack(self._id()))
-        if self.model_status != "active":
-            assert out.reason is not None
-            return
-        assert self.run_start is not None
-        k = 0
-        while self.run_start.add(months=k + 1) <= self.now:
-            k += 1
-        assert (out.ok and out.reason is None) == (k not in self.packs)
-        if k not in self.packs:
+        k = None
+        if self.status() == "active":
+            assert self.run_start is not None
+            k = 0
+            while self.run_start.add(months=k + 1) <= self.now:
+                k += 1
+        ok = k is not None and k not in self.packs
+        out = self._do(ClaimCouponPack(self._id()), ok)
+        if ok:
+            assert k is not None
             self.packs.add(k)
             self.used += 200
+        elif k is not None:
+            assert out.reason is not None
+            assert out.reason.code == "card.pack_claimed"
 
     @rule()
     def refund(self) -> None:
-        self._settle()
-        out = self._do(RefundCard(self._id()))
-        if self.model_status == "active":
-            assert out.ok
-            assert self.model_end is not None
+        ok = self.status() == "active"
+        out = self._do(RefundCard(self._id()), ok)
+        if ok:
+            assert self.end is not None
             assert self.run_start is not None
-            total = int((self.model_end - self.run_start).total_seconds())
-            left = int((self.model_end - self.now).total_seconds())
+            total = int((self.end - self.run_start).total_seconds())
+            left = int((self.end - self.now).total_seconds())
             expected = max(self.run_paid * left // total - self.used, 0)
             amount = out.events[-1].amount
             assert amount == Money(expected)
             assert Money(0) <= amount <= Money(self.run_paid)
             self.refunded += amount.minor
-            self.model_status = "refunded"
-        else:
-            assert out.reason is not None
+            self.stored = "refunded"
+            self.end = self.now
 
     @rule()
-    def replay_last(self) -> None:
-        if not self.commands:
-            return
+    def expire(self) -> None:
+        status, stored = self.status(), self.stored
+        ok = status == "expired" and stored != "expired"
+        out = self._do(ExpireCard(self._id()), ok)
+        if not ok:
+            assert out.reason is not None
+            code = {"active": "card.not_ended", "trial": "card.not_ended",
+                    "expired": "card.already_expired"}.get(status, "card.not_allowed")
+            assert out.reason.code == code
+        else:
+            assert [type(e) for e in out.events] == [CardExpired]
+
+    @precondition(lambda self: self.accepted)
+    @rule(data=st.data())
+    def replay(self, data: st.DataObject) -> None:
+        cmd, events = data.draw(st.sampled_from(self.accepted))
         before = self.card
-        out = self.card.handle(self.commands[-1], now=self.now)  # type: ignore[arg-type]
-        assert out.state == before
-        assert out.events == ()
+        out = self.card.handle(cmd, now=self.now)  # type: ignore[arg-type]
+        assert isinstance(out, Accepted)
+        assert out.state is before
+        assert out.events == events
+
+    @rule()
+    def save_and_reload(self) -> None:
+        again = reload(self.card)
+        assert again == self.card
+        self.card = again
+
+    @rule(days=st.integers(0, 200))
+    def prune(self, days: int) -> None:
+        cmd = PruneLog(self._id(), retention_days=days)
+        out = self.card.handle(cmd, now=self.now)
+        before = self.now.subtract(days=days)
+        gone = [e for e in self.card.log if e.at < before]
+        assert out.events == (LogPruned(before, len(gone)),)
+        forgotten = {e.command.id for e in gone}  # type: ignore[attr-defined]
+        self.accepted = [(c, ev) for c, ev in self.accepted
+                         if c.id not in forgotten]  # type: ignore[attr-defined]
+        self.card = out.state
 
     @invariant()
     def matches_model(self) -> None:
-        self._settle()
-        active = self.model_status == "active"
-        assert self.card.is_active(self.now) == active
-        if active:
-            assert self.card.ends_at == self.model_end
+        status = self.status()
+        assert self.card.status_at(self.now).value == status
+        assert self.card.status.value == self.stored
+        assert self.card.is_active(self.now) == (status in ("active", "trial"))
+        if self.stored != "new":
+            assert self.card.ends_at == self.end
         assert self.card.total_paid.minor == self.paid
         assert self.refunded <= self.paid
-        assert self.card.packs_claimed <= set(range(0, 200))
 
 
-CardMachine.TestCase.settings = settings(max_examples=40, stateful_step_count=25, deadline=None)
+CardMachine.TestCase.settings = settings(stateful_step_count=25)
 TestCardMachine = CardMachine.TestCase

@@ -23,6 +23,7 @@ from sirui.loyalty.members.benefits import (
     birthday_in,
 )
 from sirui.loyalty.members.cards import (
+    END_PASSED,
     TRANSITIONS,
     CardBenefitUsed,
     CardCommand,
@@ -108,6 +109,7 @@ from sirui.loyalty.members.tags import (
 )
 
 __all__ = [
+    "END_PASSED",
     "TRANSITIONS",
     "AgeBand",
     "AutoTagRules",

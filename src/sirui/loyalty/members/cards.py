@@ -2,13 +2,22 @@
 
 Theory of operation: a `PaidCard` is a frozen state the host stores per card
 id. ``card.handle(command, now=...)`` returns ``Accepted(card, events)`` or
-``Rejected(reason, card)``. Transitions are the table `TRANSITIONS`
-from ``(status, command type)``; a pair missing from it is a business
-rejection (``card.not_allowed``) naming the status. Before any command a
-card whose end has passed is settled to ``EXPIRED`` (with a `CardExpired`
-event), so a host that never sends `ExpireCard` still sees the truth; if the
-command is then rejected, the outcome is ``Accepted`` with the settlement
-events and the rejection's reason (the command itself was not applied).
+``Rejected(reason, card)`` (the very same card, nothing recorded).
+
+Transitions are the table `TRANSITIONS` from ``(status, trigger)`` to the
+status after it; the trigger is a command type, or `END_PASSED`, the clock.
+The table is read with the card's status *at now*: an ``ACTIVE`` or
+``TRIAL`` card whose end has passed is ``EXPIRED`` whether or not the host
+has sent `ExpireCard` yet. A pair missing from the table is refused
+(``card.not_allowed`` naming the status; ``card.already_active`` for a
+purchase of an active card, ``card.not_ended`` for an expiry before the
+end). Business checks (refund rules, coupon periods, the trial) come after.
+
+Expiry is a change of state, so it is only ever part of an ``Accepted``
+outcome: the host's delay queue sends `ExpireCard` at ``ends_at`` and gets
+`CardExpired`; a command accepted on a card whose end passed before the
+host sent it carries `CardExpired` first (a renewal then starts a new run);
+a refused command changes nothing, expiry included.
 
 ```text
 NEW --PurchaseCard--> ACTIVE --RenewCard--> ACTIVE (end extended from the current end)
@@ -22,25 +31,26 @@ it started and its end is ``anchor + months`` (months added as calendar
 months from the anchor, so renewing a card bought on 31 January never
 drifts). Refund rules and coupon-pack periods are counted within the run.
 
-Invariants: commands are idempotent by id (a replay of an accepted command is
-accepted with no events; the same id with other content raises
-`IdConflictError`; a rejected command left no trace, so retrying it is
-judged afresh), so a card
-bought twice with the same purchase id is bought once; a second purchase
-of an active card under a new id is rejected (renew it instead); a refund
-never exceeds what the run paid and is never negative; each coupon-pack
-period grants at most one pack.
+Invariants: commands are idempotent by id through the card's `CommandLog`
+(a replay of an accepted command returns its original events and changes
+nothing, also after the host saved and reloaded the card; the same id with
+other content raises `IdConflictError`; a rejected command left no trace, so
+retrying it is judged afresh), so a card bought twice with the same purchase
+id is bought once; `PruneLog` forgets ids older than the plan's
+``log_retention_days``. A second purchase of an active card under a new id
+is rejected (renew it instead); a refund never exceeds what the run paid and
+is never negative; each coupon-pack period grants at most one pack.
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from typing import Any, TypeAlias
+from typing import Any, Final, TypeAlias
 
 import attrs
 
-from sirui.core.errors import IdConflictError, InvalidCommandError, invalid
+from sirui.core.errors import InvalidCommandError, invalid
 from sirui.core.money import Money
 from sirui.core.registry import policy
 from sirui.core.validators import (
@@ -52,12 +62,13 @@ from sirui.core.validators import (
     positive_int,
 )
 from sirui.core.windows import DateTime, Window, aware
-from sirui.loyalty.members._checks import command_key
 from sirui.loyalty.members.benefits import Perks
+from sirui.rules.commandlog import CommandLog, PruneLog, transition
 from sirui.rules.outcome import Accepted, Event, Outcome, Rejected
 from sirui.rules.reasons import Reason, reason_code
 
 __all__ = [
+    "END_PASSED",
     "TRANSITIONS",
     "CardBenefitUsed",
     "CardCommand",
@@ -100,13 +111,15 @@ BENEFITS_USED = reason_code(
     "card.benefits_used", zh="已使用会员权益，不可全额退款", en="Benefits were used; no full refund"
 )
 NOT_ENDED = reason_code("card.not_ended", zh="会员卡{until}到期", en="Card runs until {until}")
+ALREADY_EXPIRED = reason_code(
+    "card.already_expired", zh="会员卡已于{at}到期", en="The card already expired at {at}"
+)
 NO_PACK = reason_code(
     "card.no_coupon_pack", zh="该会员卡无月度券包", en="This plan has no coupon pack"
 )
 PACK_CLAIMED = reason_code(
     "card.pack_claimed", zh="本期券包已领取，下期{next}可领", en="Claimed; next pack from {next}"
 )
-REPLAYED = reason_code("card.replayed", zh="重复请求，已处理", en="Already processed")
 REFUNDED_FULL = reason_code("card.refunded_full", zh="全额退款{amount}", en="Full refund {amount}")
 REFUNDED_PRO_RATA = reason_code(
     "card.refunded_pro_rata",
@@ -154,6 +167,8 @@ class CardPlan:
     coupon_pack_every_months: int = attrs.field(default=1, validator=positive_int)
     coupon_pack_value: Money | None = attrs.field(default=None, validator=opt_non_negative_money)
     refund: CardRefundRule = attrs.field(factory=CardRefundRule)
+    log_retention_days: int = attrs.field(default=30, validator=non_negative_int)
+    """How long a card remembers accepted command ids for replays (`PruneLog`)."""
 
     def __attrs_post_init__(self) -> None:
         if self.coupon_pack_value is not None and (
@@ -216,6 +231,8 @@ class RefundCard:
 
 @attrs.frozen(slots=True)
 class ExpireCard:
+    """Record that the card's end has passed (sent by the host's delay queue at ``ends_at``)."""
+
     id: str = attrs.field(validator=non_empty_str)
 
 
@@ -307,8 +324,8 @@ class PaidCard:
     benefits_used: Money = attrs.field(default=Money.ZERO, validator=non_negative_money)
     packs_claimed: frozenset[int] = frozenset()
     trial_used: bool = False
-    handled: tuple[tuple[str, str], ...] = ()
-    """``(id, content)`` of every accepted command (idempotency)."""
+    log: CommandLog = attrs.field(factory=CommandLog)
+    """The commands the card accepted, with their events (idempotency)."""
 
     @classmethod
     def new(cls, card_id: str, member_id: str, plan: CardPlan) -> PaidCard:
@@ -322,43 +339,45 @@ class PaidCard:
             and self.ends_at is not None and aware(now) < self.ends_at
         )
 
-    def handle(self, command: CardCommand, *, now: DateTime) -> Outcome[PaidCard]:
-        """Apply ``command`` at ``now`` through `TRANSITIONS`."""
+    def status_at(self, now: DateTime) -> CardStatus:
+        """The status at ``now``: ``EXPIRED`` once the end of an active card or trial passed."""
+        if TRANSITIONS.get((self.status, END_PASSED)) is not None and (
+            self.ends_at is not None and aware(now) >= self.ends_at
+        ):
+            return CardStatus.EXPIRED
+        return self.status
+
+    def handle(self, command: CardCommand | PruneLog, *, now: DateTime) -> Outcome[PaidCard]:
+        """Apply ``command`` at ``now`` through `TRANSITIONS` (see the module docstring)."""
         now = aware(now)
-        key = command_key(command)
-        for cid, content in self.handled:
-            if cid == command.id:
-                if content != key[1]:
-                    raise IdConflictError(
-                        f"id={command.id!r} was already used for {content}; got {command!r}. "
-                        "Use a new id for a new command."
-                    )
-                return Accepted(self, (), REPLAYED())
+        if isinstance(command, PruneLog):
+            log, pruned = self.log.prune(command, now, self.plan.log_retention_days)
+            return Accepted(attrs.evolve(self, log=log), pruned)
         if type(command) not in _ACTIONS:
             raise InvalidCommandError(f"command={command!r}: not a card command")
-        card, events = self._settle(now)
-        fn = TRANSITIONS.get((card.status, type(command)))
-        if fn is None:
-            out: Outcome[PaidCard] = Rejected(
-                NOT_ALLOWED(status=card.status.value, action=_ACTIONS[type(command)]), card
-            )
-        else:
-            out = fn(card, command, now)
+        replay = self.log.replay(self, command)
+        if replay is not None:
+            return replay
+        card, settled = self._settle(now)
+        if transition(TRANSITIONS, card.status, command) is None:
+            return Rejected(_refusal(card, command), self)
+        if type(command) is ExpireCard and not settled:
+            return Rejected(ALREADY_EXPIRED(at=card.ends_at), self)
+        out = _HANDLERS[type(command)](card, command, now)
         if isinstance(out, Rejected):
-            if events:  # the settlement still happened and must be persisted
-                return Accepted(card, tuple(events), out.reason)
             return Rejected(out.reason, self)
-        new = attrs.evolve(out.state, handled=(*out.state.handled, key))
-        return Accepted(new, (*events, *out.events), out.reason)
+        events = (*settled, *out.events)
+        new = attrs.evolve(out.state, log=self.log.record(command, events, now))
+        return Accepted(new, events, out.reason)
 
-    def _settle(self, now: DateTime) -> tuple[PaidCard, list[Event]]:
-        if (
-            self.status in (CardStatus.ACTIVE, CardStatus.TRIAL)
-            and self.ends_at is not None and now >= self.ends_at
-        ):
-            return (attrs.evolve(self, status=CardStatus.EXPIRED),
-                    [CardExpired(self.card_id, self.member_id, self.ends_at)])
-        return self, []
+    def _settle(self, now: DateTime) -> tuple[PaidCard, tuple[Event, ...]]:
+        """The card at ``now`` with the clock's transition applied, and its event."""
+        status = self.status_at(now)
+        if status is self.status:
+            return self, ()
+        assert self.ends_at is not None
+        return (attrs.evolve(self, status=status),
+                (CardExpired(self.card_id, self.member_id, self.ends_at),))
 
     def coupon_period(self, now: DateTime) -> tuple[int, Window] | None:
         """The coupon-pack period of the run that contains ``now``, if the card is active."""
@@ -404,10 +423,6 @@ def _purchase(card: PaidCard, c: PurchaseCard, now: DateTime) -> Outcome[PaidCar
     assert new.ends_at is not None
     return Accepted(new, (CardPurchased(card.card_id, card.member_id, card.plan.code,
                                         new.run_paid, now, new.ends_at),))
-
-
-def _already_active(card: PaidCard, c: PurchaseCard, now: DateTime) -> Outcome[PaidCard]:
-    return Rejected(ALREADY_ACTIVE(), card)
 
 
 def _renew(card: PaidCard, c: RenewCard, now: DateTime) -> Outcome[PaidCard]:
@@ -490,9 +505,18 @@ def _refund(card: PaidCard, c: RefundCard, now: DateTime) -> Outcome[PaidCard]:
 
 
 def _expire(card: PaidCard, c: ExpireCard, now: DateTime) -> Outcome[PaidCard]:
-    if card.status is CardStatus.EXPIRED:
-        return Accepted(card, ())
-    return Rejected(NOT_ENDED(until=card.ends_at), card)
+    # The clock moved the card (its CardExpired comes from the settlement); this records it.
+    return Accepted(card, ())
+
+
+def _refusal(card: PaidCard, command: CardCommand) -> Reason:
+    """Why ``command`` is not in the table for the card's status at now."""
+    status, kind = card.status, type(command)
+    if status is CardStatus.ACTIVE and kind is PurchaseCard:
+        return ALREADY_ACTIVE()
+    if kind is ExpireCard and status in (CardStatus.ACTIVE, CardStatus.TRIAL):
+        return NOT_ENDED(until=card.ends_at)
+    return NOT_ALLOWED(status=status.value, action=_ACTIONS[kind])
 
 
 _ACTIONS: dict[type[Any], str] = {
@@ -505,23 +529,35 @@ _ACTIONS: dict[type[Any], str] = {
     ExpireCard: "expire",
 }
 
-_A, _T, _E = CardStatus.ACTIVE, CardStatus.TRIAL, CardStatus.EXPIRED
+_N, _A, _T, _E = CardStatus.NEW, CardStatus.ACTIVE, CardStatus.TRIAL, CardStatus.EXPIRED
+
+#: The clock's trigger in `TRANSITIONS`: the card's (or trial's) end has passed.
+END_PASSED: Final = "end_passed"
+
+#: ``(status, command type or END_PASSED) -> status``; a missing pair is refused.
+TRANSITIONS: Final[dict[tuple[CardStatus, Any], CardStatus]] = {
+    (_N, PurchaseCard): _A,
+    (_N, StartTrial): _T,
+    (_T, PurchaseCard): _A,
+    (_T, END_PASSED): _E,
+    (_A, RenewCard): _A,
+    (_A, RecordBenefitUse): _A,
+    (_A, ClaimCouponPack): _A,
+    (_A, RefundCard): CardStatus.REFUNDED,
+    (_A, END_PASSED): _E,
+    (_E, ExpireCard): _E,
+    (_E, PurchaseCard): _A,
+    (_E, RenewCard): _A,
+}
 
 _Transition: TypeAlias = Callable[[PaidCard, Any, DateTime], Outcome[PaidCard]]
 
-#: ``(status, command type) -> transition``; a missing pair is rejected as not allowed.
-TRANSITIONS: dict[tuple[CardStatus, type[Any]], _Transition] = {
-    (CardStatus.NEW, PurchaseCard): _purchase,
-    (CardStatus.NEW, StartTrial): _trial,
-    (_T, PurchaseCard): _purchase,
-    (_T, ExpireCard): _expire,
-    (_A, PurchaseCard): _already_active,
-    (_A, RenewCard): _renew,
-    (_A, RecordBenefitUse): _use,
-    (_A, ClaimCouponPack): _claim,
-    (_A, RefundCard): _refund,
-    (_A, ExpireCard): _expire,
-    (_E, PurchaseCard): _purchase,
-    (_E, RenewCard): _renew,
-    (_E, ExpireCard): _expire,
+_HANDLERS: Final[dict[type[Any], _Transition]] = {
+    PurchaseCard: _purchase,
+    RenewCard: _renew,
+    StartTrial: _trial,
+    RecordBenefitUse: _use,
+    ClaimCouponPack: _claim,
+    RefundCard: _refund,
+    ExpireCard: _expire,
 }
