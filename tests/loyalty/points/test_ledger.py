@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from contract import reload
 from sirui.config import dump, load
 from sirui.core.errors import (
     IdConflictError,
@@ -18,11 +19,13 @@ from sirui.core.errors import (
     NaiveDatetimeError,
 )
 from sirui.loyalty.points import (
+    TXN_TRANSITIONS,
     Adjust,
     Earn,
     ExpireAfterDays,
     ExpireAtYearEnd,
     LedgerPolicy,
+    LedgerTxn,
     NeverExpire,
     PointsLedger,
     PointsRefundPolicy,
@@ -32,7 +35,11 @@ from sirui.loyalty.points import (
     Spend,
     Sweep,
     TakeBack,
+    TxnStatus,
 )
+from sirui.loyalty.points.ledger import REVERSAL_EXCEEDS, TXN_ID_TAKEN
+from sirui.rules import LogPruned, PruneLog
+from sirui.rules.commandlog import NOT_IN_TABLE
 
 TZ = "Asia/Shanghai"
 T0 = pendulum.datetime(2026, 3, 1, 10, tz=TZ)
@@ -108,7 +115,56 @@ def test_misuse_is_a_typed_error() -> None:
     with pytest.raises(InvalidCommandError, match="time order"):
         led.handle(Earn("e2", 1), now=T0.subtract(days=1))
     with pytest.raises(InvalidCommandError, match="no Spend"):
-        led.handle(ReturnSpent("r1", "e1", 1), now=T0)
+        led.handle(ReturnSpent("r1", "nothing", 1), now=T0)
+    with pytest.raises(InvalidCommandError, match="not a points ledger command"):
+        led.handle("earn 5", now=T0)  # type: ignore[arg-type]
+
+
+def test_the_transaction_table_decides_what_a_refund_may_reverse() -> None:
+    led = PointsLedger.open("m1").handle(Earn("e1", 100), now=T0).state
+    led = led.handle(Spend("s1", 40), now=T0).state
+    assert led.txns.get("e1").status is TxnStatus.EARNED
+    assert TXN_TRANSITIONS[(TxnStatus.EARNED, TakeBack)] is TxnStatus.TAKEN_BACK
+    # a spend cannot be taken back, nor an earn returned: refused, state untouched
+    wrong = led.handle(TakeBack("t1", "s1", 10), now=T0)
+    assert wrong.reason == NOT_IN_TABLE(state="spent", command="TakeBack")
+    assert wrong.state is led
+    assert led.handle(ReturnSpent("r1", "e1", 10), now=T0).reason.code == "machine.not_in_table"
+    part = led.handle(TakeBack("t1", "e1", 30), now=T0).state
+    assert part.txns.get("e1") == LedgerTxn(TxnStatus.TAKEN_BACK, 100, reversed=30,
+                                             bucket_key=led.txns.get("e1").bucket_key)
+    rest = part.handle(TakeBack("t2", "e1", 71), now=T0)
+    assert rest.reason == REVERSAL_EXCEEDS(txn="e1", left=70)
+    assert part.handle(TakeBack("t2", "e1", 70), now=T0).ok
+
+
+def test_a_retry_from_beyond_the_retention_is_refused_not_credited_twice() -> None:
+    led = PointsLedger.open("m1", LedgerPolicy(log_retention_days=7))
+    led = led.handle(Earn("e1", 100), now=T0).state
+    later = T0.add(days=8)
+    pruned = led.handle(PruneLog("p1"), now=later)
+    assert pruned.events == (LogPruned(T0.add(days=1), 1),)
+    assert "e1" not in pruned.state.log
+    retry = pruned.state.handle(Earn("e1", 100), now=later)
+    assert retry.reason == TXN_ID_TAKEN(txn="e1", status="earned")
+    assert retry.state.balance(later) == 100
+    # the earn is still there to be taken back
+    assert pruned.state.handle(TakeBack("t1", "e1", 100), now=later).ok
+
+
+def test_a_ledger_saved_and_loaded_replays_and_reverses() -> None:
+    led = PointsLedger.open("m1", LedgerPolicy(expiry=ExpireAfterDays(30), pending_days=7))
+    led = led.handle(Earn("e1", 300, order_id="o1"), now=T0).state
+    led = led.handle(Earn("e2", 200), now=T0).state
+    led = led.handle(Spend("s1", 150), now=T0.add(days=1)).state
+    stored = reload(led)
+    assert stored == led
+    assert stored.balance(T0.add(days=8)) == led.balance(T0.add(days=8)) == 350
+    replay = stored.handle(Spend("s1", 150), now=T0.add(days=2))
+    assert replay.state is stored
+    assert replay.events == led.handle(Spend("s1", 150), now=T0.add(days=2)).events
+    back = stored.handle(ReturnSpent("r1", "s1", 150), now=T0.add(days=2))
+    assert back.state.balance(T0.add(days=2)) == 200
 
 
 def test_take_back_of_spent_points_becomes_a_debt_settled_by_later_earnings() -> None:
@@ -300,7 +356,7 @@ def test_replaying_every_command_changes_nothing(seq: list[tuple[str, int, int]]
         cmd = Spend(f"c{i}", n) if kind == "spend" else Earn(
             f"c{i}", n, order_id=f"o{i}" if kind == "order" else None
         )
-        if f"c{i}" in led.records:
+        if f"c{i}" in led.log:
             replayed = replayed.handle(cmd, now=now).state
     assert replayed is led
 
@@ -361,64 +417,89 @@ def _gt(exp: object, now: pendulum.DateTime) -> bool:
     return exp is None or exp > now  # type: ignore[operator]
 
 
+def _around(left: int) -> st.SearchStrategy[int]:
+    """Points to reverse: often exactly what is left or one more, else anything."""
+    edges = [n for n in (left, left + 1) if n >= 1]
+    return st.one_of(st.sampled_from(edges), st.integers(1, 300))
+
+
 class LedgerMachine(RuleBasedStateMachine):
     @initialize(
         shortfall=st.sampled_from(Shortfall),
         returned=st.sampled_from(ReturnedExpiry),
         revive=st.booleans(),
         days=st.integers(1, 20),
+        retention=st.integers(0, 10),
     )
     def setup(
-        self, shortfall: Shortfall, returned: ReturnedExpiry, revive: bool, days: int
+        self, shortfall: Shortfall, returned: ReturnedExpiry, revive: bool, days: int,
+        retention: int,
     ) -> None:
         self.policy = LedgerPolicy(
-            ExpireAfterDays(days), 3, PointsRefundPolicy(shortfall, returned, revive)
+            ExpireAfterDays(days), 3, PointsRefundPolicy(shortfall, returned, revive),
+            log_retention_days=retention,
         )
         self.led = PointsLedger.open("m1", self.policy)
         self.model = Model(self.policy)
         self.now = T0
         self.n = 0
         self.earned = 0
+        # accepted commands still in the log: id -> (command, events, accepted at)
+        self.logged: dict[str, tuple[object, tuple[object, ...], pendulum.DateTime]] = {}
+        # earns, spends and adjustments the log forgot: their ids stay taken
+        self.forgotten: list[object] = []
 
     def _id(self) -> str:
         self.n += 1
         return f"t{self.n}"
 
+    def _took(self, cmd: object, out: object, expect: str | None) -> None:
+        """``out`` is accepted iff ``expect`` is None, else refused with that code."""
+        if expect is None:
+            assert out.ok, out  # type: ignore[attr-defined]
+            self.logged[cmd.id] = (cmd, out.events, self.now)  # type: ignore[attr-defined]
+            self.led = out.state  # type: ignore[attr-defined]
+            return
+        assert not out.ok, out  # type: ignore[attr-defined]
+        assert out.reason.code == expect  # type: ignore[attr-defined]
+        assert out.state is self.led and not out.events  # type: ignore[attr-defined]
+        again = self.led.handle(cmd, now=self.now)  # type: ignore[arg-type]
+        assert not again.ok, "a refusal is not recorded; its retry is decided afresh"
+
     @rule(points=st.integers(1, 300), order=st.booleans())
     def earn(self, points: int, order: bool) -> None:
-        i = self._id()
-        out = self.led.handle(Earn(i, points, order_id="o" if order else None), now=self.now)
-        assert out.ok
-        self.led = out.state
+        cmd = Earn(self._id(), points, order_id="o" if order else None)
+        self._took(cmd, self.led.handle(cmd, now=self.now), None)
         avail = self.now.add(days=3) if order else self.now
         b = self.model.credit(points, self.now, self.policy.expiry.expires_at(self.now), avail)
-        self.model.earns[i] = (points, b)
+        self.model.earns[cmd.id] = (points, b)
         self.earned += points
 
     @rule(points=st.integers(1, 600))
     def spend(self, points: int) -> None:
-        i = self._id()
-        out = self.led.handle(Spend(i, points), now=self.now)
+        cmd = Spend(self._id(), points)
+        out = self.led.handle(cmd, now=self.now)
         avail = self.model.available(self.now)
-        assert out.ok == (points <= avail)
+        self._took(cmd, out, None if points <= avail else "points.insufficient")
         if out.ok:
             left, parts = self.model.take(self.model.live(self.now), points)
             assert left == 0
-            self.model.spends[i] = parts
+            self.model.spends[cmd.id] = parts
             assert [(c.expires_at, c.points) for c in out.events[0].consumed] == parts
-        self.led = out.state
 
     @precondition(lambda self: self.model.earns)
     @rule(data=st.data())
     def take_back(self, data: st.DataObject) -> None:
         earn_id = data.draw(st.sampled_from(sorted(self.model.earns)))
-        points = data.draw(st.integers(1, 300))
         earned, own = self.model.earns[earn_id]
         done = self.model.reversed.get(earn_id, 0)
-        out = self.led.handle(TakeBack(self._id(), earn_id, points), now=self.now)
-        assert out.ok == (done + points <= earned)
+        points = data.draw(_around(earned - done))
+        cmd = TakeBack(self._id(), earn_id, points)
+        out = self.led.handle(cmd, now=self.now)
+        self._took(cmd, out, None if done + points <= earned else "points.reversal_exceeds")
         if not out.ok:
             return
+        assert self.led.txns.get(earn_id).status is TxnStatus.TAKEN_BACK
         self.model.reversed[earn_id] = done + points
         self.earned -= points
         left = points
@@ -429,7 +510,6 @@ class LedgerMachine(RuleBasedStateMachine):
         left, _ = self.model.take(pend, left)
         if self.policy.refunds.shortfall is not Shortfall.WRITE_OFF:
             self.model.debt += left
-        self.led = out.state
 
     @precondition(lambda self: self.model.spends)
     @rule(data=st.data())
@@ -437,10 +517,11 @@ class LedgerMachine(RuleBasedStateMachine):
         spend_id = data.draw(st.sampled_from(sorted(self.model.spends)))
         parts = self.model.spends[spend_id]
         spent = sum(n for _, n in parts)
-        points = data.draw(st.integers(1, max(spent, 1)))
         done = self.model.reversed.get(spend_id, 0)
-        out = self.led.handle(ReturnSpent(self._id(), spend_id, points), now=self.now)
-        assert out.ok == (done + points <= spent)
+        points = data.draw(_around(spent - done))
+        cmd = ReturnSpent(self._id(), spend_id, points)
+        out = self.led.handle(cmd, now=self.now)
+        self._took(cmd, out, None if done + points <= spent else "points.reversal_exceeds")
         if not out.ok:
             return
         self.model.reversed[spend_id] = done + points
@@ -462,20 +543,27 @@ class LedgerMachine(RuleBasedStateMachine):
             grants[_k(e)] = (e, grants.get(_k(e), (e, 0))[1] + n)
         for _, (e, n) in sorted(grants.items()):
             self.model.credit(n, self.now, e, self.now)
-        self.led = out.state
+
+    @precondition(lambda self: self.model.earns or self.model.spends)
+    @rule(data=st.data())
+    def reverse_the_wrong_kind(self, data: st.DataObject) -> None:
+        """A take-back of a spend or a return of an earn: the table refuses it."""
+        txn = data.draw(st.sampled_from(sorted([*self.model.earns, *self.model.spends])))
+        cmd: object = (ReturnSpent(self._id(), txn, 1) if txn in self.model.earns
+                       else TakeBack(self._id(), txn, 1))
+        self._took(cmd, self.led.handle(cmd, now=self.now), "machine.not_in_table")  # type: ignore[arg-type]
 
     @rule(points=st.integers(-300, 300).filter(bool))
     def adjust(self, points: int) -> None:
-        out = self.led.handle(Adjust(self._id(), points, note="ops"), now=self.now)
+        cmd = Adjust(self._id(), points, note="ops")
+        out = self.led.handle(cmd, now=self.now)
+        ok = points > 0 or -points <= self.model.available(self.now)
+        self._took(cmd, out, None if ok else "points.insufficient")
         if points > 0:
-            assert out.ok
             self.model.credit(points, self.now, self.policy.expiry.expires_at(self.now), self.now)
-        else:
-            assert out.ok == (-points <= self.model.available(self.now))
-            if out.ok:
-                left, _ = self.model.take(self.model.live(self.now), -points)
-                assert left == 0
-        self.led = out.state
+        elif out.ok:
+            left, _ = self.model.take(self.model.live(self.now), -points)
+            assert left == 0
 
     @rule(hours=st.integers(0, 24 * 12))
     def time_travel(self, hours: int) -> None:
@@ -484,19 +572,52 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule()
     def sweep(self) -> None:
         before = self.led.balance(self.now)
-        out = self.led.handle(Sweep(self._id()), now=self.now)
-        assert out.state.balance(self.now) == before
-        self.led = out.state
+        cmd = Sweep(self._id())
+        out = self.led.handle(cmd, now=self.now)
+        self._took(cmd, out, None)
+        assert self.led.balance(self.now) == before
 
     @rule()
-    def replay_last(self) -> None:
-        if not self.n:
-            return
-        rec = self.led.records.get(f"t{self.n}")
-        if rec is not None:
-            again = self.led.handle(rec.command, now=self.now)
-            assert again.state is self.led
-            assert again.events == rec.events
+    def prune(self) -> None:
+        cmd = PruneLog(self._id())
+        out = self.led.handle(cmd, now=self.now)
+        before = self.now.subtract(days=self.policy.log_retention_days)
+        gone = [i for i, (_, _, at) in self.logged.items() if at < before]
+        assert out.events == (LogPruned(before, len(gone)),)
+        for i in gone:
+            old = self.logged.pop(i)[0]
+            if isinstance(old, Earn | Spend | Adjust):
+                self.forgotten.append(old)
+        self._took(cmd, out, None)
+        assert len(self.led.log) == len(self.logged)
+
+    @rule()
+    def save_and_reload(self) -> None:
+        stored = reload(self.led)
+        assert stored == self.led
+        self.led = stored
+
+    @precondition(lambda self: self.logged)
+    @rule(data=st.data())
+    def replay(self, data: st.DataObject) -> None:
+        cmd, events, _ = self.logged[data.draw(st.sampled_from(sorted(self.logged)))]
+        again = self.led.handle(cmd, now=self.now)  # type: ignore[arg-type]
+        assert again.state is self.led
+        assert again.events == events
+
+    @precondition(lambda self: self.forgotten)
+    @rule(data=st.data())
+    def retry_beyond_the_retention(self, data: st.DataObject) -> None:
+        cmd = data.draw(st.sampled_from(self.forgotten))
+        self._took(cmd, self.led.handle(cmd, now=self.now), "points.txn_id_taken")  # type: ignore[arg-type]
+
+    @precondition(lambda self: any(isinstance(c, Earn) for c, _, _ in self.logged.values()))
+    @rule(data=st.data())
+    def reuse_an_id(self, data: st.DataObject) -> None:
+        cmd = data.draw(st.sampled_from(
+            [c for c, _, _ in self.logged.values() if isinstance(c, Earn)]))
+        with pytest.raises(IdConflictError):
+            self.led.handle(Earn(cmd.id, cmd.points + 1), now=self.now)  # type: ignore[attr-defined]
 
     @invariant()
     def agrees_with_the_model(self) -> None:
@@ -526,3 +647,12 @@ def test_points_expiring_soon_for_reminders() -> None:
     assert led.expiring_before(at(2027, 12, 1), at(2028, 1, 1)) == 200
     assert led.expiring_before(at(2027, 12, 1), at(2027, 12, 31)) == 0
     assert led.earned_total == 500
+
+
+def test_the_docs_diagram_is_the_transaction_table() -> None:
+    from pathlib import Path
+
+    from sirui.rules import state_diagram
+
+    page = Path(__file__).resolve().parents[3] / "docs" / "mechanics" / "points.md"
+    assert state_diagram(TXN_TRANSITIONS) in page.read_text("utf-8")

@@ -73,10 +73,12 @@ from sirui.loyalty.points.tasks import (
     TaskProgress,
 )
 from sirui.loyalty.points.transactions import (
+    TXN_TRANSITIONS,
     Adjust,
     Consumption,
     Earn,
     LedgerCommand,
+    LedgerTxn,
     PointsAdjusted,
     PointsEarned,
     PointsExpired,
@@ -87,9 +89,11 @@ from sirui.loyalty.points.transactions import (
     Spend,
     Sweep,
     TakeBack,
+    TxnStatus,
 )
 
 __all__ = [
+    "TXN_TRANSITIONS",
     "Adjust",
     "AfterLadder",
     "Bucket",
@@ -105,6 +109,7 @@ __all__ = [
     "ExpiryPolicy",
     "LedgerCommand",
     "LedgerPolicy",
+    "LedgerTxn",
     "LinePayment",
     "LinePoints",
     "MadeUp",
@@ -162,6 +167,7 @@ __all__ = [
     "TopUpRefunded",
     "TopUpTier",
     "ToppedUp",
+    "TxnStatus",
     "allocate_payment",
     "paid_lines",
     "quote_earning",

@@ -3,10 +3,30 @@
 Theory of operation
 -------------------
 The ledger is append-only: every change is a command with a unique id
-(earn, spend, adjust, take back, return, sweep), and ``handle`` records the
-accepted command with the events it produced. Replaying an id returns the
-original events and leaves the state as it is; the same id with other
-content raises `IdConflictError`.
+(earn, spend, adjust, take back, return, sweep, prune). ``handle`` keeps
+the one machine contract (`sirui.rules.commandlog`): the accepted ids live
+in a `CommandLog`; replaying an id returns the original events and leaves
+the state as it is, also after the host saved and reloaded the ledger; the
+same id with other content raises `IdConflictError`; a rejected command is
+not recorded, so its retry is decided afresh. `PruneLog` forgets ids older
+than ``LedgerPolicy.log_retention_days``.
+
+Earns, spends and adjustments are also *transactions* the ledger keeps
+for good (`LedgerTxn`, in ``txns``): what a later refund reverses, and how
+much of it was reversed already. Their statuses form the table
+`TXN_TRANSITIONS`, keyed by ``(status, command type)``, which ``handle``
+reads before any business check::
+
+    (new)      --Earn-------->  EARNED      --TakeBack---->  TAKEN_BACK (again: TakeBack)
+    (new)      --Spend------->  SPENT       --ReturnSpent->  RETURNED   (again: ReturnSpent)
+    (new)      --Adjust------>  ADJUSTED
+
+A creating command looks up the transaction its own id names (none, for a
+new one); a reversal looks up the transaction it reverses. So a take-back
+of a spend, or an earn whose id the log has pruned but a transaction still
+holds (a retry from beyond the retention), is refused by the table, never
+credited twice. A reversal naming no transaction at all is misuse and
+raises. `Sweep` and `PruneLog` touch no transaction and are always taken.
 
 Earned points live in *buckets*, each with its own expiry (from the
 `ExpiryPolicy`) and availability: points earned on an order are *pending*
@@ -30,6 +50,12 @@ that later credits settle first. `ReturnSpent` gives back points a spend
 consumed, most recently consumed first, with their original expiry or a new
 one, by policy; expired ones stay expired unless the policy revives them.
 
+Time: ``now`` must not go back before the last accepted command
+(``as_of``); pending buckets mature inside whichever command comes first
+after their ``available_at`` (an `Accepted`, with its own events), and
+expired buckets simply stop counting, so no refusal ever carries a changed
+state.
+
 Invariants: the balance equals the sum of live available buckets (minus
 debt when the policy shows a negative balance); no spend ever takes an
 expired or pending point; no reversal takes back or returns more than its
@@ -44,17 +70,19 @@ from typing import Any, Final, TypeAlias
 
 import attrs
 
-from sirui.core.errors import IdConflictError, InvalidCommandError, invalid
+from sirui.core.errors import InvalidCommandError, invalid
+from sirui.core.persistent import PMap, SortedRun
 from sirui.core.registry import policy
 from sirui.core.validators import non_empty_str, non_negative_int
 from sirui.core.windows import DateTime, aware
-from sirui.core.persistent import PMap, SortedRun
 from sirui.loyalty.points.expiry import ExpiryPolicy, NeverExpire
 from sirui.loyalty.points.transactions import (
+    TXN_TRANSITIONS,
     Adjust,
     Consumption,
     Earn,
     LedgerCommand,
+    LedgerTxn,
     PointsAdjusted,
     PointsEarned,
     PointsExpired,
@@ -65,7 +93,9 @@ from sirui.loyalty.points.transactions import (
     Spend,
     Sweep,
     TakeBack,
+    TxnStatus,
 )
+from sirui.rules.commandlog import NOT_IN_TABLE, CommandLog, PruneLog, transition
 from sirui.rules.outcome import Accepted, Rejected
 from sirui.rules.reasons import reason_code
 
@@ -87,6 +117,11 @@ REVERSAL_EXCEEDS = reason_code(
     "points.reversal_exceeds",
     zh="交易{txn}最多还可冲回{left}积分",
     en="Transaction {txn} has only {left} points left to reverse",
+)
+TXN_ID_TAKEN = reason_code(
+    "points.txn_id_taken",
+    zh="交易号{txn}已入账（{status}），不能再用于新的交易",
+    en="Transaction id {txn} is already on the ledger ({status}); a new transaction needs a new id",
 )
 
 _NEVER: Final = 2**62
@@ -140,6 +175,8 @@ class LedgerPolicy:
     pending_days: int = attrs.field(default=0, validator=non_negative_int)
     """Order points become available this many days after payment (退货期)."""
     refunds: PointsRefundPolicy = attrs.field(factory=PointsRefundPolicy)
+    log_retention_days: int = attrs.field(default=30, validator=non_negative_int)
+    """Days the ledger remembers accepted command ids (`PruneLog`); retries must come sooner."""
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.expiry, ExpiryPolicy):
@@ -189,20 +226,14 @@ def _shrink(b: Bucket, taken: int) -> Bucket:
 _BUCKET_SLOTS: Final = tuple(a.name for a in attrs.fields(Bucket))
 
 
-@attrs.frozen(slots=True)
-class _Record:
-    command: Any
-    events: tuple[Any, ...]
-    points: int = 0
-    bucket_key: tuple[int, int] | None = None
-    consumed: tuple[Consumption, ...] = ()
+#: The field a reversal names its transaction by, and that transaction's command.
+_REVERSES: Final[dict[type[Any], tuple[str, type[Any]]]] = {
+    TakeBack: ("earn_id", Earn),
+    ReturnSpent: ("spend_id", Spend),
+}
 
 
-def _empty_records() -> PMap[str, _Record]:
-    return PMap()
-
-
-def _empty_counts() -> PMap[str, int]:
+def _empty_txns() -> PMap[str, LedgerTxn]:
     return PMap()
 
 
@@ -226,8 +257,9 @@ class PointsLedger:
     seq: int = 0
     earned_total: int = 0
     """Lifetime points earned (`Earn` minus `TakeBack`): for 累计积分 tier rules."""
-    records: PMap[str, _Record] = attrs.field(factory=_empty_records, repr=False)
-    reversed_points: PMap[str, int] = attrs.field(factory=_empty_counts, repr=False)
+    txns: PMap[str, LedgerTxn] = attrs.field(factory=_empty_txns, repr=False)
+    """Earns, spends and adjustments by id, kept for refunds (never pruned)."""
+    log: CommandLog = attrs.field(factory=CommandLog, repr=False)
 
     @classmethod
     def open(cls, member_id: str, policy: LedgerPolicy | None = None) -> PointsLedger:
@@ -284,33 +316,56 @@ class PointsLedger:
     # -- commands -------------------------------------------------------------------
 
     def handle(
-        self, command: LedgerCommand, *, now: DateTime
+        self, command: LedgerCommand | PruneLog, *, now: DateTime
     ) -> Accepted[PointsLedger] | Rejected[PointsLedger]:
         """Apply ``command`` at ``now``; replaying an id returns the original events."""
         now = aware(now)
-        known = self.records.get(command.id)
-        if known is not None:
-            if known.command != command:
-                raise IdConflictError(
-                    f"id={command.id!r}: already used by {known.command!r}; "
-                    f"got {command!r}; give every transaction its own id"
-                )
-            return Accepted(self, known.events)
+        if type(command) not in _HANDLERS:
+            raise InvalidCommandError(
+                f"command={command!r}: not a points ledger command; use Earn, Spend, Adjust, "
+                "TakeBack, ReturnSpent, Sweep or PruneLog"
+            )
+        replay = self.log.replay(self, command)
+        if replay is not None:
+            return replay
         if self.as_of is not None and now < self.as_of:
             raise InvalidCommandError(
                 f"now={now}: before the ledger's last transaction at {self.as_of}; "
                 "apply commands in time order"
             )
-        state = self._mature(_us(now))
-        handler = _HANDLERS.get(type(command))
-        if handler is None:
-            raise InvalidCommandError(f"command={command!r}: not a points ledger command")
-        result = handler(state, command, now)
+        if isinstance(command, PruneLog):
+            log, pruned = self.log.prune(command, now, self.policy.log_retention_days)
+            return Accepted(attrs.evolve(self, log=log), pruned)
+        target = self._target(command)
+        if isinstance(target, Rejected):
+            return target
+        result = _HANDLERS[type(command)](self._mature(_us(now)), command, now, target)
         if isinstance(result, Rejected):
             return Rejected(result.reason, self)
-        new, record = result
-        new = attrs.evolve(new, as_of=now, records=new.records.set(command.id, record))
-        return Accepted(new, record.events)
+        new, events = result
+        new = attrs.evolve(new, as_of=now, log=self.log.record(command, events, now))
+        return Accepted(new, events)
+
+    def _target(self, command: LedgerCommand) -> TxnStatus | Rejected[PointsLedger] | None:
+        """The transaction's status after ``command`` by the table, or the table's refusal."""
+        if type(command) is Sweep:
+            return None
+        reverses = _REVERSES.get(type(command))
+        tid = command.id if reverses is None else getattr(command, reverses[0])
+        txn = self.txns.get(tid)
+        if txn is None and reverses is not None:
+            raise InvalidCommandError(
+                f"{reverses[0]}={tid!r}: no {reverses[1].__name__} with this id in the "
+                f"ledger of {self.member_id!r}"
+            )
+        status = None if txn is None else txn.status
+        target = transition(TXN_TRANSITIONS, status, command)
+        if target is not None:
+            return target
+        assert status is not None  # every creating command has a row from None
+        if reverses is None:
+            return Rejected(TXN_ID_TAKEN(txn=tid, status=status.value), self)
+        return Rejected(NOT_IN_TABLE(state=status.value, command=type(command).__name__), self)
 
     def _mature(self, now_us: int) -> PointsLedger:
         if not self.pending or all(b._available_us > now_us for b in self.pending):
@@ -346,10 +401,14 @@ class PointsLedger:
         return attrs.evolve(self, run=run), taken
 
 
-_Result: TypeAlias = tuple[PointsLedger, _Record] | Rejected[PointsLedger]
+_Result: TypeAlias = tuple[PointsLedger, tuple[Any, ...]] | Rejected[PointsLedger]
 
 
-def _earn(s: PointsLedger, c: Earn, now: DateTime) -> _Result:
+def _new_txn(s: PointsLedger, tid: str, txn: LedgerTxn) -> PointsLedger:
+    return attrs.evolve(s, txns=s.txns.set(tid, txn))
+
+
+def _earn(s: PointsLedger, c: Earn, now: DateTime, target: TxnStatus) -> _Result:
     hold = c.order_id is not None if c.hold is None else c.hold
     available_at = now.add(days=s.policy.pending_days) if hold else now
     expires_at = s.policy.expiry.expires_at(now)
@@ -360,98 +419,106 @@ def _earn(s: PointsLedger, c: Earn, now: DateTime) -> _Result:
         c.id, s.member_id, c.points, settled, available_at, expires_at, c.source, c.order_id
     )
     new = attrs.evolve(new, earned_total=s.earned_total + c.points)
-    return new, _Record(c, (ev,), c.points, bucket_key=key)
+    return _new_txn(new, c.id, LedgerTxn(target, c.points, bucket_key=key)), (ev,)
 
 
-def _spend(s: PointsLedger, c: Spend, now: DateTime) -> _Result:
+def _spend(s: PointsLedger, c: Spend, now: DateTime, target: TxnStatus) -> _Result:
     avail = s.available(now)
     if c.points > avail:
         return Rejected(INSUFFICIENT(available=avail, requested=c.points), s)
     new, taken = s._take(_us(now), c.points)
     consumed = tuple(Consumption(b.id, n, b.expires_at, b.earned_at) for b, n in taken)
     ev = PointsSpent(c.id, s.member_id, c.points, consumed, c.purpose, c.order_id)
-    return new, _Record(c, (ev,), c.points, consumed=consumed)
+    return _new_txn(new, c.id, LedgerTxn(target, c.points, consumed=consumed)), (ev,)
 
 
-def _adjust(s: PointsLedger, c: Adjust, now: DateTime) -> _Result:
+def _adjust(s: PointsLedger, c: Adjust, now: DateTime, target: TxnStatus) -> _Result:
     ev = PointsAdjusted(c.id, s.member_id, c.points, c.note)
     if c.points > 0:
         new, _, key = s._credit(
             c.id, c.points, now, expires_at=s.policy.expiry.expires_at(now),
             available_at=now, source="adjust",
         )
-        return new, _Record(c, (ev,), c.points, bucket_key=key)
+        return _new_txn(new, c.id, LedgerTxn(target, c.points, bucket_key=key)), (ev,)
     avail = s.available(now)
     if -c.points > avail:
         return Rejected(INSUFFICIENT(available=avail, requested=-c.points), s)
     new, taken = s._take(_us(now), -c.points)
     consumed = tuple(Consumption(b.id, n, b.expires_at, b.earned_at) for b, n in taken)
-    return new, _Record(c, (ev,), c.points, consumed=consumed)
+    return _new_txn(new, c.id, LedgerTxn(target, c.points, consumed=consumed)), (ev,)
 
 
-def _original(s: PointsLedger, txn: str, kind: type[Any], field: str) -> _Record:
-    rec = s.records.get(txn)
-    if rec is None or not isinstance(rec.command, kind):
-        raise InvalidCommandError(
-            f"{field}={txn!r}: no {kind.__name__} with this id in the ledger of {s.member_id!r}"
-        )
-    return rec
+def _reversal(
+    s: PointsLedger, txn_id: str, points: int
+) -> tuple[LedgerTxn, int] | Rejected[PointsLedger]:
+    """The transaction ``txn_id`` and what it had reversed, or the refusal of ``points`` more."""
+    txn = s.txns.get(txn_id)
+    assert txn is not None  # the table looked it up
+    if txn.reversed + points > txn.points:
+        return Rejected(REVERSAL_EXCEEDS(txn=txn_id, left=txn.points - txn.reversed), s)
+    return txn, txn.reversed
 
 
-def _take_back(s: PointsLedger, c: TakeBack, now: DateTime) -> _Result:
-    rec = _original(s, c.earn_id, Earn, "earn_id")
-    done = s.reversed_points.get(c.earn_id, 0) or 0
-    if done + c.points > rec.points:
-        return Rejected(REVERSAL_EXCEEDS(txn=c.earn_id, left=rec.points - done), s)
+def _reversed(txn: LedgerTxn, target: TxnStatus, points: int) -> LedgerTxn:
+    return attrs.evolve(txn, status=target, reversed=txn.reversed + points)
+
+
+def _take_own(s: PointsLedger, key: tuple[int, int] | None, left: int, now_us: int
+              ) -> tuple[PointsLedger, int]:
+    """Take up to ``left`` from the bucket an earn credited, wherever it is, if not expired."""
+    if key is None:
+        return s, left
+    own = s.run.find(key)
+    if own is not None and not own.expired_at(now_us):
+        t = min(own.points, left)
+        run = s.run.replace(key, _shrink(own, t) if t < own.points else None)
+        return attrs.evolve(s, run=run), left - t
+    for i, b in enumerate(s.pending):
+        if b.key == key and not b.expired_at(now_us):
+            t = min(b.points, left)
+            rest = (_shrink(b, t),) if t < b.points else ()
+            return attrs.evolve(s, pending=(*s.pending[:i], *rest, *s.pending[i + 1 :])), left - t
+    return s, left
+
+
+def _take_pending(s: PointsLedger, left: int, now_us: int) -> tuple[PointsLedger, int]:
+    pend = []
+    for b in s.pending:
+        t = min(b.points, left) if not b.expired_at(now_us) else 0
+        left -= t
+        if t < b.points:
+            pend.append(_shrink(b, t) if t else b)
+    return attrs.evolve(s, pending=tuple(pend)), left
+
+
+def _take_back(s: PointsLedger, c: TakeBack, now: DateTime, target: TxnStatus) -> _Result:
+    found = _reversal(s, c.earn_id, c.points)
+    if isinstance(found, Rejected):
+        return found
+    txn, _ = found
     now_us = _us(now)
-    left = c.points
-    new = s
-    # 1. the earn's own bucket, wherever it is (pending or available), if not expired
-    key = rec.bucket_key
-    if key is not None:
-        own = new.run.find(key)
-        if own is not None and not own.expired_at(now_us):
-            t = min(own.points, left)
-            new = attrs.evolve(
-                new, run=new.run.replace(key, _shrink(own, t) if t < own.points else None)
-            )
-            left -= t
-        else:
-            for i, b in enumerate(new.pending):
-                if b.key == key and not b.expired_at(now_us):
-                    t = min(b.points, left)
-                    rest = (_shrink(b, t),) if t < b.points else ()
-                    new = attrs.evolve(
-                        new, pending=(*new.pending[:i], *rest, *new.pending[i + 1 :])
-                    )
-                    left -= t
-                    break
-    # 2. other available buckets, soonest expiry first; 3. other pending buckets
+    # 1. the earn's own bucket; 2. other available buckets, soonest expiry first;
+    # 3. other pending buckets
+    new, left = _take_own(s, txn.bucket_key, c.points, now_us)
     if left:
         new, taken = new._take(now_us, left)
         left -= sum(n for _, n in taken)
     if left:
-        pend = []
-        for b in new.pending:
-            t = min(b.points, left) if not b.expired_at(now_us) else 0
-            left -= t
-            if t < b.points:
-                pend.append(_shrink(b, t) if t else b)
-        new = attrs.evolve(new, pending=tuple(pend))
+        new, left = _take_pending(new, left, now_us)
     debt_added = 0 if s.policy.refunds.shortfall is Shortfall.WRITE_OFF else left
     new = attrs.evolve(
         new, debt=new.debt + debt_added, earned_total=new.earned_total - c.points,
-        reversed_points=new.reversed_points.set(c.earn_id, done + c.points),
+        txns=new.txns.set(c.earn_id, _reversed(txn, target, c.points)),
     )
     ev = PointsTakenBack(c.id, s.member_id, c.earn_id, c.points, c.points - left, debt_added)
-    return new, _Record(c, (ev,), c.points)
+    return new, (ev,)
 
 
-def _return_spent(s: PointsLedger, c: ReturnSpent, now: DateTime) -> _Result:
-    rec = _original(s, c.spend_id, Spend, "spend_id")
-    done = s.reversed_points.get(c.spend_id, 0) or 0
-    if done + c.points > rec.points:
-        return Rejected(REVERSAL_EXCEEDS(txn=c.spend_id, left=rec.points - done), s)
+def _return_spent(s: PointsLedger, c: ReturnSpent, now: DateTime, target: TxnStatus) -> _Result:
+    found = _reversal(s, c.spend_id, c.points)
+    if isinstance(found, Rejected):
+        return found
+    txn, done = found
     pol = s.policy.refunds
     now_us = _us(now)
     fresh = s.policy.expiry.expires_at(now)
@@ -460,7 +527,7 @@ def _return_spent(s: PointsLedger, c: ReturnSpent, now: DateTime) -> _Result:
     skip, left = done, c.points
     grants: dict[int, tuple[DateTime | None, int]] = {}
     forfeited = 0
-    for part in reversed(rec.consumed):
+    for part in reversed(txn.consumed):
         n = part.points
         drop = min(skip, n)
         skip -= drop
@@ -482,14 +549,14 @@ def _return_spent(s: PointsLedger, c: ReturnSpent, now: DateTime) -> _Result:
             f"{c.id}#{i}", n, now, expires_at=exp, available_at=now, source="return"
         )
         settled += st
-    new = attrs.evolve(new, reversed_points=new.reversed_points.set(c.spend_id, done + c.points))
+    new = attrs.evolve(new, txns=new.txns.set(c.spend_id, _reversed(txn, target, c.points)))
     ev = PointsReturned(
         c.id, s.member_id, c.spend_id, c.points, c.points - forfeited, forfeited, settled
     )
-    return new, _Record(c, (ev,), c.points)
+    return new, (ev,)
 
 
-def _sweep(s: PointsLedger, c: Sweep, now: DateTime) -> _Result:
+def _sweep(s: PointsLedger, c: Sweep, now: DateTime, _target: None) -> _Result:
     now_us = _us(now)
     cut = (now_us, _LAST_SEQ)
     gone = [*s.run.items_upto(cut), *(b for b in s.pending if b.expired_at(now_us))]
@@ -500,7 +567,7 @@ def _sweep(s: PointsLedger, c: Sweep, now: DateTime) -> _Result:
         s, run=s.run.drop_upto(cut),
         pending=tuple(b for b in s.pending if not b.expired_at(now_us)),
     )
-    return new, _Record(c, events, sum(e.points for e in events))
+    return new, events
 
 
 _HANDLERS: Final[dict[type[Any], Any]] = {
@@ -510,4 +577,5 @@ _HANDLERS: Final[dict[type[Any], Any]] = {
     TakeBack: _take_back,
     ReturnSpent: _return_spent,
     Sweep: _sweep,
+    PruneLog: None,
 }

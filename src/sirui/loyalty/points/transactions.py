@@ -1,15 +1,19 @@
 """积分流水: the transactions a points ledger takes, and the events it emits.
 
 Every transaction has an ``id`` chosen by the host (an order id plus a
-suffix, a sign-in id, an operator ticket): the ledger records it, so a
-replay returns the original events and the same id with other content is a
-conflict. Events are named in the past tense and carry the transaction id,
-so a host's event store can de-duplicate them too.
+suffix, a sign-in id, an operator ticket): the ledger's command log records
+it, so a replay returns the original events and the same id with other
+content is a conflict. Events are named in the past tense and carry the
+transaction id, so a host's event store can de-duplicate them too.
+
+Earns, spends and adjustments stay on the ledger as `LedgerTxn` records
+(what later refunds reverse), with the statuses of `TXN_TRANSITIONS`.
 """
 
 from __future__ import annotations
 
-from typing import TypeAlias
+import enum
+from typing import Any, Final, TypeAlias
 
 import attrs
 
@@ -19,10 +23,12 @@ from sirui.core.windows import DateTime
 from sirui.rules.outcome import Event
 
 __all__ = [
+    "TXN_TRANSITIONS",
     "Adjust",
     "Consumption",
     "Earn",
     "LedgerCommand",
+    "LedgerTxn",
     "PointsAdjusted",
     "PointsEarned",
     "PointsExpired",
@@ -33,6 +39,7 @@ __all__ = [
     "Spend",
     "Sweep",
     "TakeBack",
+    "TxnStatus",
 ]
 
 
@@ -174,3 +181,46 @@ class PointsExpired(Event):
     bucket_id: str
     points: int
     expires_at: DateTime | None
+
+
+# -- transactions on the ledger ---------------------------------------------------------
+
+
+class TxnStatus(enum.Enum):
+    """Where an earn, spend or adjustment is in its life (what a refund may still do)."""
+
+    EARNED = "earned"
+    TAKEN_BACK = "taken_back"
+    """Partly or wholly taken back (`TakeBack`); ``reversed`` says how much."""
+    SPENT = "spent"
+    RETURNED = "returned"
+    """Partly or wholly given back (`ReturnSpent`); ``reversed`` says how much."""
+    ADJUSTED = "adjusted"
+    """An operator's correction: never reversed, kept so its id is never reused."""
+
+
+#: ``(status, command type) -> status``: for a creating command the status of the
+#: transaction its own id names (None: none yet); for a reversal, of the one it reverses.
+TXN_TRANSITIONS: Final[dict[tuple[TxnStatus | None, type[Any]], TxnStatus]] = {
+    (None, Earn): TxnStatus.EARNED,
+    (None, Spend): TxnStatus.SPENT,
+    (None, Adjust): TxnStatus.ADJUSTED,
+    (TxnStatus.EARNED, TakeBack): TxnStatus.TAKEN_BACK,
+    (TxnStatus.TAKEN_BACK, TakeBack): TxnStatus.TAKEN_BACK,
+    (TxnStatus.SPENT, ReturnSpent): TxnStatus.RETURNED,
+    (TxnStatus.RETURNED, ReturnSpent): TxnStatus.RETURNED,
+}
+
+@attrs.frozen(slots=True)
+class LedgerTxn:
+    """An earn, spend or adjustment as later refunds need it.
+
+    ``points`` it moved, ``reversed`` of them taken back or returned so far,
+    the ``bucket_key`` an earn credited and what a spend ``consumed``.
+    """
+
+    status: TxnStatus
+    points: int
+    reversed: int = 0
+    bucket_key: tuple[int, int] | None = None
+    consumed: tuple[Consumption, ...] = ()
