@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pendulum
 import pytest
@@ -10,12 +11,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from contract import reload
 from sirui.core.errors import IdConflictError, InvalidPolicyError
 from sirui.core.money import Money
 from sirui.core.windows import PeriodKind
 from sirui.loyalty.members import (
+    GRACE_ENDED,
+    PIN_ENDED,
+    STANDING_TRANSITIONS,
     BelowRetention,
     GrantGrowth,
+    GrowthEarned,
+    GrowthReversed,
     GrowthRules,
     GrowthSource,
     MemberStanding,
@@ -25,16 +32,22 @@ from sirui.loyalty.members import (
     RecordOrder,
     RefundOrder,
     ReviewTier,
+    SettleTier,
+    StandingStatus,
     Tier,
     TierChanged,
+    TierGraceEnded,
     TierGraceStarted,
     TierLadder,
+    TierReviewed,
+    TierUnpinned,
     UnpinTier,
     UpgradeMode,
     evaluate,
     metric_at,
 )
-from sirui.rules import Accepted, Rejected
+from sirui.rules import Accepted, LogPruned, PruneLog, Rejected
+from sirui.rules.diagrams import state_diagram
 
 TZ = "Asia/Shanghai"
 NOW = pendulum.datetime(2026, 11, 11, 10, tz=TZ)
@@ -100,13 +113,16 @@ def test_sign_in_review_task_and_grant_earn_growth() -> None:
 
 
 def test_replaying_an_order_earns_nothing_twice() -> None:
-    s, _ = run(MemberStanding.new("m1", LADDER), LADDER, RecordOrder("o1", Money.of("300")))
+    s, first = run(MemberStanding.new("m1", LADDER), LADDER, RecordOrder("o1", Money.of("300")))
     out = s.handle(RecordOrder("o1", Money.of("300")), LADDER, now=NOW.add(days=1))
     assert isinstance(out, Accepted)
-    assert out.state == s
-    assert out.events == ()
-    assert out.reason is not None
-    assert out.reason.code == "member.replayed"
+    assert out.state is s
+    assert list(out.events) == first  # the original GrowthEarned, for a lost reply
+    stored = reload(s)
+    assert stored == s
+    again = stored.handle(RecordOrder("o1", Money.of("300")), LADDER, now=NOW.add(days=2))
+    assert again.state is stored
+    assert list(again.events) == first
 
 
 def test_same_order_id_with_another_amount_is_a_conflict() -> None:
@@ -119,7 +135,8 @@ def test_replayed_refund_takes_back_once_and_conflicting_refund_raises() -> None
     s, _ = run(MemberStanding.new("m1", LADDER), LADDER, RecordOrder("o1", Money.of("300")))
     s, _ = run(s, LADDER, RefundOrder("r1", "o1", Money.of("100")))
     again = s.handle(RefundOrder("r1", "o1", Money.of("100")), LADDER, now=NOW)
-    assert again.state == s
+    assert again.state is s
+    assert [type(e) for e in again.events] == [GrowthReversed]
     assert s.total_growth == 200
     with pytest.raises(IdConflictError):
         s.handle(RefundOrder("r1", "o1", Money.of("50")), LADDER, now=NOW)
@@ -181,7 +198,7 @@ def test_review_drop_one_level_and_keep() -> None:
     s3, events = run(_gold_then_quiet(keep), keep, ReviewTier("rv"),
                      now=pendulum.datetime(2026, 12, 20, tz=TZ))
     assert s3.tier == "gold"
-    assert events == []
+    assert events == [TierReviewed("m1", pendulum.datetime(2026, 1, 1, tz=TZ), 0, "gold")]
 
 
 def test_retention_threshold_keeps_gold_at_1500() -> None:
@@ -194,18 +211,19 @@ def test_retention_threshold_keeps_gold_at_1500() -> None:
                now=pendulum.datetime(2025, 6, 1, tz=TZ))
     s, events = run(s, ladder, ReviewTier("rv"), now=pendulum.datetime(2026, 1, 2, tz=TZ))
     assert s.tier == "gold"
-    assert events == []
+    assert [type(e) for e in events] == [TierReviewed]  # reviewed, kept
+    assert events[0].metric == 3500  # above the retention of 1,500
 
 
 def test_review_runs_once_per_period() -> None:
     s = _gold_then_quiet(YEARLY)
-    s, _ = run(s, YEARLY, ReviewTier("rv1"), now=pendulum.datetime(2026, 3, 2, tz=TZ))
+    s, first = run(s, YEARLY, ReviewTier("rv1"), now=pendulum.datetime(2026, 3, 2, tz=TZ))
     out = s.handle(ReviewTier("rv2"), YEARLY, now=pendulum.datetime(2026, 8, 2, tz=TZ))
     assert isinstance(out, Rejected)
     assert out.reason.code == "tier.already_reviewed"
     out = s.handle(ReviewTier("rv1"), YEARLY, now=pendulum.datetime(2026, 8, 2, tz=TZ))
     assert out.ok  # a replay of the same review id
-    assert out.events == ()
+    assert list(out.events) == first
 
 
 def test_ladder_without_review_rejects_review() -> None:
@@ -220,13 +238,21 @@ def test_grace_of_30_days_then_downgrade_unless_recovered() -> None:
     review_at = pendulum.datetime(2026, 3, 2, tz=TZ)
     s, events = run(s, ladder, ReviewTier("rv"), now=review_at)
     assert s.tier == "gold"
-    assert [type(e) for e in events] == [TierGraceStarted]
+    assert [type(e) for e in events] == [TierGraceStarted, TierReviewed]
     assert s.grace_until == review_at.add(days=30)
-    # Nothing bought in the grace period: the next command after it settles the drop.
-    late, events = run(s, ladder, RecordActivity("a1", GrowthSource.SIGN_IN),
-                       now=review_at.add(days=31))
+    assert s.status is StandingStatus.IN_GRACE
+    # Nothing bought in the grace period: the host's delay queue settles the drop ...
+    assert code(s.handle(SettleTier("t0"), ladder, now=review_at.add(days=29))) == (
+        "tier.nothing_due")
+    late, events = run(s, ladder, SettleTier("t1"), now=review_at.add(days=30))
     assert late.tier == "silver"
     assert tier_changes(events) == [("gold", "silver", "tier.grace_expired")]
+    assert events[-1] == TierGraceEnded("m1", "silver", kept=False)
+    # ... or the next accepted command reports it first.
+    later, events = run(s, ladder, RecordActivity("a1", GrowthSource.SIGN_IN),
+                        now=review_at.add(days=31))
+    assert later.tier == "silver"
+    assert [type(e) for e in events] == [TierChanged, TierGraceEnded, GrowthEarned]
     # Bought enough within the grace period: keeps gold.
     ok, _ = run(s, ladder, RecordOrder("o3", Money.of("1500")), now=review_at.add(days=10))
     ok, events = run(ok, ladder, RecordActivity("a1", GrowthSource.SIGN_IN),
@@ -234,6 +260,7 @@ def test_grace_of_30_days_then_downgrade_unless_recovered() -> None:
     assert ok.tier == "gold"
     assert ok.grace_until is None
     assert tier_changes(events) == []
+    assert events[0] == TierGraceEnded("m1", "gold", kept=True)
 
 
 def test_upgrade_at_review_waits_for_the_review() -> None:
@@ -256,14 +283,17 @@ def test_pinned_tier_holds_until_the_pin_ends() -> None:
     s, events = run(s, LADDER, RecordActivity("a1", GrowthSource.SIGN_IN), now=NOW.add(days=31))
     assert s.tier == "silver"
     assert tier_changes(events) == [("diamond", "silver", "tier.unpinned")]
+    assert TierUnpinned("m1", "silver") in events
 
 
 def test_unpin_returns_to_the_qualified_tier() -> None:
     s, _ = run(MemberStanding.new("m1", LADDER), LADDER, PinTier("p1", "gold"),
                RecordOrder("o1", Money.of("100")))
-    s, _events = run(s, LADDER, UnpinTier("u1"))
+    s, events = run(s, LADDER, UnpinTier("u1"))
     assert s.tier == "normal"
     assert s.pinned is None
+    assert events[-1] == TierUnpinned("m1", "normal")
+    assert code(s.handle(UnpinTier("u2"), LADDER, now=NOW)) == "tier.not_pinned"
     with pytest.raises(InvalidPolicyError):
         s.handle(PinTier("p2", "gold", until=NOW.subtract(days=1)), LADDER, now=NOW)
 
@@ -344,23 +374,24 @@ def test_every_command_replays_to_the_same_state(
     ladder: TierLadder, ops: list[tuple[str, int, int, bool]]
 ) -> None:
     s = _apply(MemberStanding.new("m", ladder), ladder, ops)
-    for e in s.entries:
-        if e.source is GrowthSource.ORDER:
-            c: object = RecordOrder(e.id, Money(e.spend))
-        elif e.source is GrowthSource.GRANT:
-            c = GrantGrowth(e.id, e.growth)
-        else:
-            c = RecordActivity(e.id, e.source)
-        out = s.handle(c, ladder, now=NOW.add(days=3))  # type: ignore[arg-type]
-        assert out.state == s
-        assert out.events == ()
+    assert len(s.log) == len({e.command.id for e in s.log})
+    stored = reload(s)
+    for entry in s.log:
+        for state in (s, stored):
+            out = state.handle(entry.command, ladder, now=NOW.add(days=3))
+            assert out.state is state
+            assert out.events == entry.events
 
 
 # -- stateful test against a simple model ---------------------------------------------------
 
 
 class StandingMachine(RuleBasedStateMachine):
-    """Orders, partial refunds and sign-ins against a dict model of paid and refunded fen."""
+    """Orders, partial refunds, sign-ins, pins and time against a model of fen and pins.
+
+    The model predicts every accept and refusal; replays must give the original
+    events back, and the host may save and reload or prune at any step.
+    """
 
     ladder = TierLadder(
         (Tier("normal"), Tier("silver", threshold=300), Tier("gold", threshold=1500)),
@@ -370,19 +401,43 @@ class StandingMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.s = MemberStanding.new("m", self.ladder)
+        self.now = NOW
         self.paid: dict[str, int] = {}
         self.refunded: dict[str, int] = {}
         self.sign_ins = 0
         self.n = 0
+        self.pin: tuple[str, pendulum.DateTime | None] | None = None
+        self.accepted: list[tuple[object, tuple[object, ...]]] = []
 
     def _id(self) -> str:
         self.n += 1
         return str(self.n)
 
+    def _pin_ended(self) -> bool:
+        return self.pin is not None and self.pin[1] is not None and self.now >= self.pin[1]
+
+    def _do(self, cmd: object, accept: bool) -> Accepted[MemberStanding] | Rejected[MemberStanding]:
+        ended = self._pin_ended()
+        before = self.s
+        out = before.handle(cmd, self.ladder, now=self.now)  # type: ignore[arg-type]
+        assert out.ok == accept, (cmd, out)
+        if isinstance(out, Rejected):
+            assert out.state is before
+            assert out.events == ()
+            return out
+        # An accepted command reports an ended pin first.
+        assert any(isinstance(e, TierUnpinned) for e in out.events) == (
+            ended or isinstance(cmd, UnpinTier))
+        if ended:
+            self.pin = None
+        self.accepted.append((cmd, out.events))
+        self.s = out.state
+        return out
+
     @rule(yuan=st.integers(1, 2000))
     def order(self, yuan: int) -> None:
         oid = "o" + self._id()
-        self.s = self.s.handle(RecordOrder(oid, Money.of(str(yuan))), self.ladder, now=NOW).state
+        self._do(RecordOrder(oid, Money.of(str(yuan))), True)
         self.paid[oid] = yuan * 100
         self.refunded[oid] = 0
 
@@ -392,18 +447,66 @@ class StandingMachine(RuleBasedStateMachine):
         oid = data.draw(st.sampled_from(sorted(self.paid)))
         left = self.paid[oid] - self.refunded[oid]
         amount = data.draw(st.integers(0, left + 100))
-        out = self.s.handle(RefundOrder("r" + self._id(), oid, Money(amount)), self.ladder,
-                            now=NOW)
-        assert out.ok == (amount <= left)
+        out = self._do(RefundOrder("r" + self._id(), oid, Money(amount)), amount <= left)
         if out.ok:
             self.refunded[oid] += amount
-        self.s = out.state
+        else:
+            assert out.reason.code == "growth.refund_exceeds"
 
     @rule()
     def sign_in(self) -> None:
-        self.s = self.s.handle(RecordActivity("s" + self._id(), GrowthSource.SIGN_IN),
-                               self.ladder, now=NOW).state
+        self._do(RecordActivity("s" + self._id(), GrowthSource.SIGN_IN), True)
         self.sign_ins += 1
+
+    @rule(tier=st.sampled_from(["normal", "silver", "gold"]), days=st.none() | st.integers(1, 5))
+    def pin_tier(self, tier: str, days: int | None) -> None:
+        until = None if days is None else self.now.add(days=days)
+        self._do(PinTier("p" + self._id(), tier, until), True)
+        self.pin = (tier, until)
+
+    @rule()
+    def unpin(self) -> None:
+        pinned = self.pin is not None and not self._pin_ended()
+        out = self._do(UnpinTier("u" + self._id()), pinned)
+        if pinned:
+            self.pin = None
+        else:
+            assert out.reason.code == "tier.not_pinned"
+
+    @rule()
+    def settle(self) -> None:
+        out = self._do(SettleTier("t" + self._id()), self._pin_ended())
+        if not out.ok:
+            assert out.reason.code == "tier.nothing_due"
+
+    @rule(hours=st.integers(1, 72))
+    def wait(self, hours: int) -> None:
+        self.now = self.now.add(hours=hours)
+
+    @precondition(lambda self: self.accepted)
+    @rule(data=st.data())
+    def replay(self, data: st.DataObject) -> None:
+        cmd, events = data.draw(st.sampled_from(self.accepted))
+        out = self.s.handle(cmd, self.ladder, now=self.now)  # type: ignore[arg-type]
+        assert out.state is self.s
+        assert out.events == events
+
+    @rule()
+    def save_and_reload(self) -> None:
+        again = reload(self.s)
+        assert again == self.s
+        self.s = again
+
+    @rule(days=st.integers(0, 10))
+    def prune(self, days: int) -> None:
+        out = self.s.handle(PruneLog("x" + self._id(), retention_days=days), self.ladder,
+                            now=self.now)
+        before = self.now.subtract(days=days)
+        gone = {e.command.id for e in self.s.log if e.at < before}  # type: ignore[attr-defined]
+        assert out.events == (LogPruned(before, len(gone)),)
+        self.accepted = [(c, ev) for c, ev in self.accepted
+                         if c.id not in gone]  # type: ignore[attr-defined]
+        self.s = out.state
 
     @invariant()
     def matches_model(self) -> None:
@@ -415,12 +518,16 @@ class StandingMachine(RuleBasedStateMachine):
         # The model floors the kept share; the ledger floors the taken-back share, so
         # it may keep at most one growth point more per order.
         assert growth <= self.s.total_growth <= growth + len(self.paid)
-        expected = self.ladder.qualified(self.s.total_growth).code
-        assert self.s.tier == expected
+        if self.pin is not None:
+            assert (self.s.tier, self.s.pinned_until) == self.pin
+        else:
+            assert self.s.tier == self.ladder.qualified(self.s.total_growth).code
+        expected = StandingStatus.FOLLOWING if self.pin is None or self._pin_ended() else (
+            StandingStatus.PINNED)
+        assert self.s.status_at(self.ladder, self.now) is expected
 
 
-StandingMachine.TestCase.settings = settings(max_examples=30, stateful_step_count=20,
-                                             deadline=None)
+StandingMachine.TestCase.settings = settings(stateful_step_count=20)
 TestStandingMachine = StandingMachine.TestCase
 
 
@@ -431,12 +538,50 @@ def test_replaying_an_order_as_a_first_order_is_a_conflict() -> None:
         s.handle(RecordOrder("o1", Money.of("300"), first_order=True), ladder, now=NOW)
 
 
-def test_a_rejected_command_after_an_expired_pin_still_returns_the_settlement() -> None:
+def test_a_rejected_command_after_an_expired_pin_changes_nothing() -> None:
+    # The pin ended by the clock; a refused command leaves the standing as stored,
+    # and the host's SettleTier (or the next accepted command) reports the end.
     s, _ = run(MemberStanding.new("m1", LADDER), LADDER,
                PinTier("p1", "gold", until=NOW.add(days=1)))
-    out = s.handle(RefundOrder("r1", "nope"), LADDER, now=NOW.add(days=2))
-    assert isinstance(out, Accepted)
-    assert out.reason is not None
+    later = NOW.add(days=2)
+    assert s.status_at(LADDER, later) is StandingStatus.FOLLOWING
+    out = s.handle(RefundOrder("r1", "nope"), LADDER, now=later)
+    assert isinstance(out, Rejected)
     assert out.reason.code == "growth.unknown_order"
-    assert tier_changes(list(out.events)) == [("gold", "normal", "tier.unpinned")]
-    assert out.state.pinned is None
+    assert out.state is s
+    assert out.events == ()
+    assert code(s.handle(UnpinTier("u1"), LADDER, now=later)) == "tier.not_pinned"
+    settled, events = run(s, LADDER, SettleTier("t1"), now=later)
+    assert tier_changes(events) == [("gold", "normal", "tier.unpinned")]
+    assert events[-1] == TierUnpinned("m1", "normal")
+    assert settled.pinned is None
+    assert code(settled.handle(SettleTier("t2"), LADDER, now=later)) == "tier.nothing_due"
+
+
+def test_prune_forgets_ids_but_a_recorded_order_stays_recorded() -> None:
+    ladder = TierLadder(TIERS, log_retention_days=7)
+    s, _ = run(MemberStanding.new("m1", ladder), ladder, RecordOrder("o1", Money.of("300")))
+    s, _ = run(s, ladder, GrantGrowth("g1", 10), now=NOW.add(days=5))
+    out = s.handle(PruneLog("prune-1"), ladder, now=NOW.add(days=8))
+    assert isinstance(out, Accepted)
+    assert out.events == (LogPruned(NOW.add(days=1), 1),)
+    assert "o1" not in out.state.log and "g1" in out.state.log
+    refused = out.state.handle(RecordOrder("o1", Money.of("300")), ladder, now=NOW.add(days=8))
+    assert code(refused) == "growth.already_recorded"
+    with pytest.raises(InvalidPolicyError, match="log_retention_days"):
+        TierLadder(TIERS, log_retention_days=-1)
+
+
+def test_the_table_lists_what_each_status_takes() -> None:
+    assert STANDING_TRANSITIONS[(StandingStatus.PINNED, UnpinTier)] is StandingStatus.FOLLOWING
+    assert (StandingStatus.FOLLOWING, UnpinTier) not in STANDING_TRANSITIONS
+    assert STANDING_TRANSITIONS[(StandingStatus.IN_GRACE, GRACE_ENDED)] is (
+        StandingStatus.FOLLOWING)
+    assert STANDING_TRANSITIONS[(StandingStatus.PINNED, PIN_ENDED)] is StandingStatus.FOLLOWING
+    page = (Path(__file__).parents[3] / "docs/mechanics/members.md").read_text("utf-8")
+    assert f"```mermaid\n{state_diagram(STANDING_TRANSITIONS)}\n```" in page
+
+
+def code(out: object) -> str:
+    assert isinstance(out, Rejected), out
+    return out.reason.code

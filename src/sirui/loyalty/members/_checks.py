@@ -6,7 +6,6 @@ The common validators (ids, counts, money, datetimes) are in
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Any
 
@@ -36,18 +35,3 @@ def discount_rate(_inst: object, attribute: attrs.Attribute[Any], value: object)
 def multiplier(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if not (isinstance(value, Decimal) and 1 <= value <= 100):
         raise invalid(attribute.name, value, "must be a multiplier in [1, 100]", "e.g. '1.5'")
-
-
-def command_key(command: Any) -> tuple[str, str]:
-    """``(id, canonical content)`` of a command, kept in states for idempotency.
-
-    Plain strings (not the command objects) so a stored state round-trips
-    through JSON; datetimes compare by their ISO form with offset, money by
-    its text, so a state restored from storage recognises a replay.
-    """
-    from sirui.config import to_plain
-
-    body = to_plain(command)
-    return command.id, f"{type(command).__name__}:{json.dumps(body, sort_keys=True)}"
-
-

@@ -220,16 +220,6 @@ class RefundOrder:
             non_negative_money(self, attrs.fields(RefundOrder).amount, self.amount)
 
 
-@attrs.frozen(slots=True)
-class RefundRecord:
-    """A refund applied to the ledger (kept so a replay is recognised)."""
-
-    id: str
-    order_id: str
-    amount: int
-    growth: int
-
-
 # -- events ---------------------------------------------------------------------------
 
 

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import bisect
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Final
 
 import attrs
@@ -142,8 +143,10 @@ class TierLadder:
     """A refund that takes the metric below retention drops the tier at once."""
     growth: GrowthRules = attrs.field(factory=GrowthRules)
     tz: str = attrs.field(default=DEFAULT_TZ, validator=_check_tz)
+    log_retention_days: int = attrs.field(default=30, validator=non_negative_int)
+    """How long a `MemberStanding` remembers accepted command ids for replays (`PruneLog`)."""
     _thresholds: tuple[int, ...] = attrs.field(init=False, eq=False, repr=False)
-    _index: dict[str, int] = attrs.field(init=False, eq=False, repr=False)
+    _index: Mapping[str, int] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if not self.tiers:
@@ -175,7 +178,8 @@ class TierLadder:
                     "review at least as seldom as the window is long, or shorten the window",
                 )
         object.__setattr__(self, "_thresholds", tuple(t.threshold for t in self.tiers))
-        object.__setattr__(self, "_index", {t.code: i for i, t in enumerate(self.tiers)})
+        object.__setattr__(self, "_index",
+                           MappingProxyType({t.code: i for i, t in enumerate(self.tiers)}))
 
     @property
     def base(self) -> Tier:

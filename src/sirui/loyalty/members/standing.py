@@ -1,20 +1,28 @@
 """A member's standing on a tier ladder: the state machine of growth and tiers.
 
 Theory of operation: `MemberStanding` is a frozen value the host stores per
-member: the current tier, the growth ledger (entries by id, each dated),
-the refunds applied, an operator pin, a grace deadline and the last review
-period. ``standing.handle(command, ladder, now=...)`` returns
-``Accepted(new_standing, events)`` or ``Rejected(reason, standing)``; the
-host persists both together. Metrics are never stored: they are summed from
-the dated entries at ``now`` (all time, or the ladder's rolling window).
+member: the current tier, the growth ledger (entries by id, each dated), an
+operator pin, a grace deadline, the last review period and the `CommandLog`
+of the commands it accepted. ``standing.handle(command, ladder, now=...)``
+returns ``Accepted(new_standing, events)`` or ``Rejected(reason, standing)``
+(the very same value: nothing changed, nothing recorded); the host persists
+the new standing and the events together. Metrics are never stored: they
+are summed from the dated entries at ``now`` (all time, or the ladder's
+rolling window).
 
-Before any command, time-driven changes are settled: an expired pin ends
-(the member goes to the tier the metric qualifies for) and an expired grace
-period either downgrades the member or ends quietly if they recovered.
-
-If settling produced events and the command itself is then rejected, the
-outcome is ``Accepted`` with the settlement events (they must be persisted)
-and the rejection's reason in ``reason``; the command was not applied.
+The standing's status (`StandingStatus`) is ``PINNED`` while an operator pin
+holds, ``IN_GRACE`` while a grace period runs, else ``FOLLOWING`` (the tier
+follows the metric). Legality is the table `TRANSITIONS` from ``(status,
+trigger)`` to the status a trigger leads to (business checks may keep the
+status: a review below retention without grace days drops the tier and stays
+``FOLLOWING``); the triggers are the command types and the clock
+(`PIN_ENDED`, `GRACE_ENDED`). The table is read with the status *at now*:
+an expired pin has ended (the member goes to the tier the metric qualifies
+for) and an expired grace period has either downgraded the member or ended
+quietly if they recovered. Those clock moves change the standing, so they
+only happen inside an ``Accepted``: the host sends `SettleTier` from its
+delay queue at ``pinned_until`` or ``grace_until``, and any command accepted
+later reports them first; a refused command changes nothing.
 
 Commands and what they do:
 
@@ -26,27 +34,31 @@ Commands and what they do:
 | ``RefundOrder`` | takes growth back from the order; downgrade if below retention |
 | ``ReviewTier`` | once per review period: upgrade (review ladders), keep, grace or downgrade |
 | ``PinTier``, ``UnpinTier`` | operator pin: the tier is fixed until unpinned or ``until`` |
+| ``SettleTier`` | applies an ended pin or grace period (refused when nothing is due) |
+| ``PruneLog`` | forgets command ids older than the ladder's ``log_retention_days`` |
 
 Invariants: every command is idempotent by id (a replay of an accepted
-command is accepted with no events; the same id with other content raises
+command returns its original events and changes nothing, also after the
+host saved and reloaded the standing; the same id with other content raises
 `IdConflictError`; a rejected command left no trace and is judged afresh if
-retried); every tier
-change is a `TierChanged` event with its reason; on an immediate ladder with
-refund downgrades and default retention, the tier after any sequence of
-orders, activities, grants and refunds is the tier the final metric
-qualifies for.
+retried; a ledger entry whose command id was pruned still refuses a second
+entry with its id); every tier change is a `TierChanged` event with its
+reason; on an immediate ladder with refund downgrades and default retention,
+the tier after any sequence of orders, activities, grants and refunds is the
+tier the final metric qualifies for.
 """
 
 from __future__ import annotations
 
-from typing import Any, TypeAlias
+import enum
+from collections.abc import Callable
+from typing import Any, Final, TypeAlias
 
 import attrs
 
-from sirui.core.errors import IdConflictError, InvalidCommandError, invalid
+from sirui.core.errors import InvalidCommandError, invalid
 from sirui.core.validators import non_empty_str, opt_aware_datetime
 from sirui.core.windows import DateTime, aware, period_containing
-from sirui.loyalty.members._checks import command_key
 from sirui.loyalty.members.growth import (
     GrantGrowth,
     GrowthEarned,
@@ -56,21 +68,29 @@ from sirui.loyalty.members.growth import (
     RecordActivity,
     RecordOrder,
     RefundOrder,
-    RefundRecord,
 )
 from sirui.loyalty.members.ladder import BelowRetention, Metric, Tier, TierLadder, UpgradeMode
+from sirui.rules.commandlog import NOT_IN_TABLE, CommandLog, PruneLog, transition
 from sirui.rules.outcome import Accepted, Event, Outcome, Rejected
 from sirui.rules.reasons import Reason, reason_code
 
 __all__ = [
+    "GRACE_ENDED",
+    "PIN_ENDED",
+    "STANDING_TRANSITIONS",
     "MemberStanding",
     "PinTier",
     "ReviewTier",
+    "SettleTier",
     "StandingCommand",
+    "StandingStatus",
     "TierChanged",
+    "TierGraceEnded",
     "TierGraceStarted",
     "TierPinned",
+    "TierReviewed",
     "TierStatus",
+    "TierUnpinned",
     "UnpinTier",
     "evaluate",
     "metric_at",
@@ -104,7 +124,15 @@ UNPINNED = reason_code(
     zh="指定等级结束，按成长值定级为{to}",
     en="Pin ended; tier follows metric: {to}",
 )
-REPLAYED = reason_code("member.replayed", zh="重复请求，已处理", en="Already processed")
+NOT_PINNED = reason_code("tier.not_pinned", zh="当前未指定等级", en="No tier is pinned")
+NOTHING_DUE = reason_code(
+    "tier.nothing_due", zh="没有到期的指定等级或宽限期", en="No pin or grace period has ended"
+)
+ALREADY_RECORDED = reason_code(
+    "growth.already_recorded",
+    zh="成长值记录{entry_id}已存在",
+    en="Growth entry {entry_id} is already recorded",
+)
 NO_REVIEW = reason_code(
     "tier.no_review", zh="该等级体系不做定期评定", en="This ladder has no periodic review"
 )
@@ -144,8 +172,16 @@ class ReviewTier:
     id: str = attrs.field(validator=non_empty_str)
 
 
+@attrs.frozen(slots=True)
+class SettleTier:
+    """Apply what time decided: an ended pin or grace period (from the host's delay queue)."""
+
+    id: str = attrs.field(validator=non_empty_str)
+
+
 StandingCommand: TypeAlias = (
     RecordOrder | RecordActivity | GrantGrowth | RefundOrder | PinTier | UnpinTier | ReviewTier
+    | SettleTier
 )
 
 
@@ -176,8 +212,71 @@ class TierPinned(Event):
 
 
 @attrs.frozen(slots=True)
+class TierUnpinned(Event):
+    """The operator's pin ended (unpinned, or ``until`` passed); ``tier`` follows the metric."""
+
+    member_id: str
+    tier: str
+
+
+@attrs.frozen(slots=True)
+class TierGraceEnded(Event):
+    """The grace period ended: ``kept`` if the member recovered, else they were downgraded."""
+
+    member_id: str
+    tier: str
+    kept: bool
+
+
+@attrs.frozen(slots=True)
+class TierReviewed(Event):
+    """The review of the period starting ``period`` ran; ``tier`` is the tier after it."""
+
+    member_id: str
+    period: DateTime
+    metric: int
+    tier: str
+
+
+class StandingStatus(enum.Enum):
+    """What decides the member's tier now."""
+
+    FOLLOWING = "following"
+    """The tier follows the metric (by the ladder's rules)."""
+    IN_GRACE = "in_grace"
+    """Below retention at a review; the tier is kept until ``grace_until`` (保级宽限期)."""
+    PINNED = "pinned"
+    """An operator fixed the tier (指定等级)."""
+
+
+#: The clock's triggers in `STANDING_TRANSITIONS`.
+PIN_ENDED: Final = "pin_ended"
+GRACE_ENDED: Final = "grace_ended"
+
+_F, _G, _P = StandingStatus.FOLLOWING, StandingStatus.IN_GRACE, StandingStatus.PINNED
+_EARN: Final = (RecordOrder, RecordActivity, GrantGrowth, RefundOrder)
+
+#: ``(status, command type or clock trigger) -> status it leads to``; a miss is refused.
+STANDING_TRANSITIONS: Final[dict[tuple[StandingStatus, Any], StandingStatus]] = {
+    **{(_F, c): _F for c in _EARN},
+    (_F, ReviewTier): _G,
+    (_F, PinTier): _P,
+    (_F, SettleTier): _F,
+    **{(_G, c): _G for c in _EARN},
+    (_G, ReviewTier): _F,
+    (_G, PinTier): _P,
+    (_G, GRACE_ENDED): _F,
+    **{(_P, c): _P for c in _EARN},
+    (_P, ReviewTier): _P,
+    (_P, PinTier): _P,
+    (_P, UnpinTier): _F,
+    (_P, PIN_ENDED): _F,
+}
+
+
+@attrs.frozen(slots=True)
 class MemberStanding:
-    """会员等级状态: tier, dated growth ledger, refunds, pin, grace and review marks.
+    """会员等级状态: tier, dated growth ledger, pin, grace, review mark and command log.
 
     Build the first one with `MemberStanding.new`.
     """
@@ -185,14 +284,13 @@ class MemberStanding:
     member_id: str = attrs.field(validator=non_empty_str)
     tier: str = attrs.field(validator=non_empty_str)
     entries: tuple[GrowthEntry, ...] = ()
-    refunds: tuple[RefundRecord, ...] = ()
     pinned: str | None = None
     pinned_until: DateTime | None = attrs.field(default=None, validator=opt_aware_datetime)
     grace_until: DateTime | None = attrs.field(default=None, validator=opt_aware_datetime)
     reviewed_period: DateTime | None = attrs.field(default=None, validator=opt_aware_datetime)
     """Start of the review period last reviewed."""
-    admin: tuple[tuple[str, str], ...] = ()
-    """``(id, content)`` of the pin, unpin and review commands handled (idempotency)."""
+    log: CommandLog = attrs.field(factory=CommandLog)
+    """The commands this standing accepted, with their events (idempotency)."""
 
     @classmethod
     def new(cls, member_id: str, ladder: TierLadder) -> MemberStanding:
@@ -210,79 +308,69 @@ class MemberStanding:
         """Net growth over all time (refunds taken back)."""
         return sum(e.net_growth for e in self.entries)
 
+    @property
+    def status(self) -> StandingStatus:
+        """``PINNED``, ``IN_GRACE`` or ``FOLLOWING`` (as stored; see `status_at`)."""
+        if self.pinned is not None:
+            return _P
+        return _F if self.grace_until is None else _G
+
+    def status_at(self, ladder: TierLadder, now: DateTime) -> StandingStatus:
+        """The status at ``now``, once ended pins and grace periods are applied."""
+        return _settle(self, ladder, aware(now))[0].status
+
     def handle(
-        self, command: StandingCommand, ladder: TierLadder, *, now: DateTime
+        self, command: StandingCommand | PruneLog, ladder: TierLadder, *, now: DateTime
     ) -> Outcome[MemberStanding]:
         """Apply ``command`` at ``now`` on ``ladder``; see the module docstring."""
         now = aware(now)
         ladder.index(self.tier)
-        replay = self._replay(command, ladder)
-        if replay is not None:
-            return replay
-        state, events = _settle(self, ladder, now)
+        if isinstance(command, PruneLog):
+            log, pruned = self.log.prune(command, now, ladder.log_retention_days)
+            return Accepted(attrs.evolve(self, log=log), pruned)
         handler = _HANDLERS.get(type(command))
         if handler is None:
             raise InvalidCommandError(
                 f"command={command!r}: not a standing command; use one of "
                 f"{', '.join(t.__name__ for t in _HANDLERS)}"
             )
+        replay = self.log.replay(self, command)
+        if replay is not None:
+            return replay
+        state, settled = _settle(self, ladder, now)
+        if transition(STANDING_TRANSITIONS, state.status, command) is None:
+            return Rejected(_refusal(state, command), self)
+        if type(command) is SettleTier and not settled:
+            return Rejected(NOTHING_DUE(), self)
         out = handler(state, command, ladder, now)
         if isinstance(out, Rejected):
-            return Rejected(out.reason, self) if not events else Accepted(state, tuple(events),
-                                                                          out.reason)
-        return Accepted(out.state, (*events, *out.events), out.reason)
+            return Rejected(out.reason, self)
+        events = (*settled, *out.events)
+        return Accepted(out.state._logged(self.log.record(command, events, now)), events,
+                        out.reason)
 
-    # -- idempotency --------------------------------------------------------------------
-
-    def _replay(
-        self, command: StandingCommand, ladder: TierLadder
-    ) -> Accepted[MemberStanding] | None:
-        if isinstance(command, RefundOrder):
-            for r in self.refunds:
-                if r.id == command.id:
-                    if r.order_id != command.order_id or (
-                        command.amount is not None and command.amount.minor != r.amount
-                    ):
-                        raise _conflict(command, r)
-                    return Accepted(self, (), REPLAYED())
-            return None
-        if isinstance(command, PinTier | UnpinTier | ReviewTier):
-            key = command_key(command)
-            for cid, content in self.admin:
-                if cid == command.id:
-                    if content != key[1]:
-                        raise _conflict(command, content)
-                    return Accepted(self, (), REPLAYED())
-            return None
-        e = self.entry(command.id)
-        if e is None:
-            return None
-        if not _same_entry(e, command, ladder):
-            raise _conflict(command, e)
-        return Accepted(self, (), REPLAYED())
+    def _logged(self, log: CommandLog) -> MemberStanding:
+        # Trusted copy with a new log: every other field was validated already, and
+        # attrs.evolve (which validates again) would cost a member's replay dearly.
+        new = _new(MemberStanding)
+        for name in _FIELDS:
+            _setattr(new, name, getattr(self, name))
+        _setattr(new, "log", log)
+        return new
 
 
-def _conflict(command: Any, existing: Any) -> IdConflictError:
-    return IdConflictError(
-        f"id={command.id!r} was already used for {existing!r}; got {command!r}. "
-        "Use a new id for a new command."
-    )
+_FIELDS: Final = tuple(a.name for a in attrs.fields(MemberStanding))
+_new: Final = object.__new__
+_setattr: Final = object.__setattr__
 
 
-def _same_entry(e: GrowthEntry, command: StandingCommand, ladder: TierLadder) -> bool:
-    if getattr(command, "at", None) is not None and command.at != e.at:  # type: ignore[union-attr]
-        return False
-    if isinstance(command, RecordOrder):
-        return (
-            e.source is GrowthSource.ORDER and e.spend == command.paid.minor
-            and e.points == command.points
-            and e.growth == ladder.growth.for_order(command.paid, command.first_order)
-        )
-    if isinstance(command, RecordActivity):
-        return e.source is command.source
-    if isinstance(command, GrantGrowth):
-        return e.source is GrowthSource.GRANT and e.growth == command.growth
-    return False
+def _refusal(s: MemberStanding, command: Any) -> Reason:
+    """Why ``command`` is not in the table for the standing's status at now."""
+    if type(command) is UnpinTier:
+        return NOT_PINNED()
+    if type(command) is SettleTier:
+        return NOTHING_DUE()
+    return NOT_IN_TABLE(state=s.status.value, command=type(command).__name__)
 
 
 # -- metric ---------------------------------------------------------------------------
@@ -360,20 +448,20 @@ def _change(
 
 def _settle(
     s: MemberStanding, ladder: TierLadder, now: DateTime
-) -> tuple[MemberStanding, list[Event]]:
+) -> tuple[MemberStanding, tuple[Event, ...]]:
+    """``s`` at ``now`` with the clock's transitions applied, and their events."""
     events: list[Event] = []
     if s.pinned is not None and s.pinned_until is not None and now >= s.pinned_until:
-        s = attrs.evolve(s, pinned=None, pinned_until=None)
-        q = ladder.qualified(metric_at(s, ladder, now))
-        s = _change(s, q, UNPINNED(to=q.label), now, events)
+        s = _end_pin(s, ladder, now, events)
     if s.grace_until is not None and now >= s.grace_until:
-        metric = metric_at(s, ladder, now)
         current = ladder.tier(s.tier)
-        if metric < current.keep_at and s.pinned is None:
-            to = _below_retention_target(ladder, current, metric)
+        kept = s.pinned is not None or metric_at(s, ladder, now) >= current.keep_at
+        if not kept:
+            to = _below_retention_target(ladder, current, metric_at(s, ladder, now))
             s = _change(s, to, GRACE_EXPIRED(to=to.label), now, events)
         s = attrs.evolve(s, grace_until=None)
-    return s, events
+        events.append(TierGraceEnded(s.member_id, s.tier, kept))
+    return s, tuple(events)
 
 
 def _below_retention_target(ladder: TierLadder, current: Tier, metric: int) -> Tier:
@@ -398,6 +486,8 @@ def _upgrade(
 def _earn(
     s: MemberStanding, entry: GrowthEntry, ladder: TierLadder, now: DateTime
 ) -> Outcome[MemberStanding]:
+    if s.entry(entry.id) is not None:  # its command id was pruned from the log
+        return Rejected(ALREADY_RECORDED(entry_id=entry.id), s)
     s = attrs.evolve(s, entries=(*s.entries, entry))
     events: list[Event] = [
         GrowthEarned(s.member_id, entry.id, entry.source, entry.growth, s.total_growth)
@@ -445,9 +535,7 @@ def _refund(
     new_entry = entry.refund(amount)
     taken = new_entry.growth_reversed - entry.growth_reversed
     entries = (*s.entries[:idx], new_entry, *s.entries[idx + 1:])
-    s = attrs.evolve(
-        s, entries=entries, refunds=(*s.refunds, RefundRecord(c.id, c.order_id, amount, taken))
-    )
+    s = attrs.evolve(s, entries=entries)
     events: list[Event] = [GrowthReversed(s.member_id, c.id, c.order_id, taken, s.total_growth)]
     if ladder.refund_downgrades and s.pinned is None:
         metric = metric_at(s, ladder, now)
@@ -466,28 +554,32 @@ def _review(
     period = period_containing(ladder.review, now, ladder.tz).start
     if s.reviewed_period is not None and s.reviewed_period >= period:
         return Rejected(ALREADY_REVIEWED(), s)
-    s = attrs.evolve(s, reviewed_period=period, admin=(*s.admin, command_key(c)))
+    s = attrs.evolve(s, reviewed_period=period)
     events: list[Event] = []
-    if s.pinned is not None:
-        return Accepted(s, ())
     metric = metric_at(s, ladder, now)
+    if s.pinned is None:
+        s = _review_tier(s, ladder, metric, now, events)
+    events.append(TierReviewed(s.member_id, period, metric, s.tier))
+    return Accepted(s, tuple(events))
+
+
+def _review_tier(
+    s: MemberStanding, ladder: TierLadder, metric: int, now: DateTime, events: list[Event]
+) -> MemberStanding:
     current = ladder.tier(s.tier)
     q = ladder.qualified(metric)
     if ladder.index(q.code) > ladder.index(current.code):
-        s = _change(s, q, REVIEW_UPGRADED(to=q.label), now, events)
-    elif metric < current.keep_at and ladder.below_retention is not BelowRetention.KEEP:
-        if ladder.grace_days and s.grace_until is None:
-            until = now.add(days=ladder.grace_days)
-            s = attrs.evolve(s, grace_until=until)
-            events.append(TierGraceStarted(s.member_id, s.tier, until,
-                                           GRACE_STARTED(until=until, tier=current.label)))
-        else:
-            to = _below_retention_target(ladder, current, metric)
-            s = _change(
-                s, to, REVIEW_DOWNGRADED(metric=metric, keep_at=current.keep_at, to=to.label),
-                now, events,
-            )
-    return Accepted(s, tuple(events))
+        return _change(s, q, REVIEW_UPGRADED(to=q.label), now, events)
+    if metric >= current.keep_at or ladder.below_retention is BelowRetention.KEEP:
+        return s
+    if ladder.grace_days and s.grace_until is None:
+        until = now.add(days=ladder.grace_days)
+        events.append(TierGraceStarted(s.member_id, s.tier, until,
+                                       GRACE_STARTED(until=until, tier=current.label)))
+        return attrs.evolve(s, grace_until=until)
+    to = _below_retention_target(ladder, current, metric)
+    reason = REVIEW_DOWNGRADED(metric=metric, keep_at=current.keep_at, to=to.label)
+    return attrs.evolve(_change(s, to, reason, now, events), grace_until=None)
 
 
 def _pin(
@@ -498,7 +590,8 @@ def _pin(
         raise invalid("until", c.until, f"must be after now={now}", "pin until a future time")
     events: list[Event] = []
     s = _change(s, to, PINNED(to=to.label), now, events)
-    s = attrs.evolve(s, pinned=to.code, pinned_until=c.until, admin=(*s.admin, command_key(c)))
+    # A pin overrides a running grace period.
+    s = attrs.evolve(s, pinned=to.code, pinned_until=c.until, grace_until=None)
     events.append(TierPinned(s.member_id, to.code, c.until))
     return Accepted(s, tuple(events))
 
@@ -507,15 +600,31 @@ def _unpin(
     s: MemberStanding, c: UnpinTier, ladder: TierLadder, now: DateTime
 ) -> Outcome[MemberStanding]:
     events: list[Event] = []
-    was_pinned = s.pinned is not None
-    s = attrs.evolve(s, pinned=None, pinned_until=None, admin=(*s.admin, command_key(c)))
-    if was_pinned:
-        q = ladder.qualified(metric_at(s, ladder, now))
-        s = _change(s, q, UNPINNED(to=q.label), now, events)
-    return Accepted(s, tuple(events))
+    return Accepted(_end_pin(s, ladder, now, events), tuple(events))
 
 
-_HANDLERS: dict[type[Any], Any] = {
+def _end_pin(
+    s: MemberStanding, ladder: TierLadder, now: DateTime, events: list[Event]
+) -> MemberStanding:
+    """Unpinned (by command or at ``pinned_until``): back to the tier the metric qualifies for."""
+    s = attrs.evolve(s, pinned=None, pinned_until=None)
+    q = ladder.qualified(metric_at(s, ladder, now))
+    s = _change(s, q, UNPINNED(to=q.label), now, events)
+    events.append(TierUnpinned(s.member_id, s.tier))
+    return s
+
+
+def _settle_tier(
+    s: MemberStanding, c: SettleTier, ladder: TierLadder, now: DateTime
+) -> Outcome[MemberStanding]:
+    # The clock's moves were applied before the table was read; this records them.
+    return Accepted(s, ())
+
+
+_Handler: TypeAlias = Callable[[MemberStanding, Any, TierLadder, DateTime],
+                               Outcome[MemberStanding]]
+
+_HANDLERS: Final[dict[type[Any], _Handler]] = {
     RecordOrder: _record_order,
     RecordActivity: _record_activity,
     GrantGrowth: _grant,
@@ -523,4 +632,5 @@ _HANDLERS: dict[type[Any], Any] = {
     ReviewTier: _review,
     PinTier: _pin,
     UnpinTier: _unpin,
+    SettleTier: _settle_tier,
 }
