@@ -45,4 +45,56 @@ def _ledger_cases() -> list[MachineCase]:
     ]
 
 
-CASES: list[MachineCase] = [*_points_cases()]
+def _member_cases() -> list[MachineCase]:
+    """The machines of `sirui.loyalty.members`: a paid card and a member's standing."""
+    from sirui.core.money import Money
+    from sirui.loyalty.members import (
+        CardPlan,
+        CardRefundRule,
+        ClaimCouponPack,
+        MemberStanding,
+        PaidCard,
+        PurchaseCard,
+        RecordOrder,
+        RefundCard,
+        RefundMode,
+        RefundOrder,
+        RenewCard,
+        StartTrial,
+        Tier,
+        TierLadder,
+        UnpinTier,
+    )
+
+    now = pendulum.datetime(2026, 11, 11, 10, tz=TZ)
+    plan = CardPlan("annual", Money.of("99"), coupon_pack="VIP-MONTHLY",
+                    coupon_pack_value=Money.of("10"), refund=CardRefundRule(RefundMode.NONE))
+    card = PaidCard.new("card-1", "m1", plan).handle(PurchaseCard("pay-1"), now=now).state
+    ladder = TierLadder((Tier("normal"), Tier("silver", threshold=500),
+                         Tier("gold", threshold=2000)))
+    standing = MemberStanding.new("m1", ladder).handle(
+        RecordOrder("o1", Money.of("300")), ladder, now=now).state
+    return [
+        MachineCase(
+            name="PaidCard",
+            state=card,
+            now=now.add(days=1),
+            accept=ClaimCouponPack("k1"),
+            conflict=RenewCard("k1"),
+            reject=RefundCard("refund-1"),        # the plan is not refundable
+            illegal=StartTrial("trial-1"),        # an active card takes no trial
+        ),
+        MachineCase(
+            name="MemberStanding",
+            state=standing,
+            now=now.add(days=1),
+            accept=RecordOrder("o2", Money.of("250")),
+            conflict=RecordOrder("o2", Money.of("251")),
+            reject=RefundOrder("r1", "o9"),       # no such order in the ledger
+            illegal=UnpinTier("u1"),              # nothing is pinned
+            kwargs={"ladder": ladder},
+        ),
+    ]
+
+
+CASES: list[MachineCase] = [*_points_cases(), *_member_cases()]
