@@ -1,7 +1,14 @@
-"""Checkout benchmarks: quotes with promotions, best coupon combination, refunds, oscar peer."""
+"""Checkout benchmarks: quotes with promotions, best coupon combination, refunds, oscar peer.
+
+``import_checkout`` times ``from sirui.checkout import quote`` in a fresh
+interpreter (timed by the child, start-up excluded) against ``import
+pendulum, attrs, cattrs`` timed the same way: the libraries sirui stands on.
+"""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -110,6 +117,18 @@ def _oscar_case() -> Callable[[], object]:
     return _oscar_peer.setup(sample_cart())
 
 
+def _import_timer(statement: str) -> Callable[[], float]:
+    code = f"import time; t=time.perf_counter(); {statement}; print(time.perf_counter()-t)"
+
+    def timer() -> float:
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
+        return float(out.stdout)
+
+    return timer
+
+
 def cases(quick: bool) -> list[Case]:
     return [
         Case("quote_20_lines_5_promotions", setup=_quote_case(0)),
@@ -117,11 +136,19 @@ def cases(quick: bool) -> list[Case]:
         Case("quote_best_of_50_coupons", setup=_quote_case(50)),
         Case("refund_partial", setup=_refund_case),
         Case("oscar_quote", setup=_oscar_case, repeats=3 if quick else 5),
+        Case("import_checkout", timer=_import_timer("from sirui.checkout import quote"),
+             repeats=5 if quick else 11),
+        Case("import_deps", timer=_import_timer("import pendulum, attrs, cattrs"),
+             repeats=5 if quick else 11),
     ]
 
 
 def ratios(medians: dict[str, float]) -> dict[str, float]:
+    out: dict[str, float] = {}
     sirui, oscar = medians.get("quote_20_lines_5_promotions"), medians.get("oscar_quote")
     if sirui and oscar:
-        return {"oscar_over_sirui_quote": oscar / sirui}
-    return {}
+        out["oscar_over_sirui_quote"] = oscar / sirui
+    checkout, deps = medians.get("import_checkout"), medians.get("import_deps")
+    if checkout and deps:
+        out["import_checkout_over_deps"] = checkout / deps
+    return out
