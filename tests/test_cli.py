@@ -257,10 +257,17 @@ def test_rejected_csv_shows_the_bad_value(tmp_path: Path) -> None:
     orders, _ = _tables(tmp_path)
     o = orders.astype({"quantity": str})
     o.loc[0, "quantity"] = "2.5"
+    far = o["order_id"] == o["order_id"].iloc[-1]
+    o.loc[far, "paid_at"] = o.loc[far, "placed_at"] = "9999-12-31T23:59:59-14:00"
     o.to_csv(tmp_path / "o3.csv", index=False)
-    assert _simulate(tmp_path, "o3.csv") == 0
-    rejected = pd.read_csv(tmp_path / "out" / "rejected.csv")
-    assert rejected["en"].tolist() == ["quantity has an invalid value 2.5 (expected integer >= 1)"]
+    for engine in ("exact", "auto"):
+        assert _simulate(tmp_path, "o3.csv", "m.csv", "--engine", engine) == 0
+        rejected = pd.read_csv(tmp_path / "out" / "rejected.csv")
+        assert rejected["en"].tolist() == [
+            "quantity has an invalid value 2.5 (expected integer >= 1)",
+            "paid_at has an invalid value 9999-12-31T23:59:59-14:00 "
+            "(expected a datetime in the years 2 to 9998)",
+        ]
 
 
 def test_simulate_reads_json_lines(tmp_path: Path) -> None:
@@ -362,6 +369,7 @@ def _with(path: str, value: Any) -> dict[str, Any]:
         (_with("lines.0.quantity", 0), ("$.lines[0].quantity",)),
         (_with("now", None), ("$.now: required",)),
         (_with("now", "2026-11-11T10:00:00"), ("$.now: ", "offset")),
+        (_with("now", "9999-12-31T23:59:59-14:00"), ("$.now: ", "out of range")),
         ('{"now": 1e400}', ("$.now: ", "inf")),
         ('{"now": "2026-11-11T10:00:00+08:00", "lines": [{"quantity": 1e400}]}', ("inf",)),
         ("[]", ("$: expected an object with 'now', 'member' and 'lines', got list",)),

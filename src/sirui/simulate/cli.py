@@ -271,9 +271,12 @@ def _structure_now(value: Any) -> tuple[DateTime | None, list[tuple[str, str]]]:
     if value is None:
         return None, [("$.now", "required: the pricing time, like '2026-11-11T10:00:00+08:00'")]
     try:
-        return converter.structure(value, DateTime), []
+        now: DateTime = converter.structure(value, DateTime)
     except (SiruiError, ValueError, TypeError, OverflowError) as exc:
         return None, [("$.now", str(exc))]
+    if not 1 < now.year < 9999:  # a change of zone would leave datetime's range
+        return None, [("$.now", f"{value!r} is out of range; give a year from 2 to 9998")]
+    return now, []
 
 
 def _amount_problems(cart: Cart) -> list[tuple[str, str]]:
@@ -350,11 +353,10 @@ def _price(cart: Cart, now: DateTime, scenario: Any, where: str) -> Any:
             stacking=scenario.stacking,
             shipping=scenario.shipping,
         )
-    except SiruiError as exc:
+    except (SiruiError, OverflowError) as exc:  # OverflowError: a date past datetime's range
         raise CommandError(
             EXIT_INVALID,
-            f"{where}: cannot price this cart under scenario {scenario.name!r}: "
-            + " ".join(str(exc).split()),
+            f"{where}: cannot price this cart under scenario {scenario.name!r}: {exc}",
         ) from None
 
 

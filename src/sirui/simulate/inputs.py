@@ -269,6 +269,10 @@ def _time(v: Any, column: str, tz: str | None) -> DateTime:
             raise _RowError(
                 BAD_VALUE(column=column, value=str(v), expected="ISO 8601 datetime")
             ) from None
+    if not 1 < parsed.year < 9999:  # a change of zone would leave datetime's range
+        raise _RowError(
+            BAD_VALUE(column=column, value=str(v), expected="a datetime in the years 2 to 9998")
+        )
     if parsed.tzinfo is None:
         if tz is None:
             raise _RowError(NAIVE_TIME(column=column))
