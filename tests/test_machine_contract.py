@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,11 +20,9 @@ from sirui.core.errors import IdConflictError, SiruiError
 from sirui.rules import Accepted, PruneLog, Rejected
 
 _SKIP_PACKAGES = ("sirui.simulate", "sirui.testing", "sirui.cli", "sirui._demo", "sirui.__main__")
-_CASE_MODULES = (
-    "machine_cases_promotions",
-    "machine_cases_loyalty",
-    "machine_cases_campaigns",
-    "machine_cases_commission",
+# every tests/machine_cases_*.py module contributes its CASES
+_CASE_MODULES = tuple(
+    sorted(p.stem for p in Path(__file__).parent.glob("machine_cases_*.py"))
 )
 
 
@@ -42,13 +41,7 @@ def _machines() -> set[type[Any]]:
 def _cases() -> list[MachineCase]:
     out: list[MachineCase] = []
     for name in _CASE_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        out += module.CASES
+        out += importlib.import_module(name).CASES
     return out
 
 
