@@ -80,6 +80,7 @@ BUILTIN_MODULES: Final[dict[str, tuple[str, ...]]] = {
     "competition": ("sirui.commission",),
     "settlement": ("sirui.commission",),
     "scenario": ("sirui.simulate",),
+    "experiment": ("sirui.simulate.experiments",),
 }
 
 
