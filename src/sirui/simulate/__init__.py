@@ -9,7 +9,9 @@
   percentages in a notebook, and polars orders give polars frames back;
 * `sirui.simulate.metrics`: funnel, GMV decomposition, weekly figures,
   cohort retention, guide rates;
-* `sirui.simulate.sample`: a deterministic synthetic chain to try it all.
+* `sirui.simulate.sample`: a deterministic synthetic chain to try it all;
+* `sirui.simulate.experiments`: A/B tests (实验): deterministic arms,
+  per-arm metrics, differences with intervals and p-values, sample sizes.
 
 Needs the ``analysis`` extra (pandas, pyarrow, polars, matplotlib, tqdm);
 Dask runs need the ``dask`` extra.
@@ -21,6 +23,14 @@ from typing import Any
 
 from sirui.simulate.engine import Scenario, SimulationResult, summarize
 from sirui.simulate.engine import simulate as _simulate_local
+from sirui.simulate.experiments import (
+    Experiment,
+    ExperimentResult,
+    analyze_experiment,
+    assign_arms,
+    sample_size_means,
+    sample_size_proportions,
+)
 from sirui.simulate.inputs import InputError, RejectedRow, prepare
 from sirui.simulate.report import Comparison, compare
 from sirui.simulate.sample import SampleData, generate
@@ -28,15 +38,21 @@ from sirui.simulate.scale import is_dask_frame, simulate_dask
 
 __all__ = [
     "Comparison",
+    "Experiment",
+    "ExperimentResult",
     "InputError",
     "RejectedRow",
     "SampleData",
     "Scenario",
     "SimulationResult",
+    "analyze_experiment",
+    "assign_arms",
     "cli_commands",
     "compare",
     "generate",
     "prepare",
+    "sample_size_means",
+    "sample_size_proportions",
     "simulate",
     "simulate_dask",
     "summarize",
@@ -58,10 +74,12 @@ def simulate(
 
     See `sirui.simulate.engine.simulate` for the arguments. With a Dask
     DataFrame the run is partitioned by member and gives identical results
-    (``progress`` and ``elasticity`` are single-process options).
+    (``progress`` counts partitions there; ``elasticity`` is a single-process option).
     """
     if is_dask_frame(orders):
-        return simulate_dask(orders, members, scenario, timezone=timezone, tz=tz)
+        return simulate_dask(
+            orders, members, scenario, timezone=timezone, tz=tz, progress=progress
+        )
     return _simulate_local(
         orders,
         members,

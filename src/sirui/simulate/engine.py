@@ -642,8 +642,8 @@ def simulate(
         scenario: the policies to apply.
         timezone: zone for timestamps without one (otherwise such rows are rejected).
         tz: the zone months are reported in.
-        progress: show a progress bar (``tqdm.auto``: a widget in a notebook;
-            the exact engine only).
+        progress: show a progress bar (``tqdm.auto``: a widget in a notebook):
+            per event on the exact engine, per stage on the columnar one.
         elasticity: optional hook ``(order, quote) -> order or None`` to model
             demand reacting to price (None drops the order). Off by default.
         engine: ``"exact"`` replays order by order through `sirui.checkout.quote`;
@@ -667,7 +667,7 @@ def simulate(
                 f"{why or 'an elasticity hook'}; use engine='exact' or 'auto'"
             )
         if plan is not None and elasticity is None:
-            done = run_columnar(plan, orders, members, timezone, tz)
+            done = run_columnar(plan, orders, members, timezone, tz, progress=progress)
             if done is not None:
                 frame, tiers, rejected = done
                 result = _result(scenario, rejected, frame, tiers, "columnar")

@@ -70,6 +70,39 @@ def _partition(
     return pd.DataFrame(rows, columns=list(ROW_COLUMNS)), rejected, tiers, "exact"
 
 
+def _compute(parts: list[Any], progress: bool, desc: str) -> tuple[Any, ...]:
+    """Compute the partitions' tasks; with ``progress``, a bar ticks as each one finishes."""
+    import dask
+
+    if not progress:
+        return dask.compute(*parts)  # type: ignore[attr-defined,no-untyped-call,no-any-return]
+    from tqdm.auto import tqdm  # a widget in notebooks, text in terminals
+
+    with tqdm(total=len(parts), desc=desc, unit="partition") as bar:
+        try:
+            from distributed import as_completed, default_client
+
+            client = default_client()  # type: ignore[no-untyped-call]
+        except (ImportError, ValueError):  # no distributed, or no client: a local scheduler
+            client = None
+        if client is not None:
+            futures = client.compute(parts)
+            for _ in as_completed(futures):  # type: ignore[no-untyped-call]
+                bar.update(1)
+            return tuple(client.gather(futures))
+        from dask.callbacks import Callback
+
+        keys = {p.key for p in parts}
+
+        class _Tick(Callback):
+            def _posttask(self, key: Any, *_: Any) -> None:
+                if key in keys:
+                    bar.update(1)
+
+        with _Tick():  # type: ignore[no-untyped-call]
+            return dask.compute(*parts)  # type: ignore[attr-defined,no-untyped-call,no-any-return]
+
+
 def simulate_dask(
     orders: Any,
     members: Any,
@@ -78,6 +111,7 @@ def simulate_dask(
     timezone: str | None = None,
     tz: str = "Asia/Shanghai",
     npartitions: int | None = None,
+    progress: bool = False,
 ) -> SimulationResult:
     """`simulate` over a Dask DataFrame of order lines; identical results.
 
@@ -89,6 +123,8 @@ def simulate_dask(
         timezone: zone for timestamps without one.
         tz: the zone months are reported in.
         npartitions: partitions after the shuffle (default: as given).
+        progress: show a ``tqdm.auto`` bar that advances as each partition is
+            priced (on a ``dask.distributed`` client or a local scheduler).
     """
     import dask
     import pandas as pd
@@ -111,7 +147,7 @@ def simulate_dask(
         dask.delayed(_partition)(p, shared_members, shared_scenario, timezone, tz)  # type: ignore[attr-defined]
         for p in shuffled.to_delayed()
     ]
-    results = dask.compute(*parts)  # type: ignore[attr-defined,no-untyped-call]
+    results = _compute(parts, progress, scenario.name)
     frame = pd.concat([f for f, *_ in results], ignore_index=True)
     engines = {e for *_, e in results if e}
     rejected = member_rejects + [r for _, rej, *_ in results for r in rej]

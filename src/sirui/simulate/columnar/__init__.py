@@ -54,10 +54,14 @@ arithmetic on columns).
 
 from __future__ import annotations
 
+from typing import Any
+
 from sirui.simulate.columnar._batch import Batch, MemberInfo, batch_from_records
 from sirui.simulate.columnar._input import prepare_batch
 from sirui.simulate.columnar._plan import ColumnarPlan, columnar_plan
-from sirui.simulate.columnar._price import price_batch, run_columnar
+from sirui.simulate.columnar._price import price_batch
+from sirui.simulate.engine import start_tiers
+from sirui.simulate.inputs import RejectedRow
 
 __all__ = [
     "Batch",
@@ -69,3 +73,59 @@ __all__ = [
     "price_batch",
     "run_columnar",
 ]
+
+
+class _Stages:
+    """A progress bar (``tqdm.auto``) that advances once per stage, naming the running one."""
+
+    def __init__(self, progress: bool, desc: str, names: tuple[str, ...]) -> None:
+        self.names = names
+        self.done = 0
+        self.bar: Any = None
+        if progress:
+            from tqdm.auto import tqdm  # a widget in notebooks, text in terminals
+
+            self.bar = tqdm(total=len(names), desc=desc, unit="stage")
+            self.bar.set_postfix_str(names[0])
+
+    def advance(self) -> None:
+        self.done += 1
+        if self.bar is not None:
+            self.bar.update(1)
+            if self.done < len(self.names):
+                self.bar.set_postfix_str(self.names[self.done])
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def run_columnar(
+    plan: ColumnarPlan,
+    orders: Any,
+    members: Any,
+    timezone: str | None,
+    tz: str,
+    *,
+    progress: bool = False,
+) -> tuple[Any, dict[str, str | None], tuple[RejectedRow, ...]] | None:
+    """Check and price ``orders``: the result rows, every member's final tier, the rejects.
+
+    None when an amount could overflow 64-bit integers: the caller replays
+    on the exact engine, whose integers have no bound. With ``progress`` a
+    ``tqdm.auto`` bar advances per stage: reading and checking the input,
+    then pricing.
+    """
+    stages = _Stages(progress, plan.scenario.name, ("check input", "price"))
+    try:
+        batch, tiers, rejected = prepare_batch(orders, members, timezone)
+        stages.advance()
+        try:
+            frame, final = price_batch(plan, batch, tz)
+        except OverflowError:
+            return None
+        stages.advance()
+    finally:
+        stages.close()
+    return frame, {**start_tiers(tiers, plan.scenario), **final}, rejected
+
