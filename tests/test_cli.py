@@ -433,6 +433,15 @@ def test_commands_of_the_analysis_extra_say_how_to_install_it(
     assert run("schema", "condition.tier_in")[0] == 0
 
 
+def test_commands_check_their_dependencies_first(capsys: Any, monkeypatch: Any) -> None:
+    monkeypatch.setitem(sys.modules, "pandas", None)  # the toolkit imports, pandas does not
+    argv = ["--orders", "o.csv", "--members", "m.csv", "--scenario", "x", "--out", "y"]
+    assert run("simulate", *argv)[0] == 2
+    assert "needs pandas, which is not installed: pip install" in failed(capsys, "simulate")
+    assert run("demo", "--out", "y")[0] == 2
+    assert "needs pandas" in failed(capsys, "demo")
+
+
 def test_reason_catalogue_for_services() -> None:
     code, text = run("reasons")
     entries = json.loads(text)

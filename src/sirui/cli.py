@@ -220,7 +220,7 @@ def _cmd_reasons(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
-    require("sirui.simulate", "matplotlib")
+    require("sirui.simulate", "numpy", "pandas", "matplotlib")
     folder = output_folder(args.out)
     from sirui._demo import run_demo
 

@@ -240,8 +240,11 @@ def _compare(args: argparse.Namespace, base: Any, other: Any, folder: Path, out:
 
 
 def _run_simulate(args: argparse.Namespace, out: TextIO) -> int:
+    require("sirui.simulate.engine", "numpy", "pandas")
     _check_table(args.orders, "--orders")
     _check_table(args.members, "--members")
+    if any(Path(t).suffix.lower() == ".parquet" for t in (args.orders, args.members)):
+        require("pyarrow", what="reading .parquet")
     scenario = _scenario(args.scenario)
     other = _scenario(args.compare) if args.compare else None
     _check_engine(scenario, args.engine)
@@ -361,6 +364,7 @@ def _price(cart: Cart, now: DateTime, scenario: Any, where: str) -> Any:
 
 
 def _run_quote(args: argparse.Namespace, out: TextIO) -> int:
+    require("sirui.simulate.engine", "sirui.checkout", "sirui.loyalty.members")
     try:
         data = read_data(args.cart)
     except ConfigError as exc:
