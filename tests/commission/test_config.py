@@ -8,7 +8,7 @@ from typing import Any
 import jsonschema
 import pendulum
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from sirui.commission import (
@@ -172,7 +172,6 @@ def test_datetimes_in_documents_keep_their_instant() -> None:
     assert load(dump(p)) == p
 
 
-@settings(max_examples=30)
 @given(policies)
 def test_dumped_documents_validate_against_the_json_schema(p: Any) -> None:
     schema = json_schema(type(p))

@@ -3,14 +3,15 @@
 Theory of operation
 -------------------
 Every `CommissionLine` (one payee's commission on one order line) becomes a
-`CommissionRecord` in a `SettlementLedger`. The host feeds commands and
-persists the new ledger and the events, in one transaction:
+`CommissionRecord` in a `SettlementLedger`. The host feeds commands with
+``ledger.handle(command, now=...)`` and persists the new ledger and the
+events, in one transaction:
 
 * `RecordCommission`: the order was paid; its lines enter ``PENDING``.
 * `MarkFulfilled`: the order was picked up or delivered; its records are
   ``FROZEN`` for the return window (冻结期, ``return_window_days``).
 * `ReleaseFrozen`: records whose window has passed at ``now`` become
-  ``SETTLEABLE``.
+  ``SETTLEABLE`` (refused with ``settlement.nothing_due`` when none has).
 * `SettlePayee`: a payee's settleable records are ``SETTLED`` (paid out),
   net of the clawbacks they owe.
 * `ApplyRefund`: a refund of some lines. Before settlement the record's
@@ -19,10 +20,25 @@ persists the new ledger and the events, in one transaction:
   *clawback* (追回) owed by the payee and offset against their next
   settlements.
 
-Status transitions are the table `TRANSITIONS`; a partial refund keeps the
-status. Commands carry ids: replaying one returns the original events and
-reason on the current state without applying anything twice; the same id
-with other content raises `IdConflictError`.
+Status transitions are the table `TRANSITIONS`, keyed by a record's status
+and the command type; each command reads it for the records it names before
+any business check, and a record the table refuses is not touched (an order
+with no record the table takes is refused: ``settlement.not_pending``). A
+partial refund keeps the status.
+
+Time changes nothing by itself: a record whose return window has passed
+stays ``FROZEN`` until the host's scheduler sends `ReleaseFrozen`.
+
+Commands carry ids and the ledger keeps a `CommandLog` of the ones it
+accepted: replaying one returns the original events on the current state
+and changes nothing, also after the host saved and reloaded the ledger; the
+same id with other content raises `IdConflictError`; a rejected command is
+not recorded, so a retry is decided afresh. `PruneLog` forgets ids older
+than ``SettlementPolicy.log_retention_days``.
+
+The maps are persistent (`PMap`): a command copies the few records it
+touches and two small indexes (the frozen records by unfreeze time, the
+settleable records by payee), never the whole ledger.
 
 Invariants
 ----------
@@ -37,9 +53,9 @@ Invariants
 
 from __future__ import annotations
 
+import bisect
 import enum
-from collections.abc import Iterable, Mapping
-from types import MappingProxyType
+from collections.abc import Iterable
 from typing import Any, Final, TypeAlias
 
 import attrs
@@ -47,11 +63,13 @@ import attrs
 from sirui.commission._common import proportion
 from sirui.commission.paid import Refund
 from sirui.commission.rules import CommissionLine
-from sirui.core.errors import IdConflictError, InvalidCommandError
+from sirui.core.errors import InvalidCommandError
 from sirui.core.money import Money
+from sirui.core.persistent import PMap
 from sirui.core.registry import policy
 from sirui.core.validators import non_empty_str, non_negative_int
 from sirui.core.windows import DateTime, aware
+from sirui.rules.commandlog import CommandLog, PruneLog, transition
 from sirui.rules.outcome import Accepted, Event, Rejected
 from sirui.rules.reasons import Reason, reason_code
 
@@ -82,6 +100,11 @@ NOT_PENDING = reason_code(
     zh="订单{order}的佣金已不在待结算状态",
     en="Commission of order {order} is no longer pending",
 )
+NOTHING_DUE = reason_code(
+    "settlement.nothing_due",
+    zh="没有到期可解冻的佣金",
+    en="No frozen commission has reached the end of its return window",
+)
 NOTHING_TO_SETTLE = reason_code(
     "settlement.nothing_to_settle",
     zh="{payee}没有可结算的佣金",
@@ -110,24 +133,19 @@ class RecordStatus(enum.Enum):
 
 
 S = RecordStatus
-#: ``(status, action) -> new status``; anything missing is not allowed.
-TRANSITIONS: Final[dict[tuple[RecordStatus, str], RecordStatus]] = {
-    (S.PENDING, "fulfil"): S.FROZEN,
-    (S.FROZEN, "release"): S.SETTLEABLE,
-    (S.SETTLEABLE, "settle"): S.SETTLED,
-    (S.PENDING, "refund_all"): S.CANCELLED,
-    (S.FROZEN, "refund_all"): S.CANCELLED,
-    (S.SETTLEABLE, "refund_all"): S.CANCELLED,
-    (S.SETTLED, "refund_all"): S.SETTLED,
-}
 
 
 @policy("settlement.policy")
 @attrs.frozen(slots=True)
 class SettlementPolicy:
-    """How long commission stays frozen after fulfilment (退货冻结期)."""
+    """How long commission stays frozen after fulfilment (退货冻结期).
+
+    ``log_retention_days``: how long the ledger remembers accepted command
+    ids for replays (`PruneLog` forgets older ones).
+    """
 
     return_window_days: int = attrs.field(default=7, validator=non_negative_int)
+    log_retention_days: int = attrs.field(default=30, validator=non_negative_int)
 
 
 @attrs.frozen(slots=True)
@@ -228,6 +246,23 @@ SettlementCommand: TypeAlias = (
     RecordCommission | MarkFulfilled | ReleaseFrozen | SettlePayee | ApplyRefund
 )
 
+#: ``(record status, command type) -> status after it``; a record the table refuses is
+#: left as it is. ``None`` is a record not yet in the ledger. `ApplyRefund` leads there
+#: when it refunds the line in full (a partial refund keeps the status; after settlement
+#: the reduction is a clawback; on a cancelled record only the refunded units count).
+TRANSITIONS: Final[dict[tuple[RecordStatus | None, type[Any]], RecordStatus]] = {
+    (None, RecordCommission): S.PENDING,
+    (S.PENDING, MarkFulfilled): S.FROZEN,
+    (S.FROZEN, ReleaseFrozen): S.SETTLEABLE,
+    (S.SETTLEABLE, SettlePayee): S.SETTLED,
+    (S.PENDING, ApplyRefund): S.CANCELLED,
+    (S.FROZEN, ApplyRefund): S.CANCELLED,
+    (S.SETTLEABLE, ApplyRefund): S.CANCELLED,
+    (S.SETTLED, ApplyRefund): S.SETTLED,
+    (S.CANCELLED, ApplyRefund): S.CANCELLED,
+}
+_COMMANDS: Final = frozenset(kind for _, kind in TRANSITIONS)
+
 # -- events ---------------------------------------------------------------------------
 
 
@@ -289,27 +324,20 @@ class CommissionSettled(Event):
     reason: Reason
 
 
-@attrs.frozen(slots=True)
-class _Seen:
-    command: Any
-    ok: bool
-    events: tuple[Any, ...]
-    reason: Reason | None
-
-
 Outcome: TypeAlias = Accepted["SettlementLedger"] | Rejected["SettlementLedger"]
 
-
-def _frozen_map(value: Mapping[str, Any]) -> Mapping[str, Any]:
-    # A read-only view, O(1): the ledger's maps are rebuilt per command, never mutated.
-    if isinstance(value, MappingProxyType):
-        return value
-    return MappingProxyType(value if isinstance(value, dict) else dict(value))
+#: The frozen records, by the time their window ends: ``(unfreeze_at, key)`` in order.
+_Frozen: TypeAlias = tuple[tuple[DateTime, str], ...]
 
 
-@attrs.frozen(slots=True, eq=False)
+@attrs.frozen(slots=True)
 class SettlementLedger:
     """All commission records of a chain (or a shard of it) and the clawbacks owed.
+
+    ``records``, ``by_order`` (record keys per order), ``clawbacks``
+    (outstanding per payee, offset against future settlements) and
+    ``paid_out`` (everything paid to each payee) are persistent maps: read
+    them with ``.get(key)``, or with `record`, `records_of` and `all_records`.
 
     >>> ledger = SettlementLedger()
     >>> len(ledger.records)
@@ -317,38 +345,50 @@ class SettlementLedger:
     """
 
     policy: SettlementPolicy = SettlementPolicy()
-    records: Mapping[str, CommissionRecord] = attrs.field(factory=dict, converter=_frozen_map)
-    by_order: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict, converter=_frozen_map)
-    clawbacks: Mapping[str, Money] = attrs.field(factory=dict, converter=_frozen_map)
+    records: PMap[str, CommissionRecord] = attrs.field(factory=PMap)
+    by_order: PMap[str, tuple[str, ...]] = attrs.field(factory=PMap)
+    clawbacks: PMap[str, Money] = attrs.field(factory=PMap)
     """Outstanding clawback per payee, to offset against future settlements."""
-    paid_out: Mapping[str, Money] = attrs.field(factory=dict, converter=_frozen_map)
+    paid_out: PMap[str, Money] = attrs.field(factory=PMap)
     """Everything paid to each payee so far."""
-    seen: Mapping[str, _Seen] = attrs.field(factory=dict, converter=_frozen_map, repr=False)
+    frozen: _Frozen = ()
+    """``(unfreeze_at, key)`` of the records made ``FROZEN``, in time order (an index)."""
+    settleable: PMap[str, tuple[str, ...]] = attrs.field(factory=PMap)
+    """Keys made ``SETTLEABLE`` per payee, not yet settled (an index)."""
+    log: CommandLog = attrs.field(factory=CommandLog)
+    """The commands the ledger accepted, with their events (idempotency)."""
+
+    def record(self, key: str) -> CommissionRecord:
+        """The record of ``key`` (``"<order>/<line>/<role>/<payee>"``); KeyError if none."""
+        rec = self.records.get(key)
+        if rec is None:
+            raise KeyError(key)
+        return rec
 
     def records_of(self, order_id: str) -> tuple[CommissionRecord, ...]:
-        return tuple(self.records[k] for k in self.by_order.get(order_id, ()))
+        """The order's records, in the order they were recorded."""
+        return tuple(self.record(k) for k in self.by_order.get(order_id, ()) or ())
 
-    def handle(self, command: SettlementCommand, now: DateTime) -> Outcome:
+    def all_records(self) -> tuple[CommissionRecord, ...]:
+        """Every record, by key (for statements: `guide_statements(ledger.all_records(), ...)`)."""
+        return tuple(r for _, r in sorted(self.records.items(), key=lambda kv: kv[0]))
+
+    def handle(self, command: SettlementCommand | PruneLog, *, now: DateTime) -> Outcome:
         """Apply ``command`` at ``now``; see the module docstring."""
         now = aware(now)
-        prior = self.seen.get(command.id)
-        if prior is not None:
-            if prior.command != command:
-                raise IdConflictError(
-                    f"command id={command.id!r} was used for {type(prior.command).__name__} "
-                    "with other content; use a new id"
-                )
-            if prior.ok:
-                return Accepted(self, prior.events, prior.reason)
-            assert prior.reason is not None
-            return Rejected(prior.reason, self)
+        if isinstance(command, PruneLog):
+            log, pruned = self.log.prune(command, now, self.policy.log_retention_days)
+            return Accepted(attrs.evolve(self, log=log), pruned)
+        if type(command) not in _COMMANDS:
+            raise InvalidCommandError(f"command={command!r}: not a settlement command")
+        replay = self.log.replay(self, command)
+        if replay is not None:
+            return replay
         result = self._apply(command, now)
-        seen = dict(self.seen)
-        seen[command.id] = _Seen(command, result.ok, result.events, result.reason)
-        new = attrs.evolve(result.state, seen=seen)
-        if isinstance(result, Accepted):
-            return Accepted(new, result.events, result.reason)
-        return Rejected(result.reason, new)
+        if isinstance(result, Rejected):
+            return Rejected(result.reason, self)
+        new = attrs.evolve(result.state, log=self.log.record(command, result.events, now))
+        return Accepted(new, result.events, result.reason)
 
     # -- transitions ------------------------------------------------------------------
 
@@ -358,12 +398,10 @@ class SettlementLedger:
         if isinstance(cmd, MarkFulfilled):
             return self._fulfil(cmd)
         if isinstance(cmd, ReleaseFrozen):
-            return self._release(now)
+            return self._release(cmd, now)
         if isinstance(cmd, SettlePayee):
             return self._settle(cmd)
-        if isinstance(cmd, ApplyRefund):
-            return self._refund(cmd)
-        raise InvalidCommandError(f"command={cmd!r}: not a settlement command")
+        return self._refund(cmd)
 
     def _keys(self, order_id: str) -> tuple[str, ...]:
         keys = self.by_order.get(order_id)
@@ -375,81 +413,92 @@ class SettlementLedger:
         return keys
 
     def _record(self, cmd: RecordCommission) -> Outcome:
-        records = dict(self.records)
-        new_keys: dict[str, list[str]] = {}
+        records, by_order = self.records, self.by_order
         events: list[Event] = []
+        status = transition(TRANSITIONS, None, cmd)
+        assert status is not None
         for ln in cmd.lines:
             if ln.key in records:
                 raise InvalidCommandError(
                     f"lines: record {ln.key!r} already exists; each order line is recorded once"
                 )
             zero = Money.zero(ln.amount.currency)
-            records[ln.key] = CommissionRecord(ln, S.PENDING, zero, zero, 0, zero)
-            new_keys.setdefault(ln.order_id, []).append(ln.key)
+            records = records.set(ln.key, CommissionRecord(ln, status, zero, zero, 0, zero))
+            by_order = by_order.set(ln.order_id, (*(by_order.get(ln.order_id) or ()), ln.key))
             events.append(CommissionRecorded(ln.key, ln.payee, ln.amount))
-        by_order = dict(self.by_order)
-        for order_id, keys in new_keys.items():
-            by_order[order_id] = (*by_order.get(order_id, ()), *keys)
         return Accepted(attrs.evolve(self, records=records, by_order=by_order), tuple(events))
 
     def _fulfil(self, cmd: MarkFulfilled) -> Outcome:
-        keys = self._keys(cmd.order_id)
-        pending = [k for k in keys if self.records[k].status is S.PENDING]
-        if not pending:
-            return Rejected(NOT_PENDING(order=cmd.order_id), self)
         until = cmd.at.add(days=self.policy.return_window_days)
-        records = dict(self.records)
+        records, frozen = self.records, list(self.frozen)
         events: list[Event] = []
-        for k in pending:
-            records[k] = attrs.evolve(records[k], status=TRANSITIONS[(S.PENDING, "fulfil")],
-                                      unfreeze_at=until)
+        for k in self._keys(cmd.order_id):
+            rec = self.record(k)
+            target = transition(TRANSITIONS, rec.status, cmd)
+            if target is None:
+                continue
+            records = records.set(k, attrs.evolve(rec, status=target, unfreeze_at=until))
+            bisect.insort(frozen, (until, k))
             events.append(CommissionFrozen(k, until))
-        return Accepted(attrs.evolve(self, records=records), tuple(events))
+        if not events:
+            return Rejected(NOT_PENDING(order=cmd.order_id), self)
+        return Accepted(attrs.evolve(self, records=records, frozen=tuple(frozen)), tuple(events))
 
-    def _release(self, now: DateTime) -> Outcome:
-        records = dict(self.records)
+    def _release(self, cmd: ReleaseFrozen, now: DateTime) -> Outcome:
+        # The index is in time order: what is due is a prefix. A record a refund has
+        # cancelled meanwhile is still in it; the table skips it.
+        due = bisect.bisect_right(self.frozen, now, key=lambda fk: fk[0])
+        records, settleable = self.records, self.settleable
         events: list[Event] = []
-        for k, r in self.records.items():
-            if r.status is S.FROZEN and r.unfreeze_at is not None and r.unfreeze_at <= now:
-                records[k] = attrs.evolve(r, status=TRANSITIONS[(S.FROZEN, "release")])
-                events.append(CommissionSettleable(k))
-        return Accepted(attrs.evolve(self, records=records), tuple(events))
+        for _, k in self.frozen[:due]:
+            rec = self.record(k)
+            target = transition(TRANSITIONS, rec.status, cmd)
+            if target is None:
+                continue
+            records = records.set(k, attrs.evolve(rec, status=target))
+            payee = rec.line.payee
+            if payee is not None:
+                settleable = settleable.set(payee, (*(settleable.get(payee) or ()), k))
+            events.append(CommissionSettleable(k))
+        if not events:
+            return Rejected(NOTHING_DUE(), self)
+        state = attrs.evolve(self, records=records, frozen=self.frozen[due:],
+                             settleable=settleable)
+        return Accepted(state, tuple(events))
 
     def _settle(self, cmd: SettlePayee) -> Outcome:
-        due = [r for r in self.records.values()
-               if r.status is S.SETTLEABLE and r.line.payee == cmd.payee]
+        due = [(rec, target) for rec in map(self.record, self.settleable.get(cmd.payee) or ())
+               if (target := transition(TRANSITIONS, rec.status, cmd)) is not None]
         if not due:
             return Rejected(NOTHING_TO_SETTLE(payee=cmd.payee), self)
-        cur = due[0].line.amount.currency
-        gross = sum((r.amount for r in due), Money.zero(cur))
-        owed = self.clawbacks.get(cmd.payee, Money.zero(cur))
+        cur = due[0][0].line.amount.currency
+        gross = sum((r.amount for r, _ in due), Money.zero(cur))
+        owed = self.clawbacks.get(cmd.payee) or Money.zero(cur)
         offset = owed.min(gross)
         paid = gross - offset
-        records = dict(self.records)
-        for r in due:
-            records[r.key] = attrs.evolve(r, status=TRANSITIONS[(S.SETTLEABLE, "settle")],
-                                          settlement=cmd.id)
-        clawbacks = dict(self.clawbacks)
-        clawbacks[cmd.payee] = owed - offset
-        paid_out = dict(self.paid_out)
-        paid_out[cmd.payee] = paid_out.get(cmd.payee, Money.zero(cur)) + paid
+        records = self.records
+        for r, target in due:
+            records = records.set(r.key, attrs.evolve(r, status=target, settlement=cmd.id))
+        paid_before = self.paid_out.get(cmd.payee) or Money.zero(cur)
         reason = SETTLED_NET(gross=gross, offset=offset, paid=paid)
         events: list[Event] = []
         if offset:
             events.append(ClawbackOffset(cmd.payee, offset, owed - offset))
-        events.append(CommissionSettled(cmd.id, cmd.payee, tuple(r.key for r in due), gross,
+        events.append(CommissionSettled(cmd.id, cmd.payee, tuple(r.key for r, _ in due), gross,
                                         offset, paid, reason))
-        state = attrs.evolve(self, records=records, clawbacks=clawbacks, paid_out=paid_out)
+        state = attrs.evolve(
+            self, records=records, clawbacks=self.clawbacks.set(cmd.payee, owed - offset),
+            paid_out=self.paid_out.set(cmd.payee, paid_before + paid),
+            settleable=self.settleable.set(cmd.payee, ()),
+        )
         return Accepted(state, tuple(events), reason)
 
     def _refund(self, cmd: ApplyRefund) -> Outcome:
         refund = cmd.refund
-        keys = self._keys(refund.order_id)
         by_line: dict[str, list[str]] = {}
-        for k in keys:
-            by_line.setdefault(self.records[k].line.line_id, []).append(k)
-        records = dict(self.records)
-        clawbacks = dict(self.clawbacks)
+        for k in self._keys(refund.order_id):
+            by_line.setdefault(self.record(k).line.line_id, []).append(k)
+        records, clawbacks = self.records, self.clawbacks
         events: list[Event] = []
         for lr in refund.lines:
             line_keys = by_line.get(lr.line_id)
@@ -458,27 +507,37 @@ class SettlementLedger:
                     f"refund.lines: line_id={lr.line_id!r} is not in order {refund.order_id!r}"
                 )
             for k in line_keys:
-                rec = records[k]
-                qty = rec.refunded_quantity + lr.quantity
-                amt = rec.refunded_amount + lr.amount
-                if qty > rec.line.quantity or amt > rec.line.line_total:
-                    raise InvalidCommandError(
-                        f"refund {refund.id!r}: line {lr.line_id!r} would refund {qty} units / "
-                        f"{amt}, more than it was paid ({rec.line.quantity} / "
-                        f"{rec.line.line_total})"
-                    )
-                rec, evs, claw = _reduce(rec, qty, amt, refund.id)
-                records[k] = rec
+                rec = _refunded(self.record(k), lr.quantity, lr.amount, refund.id)
+                target = transition(TRANSITIONS, rec.status, cmd)
+                assert target is not None  # every status takes a refund
+                rec, evs, claw = _reduce(rec, rec.refunded_quantity + lr.quantity,
+                                         rec.refunded_amount + lr.amount, refund.id, target)
+                records = records.set(k, rec)
                 events.extend(evs)
                 if claw and rec.line.payee is not None:
                     p = rec.line.payee
-                    clawbacks[p] = clawbacks.get(p, Money.zero(claw.currency)) + claw
+                    clawbacks = clawbacks.set(p, (clawbacks.get(p) or Money.zero(claw.currency))
+                                              + claw)
         return Accepted(attrs.evolve(self, records=records, clawbacks=clawbacks), tuple(events))
 
 
-def _reduce(rec: CommissionRecord, qty: int, amt: Money, refund_id: str
+def _refunded(rec: CommissionRecord, qty: int, amount: Money, refund_id: str) -> CommissionRecord:
+    """``rec``, checked that a further refund of ``qty`` units and ``amount`` fits the line."""
+    q, a = rec.refunded_quantity + qty, rec.refunded_amount + amount
+    if q > rec.line.quantity or a > rec.line.line_total:
+        raise InvalidCommandError(
+            f"refund {refund_id!r}: line {rec.line.line_id!r} would refund {q} units / "
+            f"{a}, more than it was paid ({rec.line.quantity} / {rec.line.line_total})"
+        )
+    return rec
+
+
+def _reduce(rec: CommissionRecord, qty: int, amt: Money, refund_id: str, full_target: RecordStatus
             ) -> tuple[CommissionRecord, list[Event], Money]:
-    """Apply cumulative refunds to one record; return it, its events and any clawback."""
+    """Apply cumulative refunds to one record; return it, its events and any clawback.
+
+    ``full_target`` is the status the table gives a full refund of the record.
+    """
     target = rec.target_reduction(qty, amt)
     delta = target - rec.reduced - rec.clawed_back
     full = rec.fully_refunded(qty, amt)
@@ -490,13 +549,11 @@ def _reduce(rec: CommissionRecord, qty: int, amt: Money, refund_id: str
         if delta and rec.line.payee is not None:
             events.append(ClawbackCreated(rec.key, rec.line.payee, delta, refund_id))
         return rec, events, delta
-    cancel = full and rec.status is not S.CANCELLED
-    status = TRANSITIONS[(rec.status, "refund_all")] if cancel else rec.status
+    cancel = full and rec.status is not full_target
     rec = attrs.evolve(rec, refunded_quantity=qty, refunded_amount=amt,
-                       reduced=rec.reduced + delta, status=status)
+                       reduced=rec.reduced + delta, status=full_target if full else rec.status)
     if delta:
         events.append(CommissionReduced(rec.key, delta, rec.amount, refund_id))
     if cancel:
         events.append(CommissionCancelled(rec.key, refund_id))
     return rec, events, zero
-
