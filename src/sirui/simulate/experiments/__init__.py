@@ -11,10 +11,11 @@ price strategy (价格策略) on part of their members before rolling it out.
 * `assign_arms` assigns a frame or a list of member ids.
 * `analyze_experiment` reads the experiment's orders (and visits, for
   conversion) and gives an `ExperimentResult`: per-arm AOV, conversion,
-  sales per visitor, repurchase rate, cost rate and gross margin, each
-  arm's difference from control with a confidence interval and a p-value
-  (z-tests with the delta method, or a member bootstrap with a seed), and a
-  sample ratio check; pandas in gives pandas out, polars gives polars.
+  sales per visitor, repurchase rate, cost rate, gross margin and margin
+  per visitor; each arm's difference from control with a confidence
+  interval and a p-value (z-tests with the delta method, or a member
+  bootstrap with a seed); and a sample ratio check. Pandas in gives pandas
+  out, polars gives polars.
 * `sample_size_proportions` and `sample_size_means` size a test before it
   starts.
 
@@ -106,8 +107,8 @@ def analyze_experiment(
             are missing are left out. Pass only the orders placed while the
             experiment ran, by the members it reached.
         visits: optional frame with ``member_id`` (one row per visit, any
-            other columns ignored): adds conversion, sales per visitor and the
-            sample ratio check.
+            other columns ignored): adds conversion, sales and margin per
+            visitor, and the sample ratio check.
         alpha: the significance level; intervals are ``1 - alpha``.
         method: ``"z"`` (the default): the two-proportion z-test for rates,
             z-tests with Welch's unpooled variances and the delta method for

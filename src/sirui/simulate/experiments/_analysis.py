@@ -11,6 +11,7 @@ figure is a ratio of two sums over an arm's members, ``sum(x) / sum(y)``,
 | ``repurchase_rate`` (复购率) | 2+ orders (0/1) | bought (0/1) | buyers |
 | ``cost_rate`` (费比) | discount | sales at list price | buyers (discount known) |
 | ``gross_margin`` (毛利率) | sales - cost | sales | buyers (cost known) |
+| ``margin_per_visitor_fen`` | sales - cost | 1 | visitors (visits and cost given) |
 
 so a member's several orders are counted together, as the delta method and
 the member bootstrap both require. *Visitors* are the members in the visits
@@ -49,19 +50,23 @@ class Metric:
     """``"rate"`` (a fraction) or ``"fen"``."""
     x: str
     y: str
-    needs: str = ""
-    """The input the metric needs: ``"visits"``, ``"discount"``, ``"cost"`` or nothing."""
+    needs: tuple[str, ...] = ()
+    """The inputs the metric needs: ``"visits"``, ``"discount"``, ``"cost"``."""
 
 
 METRICS: tuple[Metric, ...] = (
-    Metric("conversion", "conversion", "proportion", "rate", "bought", "one", "visits"),
+    Metric("conversion", "conversion", "proportion", "rate", "bought", "one", ("visits",)),
     Metric("aov_fen", "AOV", "ratio", "fen", "sales", "orders"),
     Metric(
-        "sales_per_visitor_fen", "sales per visitor", "mean", "fen", "sales", "one", "visits"
+        "sales_per_visitor_fen", "sales per visitor", "mean", "fen", "sales", "one", ("visits",)
     ),
     Metric("repurchase_rate", "repurchase rate", "proportion", "rate", "repeat", "bought"),
-    Metric("cost_rate", "cost rate", "ratio", "rate", "discount", "gmv", "discount"),
-    Metric("gross_margin", "gross margin", "ratio", "rate", "margin", "sales", "cost"),
+    Metric("cost_rate", "cost rate", "ratio", "rate", "discount", "gmv", ("discount",)),
+    Metric("gross_margin", "gross margin", "ratio", "rate", "margin", "sales", ("cost",)),
+    Metric(
+        "margin_per_visitor_fen", "margin per visitor", "mean", "fen", "margin", "one",
+        ("visits", "cost"),
+    ),
 )
 
 
@@ -133,7 +138,8 @@ def _units(experiment: Experiment, orders: Any, visits: Any) -> tuple[Any, set[s
     if "member_id" not in o.columns:
         raise InputError("orders: missing column member_id")
     ids = _ids(o["member_id"], "orders")
-    rows = pd.DataFrame({"member_id": ids.to_numpy(), **_amounts(o)})
+    amounts = {k: v.to_numpy() for k, v in _amounts(o).items()}
+    rows = pd.DataFrame({"member_id": ids.to_numpy(), **amounts})
     have = {"discount"} if "discount" in rows.columns else set()
     if "cost" in rows.columns:
         have.add("cost")
@@ -285,7 +291,7 @@ def compute(
         raise invalid("n_boot", n_boot, "must be an int >= 100", cls=InvalidValueError)
     gen = _generator(rng) if method == "bootstrap" else None
     units, have = _units(experiment, orders, visits)
-    metrics = [m for m in METRICS if not m.needs or m.needs in have]
+    metrics = [m for m in METRICS if set(m.needs) <= have]
     by_arm = {name: units[units["arm"] == name] for name in experiment.arm_names}
     estimates = {
         name: {m.key: _estimate(u[m.x], u[m.y], m.kind) for m in metrics}

@@ -89,10 +89,10 @@ class ExperimentResult:
     how to read the row: ``"rate"`` rows are fractions, ``"fen"`` rows are
     rounded to the fen.
 
-    No correction for testing several metrics and arms is applied: with six
-    metrics and one treatment, expect a false alarm in about one experiment
-    in four at alpha 0.05 when nothing changed; decide the primary metric
-    before the test starts.
+    No correction for testing several metrics and arms is applied: with
+    seven metrics and one treatment, up to about one experiment in three
+    shows some "significant" difference at alpha 0.05 when nothing changed;
+    decide the primary metric before the test starts.
     """
 
     experiment: Experiment
