@@ -71,7 +71,7 @@ def _html_table(head: list[str], rows: list[list[str]]) -> str:
     return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)  # frames do not compare with ==; compare ``differences.equals(...)``
 class ExperimentResult:
     """Per-arm figures and each arm's difference from control, with intervals and p-values.
 
