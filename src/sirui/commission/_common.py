@@ -5,6 +5,7 @@ The common validators (ids, counts, money) are in `sirui.core.validators`.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +13,7 @@ import attrs
 
 from sirui.core.errors import invalid
 from sirui.core.money import Money, as_rate, round_decimal
+from sirui.core.windows import DateTime, zone
 
 ZERO_RATE = Decimal(0)
 ONE = Decimal(1)
@@ -48,3 +50,18 @@ def proportion(amount: Money, numerator: int, denominator: int) -> Money:
     return Money(
         round_decimal(Decimal(amount.minor) * numerator / Decimal(denominator)), amount.currency
     )
+
+
+def zh_date(t: DateTime | dt.date, tz: str | None = None) -> str:
+    """``2026年11月11日``: the calendar date of ``t`` (in ``tz``, else its own zone) for zh text.
+
+    Chinese messages show dates this way, never as ISO timestamps. A plain
+    date is shown as it is.
+    """
+    local = t.in_timezone(zone(tz)) if tz is not None and isinstance(t, DateTime) else t
+    return f"{local.year}年{local.month}月{local.day}日"
+
+
+def zh_percent(rate: Decimal) -> str:
+    """``30%`` or ``0.6%``: a rate as a percentage for zh and en text."""
+    return f"{(rate * 100).normalize():f}%"

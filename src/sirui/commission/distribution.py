@@ -8,13 +8,18 @@ promoter's commission (``from_promoter``).
 
 **Staff distribution** (销售员分销): a seller's sales pay the seller
 (direct, level 1) and the seller who recruited them (indirect, level 2),
-each at its rate per item. A chain has at most two levels *by
+each at its rate per item, or a fixed amount per unit (按件,
+``direct_each`` / ``indirect_each``). A chain has at most two levels *by
 construction*: `SellerChain` has exactly two slots and `SellerChain.of`
 refuses three ids; a recruitment tree may be deeper, but nobody above the
-indirect seller is ever paid.
+indirect seller is ever paid. The plan's ``rounding`` rounds every rate
+(half-up by default), and ``counts_shipping`` adds the order's shipping to
+the bases as in `CommissionPlan`.
 
 Invariants: shares and rates are in [0, 1]; a carved-out share never makes
-the promoter's commission negative; direct + indirect rates never exceed 1.
+the promoter's commission negative; direct + indirect rates never exceed 1;
+fixed amounts are capped so that the two levels together never earn more
+than the line's base (the direct seller is paid first).
 """
 
 from __future__ import annotations
@@ -33,13 +38,14 @@ from sirui.commission.rules import (
     CommissionPlan,
     Role,
     guide_commission,
+    line_bases,
 )
 from sirui.core.errors import InvalidPolicyError, invalid
-from sirui.core.money import Money
+from sirui.core.money import Money, Rounding
 from sirui.core.nouns import Guide, GuideKind
 from sirui.core.registry import policy
-from sirui.core.validators import non_empty_str, optional
-from sirui.rules.reasons import reason_code
+from sirui.core.validators import non_empty_str, opt_non_negative_money, optional
+from sirui.rules.reasons import Reason, reason_code
 from sirui.rules.scope import ItemScope
 
 __all__ = [
@@ -75,6 +81,21 @@ SELLER_INDIRECT = reason_code(
     "commission.seller_indirect",
     zh="二级分销按{rate}计提：{base}",
     en="Indirect seller: {rate} of {base}",
+)
+SELLER_DIRECT_FIXED = reason_code(
+    "commission.seller_direct_fixed",
+    zh="一级分销每件{each}，共{quantity}件：{amount}",
+    en="Direct seller: {each} per item × {quantity} = {amount}",
+)
+SELLER_INDIRECT_FIXED = reason_code(
+    "commission.seller_indirect_fixed",
+    zh="二级分销每件{each}，共{quantity}件：{amount}",
+    en="Indirect seller: {each} per item × {quantity} = {amount}",
+)
+SELLER_FIXED_CAPPED = reason_code(
+    "commission.seller_fixed_capped",
+    zh="按件分销佣金{wanted}超过可分的{left}（实付{base}），按{left}封顶",
+    en="Fixed {wanted} exceeds the {left} left of the base {base}; capped",
 )
 NO_SELLER_RATE = reason_code(
     "commission.no_seller_rate",
@@ -114,9 +135,14 @@ class SuperGuideShare:
                           "share=Decimal('0.2') or rate=Decimal('0.01')")
 
     def apply(
-        self, lines: Iterable[CommissionLine], guides: Mapping[str, Guide]
+        self, lines: Iterable[CommissionLine], guides: Mapping[str, Guide],
+        rounding: Rounding = Rounding.HALF_UP,
     ) -> tuple[CommissionLine, ...]:
-        """Add the super guide's lines after each external promoter's line."""
+        """Add the super guide's lines after each external promoter's line.
+
+        ``rounding`` rounds the share or rate (`order_commission` passes the
+        commission plan's).
+        """
         out: list[CommissionLine] = []
         for ln in lines:
             promoter = guides.get(ln.payee) if ln.payee is not None else None
@@ -125,11 +151,11 @@ class SuperGuideShare:
                 out.append(ln)
                 continue
             if self.share is not None:
-                part = ln.amount.times(self.share)
+                part = ln.amount.times(self.share, rounding)
                 reason = SUPER_SHARE(promoter=promoter.id, commission=ln.amount, share=self.share)
             else:
                 assert self.rate is not None
-                part = ln.base.times(self.rate)
+                part = ln.base.times(self.rate, rounding)
                 reason = SUPER_RATE(rate=self.rate, base=ln.base)
             if self.from_promoter:
                 part = part.min(ln.amount)
@@ -178,17 +204,46 @@ class SellerChain:
 @policy("commission.distribution_rate")
 @attrs.frozen(slots=True)
 class DistributionRate:
-    """Rates per level for the items in ``scope`` (分销佣金比例)."""
+    """What each level earns on the items in ``scope`` (分销佣金): a rate or a fixed amount.
+
+    ``direct`` / ``indirect`` are rates of the line's base; ``direct_each`` /
+    ``indirect_each`` pay a fixed amount per unit instead (按件分佣), e.g.
+    ``DistributionRate("diaper", direct_each=Money.of("3"), indirect_each=Money.of("1"))``.
+    A level has a rate or a fixed amount, not both.
+    """
 
     id: str = attrs.field(validator=non_empty_str)
-    direct: Decimal = attrs.field(converter=to_rate, validator=rate_field)
+    direct: Decimal = attrs.field(default=Decimal(0), converter=to_rate, validator=rate_field)
     indirect: Decimal = attrs.field(default=Decimal(0), converter=to_rate, validator=rate_field)
     scope: ItemScope = EVERYTHING
+    direct_each: Money | None = attrs.field(default=None, validator=opt_non_negative_money)
+    indirect_each: Money | None = attrs.field(default=None, validator=opt_non_negative_money)
 
     def __attrs_post_init__(self) -> None:
         if self.direct + self.indirect > 1:
             raise invalid("indirect", self.indirect,
                           f"direct {self.direct} + indirect exceeds 1", "lower one of them")
+        for level in ("direct", "indirect"):
+            if getattr(self, level) and getattr(self, f"{level}_each") is not None:
+                raise invalid(f"{level}_each", getattr(self, f"{level}_each"),
+                              f"the {level} level already has the rate {getattr(self, level)}",
+                              f"set either {level}= (a rate) or {level}_each= (per unit)")
+
+    def level(
+        self, role: Role, line_quantity: int, base: Money, left: Money, rounding: Rounding
+    ) -> tuple[Money, Reason]:
+        """What ``role`` earns on a line of ``base``, with ``left`` of it not yet paid out."""
+        direct = role is Role.DIRECT_SELLER
+        each = self.direct_each if direct else self.indirect_each
+        if each is None:
+            rate = self.direct if direct else self.indirect
+            return base.times(rate, rounding), (SELLER_DIRECT if direct else SELLER_INDIRECT)(
+                rate=rate, base=base)
+        wanted = each * line_quantity
+        if wanted > left:
+            return left, SELLER_FIXED_CAPPED(wanted=wanted, left=left, base=base)
+        code = SELLER_DIRECT_FIXED if direct else SELLER_INDIRECT_FIXED
+        return wanted, code(each=each, quantity=line_quantity, amount=wanted)
 
 
 
@@ -208,6 +263,10 @@ class DistributionPlan:
     levels: int = 2
     counts_points: bool = False
     counts_stored_value: bool = True
+    rounding: Rounding = Rounding.HALF_UP
+    """How a rate's fraction of a fen is rounded (四舍五入 by default; DOWN is 舍去)."""
+    counts_shipping: bool = False
+    """The shipping the order paid counts as paid, spread over the lines (see `line_bases`)."""
 
     def __attrs_post_init__(self) -> None:
         if type(self.levels) is not int or self.levels < 1:
@@ -222,25 +281,23 @@ class DistributionPlan:
         """Lines for the direct seller (and the indirect one, if any and ``levels == 2``)."""
         out: list[CommissionLine] = []
         store = order.order.store
-        for ln in order.lines:
-            base = ln.paid
-            if self.counts_points:
-                base += ln.points_value
-            if self.counts_stored_value:
-                base += ln.stored_value
+        bases = line_bases(order, counts_points=self.counts_points,
+                           counts_stored_value=self.counts_stored_value,
+                           counts_shipping=self.counts_shipping)
+        payees: list[tuple[str, Role]] = [(chain.direct, Role.DIRECT_SELLER)]
+        if chain.indirect is not None and self.levels == 2:
+            payees.append((chain.indirect, Role.INDIRECT_SELLER))
+        for ln, base in zip(order.lines, bases, strict=True):
             rate = next((r for r in self.rates if r.scope.matches(ln.sku)), None)
-            payees: list[tuple[str, Role]] = [(chain.direct, Role.DIRECT_SELLER)]
-            if chain.indirect is not None and self.levels == 2:
-                payees.append((chain.indirect, Role.INDIRECT_SELLER))
+            left = base
             for payee, role in payees:
                 if rate is None:
                     amount, rid = Money.zero(base.currency), ""
                     reason = NO_SELLER_RATE(sku=ln.sku.id)
                 else:
-                    r = rate.direct if role is Role.DIRECT_SELLER else rate.indirect
-                    amount, rid = base.times(r), rate.id
-                    code = SELLER_DIRECT if role is Role.DIRECT_SELLER else SELLER_INDIRECT
-                    reason = code(rate=r, base=base)
+                    amount, reason = rate.level(role, ln.quantity, base, left, self.rounding)
+                    rid = rate.id
+                    left = (left - amount).max(Money.zero(base.currency))
                 out.append(CommissionLine(
                     order.id, ln.line_id, payee, role, store, ln.sku.id, ln.quantity,
                     ln.total, base, amount, rid, reason, order.paid_at,
@@ -267,7 +324,7 @@ def order_commission(
     gs = guides or {}
     lines = guide_commission(order, plan, attribution, gs)
     if super_guide is not None:
-        lines = super_guide.apply(lines, gs)
+        lines = super_guide.apply(lines, gs, plan.rounding)
     if distribution is not None and sellers is not None:
         lines = lines + distribution.compute(order, sellers)
     return lines

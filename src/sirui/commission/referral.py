@@ -7,10 +7,26 @@ refunded. The reward is points, a coupon (by template id) or cash.
 
 `ReferralReward.evaluate` is a pure decision on the facts the host knows
 (`InviteeFirstOrder`) at ``now``: due (with the reward), not yet (with the
-date it becomes due), or never (refunded, not a first order, self-invite).
+date it becomes due), never (refunded, not a first order, self-invite),
+already granted, or to be clawed back.
+
+A refund carries its date (``refunded_at``) and the facts say whether and
+when the reward was granted (``granted_at``):
+
+* refunded before the reward was granted: the reward is void (``NEVER``,
+  ``referral.refunded``), as it always was;
+* refunded after the reward was granted: the reward is taken back
+  (``CLAWBACK``, ``referral.clawback``). The decision carries what to take
+  back: the points (`sirui.loyalty.points` ``TakeBack``), the coupon (revoke
+  it if unused) or the cash, which becomes a debt of the inviter
+  (`ReferralDecision.debt`, fed to their `WithdrawalAccount` as
+  ``RecordDebt``) so that it is netted from what they can withdraw;
+* a refund dated after ``now`` has not happened yet at ``now`` (what-if
+  replays of past days see the facts as they were).
 
 Invariants: exactly one reward kind is configured; a reward is never due
-before ``fulfilled_at + days``; a refunded first order never pays.
+before ``fulfilled_at + days``; a refunded first order never pays, and a
+reward already granted is clawed back, never silently kept.
 """
 
 from __future__ import annotations
@@ -19,6 +35,7 @@ import enum
 
 import attrs
 
+from sirui.commission._common import zh_date
 from sirui.core.errors import invalid
 from sirui.core.money import Money
 from sirui.core.registry import policy
@@ -40,7 +57,7 @@ DUE = reason_code(
 )
 WAITING = reason_code(
     "referral.waiting",
-    zh="好友首单提货满{days}天后（{due_at}）发放",
+    zh="好友首单提货满{days}天后（{due_on}）发放",
     en="Reward due at {due_at} ({days} days after fulfilment)"
 )
 NOT_FULFILLED = reason_code(
@@ -54,6 +71,16 @@ REFUNDED = reason_code(
 NOT_FIRST = reason_code(
     "referral.not_first_order",
     zh="不是好友的首单", en="Not the invitee's first order"
+)
+GRANTED = reason_code(
+    "referral.granted",
+    zh="奖励已于{granted_on}发放", en="The reward was granted at {granted_at}"
+)
+CLAWBACK = reason_code(
+    "referral.clawback",
+    zh="好友首单于{refunded_on}退款，已发放的奖励需追回",
+    en="The invitee's first order was refunded at {refunded_at}, after the reward was "
+       "granted at {granted_at}: take the reward back",
 )
 SELF_INVITE = reason_code(
     "referral.self_invite",
@@ -69,8 +96,15 @@ class RewardKind(enum.Enum):
 
 class ReferralStatus(enum.Enum):
     DUE = "due"
+    """Grant the reward now."""
     WAITING = "waiting"
+    """Not yet (``due_at`` says when, once the order is fulfilled)."""
     NEVER = "never"
+    """No reward: refunded before the grant, not a first order, or a self-invite."""
+    GRANTED = "granted"
+    """Granted already (``granted_at`` in the facts); nothing to do."""
+    CLAWBACK = "clawback"
+    """Granted, then the order was refunded: take the reward back (追回)."""
 
 
 @attrs.frozen(slots=True)
@@ -84,10 +118,24 @@ class InviteeFirstOrder:
     fulfilled_at: DateTime | None = None
     """When it was picked up (提货) or delivered; None while not yet."""
     refunded: bool = False
+    """Refunded, date unknown: voids a reward not yet granted, claws back a granted one.
+
+    Prefer ``refunded_at``, which also lets a what-if replay see the refund only from
+    its date on."""
+    refunded_at: DateTime | None = None
+    """When the order was refunded (退款时间); None if it was not."""
+    granted_at: DateTime | None = None
+    """When the host granted the inviter's reward; None if it has not."""
 
     def __attrs_post_init__(self) -> None:
-        if self.fulfilled_at is not None:
-            aware(self.fulfilled_at, "fulfilled_at")
+        for name in ("fulfilled_at", "refunded_at", "granted_at"):
+            value = getattr(self, name)
+            if value is not None:
+                aware(value, name)
+
+    def refunded_by(self, now: DateTime) -> bool:
+        """True if the order was refunded at or before ``now``."""
+        return self.refunded or (self.refunded_at is not None and self.refunded_at <= now)
 
 
 @attrs.frozen(slots=True)
@@ -105,6 +153,16 @@ class ReferralDecision:
     @property
     def due(self) -> bool:
         return self.status is ReferralStatus.DUE
+
+    @property
+    def clawback(self) -> bool:
+        """True when a granted reward must be taken back."""
+        return self.status is ReferralStatus.CLAWBACK
+
+    @property
+    def debt(self) -> Money | None:
+        """The cash the inviter owes back (a clawed-back cash reward), else None."""
+        return self.cash if self.clawback else None
 
 
 @policy("referral.reward")
@@ -144,18 +202,34 @@ class ReferralReward:
                                 self.cash, due_at)
 
     def evaluate(self, facts: InviteeFirstOrder, now: DateTime) -> ReferralDecision:
-        """Decide at ``now`` whether the inviter's reward is due."""
+        """Decide at ``now`` whether the inviter's reward is due, granted or clawed back."""
         now = aware(now)
+        granted = facts.granted_at is not None and facts.granted_at <= now
+        if granted:
+            return self._after_grant(facts, now)
         if facts.inviter == facts.invitee:
             return self._decision(ReferralStatus.NEVER, SELF_INVITE())
         if not facts.first_order:
             return self._decision(ReferralStatus.NEVER, NOT_FIRST())
-        if facts.refunded:
+        if facts.refunded_by(now):
             return self._decision(ReferralStatus.NEVER, REFUNDED())
         if facts.fulfilled_at is None:
             return self._decision(ReferralStatus.WAITING, NOT_FULFILLED())
         due_at = facts.fulfilled_at.add(days=self.days_after_fulfilment)
         if now < due_at:
-            return self._decision(ReferralStatus.WAITING,
-                                  WAITING(days=self.days_after_fulfilment, due_at=due_at), due_at)
+            return self._decision(ReferralStatus.WAITING, WAITING(
+                days=self.days_after_fulfilment, due_at=due_at, due_on=zh_date(due_at)), due_at)
         return self._decision(ReferralStatus.DUE, DUE(days=self.days_after_fulfilment), due_at)
+
+    def _after_grant(self, facts: InviteeFirstOrder, now: DateTime) -> ReferralDecision:
+        """The reward was granted: kept, or clawed back by a refund known at ``now``."""
+        granted_at = facts.granted_at
+        assert granted_at is not None
+        if facts.refunded_by(now):
+            # A refund without a date is known now; one dated before the grant means the
+            # reward went out by mistake: either way it comes back.
+            at = facts.refunded_at if facts.refunded_at is not None else now
+            return self._decision(ReferralStatus.CLAWBACK, CLAWBACK(
+                refunded_at=at, refunded_on=zh_date(at), granted_at=granted_at))
+        return self._decision(ReferralStatus.GRANTED, GRANTED(
+            granted_at=granted_at, granted_on=zh_date(granted_at)))

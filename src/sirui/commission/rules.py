@@ -10,7 +10,16 @@ rules before the default). Rule kinds:
 
 The *base* is what the shopper actually paid for the line after every
 discount: cash, plus stored value if ``counts_stored_value``, plus the
-points deduction if ``counts_points``. Shipping is never a line.
+points deduction if ``counts_points``. Shipping is never a line; with
+``counts_shipping`` the shipping the order paid (``Order.shipping``) is
+spread over the lines in proportion to their bases (largest remainder, by
+quantity when every base is zero) and added to them, so the parts sum to
+the shipping exactly.
+
+Every rate is rounded to the fen once, by the plan's ``rounding``
+(`sirui.core.money.Rounding`): ``HALF_UP`` (四舍五入, the default),
+``DOWN`` (舍去: floor and truncate are the same for commission, which is
+never negative), ``UP`` (进一) or ``HALF_EVEN``.
 
 Invariants: a line's commission is never negative and never above its base
 (a fixed amount larger than what was paid is capped, with a reason); every
@@ -30,7 +39,7 @@ from sirui.commission._common import rate_field, to_rate
 from sirui.commission.attribution import Attributed, AttributionPolicy
 from sirui.commission.paid import PaidLine, PaidOrder
 from sirui.core.errors import invalid
-from sirui.core.money import Money
+from sirui.core.money import Money, Rounding
 from sirui.core.nouns import Guide, Sku
 from sirui.core.registry import policy, policy_family
 from sirui.core.validators import non_empty_str, non_negative_money
@@ -50,6 +59,7 @@ __all__ = [
     "RateRule",
     "Role",
     "guide_commission",
+    "line_bases",
 ]
 
 BY_RATE = reason_code(
@@ -104,7 +114,10 @@ class CommissionRule:
     def matches(self, sku: Sku) -> bool:
         return self.scope.matches(sku)
 
-    def commission(self, line: PaidLine, base: Money) -> tuple[Money, Reason]:
+    def commission(
+        self, line: PaidLine, base: Money, rounding: Rounding = Rounding.HALF_UP
+    ) -> tuple[Money, Reason]:
+        """The commission on ``line`` for ``base``, rates rounded by ``rounding``, and why."""
         raise NotImplementedError  # pragma: no cover - abstract
 
 
@@ -117,8 +130,10 @@ class RateRule(CommissionRule):
     rate: Decimal = attrs.field(converter=to_rate, validator=rate_field)
     scope: ItemScope = EVERYTHING
 
-    def commission(self, line: PaidLine, base: Money) -> tuple[Money, Reason]:
-        amount = base.times(self.rate)
+    def commission(
+        self, line: PaidLine, base: Money, rounding: Rounding = Rounding.HALF_UP
+    ) -> tuple[Money, Reason]:
+        amount = base.times(self.rate, rounding)
         return amount, BY_RATE(rate=self.rate, base=base, amount=amount)
 
 
@@ -131,7 +146,9 @@ class FixedPerItem(CommissionRule):
     each: Money = attrs.field(validator=non_negative_money)
     scope: ItemScope = EVERYTHING
 
-    def commission(self, line: PaidLine, base: Money) -> tuple[Money, Reason]:
+    def commission(
+        self, line: PaidLine, base: Money, rounding: Rounding = Rounding.HALF_UP
+    ) -> tuple[Money, Reason]:
         wanted = self.each * line.quantity
         if wanted > base:
             return base, FIXED_CAPPED(wanted=wanted, base=base)
@@ -146,7 +163,9 @@ class ExcludedItems(CommissionRule):
     id: str = attrs.field(validator=non_empty_str)
     scope: ItemScope = EVERYTHING
 
-    def commission(self, line: PaidLine, base: Money) -> tuple[Money, Reason]:
+    def commission(
+        self, line: PaidLine, base: Money, rounding: Rounding = Rounding.HALF_UP
+    ) -> tuple[Money, Reason]:
         return Money.zero(base.currency), EXCLUDED(sku=line.sku.id)
 
 
@@ -210,8 +229,13 @@ class CommissionPlan:
     """Points deduction (积分抵扣) counts as paid."""
     counts_stored_value: bool = True
     """Stored value (储值) counts as paid: it is the member's own money."""
+    rounding: Rounding = Rounding.HALF_UP
+    """How a rate's fraction of a fen is rounded (四舍五入 by default; DOWN is 舍去)."""
+    counts_shipping: bool = False
+    """The shipping the order paid (运费) counts as paid, spread over the lines."""
 
     def base_of(self, line: PaidLine) -> Money:
+        """The line's base without shipping (shipping needs the whole order: `bases`)."""
         base = line.paid
         if self.counts_points:
             base += line.points_value
@@ -219,19 +243,32 @@ class CommissionPlan:
             base += line.stored_value
         return base
 
+    def bases(self, order: PaidOrder) -> tuple[Money, ...]:
+        """Each line's base, in line order, with its part of the shipping if counted."""
+        return line_bases(order, counts_points=self.counts_points,
+                          counts_stored_value=self.counts_stored_value,
+                          counts_shipping=self.counts_shipping)
+
     def rule_for(self, sku: Sku) -> CommissionRule | None:
         for r in self.rules:
             if r.matches(sku):
                 return r
         return None
 
-    def line_commission(self, line: PaidLine) -> tuple[Money, str, Reason]:
-        """The commission on one line, the id of the rule that decided it, and why."""
-        base = self.base_of(line)
+    def line_commission(
+        self, line: PaidLine, base: Money | None = None
+    ) -> tuple[Money, str, Reason]:
+        """The commission on one line, the id of the rule that decided it, and why.
+
+        ``base`` defaults to `base_of` (no shipping); `compute` passes the
+        line's part of `bases`.
+        """
+        if base is None:
+            base = self.base_of(line)
         rule = self.rule_for(line.sku)
         if rule is None:
             return Money.zero(base.currency), "", NO_RULE(sku=line.sku.id)
-        amount, reason = rule.commission(line, base)
+        amount, reason = rule.commission(line, base, self.rounding)
         return amount, rule.id, reason
 
     def compute(
@@ -243,18 +280,52 @@ class CommissionPlan:
         A line with no guide gets a zero line carrying the attribution reason.
         """
         out: list[CommissionLine] = []
-        for ln in order.lines:
+        for ln, base in zip(order.lines, self.bases(order), strict=True):
             who = owners if isinstance(owners, Attributed) else owners[ln.line_id]
-            base = self.base_of(ln)
             if who.guide is None:
                 amount, rule, reason = Money.zero(base.currency), "", who.reason
             else:
-                amount, rule, reason = self.line_commission(ln)
+                amount, rule, reason = self.line_commission(ln, base)
             out.append(CommissionLine(
                 order.id, ln.line_id, who.guide, Role.GUIDE, who.store, ln.sku.id,
                 ln.quantity, ln.total, base, amount, rule, reason, order.paid_at,
             ))
         return tuple(out)
+
+
+def line_bases(
+    order: PaidOrder,
+    *,
+    counts_points: bool = False,
+    counts_stored_value: bool = True,
+    counts_shipping: bool = False,
+) -> tuple[Money, ...]:
+    """What each line of ``order`` counts as paid, in line order (提成基数).
+
+    Cash, plus the points deduction and stored value if they count; with
+    ``counts_shipping`` the order's shipping (``order.order.shipping``) is
+    allocated over the lines by those bases (by quantity if they are all
+    zero), so the bases sum to the goods plus the shipping exactly.
+    """
+    bases = []
+    for ln in order.lines:
+        base = ln.paid
+        if counts_points:
+            base += ln.points_value
+        if counts_stored_value:
+            base += ln.stored_value
+        bases.append(base)
+    shipping = order.order.shipping
+    if not counts_shipping or shipping is None or not shipping.minor:
+        return tuple(bases)
+    if shipping.currency != order.currency:
+        raise invalid("order.shipping", shipping, f"currency differs from the lines' "
+                      f"({order.currency})", "give the shipping in the order's currency")
+    weights: list[int] = [b.minor for b in bases]
+    if not any(weights):
+        weights = [ln.quantity for ln in order.lines]
+    parts = shipping.allocate(weights)
+    return tuple(b + p for b, p in zip(bases, parts, strict=True))
 
 
 def guide_commission(
