@@ -14,7 +14,7 @@ TZ = "Asia/Shanghai"
 
 def _points_cases() -> list[MachineCase]:
     """The points machines of `sirui.loyalty.points`."""
-    return [*_ledger_cases()]
+    return [*_ledger_cases(), *_stored_value_cases()]
 
 
 def _ledger_cases() -> list[MachineCase]:
@@ -93,6 +93,38 @@ def _member_cases() -> list[MachineCase]:
             reject=RefundOrder("r1", "o9"),       # no such order in the ledger
             illegal=UnpinTier("u1"),              # nothing is pinned
             kwargs={"ladder": ladder},
+        ),
+    ]
+
+
+def _stored_value_cases() -> list[MachineCase]:
+    from sirui.core.money import Money
+    from sirui.loyalty.points import (
+        Pay,
+        RefundPayment,
+        RefundTopUp,
+        StoredValueAccount,
+        StoredValuePolicy,
+        TopUp,
+        TopUpTier,
+    )
+
+    now = pendulum.datetime(2026, 5, 1, 10, tz=TZ)
+    y = Money.of
+    policy = StoredValuePolicy((TopUpTier(y("500"), y("50")),), min_top_up=y("100"))
+    acc = StoredValueAccount.open("m1", policy)
+    acc = acc.handle(TopUp("tu-1", y("500")), now=now).state
+    acc = acc.handle(Pay("pay-1", y("120"), (("formula", y("100")), ("wipes", y("20")))),
+                     now=now).state
+    return [
+        MachineCase(
+            name="StoredValueAccount",
+            state=acc,
+            now=now.add(hours=1),
+            accept=RefundPayment("rf-1", "pay-1", frozenset({"wipes"})),
+            conflict=RefundPayment("rf-1", "pay-1", frozenset({"formula"})),
+            reject=TopUp("tu-2", y("50")),                 # below the 100 minimum
+            illegal=RefundTopUp("rt-1", "pay-1"),          # a payment is not a top-up
         ),
     ]
 

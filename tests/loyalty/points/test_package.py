@@ -65,5 +65,5 @@ def test_events_are_plain_data() -> None:
         {"bucket_id": "e1", "points": 60, "expires_at": None,
          "earned_at": "2026-03-01T00:00:00+08:00"}
     ]
-    acc = points.StoredValueAccount.open("m1").handle(points.TopUp("t1", Money.of("500")))
+    acc = points.StoredValueAccount.open("m1").handle(points.TopUp("t1", Money.of("500")), now=now)
     assert event_to_dict(acc.events[0])["principal"] == "500.00"

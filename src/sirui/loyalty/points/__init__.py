@@ -48,6 +48,7 @@ from sirui.loyalty.points.signin import (
     StreakCoupon,
 )
 from sirui.loyalty.points.stored_value import (
+    STORED_VALUE_TRANSITIONS,
     LinePayment,
     Pay,
     PaymentRefunded,
@@ -58,6 +59,8 @@ from sirui.loyalty.points.stored_value import (
     StoredValueAccount,
     StoredValuePaid,
     StoredValuePolicy,
+    StoredValueStatus,
+    StoredValueTxn,
     ToppedUp,
     TopUp,
     TopUpRefunded,
@@ -93,6 +96,7 @@ from sirui.loyalty.points.transactions import (
 )
 
 __all__ = [
+    "STORED_VALUE_TRANSITIONS",
     "TXN_TRANSITIONS",
     "Adjust",
     "AfterLadder",
@@ -155,6 +159,8 @@ __all__ = [
     "StoredValueAccount",
     "StoredValuePaid",
     "StoredValuePolicy",
+    "StoredValueStatus",
+    "StoredValueTxn",
     "StreakCoupon",
     "Sweep",
     "TakeBack",

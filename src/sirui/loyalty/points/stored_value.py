@@ -20,6 +20,25 @@ Refunds:
   is shared, so "already spent" means the top-up's bonus is no longer in the
   bonus pot.
 
+The machine contract (`sirui.rules.commandlog`): ``handle(command, now=...)``
+records accepted command ids in a `CommandLog`, so a replay returns the
+original events and changes nothing, also after a save and reload; the same
+id with other content raises `IdConflictError`; a refusal is not recorded.
+`PruneLog` forgets ids older than ``StoredValuePolicy.log_retention_days``.
+Top-ups and payments are also kept for good as `StoredValueTxn` records
+(what later refunds need), whose statuses follow the table
+`STORED_VALUE_TRANSITIONS`, read before any business check::
+
+    (new)      --TopUp--------->  TOPPED_UP  --RefundTopUp---->  TOP_UP_REFUNDED
+    (new)      --Pay----------->  PAID       --RefundPayment-->  PAYMENT_REFUNDED
+    PAYMENT_REFUNDED --RefundPayment-->  PAYMENT_REFUNDED   (more of its lines)
+
+A creating command looks up the record its own id names (none, for a new
+one: a retry from beyond the log's retention is refused, not paid twice);
+a refund looks up the record it refunds, and one naming no record at all
+is misuse and raises. Stored value never expires, so nothing changes with
+time alone.
+
 Invariants: principal and bonus are never negative; every payment's
 principal and bonus parts sum to its amount, and its line parts sum to both;
 the balance always equals top-ups minus payments plus refunded payments
@@ -31,20 +50,22 @@ from __future__ import annotations
 import enum
 import itertools
 from collections.abc import Sequence
-from typing import Any, TypeAlias
+from typing import Any, Final, TypeAlias
 
 import attrs
 
-from sirui.core.errors import IdConflictError, InvalidCommandError, invalid
+from sirui.core.errors import InvalidCommandError, invalid
 from sirui.core.money import Money
-from sirui.core.registry import policy
-from sirui.core.validators import non_negative_money, positive_money
-from sirui.core.windows import DateTime, aware
 from sirui.core.persistent import PMap
+from sirui.core.registry import policy
+from sirui.core.validators import non_empty_id, non_negative_int, non_negative_money, positive_money
+from sirui.core.windows import DateTime, aware
+from sirui.rules.commandlog import NOT_IN_TABLE, CommandLog, PruneLog, transition
 from sirui.rules.outcome import Accepted, Event, Rejected
 from sirui.rules.reasons import reason_code
 
 __all__ = [
+    "STORED_VALUE_TRANSITIONS",
     "LinePayment",
     "Pay",
     "PaymentRefunded",
@@ -55,6 +76,8 @@ __all__ = [
     "StoredValueAccount",
     "StoredValuePaid",
     "StoredValuePolicy",
+    "StoredValueStatus",
+    "StoredValueTxn",
     "TopUp",
     "TopUpRefunded",
     "TopUpTier",
@@ -78,6 +101,11 @@ NOT_REFUNDABLE = reason_code(
 )
 ALREADY_REFUNDED = reason_code(
     "stored_value.already_refunded", zh="{txn}已退款", en="{txn} was already refunded"
+)
+TXN_ID_TAKEN = reason_code(
+    "stored_value.txn_id_taken",
+    zh="交易号{txn}已入账（{status}），不能再用于新的交易",
+    en="Transaction id {txn} is already on the account ({status}); use a new id",
 )
 TOP_UP_SPENT = reason_code(
     "stored_value.top_up_spent",
@@ -119,6 +147,8 @@ class StoredValuePolicy:
     repeat: bool = False
     min_top_up: Money | None = None
     top_up_refundable: bool = True
+    log_retention_days: int = attrs.field(default=30, validator=non_negative_int)
+    """Days the account remembers accepted command ids (`PruneLog`); retries must come sooner."""
 
     def __attrs_post_init__(self) -> None:
         amounts = [t.amount for t in self.tiers]
@@ -191,7 +221,9 @@ def allocate_payment(
 
 @attrs.frozen(slots=True)
 class TopUp:
-    id: str = attrs.field(validator=attrs.validators.min_len(1))
+    """充值 ``amount`` of cash; the policy's tiers add the bonus."""
+
+    id: str = attrs.field(validator=non_empty_id)
     amount: Money = attrs.field(validator=positive_money)
 
 
@@ -199,7 +231,7 @@ class TopUp:
 class Pay:
     """Pay ``amount`` with stored value; ``lines`` are the lines' payable amounts."""
 
-    id: str = attrs.field(validator=attrs.validators.min_len(1))
+    id: str = attrs.field(validator=non_empty_id)
     amount: Money = attrs.field(validator=positive_money)
     lines: tuple[tuple[str, Money], ...] = attrs.field(default=(), converter=tuple)
     order_id: str | None = None
@@ -209,18 +241,59 @@ class Pay:
 class RefundPayment:
     """Refund the lines ``lines`` of payment ``payment_id`` (all lines if empty)."""
 
-    id: str = attrs.field(validator=attrs.validators.min_len(1))
-    payment_id: str
+    id: str = attrs.field(validator=non_empty_id)
+    payment_id: str = attrs.field(validator=non_empty_id)
     lines: frozenset[str] = frozenset()
 
 
 @attrs.frozen(slots=True)
 class RefundTopUp:
-    id: str = attrs.field(validator=attrs.validators.min_len(1))
-    top_up_id: str
+    """Refund top-up ``top_up_id`` in cash (principal back, bonus forfeited)."""
+
+    id: str = attrs.field(validator=non_empty_id)
+    top_up_id: str = attrs.field(validator=non_empty_id)
 
 
 StoredValueCommand: TypeAlias = TopUp | Pay | RefundPayment | RefundTopUp
+
+
+class StoredValueStatus(enum.Enum):
+    """Where a top-up or a payment is in its life."""
+
+    TOPPED_UP = "topped_up"
+    TOP_UP_REFUNDED = "top_up_refunded"
+    PAID = "paid"
+    PAYMENT_REFUNDED = "payment_refunded"
+    """Some or all of its lines were refunded (``refunded_lines``)."""
+
+
+_SV = StoredValueStatus
+
+#: ``(status, command type) -> status``: for TopUp and Pay the status of the record
+#: their own id names (None: none yet); for a refund, of the record it refunds.
+STORED_VALUE_TRANSITIONS: Final[dict[tuple[StoredValueStatus | None, type[Any]],
+                                     StoredValueStatus]] = {
+    (None, TopUp): _SV.TOPPED_UP,
+    (None, Pay): _SV.PAID,
+    (_SV.TOPPED_UP, RefundTopUp): _SV.TOP_UP_REFUNDED,
+    (_SV.PAID, RefundPayment): _SV.PAYMENT_REFUNDED,
+    (_SV.PAYMENT_REFUNDED, RefundPayment): _SV.PAYMENT_REFUNDED,
+}
+
+
+@attrs.frozen(slots=True)
+class StoredValueTxn:
+    """A top-up or a payment as later refunds need it.
+
+    ``principal`` and ``bonus`` it added (top-up) or drew (payment); a
+    payment's ``by_line`` split and the lines refunded so far.
+    """
+
+    status: StoredValueStatus
+    principal: Money
+    bonus: Money
+    by_line: tuple[LinePayment, ...] = ()
+    refunded_lines: frozenset[str] = frozenset()
 
 
 @attrs.frozen(slots=True)
@@ -262,12 +335,15 @@ class TopUpRefunded(Event):
     spent_bonus_deducted: Money
 
 
-def _records() -> PMap[str, tuple[Any, tuple[Any, ...]]]:
+def _txns() -> PMap[str, StoredValueTxn]:
     return PMap()
 
 
-def _refunds() -> PMap[str, frozenset[str]]:
-    return PMap()
+#: The field a refund names its record by, and what it must be.
+_REFUNDS: Final[dict[type[Any], tuple[str, str]]] = {
+    RefundPayment: ("payment_id", "payment"),
+    RefundTopUp: ("top_up_id", "top-up"),
+}
 
 
 @attrs.frozen(slots=True)
@@ -278,8 +354,9 @@ class StoredValueAccount:
     policy: StoredValuePolicy = attrs.field(factory=StoredValuePolicy)
     principal: Money = Money.ZERO
     bonus: Money = Money.ZERO
-    records: PMap[str, tuple[Any, tuple[Any, ...]]] = attrs.field(factory=_records, repr=False)
-    refunded: PMap[str, frozenset[str]] = attrs.field(factory=_refunds, repr=False)
+    txns: PMap[str, StoredValueTxn] = attrs.field(factory=_txns, repr=False)
+    """Top-ups and payments by id, kept for refunds (never pruned)."""
+    log: CommandLog = attrs.field(factory=CommandLog, repr=False)
 
     @classmethod
     def open(cls, member_id: str, policy: StoredValuePolicy | None = None) -> StoredValueAccount:
@@ -312,102 +389,121 @@ class StoredValueAccount:
         return PaymentSplit(amount, p, b, allocate_payment(amount, payables, p))
 
     def handle(
-        self, command: StoredValueCommand, *, now: DateTime | None = None
+        self, command: StoredValueCommand | PruneLog, *, now: DateTime
     ) -> Accepted[StoredValueAccount] | Rejected[StoredValueAccount]:
-        """Apply ``command``.
-
-        Stored value never expires, so ``now`` is optional; when given (as
-        hosts that dispatch every mechanic alike do) it must be tz-aware.
-        """
-        if now is not None:
-            aware(now)
-        known = self.records.get(command.id)
-        if known is not None:
-            if known[0] != command:
-                raise IdConflictError(f"id={command.id!r}: already used by {known[0]!r}")
-            return Accepted(self, known[1])
-        if isinstance(command, TopUp):
-            result = self._top_up(command)
-        elif isinstance(command, Pay):
-            result = self._pay(command)
-        elif isinstance(command, RefundPayment):
-            result = self._refund_payment(command)
-        elif isinstance(command, RefundTopUp):
-            result = self._refund_top_up(command)
-        else:
-            raise InvalidCommandError(f"command={command!r}: not a stored value command")
+        """Apply ``command`` at ``now`` (stored value never expires; ``now`` dates the log)."""
+        now = aware(now)
+        if type(command) not in _HANDLERS:
+            raise InvalidCommandError(
+                f"command={command!r}: not a stored value command; use TopUp, Pay, "
+                "RefundPayment, RefundTopUp or PruneLog"
+            )
+        replay = self.log.replay(self, command)
+        if replay is not None:
+            return replay
+        if isinstance(command, PruneLog):
+            log, pruned = self.log.prune(command, now, self.policy.log_retention_days)
+            return Accepted(attrs.evolve(self, log=log), pruned)
+        target = self._target(command)
+        if isinstance(target, Rejected):
+            return target
+        result = _HANDLERS[type(command)](self, command, target)
         if isinstance(result, Rejected):
             return result
         new, events = result
-        return Accepted(
-            attrs.evolve(new, records=new.records.set(command.id, (command, events))), events
-        )
+        return Accepted(attrs.evolve(new, log=self.log.record(command, events, now)), events)
 
-    def _top_up(self, c: TopUp) -> tuple[StoredValueAccount, tuple[Any, ...]] | Rejected[Any]:
+    def _target(
+        self, command: StoredValueCommand
+    ) -> StoredValueStatus | Rejected[StoredValueAccount]:
+        """The record's status after ``command`` by the table, or the table's refusal."""
+        refunds = _REFUNDS.get(type(command))
+        tid = command.id if refunds is None else getattr(command, refunds[0])
+        txn = self.txns.get(tid)
+        if txn is None and refunds is not None:
+            raise InvalidCommandError(f"{refunds[0]}={tid!r}: no such {refunds[1]}")
+        status = None if txn is None else txn.status
+        target = transition(STORED_VALUE_TRANSITIONS, status, command)
+        if target is not None:
+            return target
+        assert status is not None  # TopUp and Pay have a row from None
+        if refunds is None:
+            return Rejected(TXN_ID_TAKEN(txn=tid, status=status.value), self)
+        if status is _SV.TOP_UP_REFUNDED and type(command) is RefundTopUp:
+            return Rejected(ALREADY_REFUNDED(txn=tid), self)
+        return Rejected(NOT_IN_TABLE(state=status.value, command=type(command).__name__), self)
+
+    def _top_up(self, c: TopUp, target: StoredValueStatus) -> _Result:
         if self.policy.min_top_up is not None and c.amount < self.policy.min_top_up:
             return Rejected(BELOW_MINIMUM(minimum=self.policy.min_top_up), self)
         bonus = self.policy.bonus_for(c.amount)
-        new = attrs.evolve(self, principal=self.principal + c.amount, bonus=self.bonus + bonus)
+        new = attrs.evolve(
+            self, principal=self.principal + c.amount, bonus=self.bonus + bonus,
+            txns=self.txns.set(c.id, StoredValueTxn(target, c.amount, bonus)),
+        )
         return new, (ToppedUp(c.id, self.member_id, c.amount, bonus),)
 
-    def _pay(self, c: Pay) -> tuple[StoredValueAccount, tuple[Any, ...]] | Rejected[Any]:
+    def _pay(self, c: Pay, target: StoredValueStatus) -> _Result:
         if c.amount > self.balance:
             return Rejected(INSUFFICIENT(balance=self.balance, amount=c.amount), self)
         split = self.quote_payment(c.amount, c.lines)
+        txn = StoredValueTxn(target, split.principal, split.bonus, split.by_line)
         new = attrs.evolve(
-            self, principal=self.principal - split.principal, bonus=self.bonus - split.bonus
+            self, principal=self.principal - split.principal, bonus=self.bonus - split.bonus,
+            txns=self.txns.set(c.id, txn),
         )
         return new, (StoredValuePaid(c.id, self.member_id, split, c.order_id),)
 
-    def _refund_payment(
-        self, c: RefundPayment
-    ) -> tuple[StoredValueAccount, tuple[Any, ...]] | Rejected[Any]:
-        known = self.records.get(c.payment_id)
-        if known is None or not isinstance(known[0], Pay):
-            raise InvalidCommandError(f"payment_id={c.payment_id!r}: no such payment")
-        split: PaymentSplit = known[1][0].split
-        ids = {lp.line_id for lp in split.by_line}
+    def _refund_payment(self, c: RefundPayment, target: StoredValueStatus) -> _Result:
+        txn = self.txns.get(c.payment_id)
+        assert txn is not None  # the table looked it up
+        ids = {lp.line_id for lp in txn.by_line}
         unknown = c.lines - ids
         if unknown:
             raise InvalidCommandError(f"lines={sorted(unknown)!r}: not lines of {c.payment_id!r}")
-        done = self.refunded.get(c.payment_id, frozenset()) or frozenset()
+        done = txn.refunded_lines
         wanted = c.lines or frozenset(ids - done)
-        again = wanted & done
-        if again or not wanted:
+        if wanted & done or not wanted:
             return Rejected(ALREADY_REFUNDED(txn=c.payment_id), self)
-        back = [lp for lp in split.by_line if lp.line_id in wanted]
-        zero = Money.zero(split.amount.currency)
+        back = [lp for lp in txn.by_line if lp.line_id in wanted]
+        zero = Money.zero(txn.principal.currency)
         p = sum((lp.principal for lp in back), zero)
         b = sum((lp.bonus for lp in back), zero)
+        refunded = attrs.evolve(txn, status=target, refunded_lines=done | wanted)
         new = attrs.evolve(
             self, principal=self.principal + p, bonus=self.bonus + b,
-            refunded=self.refunded.set(c.payment_id, done | wanted),
+            txns=self.txns.set(c.payment_id, refunded),
         )
         lines = tuple(sorted(wanted))
         return new, (PaymentRefunded(c.id, self.member_id, c.payment_id, p, b, lines),)
 
-    def _refund_top_up(
-        self, c: RefundTopUp
-    ) -> tuple[StoredValueAccount, tuple[Any, ...]] | Rejected[Any]:
-        known = self.records.get(c.top_up_id)
-        if known is None or not isinstance(known[0], TopUp):
-            raise InvalidCommandError(f"top_up_id={c.top_up_id!r}: no such top-up")
+    def _refund_top_up(self, c: RefundTopUp, target: StoredValueStatus) -> _Result:
+        txn = self.txns.get(c.top_up_id)
+        assert txn is not None  # the table looked it up
         if not self.policy.top_up_refundable:
             return Rejected(NOT_REFUNDABLE(), self)
-        if c.top_up_id in self.refunded:
-            return Rejected(ALREADY_REFUNDED(txn=c.top_up_id), self)
-        ev: ToppedUp = known[1][0]
-        forfeited = ev.bonus.min(self.bonus)
-        spent_bonus = ev.bonus - forfeited
-        removed = ev.principal.min(self.principal)
+        forfeited = txn.bonus.min(self.bonus)
+        spent_bonus = txn.bonus - forfeited
+        removed = txn.principal.min(self.principal)
         cash = removed - spent_bonus
         if cash.minor < 0:
             return Rejected(TOP_UP_SPENT(refundable=Money.zero(cash.currency)), self)
         new = attrs.evolve(
             self, principal=self.principal - removed, bonus=self.bonus - forfeited,
-            refunded=self.refunded.set(c.top_up_id, frozenset()),
+            txns=self.txns.set(c.top_up_id, attrs.evolve(txn, status=target)),
         )
         out = TopUpRefunded(
             c.id, self.member_id, c.top_up_id, cash, removed, forfeited, spent_bonus
         )
         return new, (out,)
+
+
+_Result: TypeAlias = tuple[StoredValueAccount, tuple[Any, ...]] | Rejected[StoredValueAccount]
+
+_HANDLERS: Final[dict[type[Any], Any]] = {
+    TopUp: StoredValueAccount._top_up,
+    Pay: StoredValueAccount._pay,
+    RefundPayment: StoredValueAccount._refund_payment,
+    RefundTopUp: StoredValueAccount._refund_top_up,
+    PruneLog: None,
+}
