@@ -55,7 +55,7 @@ from sirui.config._converter import (
     converter,
     register_codec,
 )
-from sirui.config._schema import json_schema, schemas
+from sirui.config._schema import MONEY_PATTERN, json_schema, schema_targets, schemas
 from sirui.core import registry as _registry
 from sirui.core.errors import ConfigError, InvalidValueError, SiruiError
 from sirui.core.registry import (
@@ -69,6 +69,7 @@ from sirui.core.registry import (
 )
 
 __all__ = [
+    "MONEY_PATTERN",
     "ConfigError",
     "converter",
     "dump",
@@ -86,6 +87,7 @@ __all__ = [
     "policy_family",
     "policy_types",
     "register_codec",
+    "schema_targets",
     "schema_version",
     "schemas",
     "tag_of",

@@ -285,6 +285,16 @@ def _set_structure_factory(t: Any, conv: cattrs.Converter) -> Callable[[Any, Any
     return structure
 
 
+def _tuple_unstructure_factory(t: Any, conv: cattrs.Converter) -> Callable[[Any], Any]:
+    """A tuple as a JSON list (what JSON Schema calls an array), item by item."""
+    args = get_args(t)
+    if args and args[-1] is not Ellipsis:
+        hooks = [conv.get_unstructure_hook(a) for a in args]
+        return lambda value: [h(v) for h, v in zip(hooks, value, strict=True)]
+    item = conv.get_unstructure_hook(args[0] if args else Any)
+    return lambda value: [item(v) for v in value]
+
+
 def _set_unstructure_factory(t: Any, conv: cattrs.Converter) -> Callable[[Any], Any]:
     args = get_args(t)
     elem = conv.get_unstructure_hook(args[0] if args else Any)
@@ -481,7 +491,7 @@ def _versioned(
     comparison, so the common case (a current document) copies nothing.
     """
     versions = _registry.versions()
-    known = {a.alias or a.name for a in attrs.fields(get_origin(cls) or cls) if a.init}
+    known = {a.name for a in attrs.fields(get_origin(cls) or cls) if a.init}
     allowed = frozenset(known | {"type", "schema"})
 
     def structure(value: Any, _t: Any) -> Any:
@@ -788,6 +798,7 @@ def register_codec(
     def structure_hook(value: Any, _t: Any) -> Any:
         if isinstance(value, Mapping) and ("type" in value or "schema" in value):
             value = _check_header(value, tag)
+            value = {k: v for k, v in value.items() if k not in ("type", "schema")}
         return structure(value)
 
     converter.register_unstructure_hook(cls, unstructure)
@@ -825,6 +836,9 @@ def _make_converter() -> tuple[cattrs.Converter, _AnyCodec]:
     )
     conv.register_structure_hook_factory(is_any_set, _set_structure_factory)
     conv.register_unstructure_hook_factory(is_any_set, _set_unstructure_factory)
+    conv.register_unstructure_hook_factory(
+        lambda t: t is tuple or get_origin(t) is tuple, _tuple_unstructure_factory
+    )
     conv.register_structure_hook_factory(lambda t: _is_pmap(t) or _is_mapping(t),
                                          _map_structure_factory)
     conv.register_unstructure_hook_factory(lambda t: _is_pmap(t) or _is_mapping(t),
@@ -843,6 +857,11 @@ def _make_converter() -> tuple[cattrs.Converter, _AnyCodec]:
     conv.register_unstructure_hook_factory(_is_registered, _registered_unstructure_factory)
     conv.register_structure_hook_func(
         lambda t: isinstance(t, type) and issubclass(t, enum.Enum), _enum_structure
+    )
+    # An IntEnum member may sit in a value as its plain int (``4 == Stage.COUPON``).
+    conv.register_unstructure_hook_func(
+        lambda t: isinstance(t, type) and issubclass(t, enum.Enum),
+        lambda e: getattr(e, "value", e),
     )
     anys = _AnyCodec(conv)
     conv.register_unstructure_hook_func(lambda t: t is Any or isinstance(t, TypeVar), anys.dump)
