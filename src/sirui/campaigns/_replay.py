@@ -1,95 +1,53 @@
-"""Idempotent commands and status moves shared by the social campaigns (private).
+"""Log retention shared by the social campaigns' whole-campaign stores (private).
 
-Assistance tasks, bargains and group-buy groups are each an entity with a
-status, a transition table and a log of the commands it took with the
-events they produced. The three campaigns answer a replayed command id the
-same way (the logged events again, or `IdConflictError` when the content
-differs), move an entity's status only through its table, and let a tick
-expire every entity whose deadline has passed. Those rules live here once;
-what each campaign checks and emits stays in its own module.
+Group-buy groups, bargains and assistance tasks each keep the commands they
+accepted in their own `CommandLog` (idempotency per entity; see
+`sirui.rules.commandlog`), so a slice prunes the one log it holds. The
+in-memory stores (`GroupBuyCampaign`, `BargainCampaign`, `AssistCampaign`)
+answer `PruneLog` for every entity at once; that sweep lives here once.
 """
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Protocol, TypeVar
+import datetime as dt
+from typing import Protocol, Self, TypeVar
 
-import attrs
+from sirui.core.persistent import PMap
+from sirui.core.windows import DateTime
+from sirui.rules import CommandLog, LogPruned, PruneLog
 
-from sirui.core.errors import IdConflictError, InvalidCommandError
-from sirui.rules import Accepted
-
-__all__ = ["first_logged", "move", "replay", "settle_each"]
-
-S = TypeVar("S")
-E = TypeVar("E", bound="_Entity")
-
-LogEntry = tuple[Any, tuple[Any, ...]]
-"""``(command, events)``: a command an entity took and what it produced."""
+__all__ = ["prune_all"]
 
 
-class _Entity(Protocol):
+class _Logged(Protocol):
     @property
-    def id(self) -> str: ...
+    def log(self) -> CommandLog: ...
 
-    @property
-    def status(self) -> enum.Enum: ...
-
-
-def first_logged(log: Iterable[LogEntry], command_id: str) -> LogEntry | None:
-    """The entry of the command with ``command_id`` in ``log``, if any."""
-    for entry in log:
-        if entry[0].id == command_id:
-            return entry
-    return None
+    def with_log(self, log: CommandLog) -> Self: ...
 
 
-def replay(state: S, command: Any, logged: LogEntry | None) -> Accepted[S] | None:
-    """The outcome of a command id seen before, or ``None`` for a new id.
+E = TypeVar("E", bound=_Logged)
 
-    A replay returns the events first produced, unchanged state; the same
-    id with other content is a host bug and raises `IdConflictError`.
+
+def prune_all(
+    log: CommandLog, entities: PMap[str, E], command: PruneLog, now: DateTime,
+    retention_days: int,
+) -> tuple[CommandLog, PMap[str, E], tuple[LogPruned]]:
+    """Apply ``command`` to a store: its own ``log`` and every entity's, pruned.
+
+    ``retention_days`` is the policy's; the command may override it. Returns
+    the store's log with the prune recorded, the entities with pruned logs,
+    and one `LogPruned` counting every id forgotten. Visits every entity: a
+    maintenance command, not one for the hot path.
     """
-    if logged is None:
-        return None
-    earlier, events = logged
-    if earlier != command:
-        raise IdConflictError(
-            f"command id {command.id!r} was used for {earlier!r}; give this command a new id"
-        )
-    return Accepted(state, events)
-
-
-def move(
-    entity: E,
-    transitions: Mapping[tuple[Any, str], Any],
-    trigger: str,
-    noun: str,
-    **changes: Any,
-) -> E:
-    """``entity`` in the status ``transitions`` gives for ``trigger``, with ``changes``.
-
-    Raises `InvalidCommandError` for a move the table does not have: the
-    callers check the status first, so this is a guard against a bug.
-    """
-    target = transitions.get((entity.status, trigger))
-    if target is None:
-        raise InvalidCommandError(
-            f"{noun} {entity.id!r} is {entity.status.value}; it cannot take {trigger!r}"
-        )
-    return attrs.evolve(entity, status=target, **changes)  # type: ignore[misc]
-
-
-def settle_each(
-    ids: Iterable[str], settle: Callable[[str], tuple[E, list[Any]]]
-) -> tuple[dict[str, E], list[Any]]:
-    """Let the clock act on each entity: the ones that changed, and their events in order."""
-    changed: dict[str, E] = {}
-    events: list[Any] = []
-    for key in ids:
-        entity, evs = settle(key)
-        if evs:
-            changed[key] = entity
-            events += evs
-    return changed, events
+    days = retention_days if command.retention_days is None else command.retention_days
+    before = now - dt.timedelta(days=days)
+    kept, removed = log.pruned(before)
+    out = entities
+    for key, entity in entities.items():
+        pruned, gone = entity.log.pruned(before)
+        if gone:
+            out = out.set(key, entity.with_log(pruned))
+            removed += gone
+    events = (LogPruned(before, removed),)
+    return kept.record(command, events, now), out, events

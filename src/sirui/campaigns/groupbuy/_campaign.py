@@ -15,11 +15,11 @@ group) and is recorded in the campaign's own log.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import attrs
 
+from sirui.campaigns._replay import prune_all
 from sirui.campaigns.groupbuy._events import GroupTick, JoinGroup, LeaveGroup, OpenGroup, PaySeat
 from sirui.campaigns.groupbuy._group import Group
 from sirui.campaigns.groupbuy._policy import GroupBuyPolicy
@@ -27,7 +27,7 @@ from sirui.campaigns.groupbuy._slice import GroupBuyCounters, GroupSlice, Member
 from sirui.core.errors import InvalidCommandError, invalid
 from sirui.core.persistent import PMap
 from sirui.core.windows import DateTime, aware
-from sirui.rules import Accepted, CommandLog, LogPruned, PruneLog, Rejected
+from sirui.rules import Accepted, CommandLog, PruneLog, Rejected
 
 __all__ = ["GroupBuyCampaign"]
 
@@ -115,16 +115,6 @@ class GroupBuyCampaign:
         replayed = self.log.replay(self, cmd)
         if replayed is not None:
             return replayed
-        days = cmd.retention_days
-        before = now - dt.timedelta(days=self.policy.log_retention_days if days is None
-                                    else days)
-        log, removed = self.log.pruned(before)
-        groups = self.groups
-        for gid, group in self.groups.items():
-            kept, gone = group.log.pruned(before)
-            if gone:
-                groups = groups.set(gid, attrs.evolve(group, log=kept))
-                removed += gone
-        events = (LogPruned(before, removed),)
-        state = attrs.evolve(self, groups=groups, log=log.record(cmd, events, now))
-        return Accepted(state, events)
+        log, groups, events = prune_all(self.log, self.groups, cmd, now,
+                                        self.policy.log_retention_days)
+        return Accepted(attrs.evolve(self, groups=groups, log=log), events)

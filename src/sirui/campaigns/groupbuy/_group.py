@@ -281,3 +281,6 @@ class Group:
     def recorded(self, command: Any, events: tuple[Any, ...], now: DateTime) -> Group:
         """This group with ``command`` accepted at ``now`` in its log."""
         return attrs.evolve(self, log=self.log.record(command, events, now))
+
+    def with_log(self, log: CommandLog) -> Group:
+        return attrs.evolve(self, log=log)

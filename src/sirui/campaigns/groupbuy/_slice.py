@@ -379,7 +379,7 @@ class GroupSlice:
         if replayed is not None:
             return replayed
         log, events = group.log.prune(cmd, now, self.policy.log_retention_days)
-        return Accepted(attrs.evolve(self, group=attrs.evolve(group, log=log)), events)
+        return Accepted(attrs.evolve(self, group=group.with_log(log)), events)
 
     # -- checks -----------------------------------------------------------------------
 
