@@ -82,7 +82,7 @@ def _seckill_cases() -> list[MachineCase]:
 
 def _fission_cases() -> list[MachineCase]:
     """Group-buy, bargain and assistance: one slice per command, and the whole campaign."""
-    return [*_groupbuy_cases()]
+    return [*_groupbuy_cases(), *_bargain_cases(), *_assist_cases()]
 
 
 def _groupbuy_cases() -> list[MachineCase]:
@@ -137,5 +137,103 @@ def _groupbuy_cases() -> list[MachineCase]:
         ),
     ]
 
+
+def _bargain_cases() -> list[MachineCase]:
+    import random
+
+    from sirui.campaigns.bargain import (
+        BargainCampaign,
+        BargainPolicy,
+        BuyBargain,
+        HelpBargain,
+        StartBargain,
+    )
+    from sirui.core.money import Money
+    from sirui.core.nouns import Member
+    from sirui.rules import PruneLog
+
+    t0 = pendulum.datetime(2026, 11, 1, 10, tz=TZ)
+    policy = BargainPolicy("cut", "stroller", Money.of("99"), Money.of("9.90"), 5, t0,
+                           t0.add(days=7))
+    camp = BargainCampaign.start(policy)
+    for cmd in (StartBargain("s", "k", Member("lily")), StartBargain("s2", "k2", Member("wei")),
+                BuyBargain("b2", "k2")):
+        camp = camp.handle(cmd, now=t0).state
+    now = t0.add(minutes=1)
+    help_ = HelpBargain("h1", "k", Member("ming"))
+    live = camp.slice_for(help_)
+    live = type(live)(live.policy, live.counters, live.bargain,
+                      (*live.usage, camp.usage_of("lily")))
+    rng = {"rng": random.Random(2026)}
+    return [
+        MachineCase(
+            name="BargainSlice",
+            state=live,
+            now=now,
+            accept=help_,
+            conflict=HelpBargain("h1", "k", Member("fang")),
+            reject=HelpBargain("h2", "k", Member("lily")),          # the starter herself
+            kwargs=rng,
+        ),
+        MachineCase(
+            name="BargainSlice-bought",
+            state=camp.slice_for(BuyBargain("b3", "k2")),
+            now=now,
+            accept=PruneLog("prune-b"),
+            conflict=PruneLog("prune-b", retention_days=0),
+            illegal=BuyBargain("b3", "k2"),                          # bought already
+        ),
+        MachineCase(
+            name="BargainCampaign",
+            state=camp,
+            now=now,
+            accept=help_,
+            conflict=HelpBargain("h1", "k", Member("fang")),
+            reject=HelpBargain("h2", "k", Member("lily")),
+            illegal=HelpBargain("h3", "k2", Member("ming")),
+            kwargs=rng,
+        ),
+    ]
+
+def _assist_cases() -> list[MachineCase]:
+    from sirui.campaigns.assist import AssistCampaign, AssistPolicy, AssistTick, HelpTask, StartTask
+    from sirui.core.nouns import Member
+    from sirui.rules import PruneLog
+
+    t0 = pendulum.datetime(2026, 11, 1, 10, tz=TZ)
+    policy = AssistPolicy("wipes", "sku:wipes-free", 2, t0, t0.add(days=14), prize_stock=10)
+    camp = AssistCampaign.start(policy)
+    for cmd in (StartTask("s", "t", Member("lily")), StartTask("s2", "t2", Member("wei")),
+                HelpTask("x1", "t2", Member("hua")), HelpTask("x2", "t2", Member("fang"))):
+        camp = camp.handle(cmd, now=t0).state
+    now = t0.add(minutes=1)
+    help_ = HelpTask("h1", "t", Member("ming"))
+    return [
+        MachineCase(
+            name="TaskSlice",
+            state=camp.slice_for(help_),
+            now=now,
+            accept=help_,
+            conflict=HelpTask("h1", "t", Member("fang")),
+            reject=HelpTask("h2", "t", Member("lily")),              # the owner herself
+        ),
+        MachineCase(
+            name="TaskSlice-completed",
+            state=camp.slice_for(AssistTick("x3", "t2")),
+            now=now,
+            accept=PruneLog("prune-t"),
+            conflict=PruneLog("prune-t", retention_days=0),
+            illegal=AssistTick("x3", "t2"),                           # completed already
+        ),
+        MachineCase(
+            name="AssistCampaign",
+            state=camp,
+            now=now,
+            accept=help_,
+            conflict=HelpTask("h1", "t", Member("fang")),
+            reject=HelpTask("h2", "t", Member("lily")),
+            illegal=HelpTask("h3", "t2", Member("ming")),
+        ),
+    ]
 
 CASES = [*_lottery_cases(), *_seckill_cases(), *_fission_cases()]

@@ -15,6 +15,7 @@ DIAGRAMS = [
     ("docs/mechanics/coupons.md", "sirui.promotions", "TRANSITIONS"),
     ("docs/mechanics/groupbuy.md", "sirui.campaigns.groupbuy", "GROUP_TRANSITIONS"),
     ("docs/mechanics/bargain.md", "sirui.campaigns.bargain", "BARGAIN_TRANSITIONS"),
+    ("docs/mechanics/bargain.md", "sirui.campaigns.assist", "ASSIST_TRANSITIONS"),
     ("docs/mechanics/seckill.md", "sirui.campaigns.seckill", "TRANSITIONS"),
     ("docs/mechanics/lottery.md", "sirui.campaigns.lottery", "CLAIM_TRANSITIONS"),
     ("docs/mechanics/settlement.md", "sirui.commission", "TRANSITIONS"),

@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from sirui.campaigns.assist import (
-    ASSIST_REASONS,
     AssistCampaign,
     AssistPolicy,
     AssistStatus,
@@ -19,7 +17,7 @@ from sirui.campaigns.assist import (
     PrizeDue,
     PrizeOutOfStock,
     StartTask,
-    TaskCompleted,
+    TaskExpired,
 )
 from sirui.config import dump, load
 from sirui.core.errors import IdConflictError, InvalidCommandError, InvalidPolicyError
@@ -95,12 +93,25 @@ def test_prize_stock_of_one_serves_the_first_to_finish() -> None:
 def test_a_task_expires_at_its_deadline_and_window_bounds_starts() -> None:
     d = Driver(policy(time_limit_minutes=60))
     d.start()
+    before = d.state
     out = d.help("t1", "f1", minute=61)
     assert out.reason.code == "assist.expired"
+    assert out.state is before and out.events == ()     # a refusal changes nothing
+    assert d.run(AssistTick("early", "t1"), 30).reason.code == "assist.not_due"
+    tick = d.run(AssistTick("tick", "t1"), 61)
+    assert tick.events == (TaskExpired("t1", 0, T0.add(minutes=61)),)
     assert d.state.task("t1").status is AssistStatus.EXPIRED
     assert d.start("t2", "x", minute=-1).reason.code == "assist.not_started"
     assert d.start("t3", "y", minute=10 * 24 * 60).reason.code == "assist.ended"
     assert d.start("t4", "me", minute=62).reason.code == "assist.limit_reached"
+
+
+def test_completing_a_task_ends_it_in_progress_for_its_owner() -> None:
+    d = Driver(policy(helps_required=1, max_tasks_per_member=None))
+    d.start("t1", "me")
+    assert d.start("t2", "me", minute=1).reason.code == "assist.already_started"
+    d.help("t1", "f1")
+    assert d.start("t3", "me", minute=3).ok
 
 
 def test_idempotent_commands_and_misuse() -> None:
@@ -125,69 +136,6 @@ def test_idempotent_commands_and_misuse() -> None:
                  max_tasks_per_member=st.none() | st.integers(1, 3)))
 def test_policies_round_trip_through_config(p: AssistPolicy) -> None:
     assert load(dump(p)) == p
-
-
-class AssistMachine(RuleBasedStateMachine):
-    @initialize(required=st.integers(1, 3), stock=st.none() | st.integers(0, 2))
-    def setup(self, required: int, stock: int | None) -> None:
-        self.p = policy(helps_required=required, prize_stock=stock, time_limit_minutes=120,
-                        max_tasks_per_member=None)
-        self.state = AssistCampaign.start(self.p)
-        self.minute, self.n = 0, 0
-        self.completed: list[str] = []
-        self.prizes = 0
-
-    def _run(self, cmd: Any, step: int) -> None:
-        self.minute += step
-        out = self.state.handle(cmd, now=T0.add(minutes=self.minute))
-        if not out.ok:
-            assert out.reason.code in ASSIST_REASONS
-        for ev in out.events:
-            if isinstance(ev, TaskCompleted):
-                self.completed.append(ev.task_id)
-            self.prizes += isinstance(ev, PrizeDue)
-        self.state = out.state
-
-    @rule(mid=st.sampled_from("abc"), step=st.integers(0, 60))
-    def start(self, mid: str, step: int) -> None:
-        self.n += 1
-        self._run(StartTask(f"c{self.n}", f"t{self.n}", member(mid)), step)
-
-    @precondition(lambda self: bool(self.state.tasks))
-    @rule(data=st.data(), hid=st.sampled_from("abcdef"), step=st.integers(0, 60))
-    def help(self, data: st.DataObject, hid: str, step: int) -> None:
-        self.n += 1
-        tid = data.draw(st.sampled_from(sorted(self.state.tasks)))
-        self._run(HelpTask(f"c{self.n}", tid, member(hid)), step)
-
-    @rule(step=st.integers(0, 200))
-    def tick(self, step: int) -> None:
-        self._run(AssistTick(), step)
-
-    @invariant()
-    def one_task_in_progress_per_member(self) -> None:
-        now = T0.add(minutes=self.minute)
-        live = [t.owner for t in self.state.tasks.values()
-                if t.status is AssistStatus.ACTIVE and now < t.deadline]
-        assert len(live) == len(set(live))
-
-    @invariant()
-    def tasks_complete_once_at_exactly_n_helps_and_prizes_within_stock(self) -> None:
-        assert len(self.completed) == len(set(self.completed))
-        for t in self.state.tasks.values():
-            assert len(t.helpers) == len(set(t.helpers))
-            assert t.owner not in t.helpers
-            done = t.status is AssistStatus.COMPLETED
-            assert done == (t.id in self.completed)
-            assert len(t.helpers) == self.p.helps_required if done else (
-                len(t.helpers) < self.p.helps_required)
-        assert self.prizes == self.state.prizes_given
-        assert self.p.prize_stock is None or self.state.prizes_given <= self.p.prize_stock
-
-
-AssistMachine.TestCase.settings = settings(max_examples=40, stateful_step_count=30,
-                                           deadline=None)
-TestAssistMachine = AssistMachine.TestCase
 
 
 def test_commands_are_validated_on_construction() -> None:
