@@ -144,7 +144,11 @@ def _guard(fn: Any, *args: Any) -> Any:
     except RecursionError:
         raise ConfigError([("$", _TOO_DEEP)]) from None
     except Exception as exc:
-        raise ConfigError(_problems(exc, "$") or [("$", str(exc))]) from exc
+        try:
+            problems = _problems(exc, "$") or [("$", str(exc))]
+        except RecursionError:
+            problems = [("$", _TOO_DEEP)]
+        raise ConfigError(problems) from exc
 
 
 def _target(cls: Any) -> Any:

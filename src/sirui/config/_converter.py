@@ -105,7 +105,7 @@ def _structure_int(value: object, _t: object) -> int:
         raise _shape("an integer", value)
     if not -MAX_INT <= value <= MAX_INT:
         raise ShapeError(
-            f"integer of {len(str(abs(value)))} digits is out of range "
+            f"integer of {value.bit_length()} bits is out of range "
             f"(at most {MAX_INT} in magnitude)",
             value=None,
         )
@@ -256,6 +256,8 @@ def _each(items: Iterable[Any], fn: Callable[[Any], Any]) -> list[Any]:
     """``[fn(x) for x in items]``, every failure collected with its index."""
     try:
         return [fn(x) for x in items]
+    except RecursionError:
+        raise
     except Exception:  # redone slowly to report every item that fails, with its path
         pass
     out: list[Any] = []
@@ -383,6 +385,8 @@ def _items(
     for k, v in pairs:
         try:
             out.append((key(k, key_t), val(v, val_t)))
+        except RecursionError:
+            raise
         except Exception as exc:  # collected with the key, reported together
             exc.__notes__ = [*getattr(exc, "__notes__", ()), f"key {k!r}"]
             problems.append(_Keyed(k, exc))
@@ -793,11 +797,10 @@ def register_codec(
     the parts of the form) and returns the JSON Schema of the whole form;
     it must accept exactly what ``structure`` accepts.
     """
-    tag = _registry.wire_name(cls)
 
     def structure_hook(value: Any, _t: Any) -> Any:
         if isinstance(value, Mapping) and ("type" in value or "schema" in value):
-            value = _check_header(value, tag)
+            value = _check_header(value, _registry.wire_name(cls))
             value = {k: v for k, v in value.items() if k not in ("type", "schema")}
         return structure(value)
 

@@ -181,24 +181,29 @@ def wire_name(cls: type[Any]) -> str:
     hit = _WIRE.get(cls)
     if hit is not None:
         return hit
-    name = _TAGS.get(cls) or _derive_wire_name(cls)
-    _WIRE[cls] = name
-    _BY_WIRE.setdefault(name, cls)
+    tag = _TAGS.get(cls)
+    name, final = (tag, True) if tag is not None else _derive_wire_name(cls)
+    if final:  # not while a package on the path is still being imported
+        _WIRE[cls] = name
+        _BY_WIRE.setdefault(name, cls)
     return name
 
 
-def _derive_wire_name(cls: type[Any]) -> str:
+def _derive_wire_name(cls: type[Any]) -> tuple[str, bool]:
+    """The wire name of a class, and whether it is final (every package imported)."""
     module, name = cls.__module__, cls.__qualname__
     if not module.startswith("sirui."):
-        return f"{module}.{name}"
+        return f"{module}.{name}", True
     parts = module.split(".")
     for i in range(2, len(parts) + 1):
         if parts[i - 1].startswith("_"):
             break
         package = sys.modules.get(".".join(parts[:i]))
+        if getattr(getattr(package, "__spec__", None), "_initializing", False):
+            return ".".join([*parts[1:], name]), False
         if name in getattr(package, "__all__", ()) and getattr(package, name, None) is cls:
-            return ".".join([*parts[1:i], name])
-    return ".".join([*parts[1:], name])
+            return ".".join([*parts[1:i], name]), True
+    return ".".join([*parts[1:], name]), True
 
 
 def resolve_wire(name: str) -> type[Any] | None:
