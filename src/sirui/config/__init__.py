@@ -50,6 +50,7 @@ from cattrs.errors import (
 
 from sirui.config._converter import (
     ForbiddenKeys,
+    _concrete,
     _Keyed,
     any_codec,
     converter,
@@ -153,10 +154,7 @@ def _guard(fn: Any, *args: Any) -> Any:
 
 def _target(cls: Any) -> Any:
     """The type to structure as: a bare generic (``Accepted``) with Any for its variables."""
-    params = getattr(cls, "__parameters__", ())
-    if isinstance(cls, type) and params and attrs.has(cls):
-        return cls[tuple(Any for _ in params)]
-    return cls
+    return _concrete(cls)
 
 
 @overload

@@ -42,7 +42,7 @@ import re
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, Final, TypeVar, get_args, get_origin
+from typing import Any, Final, TypeVar, cast, get_args, get_origin
 
 import attrs
 import cattrs
@@ -297,6 +297,10 @@ def _tuple_unstructure_factory(t: Any, conv: cattrs.Converter) -> Callable[[Any]
     return lambda value: [item(v) for v in value]
 
 
+def _is_tuple(t: Any) -> bool:
+    return t is tuple or get_origin(t) is tuple
+
+
 def _set_unstructure_factory(t: Any, conv: cattrs.Converter) -> Callable[[Any], Any]:
     args = get_args(t)
     elem = conv.get_unstructure_hook(args[0] if args else Any)
@@ -481,8 +485,9 @@ def _is_plain_attrs(t: Any) -> bool:
 def _concrete(t: Any) -> Any:
     """``Accepted`` as ``Accepted[Any]``: a bare generic class, its type variables as Any."""
     params = getattr(t, "__parameters__", ())
-    if isinstance(t, type) and params:
-        return t[tuple(Any for _ in params)]
+    if isinstance(t, type) and params and attrs.has(t):
+        generic: Any = t
+        return generic[tuple(Any for _ in params)]
     return t
 
 
@@ -651,7 +656,7 @@ class _AnyCodec:
         if issubclass(t, enum.Enum):
             name = _registry.wire_name(t)
             return lambda v: {"type": name, "value": v.value}
-        if attrs.has(t) or _is_pmap(t) or collection_item_type(t) is not None:
+        if attrs.has(t) or _is_pmap(t) or collection_item_type(cast(Any, t)) is not None:
             name = _registry.wire_name(t)
             hook = self.conv.get_unstructure_hook(t)
 
@@ -839,9 +844,7 @@ def _make_converter() -> tuple[cattrs.Converter, _AnyCodec]:
     )
     conv.register_structure_hook_factory(is_any_set, _set_structure_factory)
     conv.register_unstructure_hook_factory(is_any_set, _set_unstructure_factory)
-    conv.register_unstructure_hook_factory(
-        lambda t: t is tuple or get_origin(t) is tuple, _tuple_unstructure_factory
-    )
+    conv.register_unstructure_hook_factory(_is_tuple, _tuple_unstructure_factory)
     conv.register_structure_hook_factory(lambda t: _is_pmap(t) or _is_mapping(t),
                                          _map_structure_factory)
     conv.register_unstructure_hook_factory(lambda t: _is_pmap(t) or _is_mapping(t),
