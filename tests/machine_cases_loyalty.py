@@ -14,7 +14,7 @@ TZ = "Asia/Shanghai"
 
 def _points_cases() -> list[MachineCase]:
     """The points machines of `sirui.loyalty.points`."""
-    return [*_ledger_cases(), *_stored_value_cases()]
+    return [*_ledger_cases(), *_stored_value_cases(), *_mall_cases()]
 
 
 def _ledger_cases() -> list[MachineCase]:
@@ -125,6 +125,28 @@ def _stored_value_cases() -> list[MachineCase]:
             conflict=RefundPayment("rf-1", "pay-1", frozenset({"formula"})),
             reject=TopUp("tu-2", y("50")),                 # below the 100 minimum
             illegal=RefundTopUp("rt-1", "pay-1"),          # a payment is not a top-up
+        ),
+    ]
+
+
+def _mall_cases() -> list[MachineCase]:
+    from sirui.loyalty.points import CancelRedemption, MallCatalogue, MallItem, PointsMall, Redeem
+
+    now = pendulum.datetime(2026, 11, 11, 10, 5, tz=TZ)
+    cup = MallItem("cup", points=3000, stock=2, per_member_limit=1, name="保温杯")
+    mall = PointsMall.open(MallCatalogue((cup,)))
+    mall = mall.handle(Redeem("x1", "m1", "cup", available_points=5000), now=now).state
+    mall = mall.handle(Redeem("x2", "m2", "cup", available_points=5000), now=now).state
+    mall = mall.handle(CancelRedemption("x2-cancel", "x2"), now=now).state
+    return [
+        MachineCase(
+            name="PointsMall",
+            state=mall,
+            now=now.add(minutes=5),
+            accept=Redeem("x3", "m3", "cup", available_points=3000),
+            conflict=Redeem("x3", "m3", "cup", available_points=3001),
+            reject=Redeem("x4", "m1", "cup", available_points=9000),   # one per member
+            illegal=CancelRedemption("x2-cancel-2", "x2"),          # cancelled already
         ),
     ]
 

@@ -4,17 +4,29 @@ from __future__ import annotations
 
 import datetime as dt
 
+import attrs
 import pendulum
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from contract import reload
 from sirui.config import dump, load
 from sirui.core.errors import IdConflictError, InvalidCommandError, InvalidPolicyError
 from sirui.core.money import Money
 from sirui.core.windows import DailySlot, Window
-from sirui.loyalty.points import CancelRedemption, MallCatalogue, MallItem, PointsMall, Redeem
+from sirui.loyalty.points import (
+    MALL_TRANSITIONS,
+    CancelRedemption,
+    MallCatalogue,
+    MallItem,
+    PointsMall,
+    Redeem,
+    Redeemed,
+    RedemptionStatus,
+)
+from sirui.rules import LogPruned, PruneLog
 
 TZ = "Asia/Shanghai"
 NOW = pendulum.datetime(2026, 11, 11, 10, 5, tz=TZ)
@@ -79,43 +91,156 @@ def test_catalogue_round_trips(points: int, stock: int, limit: int | None) -> No
 
 
 class MallMachine(RuleBasedStateMachine):
-    @initialize()
-    def setup(self) -> None:
-        item = MallItem("cup", points=100, stock=5, per_member_limit=2)
-        self.mall = PointsMall.open(MallCatalogue((item,)))
-        self.held: dict[str, int] = {}
-        self.live: dict[str, tuple[str, int]] = {}
+    """Every redemption and cancellation predicted: open, stock, limit, points, status."""
+
+    @initialize(retention=st.integers(0, 2))
+    def setup(self, retention: int) -> None:
+        cup = MallItem("cup", points=100, stock=5, per_member_limit=2)
+        # open 10:00-12:00 every day, cash on top, no limit
+        mug = MallItem("mug", points=50, stock=4, cash=Money.of("5"),
+                       daily=DailySlot(dt.time(10), dt.time(12), TZ))
+        self.items = {i.id: i for i in (cup, mug)}
+        self.mall = PointsMall.open(MallCatalogue((cup, mug), log_retention_days=retention))
+        self.now = NOW
+        self.held: dict[tuple[str, str], int] = {}
+        self.live: dict[str, tuple[str, str, int]] = {}
+        self.cancelled: set[str] = set()
+        self.logged: dict[str, tuple[object, tuple[object, ...], object]] = {}
+        self.forgotten: list[Redeem] = []
         self.n = 0
 
-    @rule(member=st.sampled_from(["a", "b", "c", "d"]), qty=st.integers(1, 3))
-    def redeem(self, member: str, qty: int) -> None:
+    def _id(self, prefix: str) -> str:
         self.n += 1
-        rid = f"r{self.n}"
-        out = self.mall.handle(Redeem(rid, member, "cup", 10_000, qty), now=NOW)
-        ok = sum(self.held.values()) + qty <= 5 and self.held.get(member, 0) + qty <= 2
-        assert out.ok == ok
-        if ok:
-            self.held[member] = self.held.get(member, 0) + qty
-            self.live[rid] = (member, qty)
-        self.mall = out.state
+        return f"{prefix}{self.n}"
 
+    def _took(self, cmd: object, expect: str | None) -> object:
+        out = self.mall.handle(cmd, now=self.now)  # type: ignore[arg-type]
+        if expect is None:
+            assert out.ok, out
+            self.logged[cmd.id] = (cmd, out.events, self.now)  # type: ignore[attr-defined]
+            self.mall = out.state
+        else:
+            assert not out.ok, (out, expect)
+            assert out.reason.code == expect
+            assert out.state is self.mall and not out.events
+            assert not self.mall.handle(cmd, now=self.now).ok  # type: ignore[arg-type]
+        return out
+
+    def _verdict(self, item: MallItem, member: str, qty: int, points: int) -> str | None:
+        if item.daily is not None and not item.daily.contains(self.now):
+            return "points_mall.not_open"
+        sold = sum(n for (i, _), n in self.held.items() if i == item.id)
+        if sold + qty > item.stock:
+            return "points_mall.sold_out"
+        limit = item.per_member_limit
+        if limit is not None and self.held.get((item.id, member), 0) + qty > limit:
+            return "points_mall.limit_reached"
+        if item.points * qty > points:
+            return "points_mall.insufficient_points"
+        return None
+
+    @rule(item=st.sampled_from(["cup", "mug"]), member=st.sampled_from(["a", "b", "c"]),
+          qty=st.integers(1, 3), points=st.sampled_from([0, 100, 150, 10_000]))
+    def redeem(self, item: str, member: str, qty: int, points: int) -> None:
+        cmd = Redeem(self._id("r"), member, item, points, qty)
+        expect = self._verdict(self.items[item], member, qty, points)
+        out = self._took(cmd, expect)
+        if expect is None:
+            it = self.items[item]
+            assert out.events == (Redeemed(cmd.id, member, item, qty, it.points * qty,  # type: ignore[attr-defined]
+                                           it.cash * qty),)
+            self.held[(item, member)] = self.held.get((item, member), 0) + qty
+            self.live[cmd.id] = (item, member, qty)
+
+    @precondition(lambda self: self.live or self.cancelled)
     @rule(data=st.data())
     def cancel(self, data: st.DataObject) -> None:
-        if not self.live:
-            return
-        rid = data.draw(st.sampled_from(sorted(self.live)))
-        self.n += 1
-        out = self.mall.handle(CancelRedemption(f"c{self.n}", rid), now=NOW)
-        assert out.ok
-        member, qty = self.live.pop(rid)
-        self.held[member] -= qty
-        self.mall = out.state
+        rid = data.draw(st.sampled_from(sorted(self.live.keys() | self.cancelled)))
+        ok = rid in self.live
+        self._took(CancelRedemption(self._id("c"), rid),
+                   None if ok else "points_mall.already_cancelled")
+        if ok:
+            item, member, qty = self.live.pop(rid)
+            self.held[(item, member)] -= qty
+            self.cancelled.add(rid)
+
+    @rule(hours=st.integers(1, 20))
+    def advance(self, hours: int) -> None:
+        self.now = self.now.add(hours=hours)
+
+    @rule()
+    def prune(self) -> None:
+        cmd = PruneLog(self._id("p"))
+        before = self.now.subtract(days=self.mall.catalogue.log_retention_days)
+        gone = [i for i, (_, _, at) in self.logged.items() if at < before]  # type: ignore[operator]
+        out = self._took(cmd, None)
+        assert out.events == (LogPruned(before, len(gone)),)  # type: ignore[attr-defined]
+        for i in gone:
+            old = self.logged.pop(i)[0]
+            if isinstance(old, Redeem):
+                self.forgotten.append(old)
+        assert len(self.mall.log) == len(self.logged)
+
+    @rule()
+    def save_and_reload(self) -> None:
+        stored = reload(self.mall)
+        assert stored == self.mall
+        self.mall = stored
+
+    @precondition(lambda self: self.logged)
+    @rule(data=st.data())
+    def replay(self, data: st.DataObject) -> None:
+        cmd, events, _ = self.logged[data.draw(st.sampled_from(sorted(self.logged)))]
+        again = self.mall.handle(cmd, now=self.now)  # type: ignore[arg-type]
+        assert again.state is self.mall and again.events == events
+
+    @precondition(lambda self: self.forgotten)
+    @rule(data=st.data())
+    def retry_beyond_the_retention(self, data: st.DataObject) -> None:
+        self._took(data.draw(st.sampled_from(self.forgotten)), "points_mall.redemption_exists")
+
+    @precondition(lambda self: any(isinstance(c, Redeem) for c, _, _ in self.logged.values()))
+    @rule(data=st.data())
+    def reuse_an_id(self, data: st.DataObject) -> None:
+        cmd = data.draw(st.sampled_from(
+            [c for c, _, _ in self.logged.values() if isinstance(c, Redeem)]))
+        with pytest.raises(IdConflictError):
+            self.mall.handle(attrs.evolve(cmd, quantity=cmd.quantity + 1), now=self.now)  # type: ignore[misc]
 
     @invariant()
     def never_oversold(self) -> None:
-        assert self.mall.left("cup") == 5 - sum(self.held.values()) >= 0
-        for m, n in self.held.items():
-            assert self.mall.held("cup", m) == n <= 2
+        for item in self.items.values():
+            sold = sum(n for (i, _), n in self.held.items() if i == item.id)
+            assert self.mall.left(item.id) == item.stock - sold >= 0
+        for (i, m), n in self.held.items():
+            assert self.mall.held(i, m) == n
+            limit = self.items[i].per_member_limit
+            assert limit is None or n <= limit
 
 
 TestMallMachine = MallMachine.TestCase
+
+
+def test_the_docs_diagram_is_the_table() -> None:
+    from pathlib import Path
+
+    from sirui.rules import state_diagram
+
+    page = Path(__file__).resolve().parents[3] / "docs" / "mechanics" / "points.md"
+    assert state_diagram(MALL_TRANSITIONS) in page.read_text("utf-8")
+
+
+def test_a_redemption_is_cancelled_once_and_a_late_retry_is_refused() -> None:
+    m = mall().handle(Redeem("r1", "m1", "cup", 5000), now=NOW).state
+    assert m.redemptions.get("r1").status is RedemptionStatus.REDEEMED
+    m = m.handle(CancelRedemption("c1", "r1"), now=NOW).state
+    assert m.redemptions.get("r1").status is RedemptionStatus.CANCELLED
+    twice = m.handle(CancelRedemption("c2", "r1"), now=NOW)
+    assert twice.reason.code == "points_mall.already_cancelled"
+    assert twice.state is m
+    later = NOW.add(days=31)
+    pruned = m.handle(PruneLog("p1"), now=later).state
+    retry = pruned.handle(Redeem("r1", "m1", "cup", 5000), now=NOW.add(hours=1))
+    assert retry.reason.code == "points_mall.redemption_exists"
+    with pytest.raises(InvalidCommandError, match="no such redemption"):
+        m.handle(CancelRedemption("c3", "r9"), now=NOW)

@@ -26,13 +26,16 @@ from sirui.loyalty.points.ledger import (
     Shortfall,
 )
 from sirui.loyalty.points.mall import (
+    MALL_TRANSITIONS,
     CancelRedemption,
     MallCatalogue,
     MallItem,
     PointsMall,
     Redeem,
     Redeemed,
+    Redemption,
     RedemptionCancelled,
+    RedemptionStatus,
 )
 from sirui.loyalty.points.refunds import LinePoints, OrderPoints, PointsRefundPlan
 from sirui.loyalty.points.signin import (
@@ -96,6 +99,7 @@ from sirui.loyalty.points.transactions import (
 )
 
 __all__ = [
+    "MALL_TRANSITIONS",
     "STORED_VALUE_TRANSITIONS",
     "TXN_TRANSITIONS",
     "Adjust",
@@ -144,7 +148,9 @@ __all__ = [
     "RecordAction",
     "Redeem",
     "Redeemed",
+    "Redemption",
     "RedemptionCancelled",
+    "RedemptionStatus",
     "RefundPayment",
     "RefundTopUp",
     "ReturnSpent",
