@@ -11,7 +11,9 @@ exact integer arithmetic and fairness is provable.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from decimal import Decimal
+from types import MappingProxyType
 
 import attrs
 
@@ -220,7 +222,8 @@ class PrizePool:
     tz: str = attrs.field(default=DEFAULT_TZ, validator=_check_tz)
     weights: tuple[int, ...] = attrs.field(init=False, eq=False, repr=False)
     """The exact integer weights the draws use (derived)."""
-    index: dict[str, int] = attrs.field(init=False, eq=False, repr=False, hash=False)
+    index: Mapping[str, int] = attrs.field(init=False, eq=False, repr=False, hash=False)
+    """Prize id -> position (derived, read-only)."""
 
     def __attrs_post_init__(self) -> None:
         if not self.prizes:
@@ -232,7 +235,7 @@ class PrizePool:
             if p.id in index:
                 raise invalid(f"prizes[{i}].id", p.id, "duplicate prize id", "make ids unique")
             index[p.id] = i
-        object.__setattr__(self, "index", index)
+        object.__setattr__(self, "index", MappingProxyType(index))
         if self.consolation_id is not None:
             if self.consolation_id not in index:
                 raise invalid("consolation_id", self.consolation_id, "names no prize in the pool")
