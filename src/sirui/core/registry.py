@@ -73,6 +73,7 @@ BUILTIN_MODULES: Final[dict[str, tuple[str, ...]]] = {
     "limited_time": ("sirui.campaigns.limited_time",),
     "lottery": ("sirui.campaigns.lottery",),
     "red_packet": ("sirui.campaigns.red_packet",),
+    "subscription": ("sirui.campaigns.subscription",),
     "commission": ("sirui.commission",),
     "attribution": ("sirui.commission",),
     "referral": ("sirui.commission",),
