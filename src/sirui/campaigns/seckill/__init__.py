@@ -50,15 +50,13 @@ from sirui.campaigns.seckill._policy import (
     SlotStatus,
 )
 from sirui.campaigns.seckill._pricing import SeckillPriceStep, activity_blocks, live_units
-from sirui.campaigns.seckill._stock import (
-    TRANSITIONS,
+from sirui.campaigns.seckill._records import (
     MemberRecord,
     Reservation,
     ReservationStatus,
     StockCounter,
-    StockRules,
-    StockSlice,
 )
+from sirui.campaigns.seckill._stock import TRANSITIONS, StockRules, StockSlice
 
 __all__ = [
     "TRANSITIONS",
