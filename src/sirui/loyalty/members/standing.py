@@ -59,6 +59,19 @@ import attrs
 from sirui.core.errors import InvalidCommandError, invalid
 from sirui.core.validators import non_empty_str, opt_aware_datetime
 from sirui.core.windows import DateTime, aware, period_containing
+from sirui.loyalty.members._tier_messages import (
+    PinTier,
+    ReviewTier,
+    SettleTier,
+    StandingCommand,
+    TierChanged,
+    TierGraceEnded,
+    TierGraceStarted,
+    TierPinned,
+    TierReviewed,
+    TierUnpinned,
+    UnpinTier,
+)
 from sirui.loyalty.members.growth import (
     GrantGrowth,
     GrowthEarned,
@@ -149,93 +162,6 @@ REFUND_EXCEEDS = reason_code(
     zh="退款金额超过订单剩余实付{left}",
     en="Refund exceeds what is left of the order ({left})",
 )
-
-
-@attrs.frozen(slots=True)
-class PinTier:
-    """Operator pin (指定等级): fix the member's tier until unpinned or ``until``."""
-
-    id: str = attrs.field(validator=non_empty_str)
-    tier: str = attrs.field(validator=non_empty_str)
-    until: DateTime | None = attrs.field(default=None, validator=opt_aware_datetime)
-
-
-@attrs.frozen(slots=True)
-class UnpinTier:
-    id: str = attrs.field(validator=non_empty_str)
-
-
-@attrs.frozen(slots=True)
-class ReviewTier:
-    """Run the periodic review (定期保级评定); at most once per review period."""
-
-    id: str = attrs.field(validator=non_empty_str)
-
-
-@attrs.frozen(slots=True)
-class SettleTier:
-    """Apply what time decided: an ended pin or grace period (from the host's delay queue)."""
-
-    id: str = attrs.field(validator=non_empty_str)
-
-
-StandingCommand: TypeAlias = (
-    RecordOrder | RecordActivity | GrantGrowth | RefundOrder | PinTier | UnpinTier | ReviewTier
-    | SettleTier
-)
-
-
-@attrs.frozen(slots=True)
-class TierChanged(Event):
-    """The member's tier changed (notify them with ``reason``)."""
-
-    member_id: str
-    from_tier: str
-    to_tier: str
-    reason: Reason
-    at: DateTime
-
-
-@attrs.frozen(slots=True)
-class TierGraceStarted(Event):
-    member_id: str
-    tier: str
-    until: DateTime
-    reason: Reason
-
-
-@attrs.frozen(slots=True)
-class TierPinned(Event):
-    member_id: str
-    tier: str
-    until: DateTime | None
-
-
-@attrs.frozen(slots=True)
-class TierUnpinned(Event):
-    """The operator's pin ended (unpinned, or ``until`` passed); ``tier`` follows the metric."""
-
-    member_id: str
-    tier: str
-
-
-@attrs.frozen(slots=True)
-class TierGraceEnded(Event):
-    """The grace period ended: ``kept`` if the member recovered, else they were downgraded."""
-
-    member_id: str
-    tier: str
-    kept: bool
-
-
-@attrs.frozen(slots=True)
-class TierReviewed(Event):
-    """The review of the period starting ``period`` ran; ``tier`` is the tier after it."""
-
-    member_id: str
-    period: DateTime
-    metric: int
-    tier: str
 
 
 class StandingStatus(enum.Enum):
