@@ -14,7 +14,7 @@ TZ = "Asia/Shanghai"
 
 def _points_cases() -> list[MachineCase]:
     """The points machines of `sirui.loyalty.points`."""
-    return [*_ledger_cases(), *_stored_value_cases(), *_mall_cases()]
+    return [*_ledger_cases(), *_stored_value_cases(), *_mall_cases(), *_signin_cases()]
 
 
 def _ledger_cases() -> list[MachineCase]:
@@ -147,6 +147,28 @@ def _mall_cases() -> list[MachineCase]:
             conflict=Redeem("x3", "m3", "cup", available_points=3001),
             reject=Redeem("x4", "m1", "cup", available_points=9000),   # one per member
             illegal=CancelRedemption("x2-cancel-2", "x2"),          # cancelled already
+        ),
+    ]
+
+
+def _signin_cases() -> list[MachineCase]:
+    import datetime as dt
+
+    from sirui.loyalty.points import MakeUp, SignIn, SigninCalendar, SigninPolicy
+
+    now = pendulum.datetime(2026, 3, 4, 9, tz=TZ)
+    cal = SigninCalendar.open("m1", SigninPolicy(makeup_cost=20, makeups_per_month=1))
+    for d in (1, 2):
+        cal = cal.handle(SignIn(f"s{d}"), now=now.replace(day=d)).state
+    return [
+        MachineCase(
+            name="SigninCalendar",
+            state=cal,
+            now=now,
+            accept=MakeUp("mu-1", dt.date(2026, 3, 3), available_points=100),
+            conflict=MakeUp("mu-1", dt.date(2026, 3, 3), available_points=99),
+            reject=MakeUp("mu-2", dt.date(2026, 3, 3), available_points=10),  # cannot pay
+            illegal=MakeUp("mu-3", dt.date(2026, 3, 2), available_points=100),  # signed
         ),
     ]
 

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pendulum
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from contract import reload
 from sirui.config import dump, load
 from sirui.core.errors import IdConflictError, InvalidCommandError, InvalidPolicyError
 from sirui.loyalty.points import (
+    SIGNIN_TRANSITIONS,
     AfterLadder,
+    DayStatus,
     MakeUp,
     MonthlyReward,
     SignedIn,
@@ -22,6 +26,7 @@ from sirui.loyalty.points import (
     SigninPolicy,
     StreakCoupon,
 )
+from sirui.rules import LogPruned, PruneLog
 
 TZ = "Asia/Shanghai"
 LADDER = (5, 5, 10, 10, 15, 15, 30)
@@ -173,18 +178,37 @@ def test_signin_policy_round_trips(
 class SigninMachine(RuleBasedStateMachine):
     """Random sign-ins, make-ups and skipped days against a set of signed dates."""
 
-    @initialize(after=st.sampled_from(AfterLadder), limit=st.integers(0, 3))
-    def setup(self, after: AfterLadder, limit: int) -> None:
+    @initialize(after=st.sampled_from(AfterLadder), limit=st.integers(0, 3),
+                retention=st.integers(0, 3))
+    def setup(self, after: AfterLadder, limit: int, retention: int) -> None:
         self.pol = SigninPolicy(
             (1, 2, 3), after, makeup_cost=5, makeups_per_month=limit,
-            monthly=(MonthlyReward(4, 40),),
+            monthly=(MonthlyReward(4, 40),), log_retention_days=retention,
         )
         self.cal = SigninCalendar.open("m1", self.pol)
         self.now = day(1, 25)
         self.signed: set[dt.date] = set()
         self.makeups: dict[tuple[int, int], int] = {}
         self.monthly: set[tuple[int, int]] = set()
+        self.logged: dict[str, tuple[object, tuple[object, ...], object]] = {}
         self.n = 0
+
+    def _id(self) -> str:
+        self.n += 1
+        return f"x{self.n}"
+
+    def _took(self, cmd: object, expect: str | None) -> object:
+        out = self.cal.handle(cmd, now=self.now)  # type: ignore[arg-type]
+        if expect is None:
+            assert out.ok, out
+            self.logged[cmd.id] = (cmd, out.events, self.now)  # type: ignore[attr-defined]
+            self.cal = out.state
+        else:
+            assert not out.ok, (out, expect)
+            assert out.reason.code == expect
+            assert out.state is self.cal and not out.events
+            assert not self.cal.handle(cmd, now=self.now).ok  # type: ignore[arg-type]
+        return out
 
     def _run(self, d: dt.date) -> int:
         n = 0
@@ -205,40 +229,72 @@ class SigninMachine(RuleBasedStateMachine):
 
     @rule()
     def sign_in(self) -> None:
-        self.n += 1
         today = self.now.date()
-        res = self.cal.handle(SignIn(f"x{self.n}"), now=self.now)
-        assert res.ok == (today not in self.signed)
+        expect = "signin.already_signed" if today in self.signed else None
+        res: Any = self._took(SignIn(self._id()), expect)
         if res.ok:
             streak = self._run(today - dt.timedelta(days=1)) + 1
             shown, pts = self.pol.reward_for(streak)
             ev = res.events[0]
-            assert (ev.streak, ev.points) == (shown, pts)
+            assert (ev.day, ev.streak, ev.points) == (today, shown, pts)
             self.signed.add(today)
             self._check_monthly(today, res.events)
-        self.cal = res.state
 
-    @rule(back=st.integers(1, 12))
-    def make_up(self, back: int) -> None:
-        self.n += 1
+    @rule(back=st.integers(-1, 12), points=st.sampled_from([4, 5, 100]))
+    def make_up(self, back: int, points: int) -> None:
         today = self.now.date()
         target = today - dt.timedelta(days=back)
-        res = self.cal.handle(MakeUp(f"x{self.n}", target, 10), now=self.now)
         key = (today.year, today.month)
-        ok = (
-            (target.year, target.month) == key and target not in self.signed
-            and self.makeups.get(key, 0) < self.pol.makeups_per_month
-        )
-        assert res.ok == ok
-        if ok:
+        if (target.year, target.month) != key or target >= today or target in self.signed:
+            expect: str | None = "signin.makeup_not_allowed"
+        elif self.makeups.get(key, 0) >= self.pol.makeups_per_month:
+            expect = "signin.makeup_limit"
+        elif points < self.pol.makeup_cost:
+            expect = "signin.makeup_insufficient_points"
+        else:
+            expect = None
+        res: Any = self._took(MakeUp(self._id(), target, points), expect)
+        if res.ok:
+            assert res.events[0].cost_points == self.pol.makeup_cost
             self.signed.add(target)
             self.makeups[key] = self.makeups.get(key, 0) + 1
             self._check_monthly(today, res.events)
-        self.cal = res.state
+            assert self.cal.day_status(target) is DayStatus.MADE_UP
 
     @rule(days=st.integers(1, 3), hours=st.integers(0, 20))
     def next_days(self, days: int, hours: int) -> None:
         self.now = self.now.add(days=days).start_of("day").add(hours=hours)
+
+    @rule()
+    def prune(self) -> None:
+        cmd = PruneLog(self._id())
+        before = self.now.subtract(days=self.pol.log_retention_days)
+        gone = [i for i, (_, _, at) in self.logged.items() if at < before]  # type: ignore[operator]
+        out: Any = self._took(cmd, None)
+        assert out.events == (LogPruned(before, len(gone)),)
+        for i in gone:
+            del self.logged[i]
+        assert len(self.cal.log) == len(self.logged)
+
+    @rule()
+    def save_and_reload(self) -> None:
+        stored = reload(self.cal)
+        assert stored == self.cal
+        self.cal = stored
+
+    @precondition(lambda self: self.logged)
+    @rule(data=st.data())
+    def replay(self, data: st.DataObject) -> None:
+        cmd, events, _ = self.logged[data.draw(st.sampled_from(sorted(self.logged)))]
+        again = self.cal.handle(cmd, now=self.now)  # type: ignore[arg-type]
+        assert again.state is self.cal and again.events == events
+
+    @precondition(lambda self: self.logged)
+    @rule(data=st.data())
+    def reuse_an_id(self, data: st.DataObject) -> None:
+        cid = data.draw(st.sampled_from(sorted(self.logged)))
+        with pytest.raises(IdConflictError):
+            self.cal.handle(MakeUp(cid, dt.date(2020, 1, 1), 1), now=self.now)
 
     @invariant()
     def streak_matches(self) -> None:
@@ -254,3 +310,28 @@ def test_commands_out_of_time_order_are_misuse() -> None:
     cal = SigninCalendar.open("m1").handle(SignIn("s1"), now=day(3, 10)).state
     with pytest.raises(InvalidCommandError, match="time order"):
         cal.handle(SignIn("s0"), now=day(3, 9))
+
+
+def test_a_signed_day_takes_neither_command_again() -> None:
+    pol = SigninPolicy(LADDER, makeups_per_month=2)
+    cal = SigninCalendar.open("m1", pol).handle(SignIn("s1"), now=day(3, 1)).state
+    cal = cal.handle(MakeUp("mu", dt.date(2026, 3, 2), 0), now=day(3, 3)).state
+    assert cal.day_status(dt.date(2026, 3, 1)) is DayStatus.SIGNED
+    assert cal.day_status(dt.date(2026, 3, 2)) is DayStatus.MADE_UP
+    assert cal.day_status(dt.date(2026, 3, 3)) is None
+    assert (None, SignIn) in SIGNIN_TRANSITIONS and (DayStatus.SIGNED, SignIn) not in (
+        SIGNIN_TRANSITIONS
+    )
+    again = cal.handle(MakeUp("mu2", dt.date(2026, 3, 1), 0), now=day(3, 3))
+    assert again.reason.code == "signin.makeup_not_allowed"
+    assert again.state is cal
+    assert cal.makeups == 1
+
+
+def test_the_docs_diagram_is_the_table() -> None:
+    from pathlib import Path
+
+    from sirui.rules import state_diagram
+
+    page = Path(__file__).resolve().parents[3] / "docs" / "mechanics" / "signin.md"
+    assert state_diagram(SIGNIN_TRANSITIONS) in page.read_text("utf-8")

@@ -39,7 +39,9 @@ from sirui.loyalty.points.mall import (
 )
 from sirui.loyalty.points.refunds import LinePoints, OrderPoints, PointsRefundPlan
 from sirui.loyalty.points.signin import (
+    SIGNIN_TRANSITIONS,
     AfterLadder,
+    DayStatus,
     MadeUp,
     MakeUp,
     MonthlyReward,
@@ -100,6 +102,7 @@ from sirui.loyalty.points.transactions import (
 
 __all__ = [
     "MALL_TRANSITIONS",
+    "SIGNIN_TRANSITIONS",
     "STORED_VALUE_TRANSITIONS",
     "TXN_TRANSITIONS",
     "Adjust",
@@ -107,6 +110,7 @@ __all__ = [
     "Bucket",
     "CancelRedemption",
     "Consumption",
+    "DayStatus",
     "DeductionPlan",
     "DeductionPolicy",
     "Earn",

@@ -21,6 +21,21 @@ but pays no ladder points itself. The calendar keeps only the current
 month's days plus the length of the run that ended on the previous month's
 last day, so its size never grows with time.
 
+Each day of the month is either not signed, ``SIGNED`` or ``MADE_UP``; the
+table `SIGNIN_TRANSITIONS` keyed by ``(day status, command type)`` decides
+first (`SignIn` names today, `MakeUp` its ``day``): a signed day takes
+neither command again (``signin.already_signed``,
+``signin.makeup_not_allowed``). The business checks follow: a make-up only
+for a day of this month before today, within the monthly limit, paid for.
+
+The machine contract (`sirui.rules.commandlog`): accepted ids live in a
+`CommandLog`; a replay returns the original events and changes nothing,
+also after a save and reload; the same id with other content raises
+`IdConflictError`; a refusal is not recorded; `PruneLog` forgets ids older
+than ``SigninPolicy.log_retention_days``. Time: commands come in time order
+(``as_of``); the move to a new month happens inside the first command
+accepted in it, never in a refusal.
+
 Invariants: at most one sign-in per local day; make-ups only in the current
 month, before today, within the monthly limit and paid for; each monthly
 reward at most once a month; replays return the original events.
@@ -30,20 +45,22 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Any, TypeAlias
+from typing import Any, Final, TypeAlias
 
 import attrs
 
-from sirui.core.errors import IdConflictError, InvalidCommandError, invalid
+from sirui.core.errors import InvalidCommandError, invalid
 from sirui.core.registry import policy
-from sirui.core.validators import int_at_least
+from sirui.core.validators import int_at_least, non_empty_id, non_negative_int
 from sirui.core.windows import DEFAULT_TZ, DateTime, _check_tz, aware, local_date
-from sirui.core.persistent import PMap
+from sirui.rules.commandlog import CommandLog, PruneLog, transition
 from sirui.rules.outcome import Accepted, Event, Rejected
-from sirui.rules.reasons import reason_code
+from sirui.rules.reasons import Reason, reason_code
 
 __all__ = [
+    "SIGNIN_TRANSITIONS",
     "AfterLadder",
+    "DayStatus",
     "MadeUp",
     "MakeUp",
     "MonthlyReward",
@@ -128,6 +145,8 @@ class SigninPolicy:
     """Points a make-up sign-in costs (补签消耗积分)."""
     makeups_per_month: int = attrs.field(default=0, validator=int_at_least(0))
     tz: str = attrs.field(default=DEFAULT_TZ, validator=_check_tz)
+    log_retention_days: int = attrs.field(default=30, validator=non_negative_int)
+    """Days the calendar remembers accepted command ids (`PruneLog`); retries must come sooner."""
 
     def __attrs_post_init__(self) -> None:
         days = [c.day for c in self.coupons]
@@ -150,19 +169,35 @@ class SigninPolicy:
 
 @attrs.frozen(slots=True)
 class SignIn:
-    id: str = attrs.field(validator=attrs.validators.min_len(1))
+    """Sign in today (the local day of ``now``)."""
+
+    id: str = attrs.field(validator=non_empty_id)
 
 
 @attrs.frozen(slots=True)
 class MakeUp:
     """补签 a missed ``day``; ``available_points`` is the member's spendable balance."""
 
-    id: str = attrs.field(validator=attrs.validators.min_len(1))
+    id: str = attrs.field(validator=non_empty_id)
     day: dt.date
     available_points: int = attrs.field(validator=int_at_least(0))
 
 
 SigninCommand: TypeAlias = SignIn | MakeUp
+
+
+class DayStatus(enum.Enum):
+    """A day of the current month (not signed: no status)."""
+
+    SIGNED = "signed"
+    MADE_UP = "made_up"
+
+
+#: ``(status of the day, command type) -> status``; `SignIn` names today, `MakeUp` its day.
+SIGNIN_TRANSITIONS: Final[dict[tuple[DayStatus | None, type[Any]], DayStatus]] = {
+    (None, SignIn): DayStatus.SIGNED,
+    (None, MakeUp): DayStatus.MADE_UP,
+}
 
 
 @attrs.frozen(slots=True)
@@ -197,10 +232,6 @@ class MonthlyRewardEarned(Event):
     coupon_template: str | None
 
 
-def _records() -> PMap[str, tuple[Any, tuple[Any, ...]]]:
-    return PMap()
-
-
 def _month_after(first: dt.date) -> dt.date:
     return (first + dt.timedelta(days=32)).replace(day=1)
 
@@ -216,11 +247,12 @@ class SigninCalendar:
     days: frozenset[int] = frozenset()
     carry: int = 0
     """Length of the run that ended on the last day of the previous month."""
-    makeups: int = 0
+    made_up: frozenset[int] = frozenset()
+    """The days of ``days`` that were made up (补签), not signed on the day."""
     monthly_claimed: frozenset[int] = frozenset()
     as_of: dt.date | None = None
     """Local day of the last command; commands must come in time order."""
-    records: PMap[str, tuple[Any, tuple[Any, ...]]] = attrs.field(factory=_records, repr=False)
+    log: CommandLog = attrs.field(factory=CommandLog, repr=False)
 
     @classmethod
     def open(cls, member_id: str, policy: SigninPolicy | None = None) -> SigninCalendar:
@@ -248,35 +280,53 @@ class SigninCalendar:
     def signed_on(self, day: dt.date) -> bool:
         return self.month is not None and day.replace(day=1) == self.month and day.day in self.days
 
+    def day_status(self, day: dt.date) -> DayStatus | None:
+        """SIGNED or MADE_UP for a signed day of the current month, else None."""
+        if not self.signed_on(day):
+            return None
+        return DayStatus.MADE_UP if day.day in self.made_up else DayStatus.SIGNED
+
+    @property
+    def makeups(self) -> int:
+        """Make-ups used this month."""
+        return len(self.made_up)
+
     # -- commands -------------------------------------------------------------------
 
     def handle(
-        self, command: SigninCommand, *, now: DateTime
+        self, command: SigninCommand | PruneLog, *, now: DateTime
     ) -> Accepted[SigninCalendar] | Rejected[SigninCalendar]:
         now = aware(now)
-        known = self.records.get(command.id)
-        if known is not None:
-            if known[0] != command:
-                raise IdConflictError(f"id={command.id!r}: already used by {known[0]!r}")
-            return Accepted(self, known[1])
+        if not isinstance(command, SignIn | MakeUp | PruneLog):
+            raise InvalidCommandError(
+                f"command={command!r}: not a sign-in command; use SignIn, MakeUp or PruneLog"
+            )
+        replay = self.log.replay(self, command)
+        if replay is not None:
+            return replay
         today = local_date(now, self.policy.tz)
         if self.as_of is not None and today < self.as_of:
             raise InvalidCommandError(
                 f"now={now}: local day {today} is before the calendar's last command on "
                 f"{self.as_of}; apply commands in time order"
             )
+        if isinstance(command, PruneLog):
+            log, pruned = self.log.prune(command, now, self.policy.log_retention_days)
+            return Accepted(attrs.evolve(self, log=log), pruned)
         state = self._roll(today)
+        day = today if isinstance(command, SignIn) else command.day
+        if transition(SIGNIN_TRANSITIONS, state.day_status(day), command) is None:
+            return Rejected(_miss(command, day), self)
+        result: tuple[SigninCalendar, tuple[Any, ...]] | Rejected[SigninCalendar]
         if isinstance(command, SignIn):
             result = state._sign_in(command, today)
-        elif isinstance(command, MakeUp):
-            result = state._make_up(command, today)
         else:
-            raise InvalidCommandError(f"command={command!r}: not a sign-in command")
+            result = state._make_up(command, today)
         if isinstance(result, Rejected):
             return Rejected(result.reason, self)
         new, events = result
-        records = new.records.set(command.id, (command, events))
-        return Accepted(attrs.evolve(new, as_of=today, records=records), events)
+        log = self.log.record(command, events, now)
+        return Accepted(attrs.evolve(new, as_of=today, log=log), events)
 
     def _roll(self, today: dt.date) -> SigninCalendar:
         first = today.replace(day=1)
@@ -286,7 +336,7 @@ class SigninCalendar:
         if self.month is not None and _month_after(self.month) == first:
             carry = self.run_ending(first - dt.timedelta(days=1))
         return attrs.evolve(
-            self, month=first, days=frozenset(), carry=carry, makeups=0,
+            self, month=first, days=frozenset(), carry=carry, made_up=frozenset(),
             monthly_claimed=frozenset(),
         )
 
@@ -302,11 +352,7 @@ class SigninCalendar:
                 ))
         return frozenset(claimed), events
 
-    def _sign_in(
-        self, c: SignIn, today: dt.date
-    ) -> tuple[SigninCalendar, tuple[Any, ...]] | Rejected[SigninCalendar]:
-        if today.day in self.days:
-            return Rejected(ALREADY_SIGNED(day=today), self)
+    def _sign_in(self, c: SignIn, today: dt.date) -> tuple[SigninCalendar, tuple[Any, ...]]:
         streak = self.run_ending(today - dt.timedelta(days=1)) + 1
         shown, points = self.policy.reward_for(streak)
         coupons = tuple(k.coupon_template for k in self.policy.coupons if k.day == shown)
@@ -319,16 +365,20 @@ class SigninCalendar:
         self, c: MakeUp, today: dt.date
     ) -> tuple[SigninCalendar, tuple[Any, ...]] | Rejected[SigninCalendar]:
         pol = self.policy
-        if (
-            c.day.replace(day=1) != today.replace(day=1) or c.day >= today
-            or c.day.day in self.days
-        ):
+        if c.day.replace(day=1) != today.replace(day=1) or c.day >= today:
             return Rejected(MAKEUP_NOT_ALLOWED(), self)
         if self.makeups >= pol.makeups_per_month:
             return Rejected(MAKEUP_LIMIT(limit=pol.makeups_per_month), self)
         if c.available_points < pol.makeup_cost:
             return Rejected(MAKEUP_POINTS(cost=pol.makeup_cost, available=c.available_points), self)
-        new = attrs.evolve(self, days=self.days | {c.day.day}, makeups=self.makeups + 1)
+        new = attrs.evolve(self, days=self.days | {c.day.day}, made_up=self.made_up | {c.day.day})
         claimed, extra = new._monthly(c.id, len(new.days))
         ev = MadeUp(c.id, self.member_id, c.day, pol.makeup_cost)
         return attrs.evolve(new, monthly_claimed=claimed), (ev, *extra)
+
+
+def _miss(command: SigninCommand, day: dt.date) -> Reason:
+    """Why the table refuses ``command`` for ``day``: it is signed already."""
+    if isinstance(command, SignIn):
+        return ALREADY_SIGNED(day=day)
+    return MAKEUP_NOT_ALLOWED()
