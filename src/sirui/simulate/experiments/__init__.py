@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sirui.simulate._frames import is_polars, to_pandas, to_polars
-from sirui.simulate.experiments._analysis import METHODS, METRICS, compute
+from sirui.simulate.experiments._analysis import METHODS, METRICS, Metric, compute
 from sirui.simulate.experiments._assign import Arm, Experiment, position
 from sirui.simulate.experiments._report import ExperimentResult, srm_p_value
 from sirui.simulate.experiments._stats import (
@@ -47,6 +47,7 @@ __all__ = [
     "Arm",
     "Experiment",
     "ExperimentResult",
+    "Metric",
     "SampleSize",
     "analyze_experiment",
     "assign_arms",
