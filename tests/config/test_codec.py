@@ -11,17 +11,20 @@ import contextlib
 import datetime as dt
 import enum
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import attrs
+import jsonschema
 import pendulum
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from sirui.config import (
+    MONEY_PATTERN,
     ConfigError,
     dump,
     dumps_json,
@@ -37,6 +40,7 @@ from sirui.config import (
     to_plain,
     wire_name,
 )
+from sirui.core.errors import SiruiError
 from sirui.core.money import Money
 from sirui.core.persistent import PMap
 from sirui.core.registry import resolve_wire
@@ -391,3 +395,31 @@ def test_schemas_cover_states_commands_events_carts_and_quotes() -> None:
 def test_to_plain_has_no_header() -> None:
     assert "type" not in to_plain(ledger())
     assert dumps_toml(AmountAtLeast(Money.of("1"))).startswith('type = "condition')
+
+
+# -- the money pattern of the schemas reads what Money.parse reads ----------------------------
+
+MONEY_TOKENS = [
+    *"0123456789.,-+ ", "０", "５", "９", "．", "，", "－", "＋", "\u3000", "\t",
+    "¥", "￥", "$", "US$", "HK$", "NT$", "MOP$", "JP¥", "JP￥", "₩", "€", "£",
+    "RMB", "rmb", "CNY", "USD", "JPY", "BHD", "XYZ", "元", "块", "e", "1,000", ",000",
+]
+money_texts = st.lists(st.sampled_from(MONEY_TOKENS), max_size=9).map("".join)
+
+
+@pytest.mark.parametrize("text", ["¥299", "299", "１００元", "￥１００．５", "-¥1,234.50",
+                                  "12.30 USD", "US$5", " 12.3 ", "JP¥1,000", "+.5", "1.500"])
+def test_the_money_pattern_takes_every_form_money_parse_reads(text: str) -> None:
+    Money.parse(text)
+    assert re.search(MONEY_PATTERN, text)
+    validator = jsonschema.Draft202012Validator(json_schema(AmountAtLeast))
+    assert validator.is_valid({"type": "condition.amount_at_least", "threshold": text})
+
+
+@given(money_texts | st.text(max_size=12))
+def test_what_money_parse_reads_the_pattern_takes(text: str) -> None:
+    try:
+        Money.parse(text)
+    except SiruiError:
+        return
+    assert re.search(MONEY_PATTERN, text), text
