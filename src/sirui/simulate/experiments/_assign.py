@@ -27,6 +27,7 @@ Consequences:
 from __future__ import annotations
 
 import hashlib
+import numbers
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -87,10 +88,8 @@ def _netstring(part: str) -> bytes:
 def _member_key(member_id: Any) -> str:
     if isinstance(member_id, str) and member_id:
         return member_id
-    if type(member_id) is int:
-        return str(member_id)
-    # numpy integers (from an integer id column) read as the same text as a Python int
-    if not isinstance(member_id, bool | float | str) and hasattr(member_id, "__index__"):
+    # ints, and numpy integers from an integer id column, read as their decimal text
+    if isinstance(member_id, numbers.Integral) and not isinstance(member_id, bool):
         return str(int(member_id))
     raise invalid(
         "member_id", member_id, "must be a non-empty str (or int) id",
