@@ -10,10 +10,11 @@ import random
 from decimal import Decimal
 
 import pendulum
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import sirui.config
+from contract import reload
 from sirui.campaigns.bargain import draw_cut
 from sirui.campaigns.groupbuy import (
     DifferenceDue,
@@ -43,8 +44,11 @@ from sirui.rules.outcome import Accepted
 from sirui.rules.pricing import PriceState
 from sirui.testing import TIERS, aware_datetimes, carts, members
 from sirui.testing.campaigns import (
+    assist_campaigns,
     assist_policies,
+    bargain_campaigns,
     bargain_policies,
+    group_buy_campaigns,
     group_buy_policies,
     limited_time_discounts,
     lottery_campaigns,
@@ -53,7 +57,6 @@ from sirui.testing.campaigns import (
     seckill_campaigns,
 )
 
-FEW = settings(max_examples=30)
 NOW = pendulum.datetime(2026, 11, 11, 10, 5, tz="Asia/Shanghai")
 
 
@@ -61,7 +64,6 @@ def round_trips(policy: object) -> None:
     assert sirui.config.load(sirui.config.dump(policy)) == policy
 
 
-@FEW
 @given(seckill_campaigns(live_at=NOW), st.sampled_from((None, *TIERS)), st.integers(-600, 600))
 def test_seckill_status_agrees_with_its_countdown(campaign, tier, offset_minutes):
     round_trips(campaign)
@@ -80,7 +82,6 @@ def test_seckill_status_agrees_with_its_countdown(campaign, tier, offset_minutes
             assert st_.opens_at > now and st_.countdown_seconds > 0
 
 
-@FEW
 @given(limited_time_discounts(live_at=NOW), carts())
 def test_limited_time_discount_never_raises_or_negates_a_line(discount, cart):
     round_trips(discount)
@@ -93,7 +94,6 @@ def test_limited_time_discount_never_raises_or_negates_a_line(discount, cart):
             assert new.amount == old.amount
 
 
-@FEW
 @given(group_buy_policies())
 def test_group_prices_never_rise_with_more_members(policy):
     round_trips(policy)
@@ -105,7 +105,6 @@ def test_group_prices_never_rise_with_more_members(policy):
     assert policy.join_price(True) <= policy.join_price(False)
 
 
-@FEW
 @given(bargain_policies(), st.integers(0, 2**32))
 def test_bargain_cuts_reach_the_floor_exactly(policy, seed):
     round_trips(policy)
@@ -118,7 +117,6 @@ def test_bargain_cuts_reach_the_floor_exactly(policy, seed):
     assert remaining == 0
 
 
-@FEW
 @given(assist_policies(), st.integers(0, 10**6))
 def test_assist_deadlines_fall_within_the_campaign(policy, permille):
     round_trips(policy)
@@ -129,7 +127,6 @@ def test_assist_deadlines_fall_within_the_campaign(policy, permille):
     assert started < policy.deadline_for(started) <= policy.ends_at
 
 
-@FEW
 @given(prize_pools(), st.integers(0, 2**32), aware_datetimes())
 def test_prize_pool_never_awards_beyond_inventory_caps_or_limits(pool, seed, now):
     round_trips(pool)
@@ -152,7 +149,6 @@ def test_prize_pool_never_awards_beyond_inventory_caps_or_limits(pool, seed, now
     assert sum(state.awarded) == sum(sum(m.wins) for m in members.values())
 
 
-@FEW
 @given(lottery_campaigns())
 def test_lottery_campaigns_round_trip(campaign):
     round_trips(campaign)
@@ -161,7 +157,6 @@ def test_lottery_campaigns_round_trip(campaign):
     assert abs(sum(chances) - 1) < Decimal("1e-20")
 
 
-@FEW
 @given(red_packets(), st.integers(0, 2**32))
 def test_red_packet_parts_sum_to_the_total(packet, seed):
     round_trips(packet)
@@ -189,7 +184,6 @@ def _winnable_guaranteed(state: PoolState, member: MemberDraws) -> bool:
     return False
 
 
-@FEW
 @given(prize_pools().filter(lambda p: p.guarantee is not None), st.integers(0, 2**32),
        aware_datetimes())
 def test_guarantee_ends_every_losing_streak_while_it_can(pool, seed, now):
@@ -208,7 +202,6 @@ def test_guarantee_ends_every_losing_streak_while_it_can(pool, seed, now):
         state, member = out.pool, out.member
 
 
-@FEW
 @given(
     seckill_campaigns(live_at=NOW),
     st.lists(members(), min_size=1, max_size=3, unique_by=lambda m: m.id),
@@ -248,7 +241,6 @@ def test_seckill_reservations_never_oversell_or_pass_limits(campaign, people, at
     assert all(q <= limit for q in taken.values())
 
 
-@FEW
 @given(
     group_buy_policies(),
     st.lists(members(), min_size=1, max_size=8, unique_by=lambda m: m.id),
@@ -298,3 +290,44 @@ def test_group_buy_money_settles_to_the_final_price_or_to_nothing(policy, people
         leads = join_id in leader_join
         unit = policy.leader_price(final[0]) if leads else final[0]
         assert paid == unit.minor * qty, (join_id, paid, unit)
+
+
+@given(group_buy_campaigns())
+def test_live_group_buys_hold_their_seats_stock_and_usage_and_reload_equal(camp):
+    assert reload(camp) == camp
+    held, usage = 0, {}
+    for _, g in camp.groups.items():
+        assert len(g.seats) <= camp.policy.capacity
+        if g.status in (GroupStatus.FAILED, GroupStatus.CANCELLED):
+            continue
+        for s in g.seats:
+            held += s.quantity
+            usage[s.member_id] = usage.get(s.member_id, 0) + s.quantity
+    assert camp.held == held
+    assert camp.stock_left is None or camp.stock_left >= 0
+    assert {m: u.quantity for m, u in camp.usage.items() if u.quantity} == usage
+
+
+@given(bargain_campaigns())
+def test_live_bargains_follow_their_cuts_and_reload_equal(camp):
+    assert reload(camp) == camp
+    p = camp.policy
+    for _, b in camp.bargains.items():
+        assert b.price == p.original_price - sum((c.amount for c in b.cuts), Money(0))
+        assert p.floor_price <= b.price
+        assert (b.price == p.floor_price) == (len(b.cuts) == p.helpers_expected)
+    assert p.stock is None or camp.sold <= p.stock
+
+
+@given(assist_campaigns())
+def test_live_assist_tasks_complete_at_their_helps_and_reload_equal(camp):
+    assert reload(camp) == camp
+    p = camp.policy
+    done = 0
+    for _, t in camp.tasks.items():
+        assert t.owner not in t.helpers and len(set(t.helpers)) == len(t.helpers)
+        complete = t.status.value == "completed"
+        assert complete == (len(t.helpers) == p.helps_required)
+        done += complete
+    assert camp.prizes_given <= done
+    assert p.prize_stock is None or camp.prizes_given <= p.prize_stock

@@ -1,6 +1,12 @@
 """Hypothesis strategies for campaigns: seckill, limited-time discounts, group-buys,
 bargains, friend assistance, lotteries and red packets.
 
+Besides policies, ``group_buy_campaigns``, ``bargain_campaigns`` and
+``assist_campaigns`` give live states: a campaign after a few random
+commands, each decided by the state machine (refusals skipped), so every
+value is one a host could hold. ``campaign.slice_for(command)`` turns one
+into the slice a host would load for its next command.
+
 Host apps use them to property-test their own campaign integration::
 
     import random
@@ -22,11 +28,29 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import attrs
 from hypothesis import strategies as st
 
-from sirui.campaigns.assist import AssistPolicy
-from sirui.campaigns.bargain import BargainPolicy
-from sirui.campaigns.groupbuy import AutoFill, GroupBuyPolicy, LadderSettlement, LadderTier
+from sirui.campaigns.assist import AssistCampaign, AssistPolicy, AssistTick, HelpTask, StartTask
+from sirui.campaigns.bargain import (
+    BargainCampaign,
+    BargainPolicy,
+    BargainTick,
+    BuyBargain,
+    HelpBargain,
+    StartBargain,
+)
+from sirui.campaigns.groupbuy import (
+    AutoFill,
+    GroupBuyCampaign,
+    GroupBuyPolicy,
+    GroupTick,
+    JoinGroup,
+    LadderSettlement,
+    LadderTier,
+    OpenGroup,
+    PaySeat,
+)
 from sirui.campaigns.limited_time import DiscountItem, LimitedTimeDiscount
 from sirui.campaigns.lottery import (
     CashReward,
@@ -53,16 +77,20 @@ from sirui.campaigns.seckill import (
     SeckillSlot,
 )
 from sirui.core.money import Money
+from sirui.core.nouns import Fulfillment, Member
 from sirui.core.windows import DEFAULT_TZ, DailySlot, DateTime, Window, zone
 from sirui.rules.conditions import Always, Condition, NewCustomer, TierIn
 from sirui.rules.pricing import Stage
-from sirui.testing import TIERS, aware_datetimes, conditions, money, rates, windows
+from sirui.testing import TIERS, aware_datetimes, conditions, members, money, rates, windows
 from sirui.testing.promotions import sku_ids, windows_around
 
 __all__ = [
+    "assist_campaigns",
     "assist_policies",
+    "bargain_campaigns",
     "bargain_policies",
     "entry_rules",
+    "group_buy_campaigns",
     "group_buy_policies",
     "ladder_tiers",
     "limited_time_discounts",
@@ -266,6 +294,7 @@ def group_buy_policies(draw: st.DrawFn, live_at: DateTime | None = None) -> Grou
                                              st.integers(1, size - 1))),
         closed_stages=draw(st.frozensets(st.sampled_from([Stage.COUPON, Stage.POINTS]))),
         name=draw(st.sampled_from(["", "两人团"])),
+        log_retention_days=draw(st.integers(0, 90)),
     )
 
 
@@ -296,6 +325,7 @@ def bargain_policies(draw: st.DrawFn, live_at: DateTime | None = None) -> Bargai
         max_bargains_per_member=draw(st.none() | st.integers(1, 3)),
         stock=draw(st.none() | st.integers(0, 20)),
         closed_stages=draw(st.frozensets(st.sampled_from([Stage.COUPON, Stage.POINTS]))),
+        log_retention_days=draw(st.integers(0, 90)),
     )
 
 
@@ -315,7 +345,114 @@ def assist_policies(draw: st.DrawFn, live_at: DateTime | None = None) -> AssistP
         owner_condition=draw(_conditions()),
         max_helps_per_helper=draw(st.none() | st.integers(1, 5)),
         max_tasks_per_member=draw(st.none() | st.integers(1, 3)),
+        log_retention_days=draw(st.integers(0, 90)),
     )
+
+
+# -- live group-buy, bargain and assist states ----------------------------------------------
+
+
+def _people(draw: st.DrawFn) -> list[Member]:
+    return draw(st.lists(members(), min_size=2, max_size=8, unique_by=lambda m: m.id))
+
+
+_STEPS = st.sampled_from([0, 0, 1, 2, 5, 16, 31, 120])
+"""Minutes between two commands: mostly close together, sometimes past a timeout."""
+
+
+def _open_to_all(draw: st.DrawFn) -> bool:
+    """Whether a live-state strategy lets everyone take part (most draws: more accepts)."""
+    return bool(draw(st.integers(0, 2)))
+
+
+@st.composite
+def group_buy_campaigns(
+    draw: st.DrawFn, live_at: DateTime | None = None, max_commands: int = 20
+) -> GroupBuyCampaign:
+    """Group-buy campaigns after up to ``max_commands`` random opens, joins, payments, ticks."""
+    policy = draw(group_buy_policies(live_at))
+    if _open_to_all(draw):
+        policy = attrs.evolve(policy, open_condition=Always(), join_condition=Always())
+    camp, now, people = GroupBuyCampaign.start(policy), policy.starts_at, _people(draw)
+    how = Fulfillment.PICKUP if policy.pickup_only else Fulfillment.DELIVERY
+    joins: list[tuple[str, str]] = []
+    for k in range(draw(st.integers(0, max_commands))):
+        now = now.add(minutes=draw(_STEPS))
+        groups = sorted(gid for gid, g in camp.groups.items() if g.is_open) or sorted(
+            gid for gid, _ in camp.groups.items())
+        kind = draw(st.sampled_from(["open", "join", "join", "pay", "tick"] if groups
+                                    else ["open"]))
+        cmd: Any
+        if kind in ("open", "join"):
+            who, qty = draw(st.sampled_from(people)), draw(st.integers(1, 2))
+            cmd = (OpenGroup(f"c{k}", f"g{k}", who, qty, how) if kind == "open"
+                   else JoinGroup(f"c{k}", draw(st.sampled_from(groups)), who, qty, how))
+        elif kind == "pay" and joins:
+            cmd = PaySeat(f"c{k}", *draw(st.sampled_from(joins)))
+        else:
+            cmd = GroupTick(f"c{k}", draw(st.sampled_from(groups)))
+        out = camp.handle(cmd, now=now)
+        if out.ok:
+            camp = out.state
+        if out.ok and kind in ("open", "join"):
+            joins.append((cmd.group_id, cmd.id))
+            if draw(st.booleans()):                   # most members pay at once
+                camp = camp.handle(PaySeat(f"p{k}", cmd.group_id, cmd.id), now=now).state
+    return camp
+
+
+@st.composite
+def bargain_campaigns(
+    draw: st.DrawFn, live_at: DateTime | None = None, max_commands: int = 20
+) -> BargainCampaign:
+    """Bargain campaigns after up to ``max_commands`` random starts, helps, buys and ticks."""
+    policy = draw(bargain_policies(live_at))
+    if _open_to_all(draw):
+        policy = attrs.evolve(policy, starter_condition=Always(), helper_condition=Always())
+    camp, now, people = BargainCampaign.start(policy), policy.starts_at, _people(draw)
+    rng = draw(st.randoms(use_true_random=False))
+    for k in range(draw(st.integers(0, max_commands))):
+        now = now.add(minutes=draw(_STEPS))
+        ids = sorted(bid for bid, _ in camp.bargains.items())
+        kind = draw(st.sampled_from(["start", "help", "help", "help", "buy", "tick"] if ids
+                                    else ["start"]))
+        cmd: Any
+        if kind == "start":
+            cmd = StartBargain(f"c{k}", f"k{k}", draw(st.sampled_from(people)))
+        elif kind == "help":
+            cmd = HelpBargain(f"c{k}", draw(st.sampled_from(ids)), draw(st.sampled_from(people)))
+        else:
+            make = BuyBargain if kind == "buy" else BargainTick
+            cmd = make(f"c{k}", draw(st.sampled_from(ids)))
+        out = camp.handle(cmd, now=now, rng=rng)
+        camp = out.state if out.ok else camp
+    return camp
+
+
+@st.composite
+def assist_campaigns(
+    draw: st.DrawFn, live_at: DateTime | None = None, max_commands: int = 20
+) -> AssistCampaign:
+    """Assistance campaigns after up to ``max_commands`` random starts, helps and ticks."""
+    policy = draw(assist_policies(live_at))
+    if _open_to_all(draw):
+        policy = attrs.evolve(policy, owner_condition=Always(), helper_condition=Always())
+    camp, now, people = AssistCampaign.start(policy), policy.starts_at, _people(draw)
+    for k in range(draw(st.integers(0, max_commands))):
+        now = now.add(minutes=draw(_STEPS))
+        ids = sorted(tid for tid, _ in camp.tasks.items())
+        kind = draw(st.sampled_from(["start", "help", "help", "help", "tick"] if ids
+                                    else ["start"]))
+        cmd: Any
+        if kind == "start":
+            cmd = StartTask(f"c{k}", f"t{k}", draw(st.sampled_from(people)))
+        elif kind == "help":
+            cmd = HelpTask(f"c{k}", draw(st.sampled_from(ids)), draw(st.sampled_from(people)))
+        else:
+            cmd = AssistTick(f"c{k}", draw(st.sampled_from(ids)))
+        out = camp.handle(cmd, now=now)
+        camp = out.state if out.ok else camp
+    return camp
 
 
 # -- lottery ---------------------------------------------------------------------------------

@@ -59,22 +59,9 @@ class Model:
         self.sold = 0
 
     def expect(self, cmd: Any, now: DateTime) -> str:
-        p = self.p
+        """The predicted outcome: ``"ok"`` or the reason code."""
         if isinstance(cmd, StartBargain):
-            mid = cmd.member.id
-            live = self.active.get(mid)
-            if now < p.starts_at:
-                return "bargain.not_started"
-            if now >= p.ends_at:
-                return "bargain.ended"
-            if p.stock is not None and self.sold >= p.stock:
-                return "bargain.sold_out"
-            if live is not None and now < live[1]:
-                return "bargain.already_started"
-            if p.max_bargains_per_member is not None and \
-                    self.started[mid] >= p.max_bargains_per_member:
-                return "bargain.limit_reached"
-            return "ok"
+            return self._start(cmd.member.id, now)
         b = self.bargains[cmd.bargain_id]
         if b.status != "active":
             return "bargain.expired" if b.status == "expired" else "bargain.closed"
@@ -83,12 +70,30 @@ class Model:
         if now >= b.deadline:
             return "bargain.expired"
         if isinstance(cmd, BuyBargain):
+            p = self.p
             if p.buy_at_floor_only and b.price > p.floor_price.minor:
                 return "bargain.not_at_floor"
             if p.stock is not None and self.sold >= p.stock:
                 return "bargain.sold_out"
             return "ok"
-        hid, day = cmd.helper.id, local_date(now, p.tz).isoformat()
+        return self._help(b, cmd.helper.id, now)
+
+    def _start(self, mid: str, now: DateTime) -> str:
+        p, live = self.p, self.active.get(mid)
+        if now < p.starts_at:
+            return "bargain.not_started"
+        if now >= p.ends_at:
+            return "bargain.ended"
+        if p.stock is not None and self.sold >= p.stock:
+            return "bargain.sold_out"
+        if live is not None and now < live[1]:
+            return "bargain.already_started"
+        if p.max_bargains_per_member is not None and self.started[mid] >= p.max_bargains_per_member:
+            return "bargain.limit_reached"
+        return "ok"
+
+    def _help(self, b: MBargain, hid: str, now: DateTime) -> str:
+        p, day = self.p, local_date(now, self.p.tz).isoformat()
         if hid == b.starter:
             return "bargain.self_help"
         if hid in b.helpers:
