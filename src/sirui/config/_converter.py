@@ -213,10 +213,19 @@ def _unstructure_timedelta(value: dt.timedelta) -> int:
 
 def _enum_structure(value: Any, t: type[enum.Enum]) -> enum.Enum:
     try:
-        return t(value)
+        hit = t._value2member_map_.get(value)  # the lookup Enum's own call does, minus its cost
+    except TypeError:  # an unhashable value
+        hit = None
+    if hit is not None and type(value) is type(hit.value):
+        return hit
+    choices = ", ".join(repr(m.value) for m in t)
+    try:
+        out = t(value)
     except (ValueError, TypeError):
-        choices = ", ".join(repr(m.value) for m in t)
         raise ShapeError(f"{value!r} is not one of {choices}", value=value) from None
+    if type(out.value) is not type(value):  # True for 1, 1.0 for 1: not the same value
+        raise ShapeError(f"{value!r} is not one of {choices}", value=value)
+    return out
 
 
 def _sort_key(v: Any) -> tuple[str, str]:
@@ -826,6 +835,9 @@ def _make_converter() -> tuple[cattrs.Converter, _AnyCodec]:
     conv.register_structure_hook(int, _structure_int)
     conv.register_structure_hook(str, _structure_str)
     conv.register_structure_hook(bool, _structure_bool)
+    # An IntEnum is an int: its own class must come before int's in the dispatch.
+    for kind in (enum.Enum, enum.IntEnum, enum.StrEnum, enum.Flag, enum.IntFlag):
+        conv.register_structure_hook(kind, _enum_structure)
     conv.register_structure_hook(Money, _structure_money)
     conv.register_unstructure_hook(Money, Money.to_plain)
     conv.register_structure_hook(Decimal, _structure_decimal)
