@@ -127,7 +127,10 @@ def _structure_bool(value: object, _t: object) -> bool:
 def _structure_money(value: object, _t: object) -> Money:
     if not isinstance(value, str):
         raise _shape("an amount as text like '12.30' (or '12.30 USD')", value)
-    return Money.parse(value)
+    try:
+        return Money.parse(value)
+    except InvalidValueError as exc:  # the path is the field's, not Money.parse's 'text'
+        raise ShapeError(str(exc), value=value) from None
 
 
 def _structure_decimal(value: object, _t: object) -> Decimal:

@@ -15,7 +15,7 @@ from typing import Any, Generic, Literal, TypeAlias, TypeVar
 import attrs
 
 from sirui.config import converter, register_codec, to_plain, wire_name
-from sirui.config._converter import ForbiddenKeys, ShapeError, any_codec
+from sirui.config._converter import ForbiddenKeys, ShapeError, _Keyed, any_codec
 from sirui.rules.reasons import Reason
 
 __all__ = ["Accepted", "Event", "Outcome", "Rejected", "event_to_dict"]
@@ -92,7 +92,17 @@ def _load_reason(data: Any) -> Reason:
                          "'coupon.below_threshold'", field="code")
     if not isinstance(params, Mapping):
         raise ShapeError(f"params={params!r}: expected an object of parameters", field="params")
-    return Reason(code, tuple(sorted((k, any_codec.load(v)) for k, v in params.items())))
+    loaded, problems = [], []
+    for k, v in params.items():
+        try:
+            loaded.append((k, any_codec.load(v)))
+        except RecursionError:
+            raise
+        except Exception as exc:  # every bad parameter reported, each with its path
+            problems.append(_Keyed(k, exc))
+    if problems:
+        raise _Keyed("params", ExceptionGroup("invalid parameters", problems))
+    return Reason(code, tuple(sorted(loaded)))
 
 
 def _reason_schema(of: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
