@@ -81,6 +81,7 @@ def test_a_replay_after_reload_returns_the_original_events() -> None:
         stored.handle(HelpTask("h", "t", member("wei")), now=T0)
     sl = stored.slice_for(HelpTask("h3", "t", member("wei")))
     assert reload(sl) == sl
+    assert hash(reload(sl)) == hash(sl)             # a slice is a plain frozen value
 
 
 def test_prune_forgets_old_ids() -> None:

@@ -88,6 +88,7 @@ def test_a_replay_after_reload_returns_the_recorded_cut_without_drawing() -> Non
         stored.handle(HelpBargain("h", "k", member("wei")), now=T0, rng=rng)
     sl = stored.slice_for(BuyBargain("b", "k"))
     assert reload(sl) == sl
+    assert hash(reload(sl)) == hash(sl)             # a slice is a plain frozen value
 
 
 def test_prune_forgets_old_ids() -> None:

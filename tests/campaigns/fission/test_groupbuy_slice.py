@@ -145,6 +145,7 @@ def test_replays_survive_save_and_reload_and_conflicts_raise() -> None:
         stored.handle(OpenGroup("o", "g", member("lily"), quantity=2), now=T0)
     sl = stored.slice_for(JoinGroup("j", "g", member("ming")))
     assert reload(sl) == sl
+    assert hash(reload(sl)) == hash(sl)             # a slice is a plain frozen value
 
 
 def test_prune_forgets_old_ids_in_a_slice_and_in_the_whole_campaign() -> None:
