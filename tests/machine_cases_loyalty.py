@@ -14,7 +14,10 @@ TZ = "Asia/Shanghai"
 
 def _points_cases() -> list[MachineCase]:
     """The points machines of `sirui.loyalty.points`."""
-    return [*_ledger_cases(), *_stored_value_cases(), *_mall_cases(), *_signin_cases()]
+    return [
+        *_ledger_cases(), *_stored_value_cases(), *_mall_cases(), *_signin_cases(),
+        *_task_cases(),
+    ]
 
 
 def _ledger_cases() -> list[MachineCase]:
@@ -169,6 +172,31 @@ def _signin_cases() -> list[MachineCase]:
             conflict=MakeUp("mu-1", dt.date(2026, 3, 3), available_points=99),
             reject=MakeUp("mu-2", dt.date(2026, 3, 3), available_points=10),  # cannot pay
             illegal=MakeUp("mu-3", dt.date(2026, 3, 2), available_points=100),  # signed
+        ),
+    ]
+
+
+def _task_cases() -> list[MachineCase]:
+    from sirui.core.windows import Window
+    from sirui.loyalty.points import RecordAction, Task, TaskBoard, TaskPeriod, TaskProgress
+
+    now = pendulum.datetime(2026, 11, 11, 10, tz=TZ)
+    board = TaskBoard((
+        Task("follow", "follow", 50),
+        Task("share3", "share", 20, TaskPeriod.DAILY, target=3),
+        Task("d11", "live", 30, window=Window(now.subtract(days=3), now.subtract(days=1))),
+    ))
+    progress = TaskProgress("m1", board)
+    progress = progress.handle(RecordAction("a1", "follow"), now=now).state
+    return [
+        MachineCase(
+            name="TaskProgress",
+            state=progress,
+            now=now.add(minutes=1),
+            accept=RecordAction("a2", "share", times=3),
+            conflict=RecordAction("a2", "share", times=2),
+            reject=RecordAction("a3", "live"),           # the Double 11 live task has ended
+            illegal=RecordAction("a4", "follow"),        # followed once: capped for good
         ),
     ]
 

@@ -73,12 +73,15 @@ from sirui.loyalty.points.stored_value import (
     allocate_payment,
 )
 from sirui.loyalty.points.tasks import (
+    TASK_TRANSITIONS,
     RecordAction,
     Task,
     TaskBoard,
     TaskCompleted,
     TaskPeriod,
     TaskProgress,
+    TaskProgressed,
+    TaskStatus,
 )
 from sirui.loyalty.points.transactions import (
     TXN_TRANSITIONS,
@@ -104,6 +107,7 @@ __all__ = [
     "MALL_TRANSITIONS",
     "SIGNIN_TRANSITIONS",
     "STORED_VALUE_TRANSITIONS",
+    "TASK_TRANSITIONS",
     "TXN_TRANSITIONS",
     "Adjust",
     "AfterLadder",
@@ -179,6 +183,8 @@ __all__ = [
     "TaskCompleted",
     "TaskPeriod",
     "TaskProgress",
+    "TaskProgressed",
+    "TaskStatus",
     "TopUp",
     "TopUpRefunded",
     "TopUpTier",

@@ -15,9 +15,28 @@ The action rewards of a mall are tasks with ``target=1``: reviews, shares,
 following the official account, completing the profile, the first order.
 
 `TaskProgress` is one member's progress: `RecordAction` adds to every task
-that counts the action and emits `TaskCompleted` for each new completion;
-the host credits the points to the ledger (``Earn(f"{txn}:{task}",
-points, source="task")``). Only the current period of each task is kept.
+that counts the action, emits `TaskProgressed` for each task it counted and
+`TaskCompleted` for each new completion; the host credits the points to the
+ledger (``Earn(f"{txn}:{task}", points, source="task")``). Only the current
+period of each task is kept.
+
+In its current period a task is ``OPEN`` (it may count more) or ``CAPPED``
+(``target * max_completions`` reached: it counts nothing more until the
+next period; a ``ONCE`` task stays capped for good). The table
+`TASK_TRANSITIONS`, keyed by ``(task status, command type)``, decides first
+which tasks may take the action; a capped task has no row. The count
+decides whether a task stays ``OPEN`` or becomes ``CAPPED``. The business
+check follows: the task's window, if it has one, is open at ``now``. An
+action that no task counts is refused (``task.not_tracked``,
+``task.capped``, ``task.not_open``) and not recorded; hosts may report
+every action and let the board decide.
+
+The machine contract (`sirui.rules.commandlog`): accepted ids live in a
+`CommandLog`; a replay returns the original events and changes nothing, also
+after a save and reload; the same id with other content raises
+`IdConflictError`; `PruneLog` forgets ids older than
+``TaskBoard.log_retention_days``. A new period starts inside the first
+accepted action in it; nothing changes with time alone.
 
 Invariants: completions per period never exceed ``max_completions``; a
 replayed action id counts once.
@@ -26,13 +45,13 @@ replayed action id counts once.
 from __future__ import annotations
 
 import enum
-from typing import Any
+from typing import Any, Final
 
 import attrs
 
-from sirui.core.errors import IdConflictError, invalid
+from sirui.core.errors import InvalidCommandError, invalid
 from sirui.core.registry import policy
-from sirui.core.validators import int_at_least
+from sirui.core.validators import int_at_least, non_empty_id, non_negative_int
 from sirui.core.windows import (
     DEFAULT_TZ,
     DateTime,
@@ -42,17 +61,33 @@ from sirui.core.windows import (
     aware,
     period_containing,
 )
-from sirui.core.persistent import PMap
-from sirui.rules.outcome import Accepted, Event
+from sirui.rules.commandlog import CommandLog, PruneLog, transition
+from sirui.rules.outcome import Accepted, Event, Rejected
+from sirui.rules.reasons import Reason, reason_code
 
 __all__ = [
+    "TASK_TRANSITIONS",
     "RecordAction",
     "Task",
     "TaskBoard",
     "TaskCompleted",
     "TaskPeriod",
     "TaskProgress",
+    "TaskProgressed",
+    "TaskStatus",
 ]
+
+NOT_TRACKED = reason_code(
+    "task.not_tracked", zh="没有任务统计该行为（{action}）", en="No task counts {action}"
+)
+CAPPED = reason_code(
+    "task.capped",
+    zh="统计该行为的任务本期已完成（{tasks}）",
+    en="Every task counting this action is done for its period ({tasks})",
+)
+NOT_OPEN = reason_code(
+    "task.not_open", zh="任务未在进行中（{tasks}）", en="The tasks are not running now ({tasks})"
+)
 
 
 class TaskPeriod(enum.Enum):
@@ -102,6 +137,8 @@ class TaskBoard:
     """The tasks a mall runs (任务列表)."""
 
     tasks: tuple[Task, ...] = ()
+    log_retention_days: int = attrs.field(default=30, validator=non_negative_int)
+    """Days a member's progress remembers accepted action ids (`PruneLog`)."""
 
     def __attrs_post_init__(self) -> None:
         codes = [t.code for t in self.tasks]
@@ -113,9 +150,25 @@ class TaskBoard:
 class RecordAction:
     """The member did ``action`` ``times`` times (a review posted, a share made)."""
 
-    id: str = attrs.field(validator=attrs.validators.min_len(1))
+    id: str = attrs.field(validator=non_empty_id)
     action: str = attrs.field(validator=attrs.validators.min_len(1))
     times: int = attrs.field(default=1, validator=int_at_least(1))
+
+
+class TaskStatus(enum.Enum):
+    """A task in its current period."""
+
+    OPEN = "open"
+    """It may count more (nothing counted yet this period is OPEN too)."""
+    CAPPED = "capped"
+    """``target * max_completions`` reached: nothing more counts this period."""
+
+
+#: ``(task status, command type) -> status``. A CAPPED task has no row; whether a
+#: counted task stays OPEN or becomes CAPPED is the count's business.
+TASK_TRANSITIONS: Final[dict[tuple[TaskStatus, type[Any]], TaskStatus]] = {
+    (TaskStatus.OPEN, RecordAction): TaskStatus.OPEN,
+}
 
 
 @attrs.frozen(slots=True)
@@ -131,8 +184,16 @@ class TaskCompleted(Event):
     coupon_template: str | None
 
 
-def _records() -> PMap[str, tuple[Any, tuple[Any, ...]]]:
-    return PMap()
+@attrs.frozen(slots=True)
+class TaskProgressed(Event):
+    """``task`` counted the action: ``count`` of ``target`` x ``max_completions`` so far."""
+
+    txn_id: str
+    member_id: str
+    task: str
+    period: str
+    count: int
+    cap: int
 
 
 @attrs.frozen(slots=True)
@@ -142,7 +203,7 @@ class TaskProgress:
     member_id: str
     board: TaskBoard
     counts: tuple[tuple[str, str, int], ...] = ()
-    records: PMap[str, tuple[Any, tuple[Any, ...]]] = attrs.field(factory=_records, repr=False)
+    log: CommandLog = attrs.field(factory=CommandLog, repr=False)
 
     def count(self, task: str, now: DateTime) -> int:
         """Times the task's action was counted in its current period."""
@@ -153,35 +214,62 @@ class TaskProgress:
         t = next(t for t in self.board.tasks if t.code == task)
         return min(self.count(task, now) // t.target, t.max_completions)
 
-    def handle(self, command: RecordAction, *, now: DateTime) -> Accepted[TaskProgress]:
-        """Count the action for every open task that tracks it; always accepted."""
+    def status(self, task: str, now: DateTime) -> TaskStatus:
+        """OPEN, or CAPPED once the period's count reached ``target * max_completions``."""
+        t = next(t for t in self.board.tasks if t.code == task)
+        full = self.count(task, now) >= t.target * t.max_completions
+        return TaskStatus.CAPPED if full else TaskStatus.OPEN
+
+    def handle(
+        self, command: RecordAction | PruneLog, *, now: DateTime
+    ) -> Accepted[TaskProgress] | Rejected[TaskProgress]:
+        """Count the action for every open task that tracks it (see the module docstring)."""
         now = aware(now)
-        known = self.records.get(command.id)
-        if known is not None:
-            if known[0] != command:
-                raise IdConflictError(f"id={command.id!r}: already used by {known[0]!r}")
-            return Accepted(self, known[1])
+        if not isinstance(command, RecordAction | PruneLog):
+            raise InvalidCommandError(
+                f"command={command!r}: not a task command; use RecordAction or PruneLog"
+            )
+        replay = self.log.replay(self, command)
+        if replay is not None:
+            return replay
+        if isinstance(command, PruneLog):
+            log, pruned = self.log.prune(command, now, self.board.log_retention_days)
+            return Accepted(attrs.evolve(self, log=log), pruned)
+        tracking = [t for t in self.board.tasks if t.action == command.action]
+        legal = [t for t in tracking
+                 if transition(TASK_TRANSITIONS, self.status(t.code, now), command) is not None]
+        running = [t for t in legal if t.window is None or t.window.contains(now)]
+        if not running:
+            return Rejected(_refusal(command, tracking, legal), self)
+        counts, events = self._count(command, running, now)
+        log = self.log.record(command, events, now)
+        return Accepted(attrs.evolve(self, counts=counts, log=log), events)
+
+    def _count(
+        self, command: RecordAction, tasks: list[Task], now: DateTime
+    ) -> tuple[tuple[tuple[str, str, int], ...], tuple[Event, ...]]:
         current = {c: (p, n) for c, p, n in self.counts}
-        events: list[TaskCompleted] = []
-        for task in self.board.tasks:
-            if task.action != command.action:
-                continue
-            if task.window is not None and not task.window.contains(now):
-                continue
+        events: list[Event] = []
+        for task in tasks:
             key = task.period_key(now)
             p, n = current.get(task.code, (key, 0))
             before = n if p == key else 0
             cap = task.target * task.max_completions
             after = min(before + command.times, cap)
-            done_before = before // task.target
-            for k in range(done_before + 1, after // task.target + 1):
+            events.append(TaskProgressed(command.id, self.member_id, task.code, key, after, cap))
+            for k in range(before // task.target + 1, after // task.target + 1):
                 events.append(TaskCompleted(
                     command.id, self.member_id, task.code, key, k, task.points,
                     task.coupon_template,
                 ))
             current[task.code] = (key, after)
-        counts = tuple(sorted((c, p, n) for c, (p, n) in current.items()))
-        evs = tuple(events)
-        records = self.records.set(command.id, (command, evs))
-        new = attrs.evolve(self, counts=counts, records=records)
-        return Accepted(new, evs)
+        return tuple(sorted((c, p, n) for c, (p, n) in current.items())), tuple(events)
+
+
+def _refusal(command: RecordAction, tracking: list[Task], legal: list[Task]) -> Reason:
+    """Why no task counted ``command``: none tracks it, all are capped, or none is running."""
+    if not tracking:
+        return NOT_TRACKED(action=command.action)
+    if not legal:
+        return CAPPED(tasks=tuple(t.code for t in tracking))
+    return NOT_OPEN(tasks=tuple(t.code for t in legal))
