@@ -89,7 +89,7 @@ def _member_key(member_id: Any) -> str:
     if isinstance(member_id, str) and member_id:
         return member_id
     # ints, and numpy integers from an integer id column, read as their decimal text
-    if isinstance(member_id, numbers.Integral) and not isinstance(member_id, bool):
+    if not isinstance(member_id, bool) and isinstance(member_id, numbers.Integral):
         return str(int(member_id))
     raise invalid(
         "member_id", member_id, "must be a non-empty str (or int) id",
