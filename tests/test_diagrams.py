@@ -19,6 +19,8 @@ DIAGRAMS = [
     ("docs/mechanics/seckill.md", "sirui.campaigns.seckill", "TRANSITIONS"),
     ("docs/mechanics/lottery.md", "sirui.campaigns.lottery", "CLAIM_TRANSITIONS"),
     ("docs/mechanics/settlement.md", "sirui.commission", "TRANSITIONS"),
+    ("docs/mechanics/subscription.md", "sirui.campaigns.subscription", "PLAN_TRANSITIONS"),
+    ("docs/mechanics/subscription.md", "sirui.campaigns.subscription", "DELIVERY_TRANSITIONS"),
 ]
 MERMAID = re.compile(r"^```mermaid\n(.*?)^```", re.S | re.M)
 
