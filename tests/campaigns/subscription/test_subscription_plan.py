@@ -154,6 +154,10 @@ def test_start_refuses_a_wrong_payment_and_a_first_day_past_its_cutoff() -> None
     r = refused(late, "subscription.first_delivery_too_soon")
     assert r.zh == "首期最早2026年11月2日配送"
     assert r.params["earliest"] == nov(2)
+    bread = SubscriptionOffer("bread-8", "bread", 8, Cadence.on_weekdays(1, 4), y("6"))
+    monday = start_plan(StartPlan("s", "p", "m", bread, nov(2), y("48")), policy=RULES,
+                        now=at(1, 20))
+    assert refused(monday, "subscription.first_delivery_too_soon").params["earliest"] == nov(5)
     with pytest.raises(InvalidCommandError):
         start_plan(SkipDelivery("x", 1), policy=RULES, now=NOW)  # type: ignore[arg-type]
 

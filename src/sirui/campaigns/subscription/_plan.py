@@ -570,7 +570,8 @@ def start_plan(
         return Rejected(R.PAYMENT_MISMATCH(price=quote.total, paid=command.paid), None)
     dates = offer.cadence.dates(command.first_date, offer.deliveries)
     if policy.cutoff(dates[0]) <= now:
-        earliest = offer.cadence.first_on_or_after(command.first_date, policy.earliest_day(now))
+        day = policy.earliest_day(now)
+        earliest = offer.cadence.first_on_or_after(day, day)
         return Rejected(R.FIRST_TOO_SOON(earliest=earliest, earliest_zh=R.zh_day(earliest)),
                         None)
     status = DELIVERY_TRANSITIONS[(None, StartPlan)]
