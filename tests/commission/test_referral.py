@@ -1,12 +1,23 @@
-"""Referral reward: N days after the invitee's first order is picked up, if not refunded."""
+"""Referral reward: N days after the first order is picked up; refunds void or claw back."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sirui.commission import InviteeFirstOrder, ReferralReward, ReferralStatus, RewardKind
+from sirui.commission import (
+    Credit,
+    InviteeFirstOrder,
+    RecordDebt,
+    ReferralReward,
+    ReferralStatus,
+    RewardKind,
+    WithdrawalAccount,
+    WithdrawalPolicy,
+)
 from sirui.core.errors import InvalidPolicyError
 
 from ._shop import NOW, yuan
@@ -84,3 +95,76 @@ def test_never_due_early_and_never_after_a_refund(
     assert d.due == (fulfilled and not refunded and first and at >= NOW.add(days=days))
     if d.status is ReferralStatus.WAITING and fulfilled:
         assert d.due_at == NOW.add(days=days)
+
+
+# -- a refund carries its date: before the grant it voids, after it claws back -----------
+
+CASH = ReferralReward(days_after_fulfilment=7, cash=yuan("5"))
+GRANTED_AT = NOW.add(days=7)                                  # 2026-11-18 10:00
+
+
+def test_waiting_says_the_date_in_chinese_without_a_timestamp() -> None:
+    d = RULE.evaluate(facts(), NOW.add(days=6))
+    assert d.reason.zh == "好友首单提货满7天后（2026年11月18日）发放"
+
+
+def test_a_refund_before_the_grant_still_voids_the_reward() -> None:
+    d = CASH.evaluate(facts(refunded_at=NOW.add(days=4)), NOW.add(days=30))
+    assert d.status is ReferralStatus.NEVER
+    assert d.reason.code == "referral.refunded"
+    assert d.debt is None
+
+
+def test_a_refund_after_the_5_yuan_grant_claws_it_back_as_debt() -> None:
+    d = CASH.evaluate(facts(granted_at=GRANTED_AT, refunded_at=NOW.add(days=9)), NOW.add(days=10))
+    assert d.status is ReferralStatus.CLAWBACK and d.clawback
+    assert d.debt == yuan("5")
+    assert d.reason.code == "referral.clawback"
+    assert d.reason.zh == "好友首单于2026年11月20日退款，已发放的奖励需追回"
+    # The debt nets against what the inviter can withdraw.
+    acc = WithdrawalAccount("m1", WithdrawalPolicy())
+    acc = acc.handle(Credit("reward-o9", yuan("5"), source="referral"), now=GRANTED_AT).state
+    assert d.debt is not None
+    acc = acc.handle(RecordDebt("claw-o9", d.debt, source="referral o9"), now=NOW.add(days=10)
+                     ).state
+    assert acc.withdrawable == yuan("0")
+
+
+def test_points_and_coupon_rewards_are_clawed_back_too() -> None:
+    d = RULE.evaluate(facts(granted_at=GRANTED_AT, refunded=True), NOW.add(days=12))
+    assert (d.status, d.points, d.debt) == (ReferralStatus.CLAWBACK, 200, None)
+
+
+def test_granted_and_kept() -> None:
+    d = CASH.evaluate(facts(granted_at=GRANTED_AT), NOW.add(days=8))
+    assert d.status is ReferralStatus.GRANTED
+    assert d.reason.zh == "奖励已于2026年11月18日发放"
+
+
+def test_a_refund_dated_after_now_has_not_happened_yet() -> None:
+    later = facts(granted_at=GRANTED_AT, refunded_at=NOW.add(days=20))
+    assert CASH.evaluate(later, NOW.add(days=10)).status is ReferralStatus.GRANTED
+    assert CASH.evaluate(later, NOW.add(days=20)).status is ReferralStatus.CLAWBACK
+    not_yet = facts(refunded_at=NOW.add(days=20))
+    assert CASH.evaluate(not_yet, NOW.add(days=7)).due
+
+
+@given(st.integers(0, 30), st.none() | st.integers(0, 40 * 24), st.none() | st.integers(0, 40 * 24),
+       st.integers(0, 40 * 24))
+def test_a_granted_reward_is_never_kept_after_a_refund_and_never_paid_after_one(
+    days: int, granted_h: int | None, refunded_h: int | None, now_h: int
+) -> None:
+    rule = ReferralReward(days_after_fulfilment=days, cash=yuan("5"))
+    granted = None if granted_h is None else NOW.add(hours=granted_h)
+    refunded = None if refunded_h is None else NOW.add(hours=refunded_h)
+    at = NOW.add(hours=now_h)
+    d = rule.evaluate(facts(granted_at=granted, refunded_at=refunded), at)
+    was_granted = granted is not None and granted <= at
+    was_refunded = refunded is not None and refunded <= at
+    assert d.clawback == (was_granted and was_refunded)
+    assert (d.debt is not None) == d.clawback
+    if was_refunded and not was_granted:
+        assert d.status is ReferralStatus.NEVER
+    if d.due:
+        assert not was_refunded and not was_granted
+    assert not re.search(r"[A-Za-z]", d.reason.zh), d.reason.zh
