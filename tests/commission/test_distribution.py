@@ -1,10 +1,12 @@
-"""Super guides over external staff; two-level staff distribution."""
+"""Super guides over external staff; two-level staff distribution, by rate or per item."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sirui.commission import (
     CommissionPlan,
@@ -19,6 +21,7 @@ from sirui.commission import (
     order_commission,
 )
 from sirui.core.errors import InvalidPolicyError
+from sirui.core.money import Money, Rounding
 from sirui.core.nouns import Guide, GuideKind, Member
 from sirui.rules import ItemScope
 
@@ -132,3 +135,67 @@ def test_order_commission_puts_it_all_together() -> None:
         ("sg", Role.SUPER_GUIDE), ("s1", Role.DIRECT_SELLER), ("s1", Role.DIRECT_SELLER),
     ]
     assert len({c.key for c in lines}) == len(lines)
+
+
+# -- fixed amounts per item for the levels, rounding per plan -------------------------------
+
+PACKS = DistributionPlan((
+    DistributionRate("diaper", direct_each=yuan("3"), indirect_each=yuan("1"),
+                     scope=ItemScope(categories=frozenset({"母婴/纸尿裤"}))),
+    DistributionRate("milk", "0.05", indirect_each=yuan("2"),
+                     scope=ItemScope(categories=frozenset({"母婴/奶粉"}))),
+))
+
+
+def test_3_yuan_a_diaper_pack_to_the_seller_and_1_yuan_to_the_recruiter() -> None:
+    lines = PACKS.compute(paid_order([(DIAPER, 2, "180"), (MILK, 1, "260")]),
+                          SellerChain("s1", "s0"))
+    assert rows(lines) == [
+        ("L1", "s1", Role.DIRECT_SELLER, yuan("6.00")),
+        ("L1", "s0", Role.INDIRECT_SELLER, yuan("2.00")),
+        ("L2", "s1", Role.DIRECT_SELLER, yuan("13.00")),     # 5% of 260
+        ("L2", "s0", Role.INDIRECT_SELLER, yuan("2.00")),    # 2 yuan per tin
+    ]
+    assert lines[0].reason.zh == "一级分销每件¥3.00，共2件：¥6.00"
+
+
+def test_fixed_levels_together_never_pay_more_than_the_line() -> None:
+    lines = PACKS.compute(paid_order([(DIAPER, 2, "7")]), SellerChain("s1", "s0"))
+    assert [c.amount for c in lines] == [yuan("6.00"), yuan("1.00")]
+    assert lines[1].reason.code == "commission.seller_fixed_capped"
+    lines = PACKS.compute(paid_order([(DIAPER, 2, "5")]), SellerChain("s1", "s0"))
+    assert [c.amount for c in lines] == [yuan("5.00"), yuan("0")]
+
+
+def test_a_level_has_a_rate_or_a_fixed_amount_not_both() -> None:
+    with pytest.raises(InvalidPolicyError, match="either"):
+        DistributionRate("x", "0.05", direct_each=yuan("1"))
+
+
+def test_distribution_and_super_guide_round_as_the_plan_says() -> None:
+    # 5% of 9.99 = 0.4995: 0.50 half-up, 0.49 rounded down.
+    order = paid_order([(MILK, 1, "9.99")])
+    rates = (DistributionRate("all", "0.05"),)
+    assert DistributionPlan(rates).compute(order, SellerChain("s1"))[0].amount == yuan("0.50")
+    down = DistributionPlan(rates, rounding=Rounding.DOWN)
+    assert down.compute(order, SellerChain("s1"))[0].amount == yuan("0.49")
+    # The super guide's 25% of 2.70 is 0.675: the commission plan's rounding decides.
+    for rounding, part in ((Rounding.HALF_UP, "0.68"), (Rounding.DOWN, "0.67")):
+        plan = CommissionPlan(PLAN.rules, rounding=rounding)
+        lines = order_commission(order_by("e1"), plan, guides=GUIDES,
+                                 super_guide=SuperGuideShare(share=Decimal("0.25")))
+        assert lines[-1].amount == yuan(part)
+
+
+@given(st.integers(0, 100_000), st.integers(1, 5), st.integers(0, 5_000), st.integers(0, 5_000),
+       st.sampled_from(Rounding))
+def test_fixed_levels_stay_within_the_base(fen: int, qty: int, direct: int, indirect: int,
+                                           rounding: Rounding) -> None:
+    plan = DistributionPlan((DistributionRate("all", direct_each=Money(direct),
+                                              indirect_each=Money(indirect)),),
+                            rounding=rounding)
+    order = paid_order([(DIAPER, qty, str(Money(fen).to_plain()))])
+    lines = plan.compute(order, SellerChain("s1", "s0"))
+    assert all(c.amount.minor >= 0 for c in lines)
+    assert sum((c.amount for c in lines), Money(0)) <= Money(fen)
+    assert lines[0].amount == min(Money(direct) * qty, Money(fen))

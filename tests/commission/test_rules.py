@@ -1,9 +1,14 @@
-"""Commission rules: rate by item/category/default, fixed per item, exclusions, the base."""
+"""Commission rules: rate by item/category/default, fixed per item, exclusions, the base.
+
+The base counts points, stored value and shipping as the plan says; the plan
+names its rounding.
+"""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -13,12 +18,15 @@ from sirui.commission import (
     ExcludedItems,
     FixedPerItem,
     PaidLine,
+    PaidOrder,
     RateRule,
     guide_commission,
+    line_bases,
 )
 from sirui.core.errors import InvalidPolicyError, InvalidValueError, MoneyTypeError
-from sirui.core.money import Money
+from sirui.core.money import Money, Rounding
 from sirui.rules import ItemScope
+from sirui.testing.commission import paid_orders
 
 from ._shop import DIAPER, MILK, WIPES, paid_order, yuan
 
@@ -119,3 +127,70 @@ def test_line_commission_is_between_zero_and_the_base(fen: int, rate: Decimal, q
                  CommissionPlan((FixedPerItem("f", Money(fen // 3 + 7)),))):
         amount, _, _ = plan.line_commission(line)
         assert Money(0) <= amount <= Money(fen)
+
+
+# -- rounding per plan, shipping in the base ------------------------------------------------
+
+
+@pytest.mark.parametrize(("rounding", "milk", "diaper"), [
+    (Rounding.HALF_UP, "0.30", "2.51"),     # 3% of 9.99 = 0.2997; 1% of 250.50 = 2.505
+    (Rounding.DOWN, "0.29", "2.50"),        # floor = truncate for commission (never negative)
+    (Rounding.UP, "0.30", "2.51"),
+    (Rounding.HALF_EVEN, "0.30", "2.50"),
+])
+def test_the_plan_names_its_rounding(rounding: Rounding, milk: str, diaper: str) -> None:
+    plan = CommissionPlan((RateRule("milk", "0.03", ItemScope(skus=frozenset({"milk"}))),
+                           RateRule("rest", "0.01")), rounding=rounding)
+    got = amounts([(MILK, 1, "9.99"), (DIAPER, 3, "250.50")], plan)
+    assert got == [("milk", yuan(milk)), ("rest", yuan(diaper))]
+
+
+def test_half_up_stays_the_default() -> None:
+    assert CommissionPlan((RateRule("r", "0.01"),)).rounding is Rounding.HALF_UP
+    assert amounts([(DIAPER, 3, "250.50")], CommissionPlan((RateRule("r", "0.01"),))) == [
+        ("r", yuan("2.51"))]
+
+
+def with_shipping(order: PaidOrder, shipping: str) -> PaidOrder:
+    return attrs.evolve(order, order=attrs.evolve(order.order, shipping=yuan(shipping)))
+
+
+def test_10_yuan_of_shipping_counts_in_the_base_when_the_plan_says_so() -> None:
+    order = with_shipping(paid_order([(MILK, 1, "250"), (DIAPER, 1, "150")]), "10")
+    rules = (RateRule("milk", "0.03", ItemScope(skus=frozenset({"milk"}))),
+             RateRule("rest", "0.01"))
+    # 10 yuan spread 250:150 = 6.25 + 3.75.
+    plan = CommissionPlan(rules, counts_shipping=True)
+    assert plan.bases(order) == (yuan("256.25"), yuan("153.75"))
+    lines = guide_commission(order, plan)
+    assert [(c.base, c.amount) for c in lines] == [
+        (yuan("256.25"), yuan("7.69")),     # 3% of 256.25 = 7.6875
+        (yuan("153.75"), yuan("1.54")),     # 1% of 153.75 = 1.5375
+    ]
+    # Not counted by default: today's figures.
+    assert [c.amount for c in guide_commission(order, CommissionPlan(rules))] == [
+        yuan("7.50"), yuan("1.50")]
+
+
+def test_shipping_on_an_order_paid_entirely_by_discounts_goes_by_quantity() -> None:
+    order = with_shipping(paid_order([(MILK, 1, "0"), (DIAPER, 3, "0")]), "8")
+    assert line_bases(order, counts_shipping=True) == (yuan("2"), yuan("6"))
+
+
+@given(paid_orders(), st.integers(0, 5_000), st.sampled_from(Rounding),
+       st.decimals(0, 1, places=4))
+def test_shipping_is_spread_exactly_and_commission_stays_within_the_base(
+    order: PaidOrder, ship: int, rounding: Rounding, rate: Decimal
+) -> None:
+    order = attrs.evolve(order, order=attrs.evolve(order.order, shipping=Money(ship)))
+    plain = line_bases(order)
+    bases = line_bases(order, counts_shipping=True)
+    assert sum(bases, Money(0)) == sum(plain, Money(0)) + Money(ship)
+    assert all(b >= p for b, p in zip(bases, plain, strict=True))
+    plan = CommissionPlan((RateRule("r", rate),), rounding=rounding, counts_shipping=True)
+    for ln, base in zip(order.lines, bases, strict=True):
+        amount, _, _ = plan.line_commission(ln, base)
+        assert Money(0) <= amount <= base
+        down = CommissionPlan((RateRule("r", rate),), rounding=Rounding.DOWN)
+        up = CommissionPlan((RateRule("r", rate),), rounding=Rounding.UP)
+        assert (down.line_commission(ln, base)[0] <= amount <= up.line_commission(ln, base)[0])
