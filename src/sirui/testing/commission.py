@@ -1,4 +1,4 @@
-"""Hypothesis strategies for commission: plans, attribution, target ladders, sharing, paid orders.
+"""Hypothesis strategies for commission: plans, attribution, targets, sharing, withdrawals, orders.
 
 Host apps use them to property-test their own commission integration::
 
@@ -40,9 +40,10 @@ from sirui.commission import (
     Tier,
     TierLadder,
     TierMode,
+    WithdrawalPolicy,
 )
 from sirui.commission.sharing import FeeBearer
-from sirui.core.money import Money
+from sirui.core.money import Money, Rounding
 from sirui.core.nouns import Line, Order
 from sirui.testing import STORES, money, orders, rates
 from sirui.testing.promotions import item_scopes
@@ -57,6 +58,7 @@ __all__ = [
     "sharing_policies",
     "target_ladders",
     "targets",
+    "withdrawal_policies",
 ]
 
 #: Guide ids, as `sirui.testing.orders` and `sirui.testing.members` use them.
@@ -85,6 +87,7 @@ def commission_plans(draw: st.DrawFn, max_rules: int = 4) -> CommissionPlan:
         tuple(rules),
         counts_points=draw(st.booleans()),
         counts_stored_value=draw(st.booleans()),
+        rounding=draw(st.sampled_from(Rounding)),
     )
 
 
@@ -141,6 +144,26 @@ def sharing_policies(draw: st.DrawFn, max_receivers: int = 3) -> SharingPolicy:
         fee_bearer=draw(st.sampled_from(FeeBearer)),
         auto_withdraw=draw(st.booleans()),
         reserve_rate=draw(rates("0", "0.2")),
+        max_receivers=draw(st.just(50) | st.integers(1, 50)),
+        max_requests=draw(st.just(50) | st.integers(1, 50)),
+        unfreeze_after_days=draw(st.just(30) | st.integers(0, 180)),
+        return_within_days=draw(st.just(180) | st.integers(0, 365)),
+    )
+
+
+@st.composite
+def withdrawal_policies(draw: st.DrawFn) -> WithdrawalPolicy:
+    """Withdrawal rules (提现规则): minimum, maximum, fee and its rounding, daily limits."""
+    minimum = draw(money(1, 10_000))
+    maximum = draw(st.none() | money(minimum.minor, 5_000_000))
+    return WithdrawalPolicy(
+        minimum=minimum,
+        maximum=maximum,
+        fee_rate=draw(st.just(Decimal(0)) | rates("0", "0.01", places=3)),
+        fee_rounding=draw(st.sampled_from(Rounding)),
+        daily_count=draw(st.none() | st.integers(1, 10)),
+        daily_amount=draw(st.none() | money(minimum.minor, 10_000_000)),
+        log_retention_days=draw(st.just(30) | st.integers(0, 365)),
     )
 
 
