@@ -175,9 +175,14 @@ def strategies() -> dict[str, st.SearchStrategy[Any]]:
     return found
 
 
-def _draws(strategy: st.SearchStrategy[Any], n: int) -> list[Any]:
-    """The first ``n`` values Hypothesis generates for ``strategy``, the same every run."""
+def _draws(strategy: st.SearchStrategy[Any], share: int) -> list[Any]:
+    """Values Hypothesis generates for ``strategy``, the same every run.
+
+    As many as the active profile's example count divided by ``share``
+    (5 per strategy in the ``ci`` profile): the profile decides.
+    """
     out: list[Any] = []
+    n = max(2, settings.default.max_examples // share)
 
     @settings(derandomize=True, database=None, phases=[Phase.generate], max_examples=n,
               suppress_health_check=list(HealthCheck), deadline=None)
@@ -191,7 +196,7 @@ def _draws(strategy: st.SearchStrategy[Any], n: int) -> list[Any]:
 
 def _from_strategies(out: dict[type[Any], list[Any]], seen: dict[int, Any]) -> None:
     for strategy in strategies().values():
-        _walk(_draws(strategy, 5), out, seen)
+        _walk(_draws(strategy, share=12), out, seen)
 
 
 def _from_machine_cases(out: dict[type[Any], list[Any]], seen: dict[int, Any]) -> None:
@@ -308,7 +313,7 @@ def _builds(cls: type[Any], found: dict[type[Any], list[Any]],
 def built_from_types(cls: type[Any], found: dict[type[Any], list[Any]]) -> list[Any]:
     """A few values of ``cls`` built from its field types (the same every run)."""
     with contextlib.suppress(Exception):
-        return _varied(_draws(_builds(cls, found), 10), keep=3)
+        return _varied(_draws(_builds(cls, found), share=6), keep=3)
     return []
 
 
