@@ -1,4 +1,4 @@
-"""Profit sharing's messages: receiver roles, statuses, commands, events and reasons.
+"""Profit sharing's messages and records: roles, statuses, commands, events, reasons.
 
 Private: everything here is exported by `sirui.commission.sharing`, where the
 theory of operation lives.
@@ -15,6 +15,7 @@ import attrs
 from sirui.core.errors import invalid
 from sirui.core.money import Money
 from sirui.core.validators import non_empty_id, non_empty_str
+from sirui.core.windows import DateTime, aware
 from sirui.rules.outcome import Event
 from sirui.rules.reasons import reason_code
 
@@ -209,3 +210,34 @@ class SharingFinished(Event):
     """What went to the merchant from the frozen funds."""
 
 
+@attrs.frozen(slots=True)
+class SplitShare:
+    """What one request gave one receiver, and what came back."""
+
+    account: str
+    role: ReceiverRole
+    amount: Money
+    personal: bool = False
+    returned: Money = Money.ZERO
+    returns: int = 0
+
+    @property
+    def held(self) -> Money:
+        return self.amount - self.returned
+
+
+@attrs.frozen(slots=True)
+class SplitRecord:
+    """One accepted split request (分账单)."""
+
+    id: str
+    at: DateTime = attrs.field(converter=aware)
+    shares: tuple[SplitShare, ...]
+
+    @property
+    def total(self) -> Money:
+        return sum((s.amount for s in self.shares[1:]), self.shares[0].amount)
+
+    @property
+    def returns(self) -> int:
+        return sum(s.returns for s in self.shares)

@@ -96,7 +96,9 @@ from sirui.commission._sharing_messages import (
     SharingFinished,
     SharingStatus,
     SplitMade,
+    SplitRecord,
     SplitReturned,
+    SplitShare,
     SplitTo,
 )
 from sirui.core.errors import InvalidCommandError, InvalidPolicyError, invalid
@@ -360,39 +362,6 @@ _COMMANDS: Final = frozenset(kind for _, kind in SHARING_TRANSITIONS)
 _ACTION_ZH: Final = {RequestSplit: "再分账", FinishSharing: "再次完结", ExpireSharing: "再次解冻"}
 
 
-@attrs.frozen(slots=True)
-class SplitShare:
-    """What one request gave one receiver, and what came back."""
-
-    account: str
-    role: ReceiverRole
-    amount: Money
-    personal: bool = False
-    returned: Money = Money.ZERO
-    returns: int = 0
-
-    @property
-    def held(self) -> Money:
-        return self.amount - self.returned
-
-
-@attrs.frozen(slots=True)
-class SplitRecord:
-    """One accepted split request (分账单)."""
-
-    id: str
-    at: DateTime = attrs.field(converter=aware)
-    shares: tuple[SplitShare, ...]
-
-    @property
-    def total(self) -> Money:
-        return sum((s.amount for s in self.shares[1:]), self.shares[0].amount)
-
-    @property
-    def returns(self) -> int:
-        return sum(s.returns for s in self.shares)
-
-
 Outcome: TypeAlias = Accepted["SharingOrder"] | Rejected["SharingOrder"]
 
 
@@ -401,7 +370,7 @@ def _positive_money(_inst: object, attribute: attrs.Attribute[Money], value: obj
         raise invalid(attribute.name, value, "must be Money > 0")
 
 
-def _zero(order: Any) -> Money:
+def _zero(order: SharingOrder) -> Money:
     return order.amount * 0
 
 
