@@ -30,6 +30,7 @@ OPTIONAL = [
     "sirui.campaigns.limited_time",
     "sirui.campaigns.groupbuy",
     "sirui.campaigns.bargain",
+    "sirui.campaigns.subscription",
     "sirui.campaigns.assist",
 ]
 

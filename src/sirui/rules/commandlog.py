@@ -69,7 +69,7 @@ DEFAULT_RETENTION_DAYS: Final = 30
 
 NOT_IN_TABLE = reason_code(
     "machine.not_in_table",
-    zh="当前状态（{state}）不接受该操作（{command}）",
+    zh="当前状态不接受该操作",
     en="In state {state}, {command} is not allowed",
 )
 
