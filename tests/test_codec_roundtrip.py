@@ -225,8 +225,8 @@ def corpus() -> dict[type[Any], list[Any]]:
     _from_strategies(out, seen)
     _from_machine_cases(out, seen)
     found = {cls: _varied(values) for cls, values in out.items()}
-    for cls in attrs_classes():
-        if cls not in found:
+    for cls, path in attrs_classes().items():
+        if cls not in found and path not in NOT_PRODUCED and path not in NOT_JSON:
             built = built_from_types(cls, found)
             if built:
                 found[cls] = built
