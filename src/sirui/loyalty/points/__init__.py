@@ -6,17 +6,31 @@ Every policy here is data (registered under the ``points``, ``signin``, ``task``
 state with ``handle(command, now=...)``.
 """
 
-from sirui.loyalty.points.deduction import DeductionPlan, DeductionPolicy, PointsDeductionStep
+from sirui.loyalty.points.deduction import (
+    TRIMMED_EXTRA,
+    DeductionPlan,
+    DeductionPolicy,
+    PointsDeductionStep,
+)
 from sirui.loyalty.points.earning import (
     EarnQuote,
     EarnRule,
+    ItemMultiplier,
+    MultiplierCombine,
     MultiplierStacking,
     PaidLine,
     PointsCampaign,
     paid_lines,
     quote_earning,
 )
-from sirui.loyalty.points.expiry import ExpireAfterDays, ExpireAtYearEnd, ExpiryPolicy, NeverExpire
+from sirui.loyalty.points.expiry import (
+    ExpireAfterDays,
+    ExpireAtMonthEnd,
+    ExpireAtQuarterEnd,
+    ExpireAtYearEnd,
+    ExpiryPolicy,
+    NeverExpire,
+)
 from sirui.loyalty.points.ledger import (
     Bucket,
     LedgerPolicy,
@@ -108,6 +122,7 @@ __all__ = [
     "SIGNIN_TRANSITIONS",
     "STORED_VALUE_TRANSITIONS",
     "TASK_TRANSITIONS",
+    "TRIMMED_EXTRA",
     "TXN_TRANSITIONS",
     "Adjust",
     "AfterLadder",
@@ -121,8 +136,11 @@ __all__ = [
     "EarnQuote",
     "EarnRule",
     "ExpireAfterDays",
+    "ExpireAtMonthEnd",
+    "ExpireAtQuarterEnd",
     "ExpireAtYearEnd",
     "ExpiryPolicy",
+    "ItemMultiplier",
     "LedgerCommand",
     "LedgerPolicy",
     "LedgerTxn",
@@ -134,6 +152,7 @@ __all__ = [
     "MallItem",
     "MonthlyReward",
     "MonthlyRewardEarned",
+    "MultiplierCombine",
     "MultiplierStacking",
     "NeverExpire",
     "OrderPoints",

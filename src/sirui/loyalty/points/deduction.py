@@ -14,7 +14,14 @@ of what is payable, at least 1,000 points per use):
 3. points go in whole units (``unit_points``, one yuan's worth by default);
    the units used are the fewest of: what the cap allows, what the member
    has, what they asked for, and the per-order maximum;
-4. below ``min_points`` nothing is deducted, and the state says why.
+4. below ``min_points`` nothing is deducted, and the state says why;
+5. a request for more than the order can take is trimmed to what it can
+   take, and said so: `DeductionPlan.trimmed` and the priced state's
+   ``points_deduction_trimmed`` extra (``Quote.extra`` at checkout) hold a
+   ``points.deduction_trimmed`` reason with the points ``requested``, the
+   points ``allowed`` (what was used) and the order's ``cap`` (the share cap
+   and ``max_points``, before the balance). A request that only loses its
+   odd points to whole units (1,250 points as 1,200) is not a trim.
 
 Invariants: the deduction never exceeds the cap, the balance or the request;
 ``points_used`` is always a whole number of units; the money taken off is
@@ -33,10 +40,10 @@ from sirui.core.money import Money, Rounding, allocate_int, as_rate, round_decim
 from sirui.core.registry import policy
 from sirui.core.validators import non_negative_int, positive_int, rate_in_open_unit_interval
 from sirui.rules.pricing import Adjustment, PriceState, Stage, allocate_off
-from sirui.rules.reasons import reason_code
+from sirui.rules.reasons import Reason, reason_code
 from sirui.rules.scope import ItemScope
 
-__all__ = ["DeductionPlan", "DeductionPolicy", "PointsDeductionStep"]
+__all__ = ["TRIMMED_EXTRA", "DeductionPlan", "DeductionPolicy", "PointsDeductionStep"]
 
 DEDUCTED = reason_code(
     "points.deducted", zh="使用{points}积分抵扣{amount}", en="{points} points take {amount} off"
@@ -52,6 +59,16 @@ NOTHING_TO_DEDUCT = reason_code(
 NOT_REQUESTED = reason_code(
     "points.not_requested", zh="未选择使用积分", en="Points were not chosen for this order"
 )
+TRIMMED = reason_code(
+    "points.deduction_trimmed",
+    zh="申请使用{requested}积分，本单最多可用{allowed}积分（每单上限{cap}积分），"
+    "已按{allowed}积分抵扣",
+    en="{requested} points asked; this order takes at most {allowed} (cap {cap}), "
+    "so {allowed} were used",
+)
+
+#: The extra of a priced state (and of a checkout `Quote`) that holds the trim reason.
+TRIMMED_EXTRA = "points_deduction_trimmed"
 
 
 @policy("points.deduction")
@@ -116,6 +133,10 @@ class DeductionPlan:
     """The most points this cart could take given the caps and the balance."""
     points: int
     amount: Money
+    cap: int | None = None
+    """The order's cap in points (share of the payable and ``max_points``), before the balance."""
+    trimmed: Reason | None = None
+    """``points.deduction_trimmed`` when the request asked for more than ``usable``."""
 
 
 @attrs.frozen(slots=True)
@@ -143,15 +164,23 @@ class PointsDeductionStep:
         lines = state.eligible(Stage.POINTS, p.scope)
         payable = state.subtotal(lines)
         cap_fen = round_decimal(Decimal(payable.minor) * p.max_share, Rounding.DOWN)
-        units = min(cap_fen // p.fen_per_unit, self.available // p.unit)
+        cap_units = cap_fen // p.fen_per_unit
         if p.max_points is not None:
-            units = min(units, p.max_points // p.unit)
+            cap_units = min(cap_units, p.max_points // p.unit)
+        units = min(cap_units, self.available // p.unit)
         usable = units * p.unit
         if self.requested is not None:
             units = min(units, self.requested // p.unit)
         if units * p.unit < p.min_points:
             units = 0
-        return DeductionPlan(usable, units * p.unit, Money(units * p.fen_per_unit, state.currency))
+        points = units * p.unit
+        trimmed = None
+        if points and self.requested is not None and self.requested > usable:
+            trimmed = TRIMMED(requested=self.requested, allowed=points, cap=cap_units * p.unit)
+        return DeductionPlan(
+            usable, points, Money(units * p.fen_per_unit, state.currency), cap_units * p.unit,
+            trimmed,
+        )
 
     def price(self, state: PriceState) -> PriceState:
         plan = self.plan(state)
@@ -175,4 +204,6 @@ class PointsDeductionStep:
                 allocate_int(plan.points, [m.minor for _, m in allocations]))
         )
         out = state.apply(adj).with_extra("points_used_by_line", by_line)
+        if plan.trimmed is not None:
+            out = out.with_extra(TRIMMED_EXTRA, plan.trimmed)
         return attrs.evolve(out, points_used=state.points_used + plan.points)

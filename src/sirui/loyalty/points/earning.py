@@ -2,21 +2,30 @@
 
 An `EarnRule` turns what a shopper paid for each line into points:
 
+0. an order whose goods paid less than ``min_order`` (起积金额, shipping not
+   counted) earns nothing;
 1. lines outside the rule's item scope (excluded categories, tags, SKUs) and
    gift lines earn nothing; shipping earns nothing unless ``include_shipping``;
-2. the paid yuan are multiplied by ``points_per_yuan`` and by the
-   multipliers: the member's tier multiplier and paid-card multiplier (plain
+2. each earning line's paid yuan are weighted by its item multiplier: the
+   active `ItemMultiplier` rules whose scope covers the line (品类/商品多倍积分,
+   e.g. 奶粉 x2), combined by ``combine`` (the best one, or their product);
+   1 when none covers it;
+3. the weighted yuan are multiplied by ``points_per_yuan`` and by the order
+   multiplier: the member's tier multiplier and paid-card multiplier (plain
    Decimals from the host or the members module) and any active
    `PointsCampaign` (double-points days, 双倍积分日), combined by ``stacking``;
-3. the result is rounded once, for the whole order, by ``rounding`` (down by
+4. the result is rounded once, for the whole order, by ``rounding`` (down by
    default: 99.90 yuan earns 99 points);
-4. the per-order cap, then the daily cap (given what the member already
+5. the per-order cap, then the daily cap (given what the member already
    earned today) bound it;
-5. the points are split over the lines in proportion to what each paid
-   (largest remainder), so a refund of one line takes back exactly its share.
+6. the points are split over the lines in proportion to what each paid times
+   its item multiplier (largest remainder), so a refund of one line takes
+   back exactly its share.
 
-Invariants: the per-line shares sum to the points; no excluded line gets a
-share; the points never exceed either cap.
+Invariants: the points are never negative; the per-line shares sum to the
+points; no excluded line gets a share; the points never exceed either cap.
+With no ``min_order`` and no item multipliers (the defaults) the figures are
+those of a plain per-yuan rule.
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from decimal import Decimal
+from math import lcm
 
 import attrs
 
@@ -40,6 +50,8 @@ from sirui.rules.scope import ItemScope
 __all__ = [
     "EarnQuote",
     "EarnRule",
+    "ItemMultiplier",
+    "MultiplierCombine",
     "MultiplierStacking",
     "PaidLine",
     "PointsCampaign",
@@ -63,6 +75,16 @@ DAILY_CAP = reason_code(
     zh="每日最多得{cap}积分，今日已得{earned}",
     en="At most {cap} points a day; {earned} earned today",
 )
+BELOW_MIN_ORDER = reason_code(
+    "points.below_min_order",
+    zh="订单实付满{minimum}才可积分，本单实付{paid}",
+    en="Orders earn points from {minimum} paid; this one paid {paid}",
+)
+ITEM_MULTIPLIED = reason_code(
+    "points.item_multiplier",
+    zh="{multiplier}倍积分商品实付{paid}",
+    en="{paid} paid on items earning {multiplier}x",
+)
 
 
 class MultiplierStacking(enum.Enum):
@@ -76,6 +98,15 @@ class MultiplierStacking(enum.Enum):
     """Only the largest applies: 2x."""
 
 
+class MultiplierCombine(enum.Enum):
+    """How the item multipliers of several `ItemMultiplier` rules covering one line combine."""
+
+    BEST = "best"
+    """The largest applies (取最高): 奶粉 x2 and 母婴 x1.5 on a tin of formula earn 2x."""
+    MULTIPLY = "multiply"
+    """They multiply (叠加): 奶粉 x2 and 母婴 x1.5 on a tin of formula earn 3x."""
+
+
 def _multiplier(_inst: object, attribute: attrs.Attribute[Decimal], value: Decimal) -> None:
     if value < 1:
         raise invalid(attribute.name, value, "must be >= 1", "e.g. Decimal('2') for double points")
@@ -84,6 +115,32 @@ def _multiplier(_inst: object, attribute: attrs.Attribute[Decimal], value: Decim
 def _positive_rate(_inst: object, attribute: attrs.Attribute[Decimal], value: Decimal) -> None:
     if value <= 0:
         raise invalid(attribute.name, value, "must be > 0", "e.g. Decimal('1') point per yuan")
+
+
+def _item_factor(_inst: object, attribute: attrs.Attribute[Decimal], value: Decimal) -> None:
+    if value <= 0 or value > 100:
+        raise invalid(
+            attribute.name, value, "must be > 0 and <= 100",
+            "e.g. Decimal('2') for double points, Decimal('0.5') for half points",
+        )
+
+
+def _narrow_scope(_inst: object, attribute: attrs.Attribute[ItemScope], value: ItemScope) -> None:
+    if not isinstance(value, ItemScope):
+        raise invalid(attribute.name, value, "must be an ItemScope")
+    if value.is_everything:
+        raise invalid(
+            attribute.name, value, "covers every item",
+            "name the categories or SKUs (ItemScope(categories={'母婴/奶粉'})), "
+            "or use a PointsCampaign for the whole order",
+        )
+
+
+def _opt_positive_money(_inst: object, attribute: attrs.Attribute[object], value: object) -> None:
+    if value is not None and (not isinstance(value, Money) or value.minor <= 0):
+        raise invalid(
+            attribute.name, value, "must be None or Money > 0", "e.g. Money.of('50') for 满50元积分"
+        )
 
 
 @policy("points.campaign")
@@ -103,10 +160,43 @@ class PointsCampaign:
         return self.member_day is None or self.member_day.is_member_day(now)
 
 
+@policy("points.item_multiplier")
+@attrs.frozen(slots=True)
+class ItemMultiplier:
+    """品类/商品多倍积分: lines in ``scope`` earn ``multiplier`` times, e.g. 奶粉 x2.
+
+    ``scope`` names categories, SKUs or tags (a scope covering everything is
+    refused: that is a `PointsCampaign`); ``window``, if set, is when the
+    rule runs (本周奶粉双倍积分). A multiplier below 1 earns less (特价商品积分减半:
+    ``Decimal('0.5')``).
+
+    >>> milk = ItemMultiplier(ItemScope(categories={"母婴/奶粉"}), Decimal(2), name="奶粉双倍")
+    >>> milk.multiplier
+    Decimal('2')
+    """
+
+    scope: ItemScope = attrs.field(validator=_narrow_scope)
+    multiplier: Decimal = attrs.field(converter=as_rate, validator=_item_factor)
+    window: Window | None = None
+    name: str = ""
+
+    def applies(self, sku: Sku, now: DateTime) -> bool:
+        """True if this rule multiplies ``sku``'s points at ``now``."""
+        return (self.window is None or self.window.contains(now)) and self.scope.matches(sku)
+
+
+def _item_tuple(value: Sequence[ItemMultiplier]) -> tuple[ItemMultiplier, ...]:
+    out = tuple(value)
+    for i, m in enumerate(out):
+        if not isinstance(m, ItemMultiplier):
+            raise invalid(f"item_multipliers[{i}]", m, "must be an ItemMultiplier")
+    return out
+
+
 @policy("points.earn_rule")
 @attrs.frozen(slots=True)
 class EarnRule:
-    """消费积分规则: points per yuan paid, multipliers, exclusions and caps.
+    """消费积分规则: points per yuan paid, multipliers, exclusions, a minimum and caps.
 
     >>> rule = EarnRule(points_per_yuan=Decimal("1"))
     """
@@ -122,11 +212,19 @@ class EarnRule:
     stacking: MultiplierStacking = MultiplierStacking.MULTIPLY
     per_order_cap: int | None = attrs.field(default=None, validator=opt_positive_int)
     daily_cap: int | None = attrs.field(default=None, validator=opt_positive_int)
+    min_order: Money | None = attrs.field(default=None, validator=_opt_positive_money)
+    """起积金额: an order whose goods paid less than this earns nothing (shipping not counted)."""
+    item_multipliers: tuple[ItemMultiplier, ...] = attrs.field(
+        default=(), converter=_item_tuple
+    )
+    """Per-category or per-SKU multipliers (奶粉 x2), on top of the order multiplier."""
+    combine: MultiplierCombine = MultiplierCombine.BEST
+    """How the item multipliers of several rules covering one line combine."""
 
     def multiplier(
         self, now: DateTime, tier: Decimal = Decimal(1), card: Decimal = Decimal(1)
     ) -> Decimal:
-        """The combined multiplier at ``now`` for a member with these multipliers."""
+        """The combined order multiplier at ``now`` for a member with these multipliers."""
         factors = [as_rate(tier, "tier_multiplier"), as_rate(card, "card_multiplier")]
         for name, f in zip(("tier_multiplier", "card_multiplier"), factors):
             if f <= 0:
@@ -140,6 +238,18 @@ class EarnRule:
         if self.stacking is MultiplierStacking.ADD:
             return 1 + sum((f - 1 for f in factors), Decimal(0))
         return max([Decimal(1), *factors])
+
+    def item_multiplier(self, sku: Sku, now: DateTime) -> Decimal:
+        """The item multiplier of ``sku`` at ``now``: 1 when no `ItemMultiplier` covers it."""
+        found = [m.multiplier for m in self.item_multipliers if m.applies(sku, now)]
+        if not found:
+            return Decimal(1)
+        if self.combine is MultiplierCombine.BEST:
+            return max(found)
+        out = Decimal(1)
+        for f in found:
+            out *= f
+        return out
 
 
 @attrs.frozen(slots=True)
@@ -168,11 +278,53 @@ class EarnQuote:
     points: int
     by_line: tuple[tuple[str, int], ...]
     multiplier: Decimal
+    """The order multiplier (tier, card and campaigns); item multipliers are per line."""
     uncapped: int
     reasons: tuple[Reason, ...]
 
     def share_of(self, line_id: str) -> int:
         return dict(self.by_line).get(line_id, 0)
+
+
+def _earning_lines(
+    rule: EarnRule, lines: Sequence[PaidLine], now: DateTime, shipping: Money | None
+) -> list[tuple[str, Money, Decimal]]:
+    """``(line id, paid, item multiplier)`` of every line that earns."""
+    out = [
+        (ln.line_id, ln.paid, rule.item_multiplier(ln.sku, now)) for ln in lines
+        if not ln.gift and ln.paid.minor > 0 and rule.scope.matches(ln.sku)
+    ]
+    if rule.include_shipping and shipping is not None and shipping.minor > 0:
+        out.append((SHIPPING_LINE, shipping, Decimal(1)))
+    return out
+
+
+def _below_minimum(rule: EarnRule, lines: Sequence[PaidLine]) -> Reason | None:
+    """Why the order earns nothing under ``min_order``, or None if it reaches it."""
+    minimum = rule.min_order
+    if minimum is None:
+        return None
+    paid = Money.zero(minimum.currency)
+    for ln in lines:
+        if not ln.gift:
+            paid = paid + ln.paid
+    return BELOW_MIN_ORDER(minimum=minimum, paid=paid) if paid < minimum else None
+
+
+def _weights(earning: list[tuple[str, Money, Decimal]]) -> list[int]:
+    """Each line's paid fen times its item multiplier, as exact integers on one scale."""
+    ratios = [f.as_integer_ratio() for _, _, f in earning]
+    scale = lcm(*(q for _, q in ratios))
+    return [m.minor * p * (scale // q) for (_, m, _), (p, q) in zip(earning, ratios)]
+
+
+def _item_reasons(earning: list[tuple[str, Money, Decimal]]) -> list[Reason]:
+    """One reason per item multiplier other than 1, with what its lines paid."""
+    paid: dict[Decimal, Money] = {}
+    for _, m, f in earning:
+        if f != 1:
+            paid[f] = paid[f] + m if f in paid else m
+    return [ITEM_MULTIPLIED(multiplier=f, paid=paid[f]) for f in sorted(paid)]
 
 
 def quote_earning(
@@ -194,24 +346,23 @@ def quote_earning(
     if type(earned_today) is not int or earned_today < 0:
         raise invalid("earned_today", earned_today, "must be an int >= 0")
     mult = rule.multiplier(now, tier_multiplier, card_multiplier)
-    earning = [
-        (ln.line_id, ln.paid) for ln in lines
-        if not ln.gift and ln.paid.minor > 0 and rule.scope.matches(ln.sku)
-    ]
-    if rule.include_shipping and shipping is not None and shipping.minor > 0:
-        earning.append((SHIPPING_LINE, shipping))
+    below = _below_minimum(rule, lines)
+    if below is not None:
+        return EarnQuote(0, (), mult, 0, (below,))
+    earning = _earning_lines(rule, lines, now, shipping)
     if not earning:
         return EarnQuote(0, (), mult, 0, (NOTHING_TO_EARN(),))
-    paid = sum((m for _, m in earning), Money.zero(earning[0][1].currency))
-    raw = round_decimal(paid.amount * rule.points_per_yuan * mult, rule.rounding)
+    paid = sum((m for _, m, _ in earning), Money.zero(earning[0][1].currency))
+    weighted = sum((m.amount * f for _, m, f in earning), Decimal(0))
+    raw = round_decimal(weighted * rule.points_per_yuan * mult, rule.rounding)
     points = raw
-    reasons = [EARNED(paid=paid, multiplier=mult, points=raw)]
+    reasons = [EARNED(paid=paid, multiplier=mult, points=raw), *_item_reasons(earning)]
     if rule.per_order_cap is not None and points > rule.per_order_cap:
         points = rule.per_order_cap
         reasons.append(ORDER_CAP(cap=rule.per_order_cap))
     if rule.daily_cap is not None and points > rule.daily_cap - earned_today:
         points = max(0, rule.daily_cap - earned_today)
         reasons.append(DAILY_CAP(cap=rule.daily_cap, earned=earned_today))
-    shares = allocate_int(points, [m.minor for _, m in earning]) if points else []
-    by_line = tuple((lid, n) for (lid, _), n in zip(earning, shares) if n)
+    shares = allocate_int(points, _weights(earning)) if points else []
+    by_line = tuple((lid, n) for (lid, _, _), n in zip(earning, shares) if n)
     return EarnQuote(points, by_line, mult, raw, tuple(reasons))
