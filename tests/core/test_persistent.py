@@ -6,6 +6,7 @@ import attrs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from examples_budget import scaled
 from sirui.core.persistent import PMap, SortedRun
 
 
@@ -35,7 +36,7 @@ ops = st.lists(
 )
 
 
-@settings(max_examples=40)
+@settings(max_examples=scaled(40))
 @given(
     st.lists(st.tuples(st.integers(0, 300), st.integers(1, 50)), max_size=700), ops, st.booleans()
 )

@@ -17,6 +17,7 @@ import pendulum
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from examples_budget import scaled
 from sirui.core.money import Money
 from sirui.core.nouns import Cart
 from sirui.core.windows import DateTime
@@ -108,7 +109,7 @@ def test_permuting_lines_changes_no_coupon(
     assert _comparable(a) == _comparable(b)
 
 
-@settings(max_examples=40)
+@settings(max_examples=scaled(40))
 @given(
     carts(),
     st.lists(promotions(live_at=NOW), max_size=4),

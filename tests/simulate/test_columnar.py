@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from examples_budget import scaled
 from sirui.checkout import StackingPolicy
 from sirui.checkout.shipping import ShippingPolicy
 from sirui.checkout.stacking import ExclusionGroup, RulePriority
@@ -591,7 +592,7 @@ def ladders(draw: st.DrawFn) -> TierLadder:
     )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=scaled(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenario=scenarios(), seed=st.integers(0, 5))
 def test_random_scenarios_price_the_same(scenario: Scenario, seed: int) -> None:
     frames = generate({"stores": 2, "guides": 4, "members": 40, "orders": 120}, seed=seed).frames()

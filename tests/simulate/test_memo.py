@@ -11,6 +11,7 @@ import pendulum
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from examples_budget import scaled
 from sirui.core import DailySlot, MemberDay, Money, Window
 from sirui.promotions import LimitedTimePrice, PercentageDiscount, SkuPrice
 from sirui.rules import HasTag, OnMemberDay, StoreIn, WithinWindow
@@ -47,7 +48,7 @@ def time_rich(base: Any, start_day: int, days: int, member_day: int) -> Any:
     return attrs.evolve(base, name="time-rich", promotions=promos, coupons=(), triggers=())
 
 
-@settings(max_examples=6, deadline=None)
+@settings(max_examples=scaled(6), deadline=None)
 @given(st.integers(0, 60), st.integers(1, 30), st.integers(1, 28))
 def test_memo_changes_nothing(baseline: Any, start_day: int, days: int, member_day: int) -> None:
     data = generate({"stores": 2, "guides": 2, "members": 60, "orders": 600}, seed=start_day)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 
 import sirui.config
+from examples_budget import scaled
 from sirui.commission import AttributionSource, guide_commission
 from sirui.testing import money
 from sirui.testing.commission import (
@@ -20,7 +21,7 @@ from sirui.testing.commission import (
     targets,
 )
 
-FEW = settings(max_examples=30)
+FEW = settings(max_examples=scaled(30))
 
 
 def round_trips(policy: object) -> None:

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sirui.config
+from examples_budget import scaled
 from sirui.core.money import Money
 from sirui.loyalty.members import (
     CardRefunded,
@@ -62,7 +63,7 @@ from sirui.testing.loyalty import (
     tier_ladders,
 )
 
-FEW = settings(max_examples=max(1, settings().max_examples // 2))  # half the profile
+FEW = settings(max_examples=scaled(30))
 _NOW = pendulum.datetime(2026, 11, 11, 10, tz="Asia/Shanghai")
 
 
