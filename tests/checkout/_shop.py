@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+from unittest.mock import patch
 
 import pendulum
 
@@ -37,3 +40,10 @@ def cart(
 
 def claim(cid: str, template: CouponTemplate, member: str = "m1", days_ago: int = 1) -> Coupon:
     return Coupon.claimed(cid, template, member, NOW.subtract(days=days_ago))
+
+
+@contextmanager
+def straightforward() -> Iterator[None]:
+    """Quote through every policy's ``price`` on `PriceState`s: the path fen is checked against."""
+    with patch("sirui.checkout.quoting._in_fen", lambda *_: False):
+        yield

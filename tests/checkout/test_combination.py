@@ -7,10 +7,10 @@ from unittest.mock import patch
 
 import attrs
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from checkout._shop import GOLD, MONTH, NOW, cart, claim, y
+from checkout._shop import GOLD, MONTH, NOW, cart, claim, straightforward, y
 from sirui.checkout import ShippingPolicy, SlotLimit, StackingPolicy, quote
 from sirui.checkout._fast import FastModel
 from sirui.core.errors import InvalidValueError
@@ -243,7 +243,6 @@ def small_cases(draw: st.DrawFn) -> tuple[object, list[object]]:
     return c, wallet
 
 
-@settings(max_examples=40)
 @given(small_cases())
 def test_best_combination_beats_every_single_and_pair(case: tuple[object, list[object]]) -> None:
     c, wallet = case
@@ -296,21 +295,26 @@ def wallets_of_modelled_kinds(draw: st.DrawFn) -> tuple[object, list[object]]:
     return c, wallet
 
 
-@settings(max_examples=40)
 @given(wallets_of_modelled_kinds(), st.sampled_from([StackingPolicy(), TWO_STORE]))
 def test_integer_model_finds_what_the_templates_find(case, pol) -> None:  # type: ignore[no-untyped-def]
-    """The fast ranking never changes the answer: same cost as pricing every branch."""
+    """The straightforward path's integer ranking never changes its answer."""
     c, wallet = case
-    fast = quote(c, NOW, coupons=wallet, stacking=pol, shipping=ShippingPolicy())
-    with patch.object(FastModel, "compile", lambda *a: False):
-        slow = quote(c, NOW, coupons=wallet, stacking=pol, shipping=ShippingPolicy())
-    assert fast.payable == slow.payable
+    with straightforward():
+        fast = quote(c, NOW, coupons=wallet, stacking=pol, shipping=ShippingPolicy())
+        with patch.object(FastModel, "compile", lambda *a: False):
+            slow = quote(c, NOW, coupons=wallet, stacking=pol, shipping=ShippingPolicy())
+    assert fast == slow
     assert fast.search_exact
     assert slow.search_exact
 
 
 def test_search_budget_falls_back_to_the_best_found() -> None:
-    wallet = [claim(f"c{i:02d}", off(f"t{i}", 1 + i, 0)) for i in range(30)]
+    # Rates save less together than alone, so the bound cuts little and the
+    # budget runs out long before the 4,526 admissible sets are tried.
+    wallet = [
+        claim(f"c{i:02d}", PercentOffCoupon(f"t{i}", validity=MONTH, rate=f"0.{70 + i}"))
+        for i in range(30)
+    ]
     pol = StackingPolicy(slot_limits=[SlotLimit({"store"}, 3)], max_search_nodes=100)
     q = quote(cart(("A", 1000, 1)), NOW, coupons=wallet, stacking=pol)
     assert not q.search_exact
@@ -318,7 +322,7 @@ def test_search_budget_falls_back_to_the_best_found() -> None:
     exact = quote(cart(("A", 1000, 1)), NOW, coupons=wallet,
                   stacking=StackingPolicy(slot_limits=[SlotLimit({"store"}, 3)]))
     assert exact.search_exact
-    assert exact.payable == y(1000 - 30 - 29 - 28)
+    assert exact.coupons_used == ("c00", "c01", "c02")
     assert q.payable >= exact.payable
 
 

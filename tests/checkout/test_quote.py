@@ -6,7 +6,7 @@ import json
 from collections import defaultdict
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from checkout._shop import MONTH, NEW, NOW, cart, claim, y
@@ -175,7 +175,6 @@ def _check(q: Quote) -> None:
     assert sum((ln.paid for ln in q.lines), Money(0)) == q.goods_payable
 
 
-@settings(max_examples=50)
 @given(priced())
 def test_payable_bounds_and_exact_allocations(
     case: tuple[Cart, list[object], list[object]],
@@ -184,7 +183,6 @@ def test_payable_bounds_and_exact_allocations(
     _check(quote(c, NOW, promotions=promos, coupons=wallet, shipping=ShippingPolicy()))
 
 
-@settings(max_examples=40)
 @given(priced(), st.randoms(use_true_random=False))
 def test_permuting_lines_changes_nothing(  # type: ignore[no-untyped-def]
     case: tuple[Cart, list[object], list[object]], rnd,

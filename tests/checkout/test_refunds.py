@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from checkout._shop import MONTH, NOW, cart, claim, y
@@ -166,7 +166,6 @@ def orders_and_returns(draw: st.DrawFn):  # type: ignore[no-untyped-def]
     return q, batches, stop
 
 
-@settings(max_examples=40)
 @given(orders_and_returns(), st.sampled_from([RefundPolicy(), RECOMPUTE]))
 def test_partial_refunds_never_exceed_and_full_refunds_equal_the_paid(case, pol) -> None:  # type: ignore[no-untyped-def]
     q, batches, stop = case

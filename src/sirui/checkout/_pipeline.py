@@ -131,16 +131,17 @@ def cost(state: PriceState) -> int:
     )
 
 
-def precheck(coupon: CouponLike, state: PriceState) -> NotApplied | None:
+def precheck(coupon: CouponLike, member_id: str, now: DateTime) -> NotApplied | None:
     """Coupon-level checks the checkout owns: whose wallet, and the validity window."""
     t = coupon.template
     reason = None
-    if coupon.member_id != state.cart.member.id:
+    valid = coupon.valid
+    if coupon.member_id != member_id:
         reason = OTHER_MEMBER(owner=coupon.member_id)
-    elif state.now < coupon.valid.start:
-        reason = NOT_YET_VALID(start=coupon.valid.start)
-    elif coupon.valid.end is not None and state.now >= coupon.valid.end:
-        reason = EXPIRED(end=coupon.valid.end)
+    elif now < valid.start:
+        reason = NOT_YET_VALID(start=valid.start)
+    elif valid.end is not None and now >= valid.end:
+        reason = EXPIRED(end=valid.end)
     return None if reason is None else NotApplied(coupon.id, t.stage, reason, kind_of(t))
 
 
@@ -175,7 +176,7 @@ def apply_coupon(state: PriceState, coupon: CouponLike, stacks: bool) -> PriceSt
     )
 
 
-def _sort_key(stacking: StackingPolicy, p: PromotionLike) -> tuple[int, str]:
+def sort_key(stacking: StackingPolicy, p: PromotionLike) -> tuple[int, str]:
     return (-stacking.priority_of(p.id, p.priority), p.id)
 
 
@@ -196,7 +197,7 @@ class Plan:
         for p in promotions:
             by_stage.setdefault(p.stage, []).append(p)
         self.promos: dict[Stage, tuple[PromotionLike, ...]] = {
-            s: tuple(sorted(ps, key=lambda p: _sort_key(stacking, p)))
+            s: tuple(sorted(ps, key=lambda p: sort_key(stacking, p)))
             for s, ps in by_stage.items()
         }
         st: dict[Stage, list[PricingStep]] = {}

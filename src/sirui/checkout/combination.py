@@ -22,9 +22,11 @@ Exactness rests on one property of coupons, true of every built-in kind: a
 coupon never saves more on a lower amount than on a higher one (a fixed
 amount needs its threshold, a rate gives less on less, an exchange coupon
 frees at most a unit). Under it the bound is valid and the result is the
-true optimum; ties go to the first combination found (bigger coupons first,
-then sooner expiry, then id), so the answer is deterministic and does not
-depend on wallet or cart order.
+true optimum. Ties go to the combination that takes more off the goods
+(less of the cost is shipping), then to the first found (bigger coupons
+first, then sooner expiry, then id), so the answer is deterministic and does
+not depend on wallet or cart order, nor on how the search is run: a bound
+never cuts a tie that would win, since a leaf's cost is at least its goods.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ from sirui.core.money import Money
 from sirui.rules.pricing import NotApplied, PriceState, Stage
 from sirui.rules.reasons import Reason, ReasonCode, reason_code
 
-__all__ = ["CouponOption", "Search"]
+__all__ = ["CouponOption", "Search", "coupon_groups", "expiry_key"]
 
 NOTHING_OFF = reason_code(
     "checkout.coupon_nothing_off",
@@ -80,7 +82,7 @@ class CouponOption:
     """Fen saved on the state after promotions (COUPON stage only)."""
 
 
-def _expiry_key(c: CouponLike) -> tuple[Any, ...]:
+def expiry_key(c: CouponLike) -> tuple[Any, ...]:
     end = c.valid.end
     return (0, end.timestamp(), c.id) if end is not None else (1, 0.0, c.id)
 
@@ -95,6 +97,39 @@ class _Group:
     """Each subset's solo savings, descending (the empty subset last, 0)."""
     best: int
     """Upper bound of this group's saving: its top ``limit`` solo savings."""
+
+
+def coupon_groups(pol: StackingPolicy, reps: list[CouponOption]) -> tuple[_Group, ...]:
+    """The options by slot limit group, each with its admissible subsets, in search order."""
+    buckets: dict[frozenset[str], list[CouponOption]] = {}
+    limits: dict[frozenset[str], int] = {}
+    for o in reps:
+        slots, limit = pol.limit_group(o.slot)
+        buckets.setdefault(slots, []).append(o)
+        limits[slots] = limit
+    groups = []
+    for slots, opts in buckets.items():
+        opts.sort(key=lambda o: (-o.solo, *expiry_key(o.coupon)))
+        limit = min(limits[slots], len(opts))
+        if pol.max_coupons is not None:
+            limit = min(limit, pol.max_coupons)
+        subsets: list[tuple[CouponOption, ...]] = []
+        for k in range(limit, 0, -1):
+            subsets += itertools.combinations(opts, k)
+        # Within a subset, coupons apply in slot order then id; subsets by
+        # their solo sum so the best-looking branch is explored first.
+        subsets = [
+            tuple(sorted(s, key=lambda o: (pol.slot_rank(o.slot), o.coupon.id)))
+            for s in subsets
+        ]
+        subsets.sort(key=lambda s: -sum(o.solo for o in s))
+        subsets.append(())
+        stage = opts[0].stage
+        best = sum(o.solo for o in opts[:limit])
+        sums = tuple(sum(o.solo for o in s) for s in subsets)
+        groups.append(_Group(slots, limit, stage, tuple(subsets), sums, best))
+    groups.sort(key=lambda g: (g.stage, min(pol.slot_rank(s) for s in g.slots)))
+    return tuple(groups)
 
 
 class Search:
@@ -121,6 +156,7 @@ class Search:
         self.nodes = 0
         self.exact = True
         self.best_cost: int | None = None
+        self.best_goods = 0
         self.best_state: PriceState | None = None
         self.best_combo: tuple[CouponOption, ...] = ()
         self._fast_best: tuple[int, tuple[CouponOption, ...]] | None = None
@@ -132,7 +168,7 @@ class Search:
         pol, start = self.stacking, self.start
         by_template: dict[str, list[CouponLike]] = {}
         for c in coupons:
-            early = precheck(c, start)
+            early = precheck(c, start.cart.member.id, start.now)
             if early is not None:
                 # The template words its own refusal; ours is the fallback. A
                 # shipping template is shown a token fee so that it gets past
@@ -148,7 +184,7 @@ class Search:
             by_template.setdefault(key, []).append(c)
         candidates: list[tuple[CouponOption, list[CouponLike]]] = []
         for same in by_template.values():
-            same.sort(key=_expiry_key)
+            same.sort(key=expiry_key)
             rep = same[0]
             for dup in same[1:]:
                 self.duplicate_of[dup.id] = rep.id
@@ -206,36 +242,7 @@ class Search:
         return attrs.evolve(opt, solo=sum(a.amount.minor for a in after.adjustments[n:]))
 
     def _groups(self, reps: list[CouponOption]) -> tuple[_Group, ...]:
-        pol = self.stacking
-        buckets: dict[frozenset[str], list[CouponOption]] = {}
-        limits: dict[frozenset[str], int] = {}
-        for o in reps:
-            slots, limit = pol.limit_group(o.slot)
-            buckets.setdefault(slots, []).append(o)
-            limits[slots] = limit
-        groups = []
-        for slots, opts in buckets.items():
-            opts.sort(key=lambda o: (-o.solo, *_expiry_key(o.coupon)))
-            limit = min(limits[slots], len(opts))
-            if pol.max_coupons is not None:
-                limit = min(limit, pol.max_coupons)
-            subsets: list[tuple[CouponOption, ...]] = []
-            for k in range(limit, 0, -1):
-                subsets += itertools.combinations(opts, k)
-            # Within a subset, coupons apply in slot order then id; subsets by
-            # their solo sum so the best-looking branch is explored first.
-            subsets = [
-                tuple(sorted(s, key=lambda o: (pol.slot_rank(o.slot), o.coupon.id)))
-                for s in subsets
-            ]
-            subsets.sort(key=lambda s: -sum(o.solo for o in s))
-            subsets.append(())
-            stage = opts[0].stage
-            best = sum(o.solo for o in opts[:limit])
-            sums = tuple(sum(o.solo for o in s) for s in subsets)
-            groups.append(_Group(slots, limit, stage, tuple(subsets), sums, best))
-        groups.sort(key=lambda g: (g.stage, min(pol.slot_rank(s) for s in g.slots)))
-        return tuple(groups)
+        return coupon_groups(self.stacking, reps)
 
     # -- search -----------------------------------------------------------------------
 
@@ -369,8 +376,10 @@ class Search:
         left = None if self.stacking.max_coupons is None else self.stacking.max_coupons - len(combo)
         final, used = self._best_shipping(pre, left)
         c = cost(final)
-        if self.best_cost is None or c < self.best_cost:
-            self.best_cost, self.best_state = c, final
+        goods = c - shipping_payable(final).minor
+        # Ties go to more off the goods, then to the first found (see the module doc).
+        if self.best_cost is None or (c, goods) < (self.best_cost, self.best_goods):
+            self.best_cost, self.best_goods, self.best_state = c, goods, final
             self.best_combo = (*combo, *used)
             self.best_pre_shipping = pre
 

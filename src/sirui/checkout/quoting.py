@@ -27,11 +27,13 @@ only the display keeps cart order); the same inputs give the same quote.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from sirui.checkout import _render
+from sirui.checkout._compiled import compiled, fen_ready
+from sirui.checkout._fastquote import LAZY_FIELDS, fast_quote
 from sirui.checkout._pipeline import (
     CouponLike,
     Plan,
@@ -45,7 +47,7 @@ from sirui.checkout.combination import CouponOption, Search
 from sirui.checkout.shipping import ShippingPolicy, ShippingStep
 from sirui.checkout.stacking import ORDER_LIMIT, PINNED_OVER_LIMIT, StackingPolicy
 from sirui.core.errors import InvalidValueError, invalid
-from sirui.core.money import Money, allocate_int
+from sirui.core.money import MAX_MINOR, Money, allocate_int
 from sirui.core.nouns import Cart
 from sirui.core.windows import DateTime, aware
 from sirui.rules.pricing import (
@@ -148,8 +150,22 @@ class Quote:
     extras: tuple[tuple[str, Any], ...] = attrs.field(default=(), eq=False)
     shipping_reason: Reason | None = None
     search_exact: bool = True
-    search_nodes: int = 0
+    search_nodes: int = attrs.field(default=0, eq=False)
+    """Nodes the best-combination search explored: how it worked, not what it found."""
     inputs: QuoteInputs | None = attrs.field(default=None, eq=False)
+    _pending: Any = attrs.field(default=None, init=False, eq=False, repr=False, hash=False)
+    """What a quote priced in fen still has to build (see ``__getattr__``)."""
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any:
+            # Only reached for an empty slot: a quote priced in fen builds its
+            # lines, adjustments and reasons the first time they are read.
+            if name in LAZY_FIELDS:
+                pending = object.__getattribute__(self, "_pending")
+                if pending is not None:
+                    return pending.build(self, name)
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     # -- views ------------------------------------------------------------------------
 
@@ -238,19 +254,16 @@ def _check_wallet(coupons: Sequence[CouponLike]) -> tuple[CouponLike, ...]:
     return tuple(sorted(coupons, key=lambda c: c.id))
 
 
-def _check_promotions(promotions: Iterable[Any]) -> tuple[PromotionLike, ...]:
-    out = tuple(promotions)
-    ids: set[str] = set()
-    for i, p in enumerate(out):
-        if not (_pricing(p) and hasattr(p, "id") and hasattr(p, "priority")):
-            raise invalid(f"promotions[{i}]", p, "must be a Promotion", cls=InvalidValueError)
-        if p.id in ids:
-            raise invalid(
-                f"promotions[{i}].id", p.id, "two promotions share an id",
-                "give every promotion its own id", cls=InvalidValueError,
-            )
-        ids.add(p.id)
-    return out
+def _in_fen(cart: Cart, currencies: frozenset[str], wallet: Sequence[CouponLike]) -> bool:
+    """Whether every amount is in the cart's currency and every coupon template prices in fen."""
+    cur = cart.currency
+    if not currencies <= {cur}:
+        return False
+    for c in wallet:
+        ready = fen_ready(c.template)
+        if ready is None or not ready <= {cur}:
+            return False
+    return sum(ln.unit_price.minor * ln.quantity for ln in cart.lines) <= MAX_MINOR
 
 
 def quote(
@@ -288,15 +301,42 @@ def quote(
     pol = stacking if stacking is not None else _DEFAULT_STACKING
     if not isinstance(pol, StackingPolicy):
         raise invalid("stacking", pol, "must be a StackingPolicy", cls=InvalidValueError)
-    promos = _check_promotions(promotions)
+    fen_plan = compiled(pol, promotions, shipping)
+    promos = fen_plan.promotions
     wallet = _check_wallet(coupons)
     step_list = tuple(steps)
     for i, s in enumerate(step_list):
         if not _pricing(s):
             raise invalid(f"steps[{i}]", s, "must be a PricingStep", cls=InvalidValueError)
+    extra_items = tuple(sorted((extras or {}).items()))
+    if (
+        fen_plan.fen and not step_list and chosen_coupons is None
+        and _in_fen(cart, fen_plan.currencies, wallet)
+    ):
+        return fast_quote(
+            fen_plan, cart, now, wallet, shipping=shipping, extra_items=extra_items
+        )
+    return _straight(
+        cart, now, pol=pol, promos=promos, wallet=wallet, step_list=step_list,
+        shipping=shipping, chosen_coupons=chosen_coupons, extra_items=extra_items,
+    )
+
+
+def _straight(
+    cart: Cart,
+    now: DateTime,
+    *,
+    pol: StackingPolicy,
+    promos: tuple[PromotionLike, ...],
+    wallet: tuple[CouponLike, ...],
+    step_list: tuple[PricingStep, ...],
+    shipping: ShippingPolicy | None,
+    chosen_coupons: Sequence[str] | None,
+    extra_items: tuple[tuple[str, Any], ...],
+) -> Quote:
+    """The straightforward path: every policy's ``price`` on `PriceState` objects."""
     ship_step = ShippingStep(shipping) if shipping is not None else None
     plan = Plan(pol, promos, step_list, ship_step)
-    extra_items = tuple(sorted((extras or {}).items()))
     state = PriceState.start(cart, now)
     if extra_items:
         state = attrs.evolve(state, extras=extra_items)

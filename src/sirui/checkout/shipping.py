@@ -26,7 +26,7 @@ from sirui.core.money import Money
 from sirui.core.nouns import Cart, Fulfillment
 from sirui.core.registry import policy
 from sirui.core.validators import non_negative_money, opt_non_negative_money
-from sirui.rules.pricing import PriceState, Stage
+from sirui.rules.pricing import FenState, PriceState, ReasonLike, Stage
 from sirui.rules.reasons import Reason, reason_code
 
 __all__ = ["ShippingPolicy", "ShippingStep", "TierThreshold"]
@@ -113,6 +113,19 @@ class ShippingPolicy:
                 return t.free_over
         return self.free_over
 
+    def fee_fen(self, cart: Cart, goods: int) -> tuple[int, ReasonLike]:
+        """`fee` in fen of the cart's currency (the policy's amounts are in it)."""
+        if self.pickup_free and cart.fulfillment is Fulfillment.PICKUP:
+            return 0, PICKUP_FREE
+        threshold = self.threshold_for(cart.member.tier)
+        base = self.base_fee
+        if threshold is None:
+            return base.minor, lambda: FLAT_FEE(fee=base)
+        if goods >= threshold.minor:
+            return 0, lambda: FREE_OVER(threshold=threshold)
+        short = Money._raw(threshold.minor - goods, threshold.currency)
+        return base.minor, lambda: BASE_FEE(fee=base, threshold=threshold, short=short)
+
     def fee(self, cart: Cart, goods: Money) -> tuple[Money, Reason]:
         """The fee for ``cart`` whose goods come to ``goods``, and why."""
         if self.pickup_free and cart.fulfillment is Fulfillment.PICKUP:
@@ -150,3 +163,10 @@ class ShippingStep:
         return attrs.evolve(
             state, shipping_fee=fee, extras=(*state.extras, ("shipping_reason", reason))
         )
+
+    def price_fen(self, fs: FenState) -> None:
+        """`price` in fen; the reason extra is built when read."""
+        goods = fs.subtotal() + fs.stage_total(Stage.POINTS)
+        fee, reason = self.policy.fee_fen(fs.base.cart, goods)
+        fs.shipping_fee = fee
+        fs.with_extra("shipping_reason", reason)

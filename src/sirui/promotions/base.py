@@ -41,7 +41,17 @@ from sirui.core.validators import (
 )
 from sirui.core.windows import DateTime, Validity, Window, aware
 from sirui.rules.conditions import Always, Condition
-from sirui.rules.pricing import Adjustment, PricedLine, PriceState, Stage, allocate_off
+from sirui.rules.pricing import (
+    Adjustment,
+    FenAdjustment,
+    FenState,
+    PricedLine,
+    PriceState,
+    ReasonLike,
+    Stage,
+    allocate_fen,
+    allocate_off,
+)
 from sirui.rules.reasons import Reason, reason_code
 from sirui.rules.scope import ItemScope
 
@@ -53,7 +63,10 @@ __all__ = [
     "PromotionBase",
     "cached_fingerprint",
     "gate",
+    "gate_fen",
     "make_adjustment",
+    "prices_in_fen",
+    "take_fen",
 ]
 
 OUTSIDE_WINDOW = reason_code(
@@ -258,6 +271,82 @@ def make_adjustment(
         activity=activity,
     )
     return state.apply(adj)
+
+
+_FEN_TWINS = (("price", "price_fen"), ("_off", "_off_fen"))
+
+
+def prices_in_fen(policy_obj: object) -> bool:
+    """True if ``policy_obj`` prices in fen exactly as its class prices with ``price``.
+
+    Each method the price depends on must come with its fen twin from the
+    same class: a subclass that overrides ``price`` (or a coupon's ``_off``)
+    without its twin must not inherit its parent's integer pricing.
+    """
+    mro = type(policy_obj).__mro__
+    for name, twin in _FEN_TWINS:
+        owner = next((k for k in mro if name in k.__dict__), None)
+        if owner is None:
+            if name == "price":
+                return False
+            continue
+        if twin not in owner.__dict__:
+            return False
+    return True
+
+
+def gate_fen(
+    rule: Promotion | CouponTemplate,
+    fs: FenState,
+    stage: Stage,
+    window: Window | None = None,
+) -> list[int] | None:
+    """`gate` in fen: the eligible line indices, or None once the skip is recorded."""
+    if window is not None and not window.contains(fs.base.now):
+        fs.skip(rule.id, stage, lambda: _window_reason(window), rule.kind)
+        return None
+    scope = rule.scope
+    idx = fs.eligible(stage, scope)
+    if not idx:
+        fs.skip(rule.id, stage, NO_ELIGIBLE_LINES, rule.kind)
+        return None
+    if not isinstance(rule.condition, Always):
+        verdict = rule.condition.evaluate(fs.facts(idx))
+        if not verdict.ok:
+            reason = verdict.reasons[0] if verdict.reasons else NOTHING_OFF()
+            fs.skip(rule.id, stage, reason, rule.kind)
+            return None
+    return idx
+
+
+def take_fen(
+    rule: Promotion | CouponTemplate,
+    fs: FenState,
+    stage: Stage,
+    amount: int,
+    idx: Sequence[int],
+    *,
+    reason: ReasonLike,
+    weights: Sequence[int] | None = None,
+    blocks: frozenset[Stage] = frozenset(),
+    activity: str | None = None,
+    rule_id: str | None = None,
+) -> None:
+    """`make_adjustment` in fen: allocate ``amount`` over the lines ``idx`` and apply it."""
+    if any(idx[k] > idx[k + 1] for k in range(len(idx) - 1)):
+        order = sorted(range(len(idx)), key=idx.__getitem__)
+        idx = [idx[k] for k in order]
+        weights = None if weights is None else [weights[k] for k in order]
+    amounts = fs.amounts
+    shares = allocate_fen(amount, [amounts[i] for i in idx], weights)
+    rid = rule_id or rule.id
+    pairs = tuple((i, f) for i, f in zip(idx, shares, strict=True) if f)
+    if not pairs:
+        fs.skip(rid, stage, NOTHING_OFF, rule.kind)
+        return
+    fs.apply(FenAdjustment(
+        rid, stage, sum(shares), pairs, reason, rule.kind, rule, blocks, activity
+    ))
 
 
 # -- shared fields and validators of the concrete policies ----------------------------

@@ -36,7 +36,7 @@ from decimal import Decimal
 import attrs
 
 from sirui.core.errors import invalid
-from sirui.core.money import Money
+from sirui.core.money import Money, allocate_int
 from sirui.core.registry import policy
 from sirui.core.validators import (
     non_negative_money,
@@ -50,11 +50,18 @@ from sirui.promotions.base import (
     CouponTemplateBase,
     cached_fingerprint,
     gate,
+    gate_fen,
     make_adjustment,
     pay_rate,
+    take_fen,
 )
-from sirui.promotions.shipping import NO_SHIPPING_FEE, remaining_shipping_fee, waive_shipping
-from sirui.rules.pricing import PricedLine, PriceState, Stage
+from sirui.promotions.shipping import (
+    NO_SHIPPING_FEE,
+    remaining_shipping_fee,
+    waive_shipping,
+    waive_shipping_fen,
+)
+from sirui.rules.pricing import FenState, PricedLine, PriceState, ReasonLike, Stage, times_fen
 from sirui.rules.reasons import Reason, reason_code
 
 __all__ = [
@@ -64,6 +71,7 @@ __all__ = [
     "NoThresholdCoupon",
     "PercentOffCoupon",
     "check_coupon",
+    "check_coupon_fen",
 ]
 
 WRONG_TEMPLATE = reason_code(
@@ -129,6 +137,31 @@ def check_coupon(
     return lines, None
 
 
+def check_coupon_fen(
+    template: CouponTemplateBase, fs: FenState, coupon: Coupon, stage: Stage
+) -> list[int] | None:
+    """`check_coupon` in fen: the usable line indices, or None once the skip is recorded."""
+    reason: ReasonLike | None = None
+    valid, now = coupon.valid, fs.base.now
+    if coupon.template is not template and coupon.template != template:
+        reason = WRONG_TEMPLATE(coupon=coupon.id)
+    elif coupon.member_id != fs.base.cart.member.id:
+        reason = NOT_OWNER(coupon=coupon.id)
+    elif valid.is_after(now):
+        reason = NOT_YET_VALID(start=valid.start.isoformat())
+    elif valid.is_before(now):
+        end = valid.end
+        reason = EXPIRED(end=end.isoformat() if end is not None else "-")
+    if reason is not None:
+        fs.skip(coupon.id, stage, reason, template.kind)
+        return None
+    idx = gate_fen(template, fs, stage)
+    if idx is None:
+        # gate records the template id; the coupon id is the rule here.
+        fs.not_applied = (*fs.not_applied[:-1], fs.not_applied[-1]._replace(rule=coupon.id))
+    return idx
+
+
 def _below(
     template: CouponTemplateBase, state: PriceState, coupon: Coupon, threshold: Money,
     base: Money,
@@ -153,6 +186,28 @@ class _DiscountCoupon(CouponTemplateBase):
 
     def _off(self, base: Money) -> tuple[Money, Reason]:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _off_fen(self, base: int, currency: str) -> tuple[int, ReasonLike]:
+        off, reason = self._off(Money._raw(base, currency))
+        return off.minor, reason
+
+    def price_fen(self, fs: FenState, coupon: Coupon) -> None:
+        """`price` in fen."""
+        idx = check_coupon_fen(self, fs, coupon, self.stage)
+        if idx is None:
+            return
+        base = fs.subtotal(idx)
+        threshold = self._threshold()
+        if threshold is not None and base < threshold.minor:
+            short = Money._raw(threshold.minor - base, threshold.currency)
+            fs.skip(coupon.id, self.stage,
+                    lambda: BELOW_THRESHOLD(threshold=threshold, short=short), self.kind)
+            return
+        off, reason = self._off_fen(base, fs.currency)
+        if off == 0:
+            fs.skip(coupon.id, self.stage, NOTHING_OFF, self.kind)
+            return
+        take_fen(self, fs, self.stage, off, idx, reason=reason, rule_id=coupon.id)
 
     def price(self, state: PriceState, coupon: Coupon) -> PriceState:
         lines, skipped = check_coupon(self, state, coupon, self.stage)
@@ -199,6 +254,11 @@ class AmountOffCoupon(_DiscountCoupon):
             return self.off, NO_THRESHOLD(off=self.off)
         return self.off, AMOUNT_OFF(threshold=self.threshold, off=self.off)
 
+    def _off_fen(self, base: int, currency: str) -> tuple[int, ReasonLike]:
+        if self.threshold.minor == 0:
+            return self.off.minor, lambda: NO_THRESHOLD(off=self.off)
+        return self.off.minor, lambda: AMOUNT_OFF(threshold=self.threshold, off=self.off)
+
 
 @policy("coupon.no_threshold")
 @attrs.frozen(slots=True)
@@ -209,6 +269,9 @@ class NoThresholdCoupon(_DiscountCoupon):
 
     def _off(self, base: Money) -> tuple[Money, Reason]:
         return self.off, NO_THRESHOLD(off=self.off)
+
+    def _off_fen(self, base: int, currency: str) -> tuple[int, ReasonLike]:
+        return self.off.minor, lambda: NO_THRESHOLD(off=self.off)
 
 
 @policy("coupon.percent_off")
@@ -235,6 +298,17 @@ class PercentOffCoupon(_DiscountCoupon):
             off = off.min(self.cap)
         rate = f"{(self.rate * 10).normalize():f}"
         return off, PERCENT_OFF(rate=rate, off=off)
+
+    def off_fen(self, base: int) -> int:
+        """What ``_off`` takes off ``base`` fen, in fen."""
+        off = base - times_fen(base, self.rate)
+        return off if self.cap is None else min(off, self.cap.minor)
+
+    def _off_fen(self, base: int, currency: str) -> tuple[int, ReasonLike]:
+        off = self.off_fen(base)
+        return off, lambda: PERCENT_OFF(
+            rate=f"{(self.rate * 10).normalize():f}", off=Money._raw(off, currency)
+        )
 
 
 @policy("coupon.free_shipping")
@@ -265,6 +339,23 @@ class FreeShippingCoupon(CouponTemplateBase):
             state, rule=coupon.id, kind=self.kind, fingerprint=cached_fingerprint(self),
             reason=FREE_SHIPPING(), cap=self.cap,
         )
+
+    def price_fen(self, fs: FenState, coupon: Coupon) -> None:
+        """`price` in fen."""
+        idx = check_coupon_fen(self, fs, coupon, self.stage)
+        if idx is None:
+            return
+        if fs.shipping_left() <= 0:
+            fs.skip(coupon.id, self.stage, NO_SHIPPING_FEE, self.kind)
+            return
+        base, threshold = fs.subtotal(idx), self.threshold
+        if base < threshold.minor:
+            short = Money._raw(threshold.minor - base, threshold.currency)
+            fs.skip(coupon.id, self.stage,
+                    lambda: BELOW_THRESHOLD(threshold=threshold, short=short), self.kind)
+            return
+        waive_shipping_fen(fs, rule=coupon.id, kind=self.kind, policy=self,
+                           reason=FREE_SHIPPING, cap=self.cap)
 
 
 @policy("coupon.exchange")
@@ -315,3 +406,30 @@ class ExchangeCoupon(CouponTemplateBase):
         return make_adjustment(
             self, state, self.stage, off, chosen, reason=reason, weights=weights, rule_id=coupon.id
         )
+
+    def price_fen(self, fs: FenState, coupon: Coupon) -> None:
+        """`price` in fen."""
+        idx = check_coupon_fen(self, fs, coupon, self.stage)
+        if idx is None:
+            return
+        lines, amounts = fs.base.lines, fs.amounts
+        mine = [i for i in idx if lines[i].sku.id == self.sku]
+        if not mine:
+            fs.skip(coupon.id, self.stage, lambda: NO_EXCHANGE_ITEM(sku=self.sku), self.kind)
+            return
+        ids = fs.base.ids
+        mine.sort(key=lambda i: (-amounts[i] * 1_000_000 // lines[i].quantity, ids[i]))
+        left = self.quantity
+        chosen: list[int] = []
+        weights: list[int] = []
+        for i in mine:
+            if left == 0:
+                break
+            q = lines[i].quantity
+            n = min(left, q)
+            chosen.append(i)
+            weights.append(amounts[i] if n == q else allocate_int(amounts[i], [n, q - n])[0])
+            left -= n
+        given = self.quantity - left
+        take_fen(self, fs, self.stage, sum(weights), chosen, weights=weights, rule_id=coupon.id,
+                 reason=lambda: EXCHANGE(sku=self.sku, quantity=given))

@@ -28,11 +28,12 @@ from decimal import Decimal
 import attrs
 
 from sirui.core.errors import invalid
-from sirui.core.money import Money, Rounding, round_decimal
+from sirui.core.money import Money
+from sirui.core.nouns import Line
 from sirui.core.registry import policy
 from sirui.core.validators import opt_positive_money, positive_int, positive_money
-from sirui.promotions.base import NOTHING_OFF, PromotionBase, pay_rate
-from sirui.rules.pricing import PricedLine, PriceState, Stage
+from sirui.promotions.base import NOTHING_OFF, PromotionBase, gate_fen, pay_rate, take_fen
+from sirui.rules.pricing import FenState, PricedLine, PriceState, Stage, times_fen
 from sirui.rules.reasons import reason_code
 
 __all__ = ["BundlePrice", "BuyNGetMFree", "NthItemDiscount", "PercentageDiscount", "units_of"]
@@ -76,37 +77,87 @@ class _Unit:
 
 def units_of(lines: Iterable[PricedLine]) -> list[_Unit]:
     """Every unit of ``lines`` with its share of the line's current amount (fen)."""
-    out: list[_Unit] = []
-    for pl in lines:
-        q = pl.line.quantity
-        base, extra = divmod(pl.amount.minor, q)
-        out.extend(_Unit(base + (1 if i < extra else 0), pl, i) for i in range(q))
+    lines = tuple(lines)
+    rows = _unit_rows([(pl.id, pl.line, pl.amount.minor) for pl in lines])
+    return [_Unit(-r[0], lines[r[3]], r[2]) for r in rows]
+
+
+_Row = tuple[int, str, int, int, str]
+"""A unit: its value negated (dearest sorts first), line id, position, line number, SKU id."""
+
+
+def _unit_rows(lines: Sequence[tuple[str, Line, int]]) -> list[_Row]:
+    """Units of ``(line id, cart line, fen)``: each line split equally, largest remainder."""
+    out: list[_Row] = []
+    for k, (lid, line, amount) in enumerate(lines):
+        q = line.quantity
+        base, extra = divmod(amount, q)
+        sku = line.sku.id
+        out.extend((-base - (1 if i < extra else 0), lid, i, k, sku) for i in range(q))
     return out
 
 
-def _sort(units: list[_Unit]) -> list[_Unit]:
-    return sorted(units, key=lambda u: (-u.value, u.line.id, u.position))
-
-
-def _groups(units: list[_Unit], per_sku: bool) -> list[list[_Unit]]:
+def _groups(rows: list[_Row], per_sku: bool) -> list[list[_Row]]:
+    """Units by SKU (SKU order) or pooled, each group dearest first, then line id, position."""
     if not per_sku:
-        return [_sort(units)]
-    by_sku: dict[str, list[_Unit]] = {}
-    for u in units:
-        by_sku.setdefault(u.line.line.sku.id, []).append(u)
-    return [_sort(by_sku[k]) for k in sorted(by_sku)]
+        return [sorted(rows)]
+    by_sku: dict[str, list[_Row]] = {}
+    for r in rows:
+        by_sku.setdefault(r[4], []).append(r)
+    return [sorted(by_sku[k]) for k in sorted(by_sku)]
 
 
-def _spread(
-    parts: dict[str, Decimal], lines: Sequence[PricedLine], currency: str
-) -> tuple[Money, list[PricedLine], list[Money]]:
-    """Round the exact total once; weights per contributing line, in line order."""
-    total = Money(round_decimal(sum(parts.values(), Decimal(0)), Rounding.HALF_UP), currency)
-    chosen = [pl for pl in lines if parts.get(pl.id, Decimal(0)) > 0]
-    weights = [
-        Money(max(round_decimal(parts[pl.id], Rounding.HALF_UP), 1), currency) for pl in chosen
-    ]
-    return total, chosen, weights
+def _sums(picked: Iterable[_Row]) -> dict[int, int]:
+    """Fen of the picked units per line number."""
+    out: dict[int, int] = {}
+    for r in picked:
+        out[r[3]] = out.get(r[3], 0) - r[0]
+    return out
+
+
+def _half_up(num: int, den: int) -> int:
+    return (2 * num + den) // (2 * den)
+
+
+def _spread(parts: dict[int, int], num: int, den: int) -> tuple[int, list[int], list[int]]:
+    """Each line's part times ``num / den`` exactly; the total rounded once (half-up).
+
+    Returns the total and, in line order, the contributing line numbers and
+    their weights (each part rounded, at least 1 fen).
+    """
+    total = _half_up(sum(parts.values()) * num, den)
+    chosen = sorted(k for k, v in parts.items() if v * num > 0)
+    return total, chosen, [max(_half_up(parts[k] * num, den), 1) for k in chosen]
+
+
+def _nth_picked(rows: list[_Row], n: int, per_sku: bool) -> tuple[list[_Row], int]:
+    """Every ``n``-th unit of each group, and the size of the largest group."""
+    groups = _groups(rows, per_sku)
+    return [r for g in groups for r in g[n - 1 :: n]], max(len(g) for g in groups)
+
+
+def _free_picked(rows: list[_Row], buy: int, free: int, per_sku: bool) -> tuple[list[_Row], int]:
+    """The ``free`` cheapest of each set of ``buy + free`` units, and the largest group size."""
+    size = buy + free
+    groups = _groups(rows, per_sku)
+    picked = [r for g in groups for start in range(0, len(g), size)
+              for r in g[start : start + size][buy:]]
+    return picked, max(len(g) for g in groups)
+
+
+def _rows_of(lines: Sequence[PricedLine]) -> list[_Row]:
+    return _unit_rows([(pl.id, pl.line, pl.amount.minor) for pl in lines])
+
+
+def _rows_fen(fs: FenState, idx: Sequence[int]) -> list[_Row]:
+    b, amounts = fs.base, fs.amounts
+    return _unit_rows([(b.ids[i], b.lines[i], amounts[i]) for i in idx])
+
+
+def _ratio(rate: Decimal) -> tuple[int, int]:
+    """``1 - rate`` as ``(numerator, denominator)``: the share an item at ``rate`` saves."""
+    p, q = rate.as_integer_ratio()
+    return q - p, q
 
 
 @policy("promotion.percentage")
@@ -125,6 +176,11 @@ class PercentageDiscount(PromotionBase):
         off = base - base.times(self.rate)
         return off if self.cap is None else off.min(self.cap)
 
+    def discount_for_fen(self, base: int) -> int:
+        """`discount_for` in fen."""
+        off = base - times_fen(base, self.rate)
+        return off if self.cap is None else min(off, self.cap.minor)
+
     def price(self, state: PriceState) -> PriceState:
         lines, skipped = self._gate(state)
         if skipped is not None:
@@ -134,6 +190,19 @@ class PercentageDiscount(PromotionBase):
             return state.skip(self.id, self.stage, NOTHING_OFF(), self.kind)
         reason = PERCENTAGE_APPLIED(rate=_zhe(self.rate), off=off)
         return self._apply(state, off, lines, reason=reason)
+
+    def price_fen(self, fs: FenState) -> None:
+        """`price` in fen."""
+        idx = gate_fen(self, fs, self.stage, self.window)
+        if idx is None:
+            return
+        off = self.discount_for_fen(fs.subtotal(idx))
+        if off == 0:
+            fs.skip(self.id, self.stage, NOTHING_OFF, self.kind)
+            return
+        cur = fs.currency
+        take_fen(self, fs, self.stage, off, idx, blocks=self.blocks,
+                 reason=lambda: PERCENTAGE_APPLIED(rate=_zhe(self.rate), off=Money._raw(off, cur)))
 
 
 @policy("promotion.bundle_price")
@@ -159,31 +228,56 @@ class BundlePrice(PromotionBase):
     def stage(self) -> Stage:
         return Stage.PROMOTION
 
+    def _bundle(self, rows: list[_Row]) -> tuple[int, int, dict[int, int]] | int:
+        """``(bundles, fen off, fen bundled per line number)``, or the units short of a bundle."""
+        rows.sort()
+        bundles = len(rows) // self.n
+        if self.max_bundles is not None:
+            bundles = min(bundles, self.max_bundles)
+        if bundles == 0:
+            return self.n - len(rows)
+        bundled = rows[: bundles * self.n]
+        return bundles, -sum(r[0] for r in bundled) - self.price_per_bundle.minor * bundles, \
+            _sums(bundled)
+
     def price(self, state: PriceState) -> PriceState:
         lines, skipped = self._gate(state)
         if skipped is not None:
             return skipped
-        units = _sort(units_of(lines))
-        bundles = len(units) // self.n
-        if self.max_bundles is not None:
-            bundles = min(bundles, self.max_bundles)
-        if bundles == 0:
+        found = self._bundle(_rows_of(lines))
+        if isinstance(found, int):
             return state.skip(
-                self.id, self.stage, BELOW_QUANTITY(n=self.n, short=self.n - len(units)), self.kind
+                self.id, self.stage, BELOW_QUANTITY(n=self.n, short=found), self.kind
             )
-        bundled = units[: bundles * self.n]
-        value = sum(u.value for u in bundled)
-        off_minor = value - self.price_per_bundle.minor * bundles
+        bundles, off_minor, parts = found
         if off_minor <= 0:
             return state.skip(self.id, self.stage, NOTHING_OFF(), self.kind)
-        parts: dict[str, Decimal] = {}
-        for u in bundled:
-            parts[u.line.id] = parts.get(u.line.id, Decimal(0)) + u.value
-        chosen = [pl for pl in lines if pl.id in parts]
-        weights = [Money(int(parts[pl.id]), state.currency) for pl in chosen]
+        chosen = [pl for k, pl in enumerate(lines) if k in parts]
+        weights = [Money(parts[k], state.currency) for k, pl in enumerate(lines) if k in parts]
         off = Money(off_minor, state.currency)
         reason = BUNDLE_APPLIED(price=self.price_per_bundle, n=self.n, bundles=bundles, off=off)
         return self._apply(state, off, chosen, reason=reason, weights=weights)
+
+    def price_fen(self, fs: FenState) -> None:
+        """`price` in fen."""
+        idx = gate_fen(self, fs, self.stage, self.window)
+        if idx is None:
+            return
+        found = self._bundle(_rows_fen(fs, idx))
+        if isinstance(found, int):
+            short = found
+            fs.skip(self.id, self.stage, lambda: BELOW_QUANTITY(n=self.n, short=short), self.kind)
+            return
+        bundles, off_minor, parts = found
+        if off_minor <= 0:
+            fs.skip(self.id, self.stage, NOTHING_OFF, self.kind)
+            return
+        at = [k for k in range(len(idx)) if k in parts]
+        off = Money._raw(off_minor, fs.currency)
+        take_fen(self, fs, self.stage, off_minor, [idx[k] for k in at],
+                 weights=[parts[k] for k in at], blocks=self.blocks,
+                 reason=lambda: BUNDLE_APPLIED(price=self.price_per_bundle, n=self.n,
+                                               bundles=bundles, off=off))
 
 
 @policy("promotion.nth_item")
@@ -211,22 +305,40 @@ class NthItemDiscount(PromotionBase):
         lines, skipped = self._gate(state)
         if skipped is not None:
             return skipped
-        groups = _groups(units_of(lines), self.per_sku)
-        picked = [u for g in groups for u in g[self.n - 1 :: self.n]]
+        picked, most = _nth_picked(_rows_of(lines), self.n, self.per_sku)
         if not picked:
-            most = max(len(g) for g in groups)
             return state.skip(
                 self.id, self.stage, BELOW_QUANTITY(n=self.n, short=self.n - most), self.kind
             )
-        off_rate = 1 - self.rate
-        parts: dict[str, Decimal] = {}
-        for u in picked:
-            parts[u.line.id] = parts.get(u.line.id, Decimal(0)) + u.value * off_rate
-        total, chosen, weights = _spread(parts, lines, state.currency)
-        if total.is_zero():
+        total, at, weights = _spread(_sums(picked), *_ratio(self.rate))
+        if total == 0:
             return state.skip(self.id, self.stage, NOTHING_OFF(), self.kind)
-        reason = NTH_APPLIED(n=self.n, rate=_zhe(self.rate), count=len(picked), off=total)
-        return self._apply(state, total, chosen, reason=reason, weights=weights)
+        cur = state.currency
+        off = Money(total, cur)
+        reason = NTH_APPLIED(n=self.n, rate=_zhe(self.rate), count=len(picked), off=off)
+        return self._apply(
+            state, off, [lines[k] for k in at], reason=reason,
+            weights=[Money(w, cur) for w in weights],
+        )
+
+    def price_fen(self, fs: FenState) -> None:
+        """`price` in fen."""
+        idx = gate_fen(self, fs, self.stage, self.window)
+        if idx is None:
+            return
+        picked, most = _nth_picked(_rows_fen(fs, idx), self.n, self.per_sku)
+        if not picked:
+            fs.skip(self.id, self.stage,
+                    lambda: BELOW_QUANTITY(n=self.n, short=self.n - most), self.kind)
+            return
+        total, at, weights = _spread(_sums(picked), *_ratio(self.rate))
+        if total == 0:
+            fs.skip(self.id, self.stage, NOTHING_OFF, self.kind)
+            return
+        off, count = Money._raw(total, fs.currency), len(picked)
+        take_fen(self, fs, self.stage, total, [idx[k] for k in at], weights=weights,
+                 blocks=self.blocks,
+                 reason=lambda: NTH_APPLIED(n=self.n, rate=_zhe(self.rate), count=count, off=off))
 
 
 @policy("promotion.buy_n_get_m")
@@ -246,23 +358,39 @@ class BuyNGetMFree(PromotionBase):
         lines, skipped = self._gate(state)
         if skipped is not None:
             return skipped
-        size = self.buy + self.free
-        picked: list[_Unit] = []
-        for g in _groups(units_of(lines), self.per_sku):
-            for start in range(0, len(g), size):
-                chunk = g[start : start + size]
-                picked.extend(chunk[self.buy :])
+        picked, most = _free_picked(_rows_of(lines), self.buy, self.free, self.per_sku)
         if not picked:
-            most = max(len(g) for g in _groups(units_of(lines), self.per_sku))
             need = self.buy + 1
             return state.skip(
                 self.id, self.stage, BELOW_QUANTITY(n=need, short=need - most), self.kind
             )
-        parts: dict[str, Decimal] = {}
-        for u in picked:
-            parts[u.line.id] = parts.get(u.line.id, Decimal(0)) + u.value
-        total, chosen, weights = _spread(parts, lines, state.currency)
-        if total.is_zero():
+        total, at, weights = _spread(_sums(picked), 1, 1)
+        if total == 0:
             return state.skip(self.id, self.stage, NOTHING_OFF(), self.kind)
-        reason = FREE_APPLIED(buy=self.buy, free=self.free, count=len(picked), off=total)
-        return self._apply(state, total, chosen, reason=reason, weights=weights)
+        cur = state.currency
+        off = Money(total, cur)
+        reason = FREE_APPLIED(buy=self.buy, free=self.free, count=len(picked), off=off)
+        return self._apply(
+            state, off, [lines[k] for k in at], reason=reason,
+            weights=[Money(w, cur) for w in weights],
+        )
+
+    def price_fen(self, fs: FenState) -> None:
+        """`price` in fen."""
+        idx = gate_fen(self, fs, self.stage, self.window)
+        if idx is None:
+            return
+        picked, most = _free_picked(_rows_fen(fs, idx), self.buy, self.free, self.per_sku)
+        if not picked:
+            need = self.buy + 1
+            fs.skip(self.id, self.stage,
+                    lambda: BELOW_QUANTITY(n=need, short=need - most), self.kind)
+            return
+        total, at, weights = _spread(_sums(picked), 1, 1)
+        if total == 0:
+            fs.skip(self.id, self.stage, NOTHING_OFF, self.kind)
+            return
+        off, count = Money._raw(total, fs.currency), len(picked)
+        take_fen(self, fs, self.stage, total, [idx[k] for k in at], weights=weights,
+                 blocks=self.blocks,
+                 reason=lambda: FREE_APPLIED(buy=self.buy, free=self.free, count=count, off=off))

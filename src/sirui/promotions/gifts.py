@@ -29,9 +29,9 @@ from sirui.core.money import Money
 from sirui.core.nouns import Line, Sku
 from sirui.core.registry import policy
 from sirui.core.validators import positive_int, positive_money
-from sirui.promotions.base import PromotionBase, cached_fingerprint
+from sirui.promotions.base import PromotionBase, cached_fingerprint, gate_fen
 from sirui.promotions.reductions import BELOW_THRESHOLD
-from sirui.rules.pricing import Adjustment, PriceState, Stage
+from sirui.rules.pricing import Adjustment, FenAdjustment, FenState, PriceState, Stage
 from sirui.rules.reasons import reason_code
 
 __all__ = ["GIFT_STOCK", "GIFT_USED", "GiftWithPurchase", "gift_stock_used"]
@@ -93,7 +93,7 @@ class GiftWithPurchase(PromotionBase):
             sets = min(sets, self.max_sets)
         return sets * self.quantity
 
-    def remaining_stock(self, state: PriceState) -> int | None:
+    def remaining_stock(self, state: PriceState | FenState) -> int | None:
         stock: Mapping[str, int] = state.extra(GIFT_STOCK, {}) or {}
         left = stock.get(self.id, self.stock)
         if left is None:
@@ -128,8 +128,37 @@ class GiftWithPurchase(PromotionBase):
         state = attrs.evolve(state.apply(adj), gifts=(*state.gifts, line))
         return state.with_extra(GIFT_USED, (self.id, self.gift.id, give))
 
+    def price_fen(self, fs: FenState) -> None:
+        """`price` in fen."""
+        idx = gate_fen(self, fs, self.stage, self.window)
+        if idx is None:
+            return
+        base = fs.subtotal(idx)
+        threshold = self.threshold
+        earned = self.earned(Money._raw(base, fs.currency))
+        if earned == 0:
+            short = Money._raw(threshold.minor - base, threshold.currency)
+            fs.skip(self.id, self.stage, lambda: BELOW_THRESHOLD(threshold=threshold, short=short),
+                    self.kind)
+            return
+        left = self.remaining_stock(fs)
+        give = earned if left is None else min(earned, left)
+        name = self.gift.name or self.gift.id
+        if give <= 0:
+            fs.skip(self.id, self.stage, lambda: GIFT_OUT_OF_STOCK(gift=name), self.kind)
+            return
+        code = GIFT_PARTIAL if give < earned else GIFT_ADDED
+        fs.apply(FenAdjustment(
+            self.id, self.stage, 0, (), lambda: code(threshold=threshold, gift=name, quantity=give),
+            self.kind, self,
+        ))
+        fs.gifts = (*fs.gifts, Line(
+            f"gift:{self.id}", self.gift, give, Money.zero(self.gift.price.currency), gift=True
+        ))
+        fs.with_extra(GIFT_USED, (self.id, self.gift.id, give))
 
-def gift_stock_used(state: PriceState, promotion_id: str) -> int:
+
+def gift_stock_used(state: PriceState | FenState, promotion_id: str) -> int:
     """Gift units ``promotion_id`` has given so far in this quote."""
     return sum(
         v[2] for k, v in state.extras if k == GIFT_USED and v[0] == promotion_id

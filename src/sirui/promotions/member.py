@@ -16,18 +16,19 @@ price is skipped with the window in the reason.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 import attrs
 
 from sirui.core.errors import invalid
-from sirui.core.money import Money
+from sirui.core.money import Money, allocate_int
+from sirui.core.nouns import Line
 from sirui.core.registry import policy
 from sirui.core.validators import positive_money
-from sirui.promotions.base import NOTHING_OFF, PromotionBase, pay_rate
+from sirui.promotions.base import NOTHING_OFF, PromotionBase, gate_fen, pay_rate, take_fen
 from sirui.rules.conditions import NewCustomer
-from sirui.rules.pricing import PricedLine, PriceState, Stage
+from sirui.rules.pricing import FenState, PricedLine, PriceState, Stage, times_fen
 from sirui.rules.reasons import reason_code
 
 __all__ = [
@@ -74,6 +75,18 @@ class NewCustomerReduction(PromotionBase):
         if skipped is not None:
             return skipped
         return self._apply(state, self.off, lines, reason=NEW_CUSTOMER_APPLIED(off=self.off))
+
+    def price_fen(self, fs: FenState) -> None:
+        """`price` in fen."""
+        verdict = _NEW.evaluate(fs.facts())
+        if not verdict.ok:
+            fs.skip(self.id, self.stage, verdict.reasons[0], self.kind)
+            return
+        idx = gate_fen(self, fs, self.stage, self.window)
+        if idx is None:
+            return
+        take_fen(self, fs, self.stage, self.off.minor, idx, blocks=self.blocks,
+                 reason=lambda: NEW_CUSTOMER_APPLIED(off=self.off))
 
 
 @attrs.frozen(slots=True)
@@ -126,6 +139,20 @@ def _per_line_apply(
     return total, chosen, weights
 
 
+def _per_line_fen(
+    fs: FenState, idx: list[int], targets: list[int | None]
+) -> tuple[int, list[int], list[int]]:
+    """`_per_line_apply` in fen, on the line indices ``idx``."""
+    amounts = fs.amounts
+    chosen: list[int] = []
+    weights: list[int] = []
+    for i, target in zip(idx, targets, strict=True):
+        if target is not None and target < amounts[i]:
+            chosen.append(i)
+            weights.append(amounts[i] - target)
+    return sum(weights), chosen, weights
+
+
 @policy("promotion.member_price")
 @attrs.frozen(slots=True)
 class MemberPrice(PromotionBase):
@@ -156,6 +183,40 @@ class MemberPrice(PromotionBase):
             elif rate is not None:
                 out[pl.id] = pl.amount.times(rate)
         return out
+
+    def targets_fen(
+        self, tier: str | None, lines: Sequence[Line], amounts: Sequence[int]
+    ) -> list[int | None]:
+        """`targets` in fen, per line (None: no member price for the line)."""
+        rate = next((r.rate for r in self.rates if r.tier == tier), None)
+        unit = {p.sku: p.price.minor for p in self.prices if p.tier == tier}
+        out: list[int | None] = []
+        for line, amount in zip(lines, amounts, strict=True):
+            special = unit.get(line.sku.id)
+            if special is not None:
+                out.append(special * line.quantity)
+            elif rate is not None:
+                out.append(times_fen(amount, rate))
+            else:
+                out.append(None)
+        return out
+
+    def price_fen(self, fs: FenState) -> None:
+        """`price` in fen."""
+        idx = gate_fen(self, fs, self.stage, self.window)
+        if idx is None:
+            return
+        tier = fs.base.cart.member.tier
+        b, amounts = fs.base, fs.amounts
+        targets = self.targets_fen(tier, [b.lines[i] for i in idx], [amounts[i] for i in idx])
+        total, chosen, weights = _per_line_fen(fs, idx, targets)
+        shown = tier or "-"
+        if total == 0:
+            fs.skip(self.id, self.stage, lambda: NO_MEMBER_PRICE(tier=shown), self.kind)
+            return
+        off = Money._raw(total, fs.currency)
+        take_fen(self, fs, self.stage, total, chosen, weights=weights, blocks=self.blocks,
+                 reason=lambda: MEMBER_PRICE_APPLIED(tier=shown, off=off))
 
     def price(self, state: PriceState) -> PriceState:
         lines, skipped = self._gate(state)
@@ -211,6 +272,36 @@ class LimitedTimePrice(PromotionBase):
             rest = pl.amount.allocate([n, q - n])[1] if n < q else Money.zero(pl.amount.currency)
             out[pl.id] = special * n + rest
         return out
+
+    def targets_fen(self, lines: Sequence[Line], amounts: Sequence[int]) -> list[int | None]:
+        """`targets` in fen, per line (None: no special price for the line)."""
+        unit = {p.sku: p.price.minor for p in self.prices}
+        out: list[int | None] = []
+        for line, amount in zip(lines, amounts, strict=True):
+            special = unit.get(line.sku.id)
+            if special is None:
+                out.append(None)
+                continue
+            q = line.quantity
+            n = q if self.limit_per_order is None else min(q, self.limit_per_order)
+            rest = allocate_int(amount, [n, q - n])[1] if n < q else 0
+            out.append(special * n + rest)
+        return out
+
+    def price_fen(self, fs: FenState) -> None:
+        """`price` in fen."""
+        idx = gate_fen(self, fs, self.stage, self.window)
+        if idx is None:
+            return
+        b, amounts = fs.base, fs.amounts
+        targets = self.targets_fen([b.lines[i] for i in idx], [amounts[i] for i in idx])
+        total, chosen, weights = _per_line_fen(fs, idx, targets)
+        if total == 0:
+            fs.skip(self.id, self.stage, NOTHING_OFF, self.kind)
+            return
+        off = Money._raw(total, fs.currency)
+        take_fen(self, fs, self.stage, total, chosen, weights=weights, blocks=self.blocks,
+                 reason=lambda: LIMITED_TIME_APPLIED(off=off), activity=self.id)
 
     def price(self, state: PriceState) -> PriceState:
         lines, skipped = self._gate(state)

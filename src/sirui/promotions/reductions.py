@@ -22,8 +22,8 @@ from sirui.core.errors import invalid
 from sirui.core.money import Money
 from sirui.core.registry import policy
 from sirui.core.validators import opt_positive_money, positive_money
-from sirui.promotions.base import PromotionBase
-from sirui.rules.pricing import PriceState, Stage
+from sirui.promotions.base import PromotionBase, gate_fen, take_fen
+from sirui.rules.pricing import FenState, PriceState, Stage
 from sirui.rules.reasons import reason_code
 
 __all__ = ["FullReduction", "ReductionTier", "RepeatingReduction"]
@@ -113,6 +113,14 @@ class FullReduction(PromotionBase):
                 reached = t
         return reached
 
+    def tier_for_fen(self, base: int) -> ReductionTier | None:
+        """`tier_for` of an amount in fen of the tiers' currency."""
+        reached = None
+        for t in self.tiers:
+            if base >= t.threshold.minor:
+                reached = t
+        return reached
+
     def next_tier(self, base: Money) -> tuple[ReductionTier, Money] | None:
         """The next tier above ``base`` and how much more reaches it (凑单提示), if any.
 
@@ -145,6 +153,23 @@ class FullReduction(PromotionBase):
             )
         reason = REDUCTION_APPLIED(threshold=tier.threshold, off=tier.off)
         return self._apply(state, tier.off, lines, reason=reason)
+
+    def price_fen(self, fs: FenState) -> None:
+        """`price` in fen."""
+        idx = gate_fen(self, fs, self.stage, self.window)
+        if idx is None:
+            return
+        base = fs.subtotal(idx)
+        tier = self.tier_for_fen(base)
+        if tier is None:
+            first = self.tiers[0].threshold
+            short = Money._raw(first.minor - base, first.currency)
+            fs.skip(self.id, self.stage, lambda: BELOW_THRESHOLD(threshold=first, short=short),
+                    self.kind)
+            return
+        take_fen(self, fs, self.stage, tier.off.minor, idx,
+                 reason=lambda: REDUCTION_APPLIED(threshold=tier.threshold, off=tier.off),
+                 blocks=self.blocks)
 
 
 @policy("promotion.repeating_reduction")
@@ -183,6 +208,11 @@ class RepeatingReduction(PromotionBase):
         off = self.off * times
         return off if self.cap is None else off.min(self.cap)
 
+    def discount_for_fen(self, base: int) -> int:
+        """`discount_for` in fen."""
+        off = self.off.minor * (base // self.every.minor if base > 0 else 0)
+        return off if self.cap is None else min(off, self.cap.minor)
+
     def price(self, state: PriceState) -> PriceState:
         lines, skipped = self._gate(state)
         if skipped is not None:
@@ -196,3 +226,21 @@ class RepeatingReduction(PromotionBase):
         off = self.discount_for(base)
         reason = REPEATING_APPLIED(every=self.every, per=self.off, off=off)
         return self._apply(state, off, lines, reason=reason)
+
+    def price_fen(self, fs: FenState) -> None:
+        """`price` in fen."""
+        idx = gate_fen(self, fs, self.stage, self.window)
+        if idx is None:
+            return
+        base = fs.subtotal(idx)
+        every, cur = self.every, self.every.currency
+        if base < every.minor:
+            short = Money._raw(every.minor - base, cur)
+            fs.skip(self.id, self.stage, lambda: BELOW_THRESHOLD(threshold=every, short=short),
+                    self.kind)
+            return
+        off = self.discount_for_fen(base)
+        take_fen(self, fs, self.stage, off, idx,
+                 reason=lambda: REPEATING_APPLIED(every=every, per=self.off,
+                                                  off=Money._raw(off, cur)),
+                 blocks=self.blocks)

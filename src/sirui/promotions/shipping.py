@@ -17,12 +17,21 @@ import attrs
 from sirui.core.money import Money
 from sirui.core.registry import policy
 from sirui.core.validators import non_negative_money
-from sirui.promotions.base import PromotionBase, cached_fingerprint
+from sirui.promotions.base import PromotionBase, cached_fingerprint, gate_fen
 from sirui.promotions.reductions import BELOW_THRESHOLD
-from sirui.rules.pricing import SHIPPING_LINE, Adjustment, PriceState, Stage
+from sirui.rules.pricing import (
+    SHIPPING_INDEX,
+    SHIPPING_LINE,
+    Adjustment,
+    FenAdjustment,
+    FenState,
+    PriceState,
+    ReasonLike,
+    Stage,
+)
 from sirui.rules.reasons import Reason, reason_code
 
-__all__ = ["FreeShippingOver", "remaining_shipping_fee", "waive_shipping"]
+__all__ = ["FreeShippingOver", "remaining_shipping_fee", "waive_shipping", "waive_shipping_fen"]
 
 NO_SHIPPING_FEE = reason_code(
     "promotion.no_shipping_fee", zh="本单无运费", en="No shipping fee to waive"
@@ -57,6 +66,20 @@ def waive_shipping(
     return state.apply(adj)
 
 
+def waive_shipping_fen(
+    fs: FenState, *, rule: str, kind: str, policy: object, reason: ReasonLike,
+    cap: Money | None = None,
+) -> None:
+    """`waive_shipping` in fen; ``policy`` gives the adjustment its fingerprint."""
+    left = fs.shipping_left()
+    off = left if cap is None else min(left, cap.minor)
+    if off <= 0:
+        fs.skip(rule, Stage.SHIPPING, NO_SHIPPING_FEE, kind)
+        return
+    fs.apply(FenAdjustment(rule, Stage.SHIPPING, off, ((SHIPPING_INDEX, off),), reason, kind,
+                           policy))
+
+
 @policy("promotion.free_shipping")
 @attrs.frozen(slots=True)
 class FreeShippingOver(PromotionBase):
@@ -85,3 +108,21 @@ class FreeShippingOver(PromotionBase):
             state, rule=self.id, kind=self.kind, fingerprint=cached_fingerprint(self),
             reason=FREE_SHIPPING(threshold=self.threshold),
         )
+
+    def price_fen(self, fs: FenState) -> None:
+        """`price` in fen."""
+        if fs.shipping_left() <= 0:
+            fs.skip(self.id, self.stage, NO_SHIPPING_FEE, self.kind)
+            return
+        idx = gate_fen(self, fs, self.stage, self.window)
+        if idx is None:
+            return
+        base = fs.subtotal(idx)
+        threshold = self.threshold
+        if base < threshold.minor:
+            short = Money._raw(threshold.minor - base, threshold.currency)
+            fs.skip(self.id, self.stage, lambda: BELOW_THRESHOLD(threshold=threshold, short=short),
+                    self.kind)
+            return
+        waive_shipping_fen(fs, rule=self.id, kind=self.kind, policy=self,
+                           reason=lambda: FREE_SHIPPING(threshold=threshold))

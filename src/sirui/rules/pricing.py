@@ -21,8 +21,9 @@ Invariants kept here, whatever a step does:
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Callable, Iterable, Sequence
+from decimal import Decimal
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import attrs
 
@@ -35,14 +36,22 @@ from sirui.rules.reasons import Reason
 from sirui.rules.scope import ItemScope
 
 __all__ = [
+    "SHIPPING_INDEX",
     "SHIPPING_LINE",
     "Adjustment",
+    "FenAdjustment",
+    "FenCart",
+    "FenSkip",
+    "FenState",
     "NotApplied",
     "PriceState",
     "PricedLine",
     "PricingStep",
     "Stage",
+    "allocate_fen",
     "allocate_off",
+    "reason_of",
+    "times_fen",
 ]
 
 SHIPPING_LINE = "__shipping__"
@@ -153,6 +162,41 @@ class NotApplied:
     kind: str = ""
 
 
+def times_fen(fen: int, rate: Decimal) -> int:
+    """``fen * rate`` rounded half-up, exactly (`Money.times` for ``fen, rate >= 0``)."""
+    p, q = rate.as_integer_ratio()
+    return (2 * fen * p + q) // (2 * q)
+
+
+def allocate_fen(
+    total: int, rooms: Sequence[int], weights: Sequence[int] | None = None
+) -> list[int]:
+    """`allocate_off` in fen: ``total`` over lines with ``rooms`` left, by ``weights``.
+
+    The total is capped at the rooms' sum; shares are proportional to the
+    weights (the rooms by default, or when every weight is zero) by largest
+    remainder, and never exceed a line's room: any excess moves to lines with
+    room, in order. Lines come in id order; a share may be zero.
+    """
+    total = min(total, sum(rooms))
+    if total <= 0:
+        return [0] * len(rooms)
+    ws = rooms if weights is None or not any(weights) else weights
+    shares = allocate_int(total, ws)
+    if ws is rooms:
+        return shares
+    # Proportional shares by current amount never exceed a line's amount, but
+    # explicit weights might: move any excess to lines with room, in id order.
+    excess = sum(max(s - r, 0) for s, r in zip(shares, rooms, strict=True))
+    if excess:
+        shares = [min(s, r) for s, r in zip(shares, rooms, strict=True)]
+        for i, room in enumerate(rooms):
+            take = min(room - shares[i], excess)
+            shares[i] += take
+            excess -= take
+    return shares
+
+
 def allocate_off(
     amount: Money, lines: Sequence[PricedLine], weights: Sequence[Money] | None = None
 ) -> tuple[tuple[str, Money], ...]:
@@ -169,26 +213,14 @@ def allocate_off(
     if any(pairs[k][0].id > pairs[k + 1][0].id for k in range(len(pairs) - 1)):
         pairs.sort(key=lambda p: p[0].id)
     rooms = [ln.amount.minor for ln, _ in pairs]
-    total = min(amount.minor, sum(rooms))
-    if total <= 0:
+    if min(amount.minor, sum(rooms)) <= 0:
         return ()
     ws = []
     for _, w in pairs:
         if w.currency != cur or w.minor < 0:
             raise invalid("weights", w, f"weights must be Money >= 0 in {cur}")
         ws.append(w.minor)
-    if not any(ws):
-        ws = rooms
-    shares = allocate_int(total, ws)
-    # Proportional shares by current amount never exceed a line's amount, but
-    # explicit weights might: move any excess to lines with room, in id order.
-    excess = sum(max(s - r, 0) for s, r in zip(shares, rooms))
-    if excess:
-        shares = [min(s, r) for s, r in zip(shares, rooms)]
-        for i, room in enumerate(rooms):
-            take = min(room - shares[i], excess)
-            shares[i] += take
-            excess -= take
+    shares = allocate_fen(amount.minor, rooms, ws)
     return tuple((ln.id, Money._raw(sh, cur)) for (ln, _), sh in zip(pairs, shares) if sh)
 
 
@@ -354,3 +386,184 @@ class PricingStep(Protocol):
     def stage(self) -> Stage: ...
 
     def price(self, state: PriceState) -> PriceState: ...
+
+
+# -- the same state in fen ------------------------------------------------------------
+#
+# A quote that only runs built-in policies prices on plain ints: `FenState`
+# holds what `PriceState` holds (line amounts, the stages closed to each
+# line, the adjustments and skips made so far, the shipping fee, gifts and
+# extras), with lines as indices into a `FenCart` and amounts in fen.
+# Adjustments and skips are recorded as small tuples whose reasons may be
+# left as callables; the checkout turns them into `Adjustment`, `NotApplied`
+# and `Reason` objects only when a quote's explanations are read. Policies
+# that can price this way have a ``price_fen`` method next to ``price``, and
+# the two must agree exactly (a property test compares whole quotes).
+
+SHIPPING_INDEX = -1
+"""Line index of `SHIPPING_LINE` in a `FenAdjustment`'s shares."""
+
+ReasonLike = Reason | Callable[[], Reason]
+"""A reason, or what builds it when it is read (a `ReasonCode` with no parameters will do)."""
+
+
+class FenAdjustment(NamedTuple):
+    """An `Adjustment` in fen: ``shares`` are ``(line index, fen)``, none of them zero."""
+
+    rule: str
+    stage: Stage
+    amount: int
+    shares: tuple[tuple[int, int], ...]
+    reason: ReasonLike
+    kind: str
+    policy: object
+    """The policy whose fingerprint the adjustment carries."""
+    blocks: frozenset[Stage] = frozenset()
+    activity: str | None = None
+
+
+class FenSkip(NamedTuple):
+    """A `NotApplied` in fen."""
+
+    rule: str
+    stage: Stage
+    reason: ReasonLike
+    kind: str = ""
+
+
+def reason_of(reason: ReasonLike) -> Reason:
+    """The `Reason` of a `FenAdjustment` or `FenSkip`, built now if it was deferred."""
+    return reason if isinstance(reason, Reason) else reason()
+
+
+class FenCart:
+    """The fixed part of a `FenState`: the cart's lines in id order, read once into ints."""
+
+    __slots__ = ("_scopes", "cart", "currency", "ids", "lines", "now", "originals")
+
+    def __init__(self, cart: Cart, now: DateTime) -> None:
+        lines = cart.lines
+        if any(lines[k].id > lines[k + 1].id for k in range(len(lines) - 1)):
+            lines = tuple(sorted(lines, key=lambda ln: ln.id))
+        self.cart = cart
+        self.now = now
+        self.currency = cart.currency
+        self.lines = lines
+        self.ids = [ln.id for ln in lines]
+        self.originals = [ln.unit_price.minor * ln.quantity for ln in lines]
+        self._scopes: dict[int, tuple[ItemScope | None, tuple[int, ...]]] = {}
+
+    def in_scope(self, scope: ItemScope | None) -> tuple[int, ...]:
+        """Indices of the lines that are not gifts and are in ``scope`` (None: every line)."""
+        # By identity: rules share scope objects, and hashing a scope costs more.
+        hit = self._scopes.get(id(scope))
+        if hit is not None and hit[0] is scope:
+            return hit[1]
+        lines = self.lines
+        found = tuple(
+            i for i, ln in enumerate(lines)
+            if not ln.gift and (scope is None or scope.is_everything or scope.matches(ln.sku))
+        )
+        self._scopes[id(scope)] = (scope, found)
+        return found
+
+
+class FenState:
+    """`PriceState` in fen, changed in place: copy a state before trying something on it."""
+
+    __slots__ = (
+        "adjustments", "amounts", "base", "blocked", "extras", "gifts", "not_applied",
+        "shipping_fee",
+    )
+
+    def __init__(
+        self, base: FenCart, extras: tuple[tuple[str, Any], ...] = ()
+    ) -> None:
+        """The state before any stage: every line at its cart amount."""
+        self.base = base
+        self.amounts = list(base.originals)
+        self.blocked = [0] * len(base.ids)
+        """Per line, a bit ``1 << stage`` for every stage closed to it."""
+        self.adjustments: tuple[FenAdjustment, ...] = ()
+        self.not_applied: tuple[FenSkip, ...] = ()
+        self.shipping_fee: int | None = None
+        self.gifts: tuple[Line, ...] = ()
+        self.extras = extras
+
+    def copy(self) -> FenState:
+        new = object.__new__(FenState)
+        new.base = self.base
+        new.amounts = self.amounts[:]
+        # Shared: `apply` replaces ``blocked`` rather than changing it.
+        new.blocked = self.blocked
+        new.adjustments = self.adjustments
+        new.not_applied = self.not_applied
+        new.shipping_fee = self.shipping_fee
+        new.gifts = self.gifts
+        new.extras = self.extras
+        return new
+
+    @property
+    def currency(self) -> str:
+        return self.base.currency
+
+    def eligible(self, stage: Stage, scope: ItemScope | None = None) -> list[int]:
+        """`PriceState.eligible` as line indices."""
+        bit, amounts, blocked = 1 << stage, self.amounts, self.blocked
+        return [
+            i for i in self.base.in_scope(scope) if amounts[i] > 0 and not blocked[i] & bit
+        ]
+
+    def subtotal(self, idx: Iterable[int] | None = None) -> int:
+        if idx is None:
+            return sum(self.amounts)
+        amounts = self.amounts
+        return sum(amounts[i] for i in idx)
+
+    def stage_total(self, stage: Stage) -> int:
+        return sum(a.amount for a in self.adjustments if a.stage is stage)
+
+    def shipping_left(self) -> int:
+        """The shipping fee not yet waived (`remaining_shipping_fee` in fen)."""
+        fee = self.shipping_fee or 0
+        return fee - sum(
+            f for a in self.adjustments if a.stage is Stage.SHIPPING
+            for i, f in a.shares if i == SHIPPING_INDEX
+        )
+
+    def facts(self, idx: Sequence[int] | None = None) -> Facts:
+        """`PriceState.facts` over the lines ``idx`` (every line by default)."""
+        b = self.base
+        chosen = range(len(b.ids)) if idx is None else idx
+        c = b.cart
+        return Facts(
+            b.now, c.member, tuple(b.lines[i] for i in chosen),
+            Money._raw(self.subtotal(chosen), b.currency), c.store, c.channel, c.fulfillment,
+        )
+
+    def skip(self, rule: str, stage: Stage, reason: ReasonLike, kind: str = "") -> None:
+        self.not_applied = (*self.not_applied, FenSkip(rule, stage, reason, kind))
+
+    def apply(self, adj: FenAdjustment) -> None:
+        """Record ``adj`` and take its shares off the lines (the shipping share aside)."""
+        amounts = self.amounts
+        for i, fen in adj.shares:
+            if i != SHIPPING_INDEX:
+                amounts[i] -= fen
+        if adj.blocks:
+            bits = sum(1 << s for s in adj.blocks)
+            blocked = self.blocked[:]
+            for i, _ in adj.shares:
+                if i != SHIPPING_INDEX:
+                    blocked[i] |= bits
+            self.blocked = blocked
+        self.adjustments = (*self.adjustments, adj)
+
+    def with_extra(self, key: str, value: Any) -> None:
+        self.extras = (*self.extras, (key, value))
+
+    def extra(self, key: str, default: Any = None) -> Any:
+        for k, v in reversed(self.extras):
+            if k == key:
+                return v
+        return default

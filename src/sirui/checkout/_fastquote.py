@@ -1,0 +1,225 @@
+"""A quote priced in fen, explained when read.
+
+Theory of operation. `fast_quote` runs a `FenPlan` on the cart's lines as
+ints: the activity, member and promotion stages, then the best-combination
+search (`FenSearch`) whose best leaf holds the rest of the pipeline. The
+`Quote` it returns carries its figures (totals, payable, coupons used)
+from the start; its lines, adjustments, reasons, fingerprints, extras and
+inputs are built from the fen records the first time each is read
+(`Quote.__getattr__` fills an empty slot from ``_pending``), and are then
+exactly what the straightforward path would have built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from sirui.checkout._compiled import FenPlan
+from sirui.checkout._fastsearch import FenSearch, not_applied
+from sirui.checkout._pipeline import CouponLike, fingerprint_of
+from sirui.checkout.shipping import ShippingPolicy
+from sirui.checkout.stacking import StackingPolicy
+from sirui.core.money import Money
+from sirui.core.nouns import Cart
+from sirui.core.windows import DateTime
+from sirui.rules.pricing import (
+    SHIPPING_INDEX,
+    SHIPPING_LINE,
+    Adjustment,
+    FenCart,
+    FenState,
+    NotApplied,
+    Stage,
+    reason_of,
+)
+from sirui.rules.reasons import Reason
+
+if TYPE_CHECKING:
+    from sirui.checkout.quoting import LineShare, Quote, QuoteInputs, QuoteLine
+
+__all__ = ["LAZY_FIELDS", "Details", "fast_quote"]
+
+LAZY_FIELDS = frozenset(
+    {"lines", "adjustments", "not_applied", "fingerprints", "extras", "shipping_reason", "inputs"}
+)
+"""The `Quote` fields a fast quote builds when they are first read."""
+
+
+def _fingerprint(policy_obj: object) -> str:
+    from sirui.config import fingerprint
+
+    return fingerprint(policy_obj)
+
+
+class Details:
+    """What a fast quote needs to build its lazy fields (one method per field)."""
+
+    __slots__ = (
+        "cart", "coupons", "extra_items", "final", "left", "now", "plan", "search", "shipping",
+        "stacking",
+    )
+
+    def __init__(
+        self,
+        *,
+        plan: FenPlan,
+        final: FenState,
+        search: FenSearch,
+        cart: Cart,
+        now: DateTime,
+        coupons: tuple[CouponLike, ...],
+        stacking: StackingPolicy,
+        shipping: ShippingPolicy | None,
+        extra_items: tuple[tuple[str, Any], ...],
+    ) -> None:
+        self.plan = plan
+        self.final = final
+        self.search = search
+        self.cart = cart
+        self.now = now
+        self.coupons = coupons
+        self.stacking = stacking
+        self.shipping = shipping
+        self.extra_items = extra_items
+        self.left = len(LAZY_FIELDS)
+
+    def build(self, q: Quote, name: str) -> Any:
+        """Build field ``name`` of ``q`` into its slot; forget the records once all are built."""
+        value = getattr(self, name)()
+        object.__setattr__(q, name, value)
+        self.left -= 1
+        if not self.left:
+            object.__setattr__(q, "_pending", None)
+        return value
+
+    def lines(self) -> tuple[QuoteLine, ...]:
+        from sirui.checkout.quoting import LineShare, QuoteLine
+
+        fs = self.final
+        cur = fs.currency
+        zero = Money.zero(cur)
+        shares: dict[int, list[LineShare]] = {}
+        for a in fs.adjustments:
+            for i, fen in a.shares:
+                if i != SHIPPING_INDEX:
+                    shares.setdefault(i, []).append(
+                        LineShare(a.rule, a.stage, Money._raw(fen, cur), a.kind)
+                    )
+        index = {lid: i for i, lid in enumerate(fs.base.ids)}
+        out = []
+        for ln in self.cart.lines:
+            i = index[ln.id]
+            out.append(QuoteLine(
+                ln.id, ln.sku.id, ln.sku.name, ln.quantity, ln.unit_price,
+                zero if ln.gift else Money._raw(fs.base.originals[i], cur),
+                tuple(shares.get(i, ())), Money._raw(fs.amounts[i], cur), 0, ln.gift,
+            ))
+        for ln in fs.gifts:
+            out.append(QuoteLine(
+                ln.id, ln.sku.id, ln.sku.name, ln.quantity, ln.unit_price, zero, (), zero, 0,
+                ln.gift,
+            ))
+        return tuple(out)
+
+    def adjustments(self) -> tuple[Adjustment, ...]:
+        fs = self.final
+        cur, ids = fs.currency, fs.base.ids
+        return tuple(
+            Adjustment(
+                a.rule, a.stage, Money._raw(a.amount, cur),
+                tuple(
+                    (SHIPPING_LINE if i == SHIPPING_INDEX else ids[i], Money._raw(fen, cur))
+                    for i, fen in a.shares
+                ),
+                reason_of(a.reason), a.kind, _fingerprint(a.policy), a.blocks, a.activity,
+            )
+            for a in fs.adjustments
+        )
+
+    def not_applied(self) -> tuple[NotApplied, ...]:
+        fs = self.final
+        used = {c.id for c in self.coupons}
+        saved = sum(a.amount for a in fs.adjustments if a.rule in used)
+        return (
+            *(not_applied(na) for na in fs.not_applied),
+            *self.search.explain(Money._raw(saved, fs.currency)),
+        )
+
+    def fingerprints(self) -> tuple[tuple[str, str], ...]:
+        fps: dict[str, str] = {}
+        for p in self.plan.promotions:
+            fp = fingerprint_of(p)
+            if fp:
+                fps[p.id] = fp
+        for c in self.coupons:
+            fp = fingerprint_of(c.template)
+            if fp:
+                fps[c.id] = fp
+        fps["stacking.policy"] = fingerprint_of(self.stacking) or ""
+        if self.shipping is not None:
+            fps["shipping.policy"] = fingerprint_of(self.shipping) or ""
+        return tuple(sorted(fps.items()))
+
+    def extras(self) -> tuple[tuple[str, Any], ...]:
+        return tuple((k, v) for k, v in self.final.extras if k != "shipping_reason")
+
+    def shipping_reason(self) -> Reason | None:
+        found = self.final.extra("shipping_reason")
+        return None if found is None else reason_of(found)
+
+    def inputs(self) -> QuoteInputs:
+        from sirui.checkout.quoting import QuoteInputs
+
+        return QuoteInputs(
+            self.cart, self.now, self.plan.promotions, self.coupons, (), self.stacking,
+            self.shipping, self.extra_items,
+        )
+
+
+def fast_quote(
+    plan: FenPlan,
+    cart: Cart,
+    now: DateTime,
+    wallet: Sequence[CouponLike],
+    *,
+    shipping: ShippingPolicy | None,
+    extra_items: tuple[tuple[str, Any], ...],
+) -> Quote:
+    """Price ``cart`` through ``plan`` in fen; see the module doc."""
+    from sirui.checkout.quoting import Quote
+
+    fs = FenState(FenCart(cart, now), extra_items)
+    for stage in (Stage.ACTIVITY, Stage.MEMBER, Stage.PROMOTION):
+        fs = plan.run(fs, stage)
+    search = FenSearch(plan, fs, wallet)
+    search.run()
+    final = search.best_state if search.best_state is not None else search.finish(fs)
+    coupons = tuple(o.coupon for o in search.best_combo)
+    cur = final.currency
+    totals: dict[Stage, int] = {}
+    for a in final.adjustments:
+        totals[a.stage] = totals.get(a.stage, 0) + a.amount
+    goods = final.subtotal()
+    fee = final.shipping_fee or 0
+    ship_pay = final.shipping_left()
+    q = object.__new__(Quote)
+    for name, value in (
+        ("currency", cur),
+        ("original", Money(sum(ln.unit_price.minor * ln.quantity for ln in cart.lines), cur)),
+        ("stage_totals", tuple((s, Money._raw(totals[s], cur)) for s in sorted(totals))),
+        ("goods_payable", Money._raw(goods, cur)),
+        ("shipping_fee", Money._raw(fee, cur)),
+        ("shipping_discount", Money._raw(fee - ship_pay, cur)),
+        ("payable", Money._raw(goods + ship_pay, cur)),
+        ("points_used", 0),
+        ("coupons_used", tuple(sorted(c.id for c in coupons))),
+        ("search_exact", search.exact),
+        ("search_nodes", search.nodes),
+        ("_pending", Details(
+            plan=plan, final=final, search=search, cart=cart, now=now, coupons=coupons,
+            stacking=plan.stacking, shipping=shipping, extra_items=extra_items,
+        )),
+    ):
+        object.__setattr__(q, name, value)
+    return q
