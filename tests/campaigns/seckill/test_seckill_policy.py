@@ -39,9 +39,9 @@ def test_daily_slot_ending_1030_sells_at_102959999_and_not_at_1030() -> None:
     c = daily_campaign()
     assert c.admit(SHOPPER, "milk", "am", now=at(10, 29, 59, 999_000)).ok
     closed = c.admit(SHOPPER, "milk", "am", now=at(10, 30))
-    # A daily slot is never "ended": the next occurrence is tomorrow at 10:00.
+    # Today's occurrence has ended; the reason names the next one, tomorrow at 10:00.
     assert closed.reason is not None
-    assert closed.reason.code == "seckill.not_started"
+    assert closed.reason.code == "seckill.slot_ended"
     assert closed.reason.params["opens_at"] == at(10, day=12)
 
 

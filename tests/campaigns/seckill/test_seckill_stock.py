@@ -19,6 +19,7 @@ from sirui.campaigns.seckill import (
     MemberRecord,
     Promote,
     Rebalance,
+    Refund,
     ReservationStatus,
     Reserve,
     StockCounter,
@@ -133,7 +134,7 @@ def test_one_per_slot_counts_unpaid_and_paid_but_not_expired_or_cancelled() -> N
     s = ok(fresh(rules=rules).handle(Reserve("o1", "m1"), now=at(10)))
     again = for_order(s, "o2").handle(Reserve("o2", "m1"), now=at(10, 1))
     assert code(again) == "seckill.limit_reached"
-    assert again.reason.params == {"scope": "slot", "limit": 1, "taken": 1}
+    assert again.reason.params == {"scope": "slot", "scope_zh": "每场", "limit": 1, "taken": 1}
     # Once o1's payment window has passed, it no longer counts (even before Expire runs).
     assert ok(for_order(s, "o2").handle(Reserve("o2", "m1"), now=at(10, 5))).counter.reserved == 2
     cancelled = ok(s.handle(Cancel("o1"), now=at(10, 1)))
@@ -288,10 +289,10 @@ def test_limits_count_every_active_reservation_of_the_member() -> None:
     assert s.member.taken("milk", at(10, 3)) == 3
     refused = reserve(s, "o5", 2, at(10, 3))
     assert code(refused) == "seckill.limit_reached"
-    assert refused.reason.params == {"scope": "slot", "limit": 4, "taken": 3}
+    assert refused.reason.params == {"scope": "slot", "scope_zh": "每场", "limit": 4, "taken": 3}
     s = ok(reserve(s, "o5", 1, at(10, 3)))
     full = reserve(s, "o6", 1, at(10, 5, 59))
-    assert full.reason.params == {"scope": "slot", "limit": 4, "taken": 4}
+    assert full.reason.params == {"scope": "slot", "scope_zh": "每场", "limit": 4, "taken": 4}
     # At 10:06, o2's payment window has closed: it stops counting before any Expire.
     assert s.member.taken("milk", at(10, 6)) == 3
     s = ok(reserve(s, "o6", 1, at(10, 6)))
@@ -300,12 +301,12 @@ def test_limits_count_every_active_reservation_of_the_member() -> None:
     # The evening slot of the same day: the day limit binds with four paid today.
     pm = StockCounter("double11/pm@x", "milk", 50)
     day = reserve(s, "o7", 2, at(20), pm)
-    assert day.reason.params == {"scope": "day", "limit": 5, "taken": 4}
+    assert day.reason.params == {"scope": "day", "scope_zh": "每天", "limit": 5, "taken": 4}
     s = pay(ok(reserve(s, "o7", 1, at(20), pm)), "o7", at(20, 1))
     # The next day: the campaign limit binds with five paid over both days.
     nxt = StockCounter("double11/am@next", "milk", 50)
     camp = reserve(s, "o8", 2, at(10, day=12), nxt)
-    assert camp.reason.params == {"scope": "campaign", "limit": 6, "taken": 5}
+    assert camp.reason.params == {"scope": "campaign", "scope_zh": "本活动", "limit": 6, "taken": 5}
     assert ok(reserve(s, "o8", 1, at(10, day=12), nxt)).member.taken("milk", at(10, day=12)) == 6
 
 
@@ -498,6 +499,8 @@ def _in_status(status: ReservationStatus) -> StockSlice:
         return ok(s.handle(Confirm("o1"), now=at(10, 1)))
     if status is ReservationStatus.RELEASED:
         return ok(s.handle(Cancel("o1"), now=at(10, 1)))
+    if status is ReservationStatus.REFUNDED:
+        return ok(ok(s.handle(Confirm("o1"), now=at(10, 1))).handle(Refund("o1"), now=at(10, 2)))
     return s
 
 

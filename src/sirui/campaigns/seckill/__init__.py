@@ -9,7 +9,8 @@ The mechanic in three parts:
   (conditions, early access minutes per tier), delivery only by default
   (抢购商品不允许到店自提), coupons and points not stacking by default.
 * **Stock** (`StockSlice`): reserve on order creation, confirm on payment,
-  release on cancel or payment timeout, optional waiting list. The host
+  release on cancel or payment timeout, refund a paid order (stock and quota
+  back as the operator chose), optional waiting list, a per-order cap. The host
   stores aggregate counters per bucket (`StockCounter`), one record per
   member (`MemberRecord`) and one `Reservation` per order id; a decision
   loads just those three, so a reserve is O(1) in the number of prior
@@ -31,9 +32,11 @@ from sirui.campaigns.seckill._messages import (
     Expire,
     LowStock,
     Promote,
+    Refund,
     Reserve,
     StockConfirmed,
     StockRebalanced,
+    StockRefunded,
     StockReleased,
     StockReserved,
     Waitlisted,
@@ -70,6 +73,7 @@ __all__ = [
     "Promote",
     "PurchaseLimits",
     "Rebalance",
+    "Refund",
     "Reservation",
     "ReservationStatus",
     "Reserve",
@@ -82,6 +86,7 @@ __all__ = [
     "StockConfirmed",
     "StockCounter",
     "StockRebalanced",
+    "StockRefunded",
     "StockReleased",
     "StockReserved",
     "StockRules",

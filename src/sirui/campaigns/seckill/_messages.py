@@ -14,9 +14,11 @@ __all__ = [
     "Expire",
     "LowStock",
     "Promote",
+    "Refund",
     "Reserve",
     "StockConfirmed",
     "StockRebalanced",
+    "StockRefunded",
     "StockReleased",
     "StockReserved",
     "WaitlistLeft",
@@ -60,6 +62,18 @@ class Expire:
 @attrs.frozen(slots=True)
 class Promote:
     """Give held (released) stock to a member on the waiting list."""
+
+    order_id: str = attrs.field(validator=non_empty_id)
+
+
+@attrs.frozen(slots=True)
+class Refund:
+    """A paid order was refunded (退款): stock and quota come back as the campaign chose.
+
+    ``refund_returns_stock`` puts the units back in the bucket (the waiting
+    list first); ``refund_returns_quota`` stops them counting towards the
+    member's limits. Either way the reservation becomes REFUNDED.
+    """
 
     order_id: str = attrs.field(validator=non_empty_id)
 
@@ -149,3 +163,22 @@ class StockRebalanced(Event):
     source: int
     target: int
     quantity: int
+
+
+@attrs.frozen(slots=True)
+class StockRefunded(Event):
+    """A paid order was refunded.
+
+    ``stock_returned``: its units went back to the bucket (``to_waiting_list``
+    of them held for the waiting list); else they stay sold. ``quota_returned``:
+    they no longer count towards the member's limits.
+    """
+
+    order_id: str
+    slot_key: str
+    sku: str
+    bucket: int
+    quantity: int
+    stock_returned: bool
+    quota_returned: bool
+    to_waiting_list: int = 0

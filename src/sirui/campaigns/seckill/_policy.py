@@ -24,7 +24,7 @@ import attrs
 import pendulum
 from pendulum import DateTime
 
-from sirui.campaigns._checks import key_part
+from sirui.campaigns._checks import flag, key_part
 from sirui.campaigns.seckill._buckets import split_stock
 from sirui.campaigns.seckill._messages import Reserve
 from sirui.campaigns.seckill._stock import StockCounter, StockRules, StockSlice
@@ -33,7 +33,8 @@ from sirui.core.money import Money
 from sirui.core.nouns import Fulfillment, Member
 from sirui.core.registry import policy
 from sirui.core.validators import non_negative_int, opt_positive_int, positive_int, positive_money
-from sirui.core.windows import DEFAULT_TZ, DailySlot, Window, aware, zone
+from sirui.core.windows import DEFAULT_TZ, DailySlot, Window, aware, local_date, zone
+from sirui.core.zh import zh_datetime
 from sirui.rules.conditions import Always, Condition, Facts
 from sirui.rules.outcome import Accepted, Rejected
 from sirui.rules.reasons import Reason, reason_code
@@ -50,19 +51,24 @@ __all__ = [
 ]
 
 NOT_STARTED = reason_code(
-    "seckill.not_started", zh="秒杀未开始，{opens_at}开抢", en="Not started; opens at {opens_at}"
+    "seckill.not_started", zh="秒杀未开始，{opens_at_zh}开抢", en="Not started; opens at {opens_at}"
 )
 ENDED = reason_code("seckill.ended", zh="秒杀已结束", en="The seckill has ended")
+SLOT_ENDED = reason_code(
+    "seckill.slot_ended",
+    zh="本场秒杀已结束，下一场{opens_at_zh}开抢",
+    en="This slot has ended; the next one opens at {opens_at}",
+)
 PICKUP_NOT_ALLOWED = reason_code(
     "seckill.pickup_not_allowed",
     zh="抢购商品不允许到店自提",
     en="Seckill items cannot be picked up in store",
 )
 NOT_IN_SLOT = reason_code(
-    "seckill.not_in_slot", zh="{sku}不在本场秒杀中", en="{sku} is not sold in this slot"
+    "seckill.not_in_slot", zh="商品{sku}不在本场秒杀中", en="{sku} is not sold in this slot"
 )
 NOT_ELIGIBLE = reason_code(
-    "seckill.not_eligible", zh="不满足参与条件：{detail}", en="Not eligible: {detail}"
+    "seckill.not_eligible", zh="不满足参与条件：{detail_zh}", en="Not eligible: {detail}"
 )
 
 
@@ -77,6 +83,8 @@ class PurchaseLimits:
     """Units per member per local day (每日限购)."""
     per_campaign: int | None = attrs.field(default=None, validator=opt_positive_int)
     """Units per member over the whole campaign (活动限购)."""
+    per_order: int | None = attrs.field(default=None, validator=opt_positive_int)
+    """Units in one order (每单限购), whatever the member bought before."""
 
 
 @policy("seckill.item")
@@ -161,6 +169,14 @@ class SeckillSlot:
                 yield w
             w = self.daily.next_occurrence(w.end)
 
+    def previous(self, now: DateTime) -> Window | None:
+        """The latest occurrence that ended at or before ``now`` within a day (daily slots)."""
+        if self.daily is None:
+            return None
+        ended = [w for w in self.occurrences(now.subtract(days=1), now)
+                 if w.end is not None and w.end <= now]
+        return ended[-1] if ended else None
+
     def occurrence(self, now: DateTime) -> Window | None:
         """The occurrence open at ``now``, else the next one (None if none is left)."""
         if self.window is not None:
@@ -235,6 +251,12 @@ class SlotPhase(enum.Enum):
     """Buyable (抢购中); for early-access tiers, from their early start."""
     ENDED = "ended"
     """No occurrence left (已结束)."""
+    CLOSED = "closed"
+    """Today's occurrence has closed (本场已结束); ``occurrence`` is the next one.
+
+    A daily slot reads CLOSED from the end of an occurrence until the end of
+    that local day, unless the next occurrence's preview or opening comes
+    first; then UPCOMING again until its preview."""
 
 
 @attrs.frozen(slots=True)
@@ -274,7 +296,9 @@ class SeckillCampaign:
     ``period`` bounds which daily occurrences exist (活动周期). Seckill
     prices block coupons and points unless ``stack_coupons`` /
     ``stack_points`` say otherwise; store pickup is refused unless
-    ``allow_pickup``.
+    ``allow_pickup``. A refunded paid order gives its units back to the
+    stock if ``refund_returns_stock`` and to the member's limits if
+    ``refund_returns_quota`` (both off: the units stay sold and counted).
     """
 
     id: str = attrs.field(validator=key_part)
@@ -292,6 +316,8 @@ class SeckillCampaign:
     tz: str = DEFAULT_TZ
     """The zone of per-day limits (the store's zone)."""
     name: str = ""
+    refund_returns_stock: bool = attrs.field(default=False, validator=flag)
+    refund_returns_quota: bool = attrs.field(default=False, validator=flag)
 
     def __attrs_post_init__(self) -> None:
         zone(self.tz)
@@ -326,6 +352,8 @@ class SeckillCampaign:
         return StockRules(
             self.payment_timeout_minutes, lim.per_slot, lim.per_day, lim.per_campaign,
             self.waiting_list, self.low_stock_threshold, self.tz,
+            per_order=lim.per_order, refund_returns_stock=self.refund_returns_stock,
+            refund_returns_quota=self.refund_returns_quota,
         )
 
     def counters(self, slot_id: str, occurrence: Window) -> dict[str, tuple[StockCounter, ...]]:
@@ -363,8 +391,24 @@ class SeckillCampaign:
         left = opens - now
         seconds = left.days * 86400 + left.seconds + (1 if left.microseconds else 0)
         preview = occ.start.subtract(minutes=slot.preview_minutes)
-        phase = SlotPhase.PREVIEW if now >= preview else SlotPhase.UPCOMING
+        if now >= preview:
+            phase = SlotPhase.PREVIEW
+        elif self._closed_today(slot, now):
+            phase = SlotPhase.CLOSED
+        else:
+            phase = SlotPhase.UPCOMING
         return SlotStatus(slot_id, phase, occ, opens, seconds, key)
+
+    def _closed_today(self, slot: SeckillSlot, now: DateTime) -> bool:
+        """True if an occurrence of ``slot`` in the period ended earlier on now's local day."""
+        last = slot.previous(now)
+        if last is None or last.end is None:
+            return False
+        p = self.period
+        if p is not None and (last.start < p.start or (p.end is not None and last.start >= p.end)):
+            return False
+        assert slot.daily is not None
+        return local_date(last.end, slot.daily.tz) == local_date(now, slot.daily.tz)
 
     # -- admission -------------------------------------------------------------------
 
@@ -383,7 +427,12 @@ class SeckillCampaign:
 
         Checks, in order: fulfillment, the item, the slot's time for the
         member's tier, then ``eligibility``, which sees the member, time,
-        store, channel and fulfillment (not cart lines).
+        store, channel and fulfillment (not cart lines). A daily slot whose
+        occurrence closed earlier today is refused with ``seckill.slot_ended``
+        and the next opening; before an occurrence, ``seckill.not_started``.
+
+        The stock machine (`StockSlice`) does not check the slot's time:
+        call this first (or `reserve`, which does both).
         """
         now = aware(now)
         if fulfillment is Fulfillment.PICKUP and not self.allow_pickup:
@@ -397,13 +446,17 @@ class SeckillCampaign:
             return Admission(ENDED())
         if st.phase is not SlotPhase.OPEN:
             assert st.opens_at is not None
-            return Admission(NOT_STARTED(opens_at=st.opens_at))
+            when = {"opens_at": st.opens_at, "opens_at_zh": zh_datetime(st.opens_at, self.tz)}
+            if st.phase is SlotPhase.CLOSED:
+                return Admission(SLOT_ENDED(**when))
+            return Admission(NOT_STARTED(**when))
         verdict = self.eligibility.evaluate(
             Facts(now, member, (), None, store, channel, fulfillment)
         )
         if not verdict.ok:
             detail = "; ".join(r.code for r in verdict.reasons)
-            return Admission(NOT_ELIGIBLE(detail=detail))
+            detail_zh = "；".join(r.zh for r in verdict.reasons)
+            return Admission(NOT_ELIGIBLE(detail=detail, detail_zh=detail_zh))
         return Admission(None, st.slot_key, item)
 
     def reserve(

@@ -38,6 +38,8 @@ class ReservationStatus(enum.Enum):
     """Paid: the stock is sold (已支付)."""
     RELEASED = "released"
     """Cancelled, timed out or left the waiting list: the stock went back."""
+    REFUNDED = "refunded"
+    """Paid, then refunded (已退款): stock and quota come back as the campaign chose."""
 
 
 @attrs.frozen(slots=True)
@@ -122,15 +124,26 @@ class Reservation:
     ticket: int = 0
     """Waiting-list position (0 if never waited)."""
     released_by: str | None = None
-    """What released it: ``"cancel"``, ``"timeout"`` or ``"left"`` (the waiting list)."""
+    """What released it: ``"cancel"``, ``"timeout"``, ``"left"`` (the waiting list)
+    or ``"refund"``."""
     to_waiting_list: int = 0
-    """Units of its release held for the waiting list."""
+    """Units of its release (or refund) held for the waiting list."""
+    stock_returned: bool = False
+    """Refunded: its units went back to the bucket (``refund_returns_stock``)."""
+    quota_returned: bool = False
+    """Refunded: its units no longer count towards limits (``refund_returns_quota``)."""
 
     def active(self, now: DateTime) -> bool:
-        """True if it counts towards limits at ``now``."""
+        """True if it counts towards limits at ``now``.
+
+        Reserved and unpaid before ``expires_at``, waiting, confirmed, and
+        refunded unless the refund gave the quota back.
+        """
         s = self.status
         if s is ReservationStatus.RESERVED:
             return self.expires_at is not None and now < self.expires_at
+        if s is ReservationStatus.REFUNDED:
+            return not self.quota_returned
         return s is ReservationStatus.CONFIRMED or s is ReservationStatus.WAITING
 
     def _to(self, status: ReservationStatus, expires_at: DateTime | None = None) -> Reservation:
@@ -146,6 +159,14 @@ class Reservation:
         r = self._to(ReservationStatus.RELEASED)
         _setattr(r, "released_by", by)
         _setattr(r, "to_waiting_list", to_waiting_list)
+        return r
+
+    def _refunded(self, stock: bool, quota: bool, to_waiting_list: int) -> Reservation:
+        r = self._to(ReservationStatus.REFUNDED)
+        _setattr(r, "released_by", "refund")
+        _setattr(r, "to_waiting_list", to_waiting_list)
+        _setattr(r, "stock_returned", stock)
+        _setattr(r, "quota_returned", quota)
         return r
 
 
@@ -174,7 +195,8 @@ class MemberRecord:
         """Active quantity of ``sku`` (in ``slot_key`` / on ``day`` if given) at ``now``.
 
         What the limits count: reserved and unpaid before ``expires_at``,
-        waiting, and confirmed; never released or timed-out quantities.
+        waiting, confirmed, and refunded without the quota given back; never
+        released or timed-out quantities.
         """
         n = 0
         for r in self.reservations:

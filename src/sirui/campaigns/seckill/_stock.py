@@ -47,13 +47,29 @@ Reservation states (transitions as a table, `TRANSITIONS`)::
     RESERVED --Confirm-->  CONFIRMED (paid before expires_at)
     RESERVED --Cancel--->  RELEASED
     RESERVED --Expire--->  RELEASED (at or after expires_at)
+    CONFIRMED --Refund-->  REFUNDED (the paid order was refunded)
+
+A refund (`Refund`, sent when the host's after-sales refunds a paid order)
+does what the campaign chose: with ``refund_returns_stock`` the units go
+back to the bucket (``sold`` falls; the waiting list is served first, as
+for a release), else they stay sold; with ``refund_returns_quota`` they
+stop counting towards the member's limits, else the refunded order keeps
+its place in them (so a refund cannot be used to buy past a limit).
+
+Time: the slice checks the payment deadline, never the slot's time. It
+does not know when a slot occurrence opens or closes (the counter names it
+by ``slot_key`` only), so the host must admit a reserve first:
+`SeckillCampaign.admit` (or `SeckillCampaign.reserve`, which admits and
+then reserves) refuses a slot that is not open, an item outside it, store
+pickup and ineligible members. A `Reserve` handed to the slice directly is
+decided on stock and limits alone.
 
 `PruneLog` (the command every machine takes) forgets the member's released
-reservations made before ``now`` minus ``StockRules.log_retention_days``
-(and the slice's order if it is one of them, so the host deletes that key):
-a retry of such an order id is decided afresh. Reserved, waiting and
-confirmed reservations are never forgotten: they hold stock or count
-towards limits.
+reservations (and refunded ones whose quota came back) made before ``now``
+minus ``StockRules.log_retention_days`` (and the slice's order if it is one
+of them, so the host deletes that key): a retry of such an order id is
+decided afresh. Reserved, waiting, confirmed and quota-keeping refunded
+reservations are never forgotten: they hold stock or count towards limits.
 
 Payment timeouts are evaluated at ``now``: a confirm at or after
 ``expires_at`` is rejected (`PAYMENT_TIMEOUT`), an unpaid reservation
@@ -63,8 +79,10 @@ Released stock goes to the waiting list first (``held``) and only the rest
 becomes available to everyone.
 
 Invariants (property-tested): ``sold + reserved + held <= stock`` after any
-sequence of commands at any times; a member's active quantity (reserved and
-unexpired, waiting, confirmed) never exceeds a limit; replays change
+sequence of commands at any times, refunds included; a member's active
+quantity (reserved and unexpired, waiting, confirmed, refunded without the
+quota back) never exceeds a limit; one order never exceeds ``per_order``;
+replays change
 nothing; rebalancing moves only available stock, so the sum of ``stock``
 over an item's buckets never changes.
 """
@@ -77,14 +95,17 @@ from typing import Any, Final
 import attrs
 from pendulum import DateTime
 
+from sirui.campaigns._checks import flag
 from sirui.campaigns.seckill._messages import (
     Cancel,
     Confirm,
     Expire,
     LowStock,
     Promote,
+    Refund,
     Reserve,
     StockConfirmed,
+    StockRefunded,
     StockReleased,
     StockReserved,
     Waitlisted,
@@ -99,9 +120,10 @@ from sirui.campaigns.seckill._records import (
 from sirui.core.errors import IdConflictError, InvalidCommandError
 from sirui.core.validators import non_negative_int, opt_positive_int, positive_int
 from sirui.core.windows import aware, zone
+from sirui.core.zh import zh_datetime
 from sirui.rules.commandlog import LogPruned, PruneLog, transition
 from sirui.rules.outcome import Accepted, Event, Rejected
-from sirui.rules.reasons import reason_code
+from sirui.rules.reasons import Reason, reason_code
 
 __all__ = [
     "TRANSITIONS",
@@ -121,13 +143,24 @@ NOT_ENOUGH = reason_code(
 )
 LIMIT_REACHED = reason_code(
     "seckill.limit_reached",
-    zh="超出限购：{scope}限购{limit}件，已购{taken}件",
+    zh="超出限购：{scope_zh}限购{limit}件，已购{taken}件",
     en="Limit reached: {limit} per {scope}, already {taken}",
+)
+ORDER_LIMIT = reason_code(
+    "seckill.order_limit",
+    zh="每单限购{limit}件，本单{quantity}件",
+    en="At most {limit} per order; this order asks for {quantity}",
 )
 PAYMENT_TIMEOUT = reason_code(
     "seckill.payment_timeout",
-    zh="支付已超时（截止{expires_at}），库存将释放",
+    zh="支付已超时（截止{expires_at_zh}），库存将释放",
     en="The payment window closed at {expires_at}; the stock goes back",
+)
+NOT_PAID = reason_code(
+    "seckill.not_paid", zh="订单未支付，无需退款", en="The order is not paid; nothing to refund"
+)
+REFUNDED = reason_code(
+    "seckill.refunded", zh="订单已退款", en="The order was refunded"
 )
 RELEASED = reason_code(
     "seckill.reservation_released", zh="该订单的库存已释放", en="This order's stock was released"
@@ -160,9 +193,12 @@ class StockRules:
 
     Limits are per item (SKU) and count reserved, waiting and confirmed
     quantities: ``per_slot`` in one slot occurrence, ``per_day`` on one
-    local day of ``tz``, ``per_campaign`` over the whole campaign. ``None``
-    leaves a limit open. ``log_retention_days``: how long released
-    reservations are kept for replays before `PruneLog` forgets them.
+    local day of ``tz``, ``per_campaign`` over the whole campaign;
+    ``per_order`` caps the quantity of one order. ``None`` leaves a limit
+    open. ``refund_returns_stock`` / ``refund_returns_quota``: whether a
+    refunded paid order gives its units back to the bucket / to the
+    member's limits. ``log_retention_days``: how long released reservations
+    are kept for replays before `PruneLog` forgets them.
     """
 
     payment_timeout_minutes: int = attrs.field(default=5, validator=positive_int)
@@ -173,6 +209,9 @@ class StockRules:
     low_stock_threshold: int | None = attrs.field(default=None, validator=opt_positive_int)
     tz: str = "Asia/Shanghai"
     log_retention_days: int = attrs.field(default=30, validator=non_negative_int)
+    per_order: int | None = attrs.field(default=None, validator=opt_positive_int)
+    refund_returns_stock: bool = attrs.field(default=False, validator=flag)
+    refund_returns_quota: bool = attrs.field(default=False, validator=flag)
     # Derived once here so the hot path does no lookups.
     timeout: dt.timedelta = attrs.field(init=False, eq=False, repr=False)
     zone: dt.tzinfo = attrs.field(init=False, eq=False, repr=False)
@@ -185,11 +224,11 @@ class StockRules:
             x is not None for x in (self.per_slot, self.per_day, self.per_campaign)))
 
 
-_ORDER_COMMANDS: Final = frozenset({Confirm, Cancel, Expire, Promote})
+_ORDER_COMMANDS: Final = frozenset({Confirm, Cancel, Expire, Promote, Refund})
 _RESERVED: Final = ReservationStatus.RESERVED
 
 
-Command = Reserve | Confirm | Cancel | Expire | Promote
+Command = Reserve | Confirm | Cancel | Expire | Promote | Refund
 
 #: The transition table: (status, command) -> status after acceptance. Anything
 #: missing is refused (or, for the status a command leads to, a replay).
@@ -200,6 +239,7 @@ TRANSITIONS: Final[dict[tuple[ReservationStatus | None, type[Any]], ReservationS
     (ReservationStatus.RESERVED, Confirm): ReservationStatus.CONFIRMED,
     (ReservationStatus.RESERVED, Cancel): ReservationStatus.RELEASED,
     (ReservationStatus.RESERVED, Expire): ReservationStatus.RELEASED,
+    (ReservationStatus.CONFIRMED, Refund): ReservationStatus.REFUNDED,
 }
 
 
@@ -240,7 +280,7 @@ class StockSlice:
         if type(command) not in _ORDER_COMMANDS:
             raise InvalidCommandError(
                 f"command={command!r}: not a stock command; use Reserve, Confirm, Cancel, "
-                "Expire or Promote"
+                "Expire, Promote or Refund"
             )
         if order is None:
             raise InvalidCommandError(
@@ -265,6 +305,8 @@ class StockSlice:
             return self._confirm(order, now)
         if type(command) is Promote:
             return self._promote(order, now)
+        if type(command) is Refund:
+            return self._refund(order)
         if type(command) is Expire:
             assert order.expires_at is not None
             if now < order.expires_at:
@@ -286,6 +328,8 @@ class StockSlice:
             return self._replay_reserve(cmd, order)
         rules, c = self.rules, self.counter
         qty = cmd.quantity
+        if rules.per_order is not None and qty > rules.per_order:
+            return Rejected(ORDER_LIMIT(limit=rules.per_order, quantity=qty), self)
         day = dt.datetime.date(dt.datetime.astimezone(now, rules.zone))
         if rules.has_limits:
             refused = self._check_limits(member, c, qty, now, day)
@@ -313,6 +357,8 @@ class StockSlice:
         _setattr(res, "ticket", 0)
         _setattr(res, "released_by", None)
         _setattr(res, "to_waiting_list", 0)
+        _setattr(res, "stock_returned", False)
+        _setattr(res, "quota_returned", False)
         counter = c._with(c.stock, c.reserved + qty, c.sold, c.waiting, c.held, c.tickets)
         event = StockReserved(cmd.order_id, cmd.member_id, c.slot_key, c.sku, c.bucket, qty,
                               expires)
@@ -334,7 +380,8 @@ class StockSlice:
                 continue
             taken = member.taken(c.sku, now, slot_key, on_day)
             if taken + qty > limit:
-                return Rejected(LIMIT_REACHED(scope=scope, limit=limit, taken=taken), self)
+                return Rejected(LIMIT_REACHED(scope=scope, scope_zh=_SCOPE_ZH[scope], limit=limit,
+                                              taken=taken), self)
         return None
 
     def _wait(self, cmd: Reserve, now: DateTime, day: dt.date) -> Accepted[StockSlice]:
@@ -369,7 +416,7 @@ class StockSlice:
     def _confirm(self, order: Reservation, now: DateTime) -> Outcome:
         assert order.expires_at is not None
         if now >= order.expires_at:
-            return Rejected(PAYMENT_TIMEOUT(expires_at=order.expires_at), self)
+            return Rejected(self._timeout(order.expires_at), self)
         c, q = self.counter, order.quantity
         counter = c._with(c.stock, c.reserved - q, c.sold + q, c.waiting, c.held, c.tickets)
         res = order._to(ReservationStatus.CONFIRMED)
@@ -386,6 +433,22 @@ class StockSlice:
         ev = StockReserved(order.order_id, order.member_id, order.slot_key, order.sku,
                            order.bucket, q, expires)
         return Accepted(self._next(counter, self._member_put(res), res), (ev,))
+
+    def _refund(self, order: Reservation) -> Accepted[StockSlice]:
+        rules, c, q = self.rules, self.counter, order.quantity
+        to_list = 0
+        counter = c
+        if rules.refund_returns_stock:
+            # Returned units serve the waiting list first, like a release.
+            to_list = min(q, c.waiting - c.held)
+            counter = c._with(c.stock, c.reserved, c.sold - q, c.waiting, c.held + to_list,
+                              c.tickets)
+        res = order._refunded(rules.refund_returns_stock, rules.refund_returns_quota, to_list)
+        return Accepted(self._next(counter, self._member_put(res), res), (_refunded_event(res),))
+
+    def _timeout(self, expires_at: DateTime) -> Reason:
+        return PAYMENT_TIMEOUT(expires_at=expires_at,
+                               expires_at_zh=zh_datetime(expires_at, self.rules.tz))
 
     def _release(self, order: Reservation, cause: str) -> Accepted[StockSlice]:
         c, q = self.counter, order.quantity
@@ -415,8 +478,18 @@ class StockSlice:
             if _RELEASED_BY.get(order.released_by or "") is kind:
                 return Accepted(self, (_released_event(order),))
             if kind is Confirm and order.expires_at is not None and now >= order.expires_at:
-                return Rejected(PAYMENT_TIMEOUT(expires_at=order.expires_at), self)
+                return Rejected(self._timeout(order.expires_at), self)
             return Rejected(RELEASED(), self)
+        if s is ReservationStatus.REFUNDED:
+            if kind is Refund:
+                return Accepted(self, (_refunded_event(order),))
+            if kind is Confirm:
+                # The order was paid before its refund: a late retry of that payment.
+                return Accepted(self, (StockConfirmed(order.order_id, order.slot_key, order.sku,
+                                                      order.bucket, order.quantity),))
+            return Rejected(REFUNDED(), self)
+        if kind is Refund:
+            return Rejected(NOT_PAID(), self)
         if s is ReservationStatus.WAITING:
             return Rejected(NOT_DUE() if kind is Expire else STILL_WAITING(), self)
         # RESERVED and Promote: already promoted; a replay.
@@ -453,6 +526,9 @@ class StockSlice:
         return s
 
 
+#: The zh name of each limit scope (``seckill.limit_reached``).
+_SCOPE_ZH: Final = {"slot": "每场", "day": "每天", "campaign": "本活动"}
+
 #: The command that a release by each cause answers as a replay.
 _RELEASED_BY: Final[dict[str, type[Any]]] = {"cancel": Cancel, "left": Cancel, "timeout": Expire}
 
@@ -466,8 +542,18 @@ def _released_event(order: Reservation) -> StockReleased | WaitlistLeft:
                          order.released_by, order.to_waiting_list)
 
 
+def _refunded_event(order: Reservation) -> StockRefunded:
+    """The event the refund of ``order`` produced (for the refund and its replays)."""
+    return StockRefunded(order.order_id, order.slot_key, order.sku, order.bucket,
+                         order.quantity, order.stock_returned, order.quota_returned,
+                         order.to_waiting_list)
+
+
 def _forgettable(r: Reservation, before: DateTime) -> bool:
-    return r.status is ReservationStatus.RELEASED and r.reserved_at < before
+    # A refund that kept the quota still counts towards limits: never forgotten.
+    done = r.status is ReservationStatus.RELEASED or (
+        r.status is ReservationStatus.REFUNDED and r.quota_returned)
+    return done and r.reserved_at < before
 
 
 def _low_stock(rules: StockRules, before: StockCounter, after: StockCounter) -> LowStock | None:
