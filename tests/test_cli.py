@@ -458,3 +458,19 @@ def test_reason_catalogue_for_services() -> None:
     assert all(e["zh"] and e["en"] for e in entries)
     code, text = run("reasons", "seckill.")
     assert {e["code"].split(".")[0] for e in json.loads(text)} == {"seckill"}
+
+
+def test_schema_covers_every_value_type(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from sirui.cli import main
+
+    assert main(["schema", "--list"]) == 0
+    names = capsys.readouterr().out.split()
+    assert {"core.Cart", "checkout.Quote", "loyalty.points.PointsLedger"} <= set(names)
+    assert main(["schema", "loyalty.points.PointsLedger"]) == 0
+    assert json.loads(capsys.readouterr().out)["title"] == "loyalty.points.PointsLedger"
+    assert main(["schema", "--all"]) == 0
+    assert set(json.loads(capsys.readouterr().out)) == set(names)
+    assert main(["schema", "loyalty.points.PointsLedgr"]) == 2
+    assert "did you mean loyalty.points.PointsLedger" in capsys.readouterr().err

@@ -154,18 +154,25 @@ def require(*modules: str, what: str = "") -> None:
 
 
 def _cmd_schema(args: argparse.Namespace, out: TextIO) -> int:
-    from sirui.config import json_schema, policy_types
+    from sirui.config import json_schema, schema_targets
 
     if args.type:
-        types = policy_types()
-        if args.type not in types:
-            close = difflib.get_close_matches(args.type, types, n=3)
+        targets = schema_targets()
+        if args.type not in targets:
+            close = difflib.get_close_matches(args.type, targets, n=3)
             hint = f"did you mean {' or '.join(close)}? " if close else ""
             raise CommandError(
                 EXIT_USAGE,
-                f"unknown policy type {args.type!r}; {hint}`sirui schema` lists them all",
+                f"unknown type {args.type!r}; {hint}`sirui schema --list` lists them all",
             )
-        schema = json_schema(types[args.type])
+        schema: Any = json_schema(targets[args.type])
+    elif args.list:
+        out.write("".join(f"{name}\n" for name in sorted(schema_targets())))
+        return EXIT_OK
+    elif args.all:
+        from sirui.config import schemas
+
+        schema = schemas()
     else:
         schema = json_schema()
     out.write(json.dumps(schema, ensure_ascii=False, indent=2) + "\n")
@@ -286,10 +293,19 @@ def _add_core_commands(sub: Any) -> None:
 
     schema = sub.add_parser(
         "schema",
-        help="print the JSON Schema of policies",
-        description="Print the JSON Schema of every policy type, or of one, for admin UIs.",
+        help="print JSON Schemas of policies, states, commands, events, carts and quotes",
+        description="Print the JSON Schema of every policy type (the default), of every "
+        "value type (--all: states, commands, events, Cart, Quote ...), or of one type by "
+        "its tag or wire name, for admin UIs and other teams' services.",
     )
-    schema.add_argument("type", nargs="?", help="one policy type, e.g. promotion.full_reduction")
+    schema.add_argument(
+        "type", nargs="?",
+        help="one type, e.g. promotion.full_reduction or loyalty.points.PointsLedger",
+    )
+    schema_what = schema.add_mutually_exclusive_group()
+    schema_what.add_argument("--all", action="store_true",
+                             help="every value type, as {wire name: schema}")
+    schema_what.add_argument("--list", action="store_true", help="list the type names")
     schema.set_defaults(run=_cmd_schema)
 
     reasons = sub.add_parser(

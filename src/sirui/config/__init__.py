@@ -24,7 +24,7 @@ comes out is `ConfigError`, listing every problem found with its path::
     >>> loads_json('{"type": "condition.quantity_at_least", "n": 0}')
     Traceback (most recent call last):
     ...
-    sirui.core.errors.ConfigError: 1 problem in policy document:
+    sirui.core.errors.ConfigError: 1 problem in the document:
       $.n: n=0: must be an int >= 1
 
 A fingerprint is the SHA-256 of the canonical JSON of a policy: the same

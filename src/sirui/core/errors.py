@@ -82,7 +82,7 @@ class ConfigError(SiruiError, ValueError):
 
     Example message::
 
-        2 problems in policy document:
+        2 problems in the document:
           $.tiers[2].threshold: must be > 0, got -5
           $.type: unknown policy type 'promotion.nope'
     """
@@ -90,7 +90,7 @@ class ConfigError(SiruiError, ValueError):
     def __init__(self, problems: Sequence[tuple[str, str]]) -> None:
         self.problems: tuple[tuple[str, str], ...] = tuple(problems)
         n = len(self.problems)
-        lines = [f"{n} problem{'s' if n != 1 else ''} in policy document:"]
+        lines = [f"{n} problem{'s' if n != 1 else ''} in the document:"]
         lines += [f"  {path}: {msg}" for path, msg in self.problems]
         super().__init__("\n".join(lines))
 
