@@ -64,13 +64,14 @@ def test_negative_threshold_and_retention_above_threshold_are_refused() -> None:
         Tier("gold", threshold=2000, retention=2500)
 
 
-def test_review_period_shorter_than_rolling_window_is_a_typed_error() -> None:
+def test_any_window_goes_with_any_review_period() -> None:
     tiers = LADDER.tiers
-    with pytest.raises(InvalidPolicyError, match="shorter than window_days=365"):
-        TierLadder(tiers, window_days=365, review=PeriodKind.QUARTER)
-    # A yearly review over a 365-day window is fine.
-    ok = TierLadder(tiers, window_days=365, review=PeriodKind.YEAR, metric=Metric.SPEND)
-    assert ok.review is PeriodKind.YEAR
+    # 近400天消费, reviewed yearly: refused before, an operator's choice now.
+    long = TierLadder(tiers, window_days=400, review=PeriodKind.YEAR, metric=Metric.SPEND)
+    assert long.window_days == 400 and long.review is PeriodKind.YEAR
+    quarterly = TierLadder(tiers, window_days=365, review=PeriodKind.QUARTER)
+    assert quarterly.review is PeriodKind.QUARTER
+    assert TierLadder(tiers, window_days=1000, review=PeriodKind.DAY).window_days == 1000
 
 
 def test_retention_defaults_to_threshold() -> None:

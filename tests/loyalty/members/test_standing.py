@@ -175,30 +175,38 @@ def _gold_then_quiet(ladder: TierLadder) -> MemberStanding:
                now=start)
     assert s.tier == "gold"
     s, _ = run(s, ladder, RecordOrder("o2", Money.of("600")),
-               now=pendulum.datetime(2025, 12, 1, tz=TZ))
+               now=pendulum.datetime(2026, 2, 1, tz=TZ))
     return s
+
+
+END_2026 = pendulum.datetime(2027, 1, 1, tz=TZ)
+"""The end of 2026 in the store's zone (31 December at midnight)."""
 
 
 def test_yearly_review_drops_a_quiet_gold_member_to_the_tier_their_year_qualifies() -> None:
     s = _gold_then_quiet(YEARLY)
-    # Review on 2026-03-02: the last 365 days hold only the 600-yuan order.
-    s, events = run(s, YEARLY, ReviewTier("rv2026"), now=pendulum.datetime(2026, 3, 2, tz=TZ))
+    # Review of 2025, run on 2026-03-02: the 2,500 yuan of 2025 keep gold.
+    kept, events = run(s, YEARLY, ReviewTier("rv2025"), now=pendulum.datetime(2026, 3, 2, tz=TZ))
+    assert kept.tier == "gold"
+    assert events == [TierReviewed("m1", pendulum.datetime(2026, 1, 1, tz=TZ), 2500, "gold")]
+    # Review of 2026, run on 2027-01-03: the year as of 31 December holds only ¥600.
+    s, events = run(kept, YEARLY, ReviewTier("rv2026"), now=END_2026.add(days=2))
     assert s.tier == "silver"
     assert tier_changes(events) == [("gold", "silver", "tier.review_downgraded")]
+    assert events[0].reason.zh == "保级未达标（600/2000），降为白银"
 
 
 def test_review_drop_one_level_and_keep() -> None:
     drop_one = TierLadder(TIERS, window_days=365, review=PeriodKind.YEAR,
                           below_retention=BelowRetention.DROP_ONE)
     s = _gold_then_quiet(drop_one)
-    s2, _ = run(s, drop_one, ReviewTier("rv"), now=pendulum.datetime(2026, 12, 20, tz=TZ))
-    assert s2.tier == "silver"  # one level down from gold, though the metric is 0
+    s2, _ = run(s, drop_one, ReviewTier("rv"), now=END_2026.add(days=5))
+    assert s2.tier == "silver"  # one level down from gold
     keep = TierLadder(TIERS, window_days=365, review=PeriodKind.YEAR,
                       below_retention=BelowRetention.KEEP)
-    s3, events = run(_gold_then_quiet(keep), keep, ReviewTier("rv"),
-                     now=pendulum.datetime(2026, 12, 20, tz=TZ))
+    s3, events = run(_gold_then_quiet(keep), keep, ReviewTier("rv"), now=END_2026.add(days=5))
     assert s3.tier == "gold"
-    assert events == [TierReviewed("m1", pendulum.datetime(2026, 1, 1, tz=TZ), 0, "gold")]
+    assert events == [TierReviewed("m1", END_2026, 600, "gold")]
 
 
 def test_retention_threshold_keeps_gold_at_1500() -> None:
@@ -235,11 +243,13 @@ def test_ladder_without_review_rejects_review() -> None:
 def test_grace_of_30_days_then_downgrade_unless_recovered() -> None:
     ladder = TierLadder(TIERS, window_days=365, review=PeriodKind.YEAR, grace_days=30)
     s = _gold_then_quiet(ladder)
-    review_at = pendulum.datetime(2026, 3, 2, tz=TZ)
-    s, events = run(s, ladder, ReviewTier("rv"), now=review_at)
+    # Run two days late: the grace period still counts from the end of 2026.
+    s, events = run(s, ladder, ReviewTier("rv"), now=END_2026.add(days=2))
+    review_at = END_2026
     assert s.tier == "gold"
     assert [type(e) for e in events] == [TierGraceStarted, TierReviewed]
     assert s.grace_until == review_at.add(days=30)
+    assert events[0].reason.zh == "保级未达标，2027年1月31日前达标可保留黄金"
     assert s.status is StandingStatus.IN_GRACE
     # Nothing bought in the grace period: the host's delay queue settles the drop ...
     assert code(s.handle(SettleTier("t0"), ladder, now=review_at.add(days=29))) == (

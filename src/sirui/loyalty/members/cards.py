@@ -27,9 +27,12 @@ ACTIVE --RefundCard--> REFUNDED (terminal)
 ```
 
 A *run* is an unbroken stretch of paid membership: its ``anchor`` is where
-it started and its end is ``anchor + months`` (months added as calendar
-months from the anchor, so renewing a card bought on 31 January never
-drifts). Refund rules and coupon-pack periods are counted within the run.
+it started and its end is ``anchor + months + days``: a plan of calendar
+months (``period_months``) adds months counted from the anchor, so renewing
+a card bought on 31 January never drifts; a plan of days (``duration_days``,
+e.g. 365) adds days, so each renewal adds exactly that many days to the
+current end, leap years or not. Refund rules and coupon-pack periods are
+counted within the run.
 
 Invariants: commands are idempotent by id through the card's `CommandLog`
 (a replay of an accepted command returns its original events and changes
@@ -59,9 +62,28 @@ from sirui.core.validators import (
     non_negative_money,
     opt_aware_datetime,
     opt_non_negative_money,
+    opt_positive_int,
     positive_int,
 )
 from sirui.core.windows import DateTime, Window, aware
+from sirui.loyalty.members._card_messages import (
+    CardBenefitUsed,
+    CardCommand,
+    CardExpired,
+    CardPurchased,
+    CardRefunded,
+    CardRenewed,
+    CardTrialStarted,
+    ClaimCouponPack,
+    CouponPackGranted,
+    ExpireCard,
+    PurchaseCard,
+    RecordBenefitUse,
+    RefundCard,
+    RenewCard,
+    StartTrial,
+)
+from sirui.loyalty.members._checks import zh_time
 from sirui.loyalty.members.benefits import Perks
 from sirui.rules.commandlog import CommandLog, PruneLog, transition
 from sirui.rules.outcome import Accepted, Event, Outcome, Rejected
@@ -94,7 +116,7 @@ __all__ = [
 
 NOT_ALLOWED = reason_code(
     "card.not_allowed",
-    zh="会员卡当前状态（{status}）不能{action}",
+    zh="会员卡{status_zh}，不能{action_zh}",
     en="Cannot {action} a {status} card",
 )
 ALREADY_ACTIVE = reason_code(
@@ -110,15 +132,19 @@ REFUND_WINDOW_PASSED = reason_code(
 BENEFITS_USED = reason_code(
     "card.benefits_used", zh="已使用会员权益，不可全额退款", en="Benefits were used; no full refund"
 )
-NOT_ENDED = reason_code("card.not_ended", zh="会员卡{until}到期", en="Card runs until {until}")
+NOT_ENDED = reason_code(
+    "card.not_ended", zh="会员卡{until_zh}到期", en="Card runs until {until}"
+)
 ALREADY_EXPIRED = reason_code(
-    "card.already_expired", zh="会员卡已于{at}到期", en="The card already expired at {at}"
+    "card.already_expired", zh="会员卡已于{at_zh}到期", en="The card already expired at {at}"
 )
 NO_PACK = reason_code(
     "card.no_coupon_pack", zh="该会员卡无月度券包", en="This plan has no coupon pack"
 )
 PACK_CLAIMED = reason_code(
-    "card.pack_claimed", zh="本期券包已领取，下期{next}可领", en="Claimed; next pack from {next}"
+    "card.pack_claimed",
+    zh="本期券包已领取，{next_zh}起可领下期",
+    en="Claimed; next pack from {next}",
 )
 REFUNDED_FULL = reason_code("card.refunded_full", zh="全额退款{amount}", en="Full refund {amount}")
 REFUNDED_PRO_RATA = reason_code(
@@ -126,6 +152,12 @@ REFUNDED_PRO_RATA = reason_code(
     zh="按剩余时长退款{amount}（已扣权益{used}）",
     en="Pro-rata refund {amount} (benefits used {used} deducted)",
 )
+
+
+#: ``CardPlan.period_months`` when a plan does not set it.
+_DEFAULT_MONTHS: Final = 12
+#: The longest ``duration_days`` (ten years): longer is a typo.
+_MAX_DAYS: Final = 3660
 
 
 class RefundMode(enum.Enum):
@@ -152,7 +184,10 @@ class CardRefundRule:
 class CardPlan:
     """付费会员卡方案: e.g. an annual card at ¥99, 12 months, free shipping, 95折.
 
-    ``coupon_pack`` is a coupon template granted once per
+    A purchase or renewal buys ``period_months`` calendar months, or, when
+    ``duration_days`` is set (365天卡), that many days instead; a plan sets
+    one of the two (``period_months`` stays at its default with
+    ``duration_days``). ``coupon_pack`` is a coupon template granted once per
     ``coupon_pack_every_months`` months of the run (月度券包), each claim
     counting ``coupon_pack_value`` as a benefit used (for refunds).
     """
@@ -169,6 +204,8 @@ class CardPlan:
     refund: CardRefundRule = attrs.field(factory=CardRefundRule)
     log_retention_days: int = attrs.field(default=30, validator=non_negative_int)
     """How long a card remembers accepted command ids for replays (`PruneLog`)."""
+    duration_days: int | None = attrs.field(default=None, validator=opt_positive_int)
+    """Days each purchase or renewal buys (e.g. 365), instead of ``period_months``."""
 
     def __attrs_post_init__(self) -> None:
         if self.coupon_pack_value is not None and (
@@ -177,6 +214,22 @@ class CardPlan:
             raise invalid(
                 "coupon_pack_value", self.coupon_pack_value, "currency differs from price"
             )
+        if self.duration_days is not None and self.period_months != _DEFAULT_MONTHS:
+            raise invalid(
+                "duration_days", self.duration_days,
+                f"contradicts period_months={self.period_months}",
+                "a plan runs either calendar months or days: drop one of the two",
+            )
+        if self.duration_days is not None and self.duration_days > _MAX_DAYS:
+            raise invalid("duration_days", self.duration_days, f"must be <= {_MAX_DAYS}",
+                          "e.g. 365 for a card that runs a year of days")
+
+    @property
+    def term(self) -> tuple[int, int]:
+        """``(months, days)`` one purchase or renewal buys."""
+        if self.duration_days is not None:
+            return 0, self.duration_days
+        return self.period_months, 0
 
 
 class CardStatus(enum.Enum):
@@ -185,121 +238,6 @@ class CardStatus(enum.Enum):
     ACTIVE = "active"
     EXPIRED = "expired"
     REFUNDED = "refunded"
-
-
-# -- commands ---------------------------------------------------------------------------
-
-
-@attrs.frozen(slots=True)
-class PurchaseCard:
-    """Buy the card (开卡); ``price`` defaults to the plan's price."""
-
-    id: str = attrs.field(validator=non_empty_str)
-    price: Money | None = attrs.field(default=None, validator=opt_non_negative_money)
-
-
-@attrs.frozen(slots=True)
-class RenewCard:
-    """Renew for one more period (续费): from the current end, or from now if lapsed."""
-
-    id: str = attrs.field(validator=non_empty_str)
-    price: Money | None = attrs.field(default=None, validator=opt_non_negative_money)
-
-
-@attrs.frozen(slots=True)
-class StartTrial:
-    id: str = attrs.field(validator=non_empty_str)
-
-
-@attrs.frozen(slots=True)
-class RecordBenefitUse:
-    """A benefit of the card was used, worth ``value`` (e.g. the free shipping saved)."""
-
-    id: str = attrs.field(validator=non_empty_str)
-    value: Money = attrs.field(validator=non_negative_money)
-
-
-@attrs.frozen(slots=True)
-class ClaimCouponPack:
-    id: str = attrs.field(validator=non_empty_str)
-
-
-@attrs.frozen(slots=True)
-class RefundCard:
-    id: str = attrs.field(validator=non_empty_str)
-
-
-@attrs.frozen(slots=True)
-class ExpireCard:
-    """Record that the card's end has passed (sent by the host's delay queue at ``ends_at``)."""
-
-    id: str = attrs.field(validator=non_empty_str)
-
-
-CardCommand: TypeAlias = (
-    PurchaseCard | RenewCard | StartTrial | RecordBenefitUse | ClaimCouponPack | RefundCard
-    | ExpireCard
-)
-
-# -- events -----------------------------------------------------------------------------
-
-
-@attrs.frozen(slots=True)
-class CardPurchased(Event):
-    card_id: str
-    member_id: str
-    plan: str
-    price: Money
-    starts_at: DateTime
-    ends_at: DateTime
-
-
-@attrs.frozen(slots=True)
-class CardRenewed(Event):
-    card_id: str
-    member_id: str
-    price: Money
-    ends_at: DateTime
-
-
-@attrs.frozen(slots=True)
-class CardTrialStarted(Event):
-    card_id: str
-    member_id: str
-    ends_at: DateTime
-
-
-@attrs.frozen(slots=True)
-class CardBenefitUsed(Event):
-    card_id: str
-    value: Money
-    used_total: Money
-
-
-@attrs.frozen(slots=True)
-class CouponPackGranted(Event):
-    """Issue coupon template ``template`` to the member for ``period`` (index in the run)."""
-
-    card_id: str
-    member_id: str
-    template: str
-    period: int
-    window: Window
-
-
-@attrs.frozen(slots=True)
-class CardRefunded(Event):
-    card_id: str
-    member_id: str
-    amount: Money
-    reason: Reason
-
-
-@attrs.frozen(slots=True)
-class CardExpired(Event):
-    card_id: str
-    member_id: str
-    at: DateTime
 
 
 # -- state ------------------------------------------------------------------------------
@@ -317,6 +255,8 @@ class PaidCard:
     """Start of the current run (or of the trial)."""
     months: int = 0
     """Months paid in the current run."""
+    days: int = attrs.field(default=0, validator=non_negative_int)
+    """Days paid in the current run (plans with ``duration_days``)."""
     ends_at: DateTime | None = attrs.field(default=None, validator=opt_aware_datetime)
     last_paid_at: DateTime | None = attrs.field(default=None, validator=opt_aware_datetime)
     run_paid: Money = attrs.field(default=Money.ZERO, validator=non_negative_money)
@@ -362,7 +302,8 @@ class PaidCard:
         if transition(TRANSITIONS, card.status, command) is None:
             return Rejected(_refusal(card, command), self)
         if type(command) is ExpireCard and not settled:
-            return Rejected(ALREADY_EXPIRED(at=card.ends_at), self)
+            assert card.ends_at is not None
+            return Rejected(ALREADY_EXPIRED(at=card.ends_at, at_zh=zh_time(card.ends_at)), self)
         out = _HANDLERS[type(command)](card, command, now)
         if isinstance(out, Rejected):
             return Rejected(out.reason, self)
@@ -408,11 +349,19 @@ def _price(card: PaidCard, price: Money | None) -> Money:
     return p
 
 
+def _run_end(anchor: DateTime, months: int, days: int) -> DateTime:
+    """The end of a run of ``months`` calendar months and ``days`` days from ``anchor``.
+
+    Months first, counted from the anchor (no drift); days then add to that end.
+    """
+    return anchor.add(months=months).add(days=days)
+
+
 def _start_run(card: PaidCard, price: Money, now: DateTime) -> PaidCard:
-    months = card.plan.period_months
+    months, days = card.plan.term
     return attrs.evolve(
-        card, status=CardStatus.ACTIVE, anchor=now, months=months,
-        ends_at=now.add(months=months), last_paid_at=now, run_paid=price,
+        card, status=CardStatus.ACTIVE, anchor=now, months=months, days=days,
+        ends_at=_run_end(now, months, days), last_paid_at=now, run_paid=price,
         total_paid=card.total_paid + price, benefits_used=Money.zero(price.currency),
         packs_claimed=frozenset(),
     )
@@ -431,10 +380,11 @@ def _renew(card: PaidCard, c: RenewCard, now: DateTime) -> Outcome[PaidCard]:
         new = _start_run(card, price, now)
     else:
         assert card.anchor is not None
-        months = card.months + card.plan.period_months
+        more_months, more_days = card.plan.term
+        months, days = card.months + more_months, card.days + more_days
         new = attrs.evolve(
-            card, months=months, ends_at=card.anchor.add(months=months), last_paid_at=now,
-            run_paid=card.run_paid + price, total_paid=card.total_paid + price,
+            card, months=months, days=days, ends_at=_run_end(card.anchor, months, days),
+            last_paid_at=now, run_paid=card.run_paid + price, total_paid=card.total_paid + price,
         )
     assert new.ends_at is not None
     return Accepted(new, (CardRenewed(card.card_id, card.member_id, price, new.ends_at),))
@@ -462,7 +412,7 @@ def _claim(card: PaidCard, c: ClaimCouponPack, now: DateTime) -> Outcome[PaidCar
     assert period is not None  # ACTIVE and settled, so the card is active at now
     k, window = period
     if k in card.packs_claimed:
-        return Rejected(PACK_CLAIMED(next=window.end), card)
+        return Rejected(PACK_CLAIMED(next=window.end, next_zh=zh_time(window.end)), card)
     value = card.plan.coupon_pack_value or Money.zero(card.plan.price.currency)
     new = attrs.evolve(card, packs_claimed=card.packs_claimed | {k},
                        benefits_used=card.benefits_used + value)
@@ -473,7 +423,7 @@ def _refund_amount(card: PaidCard, now: DateTime) -> Money | Reason:
     """The refund at ``now``, or the rejection reason."""
     rule = card.plan.refund
     if card.status is not CardStatus.ACTIVE or not card.is_active(now):
-        return NOT_ALLOWED(status=card.status.value, action="refund")
+        return _not_allowed(card.status, RefundCard)
     assert card.anchor is not None
     assert card.ends_at is not None
     assert card.last_paid_at is not None
@@ -515,18 +465,34 @@ def _refusal(card: PaidCard, command: CardCommand) -> Reason:
     if status is CardStatus.ACTIVE and kind is PurchaseCard:
         return ALREADY_ACTIVE()
     if kind is ExpireCard and status in (CardStatus.ACTIVE, CardStatus.TRIAL):
-        return NOT_ENDED(until=card.ends_at)
-    return NOT_ALLOWED(status=status.value, action=_ACTIONS[kind])
+        assert card.ends_at is not None
+        return NOT_ENDED(until=card.ends_at, until_zh=zh_time(card.ends_at))
+    return _not_allowed(status, kind)
 
 
-_ACTIONS: dict[type[Any], str] = {
-    PurchaseCard: "purchase",
-    RenewCard: "renew",
-    StartTrial: "start a trial",
-    RecordBenefitUse: "use benefits",
-    ClaimCouponPack: "claim a coupon pack",
-    RefundCard: "refund",
-    ExpireCard: "expire",
+def _not_allowed(status: CardStatus, kind: type[Any]) -> Reason:
+    """``card.not_allowed`` with the status and the action in English and in Chinese."""
+    action, action_zh = _ACTIONS[kind]
+    return NOT_ALLOWED(status=status.value, status_zh=_STATUS_ZH[status], action=action,
+                       action_zh=action_zh)
+
+
+_ACTIONS: dict[type[Any], tuple[str, str]] = {
+    PurchaseCard: ("purchase", "开通"),
+    RenewCard: ("renew", "续费"),
+    StartTrial: ("start a trial", "试用"),
+    RecordBenefitUse: ("use benefits", "使用权益"),
+    ClaimCouponPack: ("claim a coupon pack", "领取券包"),
+    RefundCard: ("refund", "退款"),
+    ExpireCard: ("expire", "到期处理"),
+}
+
+_STATUS_ZH: Final[dict[CardStatus, str]] = {
+    CardStatus.NEW: "尚未开通",
+    CardStatus.TRIAL: "试用中",
+    CardStatus.ACTIVE: "生效中",
+    CardStatus.EXPIRED: "已过期",
+    CardStatus.REFUNDED: "已退款",
 }
 
 _N, _A, _T, _E = CardStatus.NEW, CardStatus.ACTIVE, CardStatus.TRIAL, CardStatus.EXPIRED

@@ -7,17 +7,22 @@ time or a rolling window, and how tiers move:
 
 * upgrade at once when the metric crosses a threshold (`UpgradeMode.IMMEDIATE`)
   or only at the periodic review (`UpgradeMode.AT_REVIEW`);
-* at each review (end of a calendar month, quarter or year), a member whose
-  metric is below their tier's *retention* threshold (保级门槛, defaults to
-  the tier's threshold) keeps the tier, drops one level, or drops to the
-  tier the metric qualifies for (`BelowRetention`), after an optional grace
-  period.
+* at each review (end of a calendar day, week, month, quarter or year), a
+  member whose metric is below their tier's *retention* threshold (保级门槛,
+  defaults to the tier's threshold) keeps the tier, drops one level, or
+  drops to the tier the metric qualifies for (`BelowRetention`), after an
+  optional grace period.
+
+A review judges the period that ended: the metric is taken *at the period's
+end* (`TierLadder.review_end`), over the rolling window ending there, so a
+review the host runs late gives the tier an on-time review would have given.
+Any window goes with any review period: a 400-day window reviewed yearly
+looks back 400 days from each 31 December midnight, so consecutive reviews
+see the same 35 days twice, which is what an operator who chose it wants.
 
 Invariants enforced on construction: at least one tier; codes unique;
 thresholds start at 0 and strictly increase; a retention threshold is
-between 0 and its tier's threshold; a review period is never shorter than
-the rolling window (a typed error: reviews would re-judge spend a previous
-review already judged).
+between 0 and its tier's threshold.
 """
 
 from __future__ import annotations
@@ -26,14 +31,13 @@ import bisect
 import enum
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
-from typing import Final
 
 import attrs
 
 from sirui.core.errors import invalid
 from sirui.core.registry import policy
 from sirui.core.validators import non_empty_str, non_negative_int, opt_positive_int
-from sirui.core.windows import DEFAULT_TZ, PeriodKind, _check_tz
+from sirui.core.windows import DEFAULT_TZ, DateTime, PeriodKind, _check_tz, aware, period_containing
 from sirui.loyalty.members.growth import GrowthRules
 
 __all__ = ["BelowRetention", "Metric", "Tier", "TierLadder", "UpgradeMode"]
@@ -68,16 +72,6 @@ class BelowRetention(enum.Enum):
     """Drop one level (降一级)."""
     DROP_TO_QUALIFIED = "drop_to_qualified"
     """Drop to the tier the metric qualifies for (按实际成长值重新定级)."""
-
-
-#: The shortest length of each calendar period, for the window check.
-_MIN_PERIOD_DAYS: Final = {
-    PeriodKind.DAY: 1,
-    PeriodKind.WEEK: 7,
-    PeriodKind.MONTH: 28,
-    PeriodKind.QUARTER: 89,
-    PeriodKind.YEAR: 365,
-}
 
 
 @policy("tier.tier")
@@ -132,10 +126,11 @@ class TierLadder:
     tiers: tuple[Tier, ...] = attrs.field(converter=_tier_tuple)
     metric: Metric = Metric.GROWTH
     window_days: int | None = attrs.field(default=None, validator=opt_positive_int)
-    """Rolling window of the metric (近N天); ``None`` counts all time."""
+    """Rolling window of the metric (近N天); ``None`` counts all time. Any length goes
+    with any review period."""
     upgrade: UpgradeMode = UpgradeMode.IMMEDIATE
     review: PeriodKind | None = None
-    """Calendar period after which tiers are reviewed; ``None`` never reviews."""
+    """Calendar period after which tiers are reviewed (in ``tz``); ``None`` never reviews."""
     below_retention: BelowRetention = BelowRetention.DROP_TO_QUALIFIED
     grace_days: int = attrs.field(default=0, validator=non_negative_int)
     """Days a member below retention keeps the tier after a review (保级宽限期)."""
@@ -168,15 +163,6 @@ class TierLadder:
                               f"must be above tiers[{i - 1}].threshold="
                               f"{self.tiers[i - 1].threshold}",
                               "list tiers from lowest to highest with increasing thresholds")
-        if self.review is not None and self.window_days is not None:
-            shortest = _MIN_PERIOD_DAYS[self.review]
-            if shortest < self.window_days:
-                raise invalid(
-                    "review", self.review,
-                    f"a {self.review.value} (as short as {shortest} days) is shorter than "
-                    f"window_days={self.window_days}",
-                    "review at least as seldom as the window is long, or shorten the window",
-                )
         object.__setattr__(self, "_thresholds", tuple(t.threshold for t in self.tiers))
         object.__setattr__(self, "_index",
                            MappingProxyType({t.code: i for i, t in enumerate(self.tiers)}))
@@ -198,6 +184,17 @@ class TierLadder:
     def qualified(self, metric: int) -> Tier:
         """The highest tier whose threshold ``metric`` reaches."""
         return self.tiers[max(bisect.bisect_right(self._thresholds, metric) - 1, 0)]
+
+    def review_end(self, now: DateTime) -> DateTime | None:
+        """The end of the latest review period that has ended at ``now`` (None: no review).
+
+        A review run at ``now`` judges that period, as of that instant: run on
+        2027-01-03 or at 2027-01-01 00:00 (31 December at midnight), a yearly
+        review in Asia/Shanghai judges 2026 as it stood at 2027-01-01 00:00.
+        """
+        if self.review is None:
+            return None
+        return period_containing(self.review, aware(now), self.tz).start
 
     def next_above(self, code: str) -> Tier | None:
         i = self.index(code)

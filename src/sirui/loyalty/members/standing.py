@@ -32,10 +32,20 @@ Commands and what they do:
 | ``RecordActivity`` | sign-in, review or task growth; upgrade (immediate ladders) |
 | ``GrantGrowth`` | operator grant; upgrade (immediate ladders) |
 | ``RefundOrder`` | takes growth back from the order; downgrade if below retention |
-| ``ReviewTier`` | once per review period: upgrade (review ladders), keep, grace or downgrade |
+| ``ReviewTier`` | once per period, as of its end: upgrade, keep, grace or downgrade |
 | ``PinTier``, ``UnpinTier`` | operator pin: the tier is fixed until unpinned or ``until`` |
 | ``SettleTier`` | applies an ended pin or grace period (refused when nothing is due) |
 | ``PruneLog`` | forgets command ids older than the ladder's ``log_retention_days`` |
+
+Reviews and grace periods are anchored to the calendar, not to the moment
+the host's job runs: ``ReviewTier`` sent at ``now`` judges the latest review
+period that has ended (`TierLadder.review_end`), with the metric as it stood
+at that period's end; a grace period runs ``grace_days`` from that end; a
+grace period that ended is judged with the metric at ``grace_until``. So a
+review run on 3 January gives the tier a review run at 1 January 00:00
+would have given (refunds of older orders booked in between aside: they
+change the entries themselves), and a review so late that its grace period
+has run out settles it in the same outcome.
 
 Invariants: every command is idempotent by id (a replay of an accepted
 command returns its original events and changes nothing, also after the
@@ -57,8 +67,10 @@ from typing import Any, Final, TypeAlias
 import attrs
 
 from sirui.core.errors import InvalidCommandError, invalid
+from sirui.core.money import Money
 from sirui.core.validators import non_empty_str, opt_aware_datetime
-from sirui.core.windows import DateTime, aware, period_containing
+from sirui.core.windows import DateTime, aware
+from sirui.loyalty.members._checks import zh_date
 from sirui.loyalty.members._tier_messages import (
     PinTier,
     ReviewTier,
@@ -120,7 +132,7 @@ REVIEW_DOWNGRADED = reason_code(
 )
 GRACE_STARTED = reason_code(
     "tier.grace_started",
-    zh="保级未达标，{until}前达标可保留{tier}",
+    zh="保级未达标，{until_zh}前达标可保留{tier}",
     en="Below retention; reach it before {until} to keep {tier}",
 )
 GRACE_EXPIRED = reason_code(
@@ -143,7 +155,7 @@ NOTHING_DUE = reason_code(
 )
 ALREADY_RECORDED = reason_code(
     "growth.already_recorded",
-    zh="成长值记录{entry_id}已存在",
+    zh="该成长值记录已存在，不再重复计入",
     en="Growth entry {entry_id} is already recorded",
 )
 NO_REVIEW = reason_code(
@@ -154,7 +166,7 @@ ALREADY_REVIEWED = reason_code(
 )
 UNKNOWN_ORDER = reason_code(
     "growth.unknown_order",
-    zh="未找到订单{order_id}的成长值记录",
+    zh="未找到该订单的成长值记录",
     en="No growth recorded for {order_id}",
 )
 REFUND_EXCEEDS = reason_code(
@@ -380,14 +392,21 @@ def _settle(
     if s.pinned is not None and s.pinned_until is not None and now >= s.pinned_until:
         s = _end_pin(s, ladder, now, events)
     if s.grace_until is not None and now >= s.grace_until:
+        # Judged as the grace period ended, however late the host reports it.
         current = ladder.tier(s.tier)
-        kept = s.pinned is not None or metric_at(s, ladder, now) >= current.keep_at
+        metric = metric_at(s, ladder, s.grace_until)
+        kept = s.pinned is not None or metric >= current.keep_at
         if not kept:
-            to = _below_retention_target(ladder, current, metric_at(s, ladder, now))
+            to = _below_retention_target(ladder, current, metric)
             s = _change(s, to, GRACE_EXPIRED(to=to.label), now, events)
         s = attrs.evolve(s, grace_until=None)
         events.append(TierGraceEnded(s.member_id, s.tier, kept))
     return s, tuple(events)
+
+
+def _shown(ladder: TierLadder, value: int) -> int | Money:
+    """A metric value as a message shows it: spend in yuan (``¥3000.00``), others as counts."""
+    return Money(value) if ladder.metric is Metric.SPEND else value
 
 
 def _below_retention_target(ladder: TierLadder, current: Tier, metric: int) -> Tier:
@@ -457,7 +476,8 @@ def _refund(
     entry = s.entries[idx]
     amount = entry.net_spend if c.amount is None else c.amount.minor
     if amount > entry.net_spend:
-        return Rejected(REFUND_EXCEEDS(left=entry.net_spend), s)
+        currency = c.amount.currency if c.amount is not None else "CNY"
+        return Rejected(REFUND_EXCEEDS(left=Money(entry.net_spend, currency)), s)
     new_entry = entry.refund(amount)
     taken = new_entry.growth_reversed - entry.growth_reversed
     entries = (*s.entries[:idx], new_entry, *s.entries[idx + 1:])
@@ -475,22 +495,31 @@ def _refund(
 def _review(
     s: MemberStanding, c: ReviewTier, ladder: TierLadder, now: DateTime
 ) -> Outcome[MemberStanding]:
-    if ladder.review is None:
+    end = ladder.review_end(now)
+    if end is None:
         return Rejected(NO_REVIEW(), s)
-    period = period_containing(ladder.review, now, ladder.tz).start
-    if s.reviewed_period is not None and s.reviewed_period >= period:
+    if s.reviewed_period is not None and s.reviewed_period >= end:
         return Rejected(ALREADY_REVIEWED(), s)
-    s = attrs.evolve(s, reviewed_period=period)
+    s = attrs.evolve(s, reviewed_period=end)
     events: list[Event] = []
-    metric = metric_at(s, ladder, now)
+    # As of the period's end, not of now: a late review judges what an on-time one would.
+    metric = metric_at(s, ladder, end)
     if s.pinned is None:
-        s = _review_tier(s, ladder, metric, now, events)
-    events.append(TierReviewed(s.member_id, period, metric, s.tier))
+        s = _review_tier(s, ladder, metric, end=end, now=now, events=events)
+    events.append(TierReviewed(s.member_id, end, metric, s.tier))
+    if s.grace_until is not None and now >= s.grace_until:
+        # So late that the grace it started has run out already: settle it now.
+        s, ended = _settle(s, ladder, now)
+        events.extend(ended)
+    # What was earned after the period's end still upgrades (immediate ladders), as it
+    # would have after an on-time review.
+    s = _upgrade(s, ladder, now, events)
     return Accepted(s, tuple(events))
 
 
 def _review_tier(
-    s: MemberStanding, ladder: TierLadder, metric: int, now: DateTime, events: list[Event]
+    s: MemberStanding, ladder: TierLadder, metric: int, *, end: DateTime, now: DateTime,
+    events: list[Event],
 ) -> MemberStanding:
     current = ladder.tier(s.tier)
     q = ladder.qualified(metric)
@@ -499,12 +528,14 @@ def _review_tier(
     if metric >= current.keep_at or ladder.below_retention is BelowRetention.KEEP:
         return s
     if ladder.grace_days and s.grace_until is None:
-        until = now.add(days=ladder.grace_days)
-        events.append(TierGraceStarted(s.member_id, s.tier, until,
-                                       GRACE_STARTED(until=until, tier=current.label)))
+        until = end.add(days=ladder.grace_days)
+        reason = GRACE_STARTED(until=until, until_zh=zh_date(until, ladder.tz),
+                               tier=current.label)
+        events.append(TierGraceStarted(s.member_id, s.tier, until, reason))
         return attrs.evolve(s, grace_until=until)
     to = _below_retention_target(ladder, current, metric)
-    reason = REVIEW_DOWNGRADED(metric=metric, keep_at=current.keep_at, to=to.label)
+    reason = REVIEW_DOWNGRADED(metric=_shown(ladder, metric),
+                               keep_at=_shown(ladder, current.keep_at), to=to.label)
     return attrs.evolve(_change(s, to, reason, now, events), grace_until=None)
 
 
