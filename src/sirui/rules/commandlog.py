@@ -128,13 +128,13 @@ class CommandLog:
     _map: PMap[str, LoggedCommand]
 
     def __init__(self, entries: Iterable[LoggedCommand] = ()) -> None:
-        m: PMap[str, LoggedCommand] = PMap()
-        for e in entries:
-            cid = command_id(e.command)
-            if cid in m:
-                raise invalid("entries", cid, "holds the same command id twice",
-                              "keep one entry per command id")
-            m = m.set(cid, e)
+        pairs = [(command_id(e.command), e) for e in entries]
+        m = PMap.from_items(pairs)
+        if len(m) != len(pairs):
+            ids = [cid for cid, _ in pairs]
+            twice = next(cid for cid in ids if ids.count(cid) > 1)
+            raise invalid("entries", twice, "holds the same command id twice",
+                          "keep one entry per command id")
         self._map = m
 
     @classmethod
@@ -204,10 +204,7 @@ class CommandLog:
         kept = [(k, e) for k, e in self._map.items() if e.at >= before]
         if len(kept) == len(self._map):
             return self, 0
-        m: PMap[str, LoggedCommand] = PMap()
-        for k, e in kept:
-            m = m.set(k, e)
-        return CommandLog._of(m), len(self._map) - len(kept)
+        return CommandLog._of(PMap.from_items(kept)), len(self._map) - len(kept)
 
     def prune(
         self, command: PruneLog, now: DateTime, retention_days: int | None = None
