@@ -46,7 +46,7 @@ def test_birthday_in_three_days_sends_the_birthday_coupon() -> None:
     d = care_due(POLICY, MemberFacts("m", birthday=dt.date(1990, 11, 14)), NOW)
     assert [x.rule for x in d] == ["birthday"]
     assert d[0].template == "BDAY-20"
-    assert d[0].reason.zh == "3天后生日（2026-11-14）"
+    assert d[0].reason.zh == "3天后生日（2026年11月14日）"
     assert codes(MemberFacts("m", birthday=dt.date(1990, 11, 15))) == []
 
 

@@ -6,6 +6,7 @@ The common validators (ids, counts, money, datetimes) are in
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -38,12 +39,13 @@ def multiplier(_inst: object, attribute: attrs.Attribute[Any], value: object) ->
         raise invalid(attribute.name, value, "must be a multiplier in [1, 100]", "e.g. '1.5'")
 
 
-def zh_date(t: DateTime, tz: str | None = None) -> str:
+def zh_date(t: DateTime | dt.date, tz: str | None = None) -> str:
     """``2026年11月11日``: the calendar date of ``t`` in ``tz`` (else its own zone), for zh text.
 
-    Chinese messages show dates this way, never as ISO timestamps.
+    Chinese messages show dates this way, never as ISO timestamps. A plain
+    date is shown as it is.
     """
-    local = t.in_timezone(zone(tz)) if tz is not None else t
+    local = t.in_timezone(zone(tz)) if tz is not None and isinstance(t, DateTime) else t
     return f"{local.year}年{local.month}月{local.day}日"
 
 

@@ -42,7 +42,9 @@ from sirui.core.validators import (
     str_frozenset,
 )
 from sirui.core.windows import DEFAULT_TZ, DateTime, _check_tz, aware, local_date
+from sirui.loyalty.members._checks import zh_date, zh_time
 from sirui.loyalty.members.facts import MemberFacts
+from sirui.loyalty.members.rfm import RfmSegment
 from sirui.rules.reasons import Reason, reason_code
 
 __all__ = [
@@ -59,11 +61,11 @@ __all__ = [
 ]
 
 BIRTHDAY = reason_code(
-    "care.birthday", zh="{days}天后生日（{date}）", en="Birthday in {days} days ({date})"
+    "care.birthday", zh="{days}天后生日（{date_zh}）", en="Birthday in {days} days ({date})"
 )
 RECALL = reason_code(
     "care.recall_dormant",
-    zh="{segment}会员已{days}天未下单",
+    zh="{segment_zh}会员已{days}天未下单",
     en="{segment} member has not ordered for {days}+ days",
 )
 NO_LOGIN = reason_code(
@@ -71,12 +73,22 @@ NO_LOGIN = reason_code(
 )
 REPLENISH = reason_code(
     "care.replenish",
-    zh="{item}按{cycle}天周期应于{due}补货",
+    zh="常购商品按{cycle}天周期应于{due_zh}补货",
     en="{item} runs out around {due} ({cycle}-day cycle)",
 )
 BEFORE_SALE = reason_code(
-    "care.before_sale", zh="{node}将于{starts_at}开始", en="{node} starts at {starts_at}"
+    "care.before_sale", zh="{node}将于{starts_at_zh}开始", en="{node} starts at {starts_at}"
 )
+
+def _segment_zh(segment: str | None) -> str:
+    """The operator's name of an RFM segment code (重要保持), or the host's own label."""
+    if segment is None:
+        return ""
+    try:
+        return RfmSegment(segment).zh
+    except ValueError:
+        return segment
+
 
 _IMPORTANT = frozenset({"important_value", "important_develop", "important_keep",
                         "important_retain"})
@@ -133,7 +145,7 @@ class BirthdayCare(CareRule):
         days: dict[tuple[int, int], Reason] = {}
         for k in range(self.days_before, -1, -1):
             d = ctx.today + dt.timedelta(days=k)
-            days[(d.month, d.day)] = BIRTHDAY(days=k, date=d)
+            days[(d.month, d.day)] = BIRTHDAY(days=k, date=d, date_zh=zh_date(d))
             if d.month == 2 and d.day == 28 and not calendar.isleap(d.year):
                 days[(2, 29)] = days[(2, 28)]
 
@@ -173,7 +185,8 @@ class RecallDormant(CareRule):
                 return None
             reason = reasons.get(seg)
             if reason is None:
-                reason = reasons[seg] = RECALL(segment=seg or "-", days=self.after_days)
+                reason = reasons[seg] = RECALL(segment=seg or "-", segment_zh=_segment_zh(seg),
+                                               days=self.after_days)
             return reason, None
 
         return check
@@ -254,7 +267,8 @@ class Replenishment(CareRule):
                 elapsed = _elapsed(now, last)
                 if cycle * 86400 - early <= elapsed < cycle * 86400 + late:
                     due = local_date(last, ctx.tz) + dt.timedelta(days=cycle)
-                    return REPLENISH(item=p.item, cycle=cycle, due=due), p.item
+                    reason = REPLENISH(item=p.item, cycle=cycle, due=due, due_zh=zh_date(due))
+                    return reason, p.item
             return None
 
         return check
@@ -282,7 +296,8 @@ class BeforeSale(CareRule):
     def prepare(self, ctx: _Ctx) -> _Check:
         if not self.starts_at.subtract(days=self.days_before) <= ctx.now < self.starts_at:
             return lambda f: None
-        reason = BEFORE_SALE(node=self.node, starts_at=self.starts_at)
+        reason = BEFORE_SALE(node=self.node, starts_at=self.starts_at,
+                             starts_at_zh=zh_time(self.starts_at, ctx.tz))
         segments = self.segments
 
         def check(f: MemberFacts) -> tuple[Reason, str | None] | None:
