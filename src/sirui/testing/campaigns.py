@@ -199,7 +199,8 @@ def seckill_campaigns(draw: st.DrawFn, live_at: DateTime | None = None) -> Secki
         slots=slots,
         period=draw(st.none() | (windows() if live_at is None else windows_around(live_at))),
         limits=draw(st.builds(PurchaseLimits, st.none() | st.integers(1, 3),
-                              st.none() | st.integers(1, 5), st.none() | st.integers(1, 10))),
+                              st.none() | st.integers(1, 5), st.none() | st.integers(1, 10),
+                              st.none() | st.integers(1, 3))),
         eligibility=draw(_conditions()),
         early_access=tuple(draw(st.lists(
             st.builds(EarlyAccess, st.sampled_from(TIERS), st.integers(1, 30)),
@@ -211,6 +212,8 @@ def seckill_campaigns(draw: st.DrawFn, live_at: DateTime | None = None) -> Secki
         waiting_list=draw(st.booleans()),
         low_stock_threshold=draw(st.none() | st.integers(1, 5)),
         name=draw(st.sampled_from(["", "每日秒杀"])),
+        refund_returns_stock=draw(st.booleans()),
+        refund_returns_quota=draw(st.booleans()),
     )
 
 
