@@ -53,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     clock = Clock(store, policies.tz, args.clock)
     app = asgi(store, policies, clock, args.sweep_seconds)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
-                access_log=False, timeout_graceful_shutdown=5)
+                access_log=False, timeout_graceful_shutdown=5, timeout_keep_alive=30,
+                backlog=4096)
     return 0
 
 

@@ -23,7 +23,8 @@ Keys (all in the ``states`` table):
 ``groupbuy:usage:<c>:<member>``   `MemberUsage`
 ``bargain:*``                     the same three for bargains
 ``lottery:pool:<c>``              `PoolState`; ``lottery:member:<c>:<m>`` `MemberLottery`
-``settlement:<payee>:<YYYY-MM>``  `SettlementLedger`, one shard per payee and month
+``settlement:<payee>:<day>``    `SettlementLedger`, one shard per payee and day
+``quote:<order id>``              the order's full `Quote` (with its inputs), for refunds
 ``coupon-quota:<template>``       `CouponQuota` (templates with a total quota)
 ================================  ==========================================
 """
@@ -212,9 +213,18 @@ def check_id(value: str, what: str) -> str:
     return value
 
 
-def _month(at: DateTime, tz: str) -> str:
-    local = at.in_timezone(tz)
-    return f"{local.year:04d}-{local.month:02d}"
+def _day(at: DateTime, tz: str) -> str:
+    return at.in_timezone(tz).date().isoformat()
+
+
+def _lean(q: Quote) -> Quote:
+    """The quote without its inputs (the cart and every policy that priced it).
+
+    The figures are all in the quote itself; the inputs only serve a partial
+    refund's re-check of lost thresholds, and loading them back (policies are
+    validated on load) costs ten times the rest of the order.
+    """
+    return attrs.evolve(q, inputs=None)
 
 
 @attrs.define
@@ -367,7 +377,7 @@ class Mall:
     def quote(self, tx: Tx, cart: Cart, now: DateTime, points: int | None,
               coupons: Sequence[str] | None) -> Answer:
         q, _, _ = self._price(tx, cart, now, points=points, coupons=coupons)
-        return ok(q)
+        return ok(_lean(q))
 
     # -- place an order -------------------------------------------------------------------
 
@@ -414,9 +424,11 @@ class Mall:
                     raise refuse(out.reason)
                 self._save(tx, f"wallet:{member.id}", wallet, out)
                 wallet = out.state
-        order = ServiceOrder(order_id, member.id, priced_cart, q, OrderStatus.PLACED, now, pay_by,
-                             seckill=hold, group=seat, tier_before=tier)
+        order = ServiceOrder(order_id, member.id, priced_cart, _lean(q), OrderStatus.PLACED, now,
+                             pay_by, seckill=hold, group=seat, tier_before=tier)
         tx.put(f"order:{order_id}", order, due=pay_by)
+        tx.get(f"quote:{order_id}", Quote)
+        tx.put(f"quote:{order_id}", q)  # with its inputs: read by partial refunds only
         ikey = f"orders-of:{member.id}"
         index = tx.get(ikey, OrderIndex) or OrderIndex(member.id)
         tx.put(ikey, attrs.evolve(index, order_ids=(*index.order_ids, order_id)))
@@ -597,7 +609,7 @@ class Mall:
                 if c.payee is not None:
                     by_payee.setdefault(c.payee, []).append(c)
             for payee, mine in sorted(by_payee.items()):
-                skey = f"settlement:{payee}:{_month(now, self.policies.tz)}"
+                skey = f"settlement:{payee}:{_day(now, self.policies.tz)}"
                 ledger_s = (tx.get(skey, SettlementLedger)
                             or SettlementLedger(self.policies.settlement))
                 out = ledger_s.handle(RecordCommission(f"{order_id}:commission", mine), now=now)
@@ -712,7 +724,8 @@ class Mall:
 
     def _refund(self, tx: Tx, order: ServiceOrder, refund_id: str, returns: Mapping[str, int],
                 now: DateTime) -> ServiceOrder:
-        result = refund(order.quote, returns, order.refunds)  # misuse raises (422)
+        full_quote = tx.get(f"quote:{order.id}", Quote) or order.quote
+        result = refund(full_quote, returns, order.refunds)  # misuse raises (422)
         member_id = order.member_id
         record = order.points
         if record is not None:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -263,6 +264,9 @@ class Store:
         self.engine = make_engine(url, pool_size)
         self.sqlite = self.engine.dialect.name == "sqlite"
         self.conflicts = 0
+        # SQLite has one writer at a time: queue this process's writers on a lock rather
+        # than in SQLite's busy handler, which sleeps in steps of up to 100 ms.
+        self._write_lock = threading.Lock()
 
     def create_schema(self) -> None:
         metadata.create_all(self.engine)
@@ -272,10 +276,12 @@ class Store:
 
     @contextmanager
     def _connect(self, write: bool) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
-            if self.sqlite and write:
-                conn = conn.execution_options(sqlite_begin="IMMEDIATE")
-            yield conn
+        if self.sqlite and write:
+            with self._write_lock, self.engine.connect() as conn:
+                yield conn.execution_options(sqlite_begin="IMMEDIATE")
+        else:
+            with self.engine.connect() as conn:
+                yield conn
 
     def read(self, fn: Callable[[Tx], T], now_us: int) -> T:
         """Run ``fn`` on a read-only transaction."""
