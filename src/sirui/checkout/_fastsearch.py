@@ -99,6 +99,10 @@ class FenSearch:
             key = fingerprint_of(c.template) or f"id:{id(c.template)}"
             by_template.setdefault(key, []).append(c)
         reps: list[CouponOption] = []
+        # One dry probe serves every solo: a goods coupon only adds an
+        # adjustment or a skip, so resetting those two resets the probe.
+        probe = start.dry_copy()
+        n, m = len(start.adjustments), len(start.not_applied)
         for same in by_template.values():
             if len(same) > 1:
                 same.sort(key=expiry_key)
@@ -109,18 +113,18 @@ class FenSearch:
             stacks = pol.coupon_stacks(t.stacks_with_promotions)
             solo = 0
             if t.stage is Stage.COUPON:
-                s = start.copy()
-                n, m = len(s.adjustments), len(s.not_applied)
-                apply_coupon_fen(s, rep, stacks)
-                if len(s.adjustments) == n:
-                    why = s.not_applied[m:]
+                probe.adjustments, probe.not_applied = start.adjustments, start.not_applied
+                apply_coupon_fen(probe, rep, stacks)
+                if len(probe.adjustments) == n:
+                    why = probe.not_applied[m:]
                     for c in same:
                         self.reasons[c.id] = (
                             why[-1]._replace(rule=c.id) if why
                             else FenSkip(c.id, t.stage, NOTHING_OFF, kind_of(t))
                         )
                     continue
-                solo = sum(a.amount for a in s.adjustments[n:])
+                new = probe.adjustments[n:]
+                solo = new[0].amount if len(new) == 1 else sum(a.amount for a in new)
             opt = CouponOption(rep, t.slot, t.stage, stacks, solo)
             reps.append(opt)
             self.options[rep.id] = opt

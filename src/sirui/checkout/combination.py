@@ -82,9 +82,20 @@ class CouponOption:
     """Fen saved on the state after promotions (COUPON stage only)."""
 
 
+_EXPIRY: dict[int, tuple[object, tuple[Any, ...]]] = {}
+
+
 def expiry_key(c: CouponLike) -> tuple[Any, ...]:
+    """Sooner expiry first, then id (memoised by identity: coupons are immutable)."""
+    hit = _EXPIRY.get(id(c))
+    if hit is not None and hit[0] is c:
+        return hit[1]
     end = c.valid.end
-    return (0, end.timestamp(), c.id) if end is not None else (1, 0.0, c.id)
+    key = (0, end.timestamp(), c.id) if end is not None else (1, 0.0, c.id)
+    if len(_EXPIRY) >= 8192:
+        _EXPIRY.clear()
+    _EXPIRY[id(c)] = (c, key)
+    return key
 
 
 @attrs.frozen(slots=True)
@@ -103,8 +114,12 @@ def coupon_groups(pol: StackingPolicy, reps: list[CouponOption]) -> tuple[_Group
     """The options by slot limit group, each with its admissible subsets, in search order."""
     buckets: dict[frozenset[str], list[CouponOption]] = {}
     limits: dict[frozenset[str], int] = {}
+    by_slot: dict[str, tuple[frozenset[str], int]] = {}
     for o in reps:
-        slots, limit = pol.limit_group(o.slot)
+        found = by_slot.get(o.slot)
+        if found is None:
+            found = by_slot[o.slot] = pol.limit_group(o.slot)
+        slots, limit = found
         buckets.setdefault(slots, []).append(o)
         limits[slots] = limit
     groups = []
@@ -113,21 +128,28 @@ def coupon_groups(pol: StackingPolicy, reps: list[CouponOption]) -> tuple[_Group
         limit = min(limits[slots], len(opts))
         if pol.max_coupons is not None:
             limit = min(limit, pol.max_coupons)
-        subsets: list[tuple[CouponOption, ...]] = []
-        for k in range(limit, 0, -1):
-            subsets += itertools.combinations(opts, k)
-        # Within a subset, coupons apply in slot order then id; subsets by
-        # their solo sum so the best-looking branch is explored first.
-        subsets = [
-            tuple(sorted(s, key=lambda o: (pol.slot_rank(o.slot), o.coupon.id)))
-            for s in subsets
-        ]
-        subsets.sort(key=lambda s: -sum(o.solo for o in s))
-        subsets.append(())
-        stage = opts[0].stage
+        if limit == 1:
+            # Already by solo saving: the subsets of one coupon need no sorting.
+            keyed: list[tuple[int, tuple[CouponOption, ...]]] = [(o.solo, (o,)) for o in opts]
+        else:
+            subsets: list[tuple[CouponOption, ...]] = []
+            for k in range(limit, 0, -1):
+                subsets += itertools.combinations(opts, k)
+            # Within a subset, coupons apply in slot order then id; subsets by
+            # their solo sum so the best-looking branch is explored first.
+            keyed = [
+                (sum(o.solo for o in s), tuple(
+                    sorted(s, key=lambda o: (pol.slot_rank(o.slot), o.coupon.id))
+                ))
+                for s in subsets
+            ]
+            keyed.sort(key=lambda k: -k[0])
+        keyed.append((0, ()))
         best = sum(o.solo for o in opts[:limit])
-        sums = tuple(sum(o.solo for o in s) for s in subsets)
-        groups.append(_Group(slots, limit, stage, tuple(subsets), sums, best))
+        groups.append(_Group(
+            slots, limit, opts[0].stage, tuple(s for _, s in keyed), tuple(k for k, _ in keyed),
+            best,
+        ))
     groups.sort(key=lambda g: (g.stage, min(pol.slot_rank(s) for s in g.slots)))
     return tuple(groups)
 

@@ -332,14 +332,22 @@ def take_fen(
     activity: str | None = None,
     rule_id: str | None = None,
 ) -> None:
-    """`make_adjustment` in fen: allocate ``amount`` over the lines ``idx`` and apply it."""
-    if any(idx[k] > idx[k + 1] for k in range(len(idx) - 1)):
-        order = sorted(range(len(idx)), key=idx.__getitem__)
-        idx = [idx[k] for k in order]
-        weights = None if weights is None else [weights[k] for k in order]
+    """`make_adjustment` in fen: allocate ``amount`` over the lines ``idx`` and apply it.
+
+    ``idx`` is in line order (as `FenState.eligible` gives it).
+    """
     amounts = fs.amounts
-    shares = allocate_fen(amount, [amounts[i] for i in idx], weights)
     rid = rule_id or rule.id
+    if fs.dry:
+        total = min(amount, fs.subtotal(idx))
+        if total <= 0:
+            fs.skip(rid, stage, NOTHING_OFF, rule.kind)
+        else:
+            fs.adjustments = (*fs.adjustments, FenAdjustment(
+                rid, stage, total, (), reason, rule.kind, rule, blocks, activity
+            ))
+        return
+    shares = allocate_fen(amount, [amounts[i] for i in idx], weights)
     pairs = tuple((i, f) for i, f in zip(idx, shares, strict=True) if f)
     if not pairs:
         fs.skip(rid, stage, NOTHING_OFF, rule.kind)

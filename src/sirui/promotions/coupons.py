@@ -147,11 +147,11 @@ def check_coupon_fen(
         reason = WRONG_TEMPLATE(coupon=coupon.id)
     elif coupon.member_id != fs.base.cart.member.id:
         reason = NOT_OWNER(coupon=coupon.id)
-    elif valid.is_after(now):
+    # `Window.is_after` / `is_before` without re-checking that ``now`` is aware.
+    elif now < valid.start:
         reason = NOT_YET_VALID(start=valid.start.isoformat())
-    elif valid.is_before(now):
-        end = valid.end
-        reason = EXPIRED(end=end.isoformat() if end is not None else "-")
+    elif valid.end is not None and now >= valid.end:
+        reason = EXPIRED(end=valid.end.isoformat())
     if reason is not None:
         fs.skip(coupon.id, stage, reason, template.kind)
         return None
@@ -431,5 +431,7 @@ class ExchangeCoupon(CouponTemplateBase):
             weights.append(amounts[i] if n == q else allocate_int(amounts[i], [n, q - n])[0])
             left -= n
         given = self.quantity - left
-        take_fen(self, fs, self.stage, sum(weights), chosen, weights=weights, rule_id=coupon.id,
+        order = sorted(range(len(chosen)), key=chosen.__getitem__)
+        take_fen(self, fs, self.stage, sum(weights), [chosen[k] for k in order],
+                 weights=[weights[k] for k in order], rule_id=coupon.id,
                  reason=lambda: EXCHANGE(sku=self.sku, quantity=given))

@@ -190,6 +190,12 @@ class MemberPrice(PromotionBase):
         """`targets` in fen, per line (None: no member price for the line)."""
         rate = next((r.rate for r in self.rates if r.tier == tier), None)
         unit = {p.sku: p.price.minor for p in self.prices if p.tier == tier}
+        if not unit:
+            if rate is None:
+                return [None] * len(amounts)
+            p, q = rate.as_integer_ratio()
+            # `times_fen` for every line, the rate's ratio taken once.
+            return [(2 * a * p + q) // (2 * q) for a in amounts]
         out: list[int | None] = []
         for line, amount in zip(lines, amounts, strict=True):
             special = unit.get(line.sku.id)

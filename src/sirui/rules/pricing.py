@@ -436,10 +436,32 @@ def reason_of(reason: ReasonLike) -> Reason:
     return reason if isinstance(reason, Reason) else reason()
 
 
+_SAME: dict[int, tuple[ItemScope, ItemScope | None]] = {}
+_BY_VALUE: dict[ItemScope, ItemScope] = {}
+
+
+def _same_scope(scope: ItemScope | None) -> ItemScope | None:
+    """The first scope seen equal to ``scope``, None for every item.
+
+    Rules often repeat a category's scope, and most cover everything.
+    """
+    if scope is None:
+        return None
+    hit = _SAME.get(id(scope))
+    if hit is not None and hit[0] is scope:
+        return hit[1]
+    if len(_SAME) >= 4096:
+        _SAME.clear()
+        _BY_VALUE.clear()
+    same = None if scope.is_everything else _BY_VALUE.setdefault(scope, scope)
+    _SAME[id(scope)] = (scope, same)
+    return same
+
+
 class FenCart:
     """The fixed part of a `FenState`: the cart's lines in id order, read once into ints."""
 
-    __slots__ = ("_scopes", "cart", "currency", "ids", "lines", "now", "originals")
+    __slots__ = ("_all", "_scopes", "cart", "currency", "ids", "lines", "now", "originals")
 
     def __init__(self, cart: Cart, now: DateTime) -> None:
         lines = cart.lines
@@ -451,20 +473,21 @@ class FenCart:
         self.lines = lines
         self.ids = [ln.id for ln in lines]
         self.originals = [ln.unit_price.minor * ln.quantity for ln in lines]
+        self._all = tuple(i for i, ln in enumerate(lines) if not ln.gift)
         self._scopes: dict[int, tuple[ItemScope | None, tuple[int, ...]]] = {}
 
     def in_scope(self, scope: ItemScope | None) -> tuple[int, ...]:
         """Indices of the lines that are not gifts and are in ``scope`` (None: every line)."""
         # By identity: rules share scope objects, and hashing a scope costs more.
-        hit = self._scopes.get(id(scope))
-        if hit is not None and hit[0] is scope:
+        same = _same_scope(scope)
+        if same is None:
+            return self._all
+        hit = self._scopes.get(id(same))
+        if hit is not None and hit[0] is same:
             return hit[1]
         lines = self.lines
-        found = tuple(
-            i for i, ln in enumerate(lines)
-            if not ln.gift and (scope is None or scope.is_everything or scope.matches(ln.sku))
-        )
-        self._scopes[id(scope)] = (scope, found)
+        found = tuple(i for i in self._all if same.matches(lines[i].sku))
+        self._scopes[id(same)] = (same, found)
         return found
 
 
@@ -472,8 +495,8 @@ class FenState:
     """`PriceState` in fen, changed in place: copy a state before trying something on it."""
 
     __slots__ = (
-        "adjustments", "amounts", "base", "blocked", "extras", "gifts", "not_applied",
-        "shipping_fee",
+        "_seen", "adjustments", "amounts", "base", "blocked", "dry", "extras", "gifts",
+        "not_applied", "shipping_fee",
     )
 
     def __init__(
@@ -489,6 +512,10 @@ class FenState:
         self.shipping_fee: int | None = None
         self.gifts: tuple[Line, ...] = ()
         self.extras = extras
+        self.dry = False
+        """Record what each adjustment takes off, without allocating it (see `dry_copy`)."""
+        self._seen: dict[Any, Any] = {}
+        """`eligible` answers (and their totals) while the amounts and closed stages last."""
 
     def copy(self) -> FenState:
         new = object.__new__(FenState)
@@ -501,6 +528,21 @@ class FenState:
         new.shipping_fee = self.shipping_fee
         new.gifts = self.gifts
         new.extras = self.extras
+        new.dry = self.dry
+        # Equal amounts, equal answers: `apply` gives a state its own memo.
+        new._seen = self._seen
+        return new
+
+    def dry_copy(self) -> FenState:
+        """A copy whose adjustments carry their amounts but no shares, lines left as they are.
+
+        For asking what a rule alone would take off: the amount is exactly
+        what allocating it would have taken, at a fraction of the cost. The
+        line amounts are shared with this state, as a dry state never changes them.
+        """
+        new = self.copy()
+        new.amounts = self.amounts
+        new.dry = True
         return new
 
     @property
@@ -508,15 +550,28 @@ class FenState:
         return self.base.currency
 
     def eligible(self, stage: Stage, scope: ItemScope | None = None) -> list[int]:
-        """`PriceState.eligible` as line indices."""
-        bit, amounts, blocked = 1 << stage, self.amounts, self.blocked
-        return [
-            i for i in self.base.in_scope(scope) if amounts[i] > 0 and not blocked[i] & bit
-        ]
+        """`PriceState.eligible` as line indices (a list the caller must not change)."""
+        blocked = self.blocked
+        same = _same_scope(scope)
+        key = (stage, id(same))
+        hit = self._seen.get(key)
+        if hit is not None and hit[0] is blocked and hit[1] is same:
+            cached: list[int] = hit[2]
+            return cached
+        bit, amounts = 1 << stage, self.amounts
+        found = [i for i in self.base.in_scope(same) if amounts[i] > 0 and not blocked[i] & bit]
+        self._seen[key] = (blocked, same, found)
+        self._seen[id(found)] = (found, sum(amounts[i] for i in found))
+        return found
 
     def subtotal(self, idx: Iterable[int] | None = None) -> int:
         if idx is None:
             return sum(self.amounts)
+        # The total of a list `eligible` gave is kept with it.
+        hit = self._seen.get(id(idx))
+        if hit is not None and hit[0] is idx:
+            total: int = hit[1]
+            return total
         amounts = self.amounts
         return sum(amounts[i] for i in idx)
 
@@ -549,7 +604,10 @@ class FenState:
         amounts = self.amounts
         for i, fen in adj.shares:
             if i != SHIPPING_INDEX:
+                if self.dry:
+                    raise RuntimeError("a dry state shares its amounts: it never allocates")
                 amounts[i] -= fen
+                self._seen = {}
         if adj.blocks:
             bits = sum(1 << s for s in adj.blocks)
             blocked = self.blocked[:]
