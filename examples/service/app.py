@@ -441,6 +441,11 @@ def create_app(store: Store, policies: ServicePolicies, clock: Clock,
         at = clock.advance(req.advance_seconds)
         return Response(_json({"now": at.isoformat()}), media_type="application/json")
 
+    @app.get("/admin/stats")
+    async def stats() -> Response:
+        return Response(_json({"commands": store.commands_run, "conflicts": store.conflicts}),
+                        media_type="application/json")
+
     @app.get("/admin/clock")
     async def get_clock() -> Response:
         return Response(_json({"now": clock.now().isoformat()}), media_type="application/json")

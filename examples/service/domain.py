@@ -460,10 +460,15 @@ class Mall:
         n = len(fresh)
         first = bucket_for(member.id, n)
         last_refusal: Reason | None = None
+        glance: StockCounter | None = None
         for i in range(n):
             b = (first + i) % n
             bkey = f"seckill:bucket:{fresh[b].key}"
-            counter = tx.get(bkey, StockCounter) or fresh[b]
+            seen = tx.peek(bkey, StockCounter)
+            if seen is not None and seen.available < line.quantity and not rules.waiting_list:
+                glance = glance or seen
+                continue  # sold out at a glance: do not queue on its lock
+            counter = tx.get(bkey, StockCounter, lock=True) or fresh[b]
             out = StockSlice(rules, counter, record).handle(
                 Reserve(order_id, member.id, line.quantity), now=now)
             if out.ok:
@@ -480,7 +485,12 @@ class Mall:
             last_refusal = out.reason
             if out.reason.code not in ("seckill.sold_out", "seckill.not_enough_stock"):
                 break  # a limit or a rule: another bucket would say the same
-        assert last_refusal is not None
+        if last_refusal is None:  # every bucket looked sold out: let sirui say why
+            assert glance is not None
+            out = StockSlice(rules, glance, record).handle(
+                Reserve(order_id, member.id, line.quantity), now=now)
+            assert not out.ok
+            last_refusal = out.reason
         raise refuse(last_refusal)
 
     def _take_seat(self, tx: Tx, order_id: str, cart: Cart, member: Member, group_id: str,
@@ -510,7 +520,7 @@ class Mall:
     def _group_command(self, tx: Tx, policy: Any, gkey: str, group: Group | None, cmd: Any, *,
                        now: DateTime) -> Any:
         ckey = f"groupbuy:counters:{policy.id}"
-        counters = tx.get(ckey, GroupBuyCounters) or GroupBuyCounters(policy.id)
+        counters = tx.get(ckey, GroupBuyCounters, lock=True) or GroupBuyCounters(policy.id)
         ids = GroupSlice.members_for(cmd, group)
         usage = [tx.get(f"groupbuy:usage:{policy.id}:{m}", MemberUsage) or MemberUsage(m)
                  for m in ids]
@@ -610,7 +620,7 @@ class Mall:
                     by_payee.setdefault(c.payee, []).append(c)
             for payee, mine in sorted(by_payee.items()):
                 skey = f"settlement:{payee}:{_day(now, self.policies.tz)}"
-                ledger_s = (tx.get(skey, SettlementLedger)
+                ledger_s = (tx.get(skey, SettlementLedger, lock=True)
                             or SettlementLedger(self.policies.settlement))
                 out = ledger_s.handle(RecordCommission(f"{order_id}:commission", mine), now=now)
                 if not out.ok:
@@ -656,7 +666,7 @@ class Mall:
         bkey = f"seckill:bucket:{hold.bucket_key}"
         mkey = f"seckill:member:{hold.campaign}:{order.member_id}"
         okey = f"seckill:order:{order.id}"
-        counter = tx.get(bkey, StockCounter)
+        counter = tx.get(bkey, StockCounter, lock=True)
         record = tx.get(mkey, MemberRecord)
         res = tx.get(okey, Reservation)
         assert counter is not None
@@ -751,7 +761,7 @@ class Mall:
         if order.settlement_shards:
             lines = [LineRefund(rl.id, rl.quantity, rl.amount) for rl in result.lines]
             for skey in order.settlement_shards:
-                ledger_s = tx.get(skey, SettlementLedger)
+                ledger_s = tx.get(skey, SettlementLedger, lock=True)
                 assert ledger_s is not None
                 mine = {r.line.line_id for r in ledger_s.records_of(order.id)}
                 part = [ln for ln in lines if ln.line_id in mine]
@@ -811,7 +821,7 @@ class Mall:
             raise NotFound(UNKNOWN_CAMPAIGN(campaign=campaign_id))
         ckey = f"bargain:counters:{policy.id}"
         bkey = f"bargain:bargain:{policy.id}:{bargain_id}"
-        counters = tx.get(ckey, BargainCounters) or BargainCounters(policy.id)
+        counters = tx.get(ckey, BargainCounters, lock=True) or BargainCounters(policy.id)
         bargain = tx.get(bkey, BargainState)
         if bargain is None and not isinstance(cmd, StartBargain):
             raise NotFound(UNKNOWN_CAMPAIGN(campaign=f"{campaign_id}/{bargain_id}"))
@@ -849,7 +859,7 @@ class Mall:
         self.member(tx, member_id)
         pkey = f"lottery:pool:{campaign.id}"
         mkey = f"lottery:member:{campaign.id}:{member_id}"
-        pool = tx.get(pkey, PoolState) or PoolState.open(campaign.pool, now)
+        pool = tx.get(pkey, PoolState, lock=True) or PoolState.open(campaign.pool, now)
         mine = tx.get(mkey, MemberLottery) or MemberLottery.new(member_id, campaign)
         out = LotteryState(campaign, pool, mine).handle(Draw(command_id), now=now, rng=self.rng)
         if not out.ok:

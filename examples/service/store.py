@@ -144,15 +144,22 @@ class Tx:
         self._writes: dict[str, tuple[Any, Any]] = {}
         self._events: list[tuple[str, dict[str, Any]]] = []
 
-    def get(self, key: str, cls: type[T]) -> T | None:
-        """The value stored under ``key`` (as staged by this command if it was), or None."""
+    def get(self, key: str, cls: type[T], *, lock: bool = False) -> T | None:
+        """The value stored under ``key`` (as staged by this command if it was), or None.
+
+        ``lock=True`` reads a hot row (a stock bucket, a settlement shard, a campaign's
+        counters) ``FOR UPDATE`` on PostgreSQL, so that contenders queue on the row
+        instead of deciding on a stale copy and losing the compare-and-set; the write
+        is a compare-and-set all the same. (SQLite's writers are serialised already.)
+        """
         if key in self._writes:
             return self._writes[key][0]  # type: ignore[no-any-return]
         if key in self._loaded:
             return self._loaded[key][1]  # type: ignore[no-any-return]
-        row = self.conn.execute(
-            sa.select(states.c.version, states.c.body).where(states.c.key == key)
-        ).first()
+        query = sa.select(states.c.version, states.c.body).where(states.c.key == key)
+        if lock and self.conn.dialect.name != "sqlite":
+            query = query.with_for_update()
+        row = self.conn.execute(query).first()
         if row is None:
             self._loaded[key] = (None, None)
             return None
@@ -167,6 +174,14 @@ class Tx:
         if key in self._writes and due is _UNCHANGED:
             due = self._writes[key][1]
         self._writes[key] = (value, due)
+
+    def peek(self, key: str, cls: type[T]) -> T | None:
+        """A look at a row without taking it into the command (no lock, not cached)."""
+        if key in self._writes or key in self._loaded:
+            return self.get(key, cls)
+        row = self.conn.execute(
+            sa.select(states.c.body).where(states.c.key == key)).first()
+        return None if row is None else loads_json(row.body, cls)
 
     def emit(self, stream: str, events: Iterable[Any]) -> None:
         """Stage events (sirui event values) for the outbox."""
@@ -264,6 +279,7 @@ class Store:
         self.engine = make_engine(url, pool_size)
         self.sqlite = self.engine.dialect.name == "sqlite"
         self.conflicts = 0
+        self.commands_run = 0
         # SQLite has one writer at a time: queue this process's writers on a lock rather
         # than in SQLite's busy handler, which sleeps in steps of up to 100 ms.
         self._write_lock = threading.Lock()
@@ -303,6 +319,7 @@ class Store:
         rows and the events, all in one transaction. Lost races are retried
         with a short random backoff.
         """
+        self.commands_run += 1
         for attempt in range(MAX_ATTEMPTS):
             try:
                 with self._connect(write=True) as conn, conn.begin():
