@@ -42,6 +42,7 @@ from sirui.campaigns.bargain import (
 )
 from sirui.campaigns.groupbuy import (
     AutoFill,
+    DeadlineFrom,
     GroupBuyCampaign,
     GroupBuyPolicy,
     GroupTick,
@@ -298,6 +299,8 @@ def group_buy_policies(draw: st.DrawFn, live_at: DateTime | None = None) -> Grou
         closed_stages=draw(st.frozensets(st.sampled_from([Stage.COUPON, Stage.POINTS]))),
         name=draw(st.sampled_from(["", "两人团"])),
         log_retention_days=draw(st.integers(0, 90)),
+        deadline_from=draw(st.sampled_from(DeadlineFrom)),
+        leader_handover=draw(st.booleans()),
     )
 
 

@@ -9,7 +9,8 @@ from the events alone: a failed or cancelled group refunded every paid
 member exactly once; a succeeded group has its size (or the auto-fill
 rule's, or a ladder tier) of paid members. Rules also replay accepted
 commands (same events, nothing changes) and save and reload the campaign
-through the codec.
+through the codec. The policy may count the time limit from the leader's
+payment and let a leaving leader hand over to the earliest paid member.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from contract import reload
 from sirui.campaigns.groupbuy import (
     GROUPBUY_REASONS,
     AutoFill,
+    DeadlineFrom,
     GroupBuyCampaign,
     GroupBuyPolicy,
     GroupCancelled,
@@ -36,6 +38,7 @@ from sirui.campaigns.groupbuy import (
     GroupTick,
     JoinGroup,
     LadderTier,
+    LeaderChanged,
     LeaveGroup,
     MemberJoined,
     MemberUsage,
@@ -65,6 +68,7 @@ class MSeat:
     leader: bool
     pay_by: DateTime
     paid: bool = False
+    paid_at: DateTime | None = None
 
 
 @dataclass
@@ -197,7 +201,7 @@ class Model:
             return closed
         if now >= p.ends_at:
             return "groupbuy.ended"
-        if not any(s.leader and s.paid for s in g.seats):
+        if not any(s.member == g.leader and s.paid for s in g.seats):
             return "groupbuy.leader_unpaid"
         if any(s.member == cmd.member.id for s in g.seats):
             return "groupbuy.already_joined"
@@ -223,7 +227,9 @@ class Model:
         closed = self._closed(g)
         if closed is not None:
             return closed
-        seat.paid = True
+        seat.paid, seat.paid_at = True, now
+        if seat.leader and self.p.deadline_from is DeadlineFrom.LEADER_PAYMENT:
+            g.deadline = min(now.add(minutes=self.p.time_limit_minutes), self.p.ends_at)
         if sum(s.paid for s in g.seats) == self.p.capacity:
             g.status = "succeeded"
         return "ok"
@@ -235,14 +241,19 @@ class Model:
         seat = next((s for s in g.seats if s.member == cmd.member_id), None)
         if seat is None:
             return "groupbuy.not_in_group", 0
-        if seat.leader and len(g.seats) > 1:
+        leads = seat.member == g.leader
+        heirs = sorted(((s.paid_at, i, s.member) for i, s in enumerate(g.seats)
+                        if s.paid_at is not None and s is not seat))
+        if leads and len(g.seats) > 1 and not (self.p.leader_handover and heirs):
             return "groupbuy.leader_cannot_leave", 0
-        if seat.paid and not seat.leader:
+        if seat.paid and not leads:
             return "groupbuy.already_paid", 0
-        if seat.leader:
+        if leads and len(g.seats) == 1:
             g.status = "cancelled"
         else:
             g.seats.remove(seat)
+            if leads:
+                g.leader = heirs[0][2]
         return "ok", self._take(ledger, seat, -1)
 
     def commit(self) -> None:
@@ -264,15 +275,20 @@ class GroupBuyMachine(RuleBasedStateMachine):
         stock=st.none() | st.integers(3, 12),
         joined_limit=st.none() | st.integers(1, 2),
         quantity_limit=st.none() | st.integers(2, 4),
+        from_payment=st.booleans(),
+        handover=st.booleans(),
     )
     def setup(self, size: int, ladder: bool, fill: bool, stock: int | None,
-              joined_limit: int | None, quantity_limit: int | None) -> None:
+              joined_limit: int | None, quantity_limit: int | None, from_payment: bool,
+              handover: bool) -> None:
         self.policy = GroupBuyPolicy(
             "gb", "milk", yuan("99"), yuan("59"), size, T0, END,
             time_limit_minutes=240, payment_timeout_minutes=15, stock=stock,
             max_groups_joined_per_member=joined_limit, max_quantity_per_member=quantity_limit,
             ladder=(LadderTier(size + 2, yuan("49")),) if ladder else (),
             auto_fill=AutoFill(30, 1) if fill else None,
+            deadline_from=DeadlineFrom.LEADER_PAYMENT if from_payment else DeadlineFrom.OPENING,
+            leader_handover=handover,
         )
         self.state = GroupBuyCampaign.start(self.policy)
         self.model = Model(self.policy)
@@ -284,6 +300,7 @@ class GroupBuyMachine(RuleBasedStateMachine):
         self.paid: set[str] = set()
         self.seats: dict[str, set[str]] = {}             # group -> held join ids, from events
         self.endings: Counter[str] = Counter()           # group -> closing events seen
+        self.handovers: Counter[str] = Counter()         # group -> LeaderChanged seen
 
     def _run(self, cmd: Any, step: int) -> Any:
         self.minute += step
@@ -307,6 +324,12 @@ class GroupBuyMachine(RuleBasedStateMachine):
     def _book(self, ev: Any) -> None:
         if isinstance(ev, RefundDue) and ev.kind is not RefundKind.PRICE_DIFFERENCE:
             self.refunds[(ev.join_id, ev.kind)] += 1
+        if isinstance(ev, RefundDue) and ev.kind is RefundKind.LEADER_LEFT:
+            # The leader handed over: the paid seat left the group.
+            self.seats[ev.group_id].remove(ev.join_id)
+            self.paid.remove(ev.join_id)
+        if isinstance(ev, LeaderChanged):
+            self.handovers[ev.group_id] += 1
         if isinstance(ev, MemberJoined):
             self.seats.setdefault(ev.group_id, set()).add(ev.join_id)
         if isinstance(ev, SeatReleased):
@@ -325,12 +348,13 @@ class GroupBuyMachine(RuleBasedStateMachine):
         return sorted(gid for gid, g in self.model.groups.items() if g.status == "open")
 
     @precondition(lambda self: len(self._open_groups()) < 2)
-    @rule(mid=st.sampled_from(MEMBERS), qty=st.integers(1, 2), step=STEP, pay=st.booleans())
-    def open(self, mid: str, qty: int, step: int, pay: bool) -> None:
+    @rule(mid=st.sampled_from(MEMBERS), qty=st.integers(1, 2), step=STEP, pay=st.booleans(),
+          pay_after=st.sampled_from([0, 0, 1, 7, 14]))
+    def open(self, mid: str, qty: int, step: int, pay: bool, pay_after: int) -> None:
         gid = f"g{self.n}"
         cmd = OpenGroup(self._id(), gid, member(mid), qty)
         if self._run(cmd, step).ok and pay:
-            self._run(PaySeat(self._id(), gid, cmd.id), 0)
+            self._run(PaySeat(self._id(), gid, cmd.id), pay_after)
 
     @precondition(lambda self: bool(self.model.groups))
     @rule(data=st.data(), mid=st.sampled_from(MEMBERS), qty=st.integers(1, 2), step=STEP,
@@ -364,6 +388,13 @@ class GroupBuyMachine(RuleBasedStateMachine):
         gid = data.draw(st.sampled_from(self._open_groups() or sorted(self.model.groups)))
         self._run(LeaveGroup(self._id(), gid, mid), step)
 
+    @precondition(lambda self: bool(self._open_groups()))
+    @rule(data=st.data(), step=STEP)
+    def leader_leaves(self, data: st.DataObject, step: int) -> None:
+        """The leader of an open group leaves (handing over, or refused, or cancelling)."""
+        gid = data.draw(st.sampled_from(self._open_groups()))
+        self._run(LeaveGroup(self._id(), gid, self.model.groups[gid].leader), step)
+
     @precondition(lambda self: bool(self.model.groups))
     @rule(step=st.integers(0, 10) | st.integers(10, 240), data=st.data())
     def tick(self, step: int, data: st.DataObject) -> None:
@@ -395,6 +426,7 @@ class GroupBuyMachine(RuleBasedStateMachine):
         for gid, mg in m.groups.items():
             g = self.state.group(gid)
             assert g.status.value == mg.status
+            assert (g.leader, g.deadline) == (mg.leader, mg.deadline)
             assert [(s.join_id, s.paid) for s in g.seats if g.status is not GroupStatus.CANCELLED
                     ] == [(s.join_id, s.paid) for s in mg.seats if mg.status != "cancelled"]
             assert g.filled == mg.filled
@@ -427,6 +459,13 @@ class GroupBuyMachine(RuleBasedStateMachine):
                 expect_failed = int(g.status is GroupStatus.FAILED and s.paid)
                 expect_cancelled = int(g.status is GroupStatus.CANCELLED and s.paid)
                 assert (failed, cancelled) == (expect_failed, expect_cancelled)
+
+    @invariant()
+    def a_leader_hands_over_only_when_allowed_and_is_refunded_once(self) -> None:
+        if not self.policy.leader_handover:
+            assert not self.handovers
+        for (_, kind), n in self.refunds.items():
+            assert n == 1 or kind is not RefundKind.LEADER_LEFT
 
     @invariant()
     def succeeded_groups_have_their_size(self) -> None:

@@ -5,7 +5,9 @@ reserves a seat until it is paid or its payment times out; the group
 succeeds the moment its last seat is paid and fails at its deadline, every
 paid member then refunded exactly once. Variants: leader discount or free
 leader, ladder groups, new-customer groups, pickup-only hundred-person
-groups, a red packet for the leader, auto-fill near the deadline.
+groups, a red packet for the leader, auto-fill near the deadline, a time
+limit counted from the leader's payment, leadership handed to the earliest
+paid member when the leader leaves.
 
 Start with `GroupBuyPolicy`. A host decides each command on a `GroupSlice`
 (the policy, the campaign's `GroupBuyCounters`, the one `Group` the command
@@ -20,11 +22,13 @@ from sirui.campaigns.groupbuy._campaign import GroupBuyCampaign
 from sirui.campaigns.groupbuy._events import (
     DifferenceDue,
     GroupCancelled,
+    GroupDeadlineSet,
     GroupFailed,
     GroupOpened,
     GroupSucceeded,
     GroupTick,
     JoinGroup,
+    LeaderChanged,
     LeaveGroup,
     MemberJoined,
     OpenGroup,
@@ -39,6 +43,7 @@ from sirui.campaigns.groupbuy._events import (
 from sirui.campaigns.groupbuy._group import GROUP_TRANSITIONS, Group, GroupStatus, Seat
 from sirui.campaigns.groupbuy._policy import (
     AutoFill,
+    DeadlineFrom,
     GroupBuyPolicy,
     LadderSettlement,
     LadderTier,
@@ -55,6 +60,7 @@ __all__ = [
     "GROUPBUY_REASONS",
     "GROUP_TRANSITIONS",
     "AutoFill",
+    "DeadlineFrom",
     "DifferenceDue",
     "Group",
     "GroupBuyCampaign",
@@ -62,6 +68,7 @@ __all__ = [
     "GroupBuyPolicy",
     "GroupBuyPriceStep",
     "GroupCancelled",
+    "GroupDeadlineSet",
     "GroupFailed",
     "GroupOpened",
     "GroupSlice",
@@ -71,6 +78,7 @@ __all__ = [
     "JoinGroup",
     "LadderSettlement",
     "LadderTier",
+    "LeaderChanged",
     "LeaveGroup",
     "MemberJoined",
     "MemberUsage",

@@ -21,11 +21,13 @@ from sirui.rules import Event
 __all__ = [
     "DifferenceDue",
     "GroupCancelled",
+    "GroupDeadlineSet",
     "GroupFailed",
     "GroupOpened",
     "GroupSucceeded",
     "GroupTick",
     "JoinGroup",
+    "LeaderChanged",
     "LeaveGroup",
     "MemberJoined",
     "OpenGroup",
@@ -75,7 +77,12 @@ class PaySeat:
 
 @attrs.frozen(slots=True)
 class LeaveGroup:
-    """A member leaves before paying; a leader alone in the group cancels it."""
+    """A member leaves before paying; a leader alone in the group cancels it.
+
+    With ``leader_handover`` a leader may also leave a group others have
+    joined: the leader's payment is refunded and the earliest paid member
+    leads from then on.
+    """
 
     id: str = attrs.field(validator=non_empty_id)
     group_id: str = attrs.field(validator=non_empty_id)
@@ -116,6 +123,8 @@ class RefundKind(enum.Enum):
     GROUP_CANCELLED = "group_cancelled"
     PRICE_DIFFERENCE = "price_difference"
     """A ladder group reached a cheaper tier than the member paid for."""
+    LEADER_LEFT = "leader_left"
+    """The leader left a group others had joined, handing leadership on (团长转让)."""
 
 
 @attrs.frozen(slots=True)
@@ -170,6 +179,33 @@ class GroupSucceeded(Event):
 class GroupFailed(Event):
     group_id: str
     paid_members: int
+    at: DateTime
+
+
+@attrs.frozen(slots=True)
+class GroupDeadlineSet(Event):
+    """The leader paid: the group's time limit now runs to ``deadline``.
+
+    Only with ``deadline_from=LEADER_PAYMENT``; schedule the deadline tick
+    for this time (the one `GroupOpened` gave was provisional).
+    """
+
+    group_id: str
+    deadline: DateTime
+    at: DateTime
+
+
+@attrs.frozen(slots=True)
+class LeaderChanged(Event):
+    """The leader ``previous`` left; ``leader`` (the earliest paid member) leads now.
+
+    The new leader keeps the price they paid; the leader's red packet, if
+    any, goes to them on success.
+    """
+
+    group_id: str
+    previous: str
+    leader: str
     at: DateTime
 
 

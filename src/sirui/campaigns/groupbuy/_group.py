@@ -13,7 +13,16 @@ Status moves follow `GROUP_TRANSITIONS`: ``(status, command type)`` rows
 say which commands a group takes in each status (anything else is refused
 before any business check); ``(status, consequence)`` rows say where a
 consequence of an accepted command moves it (the last seat paid, the
-deadline, the leader leaving).
+deadline, the leader leaving alone, or handing over with ``leader_handover``).
+
+``Group.leader`` is the member who leads now; ``Seat.leader`` marks the seat
+that opened the group (its leader price, and the opened-groups count of its
+member). They differ only after a handover: the new leader keeps the seat
+and price they joined with.
+
+With ``deadline_from=LEADER_PAYMENT`` the deadline set at opening is
+provisional (it bounds the leader's payment window); the leader's payment
+resets it to the time limit after that payment (`GroupDeadlineSet`).
 
 Invariants (whatever the order of commands and times):
 
@@ -37,10 +46,12 @@ import attrs
 from sirui.campaigns.groupbuy._events import (
     DifferenceDue,
     GroupCancelled,
+    GroupDeadlineSet,
     GroupFailed,
     GroupSucceeded,
     GroupTick,
     JoinGroup,
+    LeaderChanged,
     LeaveGroup,
     OpenGroup,
     PaySeat,
@@ -51,7 +62,7 @@ from sirui.campaigns.groupbuy._events import (
     SeatPaid,
     SeatReleased,
 )
-from sirui.campaigns.groupbuy._policy import GroupBuyPolicy
+from sirui.campaigns.groupbuy._policy import DeadlineFrom, GroupBuyPolicy
 from sirui.core.money import Money
 from sirui.core.windows import DateTime
 from sirui.rules import CommandLog
@@ -89,6 +100,7 @@ GROUP_TRANSITIONS: Final[dict[tuple[GroupStatus | None, Any], GroupStatus]] = {
     (_OPEN, "tier_reached_at_deadline"): _SUCCEEDED,
     (_OPEN, "auto_filled"): _SUCCEEDED,
     (_OPEN, "deadline_short"): _FAILED,
+    (_OPEN, "leader_handed_over"): _OPEN,
     (_OPEN, "leader_left"): _CANCELLED,
     (_OPEN, "leader_unpaid"): _CANCELLED,
 }
@@ -105,6 +117,7 @@ class Seat:
     reserved_at: DateTime
     pay_by: DateTime
     leader: bool = False
+    """This seat opened the group (it pays the leader price)."""
     paid_at: DateTime | None = None
 
     @property
@@ -266,17 +279,42 @@ class Group:
         paid = attrs.evolve(seat, paid_at=now)
         group = attrs.evolve(self, seats=tuple(paid if s is seat else s for s in self.seats))
         events: list[Any] = [SeatPaid(self.id, seat.member_id, seat.join_id, seat.amount, now)]
+        if seat.leader and policy.deadline_from is DeadlineFrom.LEADER_PAYMENT:
+            # The time limit runs from the leader's payment; joiners come only after it.
+            group = attrs.evolve(group, deadline=policy.deadline_for(now))
+            events.append(GroupDeadlineSet(self.id, group.deadline, now))
         if group.paid_count == policy.capacity:
             return group._succeed(policy, now, "last_seat_paid", 0, events)
         return group, events
 
+    def successor(self) -> Seat | None:
+        """The earliest paid member other than the leader (who leads after a handover)."""
+        paid = [(s.paid_at, i, s) for i, s in enumerate(self.seats)
+                if s.paid_at is not None and s.member_id != self.leader]
+        return min(paid, key=lambda t: (t[0], t[1]))[2] if paid else None
+
     def leave(self, seat: Seat, now: DateTime) -> tuple[Group, list[Any]]:
-        if seat.leader:
-            return self._cancel(now, "leader_left", [])
+        if seat.member_id == self.leader:
+            heir = self.successor()
+            if heir is None:
+                return self._cancel(now, "leader_left", [])
+            return self._hand_over(seat, heir, now)
         keep = tuple(s for s in self.seats if s is not seat)
         released = SeatReleased(self.id, seat.member_id, seat.join_id, seat.quantity,
                                 ReleaseWhy.LEFT)
         return attrs.evolve(self, seats=keep), [released]
+
+    def _hand_over(self, seat: Seat, heir: Seat, now: DateTime) -> tuple[Group, list[Any]]:
+        if seat.paid:
+            gone: Any = RefundDue(self.id, seat.member_id, seat.join_id, seat.amount,
+                                  RefundKind.LEADER_LEFT)
+        else:
+            gone = SeatReleased(self.id, seat.member_id, seat.join_id, seat.quantity,
+                                ReleaseWhy.LEFT)
+        keep = tuple(s for s in self.seats if s is not seat)
+        status = GROUP_TRANSITIONS[(self.status, "leader_handed_over")]
+        group = attrs.evolve(self, seats=keep, leader=heir.member_id, status=status)
+        return group, [gone, LeaderChanged(self.id, seat.member_id, heir.member_id, now)]
 
     def recorded(self, command: Any, events: tuple[Any, ...], now: DateTime) -> Group:
         """This group with ``command`` accepted at ``now`` in its log."""

@@ -12,13 +12,14 @@ from collections.abc import Iterable
 
 import attrs
 
-from sirui.campaigns._checks import is_condition
+from sirui.campaigns._checks import flag, is_condition
 from sirui.core.errors import invalid
 from sirui.core.money import Money
 from sirui.core.registry import policy
 from sirui.core.validators import (
     aware_datetime,
     int_at_least,
+    is_instance_of,
     non_empty_str,
     non_negative_int,
     opt_non_negative_int,
@@ -26,11 +27,12 @@ from sirui.core.validators import (
     opt_positive_money,
     positive_money,
 )
-from sirui.core.windows import DateTime
+from sirui.core.windows import DEFAULT_TZ, DateTime, _check_tz
 from sirui.rules import Always, Condition, Stage
 
 __all__ = [
     "AutoFill",
+    "DeadlineFrom",
     "GroupBuyPolicy",
     "LadderSettlement",
     "LadderTier",
@@ -44,6 +46,15 @@ class LadderSettlement(enum.Enum):
     """Members pay the first tier's price at join; the difference is refunded on success."""
     CHARGE_DIFFERENCE = "charge_difference"
     """Members pay the last tier's price at join; the difference is charged on success."""
+
+
+class DeadlineFrom(enum.Enum):
+    """What a group's time limit (成团时限) is counted from."""
+
+    OPENING = "opening"
+    """From the moment the leader opens the group (开团即计时)."""
+    LEADER_PAYMENT = "leader_payment"
+    """From the leader's payment (团长支付后计时): until then the deadline is provisional."""
 
 
 @attrs.frozen(slots=True)
@@ -81,7 +92,10 @@ class GroupBuyPolicy:
 
     A leader opens a group of ``group_size`` seats at ``group_price``; the
     group must fill (every seat paid) within ``time_limit_minutes`` of
-    opening, never past ``ends_at``. Variants, all optional:
+    opening (or of the leader's payment, ``deadline_from``), never past
+    ``ends_at``. A leader may leave a group only while alone in it, unless
+    ``leader_handover``: then leadership passes to the earliest paid member
+    and the group goes on. Variants, all optional:
 
     * leader benefit (团长优惠 / 团长免单): ``leader_discount`` off the
       price, or ``leader_free``;
@@ -127,6 +141,15 @@ class GroupBuyPolicy:
     name: str = ""
     log_retention_days: int = attrs.field(default=30, validator=non_negative_int)
     """Days a group remembers the command ids it accepted (`PruneLog` forgets older ones)."""
+    deadline_from: DeadlineFrom = attrs.field(
+        default=DeadlineFrom.OPENING,
+        validator=is_instance_of(DeadlineFrom, "a DeadlineFrom", "DeadlineFrom.LEADER_PAYMENT"))
+    """Count the time limit from the opening (default) or from the leader's payment."""
+    leader_handover: bool = attrs.field(default=False, validator=flag)
+    """A leader leaving a group others have joined passes leadership to the earliest
+    paid member (the leader's payment refunded) instead of being refused (团长转让)."""
+    tz: str = attrs.field(default=DEFAULT_TZ, validator=_check_tz)
+    """The store's zone, in which messages show times (``2026年11月11日 10:00``)."""
 
     def __attrs_post_init__(self) -> None:
         if self.ends_at <= self.starts_at:
@@ -193,5 +216,9 @@ class GroupBuyPolicy:
         return self.leader_price(base) if leader else base
 
     def deadline_for(self, opened_at: DateTime) -> DateTime:
-        """A group's deadline: the time limit after opening, never past the campaign end."""
+        """A group's deadline: the time limit after ``opened_at``, never past the campaign end.
+
+        With ``deadline_from=LEADER_PAYMENT`` the group calls it again with
+        the leader's payment time; the deadline at opening is provisional.
+        """
         return min(opened_at.add(minutes=self.time_limit_minutes), self.ends_at)

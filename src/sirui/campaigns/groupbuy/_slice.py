@@ -77,6 +77,7 @@ from sirui.core.errors import InvalidCommandError, invalid
 from sirui.core.nouns import Fulfillment
 from sirui.core.validators import non_empty_id, non_negative_int
 from sirui.core.windows import DateTime, aware
+from sirui.core.zh import zh_datetime
 from sirui.rules import Accepted, Facts, PruneLog, Reason, Rejected, reason_code, transition
 
 __all__ = [
@@ -86,12 +87,12 @@ __all__ = [
     "MemberUsage",
 ]
 
-NOT_STARTED = reason_code("groupbuy.not_started", zh="拼团活动{start}开始",
+NOT_STARTED = reason_code("groupbuy.not_started", zh="拼团活动{start_zh}开始",
                           en="The group-buy starts at {start}")
 ENDED = reason_code("groupbuy.ended", zh="拼团活动已结束", en="The group-buy has ended")
-EXPIRED = reason_code("groupbuy.expired", zh="该团已过期（截止{deadline}）",
+EXPIRED = reason_code("groupbuy.expired", zh="该团已过期（截止{deadline_zh}）",
                       en="This group expired at {deadline}")
-CLOSED = reason_code("groupbuy.closed", zh="该团已{status}", en="This group is {status}")
+CLOSED = reason_code("groupbuy.closed", zh="该团{status_zh}", en="This group is {status}")
 FULL = reason_code("groupbuy.full", zh="该团已满{size}人", en="This group is full ({size} members)")
 LEADER_UNPAID = reason_code("groupbuy.leader_unpaid", zh="团长支付后才能参团",
                             en="Members may join once the leader has paid")
@@ -99,9 +100,9 @@ ALREADY_JOINED = reason_code("groupbuy.already_joined", zh="您已在该团中",
                              en="You are already in this group")
 PICKUP_ONLY = reason_code("groupbuy.pickup_only", zh="该拼团仅限到店自提",
                           en="This group-buy is store pickup only")
-NOT_ELIGIBLE = reason_code("groupbuy.not_eligible", zh="不满足参团条件（{because}）",
+NOT_ELIGIBLE = reason_code("groupbuy.not_eligible", zh="不满足参团条件（{because_zh}）",
                            en="Not eligible ({because})")
-LIMIT_REACHED = reason_code("groupbuy.limit_reached", zh="已达每人限{limit}（最多{max}）",
+LIMIT_REACHED = reason_code("groupbuy.limit_reached", zh="已达每人限{limit_zh}（最多{max}）",
                             en="Per-member limit reached: {limit} (max {max})")
 SOLD_OUT = reason_code("groupbuy.sold_out", zh="活动库存不足（剩余{left}件）",
                        en="Not enough campaign stock ({left} left)")
@@ -124,6 +125,10 @@ GROUPBUY_REASONS = {r.code: r for r in (
 )}
 
 _LIMIT_NAMES: Final = {"opened": "开团次数", "joined": "参团次数", "quantity": "购买件数"}
+_LIMIT_EN: Final = {"opened": "groups opened", "joined": "groups joined", "quantity": "units"}
+#: The zh wording of each closed status (``groupbuy.closed``).
+_STATUS_ZH: Final = {GroupStatus.OPEN: "拼团中", GroupStatus.SUCCEEDED: "已拼团成功",
+                     GroupStatus.FAILED: "已拼团失败", GroupStatus.CANCELLED: "已取消"}
 
 
 @attrs.frozen(slots=True)
@@ -158,7 +163,8 @@ def _usage_tuple(value: Iterable[MemberUsage]) -> tuple[MemberUsage, ...]:
 
 Command = OpenGroup | JoinGroup | PaySeat | LeaveGroup | GroupTick | PruneLog
 _GROUP_COMMANDS: Final = (OpenGroup, JoinGroup, PaySeat, LeaveGroup, GroupTick)
-_RELEASING: Final = frozenset({RefundKind.GROUP_FAILED, RefundKind.GROUP_CANCELLED})
+_RELEASING: Final = frozenset({RefundKind.GROUP_FAILED, RefundKind.GROUP_CANCELLED,
+                               RefundKind.LEADER_LEFT})
 
 
 class _Book:
@@ -192,9 +198,11 @@ def _ledger_delta(ev: Any, group: Group) -> tuple[int, str, int, int]:
     if isinstance(ev, SeatReleased):
         return -1, ev.member_id, ev.quantity, int(ev.member_id == group.leader)
     if isinstance(ev, RefundDue) and ev.kind in _RELEASING:
+        # The seat that opened the group counts as opened, whoever leads now.
         seat = group.seat_for(ev.join_id)
-        qty = seat.quantity if seat is not None else 0
-        return -1, ev.member_id, qty, int(ev.member_id == group.leader)
+        if seat is None:
+            return 0, "", 0, 0
+        return -1, ev.member_id, seat.quantity, int(seat.leader)
     return 0, "", 0, 0
 
 
@@ -293,7 +301,7 @@ class GroupSlice:
         if transition(GROUP_TRANSITIONS, None if group is None else group.status,
                       command) is None:
             assert group is not None
-            return Rejected(_closed_reason(group) or CLOSED(status=group.status.value), self)
+            return Rejected(_closed_reason(group, self.policy.tz) or _closed(group), self)
         decide: Callable[[GroupSlice, Any, DateTime], Outcome] = _DECIDE[type(command)]
         return decide(self, command, now)
 
@@ -314,7 +322,7 @@ class GroupSlice:
 
     def _join(self, cmd: JoinGroup, now: DateTime) -> Outcome:
         group, pre = self._settled(now)
-        reason = (_closed_reason(group) or self._window_reason(now)
+        reason = (_closed_reason(group, self.policy.tz) or self._window_reason(now)
                   or self._join_reason(group, cmd))
         if reason is not None:
             return Rejected(reason, self)
@@ -335,10 +343,10 @@ class GroupSlice:
             if cmd.join_id not in group.log:
                 raise InvalidCommandError(f"join_id={cmd.join_id!r}: no seat was reserved "
                                           f"by that command in group {group.id!r}")
-            return Rejected(_closed_reason(group) or PAYMENT_EXPIRED(), self)
+            return Rejected(_closed_reason(group, self.policy.tz) or PAYMENT_EXPIRED(), self)
         if seat.paid:
             return Rejected(ALREADY_PAID(), self)
-        reason = _closed_reason(group)
+        reason = _closed_reason(group, self.policy.tz)
         if reason is not None:
             return Rejected(reason, self)
         book = _Book(self).book(group, pre)
@@ -349,20 +357,24 @@ class GroupSlice:
     def _leave(self, cmd: LeaveGroup, now: DateTime) -> Outcome:
         group, pre = self._settled(now)
         seat = group.seat_of(cmd.member_id)
-        reason = _closed_reason(group)
-        if reason is None:
-            if seat is None:
-                reason = NOT_IN_GROUP()
-            elif seat.leader and len(group.seats) > 1:
-                reason = LEADER_CANNOT_LEAVE()
-            elif seat.paid and not seat.leader:
-                reason = ALREADY_PAID()
+        reason = _closed_reason(group, self.policy.tz) or self._leave_reason(group, seat)
         if reason is not None or seat is None:
             return Rejected(reason or NOT_IN_GROUP(), self)
         book = _Book(self).book(group, pre)
         left, events = group.leave(seat, now)
-        book.book(left, events)
+        # Booked against the group before the leave: it still holds the seat that went.
+        book.book(group, events)
         return self._accept(left, book, cmd, (*pre, *events), now)
+
+    def _leave_reason(self, group: Group, seat: Seat | None) -> Reason | None:
+        if seat is None:
+            return NOT_IN_GROUP()
+        if seat.member_id == group.leader:
+            if len(group.seats) > 1 and not (self.policy.leader_handover
+                                             and group.successor() is not None):
+                return LEADER_CANNOT_LEAVE()
+            return None
+        return ALREADY_PAID() if seat.paid else None
 
     def _tick(self, cmd: GroupTick, now: DateTime) -> Outcome:
         group, pre = self._settled(now)
@@ -390,7 +402,7 @@ class GroupSlice:
     def _window_reason(self, now: DateTime) -> Reason | None:
         p = self.policy
         if now < p.starts_at:
-            return NOT_STARTED(start=p.starts_at)
+            return NOT_STARTED(start=p.starts_at, start_zh=zh_datetime(p.starts_at, p.tz))
         if now >= p.ends_at:
             return ENDED()
         return None
@@ -404,7 +416,8 @@ class GroupSlice:
         condition = p.open_condition if leader else p.join_condition
         verdict = condition.evaluate(Facts(now, cmd.member, fulfillment=cmd.fulfillment))
         if not verdict.ok:
-            return NOT_ELIGIBLE(because=tuple(r.code for r in verdict.reasons))
+            return NOT_ELIGIBLE(because=tuple(r.code for r in verdict.reasons),
+                                because_zh="；".join(r.zh for r in verdict.reasons))
         use = book.usage[cmd.member.id]
         checks = (
             ("opened" if leader else "joined",
@@ -414,7 +427,7 @@ class GroupSlice:
         )
         for name, used, adding, limit in checks:
             if limit is not None and used + adding > limit:
-                return LIMIT_REACHED(limit=_LIMIT_NAMES[name], max=limit)
+                return LIMIT_REACHED(limit=_LIMIT_EN[name], limit_zh=_LIMIT_NAMES[name], max=limit)
         if p.stock is not None and cmd.quantity > p.stock - book.held:
             return SOLD_OUT(left=p.stock - book.held)
         return None
@@ -446,12 +459,16 @@ class GroupSlice:
         return Accepted(out, events)
 
 
-def _closed_reason(group: Group) -> Reason | None:
+def _closed_reason(group: Group, tz: str) -> Reason | None:
     if group.status is GroupStatus.FAILED:
-        return EXPIRED(deadline=group.deadline)
+        return EXPIRED(deadline=group.deadline, deadline_zh=zh_datetime(group.deadline, tz))
     if not group.is_open:
-        return CLOSED(status=group.status.value)
+        return _closed(group)
     return None
+
+
+def _closed(group: Group) -> Reason:
+    return CLOSED(status=group.status.value, status_zh=_STATUS_ZH[group.status])
 
 
 def _joined(group_id: str, seat: Seat) -> MemberJoined:
