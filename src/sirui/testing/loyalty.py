@@ -18,6 +18,7 @@ to generated members and carts often.
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 from hypothesis import strategies as st
 
@@ -48,10 +49,14 @@ from sirui.loyalty.points import (
     DeductionPolicy,
     EarnRule,
     ExpireAfterDays,
+    ExpireAtMonthEnd,
+    ExpireAtQuarterEnd,
     ExpireAtYearEnd,
     ExpiryPolicy,
+    ItemMultiplier,
     LedgerPolicy,
     MonthlyReward,
+    MultiplierCombine,
     MultiplierStacking,
     NeverExpire,
     PointsCampaign,
@@ -74,6 +79,7 @@ __all__ = [
     "earn_rules",
     "expiry_policies",
     "growth_rules",
+    "item_multipliers",
     "ledger_policies",
     "member_days",
     "perks",
@@ -90,9 +96,6 @@ _templates = st.sampled_from(["tpl-10off", "tpl-freeship", "tpl-bday", "tpl-week
 #: Upper bound of each metric's thresholds, in its own units (fen for spend).
 _METRIC_SCALE = {Metric.GROWTH: 20_000, Metric.POINTS: 20_000, Metric.SPEND: 2_000_000,
                  Metric.ORDERS: 60}
-#: The shortest length of each review period: a rolling window must fit in it.
-_SHORTEST_DAYS = {PeriodKind.DAY: 1, PeriodKind.WEEK: 7, PeriodKind.MONTH: 28,
-                  PeriodKind.QUARTER: 89, PeriodKind.YEAR: 365}
 
 
 def growth_rules() -> st.SearchStrategy[GrowthRules]:
@@ -115,8 +118,8 @@ def tier_ladders(
 
     Thresholds are sized for the metric (growth and points up to 20,000, spend
     up to ¥20,000 in fen, orders up to 60); retention thresholds (保级) sit
-    between 0 and their tier's threshold; a review period is never shorter
-    than the rolling window.
+    between 0 and their tier's threshold; any rolling window (1-800 days, or
+    all time) goes with any review period.
     """
     m = metric if metric is not None else draw(st.sampled_from(Metric))
     n = draw(st.integers(1, min(max_tiers, len(TIERS))))
@@ -126,14 +129,12 @@ def tier_ladders(
     for code, threshold in zip(TIERS[1:n], rest, strict=False):
         retention = draw(st.none() | st.integers(0, threshold))
         tiers.append(Tier(code, code.title(), threshold, retention))
-    review = draw(st.none() | st.sampled_from(PeriodKind))
-    longest = _SHORTEST_DAYS[review] if review is not None else 400
     return TierLadder(
         tuple(tiers),
         metric=m,
-        window_days=draw(st.none() | st.integers(1, longest)),
+        window_days=draw(st.none() | st.integers(1, 800)),
         upgrade=draw(st.sampled_from(UpgradeMode)),
-        review=review,
+        review=draw(st.none() | st.sampled_from(PeriodKind)),
         below_retention=draw(st.sampled_from(BelowRetention)),
         grace_days=draw(st.integers(0, 30)),
         refund_downgrades=draw(st.booleans()),
@@ -188,12 +189,15 @@ def benefit_policies() -> st.SearchStrategy[BenefitPolicy]:
 
 @st.composite
 def card_plans(draw: st.DrawFn) -> CardPlan:
-    """Paid card plans (付费会员卡): ¥0-¥299, 1-24 months, perks, coupon packs, refund rule."""
+    """Paid card plans (付费会员卡): ¥0-¥299, 1-24 months or 1-800 days, perks, coupon packs,
+    refund rule."""
     pack = draw(st.none() | _templates)
+    days = draw(st.none() | st.sampled_from([7, 30, 90, 365, 366]) | st.integers(1, 800))
     return CardPlan(
         code=draw(_codes),
         price=draw(money(0, 29_900)),
-        period_months=draw(st.integers(1, 24)),
+        period_months=12 if days is not None else draw(st.integers(1, 24)),
+        duration_days=days,
         name=draw(st.sampled_from(["", "年卡", "月卡"])),
         trial_days=draw(st.integers(0, 14)),
         perks=draw(perks()),
@@ -227,8 +231,20 @@ def points_campaigns() -> st.SearchStrategy[PointsCampaign]:
     )
 
 
+def item_multipliers() -> st.SearchStrategy[ItemMultiplier]:
+    """Per-category or per-SKU multipliers (品类多倍积分): 0.5x-5x, sometimes in a window."""
+    return st.builds(
+        ItemMultiplier,
+        scope=item_scopes().filter(lambda s: not s.is_everything),
+        multiplier=st.sampled_from(["0.5", "1.5", "2", "3"]).map(Decimal) | rates("0.1", "5", 1),
+        window=st.none() | windows(),
+        name=st.sampled_from(["", "奶粉双倍积分", "特价减半"]),
+    )
+
+
 def earn_rules() -> st.SearchStrategy[EarnRule]:
-    """Earning rules (消费积分): 0.1-10 points per yuan, campaigns, stacking and caps."""
+    """Earning rules (消费积分): 0.1-10 points per yuan, campaigns, stacking, caps, a minimum
+    order and item multipliers combined best-of or multiplied."""
     return st.builds(
         EarnRule,
         points_per_yuan=rates("0.1", "10", places=1),
@@ -239,14 +255,20 @@ def earn_rules() -> st.SearchStrategy[EarnRule]:
         stacking=st.sampled_from(MultiplierStacking),
         per_order_cap=st.none() | st.integers(1, 5_000),
         daily_cap=st.none() | st.integers(1, 10_000),
+        min_order=st.none() | money(1, 30_000),
+        item_multipliers=st.lists(item_multipliers(), max_size=3).map(tuple),
+        combine=st.sampled_from(MultiplierCombine),
     )
 
 
 def expiry_policies() -> st.SearchStrategy[ExpiryPolicy]:
-    """Never, N days after earning, or at the end of a later year (积分有效期)."""
+    """Never, N days after earning, or at the end of a later month, quarter or year
+    (积分有效期)."""
     return st.one_of(
         st.just(NeverExpire()),
         st.builds(ExpireAfterDays, st.integers(1, 730)),
+        st.builds(ExpireAtMonthEnd, st.integers(0, 24)),
+        st.builds(ExpireAtQuarterEnd, st.integers(0, 8)),
         st.builds(ExpireAtYearEnd, st.integers(0, 3)),
     )
 

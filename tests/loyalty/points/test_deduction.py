@@ -9,11 +9,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sirui.checkout import quote
 from sirui.config import dump, load
 from sirui.core.errors import InvalidPolicyError
 from sirui.core.money import Money
 from sirui.core.nouns import Cart, Line, Member, Sku
 from sirui.loyalty.points import (
+    TRIMMED_EXTRA,
     DeductionPolicy,
     EarnRule,
     PointsDeductionStep,
@@ -148,3 +150,80 @@ def test_the_adjustment_records_the_policy_fingerprint() -> None:
     out = PointsDeductionStep(HALF, available=5000).price(state("100"))
     assert out.adjustments[-1].fingerprint == fingerprint(HALF)
     assert out.adjustments[-1].kind == "points.deduction"
+
+
+# -- a request above the cap is trimmed, and says so ---------------------------------------------
+
+
+def test_asking_for_20000_points_on_a_half_capped_300_yuan_order_uses_15000_and_says_why() -> None:
+    step = PointsDeductionStep(HALF, available=50_000, requested=20_000)
+    plan = step.plan(state("200", "100"))
+    assert (plan.points, plan.usable, plan.cap) == (15_000, 15_000, 15_000)
+    assert plan.trimmed is not None
+    assert plan.trimmed.code == "points.deduction_trimmed"
+    assert plan.trimmed.params == {"requested": 20_000, "allowed": 15_000, "cap": 15_000}
+    assert plan.trimmed.zh == (
+        "申请使用20000积分，本单最多可用15000积分（每单上限15000积分），已按15000积分抵扣")
+    assert plan.trimmed.en == (
+        "20000 points asked; this order takes at most 15000 (cap 15000), so 15000 were used")
+    out = step.price(state("200", "100"))
+    assert out.points_used == 15_000
+    assert out.extra(TRIMMED_EXTRA) == plan.trimmed
+    assert out.extra(TRIMMED_EXTRA).code == "points.deduction_trimmed"
+
+
+def test_the_checkout_quote_carries_the_trim() -> None:
+    cart = Cart(Member("m1"), (Line("1", FORMULA, 1), Line("2", DIAPERS, 1)))  # 397 yuan
+    q = quote(cart, NOW, steps=(PointsDeductionStep(HALF, available=50_000, requested=30_000),))
+    assert q.points_used == 19_800  # 198 yuan: half of 397, whole yuan
+    trimmed = q.extra(TRIMMED_EXTRA)
+    assert trimmed is not None
+    assert trimmed.params == {"requested": 30_000, "allowed": 19_800, "cap": 19_800}
+
+
+def test_a_balance_below_the_request_is_a_trim_under_the_cap() -> None:
+    plan = PointsDeductionStep(HALF, available=8_000, requested=12_000).plan(state("300"))
+    assert plan.points == 8_000
+    assert plan.trimmed is not None
+    assert plan.trimmed.params == {"requested": 12_000, "allowed": 8_000, "cap": 15_000}
+
+
+def test_requests_within_the_cap_are_not_trims() -> None:
+    within = PointsDeductionStep(HALF, available=50_000, requested=10_000).price(state("300"))
+    assert within.points_used == 10_000
+    assert within.extra(TRIMMED_EXTRA) is None
+    # Odd points go in whole units: 1,250 asked, 1,200 used, no trim.
+    odd = PointsDeductionStep(HALF, available=50_000, requested=1_250).plan(state("300"))
+    assert (odd.points, odd.trimmed) == (1_200, None)
+    # All usable points (no request) is never a trim.
+    assert PointsDeductionStep(HALF, available=50_000).plan(state("300")).trimmed is None
+
+
+def test_a_trim_below_the_minimum_deducts_nothing_and_says_below_minimum() -> None:
+    pol = DeductionPolicy(max_share=Decimal("0.1"), min_points=1_000)
+    out = PointsDeductionStep(pol, available=9_000, requested=5_000).price(state("50"))
+    assert out.points_used == 0
+    assert out.extra(TRIMMED_EXTRA) is None
+    assert out.not_applied[-1].reason.code == "points.below_minimum"
+
+
+@given(
+    st.lists(st.integers(0, 100_000), min_size=1, max_size=5),
+    st.integers(0, 200_000),
+    st.integers(0, 200_000),
+    st.sampled_from(["0.1", "0.5", "1"]),
+    st.none() | st.integers(100, 50_000),
+)
+def test_a_trim_is_reported_exactly_when_the_request_exceeds_what_the_order_takes(
+    fens: list[int], available: int, requested: int, share: str, max_points: int | None,
+) -> None:
+    pol = DeductionPolicy(points_per_yuan=100, max_share=Decimal(share), max_points=max_points)
+    st0 = state(*[str(Money(f).amount) for f in fens])
+    plan = PointsDeductionStep(pol, available, requested).plan(st0)
+    assert plan.cap is not None and plan.usable <= plan.cap
+    assert (plan.trimmed is not None) == (plan.points > 0 and requested > plan.usable)
+    if plan.trimmed is not None:
+        assert plan.trimmed.params == {
+            "requested": requested, "allowed": plan.points, "cap": plan.cap,
+        }
+        assert plan.points == plan.usable < requested
