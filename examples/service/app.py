@@ -319,6 +319,10 @@ def create_app(store: Store, policies: ServicePolicies, clock: Clock,
         return await command(request, body,
                              lambda tx, now: mall.put_member(tx, member_id, member), None)
 
+    @app.get("/guides/{guide_id}/statement")
+    async def guide_statement(guide_id: str, request: Request, month: str) -> Response:
+        return await read(request, lambda tx, now: mall.guide_statement(tx, guide_id, month))
+
     @app.get("/members/{member_id}/statement")
     async def statement(member_id: str, request: Request) -> Response:
         return await read(request, lambda tx, now: mall.statement(tx, member_id, now))

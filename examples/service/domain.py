@@ -39,6 +39,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 import attrs
+import pendulum
 from examples.service.models import (
     CouponLine,
     GroupSeat,
@@ -106,11 +107,14 @@ from sirui.commission import (
     PaidOrder,
     RecordCommission,
     SettlementLedger,
+    Statement,
+    StatementLevel,
     guide_commission,
+    guide_statements,
 )
 from sirui.commission import Refund as CommissionRefund
 from sirui.config import dumps_json
-from sirui.core import Attribution, Cart, Line, Member, Order
+from sirui.core import Attribution, Cart, Line, Member, Order, Window
 from sirui.loyalty.members import (
     MemberFacts,
     MemberPriceStep,
@@ -334,6 +338,22 @@ class Mall:
             standing.total_growth if standing else 0,
             ledger.balance(now), ledger.pending_points(now), coupons, tuple(orders), now,
         ))
+
+    def guide_statement(self, tx: Tx, guide_id: str, month: str) -> Answer:
+        """The guide's commission statement for a month (佣金月结单), from its day shards."""
+        m = re.fullmatch(r"(\d{4})-(\d{2})", month)
+        if m is None or not 1 <= int(m.group(2)) <= 12:
+            raise Invalid(reason_code("service.bad_month", zh="月份须为YYYY-MM",
+                                      en="month must be YYYY-MM")())
+        start = pendulum.datetime(int(m.group(1)), int(m.group(2)), 1, tz=self.policies.tz)
+        records = [r for _, shard in tx.scan(f"settlement:{guide_id}:{month}-", SettlementLedger)
+                   for _key, r in shard.records.items() if r.line.payee == guide_id]
+        statements = guide_statements(records, Window(start, start.add(months=1)))
+        statement = statements.get(guide_id)
+        if statement is None:
+            statement = Statement(guide_id, StatementLevel.PAYEE,
+                                  Window(start, start.add(months=1)), (), (), ())
+        return ok(statement)
 
     # -- quote ----------------------------------------------------------------------------
 

@@ -183,6 +183,13 @@ class Tx:
             sa.select(states.c.body).where(states.c.key == key)).first()
         return None if row is None else loads_json(row.body, cls)
 
+    def scan(self, prefix: str, cls: type[T]) -> list[tuple[str, T]]:
+        """Every row whose key starts with ``prefix`` (read-only use: nothing is cached)."""
+        rows = self.conn.execute(
+            sa.select(states.c.key, states.c.body).where(states.c.key.startswith(prefix))
+            .order_by(states.c.key)).all()
+        return [(r.key, loads_json(r.body, cls)) for r in rows]
+
     def emit(self, stream: str, events: Iterable[Any]) -> None:
         """Stage events (sirui event values) for the outbox."""
         for ev in events:
