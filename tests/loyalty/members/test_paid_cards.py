@@ -245,6 +245,8 @@ class CardMachine(RuleBasedStateMachine):
     plan = CardPlan("quarterly", Money.of("30"), period_months=3, trial_days=7,
                     refund=CardRefundRule(RefundMode.PRO_RATA), coupon_pack="Q",
                     coupon_pack_value=Money.of("2"))
+    term = (3, 0)
+    """Calendar months and days one purchase or renewal buys (the model's own copy)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -262,6 +264,7 @@ class CardMachine(RuleBasedStateMachine):
         self.used = 0
         self.packs: set[int] = set()
         self.months = 0
+        self.days = 0
 
     def status(self) -> str:
         """The model's status at now."""
@@ -273,12 +276,12 @@ class CardMachine(RuleBasedStateMachine):
     def _new_run(self) -> None:
         self.stored = "active"
         self.run_start = self.now
-        self.end = self.now.add(months=3)
+        self.months, self.days = self.term
+        self.end = self.now.add(months=self.months).add(days=self.days)
         self.run_paid = 3000
         self.paid += 3000
         self.used = 0
         self.packs = set()
-        self.months = 3
 
     def _do(self, cmd: object, accept: bool) -> Accepted[PaidCard] | Rejected[PaidCard]:
         lapsed = self.status() != self.stored
@@ -330,8 +333,10 @@ class CardMachine(RuleBasedStateMachine):
             assert self.run_start is not None
             self.paid += 3000
             self.run_paid += 3000
-            self.months += 3
-            self.end = self.run_start.add(months=self.months)  # from the run's anchor
+            self.months += self.term[0]
+            self.days += self.term[1]
+            # From the run's anchor: months first (no drift), then days.
+            self.end = self.run_start.add(months=self.months).add(days=self.days)
         elif status == "expired":
             self._new_run()
 
@@ -432,3 +437,16 @@ class CardMachine(RuleBasedStateMachine):
 
 CardMachine.TestCase.settings = settings(stateful_step_count=25)
 TestCardMachine = CardMachine.TestCase
+
+
+class DayCardMachine(CardMachine):
+    """The same card machine for a plan of days (90天卡): each payment adds 90 days."""
+
+    plan = CardPlan("90-days", Money.of("30"), duration_days=90, trial_days=7,
+                    refund=CardRefundRule(RefundMode.PRO_RATA), coupon_pack="Q",
+                    coupon_pack_value=Money.of("2"))
+    term = (0, 90)
+
+
+DayCardMachine.TestCase.settings = settings(stateful_step_count=25)
+TestDayCardMachine = DayCardMachine.TestCase
