@@ -30,6 +30,7 @@ import glob
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -230,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--min-score", type=float, default=None, help="exit 1 below this score")
     args = parser.parse_args(argv)
+    # A SIGTERM unwinds like Ctrl-C, so the scratch copy is removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     modules = list(MODULES) if args.table else args.modules
     if not modules:

@@ -8,6 +8,7 @@ field it is about.
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pendulum
 import pytest
@@ -33,6 +34,13 @@ SH = "Asia/Shanghai"
 
 def at(*args: int, tz: str = SH) -> pendulum.DateTime:
     return pendulum.datetime(*args, tz=tz)
+
+
+def assert_refusal(error: BaseException, field: str, value: object, rule: str) -> None:
+    """The whole message: the field, the value as given, and the rule broken."""
+    assert isinstance(error, InvalidPolicyError)
+    assert (error.field, error.value) == (field, value)
+    assert str(error) == f"{field}={value!r}: {rule}"
 
 
 # -- zones and aware datetimes ---------------------------------------------------------
@@ -418,3 +426,142 @@ def test_a_member_week_starts_on_a_day_every_month_has_and_lasts_at_most_28_days
     assert info.value.field == "length_days" and "must be <= 28" in str(info.value)
     assert MemberWeek(start_day=28, length_days=28).length_days == 28
     assert MemberWeek(start_day=1).start_day == 1
+
+
+# -- whole refusal messages -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("build", "field", "value", "rule"),
+    [
+        (
+            lambda: DailySlot(dt.time(10), dt.time(11), tz=8),
+            "tz",
+            8,
+            "must be an IANA zone name like 'Asia/Shanghai'",
+        ),
+        (
+            lambda: DailySlot(dt.time(10), dt.time(11), weekdays={0, 3}),
+            "weekdays",
+            [0, 3],
+            "must be a non-empty subset of 1..7 (Mon=1)",
+        ),
+        (lambda: DaysAfterClaim(0), "days", 0, "must be an int >= 1"),
+        (
+            lambda: DaysAfterClaim(1, starts_after_days=-2),
+            "starts_after_days",
+            -2,
+            "must be an int >= 0",
+        ),
+        (
+            lambda: period_containing(PeriodKind.WEEK, at(2026, 11, 11), week_start=8),
+            "week_start",
+            8,
+            "must be an ISO weekday 1..7",
+        ),
+        (
+            lambda: DailySlot(dt.time(10), "11:00"),
+            "end",
+            "11:00",
+            "must be a datetime.time without tzinfo (zone is `tz`)",
+        ),
+        (
+            lambda: DailySlot(dt.time(10), dt.time(10)),
+            "end",
+            dt.time(10),
+            "must differ from start; a slot needs a duration",
+        ),
+        (lambda: MemberDay(day_of_month=32), "day_of_month", 32, "must be 1..31"),
+        (lambda: MemberDay(weekday=0), "weekday", 0, "must be an ISO weekday 1..7 (Mon=1)"),
+        (
+            lambda: MemberWeek(start_day=29),
+            "start_day",
+            29,
+            "must be 1..28 so every month has it",
+        ),
+        (lambda: MemberWeek(length_days=29), "length_days", 29, "must be <= 28"),
+        (
+            lambda: Window(at(2026, 11, 11, 10), at(2026, 11, 11, 10)),
+            "end",
+            at(2026, 11, 11, 10),
+            "must be after start=2026-11-11 10:00:00+08:00; swap start and end",
+        ),
+    ],
+)
+def test_a_refusal_is_field_value_and_rule(
+    build: object, field: str, value: object, rule: str
+) -> None:
+    with pytest.raises(InvalidPolicyError) as info:
+        build()  # type: ignore[operator]
+    assert_refusal(info.value, field, value, rule)
+
+
+def test_member_day_needs_exactly_one_of_its_two_fields_says_so() -> None:
+    with pytest.raises(InvalidPolicyError) as info:
+        MemberDay()
+    assert str(info.value) == (
+        "MemberDay: set exactly one of day_of_month (e.g. 18) or weekday (e.g. 3)"
+    )
+
+
+def test_a_naive_pendulum_datetime_is_shown_in_the_refusal() -> None:
+    with pytest.raises(NaiveDatetimeError) as info:
+        aware(pendulum.naive(2026, 11, 11, 10), "paid_at")
+    assert str(info.value).startswith("paid_at=DateTime(2026, 11, 11, 10, 0, 0): datetime has no")
+
+
+def test_a_datetime_in_an_iana_zone_is_aware() -> None:
+    value = dt.datetime(2026, 11, 11, 10, tzinfo=ZoneInfo(SH))
+    assert aware(value) == at(2026, 11, 11, 10)
+
+
+# -- calendar rules in a zone other than the default ------------------------------------
+# 2026-11-10 17:00 UTC is already 2026-11-11 01:00 in Shanghai.
+LATE_UTC = (2026, 11, 10, 17)
+
+
+def test_a_period_is_the_calendar_period_of_its_own_zone() -> None:
+    t = at(*LATE_UTC, tz="UTC")
+    assert period_containing(PeriodKind.DAY, t, "UTC") == Window(
+        at(2026, 11, 10, tz="UTC"), at(2026, 11, 11, tz="UTC")
+    )
+
+
+def test_a_slot_in_utc_opens_by_the_utc_date() -> None:
+    # 23:00-20:00 UTC crosses midnight: the one that opened on the 9th is open at 17:00 on the 10th.
+    long_slot = DailySlot(dt.time(23), dt.time(20), tz="UTC")
+    assert long_slot.occurrence_at(at(*LATE_UTC, tz="UTC")) == Window(
+        at(2026, 11, 9, 23, tz="UTC"), at(2026, 11, 10, 20, tz="UTC")
+    )
+    evening = DailySlot(dt.time(20), dt.time(21), tz="UTC")
+    assert evening.next_occurrence(at(*LATE_UTC, tz="UTC")) == Window(
+        at(2026, 11, 10, 20, tz="UTC"), at(2026, 11, 10, 21, tz="UTC")
+    )
+
+
+def test_a_slot_opens_at_its_minute() -> None:
+    slot = DailySlot(dt.time(10, 30), dt.time(11, 15))
+    assert slot.next_occurrence(at(2026, 11, 11, 9)) == Window(
+        at(2026, 11, 11, 10, 30), at(2026, 11, 11, 11, 15)
+    )
+    assert not slot.contains(at(2026, 11, 11, 10, 29))
+
+
+def test_days_after_claim_counts_days_in_its_own_zone() -> None:
+    claimed = at(*LATE_UTC, tz="UTC")
+    assert DaysAfterClaim(1, tz="UTC").window_for(claimed) == Window(
+        claimed, at(2026, 11, 11, tz="UTC")
+    )
+
+
+def test_a_member_day_window_is_the_day_in_its_own_zone() -> None:
+    tuesday_utc = MemberDay(weekday=2, tz="UTC")  # the 10th is a Tuesday
+    assert tuesday_utc.window_containing(at(*LATE_UTC, tz="UTC")) == Window(
+        at(2026, 11, 10, tz="UTC"), at(2026, 11, 11, tz="UTC")
+    )
+
+
+def test_a_member_week_is_read_in_its_own_zone() -> None:
+    eleventh = MemberWeek(start_day=11, length_days=1, tz="UTC")
+    assert eleventh.window_containing(at(*LATE_UTC, tz="UTC")) is None
+    assert eleventh.contains(at(2026, 11, 11, 17, tz="UTC"))
