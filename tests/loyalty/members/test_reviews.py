@@ -7,8 +7,9 @@ the tier a review at 31 December midnight would have given.
 from __future__ import annotations
 
 import pendulum
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from contract import reload
 from sirui.core.money import Money
@@ -134,6 +135,22 @@ def test_an_order_after_the_end_still_upgrades_after_a_late_review_on_an_immedia
     ]
 
 
+def test_a_member_upgraded_after_the_end_is_not_judged_by_the_late_review() -> None:
+    ladder = TierLadder(SPEND_TIERS, metric=Metric.SPEND, window_days=365,
+                        review=PeriodKind.YEAR, grace_days=30)
+    # New member: nothing in 2026, ¥2,500 on 2 January 2027 makes them gold at once.
+    s = play(ladder, (RecordOrder("o1", Money.of("2500")), at(2027, 1, 2)))
+    assert (s.tier, s.tier_since) == ("gold", at(2027, 1, 2))
+    out = review(s, ladder, at(2027, 1, 3))
+    # On time (1 January 00:00) the review judged a normal member; the upgrade came
+    # after it. Late, it does not start a grace period on the new gold tier.
+    assert out.state.tier == "gold" and out.state.grace_until is None
+    assert out.events == (TierReviewed("m1", END_2026, 0, "gold"),)
+    # The next year's review judges it as usual.
+    nxt = review(out.state, ladder, at(2028, 1, 1))
+    assert nxt.state.tier == "gold" and nxt.events[-1].metric == 250_000
+
+
 def test_a_400_day_window_reviewed_yearly_counts_the_last_weeks_of_the_year_before() -> None:
     long = TierLadder(SPEND_TIERS, metric=Metric.SPEND, window_days=400, review=PeriodKind.YEAR)
     steps = ((RecordOrder("o1", Money.of("2500")), at(2025, 12, 1)),)
@@ -242,3 +259,180 @@ def test_a_late_review_equals_an_on_time_review(
     assert caught_up.grace_until == late.state.grace_until
     assert late.state.reviewed_period == on_time.state.reviewed_period == end
     assert reload(late.state) == late.state
+
+
+# -- stateful test: grants, reviews, grace and time against a model -----------------------------
+
+
+class ReviewMachine(RuleBasedStateMachine):
+    """Monthly reviews over a 45-day window with a 10-day grace, against a plain model.
+
+    The model keeps dated grants, the tier, the grace deadline and the last
+    period judged; it predicts every accept and refusal of reviews and
+    settlements, the tier after each, and the `TierReviewed` figures, however
+    late the review runs. Replays, reloads and prunes may come at any step.
+    """
+
+    ladder = TierLadder(
+        (Tier("normal"), Tier("silver", threshold=300), Tier("gold", threshold=1000,
+                                                             retention=800)),
+        window_days=45, review=PeriodKind.MONTH, grace_days=10,
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.s = MemberStanding.new("m", self.ladder)
+        self.now = at(2026, 1, 10, 9)
+        self.grants: list[tuple[pendulum.DateTime, int]] = []
+        self.tier = 0
+        self.since: pendulum.DateTime | None = None
+        self.grace: pendulum.DateTime | None = None
+        self.judged: pendulum.DateTime | None = None
+        self.n = 0
+        self.accepted: list[tuple[object, tuple[object, ...]]] = []
+
+    # -- the model ---------------------------------------------------------------------
+
+    def metric(self, t: pendulum.DateTime) -> int:
+        days = self.ladder.window_days
+        return sum(g for when, g in self.grants
+                   if when <= t and (days is None or when > t.subtract(days=days)))
+
+    def qualified(self, metric: int) -> int:
+        return max(i for i, t in enumerate(self.ladder.tiers) if t.threshold <= metric)
+
+    def below(self, metric: int) -> int:
+        """Where a member below retention goes."""
+        rule = self.ladder.below_retention
+        if rule is BelowRetention.KEEP:
+            return self.tier
+        if rule is BelowRetention.DROP_ONE:
+            return max(self.tier - 1, 0)
+        return self.qualified(metric)
+
+    def keep_at(self) -> int:
+        return self.ladder.tiers[self.tier].keep_at
+
+    def move(self, tier: int) -> None:
+        """A tier change: it ends any grace period and dates the tier."""
+        if tier != self.tier:
+            self.tier, self.grace, self.since = tier, None, self.now
+
+    def settle(self) -> bool:
+        """Apply an ended grace period (judged at its end); True if one ended."""
+        if self.grace is None or self.now < self.grace:
+            return False
+        m = self.metric(self.grace)
+        if m < self.keep_at():
+            self.move(self.below(m))
+        self.grace = None
+        return True
+
+    def upgrade(self) -> None:
+        if self.ladder.upgrade is UpgradeMode.IMMEDIATE:
+            self.move(max(self.tier, self.qualified(self.metric(self.now))))
+
+    def _id(self, prefix: str) -> str:
+        self.n += 1
+        return f"{prefix}{self.n}"
+
+    def _do(self, cmd: object, accept: bool) -> Accepted | Rejected:
+        before = self.s
+        out = before.handle(cmd, self.ladder, now=self.now)  # type: ignore[arg-type]
+        assert out.ok == accept, (cmd, out)
+        if isinstance(out, Rejected):
+            assert out.state is before and out.events == ()
+            return out
+        self.accepted.append((cmd, out.events))
+        self.s = out.state
+        return out
+
+    # -- rules -------------------------------------------------------------------------
+
+    @rule(growth=st.integers(1, 700))
+    def grant(self, growth: int) -> None:
+        self._do(GrantGrowth(self._id("g"), growth), True)
+        self.settle()
+        self.grants.append((self.now, growth))
+        self.upgrade()
+
+    @rule(hours=st.integers(1, 24 * 25))
+    def wait(self, hours: int) -> None:
+        self.now = self.now.add(hours=hours)
+
+    @rule()
+    def review(self) -> None:
+        end = self.ladder.review_end(self.now)
+        assert end is not None
+        fresh = self.judged is None or end > self.judged
+        out = self._do(ReviewTier(self._id("rv")), fresh)
+        if not fresh:
+            assert isinstance(out, Rejected) and out.reason.code == "tier.already_reviewed"
+            return
+        self.settle()
+        self.judged = end
+        m = self.metric(end)
+        q = self.qualified(m)
+        if q > self.tier:
+            self.move(q)
+        elif self.since is not None and self.since > end:
+            pass  # a tier reached after the judged period: not judged by it
+        elif m < self.keep_at() and self.ladder.below_retention is not BelowRetention.KEEP:
+            if self.ladder.grace_days and self.grace is None:
+                self.grace = end.add(days=self.ladder.grace_days)
+            else:
+                self.move(self.below(m))
+                self.grace = None
+        reviewed = [e for e in out.events if isinstance(e, TierReviewed)]
+        assert [(e.period, e.metric) for e in reviewed] == [(end, m)]
+        self.settle()
+        self.upgrade()
+
+    @rule()
+    def settle_tier(self) -> None:
+        due = self.grace is not None and self.now >= self.grace
+        out = self._do(SettleTier(self._id("t")), due)
+        if due:
+            self.settle()
+        else:
+            assert isinstance(out, Rejected) and out.reason.code == "tier.nothing_due"
+
+    @precondition(lambda self: self.accepted)
+    @rule(data=st.data())
+    def replay(self, data: st.DataObject) -> None:
+        cmd, events = data.draw(st.sampled_from(self.accepted))
+        out = self.s.handle(cmd, self.ladder, now=self.now)  # type: ignore[arg-type]
+        assert out.state is self.s and out.events == events
+
+    @rule()
+    def save_and_reload(self) -> None:
+        again = reload(self.s)
+        assert again == self.s
+        self.s = again
+
+    @invariant()
+    def matches_model(self) -> None:
+        assert self.s.tier == self.ladder.tiers[self.tier].code
+        assert self.s.reviewed_period == self.judged
+        # The stored grace deadline is the model's until the next accepted command
+        # settles an ended one.
+        assert self.s.grace_until == self.grace
+        assert self.s.tier_since == self.since
+
+
+ReviewMachine.TestCase.settings = settings(stateful_step_count=30)
+TestReviewMachine = ReviewMachine.TestCase
+
+
+class DropOneReviewMachine(ReviewMachine):
+    """Upgrades only at review, drop one level, all-time metric, no grace."""
+
+    ladder = TierLadder(
+        (Tier("normal"), Tier("silver", threshold=300), Tier("gold", threshold=1000)),
+        review=PeriodKind.WEEK, upgrade=UpgradeMode.AT_REVIEW,
+        below_retention=BelowRetention.DROP_ONE,
+    )
+
+
+DropOneReviewMachine.TestCase.settings = settings(stateful_step_count=30)
+TestDropOneReviewMachine = DropOneReviewMachine.TestCase

@@ -45,7 +45,10 @@ grace period that ended is judged with the metric at ``grace_until``. So a
 review run on 3 January gives the tier a review run at 1 January 00:00
 would have given (refunds of older orders booked in between aside: they
 change the entries themselves), and a review so late that its grace period
-has run out settles it in the same outcome.
+has run out settles it in the same outcome. A tier reached after the judged
+period ended (``tier_since``: an upgrade on 2 January) is not judged for
+retention by that late review, as the on-time review came before it; what
+was earned after the end still upgrades an immediate ladder.
 
 Invariants: every command is idempotent by id (a replay of an accepted
 command returns its original events and changes nothing, also after the
@@ -226,9 +229,11 @@ class MemberStanding:
     pinned_until: DateTime | None = attrs.field(default=None, validator=opt_aware_datetime)
     grace_until: DateTime | None = attrs.field(default=None, validator=opt_aware_datetime)
     reviewed_period: DateTime | None = attrs.field(default=None, validator=opt_aware_datetime)
-    """Start of the review period last reviewed."""
+    """The end of the review period last judged (the start of the period after it)."""
     log: CommandLog = attrs.field(factory=CommandLog)
     """The commands this standing accepted, with their events (idempotency)."""
+    tier_since: DateTime | None = attrs.field(default=None, validator=opt_aware_datetime)
+    """When the current tier was reached (None: the tier the standing started on)."""
 
     @classmethod
     def new(cls, member_id: str, ladder: TierLadder) -> MemberStanding:
@@ -381,7 +386,7 @@ def _change(
     if to.code == s.tier:
         return s
     events.append(TierChanged(s.member_id, s.tier, to.code, reason, now))
-    return attrs.evolve(s, tier=to.code, grace_until=None)
+    return attrs.evolve(s, tier=to.code, grace_until=None, tier_since=now)
 
 
 def _settle(
@@ -525,6 +530,10 @@ def _review_tier(
     q = ladder.qualified(metric)
     if ladder.index(q.code) > ladder.index(current.code):
         return _change(s, q, REVIEW_UPGRADED(to=q.label), now, events)
+    if s.tier_since is not None and s.tier_since > end:
+        # Reached after the judged period ended (an upgrade since): an on-time review
+        # judged the tier before it, and that change came after; nothing to retain yet.
+        return s
     if metric >= current.keep_at or ladder.below_retention is BelowRetention.KEEP:
         return s
     if ladder.grace_days and s.grace_until is None:
