@@ -37,6 +37,7 @@ from sirui.campaigns.bargain import (
     BargainPolicy,
     BargainTick,
     BuyBargain,
+    CutRange,
     HelpBargain,
     StartBargain,
 )
@@ -313,12 +314,21 @@ def bargain_policies(draw: st.DrawFn, live_at: DateTime | None = None) -> Bargai
     start, end = draw(_span(live_at))
     original = draw(st.integers(2, 50_000))
     floor = draw(st.integers(0, original - 1))
+    room = original - floor
+    helpers = draw(st.integers(1, min(20, room)))
+    low = draw(st.integers(1, room // helpers))
+    cut_range = CutRange(low, draw(st.integers(max(low, -(-room // helpers)), room)))
     return BargainPolicy(
         id=draw(_ids),
         sku=draw(sku_ids),
         original_price=Money(original),
         floor_price=Money(floor),
-        helpers_expected=draw(st.integers(1, min(20, original - floor))),
+        helpers_expected=helpers,
+        success_helpers=draw(st.none() | st.integers(1, max(1, helpers - 1)))
+        if helpers > 1 else None,
+        cut_range=draw(st.sampled_from([None, cut_range])),
+        new_user_first_cut=draw(st.none() | st.builds(
+            lambda a, b: CutRange(a, a + b), st.integers(1, room), st.integers(0, room))),
         starts_at=start,
         ends_at=end,
         time_limit_minutes=draw(st.integers(10, 48 * 60)),

@@ -4,9 +4,12 @@ A plain model (dicts, the operator's rules once more) predicts every
 outcome, accepted or refused with which reason; the cut amounts come from
 the host's ``rng``, so the model takes each cut from its event and checks
 the price law instead: at least one fen, never below the floor, the floor
-exactly at the last expected helper. Rules also replay accepted commands
-(same events, no new draw, nothing changes) and save and reload the
-campaign through the codec.
+exactly at the last expected helper, each regular cut within the policy's
+``cut_range`` and a new customer's first cut within what keeps the floor
+reachable. The policy may make a bargain succeed after ``success_helpers``
+helps above the floor. Rules also replay accepted commands (same events, no
+new draw, nothing changes) and save and reload the campaign through the
+codec.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from sirui.campaigns.bargain import (
     BargainTick,
     BargainUsage,
     BuyBargain,
+    CutRange,
     HelpBargain,
     StartBargain,
 )
@@ -63,7 +67,13 @@ class Model:
         if isinstance(cmd, StartBargain):
             return self._start(cmd.member.id, now)
         b = self.bargains[cmd.bargain_id]
-        if b.status != "active":
+        if b.status == "succeeded" and isinstance(cmd, HelpBargain):
+            # The table refuses more help: why depends on the clock and the price.
+            if now >= b.deadline:
+                return "bargain.expired"
+            return "bargain.at_floor" if b.price == self.p.floor_price.minor else (
+                "bargain.succeeded")
+        if b.status not in ("active", "succeeded"):
             return "bargain.expired" if b.status == "expired" else "bargain.closed"
         if isinstance(cmd, BargainTick):
             return "ok" if now >= b.deadline else "bargain.not_due"
@@ -71,8 +81,9 @@ class Model:
             return "bargain.expired"
         if isinstance(cmd, BuyBargain):
             p = self.p
-            if p.buy_at_floor_only and b.price > p.floor_price.minor:
-                return "bargain.not_at_floor"
+            if p.buy_at_floor_only and b.status != "succeeded":
+                return ("bargain.not_at_floor" if p.success_helpers is None
+                        else "bargain.not_succeeded")
             if p.stock is not None and self.sold >= p.stock:
                 return "bargain.sold_out"
             return "ok"
@@ -98,8 +109,6 @@ class Model:
             return "bargain.self_help"
         if hid in b.helpers:
             return "bargain.already_helped"
-        if b.price <= p.floor_price.minor:
-            return "bargain.at_floor"
         daily = p.max_helps_per_helper_per_day
         if daily is not None and self.helps_by_day[(hid, day)] >= daily:
             return "bargain.daily_limit_reached"
@@ -125,20 +134,32 @@ class Model:
             if self.active.get(b.starter, ("",))[0] == cmd.bargain_id:
                 del self.active[b.starter]
         else:
-            self._cut(b, cmd.helper.id, events[0])
+            first_new = cmd.helper.is_new_customer and self.helps[cmd.helper.id] == 0
+            self._cut(b, cmd.helper.id, events[0], first_new)
             self.helps[cmd.helper.id] += 1
             self.helps_by_day[(cmd.helper.id, local_date(now, p.tz).isoformat())] += 1
 
-    def _cut(self, b: MBargain, helper: str, ev: Any) -> None:
+    def _cut(self, b: MBargain, helper: str, ev: Any, first_new: bool) -> None:
         p = self.p
         assert isinstance(ev, BargainHelped) and ev.helper_id == helper
         left = max(p.helpers_expected - len(b.helpers), 1)
         remaining = b.price - p.floor_price.minor
-        assert 1 <= ev.cut.minor <= remaining - (min(left, remaining) - 1)
-        b.price -= ev.cut.minor
+        cut = ev.cut.minor
+        assert 1 <= cut <= remaining - (min(left, remaining) - 1)
+        r = p.cut_range
+        if r is not None:
+            # The rest stays coverable by the remaining helpers within the range...
+            assert (left - 1) * r.min_fen <= remaining - cut <= (left - 1) * r.max_fen
+            # ...and every cut but a new user's first is within it.
+            if not (first_new and p.new_user_first_cut is not None):
+                assert r.min_fen <= cut <= r.max_fen
+        b.price -= cut
         b.helpers.append(helper)
         assert ev.price.minor == b.price
         assert (b.price == p.floor_price.minor) == (len(b.helpers) == p.helpers_expected)
+        if b.price == p.floor_price.minor or (
+                p.success_helpers is not None and len(b.helpers) >= p.success_helpers):
+            b.status = "succeeded"
 
 
 class BargainMachine(RuleBasedStateMachine):
@@ -147,14 +168,23 @@ class BargainMachine(RuleBasedStateMachine):
     @initialize(expected=st.integers(1, 4), seed=st.integers(0, 2**16),
                 daily=st.none() | st.integers(1, 3), total=st.none() | st.integers(1, 4),
                 stock=st.none() | st.integers(0, 3), per_member=st.none() | st.integers(1, 3),
-                floor_only=st.booleans())
+                floor_only=st.booleans(), data=st.data())
     def setup(self, expected: int, seed: int, daily: int | None, total: int | None,
-              stock: int | None, per_member: int | None, floor_only: bool) -> None:
+              stock: int | None, per_member: int | None, floor_only: bool,
+              data: st.DataObject) -> None:
+        room = 110  # 2.00 down to 0.90
+        success = data.draw(st.none() | st.integers(1, max(expected - 1, 1)))
+        cut_range = data.draw(st.none() | st.builds(
+            lambda lo, extra: CutRange(lo, max(lo, -(-room // expected)) + extra),
+            st.integers(1, room // expected), st.integers(0, 40)))
         self.p = BargainPolicy(
-            "b1", "stroller", yuan("1.00"), yuan("0.90"), expected, T0, END,
+            "b1", "stroller", yuan("2.00"), yuan("0.90"), expected, T0, END,
             time_limit_minutes=600, max_helps_per_helper_per_day=daily,
             max_helps_per_helper=total, stock=stock, max_bargains_per_member=per_member,
             buy_at_floor_only=floor_only,
+            success_helpers=success if success is not None and success < expected else None,
+            cut_range=cut_range,
+            new_user_first_cut=data.draw(st.none() | st.just(CutRange(60, 100))),
         )
         self.state = BargainCampaign.start(self.p)
         self.model = Model(self.p)
@@ -190,8 +220,10 @@ class BargainMachine(RuleBasedStateMachine):
     @precondition(lambda self: bool(self.model.bargains))
     @rule(data=st.data(), hid=st.sampled_from("abcdefgh"), step=st.integers(0, 120))
     def help(self, data: st.DataObject, hid: str, step: int) -> None:
+        """Helpers g and h are new customers (新人: no paid order yet)."""
         bid = data.draw(st.sampled_from(self._bargains()))
-        self._run(HelpBargain(self._id(), bid, member(hid)), step)
+        helper = member(hid, paid_orders=0) if hid in "gh" else member(hid)
+        self._run(HelpBargain(self._id(), bid, helper), step)
 
     @precondition(lambda self: bool(self.model.bargains))
     @rule(data=st.data(), step=st.integers(0, 120))

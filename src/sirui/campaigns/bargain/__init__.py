@@ -2,7 +2,10 @@
 
 A member starts a bargain on the campaign's item; each friend who helps cuts
 a random amount drawn from the ``rng`` the host passes in, shaped so that
-the price reaches the floor exactly at the last expected helper.
+the price reaches the floor exactly at the last expected helper (within a
+range per cut, with a larger first cut for a new customer, if the operator
+sets them). A bargain succeeds at the floor, or after ``success_helpers``
+helps above it.
 
 Start with `BargainPolicy`. A host decides each command on a `BargainSlice`
 (the policy, the campaign's `BargainCounters`, the one `Bargain` the command
@@ -20,12 +23,13 @@ from sirui.campaigns.bargain._messages import (
     BargainPurchased,
     BargainReachedFloor,
     BargainStarted,
+    BargainSucceeded,
     BargainTick,
     BuyBargain,
     HelpBargain,
     StartBargain,
 )
-from sirui.campaigns.bargain._policy import BargainPolicy, draw_cut
+from sirui.campaigns.bargain._policy import BargainPolicy, CutRange, draw_cut
 from sirui.campaigns.bargain._pricing import BargainPriceStep
 from sirui.campaigns.bargain._slice import (
     BARGAIN_REASONS,
@@ -53,10 +57,12 @@ __all__ = [
     "BargainSlice",
     "BargainStarted",
     "BargainStatus",
+    "BargainSucceeded",
     "BargainTick",
     "BargainUsage",
     "BuyBargain",
     "Cut",
+    "CutRange",
     "HelpBargain",
     "StartBargain",
     "draw_cut",

@@ -22,6 +22,7 @@ __all__ = [
     "BargainPurchased",
     "BargainReachedFloor",
     "BargainStarted",
+    "BargainSucceeded",
     "BargainTick",
     "BuyBargain",
     "HelpBargain",
@@ -88,6 +89,20 @@ class BargainHelped(Event):
 class BargainReachedFloor(Event):
     bargain_id: str
     price: Money
+    at: DateTime
+
+
+@attrs.frozen(slots=True)
+class BargainSucceeded(Event):
+    """``helpers`` friends helped (``success_helpers``): the bargain succeeded at ``price``.
+
+    The price may still be above the floor; the starter may buy at it. A
+    bargain that reaches the floor succeeds with `BargainReachedFloor`.
+    """
+
+    bargain_id: str
+    price: Money
+    helpers: int
     at: DateTime
 
 

@@ -5,6 +5,14 @@ expected helper, whatever the draws: every cut is at least one fen, the last
 expected helper takes exactly what remains, and with ``generosity >= 1`` the
 first cut is at least an even share of what is left. The same seed gives the
 same cuts (`draw_cut` uses only the ``rng`` given).
+
+An operator may bound every cut instead (``cut_range``: 每刀砍0.10-2.00元)
+and give a new customer a larger first cut (``new_user_first_cut``: 新人首刀).
+`BargainPolicy.cut` then draws each cut within what the remaining helpers
+can still cover inside ``cut_range``, so the price still lands exactly on
+the floor at the last expected helper and never below it: a new user's cut
+is drawn from their range as far as that allows, and pulled to the nearest
+cut that keeps the floor reachable otherwise.
 """
 
 from __future__ import annotations
@@ -30,7 +38,7 @@ from sirui.core.validators import (
 from sirui.core.windows import DEFAULT_TZ, DateTime, _check_tz
 from sirui.rules import Always, Condition, Stage
 
-__all__ = ["BargainPolicy", "check_rng", "draw_cut"]
+__all__ = ["BargainPolicy", "CutRange", "check_rng", "draw_cut"]
 
 _MAX_GENEROSITY = Decimal(4)
 
@@ -54,6 +62,26 @@ def _generosity(value: object) -> Decimal:
 _ALWAYS: Condition = Always()
 
 
+@policy("bargain.cut_range")
+@attrs.frozen(slots=True)
+class CutRange:
+    """One cut's bounds in fen, both included (每刀砍``min_fen``到``max_fen``分)."""
+
+    min_fen: int = attrs.field(validator=int_at_least(1))
+    max_fen: int = attrs.field(validator=int_at_least(1))
+
+    def __attrs_post_init__(self) -> None:
+        if self.max_fen < self.min_fen:
+            raise invalid("max_fen", self.max_fen, f"is below min_fen={self.min_fen}",
+                          "swap the two bounds")
+
+
+def _opt_cut_range(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and not isinstance(value, CutRange):
+        raise invalid(attribute.name, value, "must be a CutRange or None",
+                      "e.g. CutRange(10, 200) for 0.10-2.00 yuan per cut")
+
+
 @policy("bargain.campaign")
 @attrs.frozen(slots=True)
 class BargainPolicy:
@@ -65,9 +93,21 @@ class BargainPolicy:
     keeps them around an even share, higher values make the first cuts
     larger (each cut centres on ``(1 + generosity)`` even shares of what is
     left). ``buy_at_floor_only`` decides whether the starter may buy at the
-    current price at any time or only at the floor. ``log_retention_days``
-    is how long a bargain remembers the command ids it accepted; it must
-    outlast the host's longest retry.
+    current price at any time or only at the floor (once succeeded).
+    ``log_retention_days`` is how long a bargain remembers the command ids
+    it accepted; it must outlast the host's longest retry.
+
+    Success (砍价成功): a bargain succeeds when its price reaches the floor,
+    or, with ``success_helpers``, when that many friends have helped even if
+    the price is still above the floor (yudao's 助力人数 mode); a succeeded
+    bargain takes no more help and may be bought at the price reached.
+
+    The cuts: without ``cut_range`` each is drawn around ``generosity``
+    (see `draw_cut`); with it, each is within ``[min_fen, max_fen]`` and the
+    floor stays reachable (``helpers_expected * min_fen <= room <=
+    helpers_expected * max_fen``, checked here). ``new_user_first_cut``: a
+    helper who is a new customer cuts within this range on their first help
+    in the campaign, as far as the floor stays reachable.
     """
 
     id: str = attrs.field(validator=non_empty_str)
@@ -91,6 +131,12 @@ class BargainPolicy:
     name: str = ""
     log_retention_days: int = attrs.field(default=30, validator=non_negative_int)
     """Days a bargain remembers the command ids it accepted (`PruneLog` forgets older ones)."""
+    success_helpers: int | None = attrs.field(default=None, validator=opt_positive_int)
+    """Helps after which the bargain succeeds above the floor (None: only at the floor)."""
+    cut_range: CutRange | None = attrs.field(default=None, validator=_opt_cut_range)
+    """Bounds of every cut in fen (None: cuts shaped by ``generosity``)."""
+    new_user_first_cut: CutRange | None = attrs.field(default=None, validator=_opt_cut_range)
+    """Bounds of a new customer's first cut in the campaign (新人首刀; None: as any cut)."""
 
     def __attrs_post_init__(self) -> None:
         if self.ends_at <= self.starts_at:
@@ -107,6 +153,42 @@ class BargainPolicy:
             raise invalid("helpers_expected", self.helpers_expected,
                           f"exceeds the {room} fen to cut; every helper must cut at least 1 fen",
                           "expect fewer helpers or widen the gap to the floor")
+        if self.success_helpers is not None and self.success_helpers >= self.helpers_expected:
+            raise invalid("success_helpers", self.success_helpers,
+                          f"must be below helpers_expected={self.helpers_expected}",
+                          "at helpers_expected helps the price is at the floor anyway")
+        r, n = self.cut_range, self.helpers_expected
+        if r is not None and not n * r.min_fen <= room <= n * r.max_fen:
+            raise invalid("cut_range", r,
+                          f"{n} cuts of {r.min_fen}-{r.max_fen} fen cannot cut exactly {room} fen "
+                          "to the floor",
+                          f"choose bounds with {n} x min_fen <= {room} <= {n} x max_fen")
+
+    def cut(self, remaining: int, helpers_left: int, new_user_first: bool,
+            rng: random.Random) -> int:
+        """One helper's cut in fen when ``remaining`` fen are left to ``helpers_left`` helpers.
+
+        ``new_user_first``: the helper is a new customer helping for the
+        first time (``new_user_first_cut`` applies). Without ``cut_range``
+        or a new user's range this is `draw_cut` (today's shape); the last
+        expected helper always takes exactly what remains.
+        """
+        first = self.new_user_first_cut if new_user_first else None
+        if self.cut_range is None and first is None:
+            return draw_cut(remaining, helpers_left, self.generosity, rng)
+        check_rng(rng)
+        if helpers_left <= 1:
+            return remaining
+        low, high = (1, remaining) if self.cut_range is None else (
+            self.cut_range.min_fen, self.cut_range.max_fen)
+        # What this cut may take so the others can still cut the rest within [low, high].
+        most = remaining - (helpers_left - 1) * low
+        least = max(1, remaining - (helpers_left - 1) * high)
+        want = first or self.cut_range or CutRange(least, most)
+        lo, hi = max(want.min_fen, least), min(want.max_fen, most)
+        if lo > hi:
+            return least if want.max_fen < least else most
+        return rng.randint(lo, hi)
 
     @property
     def room(self) -> Money:

@@ -23,6 +23,13 @@ decides whether the bargain's status takes the command type (a bought or
 expired bargain takes nothing); then the business checks; accepted, the new
 slice carries the bargain with the command in its log.
 
+Success is a state: a help that brings the price to the floor
+(`BargainReachedFloor`), or the ``success_helpers``-th help above it
+(`BargainSucceeded`), moves the bargain to SUCCEEDED (the rows
+``floor_reached`` and ``helpers_reached``). A succeeded bargain takes no
+more help (``bargain.at_floor``, or ``bargain.succeeded`` above the floor);
+it may be bought, or it expires at its deadline like an active one.
+
 Expiry: a bargain past its deadline takes no help and no purchase
 (``bargain.expired``), but a refusal changes nothing, so the bargain stays
 ACTIVE in storage until the host's delay queue sends `BargainTick` at the
@@ -30,8 +37,9 @@ deadline; the tick is accepted with `BargainExpired`. A member's bargain in
 progress ends with its purchase or its deadline (``BargainUsage``), so no
 tick is needed for the member to start another.
 
-Invariants: every cut is at least one fen and the price never goes below
-the floor; after ``helpers_expected`` helps the price is exactly the floor;
+Invariants: every cut is at least one fen (and within ``cut_range`` when
+set, a new user's first cut aside) and the price never goes below the
+floor; after ``helpers_expected`` helps the price is exactly the floor;
 a helper helps a bargain at most once, never their own, and within the
 per-day and per-campaign limits; units sold never exceed ``stock``.
 """
@@ -52,17 +60,19 @@ from sirui.campaigns.bargain._messages import (
     BargainPurchased,
     BargainReachedFloor,
     BargainStarted,
+    BargainSucceeded,
     BargainTick,
     BuyBargain,
     HelpBargain,
     StartBargain,
 )
-from sirui.campaigns.bargain._policy import BargainPolicy, check_rng, draw_cut
+from sirui.campaigns.bargain._policy import BargainPolicy, check_rng
 from sirui.core.errors import InvalidCommandError, invalid
 from sirui.core.money import Money
 from sirui.core.nouns import Member
 from sirui.core.validators import non_empty_id, non_negative_int
 from sirui.core.windows import DateTime, aware, local_date
+from sirui.core.zh import zh_datetime
 from sirui.rules import (
     Accepted,
     CommandLog,
@@ -85,10 +95,10 @@ __all__ = [
     "Cut",
 ]
 
-NOT_STARTED = reason_code("bargain.not_started", zh="砍价活动{start}开始",
+NOT_STARTED = reason_code("bargain.not_started", zh="砍价活动{start_zh}开始",
                           en="The bargain campaign starts at {start}")
 ENDED = reason_code("bargain.ended", zh="砍价活动已结束", en="The bargain campaign has ended")
-EXPIRED = reason_code("bargain.expired", zh="砍价已过期（截止{deadline}）",
+EXPIRED = reason_code("bargain.expired", zh="砍价已过期（截止{deadline_zh}）",
                       en="This bargain expired at {deadline}")
 CLOSED = reason_code("bargain.closed", zh="该砍价已下单", en="This bargain was already bought")
 SELF_HELP = reason_code("bargain.self_help", zh="不能给自己砍价",
@@ -97,30 +107,39 @@ ALREADY_HELPED = reason_code("bargain.already_helped", zh="您已帮TA砍过价"
                              en="You have already helped this bargain")
 AT_FLOOR = reason_code("bargain.at_floor", zh="已砍到底价{floor}",
                        en="Already at the floor price {floor}")
-NOT_ELIGIBLE = reason_code("bargain.not_eligible", zh="不满足条件（{because}）",
+NOT_ELIGIBLE = reason_code("bargain.not_eligible", zh="不满足条件（{because_zh}）",
                            en="Not eligible ({because})")
 DAILY_LIMIT = reason_code("bargain.daily_limit_reached", zh="今日帮砍次数已达上限{max}次",
                           en="Daily help limit reached ({max})")
-LIMIT_REACHED = reason_code("bargain.limit_reached", zh="已达本活动每人限{limit}（最多{max}次）",
+LIMIT_REACHED = reason_code("bargain.limit_reached",
+                            zh="已达本活动每人限{limit_zh}（最多{max}次）",
                             en="Campaign limit reached: {limit} (max {max})")
 ALREADY_STARTED = reason_code("bargain.already_started", zh="您已有进行中的砍价",
                               en="You already have a bargain in progress")
 NOT_AT_FLOOR = reason_code("bargain.not_at_floor", zh="砍到底价{floor}才能购买（当前{price}）",
                            en="Buy once at the floor {floor} (now {price})")
 SOLD_OUT = reason_code("bargain.sold_out", zh="砍价商品已售罄", en="The bargain item is sold out")
-NOT_DUE = reason_code("bargain.not_due", zh="砍价进行中（截止{deadline}）",
+NOT_DUE = reason_code("bargain.not_due", zh="砍价进行中（截止{deadline_zh}）",
                       en="The bargain runs until {deadline}")
+SUCCEEDED = reason_code("bargain.succeeded", zh="已砍价成功（{helpers}人帮砍），可按{price}购买",
+                        en="The bargain already succeeded ({helpers} helpers); buy at {price}")
+NOT_SUCCEEDED = reason_code(
+    "bargain.not_succeeded", zh="还需{left}人帮砍或砍到底价{floor}才能购买（当前{price}）",
+    en="Buy once {left} more friends help or the price reaches {floor} (now {price})")
 
 #: Every rejection code of the bargain state machine, by code.
 BARGAIN_REASONS = {r.code: r for r in (
     NOT_STARTED, ENDED, EXPIRED, CLOSED, SELF_HELP, ALREADY_HELPED, AT_FLOOR, NOT_ELIGIBLE,
-    DAILY_LIMIT, LIMIT_REACHED, ALREADY_STARTED, NOT_AT_FLOOR, SOLD_OUT, NOT_DUE,
+    DAILY_LIMIT, LIMIT_REACHED, ALREADY_STARTED, NOT_AT_FLOOR, SOLD_OUT, NOT_DUE, SUCCEEDED,
+    NOT_SUCCEEDED,
 )}
 
 
 class BargainStatus(enum.Enum):
     ACTIVE = "active"
     """Taking helps (砍价中)."""
+    SUCCEEDED = "succeeded"
+    """At the floor, or helped by ``success_helpers`` friends (砍价成功): ready to buy."""
     PURCHASED = "purchased"
     """The starter bought at the price reached."""
     EXPIRED = "expired"
@@ -128,15 +147,21 @@ class BargainStatus(enum.Enum):
 
 
 _ACTIVE: Final = BargainStatus.ACTIVE
+_SUCCEEDED: Final = BargainStatus.SUCCEEDED
 
 #: (status, command type) -> the status the command leaves a bargain in (None:
-#: no bargain yet). A command missing here is refused; nothing leaves a bought
-#: or expired bargain.
+#: no bargain yet); (status, consequence) -> where a consequence of an accepted
+#: help moves it. A command missing here is refused; nothing leaves a bought
+#: or expired bargain, and a succeeded one takes no more help.
 BARGAIN_TRANSITIONS: Final[dict[tuple[BargainStatus | None, Any], BargainStatus]] = {
     (None, StartBargain): _ACTIVE,
     (_ACTIVE, HelpBargain): _ACTIVE,
+    (_ACTIVE, "floor_reached"): _SUCCEEDED,
+    (_ACTIVE, "helpers_reached"): _SUCCEEDED,
     (_ACTIVE, BuyBargain): BargainStatus.PURCHASED,
     (_ACTIVE, BargainTick): BargainStatus.EXPIRED,
+    (_SUCCEEDED, BuyBargain): BargainStatus.PURCHASED,
+    (_SUCCEEDED, BargainTick): BargainStatus.EXPIRED,
 }
 
 
@@ -296,14 +321,14 @@ class BargainSlice:
         if transition(BARGAIN_TRANSITIONS, None if bargain is None else bargain.status,
                       command) is None:
             assert bargain is not None
-            return Rejected(_closed_reason(bargain), self)
+            return Rejected(self._closed_reason(bargain, now), self)
         if isinstance(command, StartBargain):
             return self._start(command, now)
         assert bargain is not None
         if isinstance(command, BargainTick):
             return self._tick(bargain, command, now)
         if now >= bargain.deadline:
-            return Rejected(EXPIRED(deadline=bargain.deadline), self)
+            return Rejected(self._expired(bargain), self)
         if isinstance(command, HelpBargain):
             assert rng is not None
             return self._help(bargain, command, now, rng)
@@ -315,7 +340,7 @@ class BargainSlice:
         p, use = self.policy, self.usage_of(cmd.member.id)
         reason: Reason | None = None
         if now < p.starts_at:
-            reason = NOT_STARTED(start=p.starts_at)
+            reason = NOT_STARTED(start=p.starts_at, start_zh=zh_datetime(p.starts_at, p.tz))
         elif now >= p.ends_at:
             reason = ENDED()
         elif p.stock is not None and self.counters.sold >= p.stock:
@@ -323,7 +348,8 @@ class BargainSlice:
         elif use.in_progress(now):
             reason = ALREADY_STARTED()
         elif p.max_bargains_per_member is not None and use.started >= p.max_bargains_per_member:
-            reason = LIMIT_REACHED(limit="发起砍价", max=p.max_bargains_per_member)
+            reason = LIMIT_REACHED(limit="bargains started", limit_zh="发起砍价",
+                                   max=p.max_bargains_per_member)
         else:
             reason = _condition_reason(p.starter_condition, cmd.member, now)
         if reason is not None:
@@ -344,26 +370,31 @@ class BargainSlice:
             reason = SELF_HELP()
         elif bargain.helped_by(use.member_id):
             reason = ALREADY_HELPED()
-        elif bargain.price <= p.floor_price:
-            reason = AT_FLOOR(floor=p.floor_price)
         elif (p.max_helps_per_helper_per_day is not None
               and use.helps_on(day) >= p.max_helps_per_helper_per_day):
             reason = DAILY_LIMIT(max=p.max_helps_per_helper_per_day)
         elif p.max_helps_per_helper is not None and use.helps >= p.max_helps_per_helper:
-            reason = LIMIT_REACHED(limit="帮砍", max=p.max_helps_per_helper)
+            reason = LIMIT_REACHED(limit="helps", limit_zh="帮砍", max=p.max_helps_per_helper)
         else:
             reason = _condition_reason(p.helper_condition, cmd.helper, now)
         if reason is not None:
             return Rejected(reason, self)
         remaining = (bargain.price - p.floor_price).minor
         left = max(p.helpers_expected - len(bargain.cuts), 1)
-        cut = Money(draw_cut(remaining, min(left, remaining), p.generosity, rng),
+        first_new = cmd.helper.is_new_customer and use.helps == 0
+        cut = Money(p.cut(remaining, min(left, remaining), first_new, rng),
                     p.original_price.currency)
         price = bargain.price - cut
         events: tuple[Any, ...] = (BargainHelped(bargain.id, use.member_id, cut, price),)
+        helpers = len(bargain.cuts) + 1
+        status = bargain.status
         if price == p.floor_price:
             events = (*events, BargainReachedFloor(bargain.id, price, now))
-        bargain = attrs.evolve(bargain, price=price,
+            status = BARGAIN_TRANSITIONS[(status, "floor_reached")]
+        elif p.success_helpers is not None and helpers >= p.success_helpers:
+            events = (*events, BargainSucceeded(bargain.id, price, helpers, now))
+            status = BARGAIN_TRANSITIONS[(status, "helpers_reached")]
+        bargain = attrs.evolve(bargain, price=price, status=status,
                                cuts=(*bargain.cuts, Cut(cmd.id, use.member_id, cut, now)))
         use = attrs.evolve(use, helps=use.helps + 1, help_day=day,
                            helps_that_day=use.helps_on(day) + 1)
@@ -371,8 +402,11 @@ class BargainSlice:
 
     def _buy(self, bargain: Bargain, cmd: BuyBargain, now: DateTime) -> Outcome:
         p = self.policy
-        if p.buy_at_floor_only and bargain.price > p.floor_price:
-            return Rejected(NOT_AT_FLOOR(floor=p.floor_price, price=bargain.price), self)
+        if p.buy_at_floor_only and bargain.status is not _SUCCEEDED:
+            if p.success_helpers is None:
+                return Rejected(NOT_AT_FLOOR(floor=p.floor_price, price=bargain.price), self)
+            return Rejected(NOT_SUCCEEDED(left=p.success_helpers - len(bargain.cuts),
+                                          floor=p.floor_price, price=bargain.price), self)
         if p.stock is not None and self.counters.sold >= p.stock:
             return Rejected(SOLD_OUT(), self)
         events = (BargainPurchased(bargain.id, bargain.starter, bargain.price, now),)
@@ -385,7 +419,9 @@ class BargainSlice:
 
     def _tick(self, bargain: Bargain, cmd: BargainTick, now: DateTime) -> Outcome:
         if now < bargain.deadline:
-            return Rejected(NOT_DUE(deadline=bargain.deadline), self)
+            return Rejected(NOT_DUE(deadline=bargain.deadline,
+                                    deadline_zh=zh_datetime(bargain.deadline, self.policy.tz)),
+                            self)
         events = (BargainExpired(bargain.id, bargain.price, bargain.deadline),)
         return self._accept(attrs.evolve(bargain, status=_target(bargain, cmd)), cmd, events,
                             now)
@@ -400,6 +436,21 @@ class BargainSlice:
             return replayed
         log, events = bargain.log.prune(cmd, now, self.policy.log_retention_days)
         return Accepted(attrs.evolve(self, bargain=bargain.with_log(log)), events)
+
+    def _expired(self, bargain: Bargain) -> Reason:
+        return EXPIRED(deadline=bargain.deadline,
+                       deadline_zh=zh_datetime(bargain.deadline, self.policy.tz))
+
+    def _closed_reason(self, bargain: Bargain, now: DateTime) -> Reason:
+        """Why the table refuses a command in the bargain's status."""
+        if bargain.status is BargainStatus.EXPIRED or (
+                bargain.status is _SUCCEEDED and now >= bargain.deadline):
+            return self._expired(bargain)
+        if bargain.status is _SUCCEEDED:
+            if bargain.price <= self.policy.floor_price:
+                return AT_FLOOR(floor=self.policy.floor_price)
+            return SUCCEEDED(helpers=len(bargain.cuts), price=bargain.price)
+        return CLOSED()
 
     def _accept(
         self, bargain: Bargain, cmd: Any, events: tuple[Any, ...], now: DateTime, *,
@@ -417,14 +468,9 @@ def _target(bargain: Bargain, command: Any) -> BargainStatus:
     return BARGAIN_TRANSITIONS[(bargain.status, type(command))]
 
 
-def _closed_reason(bargain: Bargain) -> Reason:
-    if bargain.status is BargainStatus.EXPIRED:
-        return EXPIRED(deadline=bargain.deadline)
-    return CLOSED()
-
-
 def _condition_reason(condition: Any, member: Member, now: DateTime) -> Reason | None:
     verdict = condition.evaluate(Facts(now, member))
     if verdict.ok:
         return None
-    return NOT_ELIGIBLE(because=tuple(r.code for r in verdict.reasons))
+    return NOT_ELIGIBLE(because=tuple(r.code for r in verdict.reasons),
+                        because_zh="；".join(r.zh for r in verdict.reasons))
