@@ -412,6 +412,7 @@ def _claim(card: PaidCard, c: ClaimCouponPack, now: DateTime) -> Outcome[PaidCar
     assert period is not None  # ACTIVE and settled, so the card is active at now
     k, window = period
     if k in card.packs_claimed:
+        assert window.end is not None  # a run always ends
         return Rejected(PACK_CLAIMED(next=window.end, next_zh=zh_time(window.end)), card)
     value = card.plan.coupon_pack_value or Money.zero(card.plan.price.currency)
     new = attrs.evolve(card, packs_claimed=card.packs_claimed | {k},

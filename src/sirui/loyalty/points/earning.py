@@ -41,7 +41,7 @@ from sirui.core.errors import invalid
 from sirui.core.money import Money, Rounding, allocate_int, as_rate, round_decimal
 from sirui.core.nouns import Sku
 from sirui.core.registry import policy
-from sirui.core.validators import opt_positive_int
+from sirui.core.validators import opt_positive_int, opt_positive_money
 from sirui.core.windows import DateTime, MemberDay, Window, aware
 from sirui.rules.pricing import SHIPPING_LINE, PriceState
 from sirui.rules.reasons import Reason, reason_code
@@ -136,13 +136,6 @@ def _narrow_scope(_inst: object, attribute: attrs.Attribute[ItemScope], value: I
         )
 
 
-def _opt_positive_money(_inst: object, attribute: attrs.Attribute[object], value: object) -> None:
-    if value is not None and (not isinstance(value, Money) or value.minor <= 0):
-        raise invalid(
-            attribute.name, value, "must be None or Money > 0", "e.g. Money.of('50') for 满50元积分"
-        )
-
-
 @policy("points.campaign")
 @attrs.frozen(slots=True)
 class PointsCampaign:
@@ -212,7 +205,7 @@ class EarnRule:
     stacking: MultiplierStacking = MultiplierStacking.MULTIPLY
     per_order_cap: int | None = attrs.field(default=None, validator=opt_positive_int)
     daily_cap: int | None = attrs.field(default=None, validator=opt_positive_int)
-    min_order: Money | None = attrs.field(default=None, validator=_opt_positive_money)
+    min_order: Money | None = attrs.field(default=None, validator=opt_positive_money)
     """起积金额: an order whose goods paid less than this earns nothing (shipping not counted)."""
     item_multipliers: tuple[ItemMultiplier, ...] = attrs.field(
         default=(), converter=_item_tuple
