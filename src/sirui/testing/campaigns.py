@@ -475,13 +475,13 @@ def assist_campaigns(
 
 
 def rewards() -> st.SearchStrategy[Reward]:
-    """Lottery rewards that are wins: coupons, points, items, cash, order-free."""
+    """Lottery rewards that are wins: coupons, points, items, cash, order-free (capped or not)."""
     return st.one_of(
         st.builds(CouponReward, st.sampled_from(["tpl-10off", "tpl-freeship"])),
         st.builds(PointsReward, st.integers(1, 500)),
         st.builds(ItemReward, sku_ids, st.integers(1, 2)),
         st.builds(CashReward, money(1, 10_000)),
-        st.builds(OrderFreeReward, money(1, 20_000)),
+        st.builds(OrderFreeReward, st.none() | money(1, 20_000)),
     )
 
 
@@ -546,7 +546,7 @@ def entry_rules() -> st.SearchStrategy[EntryRules]:
         free_daily=st.integers(0, 3),
         order_threshold=st.none() | money(1, 30_000),
         order_mode=st.sampled_from(OrderEntryMode),
-        max_entries_per_order=st.integers(1, 5),
+        max_entries_per_order=st.none() | st.integers(1, 5),
         points_per_entry=st.none() | st.integers(1, 500),
         points_entries_per_day=st.integers(1, 5),
         share_entries=st.integers(0, 2),

@@ -29,7 +29,7 @@ rewards: st.SearchStrategy[Reward] = st.one_of(
     st.builds(PointsReward, st.integers(1, 500)),
     st.builds(ItemReward, st.sampled_from(["sku-wipes", "sku-bottle"]), st.integers(1, 3)),
     st.builds(CashReward, st.integers(1, 10_000).map(Money)),
-    st.builds(OrderFreeReward, st.integers(1, 50_000).map(Money)),
+    st.builds(OrderFreeReward, st.none() | st.integers(1, 50_000).map(Money)),
 )
 
 
@@ -89,7 +89,7 @@ entry_rules = st.builds(
     free_daily=st.integers(0, 3),
     order_threshold=st.none() | st.integers(1, 50_000).map(Money),
     order_mode=st.sampled_from(OrderEntryMode),
-    max_entries_per_order=st.integers(1, 5),
+    max_entries_per_order=st.none() | st.integers(1, 5),
     points_per_entry=st.none() | st.integers(1, 1000),
     points_entries_per_day=st.integers(1, 5),
     share_entries=st.integers(0, 2),

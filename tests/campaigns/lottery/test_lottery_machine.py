@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 import pendulum
@@ -289,11 +289,13 @@ class LotteryMachine(RuleBasedStateMachine):
     replay the last accepted command, or prune the members' logs at any step.
     """
 
+    CAMPAIGN: ClassVar[LotteryCampaign] = CAMPAIGN
+
     def __init__(self) -> None:
         super().__init__()
         self.now = NOW
-        self.pool = PoolState.open(POOL, NOW)
-        self.members = {m: MemberLottery.new(m, CAMPAIGN) for m in MEMBERS}
+        self.pool = PoolState.open(self.CAMPAIGN.pool, NOW)
+        self.members = {m: MemberLottery.new(m, self.CAMPAIGN) for m in MEMBERS}
         self.entries: dict[str, dict[str, pendulum.DateTime]] = {m: {} for m in MEMBERS}
         self.daily: dict[tuple[str, Any, str], int] = {}
         """``(member, local day, what) -> count``: free draws, shares, reviews, entries bought."""
@@ -302,13 +304,15 @@ class LotteryMachine(RuleBasedStateMachine):
         self.seq = 0
         self.last: tuple[str, Any, tuple[Any, ...]] | None = None
         self.rng = random.Random(0)
+        self.paid: dict[str, Money] = {}
+        """What the order behind each order entry paid (for the 免单 refund)."""
 
     def _id(self) -> str:
         self.seq += 1
         return f"cmd{self.seq}"
 
     def _handle(self, member: str, cmd: Any) -> Any:
-        state = LotteryState(CAMPAIGN, self.pool, self.members[member])
+        state = LotteryState(self.CAMPAIGN, self.pool, self.members[member])
         out = state.handle(cmd, now=self.now, rng=self.rng)
         if out.ok:
             self.pool, self.members[member] = out.state.pool, out.state.member
@@ -324,7 +328,8 @@ class LotteryMachine(RuleBasedStateMachine):
         key = (member, self.now.in_timezone("Asia/Shanghai").date(), what)
         self.daily[key] = self.daily.get(key, 0) + n
 
-    def _grant(self, member: str, out: Any, expect: int | None) -> None:
+    def _grant(self, member: str, out: Any, expect: int | None,
+               paid: Money | None = None) -> None:
         """``expect`` entries granted, or a refusal when None."""
         assert out.ok == (expect is not None), out
         if out.ok:
@@ -333,11 +338,17 @@ class LotteryMachine(RuleBasedStateMachine):
             assert len(granted.entry_ids) == expect
             for eid in granted.entry_ids:
                 self.entries[member][eid] = granted.expires_at
+                if paid is not None:
+                    self.paid[eid] = paid
 
-    @rule(member=st.sampled_from(MEMBERS), fen=st.integers(5_000, 40_000))
+    @rule(member=st.sampled_from(MEMBERS), fen=st.integers(5_000, 40_000) | st.integers(
+        40_000, 120_000))
     def order(self, member: str, fen: int) -> None:
         out = self._handle(member, GrantOrderEntries(self._id(), f"o{self.seq}", Money(fen)))
-        self._grant(member, out, min(3, fen // 10_000) if fen >= 10_000 else None)
+        cap = self.CAMPAIGN.entries.max_entries_per_order
+        full = fen // 10_000
+        self._grant(member, out, (full if cap is None else min(cap, full)) if fen >= 10_000
+                    else None, Money(fen))
         if not out.ok:
             assert out.reason.code == "lottery.below_threshold"
 
@@ -367,7 +378,7 @@ class LotteryMachine(RuleBasedStateMachine):
     @rule(member=st.sampled_from(MEMBERS))
     def draw(self, member: str) -> None:
         usable = {e: t for e, t in self.entries[member].items() if self.now < t}
-        free = RULES.free_daily - self._today(member, "free")
+        free = self.CAMPAIGN.entries.free_daily - self._today(member, "free")
         out = self._handle(member, Draw(self._id()))
         if not out.ok:
             code = out.reason.code
@@ -390,8 +401,12 @@ class LotteryMachine(RuleBasedStateMachine):
             if isinstance(ev, PrizeClaimDue):
                 self.claims[member][ev.claim_id] = (ev.due_by, ClaimStatus.PENDING)
             if isinstance(ev, OrderFreeRefundDue):
-                assert ev.amount <= Money.of("200")
                 assert not first.entry_id.endswith(":free")
+                reward = self.CAMPAIGN.pool.prize(first.prize_id).reward
+                assert isinstance(reward, OrderFreeReward)
+                paid = self.paid[first.entry_id]
+                cap = reward.max_refund
+                assert ev.amount == (paid if cap is None else paid.min(cap))
 
     @precondition(lambda self: any(self.claims[m] for m in MEMBERS))
     @rule(data=st.data())
@@ -435,7 +450,7 @@ class LotteryMachine(RuleBasedStateMachine):
         assert self.last is not None
         member, cmd, events = self.last
         before = (self.pool, self.members[member])
-        out = LotteryState(CAMPAIGN, self.pool, self.members[member]).handle(
+        out = LotteryState(self.CAMPAIGN, self.pool, self.members[member]).handle(
             cmd, now=self.now, rng=self.rng)
         assert out.ok
         assert out.events == events
@@ -453,7 +468,7 @@ class LotteryMachine(RuleBasedStateMachine):
     @rule(member=st.sampled_from(MEMBERS), days=st.integers(0, 3))
     def prune(self, member: str, days: int) -> None:
         record = self.members[member]
-        out = LotteryState(CAMPAIGN, self.pool, record).handle(
+        out = LotteryState(self.CAMPAIGN, self.pool, record).handle(
             PruneLog(self._id(), retention_days=days), now=self.now)
         assert out.ok
         before = self.now.subtract(days=days)
@@ -468,7 +483,7 @@ class LotteryMachine(RuleBasedStateMachine):
 
     @invariant()
     def matches_model_and_limits(self) -> None:
-        for i, prize in enumerate(POOL.prizes):
+        for i, prize in enumerate(self.CAMPAIGN.pool.prizes):
             if prize.inventory is not None:
                 assert self.pool.awarded[i] <= prize.inventory
             if prize.daily_cap is not None:
@@ -486,3 +501,19 @@ class LotteryMachine(RuleBasedStateMachine):
 
 LotteryMachine.TestCase.settings = settings(stateful_step_count=50)
 TestLotteryMachine = LotteryMachine.TestCase
+
+# 整单免单 and 满100元得1次 without a ceiling: no cap invented on either.
+UNCAPPED = LotteryCampaign(
+    "double11-uncapped",
+    attrs.evolve(POOL, prizes=(Prize("free", OrderFreeReward(), weight=2, inventory=3),
+                               *POOL.prizes[1:])),
+    attrs.evolve(RULES, max_entries_per_order=None),
+)
+
+
+class UncappedLotteryMachine(LotteryMachine):
+    CAMPAIGN: ClassVar[LotteryCampaign] = UNCAPPED
+
+
+UncappedLotteryMachine.TestCase.settings = settings(stateful_step_count=50)
+TestUncappedLotteryMachine = UncappedLotteryMachine.TestCase

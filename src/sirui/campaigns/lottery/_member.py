@@ -78,6 +78,7 @@ from sirui.campaigns.lottery._pool import MemberDraws, PoolState, draw
 from sirui.core.errors import InvalidCommandError, invalid
 from sirui.core.money import Money
 from sirui.core.windows import DateTime, DaysAfterClaim, aware, local_date
+from sirui.core.zh import zh_datetime
 from sirui.rules.commandlog import CommandLog, PruneLog, transition
 from sirui.rules.outcome import Accepted, Rejected
 from sirui.rules.reasons import Reason, reason_code
@@ -117,19 +118,29 @@ BELOW_THRESHOLD = reason_code(
 )
 NOT_OFFERED = reason_code(
     "lottery.not_offered",
-    zh="本活动不支持{source}获得抽奖机会",
+    zh="本活动不支持{source_zh}获得抽奖机会",
     en="{source} entries are not offered",
 )
 DAILY_LIMIT = reason_code(
     "lottery.daily_limit_reached",
-    zh="今日{source}抽奖机会已达上限{limit}次",
+    zh="今日{source_zh}抽奖机会已达上限{limit}次",
     en="Today's limit of {limit} {source} entries is reached",
 )
 CLAIM_EXPIRED = reason_code(
     "lottery.claim_expired",
-    zh="领奖期限已过（截止{due_by}）",
+    zh="领奖期限已过（截止{due_by_zh}）",
     en="The claim period ended at {due_by}",
 )
+
+#: How zh messages name each entry source.
+_SOURCE_ZH: Final = {
+    EntrySource.FREE_DAILY: "每日免费", EntrySource.ORDER: "下单", EntrySource.POINTS: "积分兑换",
+    EntrySource.SHARE: "分享", EntrySource.REVIEW: "评价",
+}
+
+
+def _source(source: EntrySource) -> dict[str, str]:
+    return {"source": source.value, "source_zh": _SOURCE_ZH[source]}
 ALREADY_CLAIMED = reason_code(
     "lottery.already_claimed", zh="奖品已领取", en="The prize was already claimed"
 )
@@ -379,7 +390,7 @@ class LotteryState:
         rewarded = m.rewarded_orders
         if isinstance(cmd, GrantOrderEntries):
             if rules.order_threshold is None:
-                return NOT_OFFERED(source=EntrySource.ORDER.value)
+                return NOT_OFFERED(**_source(EntrySource.ORDER))
             if cmd.order_id in rewarded:
                 return DUPLICATE_ORDER(order_id=cmd.order_id)
             n = rules.entries_for_order(cmd.paid)
@@ -389,12 +400,12 @@ class LotteryState:
             rewarded = rewarded | {cmd.order_id}
         elif isinstance(cmd, BuyEntries):
             if rules.points_per_entry is None:
-                return NOT_OFFERED(source=EntrySource.POINTS.value)
+                return NOT_OFFERED(**_source(EntrySource.POINTS))
             if type(cmd.count) is not int or cmd.count < 1:
                 raise invalid("count", cmd.count, "must be an int >= 1")
             limit = rules.points_entries_per_day
             if today.bought + cmd.count > limit:
-                return DAILY_LIMIT(source=EntrySource.POINTS.value, limit=limit)
+                return DAILY_LIMIT(**_source(EntrySource.POINTS), limit=limit)
             n, source = cmd.count, EntrySource.POINTS
             today = attrs.evolve(today, bought=today.bought + n)
             events.append(PointsSpentOnEntries(m.member_id, n * rules.points_per_entry, n))
@@ -404,10 +415,10 @@ class LotteryState:
             limit = rules.shares_per_day if share else rules.reviews_per_day
             source = EntrySource.SHARE if share else EntrySource.REVIEW
             if n == 0:
-                return NOT_OFFERED(source=source.value)
+                return NOT_OFFERED(**_source(source))
             done = today.shares if share else today.reviews
             if done >= limit:
-                return DAILY_LIMIT(source=source.value, limit=limit)
+                return DAILY_LIMIT(**_source(source), limit=limit)
             if share:
                 today = attrs.evolve(today, shares=done + 1)
             else:
@@ -461,7 +472,7 @@ class LotteryState:
         if isinstance(reward, OrderFreeReward):
             assert entry.order_id is not None
             assert entry.order_paid is not None
-            amount = entry.order_paid.min(reward.max_refund)
+            amount = reward.refund_for(entry.order_paid)
             events.append(OrderFreeRefundDue(m.member_id, cmd.id, entry.order_id, amount))
         claims = m.claims
         if prize.claim_in_store_days is not None:
@@ -488,9 +499,9 @@ class LotteryState:
         status = transition(CLAIM_TRANSITIONS, c.status, cmd)
         if status is None:
             return ALREADY_CLAIMED() if c.status is ClaimStatus.CLAIMED else (
-                CLAIM_EXPIRED(due_by=c.due_by))
+                CLAIM_EXPIRED(due_by=c.due_by, due_by_zh=zh_datetime(c.due_by, self.campaign.tz)))
         if now >= c.due_by:
-            return CLAIM_EXPIRED(due_by=c.due_by)
+            return CLAIM_EXPIRED(due_by=c.due_by, due_by_zh=zh_datetime(c.due_by, self.campaign.tz))
         done = attrs.evolve(c, status=status, store_id=cmd.store_id)
         claims = tuple(done if x.id == c.id else x for x in m.claims)
         event = PrizeClaimed(m.member_id, c.id, c.prize_id, cmd.store_id, now)

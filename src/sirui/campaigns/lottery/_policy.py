@@ -99,9 +99,17 @@ class CashReward(Reward):
 @policy("lottery.order_free")
 @attrs.frozen(slots=True)
 class OrderFreeReward(Reward):
-    """The order that granted the entry becomes free (免单), refunded up to ``max_refund``."""
+    """The order that granted the entry becomes free (免单), refunded up to ``max_refund``.
 
-    max_refund: Money = attrs.field(validator=positive_money)
+    ``max_refund=None`` makes the whole order free (整单免单), whatever it paid:
+    no cap to invent.
+    """
+
+    max_refund: Money | None = attrs.field(default=None, validator=opt_positive_money)
+
+    def refund_for(self, paid: Money) -> Money:
+        """What the order that paid ``paid`` gets back: all of it, up to ``max_refund``."""
+        return paid if self.max_refund is None else paid.min(self.max_refund)
 
 
 @policy("lottery.thanks")
@@ -334,7 +342,8 @@ class EntryRules:
         free_daily: free draws per local day (每日免费抽奖); unused ones lapse at midnight.
         order_threshold: a paid order of at least this amount grants entries.
         order_mode: one per order or one per each full threshold.
-        max_entries_per_order: cap on entries from one order.
+        max_entries_per_order: cap on entries from one order; None for no cap
+            (满100元得1次 with no ceiling: a 1,000-yuan order earns 10).
         points_per_entry: points one bought entry costs (积分抽奖); None disables buying.
         points_entries_per_day: how many entries a member may buy per day.
         share_entries / shares_per_day: entries per share, and how many shares count a day.
@@ -345,7 +354,7 @@ class EntryRules:
     free_daily: int = attrs.field(default=0, validator=int_at_least(0))
     order_threshold: Money | None = attrs.field(default=None, validator=opt_positive_money)
     order_mode: OrderEntryMode = OrderEntryMode.PER_ORDER
-    max_entries_per_order: int = attrs.field(default=1, validator=int_at_least(1))
+    max_entries_per_order: int | None = attrs.field(default=1, validator=opt_positive_int)
     points_per_entry: int | None = attrs.field(default=None, validator=opt_positive_int)
     points_entries_per_day: int = attrs.field(default=1, validator=int_at_least(1))
     share_entries: int = attrs.field(default=0, validator=int_at_least(0))
@@ -366,7 +375,8 @@ class EntryRules:
         if t is None or paid < t:
             return 0
         n = 1 if self.order_mode is OrderEntryMode.PER_ORDER else paid.minor // t.minor
-        return min(n, self.max_entries_per_order)
+        cap = self.max_entries_per_order
+        return n if cap is None else min(n, cap)
 
 
 @policy("lottery.campaign")
