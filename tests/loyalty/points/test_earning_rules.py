@@ -164,6 +164,10 @@ def test_bad_item_rules_and_minimums_are_refused_with_the_field() -> None:
         EarnRule(min_order=50)  # type: ignore[arg-type]
     with pytest.raises(InvalidPolicyError, match=r"item_multipliers\[1\]"):
         EarnRule(item_multipliers=(MILK_X2, "x2"))  # type: ignore[arg-type]
+    with pytest.raises(InvalidPolicyError, match="combine"):
+        EarnRule(combine="best")  # type: ignore[arg-type]
+    with pytest.raises(InvalidPolicyError, match="window"):
+        ItemMultiplier(MILK_X2.scope, Decimal(2), window="this week")  # type: ignore[arg-type]
 
 
 def test_an_operator_document_loads_and_bad_documents_name_the_path() -> None:

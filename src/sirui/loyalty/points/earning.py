@@ -41,7 +41,7 @@ from sirui.core.errors import invalid
 from sirui.core.money import Money, Rounding, allocate_int, as_rate, round_decimal
 from sirui.core.nouns import Sku
 from sirui.core.registry import policy
-from sirui.core.validators import opt_positive_int, opt_positive_money
+from sirui.core.validators import is_instance_of, opt_positive_int, opt_positive_money, optional
 from sirui.core.windows import DateTime, MemberDay, Window, aware
 from sirui.rules.pricing import SHIPPING_LINE, PriceState
 from sirui.rules.reasons import Reason, reason_code
@@ -170,8 +170,10 @@ class ItemMultiplier:
 
     scope: ItemScope = attrs.field(validator=_narrow_scope)
     multiplier: Decimal = attrs.field(converter=as_rate, validator=_item_factor)
-    window: Window | None = None
-    name: str = ""
+    window: Window | None = attrs.field(
+        default=None, validator=optional(is_instance_of(Window, "a Window", "or None: always"))
+    )
+    name: str = attrs.field(default="", validator=is_instance_of(str, "a str"))
 
     def applies(self, sku: Sku, now: DateTime) -> bool:
         """True if this rule multiplies ``sku``'s points at ``now``."""
@@ -211,7 +213,11 @@ class EarnRule:
         default=(), converter=_item_tuple
     )
     """Per-category or per-SKU multipliers (奶粉 x2), on top of the order multiplier."""
-    combine: MultiplierCombine = MultiplierCombine.BEST
+    combine: MultiplierCombine = attrs.field(
+        default=MultiplierCombine.BEST,
+        validator=is_instance_of(MultiplierCombine, "a MultiplierCombine",
+                                 "MultiplierCombine.BEST or MultiplierCombine.MULTIPLY"),
+    )
     """How the item multipliers of several rules covering one line combine."""
 
     def multiplier(
