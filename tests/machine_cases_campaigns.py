@@ -26,6 +26,7 @@ from sirui.campaigns.seckill import (
     Confirm,
     MemberRecord,
     Promote,
+    Refund,
     Reserve,
     StockCounter,
     StockRules,
@@ -77,7 +78,25 @@ def _seckill_cases() -> list[MachineCase]:
             reject=Promote("o1"),                 # nothing held for the list yet
             illegal=Confirm("o1"),                # a waiting order cannot be paid
         ),
+        _seckill_refund_case(),
     ]
+
+
+def _seckill_refund_case() -> MachineCase:
+    """A paid order is refunded; its unit and the quota come back (so PruneLog may forget it)."""
+    now = pendulum.datetime(2026, 11, 11, 10, 1, tz=TZ)
+    key = "double11/am@2026-11-11T10:00:00+08:00"
+    rules = StockRules(per_order=2, refund_returns_stock=True, refund_returns_quota=True)
+    paid = StockSlice(rules, StockCounter(key, "milk", 5), MemberRecord("m1")).handle(
+        Reserve("o1", "m1"), now=now).state.handle(Confirm("o1"), now=now).state
+    return MachineCase(
+        name="StockSlice-paid",
+        state=paid,
+        now=now.add(hours=2),
+        accept=Refund("o1"),
+        conflict=Reserve("o1", "m1", 2),      # the same order id for another quantity
+        illegal=Cancel("o1"),                 # a paid order is refunded, not cancelled
+    )
 
 
 def _fission_cases() -> list[MachineCase]:
@@ -135,7 +154,39 @@ def _groupbuy_cases() -> list[MachineCase]:
             reject=JoinGroup("j2", "g", Member("ming"), quantity=2),
             illegal=JoinGroup("j3", "done", Member("ming")),
         ),
+        _groupbuy_handover_case(),
     ]
+
+
+def _groupbuy_handover_case() -> MachineCase:
+    """With leader_handover, the leader of a group a paid member joined may leave."""
+    from sirui.campaigns.groupbuy import (
+        GroupBuyCampaign,
+        GroupBuyPolicy,
+        JoinGroup,
+        LeaveGroup,
+        OpenGroup,
+        PaySeat,
+    )
+    from sirui.core.money import Money
+    from sirui.core.nouns import Member
+
+    t0 = pendulum.datetime(2026, 11, 1, 10, tz=TZ)
+    policy = GroupBuyPolicy("gb", "milk", Money.of("99"), Money.of("59"), 3, t0,
+                            t0.add(days=10), leader_handover=True)
+    camp = GroupBuyCampaign.start(policy)
+    for cmd in (OpenGroup("o", "g", Member("lily")), PaySeat("p", "g", "o"),
+                JoinGroup("j", "g", Member("ming")), PaySeat("pj", "g", "j")):
+        camp = camp.handle(cmd, now=t0).state
+    leave = LeaveGroup("l", "g", "lily")
+    return MachineCase(
+        name="GroupSlice-handover",
+        state=camp.slice_for(leave),
+        now=t0.add(minutes=5),
+        accept=leave,                                  # ming leads from now on
+        conflict=LeaveGroup("l", "g", "ming"),
+        reject=LeaveGroup("l2", "g", "ming"),          # a paid member cannot leave
+    )
 
 
 def _bargain_cases() -> list[MachineCase]:
@@ -193,7 +244,37 @@ def _bargain_cases() -> list[MachineCase]:
             illegal=HelpBargain("h3", "k2", Member("ming")),
             kwargs=rng,
         ),
+        _bargain_succeeded_case(),
     ]
+
+
+def _bargain_succeeded_case() -> MachineCase:
+    """Two helpers made the bargain succeed above the floor (success_helpers=2)."""
+    import random
+
+    from sirui.campaigns.bargain import BargainCampaign, BargainPolicy, HelpBargain, StartBargain
+    from sirui.core.money import Money
+    from sirui.core.nouns import Member
+    from sirui.rules import PruneLog
+
+    t0 = pendulum.datetime(2026, 11, 1, 10, tz=TZ)
+    policy = BargainPolicy("cut", "stroller", Money.of("99"), Money.of("9.90"), 5, t0,
+                           t0.add(days=7), success_helpers=2)
+    camp = BargainCampaign.start(policy)
+    rng = random.Random(7)
+    for cmd in (StartBargain("s", "k", Member("lily")), HelpBargain("h1", "k", Member("ming")),
+                HelpBargain("h2", "k", Member("fang"))):
+        camp = camp.handle(cmd, now=t0, rng=rng).state
+    more = HelpBargain("h3", "k", Member("wei"))
+    return MachineCase(
+        name="BargainSlice-succeeded",
+        state=camp.slice_for(more),
+        now=t0.add(minutes=1),
+        accept=PruneLog("prune-s"),
+        conflict=PruneLog("prune-s", retention_days=0),
+        illegal=more,                                  # a succeeded bargain takes no help
+        kwargs={"rng": random.Random(1)},
+    )
 
 def _assist_cases() -> list[MachineCase]:
     from sirui.campaigns.assist import AssistCampaign, AssistPolicy, AssistTick, HelpTask, StartTask
