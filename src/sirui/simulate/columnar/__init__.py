@@ -58,12 +58,13 @@ from typing import Any
 
 from sirui.simulate.columnar._batch import Batch, MemberInfo, batch_from_records
 from sirui.simulate.columnar._input import prepare_batch
-from sirui.simulate.columnar._plan import ColumnarPlan, columnar_plan
+from sirui.simulate.columnar._plan import KERNELS, ColumnarPlan, columnar_plan
 from sirui.simulate.columnar._price import price_batch
 from sirui.simulate.engine import start_tiers
 from sirui.simulate.inputs import RejectedRow
 
 __all__ = [
+    "KERNELS",
     "Batch",
     "ColumnarPlan",
     "MemberInfo",

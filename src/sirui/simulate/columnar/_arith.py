@@ -143,8 +143,24 @@ def _positions(group: Any, ids: Any) -> Any:
     return pos
 
 
+def _local(ns: Any, tz: str) -> Any:
+    """The instants ``ns`` (nanoseconds since the epoch) as a DatetimeIndex in zone ``tz``."""
+    utc = pd.DatetimeIndex(np.asarray(ns, dtype=np.int64).view("datetime64[ns]"))
+    return utc.tz_localize("UTC").tz_convert(tz)
+
+
+def _local_days(ns: Any, tz: str) -> Any:
+    """Each instant's local date in ``tz`` as an int ``YYYYMMDD``."""
+    local = _local(ns, tz)
+    return (
+        np.asarray(local.year, dtype=np.int64) * 10_000
+        + np.asarray(local.month, dtype=np.int64) * 100
+        + np.asarray(local.day, dtype=np.int64)
+    )
+
+
 def _months(paid_ns: Any, tz: str) -> Any:
-    local = pd.to_datetime(paid_ns, utc=True).tz_convert(tz)
+    local = _local(paid_ns, tz)
     ym = np.asarray(local.year, dtype=np.int64) * 100 + np.asarray(local.month, dtype=np.int64)
     uniq, inv = np.unique(ym, return_inverse=True)
     names = np.array([f"{v // 100:04d}-{v % 100:02d}" for v in uniq.tolist()], dtype=object)

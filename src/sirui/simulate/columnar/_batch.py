@@ -27,6 +27,8 @@ class MemberInfo:
     tags: dict[str, frozenset[str]] = attrs.Factory(dict)
     guides: dict[str, str | None] = attrs.Factory(dict)
     """Each member's exclusive guide (专属导购), if any."""
+    joined: dict[str, int | None] = attrs.Factory(dict)
+    """When each member joined (nanoseconds since the epoch), if known."""
 
     @classmethod
     def of(cls, members: Mapping[str, Any]) -> MemberInfo:
@@ -36,6 +38,7 @@ class MemberInfo:
             {k: m.paid_orders for k, m in members.items()},
             {k: m.tags for k, m in members.items()},
             {k: m.guide for k, m in members.items()},
+            {k: None if m.joined_at is None else _ns(m.joined_at) for k, m in members.items()},
         )
 
     def columns(self, member_ids: Any) -> dict[str, Any]:
@@ -51,6 +54,7 @@ class MemberInfo:
             )[at],
             "tags": tags[at],
             "member_guide": np.array([self.guides.get(k) for k in keys], dtype=object)[at],
+            "joined_ns": _objects_of([self.joined.get(k) for k in keys])[at],
         }
 
     def update(self, other: MemberInfo) -> None:
@@ -58,6 +62,7 @@ class MemberInfo:
         self.paid_before.update(other.paid_before)
         self.tags.update(other.tags)
         self.guides.update(other.guides)
+        self.joined.update(other.joined)
 
 
 @attrs.frozen
@@ -92,6 +97,11 @@ class Batch:
     placed_at: Any
     """The placing time as a DateTime where it carries a named zone (``None`` otherwise),
     so a share window in days is counted on the zone's calendar."""
+    paid_zoned: Any
+    """The payment time as a DateTime where it carries a named zone (``None`` otherwise),
+    so days after a payment (复购激励) are counted on the zone's calendar."""
+    joined_ns: Any
+    """When the member joined (nanoseconds since the epoch, int), or None."""
     line_order: Any
     """The order (row position above) each line belongs to."""
     line_id: Any
@@ -116,6 +126,7 @@ def _sku_key(sku: Sku) -> tuple[Any, ...]:
 def batch_from_records(records: Sequence[OrderRecord], members: MemberInfo) -> Batch:
     """Columns from checked records (any input the exact engine accepts)."""
     tiers, before, tags, guides = members.tiers, members.paid_before, members.tags, members.guides
+    joined = members.joined
     sku_index: dict[tuple[Any, ...], int] = {}
     skus: list[Sku] = []
     cols: dict[str, list[Any]] = {
@@ -158,6 +169,8 @@ def batch_from_records(records: Sequence[OrderRecord], members: MemberInfo) -> B
         member_guide=np.array([guides.get(r.member_id) for r in records], dtype=object),
         placed_ns=np.array([_ns(r.placed_at) for r in records], dtype=np.int64),
         placed_at=_objects_of([_zoned(r.placed_at) for r in records]),
+        paid_zoned=_objects_of([_zoned(r.paid_at) for r in records]),
+        joined_ns=_objects_of([joined.get(r.member_id) for r in records]),
         line_order=np.array(cols["lo"], dtype=np.int64),
         line_id=np.array(cols["lid"], dtype=object),
         line_sku=np.array(cols["sku"], dtype=np.int64),
@@ -199,7 +212,7 @@ def _at(ns: int) -> DateTime:
 _ORDER_FIELDS = (
     "order_id", "member_id", "store_id", "guide_id", "paid_at", "paid_ns", "tier", "paid_before",
     "tags", "channel", "fulfillment", "share_by", "guide", "member_guide", "placed_ns",
-    "placed_at",
+    "placed_at", "paid_zoned", "joined_ns",
 )
 
 

@@ -43,7 +43,7 @@ from sirui.rules.conditions import (
     TierIn,
     WithinWindow,
 )
-from sirui.simulate.columnar._arith import _within
+from sirui.simulate.columnar._arith import _local_days, _within
 from sirui.simulate.columnar._batch import Batch, _at
 
 #: Each leaf condition the columnar engine evaluates, with the reason code it fails with.
@@ -162,12 +162,7 @@ def _by_local_date(paid_ns: Any, tz: str, test: Callable[[Any], bool]) -> Any:
     Asked once per distinct date (a quarter has about ninety), with one of
     that date's own payment times.
     """
-    local = pd.to_datetime(paid_ns, utc=True).tz_convert(tz)
-    key = (
-        np.asarray(local.year, dtype=np.int64) * 10_000
-        + np.asarray(local.month, dtype=np.int64) * 100
-        + np.asarray(local.day, dtype=np.int64)
-    )
+    key = _local_days(paid_ns, tz)
     _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
     answers = np.array([test(_at(int(paid_ns[i]))) for i in first.tolist()], dtype=bool)
     return answers[np.asarray(inverse).reshape(-1)]

@@ -98,9 +98,12 @@ def _member_info(mdf: Any, tz: str | None) -> tuple[MemberInfo, list[RejectedRow
     n = len(mdf)
     mid = mdf["member_id"]
     slow = _missing(mid) | mid.duplicated(keep=False).to_numpy(dtype=bool)
+    joined_ns = np.zeros(n, dtype=np.int64)
+    joined_ok = np.zeros(n, dtype=bool)
     if "joined_at" in mdf.columns:
         joined = mdf["joined_at"]
-        slow |= ~(_times(joined)[1] | _missing(joined))
+        joined_ns, joined_ok = _times(joined)
+        slow |= ~(joined_ok | _missing(joined))
     if "birthday" in mdf.columns:
         bday = mdf["birthday"]
         shaped = bday.str.fullmatch(r"\d{4}-\d{2}-\d{2}").to_numpy(dtype=bool, na_value=False)
@@ -124,6 +127,10 @@ def _member_info(mdf: Any, tz: str | None) -> tuple[MemberInfo, list[RejectedRow
         dict(zip(keys, before[fast].tolist())),
         {k: frozenset(t for t in (v or "").split(";") if t) for k, v in zip(keys, tag_text)},
         dict(zip(keys, list(guide))),
+        dict(zip(keys, [
+            int(v) if ok else None
+            for v, ok in zip(joined_ns[fast].tolist(), joined_ok[fast].tolist())
+        ])),
     )
     if not slow.any():
         return info, []
@@ -312,6 +319,7 @@ def _fast_batch(
         guide=guide,
         placed_ns=ints["placed_ns"][head],
         placed_at=np.full(len(head), None, dtype=object),
+        paid_zoned=np.full(len(head), None, dtype=object),
         fulfillment=np.array(
             [f or "delivery" for f in text("fulfillment", head).tolist()], dtype=object
         ),

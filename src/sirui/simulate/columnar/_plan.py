@@ -10,10 +10,29 @@ import attrs
 from sirui.checkout.stacking import stacking_options
 from sirui.commission import ExcludedItems, FixedPerItem, RateRule
 from sirui.promotions import FreeShippingOver
+from sirui.rules.conditions import AllOf, AnyOf, Not
 from sirui.rules.pricing import Stage
-from sirui.simulate.columnar._conditions import _unsupported
+from sirui.simulate.columnar._conditions import _LEAF_CODES, _unsupported
+from sirui.simulate.columnar._coupons import (
+    COUPON_KERNELS,
+    TRIGGER_KERNELS,
+    VALIDITY_KERNELS,
+    CouponPlan,
+    coupon_plan,
+)
 from sirui.simulate.columnar._stage import _KERNELS, _Kernel
 from sirui.simulate.engine import Scenario
+
+#: Commission rules the columnar engine prices (their exact classes).
+COMMISSION_KERNELS = (RateRule, FixedPerItem, ExcludedItems)
+
+#: Every class the columnar engine has a kernel for: promotions, the shipping stage's offers,
+#: conditions (leaves and combinators), commission rules, coupon templates, their validity and
+#: the issuing triggers. The differential test must draw each of them.
+KERNELS: tuple[type, ...] = (
+    *_KERNELS, FreeShippingOver, *_LEAF_CODES, AllOf, AnyOf, Not, *COMMISSION_KERNELS,
+    *COUPON_KERNELS, *VALIDITY_KERNELS, *TRIGGER_KERNELS,
+)
 
 
 @attrs.frozen
@@ -29,16 +48,23 @@ class ColumnarPlan:
     """The member stage's (会员价 promotions, before the tier benefits), in stage order."""
     free_shipping: tuple[FreeShippingOver, ...] = ()
     """The shipping stage's 满额包邮 offers, in stage order."""
+    coupons: CouponPlan | None = None
+    """The coupon triggers' templates and wallets (None: no trigger issues a coupon)."""
 
 
 def columnar_plan(scenario: Scenario) -> tuple[ColumnarPlan | None, str]:
     """The plan for ``scenario``, or None and why the exact engine must run it."""
     sc = scenario
+    coupons = None
     if sc.triggers:
-        return None, "coupon triggers: wallets change with each order"
+        coupons, why = coupon_plan(sc.triggers, sc.coupons, sc.stacking)
+        if coupons is None:
+            return None, why
+        if not coupons.templates:
+            coupons = None
     if sc.commission is not None:
         for r in sc.commission.rules:
-            if type(r) not in (RateRule, FixedPerItem, ExcludedItems):
+            if type(r) not in COMMISSION_KERNELS:
                 return None, f"commission rule {r.id}: {type(r).__name__} has no columnar kernel"
     promos: list[_Kernel] = []
     free_shipping: list[FreeShippingOver] = []
@@ -67,4 +93,5 @@ def columnar_plan(scenario: Scenario) -> tuple[ColumnarPlan | None, str]:
         free_shipping=shipping,
         activity=ordered(Stage.ACTIVITY, promos),
         member=ordered(Stage.MEMBER, promos),
+        coupons=coupons,
     ), ""

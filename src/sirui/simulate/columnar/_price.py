@@ -30,6 +30,7 @@ from sirui.simulate.columnar._arith import (
 )
 from sirui.simulate.columnar._batch import _NS, Batch, _at, _ns, _take
 from sirui.simulate.columnar._conditions import _reads
+from sirui.simulate.columnar._coupons import coupon_stage
 from sirui.simulate.columnar._input import prepare_batch
 from sirui.simulate.columnar._plan import ColumnarPlan
 from sirui.simulate.columnar._stage import _free_shipping, _run_stage, _Stage
@@ -62,6 +63,9 @@ class _Priced:
     """Goods refunded per line (each line's refund is one refund event)."""
     rules: Any
     reasons: Any
+    coupon_off: Any
+    coupons_used: Any
+    coupons_issued: Any
 
 
 def _price(plan: ColumnarPlan, batch: Batch, tier: Any) -> _Priced:
@@ -77,17 +81,39 @@ def _price(plan: ColumnarPlan, batch: Batch, tier: Any) -> _Priced:
     rules = _Codes(n)
     reasons = _Codes(n)
     ctx = _Stage(batch, tier, _positions(lo, batch.line_id), None)
-    every = (*plan.activity, *plan.member, *plan.promotions, *plan.free_shipping)
+    cp = plan.coupons
+    every = (
+        *plan.activity, *plan.member, *plan.promotions, *plan.free_shipping,
+        *(cp.templates if cp is not None else ()),
+    )
     if any(isinstance(p, NewCustomerReduction) or _reads(p.condition, NewCustomer) for p in every):
         ctx = attrs.evolve(ctx, count=batch.paid_before + _cumcount(batch.member_id))
     st = sc.stacking
-    cur, activity_off, gifts = _run_stage(plan.activity, st, ctx, cur, codes=(rules, reasons))
-    cur, member_off, more = _run_stage(plan.member, st, ctx, cur, codes=(rules, reasons))
+    closed = np.zeros(len(lo), dtype=bool) if cp is not None else None
+    codes = (rules, reasons)
+    cur, activity_off, gifts = _run_stage(plan.activity, st, ctx, cur, codes=codes, blocked=closed)
+    cur, member_off, more = _run_stage(plan.member, st, ctx, cur, codes=codes, blocked=closed)
     gifts = gifts + more
     cur, step_off, mult, tier_codes = _member_step(plan, batch, tier, cur, (rules, reasons))
     member_off = member_off + step_off
-    cur, promo_off, more = _run_stage(plan.promotions, st, ctx, cur, codes=(rules, reasons))
+    before_promotions = cur
+    cur, promo_off, more = _run_stage(plan.promotions, st, ctx, cur, codes=codes, blocked=closed)
     gifts = gifts + more
+    zeros = np.zeros(n, dtype=np.int64)
+    coupon_off, coupons_used, coupons_issued, coupon_ids = zeros, zeros, zeros, None
+    if cp is not None:
+
+        def pays_shipping(c: Any) -> Any:
+            goods = np.bincount(lo, weights=c, minlength=n).astype(np.int64)
+            fee = _shipping(plan, batch, tier, goods)
+            return _free_shipping(plan.free_shipping, c, fee, ctx, codes=None)
+
+        done = coupon_stage(
+            cp, ctx, cur, closed=closed, touched=cur < before_promotions,
+            shipping=pays_shipping, codes=codes,
+        )
+        cur, coupon_off, coupons_used = done.cur, done.off, done.used
+        coupons_issued, coupon_ids = done.issued, done.coupon_ids
     original = np.bincount(lo, weights=amount, minlength=n).astype(np.int64)
     paid = np.bincount(lo, weights=cur, minlength=n).astype(np.int64)
     fee = _shipping(plan, batch, tier, paid)
@@ -122,9 +148,23 @@ def _price(plan: ColumnarPlan, batch: Batch, tier: Any) -> _Priced:
         refund=refund,
         points_back=points_back,
         line_refund=back_fen,
-        rules=rules.text(),
+        rules=_with_coupons(rules.text(), coupon_ids),
         reasons=reasons.text(),
+        coupon_off=coupon_off,
+        coupons_used=coupons_used,
+        coupons_issued=coupons_issued,
     )
+
+
+def _with_coupons(text: Any, coupon_ids: Any) -> Any:
+    """Each order's rules with the id of the coupon it used (a coupon's rule is its id)."""
+    if coupon_ids is None:
+        return text
+    out = text.copy()
+    for i in np.flatnonzero([c is not None for c in coupon_ids]).tolist():
+        base = out[i]
+        out[i] = ";".join(sorted([*(base.split(";") if base else ()), coupon_ids[i]]))
+    return out
 
 
 def _member_step(
@@ -303,7 +343,7 @@ def price_batch(
             "activity_fen": priced.activity_off,
             "member_fen": priced.member_off,
             "promotion_fen": priced.promo_off,
-            "coupon_fen": zeros,
+            "coupon_fen": priced.coupon_off,
             "points_deduction_fen": zeros,
             "shipping_fen": priced.shipping,
             "payable_fen": priced.paid + priced.shipping,
@@ -313,8 +353,8 @@ def price_batch(
             "refund_fen": priced.refund,
             "points_earned": priced.points - priced.points_back,
             "points_spent": zeros,
-            "coupons_used": zeros,
-            "coupons_issued": zeros,
+            "coupons_used": priced.coupons_used,
+            "coupons_issued": priced.coupons_issued,
             "commission_fen": priced.commission - priced.commission_back,
             "rules": priced.rules,
             "reasons": priced.reasons,

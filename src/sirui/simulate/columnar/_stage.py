@@ -140,9 +140,14 @@ def _gate(
 
 
 def _free_shipping(
-    promos: Sequence[FreeShippingOver], cur: Any, fee: Any, ctx: _Stage, *, codes: _CodesPair
+    promos: Sequence[FreeShippingOver], cur: Any, fee: Any, ctx: _Stage, *,
+    codes: _CodesPair | None,
 ) -> Any:
-    """满额包邮 offers in stage order (`FreeShippingOver.price`): the fee each order still pays."""
+    """满额包邮 offers in stage order (`FreeShippingOver.price`): the fee each order still pays.
+
+    ``codes`` receive the rules and reasons; None prices without recording
+    (a coupon's trial leaf).
+    """
     n = ctx.batch.orders
     left = fee.copy()
     for p in promos:
@@ -153,8 +158,9 @@ def _free_shipping(
         below = open_ & (base < p.threshold.minor)
         skip[below] = BELOW_THRESHOLD.code
         applied = open_ & ~below
-        ran = _Ran(cur, np.where(applied, left, 0), applied, skip, FREE_SHIPPING.code)
-        _record(p, ran, np.ones(n, dtype=bool), *codes)
+        if codes is not None:
+            ran = _Ran(cur, np.where(applied, left, 0), applied, skip, FREE_SHIPPING.code)
+            _record(p, ran, np.ones(n, dtype=bool), *codes)
         left = np.where(applied, 0, left)
     return left
 
@@ -393,7 +399,7 @@ def _record(
 
 def _run_stage(
     promos: Sequence[_Kernel], stacking: StackingPolicy, ctx: _Stage, cur: Any, *,
-    codes: _CodesPair,
+    codes: _CodesPair, blocked: Any = None,
 ) -> tuple[Any, Any, Any]:
     """One stage's promotions as the checkout's `Plan` runs them: in order, or the best option.
 
@@ -403,6 +409,9 @@ def _run_stage(
     the same amounts, each order takes the option that saves most (ties to the
     earlier option), and the promotions left out say why: their own skip in
     the best option that held them, or the stacking reason.
+
+    ``blocked`` (a line mask, changed in place) receives the lines that a
+    promotion not stacking with coupons discounted: the coupon stage skips them.
     """
     st = stacking
     rules, reasons = codes
@@ -415,28 +424,35 @@ def _run_stage(
         for p in promos:
             ran = _promote(p, cur, ctx)
             _record(p, ran, everywhere, rules, reasons)
+            if blocked is not None and not p.stacks_with_coupons:
+                blocked |= ran.cur < cur
             cur, off = ran.cur, off + ran.total
             if ran.gift is not None:
                 gifts = gifts + ran.gift
         return cur, off, gifts
     options, exclusive = found.options, found.exclusive
-    runs: list[tuple[Any, dict[str, _Ran]]] = []
+    runs: list[tuple[Any, dict[str, _Ran], Any]] = []
     savings = np.zeros((len(options), n), dtype=np.int64)
     given = np.zeros((len(options), n), dtype=np.int64)
     for k, opt in enumerate(options):
         c, ran_by = cur, {}
+        closed = np.zeros(len(lo), dtype=bool)
         for p in opt:
             ran_by[p.id] = ran = _promote(p, c, ctx)
+            if not p.stacks_with_coupons:
+                closed |= ran.cur < c
             c = ran.cur
             savings[k] += ran.total
             if ran.gift is not None:
                 given[k] += ran.gift
-        runs.append((c, ran_by))
+        runs.append((c, ran_by, closed))
     best = np.argmax(savings, axis=0)  # the first of equal savings, as (saving, -i) picks
     new_cur = cur
-    for k, (c, ran_by) in enumerate(runs):
+    for k, (c, ran_by, closed) in enumerate(runs):
         chosen = best == k
         new_cur = np.where(chosen[lo], c, new_cur)
+        if blocked is not None:
+            blocked |= closed & chosen[lo]
         for p in options[k]:
             _record(p, ran_by[p.id], chosen, rules, reasons)
     chosen_exclusive = best >= found.shared
