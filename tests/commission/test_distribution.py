@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -199,3 +200,14 @@ def test_fixed_levels_stay_within_the_base(fen: int, qty: int, direct: int, indi
     assert all(c.amount.minor >= 0 for c in lines)
     assert sum((c.amount for c in lines), Money(0)) <= Money(fen)
     assert lines[0].amount == min(Money(direct) * qty, Money(fen))
+
+
+def test_zh_reasons_carry_no_ids() -> None:
+    lines = order_commission(
+        order_by("e1"), PLAN, guides=GUIDES,
+        super_guide=SuperGuideShare(share=Decimal("0.2"), from_promoter=True),
+        distribution=PACKS, sellers=SellerChain("s1", "s0"),
+    )
+    for c in lines:
+        assert not re.search(r"[A-Za-z]", c.reason.zh), c.reason.zh
+    assert lines[1].reason.zh == "外部员工佣金¥7.80的20%归超级导购"

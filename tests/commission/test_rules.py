@@ -194,3 +194,13 @@ def test_shipping_is_spread_exactly_and_commission_stays_within_the_base(
         down = CommissionPlan((RateRule("r", rate),), rounding=Rounding.DOWN)
         up = CommissionPlan((RateRule("r", rate),), rounding=Rounding.UP)
         assert (down.line_commission(ln, base)[0] <= amount <= up.line_commission(ln, base)[0])
+
+
+def test_zh_reasons_name_items_and_rates_not_ids() -> None:
+    out = guide_commission(paid_order([(WIPES, 2, "9.90"), (MILK, 1, "260")]), PLAN)
+    assert out[0].reason.zh == "商品「湿巾」不计提成"
+    assert out[1].reason.zh == "按5%计提：¥260.00 → ¥13.00"
+    nameless = attrs.evolve(DIAPER, name="")
+    plan = CommissionPlan((RateRule("milk", "0.03", ItemScope(skus=frozenset({"milk"}))),))
+    (line,) = guide_commission(paid_order([(nameless, 1, "90")]), plan)
+    assert line.reason.zh == "该商品没有适用的提成规则"

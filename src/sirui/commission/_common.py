@@ -62,6 +62,14 @@ def zh_date(t: DateTime | dt.date, tz: str | None = None) -> str:
     return f"{local.year}年{local.month}月{local.day}日"
 
 
+def zh_item(name: str) -> str:
+    """How a zh message names an item: ``商品「奶粉1段」``, or ``该商品`` without a name.
+
+    Chinese messages never show a raw SKU id.
+    """
+    return f"商品「{name}」" if name else "该商品"
+
+
 def zh_percent(rate: Decimal) -> str:
     """``30%`` or ``0.6%``: a rate as a percentage for zh and en text."""
     return f"{(rate * 100).normalize():f}%"

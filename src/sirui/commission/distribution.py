@@ -29,7 +29,7 @@ from decimal import Decimal
 
 import attrs
 
-from sirui.commission._common import rate_field, to_rate
+from sirui.commission._common import rate_field, to_rate, zh_item, zh_percent
 from sirui.commission.attribution import AttributionPolicy
 from sirui.commission.paid import PaidOrder
 from sirui.commission.rules import (
@@ -59,27 +59,27 @@ __all__ = [
 
 SUPER_SHARE = reason_code(
     "commission.super_guide_share",
-    zh="外部员工{promoter}佣金{commission}的{share}归超级导购",
+    zh="外部员工佣金{commission}的{percent}归超级导购",
     en="{share} of promoter {promoter}'s commission {commission} goes to the super guide",
 )
 SUPER_RATE = reason_code(
     "commission.super_guide_rate",
-    zh="超级导购按{rate}计提：{base}",
+    zh="超级导购按{percent}计提：{base}",
     en="Super guide earns {rate} of {base}",
 )
 CARVED = reason_code(
     "commission.carved_for_super_guide",
-    zh="佣金{before}中{carved}分给超级导购{super_guide}",
+    zh="佣金{before}中{carved}分给超级导购",
     en="{carved} of {before} goes to super guide {super_guide}",
 )
 SELLER_DIRECT = reason_code(
     "commission.seller_direct",
-    zh="一级分销按{rate}计提：{base}",
+    zh="一级分销按{percent}计提：{base}",
     en="Direct seller: {rate} of {base}"
 )
 SELLER_INDIRECT = reason_code(
     "commission.seller_indirect",
-    zh="二级分销按{rate}计提：{base}",
+    zh="二级分销按{percent}计提：{base}",
     en="Indirect seller: {rate} of {base}",
 )
 SELLER_DIRECT_FIXED = reason_code(
@@ -99,7 +99,7 @@ SELLER_FIXED_CAPPED = reason_code(
 )
 NO_SELLER_RATE = reason_code(
     "commission.no_seller_rate",
-    zh="商品{sku}不参与分销",
+    zh="{item}不参与分销",
     en="Item {sku} is not on the shelf"
 )
 
@@ -152,11 +152,12 @@ class SuperGuideShare:
                 continue
             if self.share is not None:
                 part = ln.amount.times(self.share, rounding)
-                reason = SUPER_SHARE(promoter=promoter.id, commission=ln.amount, share=self.share)
+                reason = SUPER_SHARE(promoter=promoter.id, commission=ln.amount, share=self.share,
+                                     percent=zh_percent(self.share))
             else:
                 assert self.rate is not None
                 part = ln.base.times(self.rate, rounding)
-                reason = SUPER_RATE(rate=self.rate, base=ln.base)
+                reason = SUPER_RATE(rate=self.rate, percent=zh_percent(self.rate), base=ln.base)
             if self.from_promoter:
                 part = part.min(ln.amount)
                 out.append(attrs.evolve(ln, amount=ln.amount - part, reason=CARVED(
@@ -238,7 +239,7 @@ class DistributionRate:
         if each is None:
             rate = self.direct if direct else self.indirect
             return base.times(rate, rounding), (SELLER_DIRECT if direct else SELLER_INDIRECT)(
-                rate=rate, base=base)
+                rate=rate, percent=zh_percent(rate), base=base)
         wanted = each * line_quantity
         if wanted > left:
             return left, SELLER_FIXED_CAPPED(wanted=wanted, left=left, base=base)
@@ -293,7 +294,7 @@ class DistributionPlan:
             for payee, role in payees:
                 if rate is None:
                     amount, rid = Money.zero(base.currency), ""
-                    reason = NO_SELLER_RATE(sku=ln.sku.id)
+                    reason = NO_SELLER_RATE(sku=ln.sku.id, item=zh_item(ln.sku.name))
                 else:
                     amount, reason = rate.level(role, ln.quantity, base, left, self.rounding)
                     rid = rate.id

@@ -35,7 +35,7 @@ from decimal import Decimal
 
 import attrs
 
-from sirui.commission._common import rate_field, to_rate
+from sirui.commission._common import rate_field, to_rate, zh_item, zh_percent
 from sirui.commission.attribution import Attributed, AttributionPolicy
 from sirui.commission.paid import PaidLine, PaidOrder
 from sirui.core.errors import invalid
@@ -64,7 +64,7 @@ __all__ = [
 
 BY_RATE = reason_code(
     "commission.rate",
-    zh="按{rate}计提：{base} → {amount}",
+    zh="按{percent}计提：{base} → {amount}",
     en="{rate} of {base} = {amount}"
 )
 BY_FIXED = reason_code(
@@ -79,12 +79,12 @@ FIXED_CAPPED = reason_code(
 )
 EXCLUDED = reason_code(
     "commission.excluded",
-    zh="商品{sku}不计提成",
+    zh="{item}不计提成",
     en="Item {sku} earns no commission"
 )
 NO_RULE = reason_code(
     "commission.no_rule",
-    zh="商品{sku}没有适用的提成规则",
+    zh="{item}没有适用的提成规则",
     en="No commission rule covers {sku}"
 )
 
@@ -134,7 +134,8 @@ class RateRule(CommissionRule):
         self, line: PaidLine, base: Money, rounding: Rounding = Rounding.HALF_UP
     ) -> tuple[Money, Reason]:
         amount = base.times(self.rate, rounding)
-        return amount, BY_RATE(rate=self.rate, base=base, amount=amount)
+        return amount, BY_RATE(rate=self.rate, percent=zh_percent(self.rate), base=base,
+                               amount=amount)
 
 
 @policy("commission.fixed_per_item")
@@ -166,7 +167,7 @@ class ExcludedItems(CommissionRule):
     def commission(
         self, line: PaidLine, base: Money, rounding: Rounding = Rounding.HALF_UP
     ) -> tuple[Money, Reason]:
-        return Money.zero(base.currency), EXCLUDED(sku=line.sku.id)
+        return Money.zero(base.currency), EXCLUDED(sku=line.sku.id, item=zh_item(line.sku.name))
 
 
 def _rules(value: Iterable[CommissionRule]) -> tuple[CommissionRule, ...]:
@@ -267,7 +268,8 @@ class CommissionPlan:
             base = self.base_of(line)
         rule = self.rule_for(line.sku)
         if rule is None:
-            return Money.zero(base.currency), "", NO_RULE(sku=line.sku.id)
+            why = NO_RULE(sku=line.sku.id, item=zh_item(line.sku.name))
+            return Money.zero(base.currency), "", why
         amount, reason = rule.commission(line, base, self.rounding)
         return amount, rule.id, reason
 
