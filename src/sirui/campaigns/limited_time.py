@@ -44,6 +44,7 @@ from sirui.core.nouns import Member
 from sirui.core.registry import policy
 from sirui.core.validators import opt_non_negative_int, opt_positive_int
 from sirui.core.windows import DEFAULT_TZ, Window, aware, zone
+from sirui.core.zh import zh_datetime
 from sirui.rules.conditions import Always, Condition, Facts
 from sirui.rules.pricing import PriceState, Stage
 from sirui.rules.reasons import Reason, reason_code
@@ -60,11 +61,11 @@ UNLIMITED: Final = 10**12
 """Stock of a counter for an item without a stock cap."""
 
 NOT_STARTED = reason_code(
-    "limited_time.not_started", zh="限时折扣未开始，{start}开始", en="Starts at {start}"
+    "limited_time.not_started", zh="限时折扣未开始，{start_zh}开始", en="Starts at {start}"
 )
 ENDED = reason_code("limited_time.ended", zh="限时折扣已结束", en="The discount has ended")
 NOT_ELIGIBLE = reason_code(
-    "limited_time.not_eligible", zh="不满足参与条件：{detail}", en="Not eligible: {detail}"
+    "limited_time.not_eligible", zh="不满足参与条件：{detail_zh}", en="Not eligible: {detail}"
 )
 NOT_IN_DISCOUNT = reason_code(
     "limited_time.not_in_discount",
@@ -183,12 +184,14 @@ class LimitedTimeDiscount:
         """None if ``member`` may buy at the discount at ``now``, else why not."""
         now = aware(now)
         if now < self.window.start:
-            return NOT_STARTED(start=self.window.start)
+            return NOT_STARTED(start=self.window.start,
+                               start_zh=zh_datetime(self.window.start, self.tz))
         if self.window.is_before(now):
             return ENDED()
         verdict = self.eligibility.evaluate(Facts(now, member, (), None, store, channel))
         if not verdict.ok:
-            return NOT_ELIGIBLE(detail="; ".join(r.code for r in verdict.reasons))
+            return NOT_ELIGIBLE(detail="; ".join(r.code for r in verdict.reasons),
+                                detail_zh="；".join(r.zh for r in verdict.reasons))
         return None
 
 

@@ -64,7 +64,8 @@ from sirui.campaigns.assist._policy import AssistPolicy
 from sirui.core.errors import InvalidCommandError, invalid
 from sirui.core.nouns import Member
 from sirui.core.validators import non_empty_id, non_negative_int
-from sirui.core.windows import DateTime, aware
+from sirui.core.windows import DEFAULT_TZ, DateTime, aware
+from sirui.core.zh import zh_datetime
 from sirui.rules import (
     Accepted,
     CommandLog,
@@ -87,24 +88,24 @@ __all__ = [
     "TaskSlice",
 ]
 
-NOT_STARTED = reason_code("assist.not_started", zh="助力活动{start}开始",
+NOT_STARTED = reason_code("assist.not_started", zh="助力活动{start_zh}开始",
                           en="The assistance campaign starts at {start}")
 ENDED = reason_code("assist.ended", zh="助力活动已结束", en="The assistance campaign has ended")
-EXPIRED = reason_code("assist.expired", zh="助力已过期（截止{deadline}）",
+EXPIRED = reason_code("assist.expired", zh="助力已过期（截止{deadline_zh}）",
                       en="This task expired at {deadline}")
 COMPLETED = reason_code("assist.completed", zh="助力已完成", en="This task is already complete")
 SELF_HELP = reason_code("assist.self_help", zh="不能为自己助力", en="You cannot help your own task")
 ALREADY_HELPED = reason_code("assist.already_helped", zh="您已为TA助力过",
                              en="You have already helped this task")
-NOT_ELIGIBLE = reason_code("assist.not_eligible", zh="不满足助力条件（{because}）",
+NOT_ELIGIBLE = reason_code("assist.not_eligible", zh="不满足助力条件（{because_zh}）",
                            en="Not eligible to help ({because})")
-LIMIT_REACHED = reason_code("assist.limit_reached", zh="已达每人限{limit}（最多{max}次）",
+LIMIT_REACHED = reason_code("assist.limit_reached", zh="已达每人限{limit_zh}（最多{max}次）",
                             en="Limit reached: {limit} (max {max})")
 ALREADY_STARTED = reason_code("assist.already_started", zh="您已有进行中的助力任务",
                               en="You already have a task in progress")
 OUT_OF_STOCK = reason_code("assist.prize_out_of_stock", zh="奖品已领完",
                            en="The prizes have run out")
-NOT_DUE = reason_code("assist.not_due", zh="助力进行中（截止{deadline}）",
+NOT_DUE = reason_code("assist.not_due", zh="助力进行中（截止{deadline_zh}）",
                       en="The task runs until {deadline}")
 
 #: Every rejection code of the assistance state machine, by code.
@@ -273,7 +274,7 @@ class TaskSlice:
         if transition(ASSIST_TRANSITIONS, None if task is None else task.status,
                       command) is None:
             assert task is not None
-            closed = EXPIRED(deadline=task.deadline) if task.status is AssistStatus.EXPIRED \
+            closed = _expired(task.deadline) if task.status is AssistStatus.EXPIRED \
                 else COMPLETED()
             return Rejected(closed, self)
         if isinstance(command, StartTask):
@@ -289,7 +290,7 @@ class TaskSlice:
         p, use = self.policy, self.usage_of(cmd.member.id)
         reason: Reason | None
         if now < p.starts_at:
-            reason = NOT_STARTED(start=p.starts_at)
+            reason = NOT_STARTED(start=p.starts_at, start_zh=zh_datetime(p.starts_at, DEFAULT_TZ))
         elif now >= p.ends_at:
             reason = ENDED()
         elif self.prizes_left == 0:
@@ -297,7 +298,8 @@ class TaskSlice:
         elif use.in_progress(now):
             reason = ALREADY_STARTED()
         elif p.max_tasks_per_member is not None and use.tasks_started >= p.max_tasks_per_member:
-            reason = LIMIT_REACHED(limit="发起任务", max=p.max_tasks_per_member)
+            reason = LIMIT_REACHED(limit="tasks started", limit_zh="发起任务",
+                                   max=p.max_tasks_per_member)
         else:
             reason = _condition_reason(p.owner_condition, cmd.member, now)
         if reason is not None:
@@ -314,13 +316,13 @@ class TaskSlice:
         helper = use.member_id
         reason: Reason | None
         if now >= task.deadline:
-            reason = EXPIRED(deadline=task.deadline)
+            reason = _expired(task.deadline)
         elif helper == task.owner:
             reason = SELF_HELP()
         elif helper in task.helpers:
             reason = ALREADY_HELPED()
         elif p.max_helps_per_helper is not None and use.helps_given >= p.max_helps_per_helper:
-            reason = LIMIT_REACHED(limit="助力", max=p.max_helps_per_helper)
+            reason = LIMIT_REACHED(limit="helps", limit_zh="助力", max=p.max_helps_per_helper)
         else:
             reason = _condition_reason(p.helper_condition, cmd.helper, now)
         if reason is not None:
@@ -345,7 +347,8 @@ class TaskSlice:
 
     def _tick(self, task: AssistTask, cmd: AssistTick, now: DateTime) -> Outcome:
         if now < task.deadline:
-            return Rejected(NOT_DUE(deadline=task.deadline), self)
+            return Rejected(NOT_DUE(deadline=task.deadline,
+                                    deadline_zh=zh_datetime(task.deadline, DEFAULT_TZ)), self)
         expired = attrs.evolve(task, status=ASSIST_TRANSITIONS[(task.status, AssistTick)])
         return self._accept(expired, cmd, (TaskExpired(task.id, len(task.helpers),
                                                        task.deadline),), now)
@@ -376,4 +379,10 @@ def _condition_reason(condition: Condition, member: Member, now: DateTime) -> Re
     verdict = condition.evaluate(Facts(now, member))
     if verdict.ok:
         return None
-    return NOT_ELIGIBLE(because=tuple(r.code for r in verdict.reasons))
+    return NOT_ELIGIBLE(because=tuple(r.code for r in verdict.reasons),
+                        because_zh="；".join(r.zh for r in verdict.reasons))
+
+
+def _expired(deadline: DateTime) -> Reason:
+    """``assist.expired``; zh shows the deadline in the store's zone (Asia/Shanghai)."""
+    return EXPIRED(deadline=deadline, deadline_zh=zh_datetime(deadline, DEFAULT_TZ))
