@@ -34,7 +34,6 @@ from sirui.checkout.stacking import (
 )
 from sirui.core.errors import InvalidValueError, invalid
 from sirui.core.money import Money
-from sirui.promotions.base import prices_in_fen
 from sirui.rules.pricing import FenSkip, FenState, ReasonLike, Stage
 
 __all__ = ["FenPlan", "check_promotions", "compiled", "fen_ready"]
@@ -81,6 +80,9 @@ def fen_ready(policy_obj: object) -> frozenset[str] | None:
     hit = _READY.get(id(policy_obj))
     if hit is not None and hit[0] is policy_obj:
         return hit[1]
+    # Imported here: the promotions package is the caller's, and heavy to import.
+    from sirui.promotions.base import prices_in_fen
+
     found: set[str] = set()
     _currencies(policy_obj, found)
     ready = frozenset(found) if prices_in_fen(policy_obj) else None

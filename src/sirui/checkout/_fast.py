@@ -17,12 +17,6 @@ from decimal import Decimal
 from typing import Any
 
 from sirui.core.money import Rounding, allocate_int, round_decimal
-from sirui.promotions import (
-    AmountOffCoupon,
-    ExchangeCoupon,
-    NoThresholdCoupon,
-    PercentOffCoupon,
-)
 from sirui.rules.conditions import Always
 from sirui.rules.pricing import PriceState, Stage
 
@@ -47,6 +41,13 @@ class FastModel:
 
     def compile(self, coupon_id: str, template: Any, stacks: bool, start: PriceState) -> bool:
         """Compile ``template`` for ``coupon_id``; False when the template is not modelled."""
+        from sirui.promotions.coupons import (
+            AmountOffCoupon,
+            ExchangeCoupon,
+            NoThresholdCoupon,
+            PercentOffCoupon,
+        )
+
         kind = type(template)
         if kind not in (AmountOffCoupon, NoThresholdCoupon, PercentOffCoupon, ExchangeCoupon):
             return False

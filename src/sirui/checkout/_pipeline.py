@@ -15,7 +15,8 @@ to the first choice in priority order). The promotions that lost get a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
@@ -28,7 +29,6 @@ from sirui.checkout.stacking import (
     StackingPolicy,
     stacking_options,
 )
-from sirui.config import fingerprint
 from sirui.core.money import Money
 from sirui.core.registry import tag_of
 from sirui.core.windows import DateTime, Window
@@ -98,7 +98,15 @@ class CouponLike(Protocol):
 
 def fingerprint_of(obj: object) -> str | None:
     """The config fingerprint of a registered policy (memoised there), or None otherwise."""
-    return fingerprint(obj) if tag_of(type(obj)) is not None else None
+    return _fingerprint()(obj) if tag_of(type(obj)) is not None else None
+
+
+@functools.cache
+def _fingerprint() -> Callable[[object], str]:
+    # Imported on first use: the config codec is not needed to import the checkout.
+    from sirui.config import fingerprint
+
+    return fingerprint
 
 
 def kind_of(obj: object) -> str:

@@ -33,11 +33,10 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import attrs
 
-from sirui.checkout._fast import FastModel
 from sirui.checkout._pipeline import (
     CouponLike,
     apply_coupon,
@@ -58,6 +57,9 @@ from sirui.core.money import Money
 from sirui.rules.pricing import NotApplied, PriceState, Stage
 from sirui.rules.reasons import Reason, ReasonCode, reason_code
 
+if TYPE_CHECKING:
+    from sirui.checkout._fast import FastModel
+
 __all__ = ["CouponOption", "Search", "coupon_groups", "expiry_key"]
 
 NOTHING_OFF = reason_code(
@@ -70,8 +72,7 @@ class _ModelDisagrees(Exception):
     """The integer model and a template disagree: search through the templates."""
 
 
-@attrs.frozen(slots=True)
-class CouponOption:
+class CouponOption(NamedTuple):
     """One coupon the search considered: its slot, stage and saving on its own."""
 
     coupon: Any
@@ -98,8 +99,7 @@ def expiry_key(c: CouponLike) -> tuple[Any, ...]:
     return key
 
 
-@attrs.frozen(slots=True)
-class _Group:
+class _Group(NamedTuple):
     slots: frozenset[str]
     limit: int
     stage: Stage
@@ -214,6 +214,8 @@ class Search:
             opt = CouponOption(rep, t.slot, t.stage, pol.coupon_stacks(t.stacks_with_promotions))
             candidates.append((opt, same))
         # The integer model ranks combinations when every goods coupon is modelled.
+        from sirui.checkout._fast import FastModel
+
         fast: FastModel | None = FastModel(start) if self.bound_ok else None
         for opt, _ in candidates:
             if (
@@ -261,7 +263,7 @@ class Search:
             return opt
         n = len(self.start.adjustments)
         after = apply_coupon(self.start, opt.coupon, opt.stacks)
-        return attrs.evolve(opt, solo=sum(a.amount.minor for a in after.adjustments[n:]))
+        return opt._replace(solo=sum(a.amount.minor for a in after.adjustments[n:]))
 
     def _groups(self, reps: list[CouponOption]) -> tuple[_Group, ...]:
         return coupon_groups(self.stacking, reps)

@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from sirui.checkout import _render
 from sirui.checkout._compiled import compiled, fen_ready
 from sirui.checkout._fastquote import LAZY_FIELDS, fast_quote
 from sirui.checkout._pipeline import (
@@ -107,6 +106,8 @@ class QuoteLine:
         return sum((s.amount for s in self.shares if s.stage is stage), zero)
 
     def __repr__(self) -> str:
+        from sirui.checkout import _render
+
         return _render.line_repr(self)
 
 
@@ -219,12 +220,18 @@ class Quote:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data for services (amounts as ``"12.30"`` strings)."""
+        from sirui.checkout import _render
+
         return _render.to_dict(self)
 
     def __repr__(self) -> str:
+        from sirui.checkout import _render
+
         return _render.quote_repr(self)
 
     def _repr_html_(self) -> str:
+        from sirui.checkout import _render
+
         return _render.quote_html(self)
 
 

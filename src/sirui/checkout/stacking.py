@@ -98,6 +98,16 @@ DEFAULT_COUPON_ORDER: Final[tuple[str, ...]] = _DEFAULT_ORDER
 """Slots apply in this order: exchange and item coupons before store, shipping last."""
 
 
+def _tuple(value: Iterable[Any]) -> tuple[Any, ...]:
+    # A Python converter: attrs reads a builtin's signature by tokenizing its
+    # text signature, which costs more at import than the class itself.
+    return tuple(value)
+
+
+def _frozenset(value: Iterable[Any]) -> frozenset[Any]:
+    return frozenset(value)
+
+
 def _non_empty(_inst: object, attribute: attrs.Attribute[Any], value: Any) -> None:
     if not value:
         raise invalid(attribute.name, value, "must not be empty")
@@ -205,17 +215,17 @@ class StackingPolicy:
     """
 
     priorities: tuple[RulePriority, ...] = attrs.field(
-        default=(), converter=tuple, validator=_check_priorities
+        default=(), converter=_tuple, validator=_check_priorities
     )
-    exclusion_groups: tuple[ExclusionGroup, ...] = attrs.field(default=(), converter=tuple)
-    exclusive: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+    exclusion_groups: tuple[ExclusionGroup, ...] = attrs.field(default=(), converter=_tuple)
+    exclusive: frozenset[str] = attrs.field(default=frozenset(), converter=_frozenset)
     coupons_with_promotions: bool = True
     slot_limits: tuple[SlotLimit, ...] = attrs.field(
-        default=DEFAULT_SLOT_LIMITS, converter=tuple, validator=_check_limits
+        default=DEFAULT_SLOT_LIMITS, converter=_tuple, validator=_check_limits
     )
     other_slot_limit: int = attrs.field(default=1, validator=_count)
     max_coupons: int | None = attrs.field(default=None, validator=_opt_count)
-    coupon_order: tuple[str, ...] = attrs.field(default=_DEFAULT_ORDER, converter=tuple)
+    coupon_order: tuple[str, ...] = attrs.field(default=_DEFAULT_ORDER, converter=_tuple)
     max_search_nodes: int = attrs.field(default=200_000, validator=int_at_least(100))
 
     def __attrs_post_init__(self) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
@@ -114,6 +115,11 @@ class SkuPrice:
     price: Money = attrs.field(validator=positive_money)
 
 
+def _tuple(value: Iterable[Any]) -> tuple[Any, ...]:
+    # A Python converter: attrs reads a builtin's signature by tokenizing it.
+    return tuple(value)
+
+
 def _unique(what: str, keys: Iterable[object]) -> None:
     seen: set[object] = set()
     for k in keys:
@@ -158,8 +164,8 @@ def _per_line_fen(
 class MemberPrice(PromotionBase):
     """会员价: per tier, special unit prices for SKUs, else a rate on everything in scope."""
 
-    rates: tuple[TierRate, ...] = attrs.field(default=(), kw_only=True, converter=tuple)
-    prices: tuple[TierSkuPrice, ...] = attrs.field(default=(), kw_only=True, converter=tuple)
+    rates: tuple[TierRate, ...] = attrs.field(default=(), kw_only=True, converter=_tuple)
+    prices: tuple[TierSkuPrice, ...] = attrs.field(default=(), kw_only=True, converter=_tuple)
 
     def __attrs_post_init__(self) -> None:
         if not self.rates and not self.prices:
@@ -246,7 +252,7 @@ class LimitedTimePrice(PromotionBase):
     the rest of the line stays at its current price.
     """
 
-    prices: tuple[SkuPrice, ...] = attrs.field(kw_only=True, converter=tuple)
+    prices: tuple[SkuPrice, ...] = attrs.field(kw_only=True, converter=_tuple)
     limit_per_order: int | None = attrs.field(default=None, kw_only=True)
 
     def __attrs_post_init__(self) -> None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
-from typing import Any, NamedTuple, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 import attrs
 
@@ -31,9 +31,13 @@ from sirui.core.errors import InvalidValueError, invalid
 from sirui.core.money import Money, allocate_int
 from sirui.core.nouns import Cart, Line
 from sirui.core.windows import DateTime, aware
-from sirui.rules.conditions import Facts
 from sirui.rules.reasons import Reason
-from sirui.rules.scope import ItemScope
+
+if TYPE_CHECKING:
+    # Imported when first needed: importing the checkout need not define
+    # every condition type (see `sirui.rules`).
+    from sirui.rules.conditions import Facts
+    from sirui.rules.scope import ItemScope
 
 __all__ = [
     "SHIPPING_INDEX",
@@ -280,6 +284,8 @@ class PriceState:
 
     def facts(self, lines: Sequence[PricedLine] | None = None) -> Facts:
         """Facts for conditions, with ``amount`` the current subtotal of ``lines``."""
+        from sirui.rules.conditions import Facts
+
         chosen = self.lines if lines is None else tuple(lines)
         c = self.cart
         return Facts(
@@ -588,6 +594,8 @@ class FenState:
 
     def facts(self, idx: Sequence[int] | None = None) -> Facts:
         """`PriceState.facts` over the lines ``idx`` (every line by default)."""
+        from sirui.rules.conditions import Facts
+
         b = self.base
         chosen = range(len(b.ids)) if idx is None else idx
         c = b.cart
