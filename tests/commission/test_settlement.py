@@ -36,6 +36,7 @@ from sirui.commission import (
     SettlePayee,
     guide_commission,
 )
+from sirui.commission.settlement import FreezeFrom
 from sirui.core.errors import IdConflictError, InvalidCommandError
 from sirui.core.money import Money
 from sirui.rules import Accepted, LogPruned, PruneLog, Rejected, reason_code
@@ -280,10 +281,12 @@ class SettlementMachine(RuleBasedStateMachine):
 
     @initialize(amounts=st.lists(st.integers(0, 5_000), min_size=6, max_size=6),
                 totals=st.lists(st.integers(0, 50_000), min_size=3, max_size=3),
-                window=st.integers(0, 5))
-    def setup(self, amounts: list[int], totals: list[int], window: int) -> None:
-        self.ledger = SettlementLedger(SettlementPolicy(window))
+                window=st.integers(0, 5), freeze_from=st.sampled_from(FreezeFrom))
+    def setup(self, amounts: list[int], totals: list[int], window: int,
+              freeze_from: FreezeFrom) -> None:
+        self.ledger = SettlementLedger(SettlementPolicy(window, freeze_from=freeze_from))
         self.window = window
+        self.freeze_from = freeze_from
         self.now = NOW
         self.model: dict[str, _Rec] = {}
         self.pending_orders: list[tuple[str, tuple[CommissionLine, ...]]] = []
@@ -332,8 +335,11 @@ class SettlementMachine(RuleBasedStateMachine):
         mine = [r for k, r in self.model.items() if k.startswith(oid + "/")]
         pending = [r for r in mine if r.status is S.PENDING]
         assert out.ok == bool(pending)
+        # Every line was paid at NOW; from payment, the window never ends before fulfilment.
+        until = (max(NOW.add(days=self.window), self.now)
+                 if self.freeze_from is FreezeFrom.PAYMENT else self.now.add(days=self.window))
         for r in pending:
-            r.status, r.unfreeze = S.FROZEN, self.now.add(days=self.window)
+            r.status, r.unfreeze = S.FROZEN, until
 
     @rule(days=st.integers(0, 4))
     def wait(self, days: int) -> None:
@@ -421,6 +427,7 @@ class SettlementMachine(RuleBasedStateMachine):
         for k, m in self.model.items():
             r = self.ledger.record(k)
             assert r.status is m.status, k
+            assert r.unfreeze_at == m.unfreeze, k
             assert r.net.minor == m.amount - m.target(), k
             assert r.reduced.minor >= 0
             assert r.clawed_back.minor >= 0

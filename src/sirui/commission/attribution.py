@@ -56,7 +56,8 @@ LINK_EXPIRED = reason_code(
 )
 SELF_PURCHASE = reason_code(
     "attribution.self_purchase",
-    zh="导购{guide}自购不计提成", en="Guide {guide} bought for themself: no commission",
+    # zh names no guide id (a shopper-facing text); the id stays in the reason's params.
+    zh="导购本人自购，不计提成", en="Guide {guide} bought for themself: no commission",
 )
 
 

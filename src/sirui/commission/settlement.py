@@ -9,7 +9,12 @@ events, in one transaction:
 
 * `RecordCommission`: the order was paid; its lines enter ``PENDING``.
 * `MarkFulfilled`: the order was picked up or delivered; its records are
-  ``FROZEN`` for the return window (冻结期, ``return_window_days``).
+  ``FROZEN`` for the return window (冻结期, ``return_window_days``), counted
+  as ``SettlementPolicy.freeze_from`` says: from this fulfilment (the
+  default), or from the payment (``line.paid_at``) but never ending before
+  the fulfilment. Either way a record is released only once the order was
+  fulfilled: before `MarkFulfilled` it is ``PENDING`` with no release date
+  (``unfreeze_at`` is None) and `ReleaseFrozen` passes it by.
 * `ReleaseFrozen`: records whose window has passed at ``now`` become
   ``SETTLEABLE`` (refused with ``settlement.nothing_due`` when none has).
 * `SettlePayee`: a payee's settleable records are ``SETTLED`` (paid out),
@@ -42,6 +47,9 @@ settleable records by payee), never the whole ledger.
 
 Invariants
 ----------
+* a record is never released before its order's fulfilment plus the window
+  (``freeze_from=FULFILMENT``), nor before the later of payment plus the
+  window and the fulfilment (``freeze_from=PAYMENT``);
 * reductions are cumulative and exact: after refunds of ``r`` out of a
   line's total ``t`` the record has lost ``round(amount × r / t)`` in all,
   and exactly its whole amount once the line is fully refunded, so a fully
@@ -67,7 +75,7 @@ from sirui.core.errors import InvalidCommandError
 from sirui.core.money import Money
 from sirui.core.persistent import PMap
 from sirui.core.registry import policy
-from sirui.core.validators import non_empty_str, non_negative_int
+from sirui.core.validators import is_instance_of, non_empty_str, non_negative_int
 from sirui.core.windows import DateTime, aware
 from sirui.rules.commandlog import CommandLog, PruneLog, transition
 from sirui.rules.outcome import Accepted, Event, Rejected
@@ -85,6 +93,7 @@ __all__ = [
     "CommissionReduced",
     "CommissionSettleable",
     "CommissionSettled",
+    "FreezeFrom",
     "MarkFulfilled",
     "RecordCommission",
     "RecordStatus",
@@ -135,17 +144,45 @@ class RecordStatus(enum.Enum):
 S = RecordStatus
 
 
+class FreezeFrom(enum.Enum):
+    """What the return-window freeze (冻结期) is counted from."""
+
+    FULFILMENT = "fulfilment"
+    """From the pick-up or delivery the host records with `MarkFulfilled` (确认收货后起算)."""
+    PAYMENT = "payment"
+    """From the order's payment (支付后起算); released no earlier than the fulfilment."""
+
+
 @policy("settlement.policy")
 @attrs.frozen(slots=True)
 class SettlementPolicy:
-    """How long commission stays frozen after fulfilment (退货冻结期).
+    """How long commission stays frozen, and from when (退货冻结期).
 
-    ``log_retention_days``: how long the ledger remembers accepted command
-    ids for replays (`PruneLog` forgets older ones).
+    ``freeze_from``: count ``return_window_days`` from the fulfilment (the
+    default) or from the payment. ``log_retention_days``: how long the
+    ledger remembers accepted command ids for replays (`PruneLog` forgets
+    older ones).
+
+    >>> import pendulum
+    >>> paid = pendulum.datetime(2026, 11, 11, 10, tz="Asia/Shanghai")
+    >>> delivered = pendulum.datetime(2026, 11, 14, 15, tz="Asia/Shanghai")
+    >>> SettlementPolicy(7).release_at(paid, delivered).isoformat()
+    '2026-11-21T15:00:00+08:00'
+    >>> SettlementPolicy(7, freeze_from=FreezeFrom.PAYMENT).release_at(paid, delivered).isoformat()
+    '2026-11-18T10:00:00+08:00'
     """
 
     return_window_days: int = attrs.field(default=7, validator=non_negative_int)
     log_retention_days: int = attrs.field(default=30, validator=non_negative_int)
+    freeze_from: FreezeFrom = attrs.field(
+        default=FreezeFrom.FULFILMENT,
+        validator=is_instance_of(FreezeFrom, "a FreezeFrom", "FreezeFrom.PAYMENT"))
+
+    def release_at(self, paid_at: DateTime, fulfilled_at: DateTime) -> DateTime:
+        """When a record paid at ``paid_at`` and fulfilled at ``fulfilled_at`` unfreezes."""
+        if self.freeze_from is FreezeFrom.PAYMENT:
+            return max(paid_at.add(days=self.return_window_days), fulfilled_at)
+        return fulfilled_at.add(days=self.return_window_days)
 
 
 @attrs.frozen(slots=True)
@@ -212,7 +249,11 @@ class RecordCommission:
 
 @attrs.frozen(slots=True)
 class MarkFulfilled:
-    """The order was picked up (提货) or delivered at ``at``: start the return window."""
+    """The order was picked up (提货) or delivered at ``at``: freeze its records.
+
+    The window runs from ``at``, or from the payment under ``FreezeFrom.PAYMENT``
+    (ending no earlier than ``at``).
+    """
 
     id: str = attrs.field(validator=non_empty_str)
     order_id: str = attrs.field(validator=non_empty_str)
@@ -429,7 +470,6 @@ class SettlementLedger:
         return Accepted(attrs.evolve(self, records=records, by_order=by_order), tuple(events))
 
     def _fulfil(self, cmd: MarkFulfilled) -> Outcome:
-        until = cmd.at.add(days=self.policy.return_window_days)
         records, frozen = self.records, list(self.frozen)
         events: list[Event] = []
         for k in self._keys(cmd.order_id):
@@ -437,6 +477,7 @@ class SettlementLedger:
             target = transition(TRANSITIONS, rec.status, cmd)
             if target is None:
                 continue
+            until = self.policy.release_at(rec.line.paid_at, cmd.at)
             records = records.set(k, attrs.evolve(rec, status=target, unfreeze_at=until))
             bisect.insort(frozen, (until, k))
             events.append(CommissionFrozen(k, until))
