@@ -40,6 +40,7 @@ from sirui.core.validators import (
     optional,
 )
 from sirui.core.windows import DateTime, Validity, Window, aware
+from sirui.core.zh import zh_datetime
 from sirui.rules.conditions import Always, Condition
 from sirui.rules.pricing import (
     Adjustment,
@@ -71,7 +72,7 @@ __all__ = [
 
 OUTSIDE_WINDOW = reason_code(
     "promotion.outside_window",
-    zh="不在活动时间内（{start} 至 {end}）",
+    zh="不在活动时间内（{start_zh} 至 {end_zh}）",
     en="Outside the promotion window {start} to {end}",
 )
 NO_ELIGIBLE_LINES = reason_code(
@@ -206,7 +207,9 @@ def cached_fingerprint(policy_obj: Any) -> str:
 
 def _window_reason(window: Window) -> Reason:
     end = window.end.isoformat() if window.end is not None else "-"
-    return OUTSIDE_WINDOW(start=window.start.isoformat(), end=end)
+    end_zh = zh_datetime(window.end) if window.end is not None else "不限"
+    return OUTSIDE_WINDOW(start=window.start.isoformat(), end=end,
+                          start_zh=zh_datetime(window.start), end_zh=end_zh)
 
 
 def gate(

@@ -44,6 +44,7 @@ from sirui.core.validators import (
     positive_int,
     positive_money,
 )
+from sirui.core.zh import zh_datetime
 from sirui.promotions.base import (
     NOTHING_OFF,
     Coupon,
@@ -85,9 +86,10 @@ NOT_OWNER = reason_code(
     en="Coupon {coupon} belongs to another member",
 )
 NOT_YET_VALID = reason_code(
-    "coupon.not_yet_valid", zh="优惠券{start}起可用", en="The coupon is usable from {start}"
+    "coupon.not_yet_valid", zh="优惠券{start_zh}起可用", en="The coupon is usable from {start}"
 )
-EXPIRED = reason_code("coupon.expired", zh="优惠券已于{end}过期", en="The coupon expired at {end}")
+EXPIRED = reason_code("coupon.expired", zh="优惠券已于{end_zh}过期",
+                      en="The coupon expired at {end}")
 BELOW_THRESHOLD = reason_code(
     "coupon.below_threshold",
     zh="订单满{threshold}可用，还差{short}",
@@ -123,10 +125,12 @@ def check_coupon(
     elif coupon.member_id != state.cart.member.id:
         reason = NOT_OWNER(coupon=coupon.id)
     elif coupon.valid.is_after(state.now):
-        reason = NOT_YET_VALID(start=coupon.valid.start.isoformat())
+        reason = NOT_YET_VALID(start=coupon.valid.start.isoformat(),
+                               start_zh=zh_datetime(coupon.valid.start))
     elif coupon.valid.is_before(state.now):
         end = coupon.valid.end
-        reason = EXPIRED(end=end.isoformat() if end is not None else "-")
+        reason = EXPIRED(end=end.isoformat() if end is not None else "-",
+                         end_zh=zh_datetime(end) if end is not None else "-")
     if reason is not None:
         return (), state.skip(coupon.id, stage, reason, template.kind)
     lines, skipped = gate(template, state, stage)
@@ -149,9 +153,9 @@ def check_coupon_fen(
         reason = NOT_OWNER(coupon=coupon.id)
     # `Window.is_after` / `is_before` without re-checking that ``now`` is aware.
     elif now < valid.start:
-        reason = NOT_YET_VALID(start=valid.start.isoformat())
+        reason = NOT_YET_VALID(start=valid.start.isoformat(), start_zh=zh_datetime(valid.start))
     elif valid.end is not None and now >= valid.end:
-        reason = EXPIRED(end=valid.end.isoformat())
+        reason = EXPIRED(end=valid.end.isoformat(), end_zh=zh_datetime(valid.end))
     if reason is not None:
         fs.skip(coupon.id, stage, reason, template.kind)
         return None

@@ -32,6 +32,7 @@ from sirui.core.nouns import Member, Order
 from sirui.core.registry import policy, policy_family, tag_of
 from sirui.core.validators import non_empty_str, non_negative_money, positive_int
 from sirui.core.windows import DateTime, aware
+from sirui.core.zh import zh_datetime
 from sirui.promotions.base import CouponTemplate
 from sirui.promotions.wallet import ClaimCoupon
 from sirui.rules.conditions import Always, Condition, Facts
@@ -74,7 +75,7 @@ ALREADY_PAID = reason_code(
     "trigger.already_paid", zh="订单已支付，无需提醒", en="The order is paid; no reminder"
 )
 TOO_EARLY = reason_code(
-    "trigger.too_early", zh="{at}后再判断", en="Look again at {at}"
+    "trigger.too_early", zh="{at_zh}后再判断", en="Look again at {at}"
 )
 TOO_LATE = reason_code(
     "trigger.too_late", zh="已过发放时限", en="Past the time to issue"
@@ -93,6 +94,11 @@ CONDITION_FAILED = reason_code(
     "trigger.condition_failed", zh="不满足发券条件", en="The issuing condition does not hold"
 )
 
+
+
+def _too_early(at: DateTime) -> Reason:
+    """``trigger.too_early``: zh shows ``at`` as ``2026年11月11日 10:00``, never ISO."""
+    return TOO_EARLY(at=at.isoformat(), at_zh=zh_datetime(at))
 
 class Decision(enum.Enum):
     ISSUE = "issue"
@@ -325,7 +331,7 @@ class UnpaidOrderReminder(_TriggerBase):
             return self._decision(Decision.NO, mid, ALREADY_PAID(), key)
         at = order.placed_at.add(minutes=self.after_minutes)
         if now < at:
-            return self._decision(Decision.NOT_YET, mid, TOO_EARLY(at=at.isoformat()), key, at)
+            return self._decision(Decision.NOT_YET, mid, _too_early(at), key, at)
         if now >= order.placed_at.add(minutes=self.close_after_minutes):
             return self._decision(Decision.NO, mid, TOO_LATE(), key)
         return self._issue(mid, key)
@@ -349,7 +355,7 @@ class RepurchaseIncentive(_TriggerBase):
         key = f"{self.id}:{mid}:{signal.last_paid_at.isoformat()}"
         at = signal.last_paid_at.add(days=self.after_days)
         if now < at:
-            return self._decision(Decision.NOT_YET, mid, TOO_EARLY(at=at.isoformat()), key, at)
+            return self._decision(Decision.NOT_YET, mid, _too_early(at), key, at)
         if now >= at.add(days=self.window_days):
             return self._decision(Decision.NO, mid, TOO_LATE(), key)
         return self._issue(mid, key)
