@@ -6,7 +6,6 @@ The common validators (ids, counts, money, datetimes) are in
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -14,7 +13,6 @@ import attrs
 
 from sirui.core.errors import invalid
 from sirui.core.money import as_rate
-from sirui.core.windows import DateTime, zone
 
 
 def rate(value: object) -> Decimal:
@@ -38,18 +36,3 @@ def multiplier(_inst: object, attribute: attrs.Attribute[Any], value: object) ->
     if not (isinstance(value, Decimal) and 1 <= value <= 100):
         raise invalid(attribute.name, value, "must be a multiplier in [1, 100]", "e.g. '1.5'")
 
-
-def zh_date(t: DateTime | dt.date, tz: str | None = None) -> str:
-    """``2026年11月11日``: the calendar date of ``t`` in ``tz`` (else its own zone), for zh text.
-
-    Chinese messages show dates this way, never as ISO timestamps. A plain
-    date is shown as it is.
-    """
-    local = t.in_timezone(zone(tz)) if tz is not None and isinstance(t, DateTime) else t
-    return f"{local.year}年{local.month}月{local.day}日"
-
-
-def zh_time(t: DateTime, tz: str | None = None) -> str:
-    """``2026年11月11日 10:00``: the local date and time of ``t`` for zh text."""
-    local = t.in_timezone(zone(tz)) if tz is not None else t
-    return f"{zh_date(local)} {local.hour:02d}:{local.minute:02d}"

@@ -66,6 +66,7 @@ from sirui.core.validators import (
     positive_int,
 )
 from sirui.core.windows import DateTime, Window, aware
+from sirui.core.zh import zh_datetime
 from sirui.loyalty.members._card_messages import (
     CardBenefitUsed,
     CardCommand,
@@ -83,7 +84,6 @@ from sirui.loyalty.members._card_messages import (
     RenewCard,
     StartTrial,
 )
-from sirui.loyalty.members._checks import zh_time
 from sirui.loyalty.members.benefits import Perks
 from sirui.rules.commandlog import CommandLog, PruneLog, transition
 from sirui.rules.outcome import Accepted, Event, Outcome, Rejected
@@ -303,7 +303,7 @@ class PaidCard:
             return Rejected(_refusal(card, command), self)
         if type(command) is ExpireCard and not settled:
             assert card.ends_at is not None
-            return Rejected(ALREADY_EXPIRED(at=card.ends_at, at_zh=zh_time(card.ends_at)), self)
+            return Rejected(ALREADY_EXPIRED(at=card.ends_at, at_zh=zh_datetime(card.ends_at)), self)
         out = _HANDLERS[type(command)](card, command, now)
         if isinstance(out, Rejected):
             return Rejected(out.reason, self)
@@ -413,7 +413,7 @@ def _claim(card: PaidCard, c: ClaimCouponPack, now: DateTime) -> Outcome[PaidCar
     k, window = period
     if k in card.packs_claimed:
         assert window.end is not None  # a run always ends
-        return Rejected(PACK_CLAIMED(next=window.end, next_zh=zh_time(window.end)), card)
+        return Rejected(PACK_CLAIMED(next=window.end, next_zh=zh_datetime(window.end)), card)
     value = card.plan.coupon_pack_value or Money.zero(card.plan.price.currency)
     new = attrs.evolve(card, packs_claimed=card.packs_claimed | {k},
                        benefits_used=card.benefits_used + value)
@@ -467,7 +467,7 @@ def _refusal(card: PaidCard, command: CardCommand) -> Reason:
         return ALREADY_ACTIVE()
     if kind is ExpireCard and status in (CardStatus.ACTIVE, CardStatus.TRIAL):
         assert card.ends_at is not None
-        return NOT_ENDED(until=card.ends_at, until_zh=zh_time(card.ends_at))
+        return NOT_ENDED(until=card.ends_at, until_zh=zh_datetime(card.ends_at))
     return _not_allowed(status, kind)
 
 

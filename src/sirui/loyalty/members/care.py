@@ -42,7 +42,7 @@ from sirui.core.validators import (
     str_frozenset,
 )
 from sirui.core.windows import DEFAULT_TZ, DateTime, _check_tz, aware, local_date
-from sirui.loyalty.members._checks import zh_date, zh_time
+from sirui.core.zh import zh_date, zh_datetime
 from sirui.loyalty.members.facts import MemberFacts
 from sirui.loyalty.members.rfm import RfmSegment
 from sirui.rules.reasons import Reason, reason_code
@@ -297,7 +297,7 @@ class BeforeSale(CareRule):
         if not self.starts_at.subtract(days=self.days_before) <= ctx.now < self.starts_at:
             return lambda f: None
         reason = BEFORE_SALE(node=self.node, starts_at=self.starts_at,
-                             starts_at_zh=zh_time(self.starts_at, ctx.tz))
+                             starts_at_zh=zh_datetime(self.starts_at, ctx.tz))
         segments = self.segments
 
         def check(f: MemberFacts) -> tuple[Reason, str | None] | None:

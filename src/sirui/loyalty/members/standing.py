@@ -73,7 +73,7 @@ from sirui.core.errors import InvalidCommandError, invalid
 from sirui.core.money import Money
 from sirui.core.validators import non_empty_str, opt_aware_datetime
 from sirui.core.windows import DateTime, aware
-from sirui.loyalty.members._checks import zh_date
+from sirui.core.zh import zh_date
 from sirui.loyalty.members._tier_messages import (
     PinTier,
     ReviewTier,
