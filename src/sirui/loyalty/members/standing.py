@@ -37,18 +37,14 @@ Commands and what they do:
 | ``SettleTier`` | applies an ended pin or grace period (refused when nothing is due) |
 | ``PruneLog`` | forgets command ids older than the ladder's ``log_retention_days`` |
 
-Reviews and grace periods are anchored to the calendar, not to the moment
-the host's job runs: ``ReviewTier`` sent at ``now`` judges the latest review
-period that has ended (`TierLadder.review_end`), with the metric as it stood
-at that period's end; a grace period runs ``grace_days`` from that end; a
-grace period that ended is judged with the metric at ``grace_until``. So a
-review run on 3 January gives the tier a review run at 1 January 00:00
-would have given (refunds of older orders booked in between aside: they
-change the entries themselves), and a review so late that its grace period
-has run out settles it in the same outcome. A tier reached after the judged
-period ended (``tier_since``: an upgrade on 2 January) is not judged for
-retention by that late review, as the on-time review came before it; what
-was earned after the end still upgrades an immediate ladder.
+Reviews and grace periods are anchored to the calendar, not to when the
+host's job runs: ``ReviewTier`` at ``now`` judges the latest period that has
+ended (`TierLadder.review_end`) with the metric as of its end; grace runs
+``grace_days`` from that end and is judged with the metric at ``grace_until``.
+So a review run on 3 January gives the tier one at 1 January 00:00 gives
+(refunds of older orders booked in between aside), a review whose grace has
+run out settles it at once, a tier reached after the end (``tier_since``) is
+not judged by it, and what was earned after the end still upgrades.
 
 Invariants: every command is idempotent by id (a replay of an accepted
 command returns its original events and changes nothing, also after the
