@@ -92,6 +92,20 @@ meta = sa.Table(
 
 MAX_ATTEMPTS = 60
 
+# Statements built once (SQLAlchemy caches their compiled form; building them costs too).
+_GET = sa.select(states.c.version, states.c.body).where(states.c.key == sa.bindparam("k"))
+_GET_FOR_UPDATE = _GET.with_for_update()
+_PEEK = sa.select(states.c.body).where(states.c.key == sa.bindparam("k"))
+_INSERT = states.insert()
+_SET = {"version": sa.bindparam("nv"), "type": sa.bindparam("t"), "schema": sa.bindparam("s"),
+        "body": sa.bindparam("b")}
+_UPDATE = (states.update()
+           .where(states.c.key == sa.bindparam("k"), states.c.version == sa.bindparam("v"))
+           .values(**_SET))
+_UPDATE_DUE = _UPDATE.values(due_us=sa.bindparam("d"))
+_COMMAND = sa.select(commands.c.request_hash, commands.c.status, commands.c.body).where(
+    commands.c.id == sa.bindparam("k"))
+
 
 class Conflict(Exception):
     """A compare-and-set lost a race: the command is decided again on fresh rows."""
@@ -156,10 +170,8 @@ class Tx:
             return self._writes[key][0]  # type: ignore[no-any-return]
         if key in self._loaded:
             return self._loaded[key][1]  # type: ignore[no-any-return]
-        query = sa.select(states.c.version, states.c.body).where(states.c.key == key)
-        if lock and self.conn.dialect.name != "sqlite":
-            query = query.with_for_update()
-        row = self.conn.execute(query).first()
+        query = _GET_FOR_UPDATE if lock and self.conn.dialect.name != "sqlite" else _GET
+        row = self.conn.execute(query, {"k": key}).first()
         if row is None:
             self._loaded[key] = (None, None)
             return None
@@ -179,8 +191,7 @@ class Tx:
         """A look at a row without taking it into the command (no lock, not cached)."""
         if key in self._writes or key in self._loaded:
             return self.get(key, cls)
-        row = self.conn.execute(
-            sa.select(states.c.body).where(states.c.key == key)).first()
+        row = self.conn.execute(_PEEK, {"k": key}).first()
         return None if row is None else loads_json(row.body, cls)
 
     def scan(self, prefix: str, cls: type[T]) -> list[tuple[str, T]]:
@@ -208,24 +219,19 @@ class Tx:
                 continue
             body = dumps_json(value, indent=None)
             cls = type(value)
-            cols: dict[str, Any] = {"body": body}
-            if due is not _UNCHANGED:
-                cols["due_us"] = None if due is None else micros(due)
+            due_us = None if due is _UNCHANGED or due is None else micros(due)
             if version is None:
                 try:
-                    self.conn.execute(states.insert().values(
-                        key=key, type=wire_name(cls), schema=schema_version(cls), version=1,
-                        **cols,
-                    ))
+                    self.conn.execute(_INSERT, {
+                        "key": key, "type": wire_name(cls), "schema": schema_version(cls),
+                        "version": 1, "body": body, "due_us": due_us})
                 except IntegrityError as exc:
                     raise Conflict(key) from exc
             else:
-                done = self.conn.execute(
-                    states.update()
-                    .where(states.c.key == key, states.c.version == version)
-                    .values(version=version + 1, type=wire_name(cls),
-                            schema=schema_version(cls), **cols)
-                )
+                params = {"k": key, "v": version, "nv": version + 1, "t": wire_name(cls),
+                          "s": schema_version(cls), "b": body, "d": due_us}
+                stmt = _UPDATE if due is _UNCHANGED else _UPDATE_DUE
+                done = self.conn.execute(stmt, params)
                 if done.rowcount != 1:
                     raise Conflict(key)
         if self._events:
@@ -331,10 +337,7 @@ class Store:
             try:
                 with self._connect(write=True) as conn, conn.begin():
                     if command_id is not None:
-                        stored = conn.execute(
-                            sa.select(commands.c.request_hash, commands.c.status,
-                                      commands.c.body).where(commands.c.id == command_id)
-                        ).first()
+                        stored = conn.execute(_COMMAND, {"k": command_id}).first()
                         if stored is not None:
                             if stored.request_hash != req_hash:
                                 raise StoredAnswerMismatch(command_id)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -12,14 +11,14 @@ import pytest
 from service._harness import Database, Server, cart, problem_ok
 
 
-@pytest.fixture(scope="module")
-def server(db: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = Server(db, tmp_path_factory.mktemp("activities"))
-    srv.start()
-    try:
-        yield srv
-    finally:
-        srv.stop()
+@pytest.fixture
+def server(shared: Server) -> Server:
+    return shared
+
+
+@pytest.fixture
+def db(shared: Server) -> Database:
+    return shared.db
 
 
 def post(http: httpx.Client, path: str, key: str, body: Any = None, **params: Any) -> Any:

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from service._harness import Database, Server, cart, problem_ok
 
 
-@pytest.fixture(scope="module")
-def server(db: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = Server(db, tmp_path_factory.mktemp("bad"))
-    srv.start()
-    try:
-        yield srv
-    finally:
-        srv.stop()
+@pytest.fixture
+def server(shared: Server) -> Server:
+    return shared
+
+
+@pytest.fixture
+def db(shared: Server) -> Database:
+    return shared.db
 
 
 def post(path: str, body: Any = None, key: str | None = "bad-1", raw: bytes | None = None,
@@ -87,13 +87,13 @@ def bad_requests(other_coupon: str) -> list[tuple[str, dict[str, Any], int, str 
         ("pay an unknown order", post("/orders/o-none/pay", key="pay-none"), 404,
          "service.unknown_order"),
         ("refund an unpaid order", post("/orders/o-good/refunds", {"lines": {"L1": 1}},
-                                        key="rf-1"), 409, "service.order_not_paid"),
+                                        key="bad-rf-1"), 409, "service.order_not_paid"),
         ("refund more than bought", post("/orders/o-paid/refunds", {"lines": {"L2": 3}},
-                                         key="rf-2"), 422, invalid),
+                                         key="bad-rf-2"), 422, invalid),
         ("refund an unknown line", post("/orders/o-paid/refunds", {"lines": {"L9": 1}},
-                                        key="rf-3"), 422, invalid),
+                                        key="bad-rf-3"), 422, invalid),
         ("refund a negative quantity", post("/orders/o-paid/refunds", {"lines": {"L1": -1}},
-                                            key="rf-4"), 422, invalid),
+                                            key="bad-rf-4"), 422, invalid),
         ("unknown seckill campaign", post("/orders", GOOD, seckill="nope/am"), 404,
          "service.unknown_campaign"),
         ("seckill without its SKU", post("/orders", cart("m1", ("WP-80", 1)),
@@ -115,11 +115,7 @@ def bad_requests(other_coupon: str) -> list[tuple[str, dict[str, Any], int, str 
 def test_bad_requests_answer_4xx_with_a_reason_and_write_nothing(server: Server,
                                                                  db: Database) -> None:
     with server.client() as http:
-        for m in ("m1", "m2"):
-            assert http.put(f"/members/{m}", json={"id": m, "guide": "G001"}).status_code == 201
-        claimed = http.post("/members/m2/coupons", json={"template": "after-pay"},
-                            headers={"Idempotency-Key": "cp-of-m2"})
-        assert claimed.status_code == 201, claimed.text
+        given(http)
         assert http.post("/orders", json=GOOD,
                          headers={"Idempotency-Key": "o-good"}).status_code == 201
         assert http.post("/orders", json=cart("m1", ("WP-80", 2)),
@@ -144,8 +140,19 @@ def test_bad_requests_answer_4xx_with_a_reason_and_write_nothing(server: Server,
     assert "Traceback" not in server.output()
 
 
+def given(http: httpx.Client) -> None:
+    """Members m1 and m2, and a coupon in m2's wallet (replay-safe: tests may run apart)."""
+    for m in ("m1", "m2"):
+        assert http.put(f"/members/{m}", json={"id": m, "guide": "G001"}).status_code in (200,
+                                                                                         201)
+    claimed = http.post("/members/m2/coupons", json={"template": "after-pay"},
+                        headers={"Idempotency-Key": "cp-of-m2"})
+    assert claimed.status_code == 201, claimed.text
+
+
 def test_the_other_members_coupon_is_named_in_the_refusal(server: Server) -> None:
     with server.client() as http:
+        given(http)
         resp = http.post("/orders", json=GOOD, params={"coupons": "cp-of-m2"},
                          headers={"Idempotency-Key": "o-theirs"})
         body = problem_ok(resp)

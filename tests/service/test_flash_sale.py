@@ -50,6 +50,7 @@ per_slot = 2
 """
 
 STOCK, LIMIT, CLIENTS, PER_CLIENT, MEMBERS = 100, 2, 50, 20, 80
+REFUSALS = {"seckill.sold_out", "seckill.limit_reached"}
 
 
 @pytest.fixture(scope="module")
@@ -81,14 +82,16 @@ class Ledger:
             self.first[key] = (resp.status_code, resp.text)
 
     def check_retries(self) -> int:
-        """Accepted commands answer byte for byte; refused ones are refused for the same reason."""
+        """An accepted command answers its stored answer byte for byte; a refused one is
+        refused again (a refusal writes nothing, so its retry is decided afresh: its reason
+        may move on, sold out first and over the limit later, but no unit frees meanwhile)."""
         for key, status, text, replayed in self.retries:
             first_status, first_text = self.first[key]
             assert status == first_status, (key, first_status, status, text[:300])
             if status < 300:
                 assert replayed and text == first_text, key
             else:
-                assert problem_code(text) == problem_code(first_text), key
+                assert problem_code(text) in REFUSALS, key
         return len(self.retries)
 
 
@@ -167,7 +170,7 @@ def test_flash_sale_never_oversells_and_resells_timed_out_units(server: Server,
     first = accepted(ledger, "fs-")
     assert len(first) == STOCK
     codes = Counter(problem_code(t) for k, (s, t) in ledger.first.items() if s == 409)
-    assert set(codes) <= {"seckill.sold_out", "seckill.limit_reached"}, codes
+    assert set(codes) <= REFUSALS, codes
     assert sum(codes.values()) == CLIENTS * PER_CLIENT - STOCK
 
     # 80 are paid (payment callbacks retried too); 20 are left unpaid
