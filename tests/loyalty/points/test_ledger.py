@@ -146,7 +146,7 @@ def test_a_retry_from_beyond_the_retention_is_refused_not_credited_twice() -> No
     assert pruned.events == (LogPruned(T0.add(days=1), 1),)
     assert "e1" not in pruned.state.log
     retry = pruned.state.handle(Earn("e1", 100), now=later)
-    assert retry.reason == TXN_ID_TAKEN(txn="e1", status="earned")
+    assert retry.reason == TXN_ID_TAKEN(txn="e1", status="earned", status_zh="积分已入账")
     assert retry.state.balance(later) == 100
     # the earn is still there to be taken back
     assert pruned.state.handle(TakeBack("t1", "e1", 100), now=later).ok

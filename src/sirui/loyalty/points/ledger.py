@@ -120,7 +120,7 @@ REVERSAL_EXCEEDS = reason_code(
 )
 TXN_ID_TAKEN = reason_code(
     "points.txn_id_taken",
-    zh="交易号{txn}已入账（{status}），不能再用于新的交易",
+    zh="交易号{txn}已入账（{status_zh}），不能再用于新的交易",
     en="Transaction id {txn} is already on the ledger ({status}); a new transaction needs a new id",
 )
 
@@ -133,6 +133,14 @@ def _us(t: DateTime | None) -> int:
     if t is None:
         return _NEVER
     return calendar.timegm(t.utctimetuple()) * 1_000_000 + t.microsecond
+
+
+#: How zh messages name a transaction's status (``points.txn_id_taken``).
+_TXN_STATUS_ZH: Final = {
+    TxnStatus.EARNED: "积分已入账", TxnStatus.TAKEN_BACK: "积分已扣回",
+    TxnStatus.SPENT: "积分已使用", TxnStatus.RETURNED: "积分已退回",
+    TxnStatus.ADJUSTED: "积分已调整",
+}
 
 
 class Shortfall(enum.Enum):
@@ -364,7 +372,8 @@ class PointsLedger:
             return target
         assert status is not None  # every creating command has a row from None
         if reverses is None:
-            return Rejected(TXN_ID_TAKEN(txn=tid, status=status.value), self)
+            return Rejected(TXN_ID_TAKEN(txn=tid, status=status.value,
+                                         status_zh=_TXN_STATUS_ZH[status]), self)
         return Rejected(NOT_IN_TABLE(state=status.value, command=type(command).__name__), self)
 
     def _mature(self, now_us: int) -> PointsLedger:

@@ -86,7 +86,7 @@ ALREADY_CANCELLED = reason_code(
 )
 REDEMPTION_EXISTS = reason_code(
     "points_mall.redemption_exists",
-    zh="兑换单{redemption}已存在（{status}），新的兑换需要新的单号",
+    zh="兑换单{redemption}已存在（{status_zh}），新的兑换需要新的单号",
     en="Redemption {redemption} already exists ({status}); a new one needs a new id",
 )
 
@@ -327,4 +327,5 @@ def _miss(rid: str, status: RedemptionStatus | None, command: MallCommand) -> Re
     assert status is not None  # Redeem has a row from None
     if isinstance(command, CancelRedemption):
         return ALREADY_CANCELLED()
-    return REDEMPTION_EXISTS(redemption=rid, status=status.value)
+    shown = "已兑换" if status is RedemptionStatus.REDEEMED else "已取消"
+    return REDEMPTION_EXISTS(redemption=rid, status=status.value, status_zh=shown)

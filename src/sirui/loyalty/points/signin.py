@@ -53,6 +53,7 @@ from sirui.core.errors import InvalidCommandError, invalid
 from sirui.core.registry import policy
 from sirui.core.validators import int_at_least, non_empty_id, non_negative_int
 from sirui.core.windows import DEFAULT_TZ, DateTime, _check_tz, aware, local_date
+from sirui.core.zh import zh_date
 from sirui.rules.commandlog import CommandLog, PruneLog, transition
 from sirui.rules.outcome import Accepted, Event, Rejected
 from sirui.rules.reasons import Reason, reason_code
@@ -73,7 +74,7 @@ __all__ = [
 ]
 
 ALREADY_SIGNED = reason_code(
-    "signin.already_signed", zh="{day}已签到", en="Already signed in on {day}"
+    "signin.already_signed", zh="{day_zh}已签到", en="Already signed in on {day}"
 )
 MAKEUP_NOT_ALLOWED = reason_code(
     "signin.makeup_not_allowed",
@@ -380,5 +381,5 @@ class SigninCalendar:
 def _miss(command: SigninCommand, day: dt.date) -> Reason:
     """Why the table refuses ``command`` for ``day``: it is signed already."""
     if isinstance(command, SignIn):
-        return ALREADY_SIGNED(day=day)
+        return ALREADY_SIGNED(day=day, day_zh=zh_date(day))
     return MAKEUP_NOT_ALLOWED()

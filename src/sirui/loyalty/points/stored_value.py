@@ -104,7 +104,7 @@ ALREADY_REFUNDED = reason_code(
 )
 TXN_ID_TAKEN = reason_code(
     "stored_value.txn_id_taken",
-    zh="交易号{txn}已入账（{status}），不能再用于新的交易",
+    zh="交易号{txn}已入账（{status_zh}），不能再用于新的交易",
     en="Transaction id {txn} is already on the account ({status}); use a new id",
 )
 TOP_UP_SPENT = reason_code(
@@ -265,6 +265,13 @@ class StoredValueStatus(enum.Enum):
     PAID = "paid"
     PAYMENT_REFUNDED = "payment_refunded"
     """Some or all of its lines were refunded (``refunded_lines``)."""
+
+
+#: How zh messages name a transaction's status (``stored_value.txn_id_taken``).
+_STATUS_ZH: Final = {
+    StoredValueStatus.TOPPED_UP: "充值已到账", StoredValueStatus.TOP_UP_REFUNDED: "充值已退款",
+    StoredValueStatus.PAID: "已支付", StoredValueStatus.PAYMENT_REFUNDED: "支付已退款",
+}
 
 
 _SV = StoredValueStatus
@@ -428,7 +435,8 @@ class StoredValueAccount:
             return target
         assert status is not None  # TopUp and Pay have a row from None
         if refunds is None:
-            return Rejected(TXN_ID_TAKEN(txn=tid, status=status.value), self)
+            return Rejected(TXN_ID_TAKEN(txn=tid, status=status.value,
+                                         status_zh=_STATUS_ZH[status]), self)
         if status is _SV.TOP_UP_REFUNDED and type(command) is RefundTopUp:
             return Rejected(ALREADY_REFUNDED(txn=tid), self)
         return Rejected(NOT_IN_TABLE(state=status.value, command=type(command).__name__), self)

@@ -78,7 +78,7 @@ __all__ = [
 ]
 
 NOT_TRACKED = reason_code(
-    "task.not_tracked", zh="没有任务统计该行为（{action}）", en="No task counts {action}"
+    "task.not_tracked", zh="没有任务统计该行为", en="No task counts {action}"
 )
 CAPPED = reason_code(
     "task.capped",
