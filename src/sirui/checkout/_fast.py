@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from sirui.core.money import Rounding, allocate_int, round_decimal
+from sirui.core.money import allocate_int
 from sirui.rules.conditions import Always
-from sirui.rules.pricing import PriceState, Stage
+from sirui.rules.pricing import PriceState, Stage, times_fen
 
 __all__ = ["FastModel"]
 
@@ -102,7 +102,7 @@ class FastModel:
             if base < rule[2]:
                 return None
             rate: Decimal = rule[3]
-            off = base - round_decimal(Decimal(base) * rate, Rounding.HALF_UP)
+            off = base - times_fen(base, rate)
             if rule[4] is not None:
                 off = min(off, rule[4])
         else:

@@ -186,7 +186,9 @@ def allocate_fen(
     if total <= 0:
         return [0] * len(rooms)
     ws = rooms if weights is None or not any(weights) else weights
-    shares = allocate_int(total, ws)
+    # Weights that sum to the total are the largest-remainder split already
+    # (each line's own discount, as member and activity prices give).
+    shares = list(ws) if sum(ws) == total else allocate_int(total, ws)
     if ws is rooms:
         return shares
     # Proportional shares by current amount never exceed a line's amount, but
@@ -505,9 +507,7 @@ class FenState:
         "not_applied", "shipping_fee",
     )
 
-    def __init__(
-        self, base: FenCart, extras: tuple[tuple[str, Any], ...] = ()
-    ) -> None:
+    def __init__(self, base: FenCart, extras: tuple[tuple[str, Any], ...] = ()) -> None:
         """The state before any stage: every line at its cart amount."""
         self.base = base
         self.amounts = list(base.originals)
@@ -540,11 +540,10 @@ class FenState:
         return new
 
     def dry_copy(self) -> FenState:
-        """A copy whose adjustments carry their amounts but no shares, lines left as they are.
+        """A copy for asking what a rule alone would take off, at a fraction of the cost.
 
-        For asking what a rule alone would take off: the amount is exactly
-        what allocating it would have taken, at a fraction of the cost. The
-        line amounts are shared with this state, as a dry state never changes them.
+        Its adjustments carry the amount allocating would take, but no shares;
+        it shares this state's line amounts, which it never changes.
         """
         new = self.copy()
         new.amounts = self.amounts
@@ -609,13 +608,15 @@ class FenState:
 
     def apply(self, adj: FenAdjustment) -> None:
         """Record ``adj`` and take its shares off the lines (the shipping share aside)."""
-        amounts = self.amounts
+        if self.dry and any(i != SHIPPING_INDEX for i, _ in adj.shares):
+            raise RuntimeError("a dry state shares its amounts: it never allocates")
+        amounts, changed = self.amounts, False
         for i, fen in adj.shares:
             if i != SHIPPING_INDEX:
-                if self.dry:
-                    raise RuntimeError("a dry state shares its amounts: it never allocates")
                 amounts[i] -= fen
-                self._seen = {}
+                changed = True
+        if changed:
+            self._seen = {}
         if adj.blocks:
             bits = sum(1 << s for s in adj.blocks)
             blocked = self.blocked[:]
