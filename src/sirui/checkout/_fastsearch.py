@@ -29,7 +29,13 @@ from sirui.checkout.combination import (
     coupon_groups,
     expiry_key,
 )
-from sirui.checkout.stacking import COMBINATION_SAVES_MORE, ORDER_LIMIT, SAME_TEMPLATE, SLOT_FULL
+from sirui.checkout.stacking import (
+    COMBINATION_SAVES_MORE,
+    ORDER_LIMIT,
+    SAME_TEMPLATE,
+    SLOT_FULL,
+    slot_label_zh,
+)
 from sirui.core.money import Money
 from sirui.rules.pricing import FenSkip, FenState, NotApplied, Stage, reason_of
 from sirui.rules.reasons import Reason, ReasonCode
@@ -274,7 +280,8 @@ class FenSearch:
         if len(taken) >= limit:
             reason = _reason(
                 SLOT_FULL,
-                slot="/".join(sorted(slots)), limit=limit, chosen=",".join(taken),
+                slot="/".join(sorted(slots)), slot_zh=slot_label_zh(slots), limit=limit,
+                chosen=",".join(taken),
                 combination=saved, alone=alone,
             )
         elif (

@@ -32,6 +32,7 @@ from sirui.checkout.stacking import (
 from sirui.core.money import Money
 from sirui.core.registry import tag_of
 from sirui.core.windows import DateTime, Window
+from sirui.core.zh import zh_datetime
 from sirui.rules.pricing import SHIPPING_LINE, NotApplied, PriceState, PricingStep, Stage
 from sirui.rules.reasons import reason_code
 
@@ -43,9 +44,10 @@ OTHER_MEMBER = reason_code(
     en="This coupon belongs to another member ({owner})",
 )
 NOT_YET_VALID = reason_code(
-    "checkout.coupon_not_yet_valid", zh="券未到使用时间（{start}起）", en="Not valid before {start}"
+    "checkout.coupon_not_yet_valid", zh="券未到使用时间（{start_zh}起）",
+    en="Not valid before {start}",
 )
-EXPIRED = reason_code("checkout.coupon_expired", zh="券已过期（{end}）", en="Expired at {end}")
+EXPIRED = reason_code("checkout.coupon_expired", zh="券已过期（{end_zh}）", en="Expired at {end}")
 
 
 @runtime_checkable
@@ -147,9 +149,9 @@ def precheck(coupon: CouponLike, member_id: str, now: DateTime) -> NotApplied | 
     if coupon.member_id != member_id:
         reason = OTHER_MEMBER(owner=coupon.member_id)
     elif now < valid.start:
-        reason = NOT_YET_VALID(start=valid.start)
+        reason = NOT_YET_VALID(start=valid.start, start_zh=zh_datetime(valid.start))
     elif valid.end is not None and now >= valid.end:
-        reason = EXPIRED(end=valid.end)
+        reason = EXPIRED(end=valid.end, end_zh=zh_datetime(valid.end))
     return None if reason is None else NotApplied(coupon.id, t.stage, reason, kind_of(t))
 
 

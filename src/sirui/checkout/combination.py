@@ -52,6 +52,7 @@ from sirui.checkout.stacking import (
     SAME_TEMPLATE,
     SLOT_FULL,
     StackingPolicy,
+    slot_label_zh,
 )
 from sirui.core.money import Money
 from sirui.rules.pricing import NotApplied, PriceState, Stage
@@ -478,7 +479,8 @@ class Search:
         if len(taken) >= limit:
             reason = _reason(
                 SLOT_FULL,
-                slot="/".join(sorted(slots)), limit=limit, chosen=",".join(taken),
+                slot="/".join(sorted(slots)), slot_zh=slot_label_zh(slots), limit=limit,
+                chosen=",".join(taken),
                 combination=saved, alone=alone,
             )
         elif (

@@ -44,7 +44,12 @@ from sirui.checkout._pipeline import (
 )
 from sirui.checkout.combination import CouponOption, Search
 from sirui.checkout.shipping import ShippingPolicy, ShippingStep
-from sirui.checkout.stacking import ORDER_LIMIT, PINNED_OVER_LIMIT, StackingPolicy
+from sirui.checkout.stacking import (
+    ORDER_LIMIT,
+    PINNED_OVER_LIMIT,
+    StackingPolicy,
+    slot_label_zh,
+)
 from sirui.core.errors import InvalidValueError, invalid
 from sirui.core.money import MAX_MINOR, Money, allocate_int
 from sirui.core.nouns import Cart
@@ -421,7 +426,8 @@ def _pinned(
         if counts.get(slots, 0) >= limit:
             taken = [a.id for a in admitted if pol.limit_group(a.template.slot)[0] == slots]
             reason = PINNED_OVER_LIMIT(
-                slot="/".join(sorted(slots)), limit=limit, chosen=",".join(taken)
+                slot="/".join(sorted(slots)), slot_zh=slot_label_zh(slots), limit=limit,
+                chosen=",".join(taken),
             )
             reports.append(NotApplied(c.id, t.stage, reason, kind_of(t)))
             continue

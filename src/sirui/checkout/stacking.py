@@ -63,15 +63,28 @@ EXCLUSIVE_SAVES_LESS = reason_code(
 )
 SLOT_FULL = reason_code(
     "stacking.slot_full",
-    zh="每单限用{limit}张{slot}券，已选{chosen}（共省{combination}，本券单用省{alone}）",
+    zh="每单限用{limit}张{slot_zh}，已选{chosen}（共省{combination}，本券单用省{alone}）",
     en="At most {limit} {slot} coupon(s) per order; chose {chosen} "
     "(saves {combination}; this one alone saves {alone})",
 )
 PINNED_OVER_LIMIT = reason_code(
     "stacking.pinned_over_limit",
-    zh="每单限用{limit}张{slot}券，已选{chosen}",
+    zh="每单限用{limit}张{slot_zh}，已选{chosen}",
     en="At most {limit} {slot} coupon(s) per order; {chosen} already chosen",
 )
+
+#: How zh messages name each coupon slot (店铺券, 平台券, ...); others show as "<slot>券".
+SLOT_NAMES_ZH: Final = {
+    "store": "店铺券", "platform": "平台券", "item": "商品券", "shipping": "运费券",
+    "exchange": "兑换券", "member": "会员券", "new_customer": "新客券",
+}
+
+
+def slot_label_zh(slots: Iterable[str]) -> str:
+    """``店铺券/平台券``: the zh name of a slot group, never the raw slot ids."""
+    return "/".join(SLOT_NAMES_ZH.get(s, f"{s}券") for s in sorted(slots))
+
+
 ORDER_LIMIT = reason_code(
     "stacking.order_limit",
     zh="每单最多用{limit}张券",
