@@ -180,8 +180,9 @@ SERVICE_TYPES: dict[str, type] = {
 }
 
 
-def create_app(store: Store, policies: ServicePolicies, clock: Clock,
-               sweep_seconds: float = 1.0) -> FastAPI:
+def create_app(  # noqa: C901 - the routes are closures over store, clock and mall, a few lines each
+    store: Store, policies: ServicePolicies, clock: Clock, sweep_seconds: float = 1.0,
+) -> FastAPI:
     """The ASGI app (wrapped in `BodyLimit`): routes, error handlers, the sweeper."""
     mall = Mall(policies)
 
@@ -229,9 +230,11 @@ def create_app(store: Store, policies: ServicePolicies, clock: Clock,
         done = 0
         for key in store.due_keys("order:", micros(now)):
             oid = key.split(":", 1)[1]
-            ans = store.run(f"expire:{oid}", "sweep",
-                            lambda tx, oid=oid: mall.close(tx, oid, clock.now(), timeout=True),
-                            lambda: micros(clock.now()))
+
+            def expire(tx: Tx, oid: str = oid) -> Answer:
+                return mall.close(tx, oid, clock.now(), timeout=True)
+
+            ans = store.run(f"expire:{oid}", "sweep", expire, lambda: micros(clock.now()))
             done += ans.status == 200 and not ans.replayed
         return done
 
@@ -243,60 +246,7 @@ def create_app(store: Store, policies: ServicePolicies, clock: Clock,
             except Exception:
                 log.exception("sweep failed")
 
-    # -- errors ---------------------------------------------------------------------------
-
-    @app.exception_handler(NotFound)
-    async def _not_found(_r: Request, exc: NotFound) -> Response:
-        return _problem(404, exc.reason)
-
-    @app.exception_handler(Invalid)
-    async def _invalid(_r: Request, exc: Invalid) -> Response:
-        return _problem(422, exc.reason)
-
-    @app.exception_handler(_Misuse)
-    async def _misuse(_r: Request, exc: _Misuse) -> Response:
-        return _problem(exc.status, exc.reason)
-
-    @app.exception_handler(ConfigError)
-    async def _config(_r: Request, exc: ConfigError) -> Response:
-        return _problem(422, INVALID(count=len(exc.problems)), exc.problems)
-
-    @app.exception_handler(StoredAnswerMismatch)
-    async def _reused(_r: Request, exc: StoredAnswerMismatch) -> Response:
-        return _problem(400, KEY_REUSED(key=exc.command_id))
-
-    @app.exception_handler(IdConflictError)
-    async def _conflict(_r: Request, exc: IdConflictError) -> Response:
-        return _problem(400, ID_CONFLICT(detail=str(exc)))
-
-    @app.exception_handler(InvalidCommandError)
-    async def _command_misuse(_r: Request, exc: InvalidCommandError) -> Response:
-        return _problem(400, MISUSE(detail=str(exc)))
-
-    @app.exception_handler(SiruiError)
-    async def _sirui(_r: Request, exc: SiruiError) -> Response:
-        # A value sirui refused (a refund of more than was bought, a bad amount): the content.
-        return _problem(422, INVALID(count=1), (("$", str(exc)),))
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation(_r: Request, exc: RequestValidationError) -> Response:
-        problems = tuple(
-            ("$." + ".".join(str(p) for p in e.get("loc", ())), str(e.get("msg", "")))
-            for e in exc.errors())
-        return _problem(422, INVALID(count=len(problems)), problems)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(r: Request, exc: StarletteHTTPException) -> Response:
-        return _problem(exc.status_code, NO_ROUTE(detail=f"{r.method} {r.url.path}"))
-
-    @app.exception_handler(Busy)
-    async def _busy(_r: Request, _exc: Busy) -> Response:
-        return _problem(503, BUSY())
-
-    @app.exception_handler(Exception)
-    async def _bug(r: Request, exc: Exception) -> Response:
-        log.exception("bug on %s %s", r.method, r.url.path, exc_info=exc)
-        return _problem(500, BUG())
+    _install_error_handlers(app)
 
     # -- routes ---------------------------------------------------------------------------
 
@@ -455,6 +405,63 @@ def create_app(store: Store, policies: ServicePolicies, clock: Clock,
         return Response(_json({"now": clock.now().isoformat()}), media_type="application/json")
 
     return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    """Every exception becomes a `Problem`: 404, 422, 400, 413, 503; 500 only for a bug."""
+
+    @app.exception_handler(NotFound)
+    async def _not_found(_r: Request, exc: NotFound) -> Response:
+        return _problem(404, exc.reason)
+
+    @app.exception_handler(Invalid)
+    async def _invalid(_r: Request, exc: Invalid) -> Response:
+        return _problem(422, exc.reason)
+
+    @app.exception_handler(_Misuse)
+    async def _misuse(_r: Request, exc: _Misuse) -> Response:
+        return _problem(exc.status, exc.reason)
+
+    @app.exception_handler(ConfigError)
+    async def _config(_r: Request, exc: ConfigError) -> Response:
+        return _problem(422, INVALID(count=len(exc.problems)), exc.problems)
+
+    @app.exception_handler(StoredAnswerMismatch)
+    async def _reused(_r: Request, exc: StoredAnswerMismatch) -> Response:
+        return _problem(400, KEY_REUSED(key=exc.command_id))
+
+    @app.exception_handler(IdConflictError)
+    async def _conflict(_r: Request, exc: IdConflictError) -> Response:
+        return _problem(400, ID_CONFLICT(detail=str(exc)))
+
+    @app.exception_handler(InvalidCommandError)
+    async def _command_misuse(_r: Request, exc: InvalidCommandError) -> Response:
+        return _problem(400, MISUSE(detail=str(exc)))
+
+    @app.exception_handler(SiruiError)
+    async def _sirui(_r: Request, exc: SiruiError) -> Response:
+        # A value sirui refused (a refund of more than was bought, a bad amount): the content.
+        return _problem(422, INVALID(count=1), (("$", str(exc)),))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_r: Request, exc: RequestValidationError) -> Response:
+        problems = tuple(
+            ("$." + ".".join(str(p) for p in e.get("loc", ())), str(e.get("msg", "")))
+            for e in exc.errors())
+        return _problem(422, INVALID(count=len(problems)), problems)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(r: Request, exc: StarletteHTTPException) -> Response:
+        return _problem(exc.status_code, NO_ROUTE(detail=f"{r.method} {r.url.path}"))
+
+    @app.exception_handler(Busy)
+    async def _busy(_r: Request, _exc: Busy) -> Response:
+        return _problem(503, BUSY())
+
+    @app.exception_handler(Exception)
+    async def _bug(r: Request, exc: Exception) -> Response:
+        log.exception("bug on %s %s", r.method, r.url.path, exc_info=exc)
+        return _problem(500, BUG())
 
 
 class _Misuse(Exception):

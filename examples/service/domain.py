@@ -328,7 +328,7 @@ class Mall:
             orders.append(OrderSummary(o.id, o.status, o.quote.payable, o.refunded,
                                        o.quote.points_used, o.points_earned, o.placed_at))
         coupons = tuple(
-            CouponLine(c.id, c.template.id, wallet.status_of(c.id).value,
+            CouponLine(c.id, c.template.id, str(getattr(wallet.status_of(c.id), "value", "")),
                        c.valid.end if c.valid is not None else None)
             for c in wallet.coupons()
         )
@@ -557,6 +557,8 @@ class Mall:
     # -- pay ------------------------------------------------------------------------------
 
     def pay(self, tx: Tx, order_id: str, payment_id: str, now: DateTime) -> Answer:
+        out: Any  # outcomes of several machines in turn
+        ledger: Any
         order = self.order(tx, order_id)
         if order.status is not OrderStatus.PLACED:
             raise refuse(ORDER_NOT_OPEN(status=order.status.value, action="pay"))
@@ -589,31 +591,10 @@ class Mall:
             self._group_command(tx, policy, gkey, tx.get(gkey, Group),
                                 PaySeat(f"{order_id}:pay", order.group.group_id, order_id),
                                 now=now)
-        # points earned on what was paid, at the tier's multiplier
         standing = self.standing(tx, member)
         tier = standing.tier if standing is not None else member.tier
-        multiplier = Decimal(1)
-        if chain.benefits is not None:
-            multiplier = benefits_for(chain.benefits, MemberFacts(
-                member.id, tier=tier, birthday=member.birthday, tags=member.tags),
-                now).points_multiplier
-        earned = 0
-        earned_by_line: dict[str, int] = {}
-        earn_id = None
-        if chain.points is not None:
-            eq = quote_earning(chain.points, [EarnLine(ln.id, ln.sku, q.line(ln.id).paid)
-                                              for ln in cart.lines],
-                               now=now, tier_multiplier=multiplier)
-            earned, earned_by_line = eq.points, dict(eq.by_line)
-            if earned:
-                earn_id = f"{order_id}:earn"
-                out = ledger.handle(Earn(earn_id, earned, order_id=order_id), now=now)
-                if not out.ok:
-                    raise refuse(out.reason)
-                self._save(tx, f"points:{member.id}", ledger, out)
-        record = OrderPoints.of(order_id, {ln.id: ln.quantity for ln in cart.lines},
-                                earn_id=earn_id, earned=earned_by_line, spend_id=spend_id,
-                                spent=dict(q.points_by_line()))
+        earned, record = self._earn(tx, order, member=member, tier=tier, ledger=ledger,
+                                    spend_id=spend_id, now=now)
         tier_after = tier
         if standing is not None and chain.ladder is not None:
             out = standing.handle(RecordOrder(order_id, q.goods_payable,
@@ -628,32 +609,68 @@ class Mall:
         core_order = Order(order_id, attrs.evolve(member, tier=tier), cart.lines,
                            order.placed_at, now, cart.store, cart.fulfillment,
                            Attribution(guide=member.guide, channel=cart.channel))
-        lines: tuple[Any, ...] = ()
-        shards: list[str] = []
-        if chain.commission is not None:
-            paid = PaidOrder(core_order, [PaidLine(ln.id, ln.sku, ln.quantity, q.line(ln.id).paid)
-                                          for ln in cart.lines], now)
-            lines = guide_commission(paid, chain.commission, chain.attribution)
-            by_payee: dict[str, list[Any]] = {}
-            for c in lines:
-                if c.payee is not None:
-                    by_payee.setdefault(c.payee, []).append(c)
-            for payee, mine in sorted(by_payee.items()):
-                skey = f"settlement:{payee}:{_day(now, self.policies.tz)}"
-                ledger_s = (tx.get(skey, SettlementLedger, lock=True)
-                            or SettlementLedger(self.policies.settlement))
-                out = ledger_s.handle(RecordCommission(f"{order_id}:commission", mine), now=now)
-                if not out.ok:
-                    raise refuse(out.reason)
-                self._save(tx, skey, ledger_s, out)
-                shards.append(skey)
+        lines, shards = self._commission(tx, core_order, q, now)
         issued = self._after_payment(tx, member.id, core_order, q, now)
         paid_order = attrs.evolve(
             order, status=OrderStatus.PAID, paid_at=now, payment_id=payment_id,
-            tier_after=tier_after, points=record, points_earned=earned, commission=tuple(lines),
-            settlement_shards=tuple(shards), coupons_issued=issued)
+            tier_after=tier_after, points=record, points_earned=earned, commission=lines,
+            settlement_shards=shards, coupons_issued=issued)
         tx.put(f"order:{order_id}", paid_order, due=None)
         return ok(paid_order)
+
+    def _earn(self, tx: Tx, order: ServiceOrder, *, member: Member, tier: str | None,
+              ledger: PointsLedger, spend_id: str | None,
+              now: DateTime) -> tuple[int, OrderPoints]:
+        """Points earned on what was paid, at the tier's multiplier; the order's points record."""
+        chain, q, cart = self.policies.chain, order.quote, order.cart
+        multiplier = Decimal(1)
+        if chain.benefits is not None:
+            multiplier = benefits_for(chain.benefits, MemberFacts(
+                member.id, tier=tier, birthday=member.birthday, tags=member.tags),
+                now).points_multiplier
+        earned = 0
+        earned_by_line: dict[str, int] = {}
+        earn_id = None
+        if chain.points is not None:
+            eq = quote_earning(chain.points, [EarnLine(ln.id, ln.sku, q.line(ln.id).paid)
+                                              for ln in cart.lines],
+                               now=now, tier_multiplier=multiplier)
+            earned, earned_by_line = eq.points, dict(eq.by_line)
+            if earned:
+                earn_id = f"{order.id}:earn"
+                out = ledger.handle(Earn(earn_id, earned, order_id=order.id), now=now)
+                if not out.ok:
+                    raise refuse(out.reason)
+                self._save(tx, f"points:{member.id}", ledger, out)
+        record = OrderPoints.of(order.id, {ln.id: ln.quantity for ln in cart.lines},
+                                earn_id=earn_id, earned=earned_by_line, spend_id=spend_id,
+                                spent=dict(q.points_by_line()))
+        return earned, record
+
+    def _commission(self, tx: Tx, order: Order, q: Quote,
+                    now: DateTime) -> tuple[tuple[Any, ...], tuple[str, ...]]:
+        """Guide commission on what each line paid, recorded in the payees' day shards."""
+        chain = self.policies.chain
+        if chain.commission is None:
+            return (), ()
+        paid = PaidOrder(order, [PaidLine(ln.id, ln.sku, ln.quantity, q.line(ln.id).paid)
+                                 for ln in order.lines], now)
+        lines = guide_commission(paid, chain.commission, chain.attribution)
+        by_payee: dict[str, list[Any]] = {}
+        for c in lines:
+            if c.payee is not None:
+                by_payee.setdefault(c.payee, []).append(c)
+        shards: list[str] = []
+        for payee, mine in sorted(by_payee.items()):
+            skey = f"settlement:{payee}:{_day(now, self.policies.tz)}"
+            ledger = (tx.get(skey, SettlementLedger, lock=True)
+                      or SettlementLedger(self.policies.settlement))
+            out = ledger.handle(RecordCommission(f"{order.id}:commission", mine), now=now)
+            if not out.ok:
+                raise refuse(out.reason)
+            self._save(tx, skey, ledger, out)
+            shards.append(skey)
+        return tuple(lines), tuple(shards)
 
     def _after_payment(self, tx: Tx, member_id: str, order: Order, q: Quote,
                        now: DateTime) -> tuple[str, ...]:
@@ -705,6 +722,7 @@ class Mall:
     # -- cancel, time out -----------------------------------------------------------------
 
     def close(self, tx: Tx, order_id: str, now: DateTime, *, timeout: bool) -> Answer:
+        out: Any  # outcomes of several machines in turn
         order = self.order(tx, order_id)
         action = "expire" if timeout else "cancel"
         if order.status is not OrderStatus.PLACED:
@@ -754,6 +772,8 @@ class Mall:
 
     def _refund(self, tx: Tx, order: ServiceOrder, refund_id: str, returns: Mapping[str, int],
                 now: DateTime) -> ServiceOrder:
+        out: Any  # outcomes of several machines in turn
+        ledger: Any
         full_quote = tx.get(f"quote:{order.id}", Quote) or order.quote
         result = refund(full_quote, returns, order.refunds)  # misuse raises (422)
         member_id = order.member_id
@@ -873,6 +893,7 @@ class Mall:
 
     def draw(self, tx: Tx, campaign_id: str, member_id: str, command_id: str,
              now: DateTime) -> Answer:
+        got: Any
         campaign = self.policies.lottery_campaign(campaign_id)
         if campaign is None:
             raise NotFound(UNKNOWN_CAMPAIGN(campaign=campaign_id))

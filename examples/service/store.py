@@ -97,8 +97,8 @@ _GET = sa.select(states.c.version, states.c.body).where(states.c.key == sa.bindp
 _GET_FOR_UPDATE = _GET.with_for_update()
 _PEEK = sa.select(states.c.body).where(states.c.key == sa.bindparam("k"))
 _INSERT = states.insert()
-_SET = {"version": sa.bindparam("nv"), "type": sa.bindparam("t"), "schema": sa.bindparam("s"),
-        "body": sa.bindparam("b")}
+_SET: dict[str, Any] = {"version": sa.bindparam("nv"), "type": sa.bindparam("t"),
+                        "schema": sa.bindparam("s"), "body": sa.bindparam("b")}
 _UPDATE = (states.update()
            .where(states.c.key == sa.bindparam("k"), states.c.version == sa.bindparam("v"))
            .values(**_SET))

@@ -153,7 +153,15 @@ def test_a_sigkill_mid_run_loses_and_doubles_nothing(server: Server, db: Databas
     for r in outbox:
         events.setdefault(r.event, []).append(json.loads(r.body))
 
-    # points: every ledger equals what its events say, and each order earned and spent once
+    check_points(db, orders, events)
+    check_coupons(db, orders, run)
+    check_commission(db, orders, events)
+    assert "Traceback" not in server.output()
+
+
+def check_points(db: Database, orders: dict[str, Any],
+                 events: dict[str, list[dict[str, Any]]]) -> None:
+    """Every ledger equals what its events say, and each order earned and spent once."""
     ledgers = db.states("points:")
     for i, m in enumerate(MEMBERS):
         mine = {e: [d for d in ds if d.get("member_id") == m] for e, ds in events.items()}
@@ -171,7 +179,9 @@ def test_a_sigkill_mid_run_loses_and_doubles_nothing(server: Server, db: Databas
         assert (s["status"] == "paid") == (i % 2 == 0)
         assert len(a["refunds"]) == 2
 
-    # coupons: the claimed one, the gift for the paid order and a lottery prize, each once
+
+def check_coupons(db: Database, orders: dict[str, Any], run: Run) -> None:
+    """The claimed coupon, the gift for the paid order and a lottery prize, each once."""
     for m in MEMBERS:
         wallet = db.states(f"wallet:{m}")[f"wallet:{m}"]
         ids = list(wallet["entries"])
@@ -182,12 +192,15 @@ def test_a_sigkill_mid_run_loses_and_doubles_nothing(server: Server, db: Databas
             expected.add(f"lot-draw-{m}")
         assert set(ids) == expected, (m, ids, expected)
 
-    # commission: one record per paid order line, in exactly one shard
-    recorded = Counter()
+
+def check_commission(db: Database, orders: dict[str, Any],
+                     events: dict[str, list[dict[str, Any]]]) -> None:
+    """One commission record per paid order line, in exactly one shard."""
+    recorded: Counter[tuple[str, str]] = Counter()
     for shard in db.states("settlement:").values():
         for rec in settlement_records(shard):
             recorded[(rec["line"]["order_id"], rec["line"]["line_id"])] += 1
-    expected_lines = Counter()
+    expected_lines: Counter[tuple[str, str]] = Counter()
     for o in orders.values():
         if o["status"] == "paid":
             for c in o.get("commission", []):
@@ -196,7 +209,6 @@ def test_a_sigkill_mid_run_loses_and_doubles_nothing(server: Server, db: Databas
     assert recorded == expected_lines
     assert sum(1 for _ in events.get("commission.CommissionRecorded", [])) == sum(
         expected_lines.values())
-    assert "Traceback" not in server.output()
 
 
 def balance(ledger: dict[str, Any]) -> int:
