@@ -50,7 +50,8 @@ def postgres_admin_url() -> str:
             conn.execute(sa.text("SELECT 1"))
         engine.dispose()
     except Exception as exc:
-        pytest.fail(f"{PG_ENV}={url!r} is unreachable: {exc}")
+        shown = sa.engine.make_url(url).render_as_string(hide_password=True)
+        pytest.fail(f"{PG_ENV}={shown} is unreachable: {type(exc).__name__}: {exc}")
     return url
 
 
