@@ -328,3 +328,19 @@ def test_now_may_be_a_standard_aware_datetime_but_never_naive() -> None:
     assert type(s.order.reserved_at) is pendulum.DateTime
     with pytest.raises(NaiveDatetimeError):
         start().handle(Reserve("o1", "m1"), now=dt.datetime(2026, 11, 11, 10))
+
+
+def test_a_limit_refusal_changes_nothing() -> None:
+    s = reserved(2, per_slot=2)
+    out = refusal(slice_for(s, "o2", s.member), Reserve("o2", "m1"), at(10, 1))
+    assert out.reason.code == "seckill.limit_reached"
+    assert out.reason.params["taken"] == 2 and out.reason.params["limit"] == 2
+
+
+def test_a_replayed_reserve_of_a_promoted_order_still_answers_its_ticket() -> None:
+    w = waiting()
+    holder = slice_for(w, "o1", MemberRecord("m1", (reserved(10).order,)))
+    released = ok(holder.handle(Cancel("o1"), now=at(10, 1)))
+    promoted = ok(slice_for(released, "w1", w.member).handle(Promote("w1"), now=at(10, 2)))
+    again = promoted.handle(Reserve("w1", "m2"), now=at(10, 3))
+    assert again.events == (Waitlisted("w1", "m2", KEY, "milk", 0, 1, 1),)
