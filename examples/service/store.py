@@ -175,7 +175,7 @@ class Tx:
         if row is None:
             self._loaded[key] = (None, None)
             return None
-        value = loads_json(row.body, cls)
+        value: T = loads_json(row.body, cls)
         self._loaded[key] = (row.version, value)
         return value
 
