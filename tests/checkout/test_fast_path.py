@@ -109,10 +109,13 @@ def orders(draw: st.DrawFn) -> dict[str, Any]:
         wallet.append(Coupon.claimed(f"c{i}", t, draw(owners), claimed))
     gifts = [p.id for p in promos if isinstance(p, GiftWithPurchase)]
     stock = draw(st.fixed_dictionaries({g: st.integers(0, 3) for g in gifts})) if gifts else {}
+    pins = st.lists(st.sampled_from([*(cp.id for cp in wallet), "c-missing"]), unique=True,
+                    max_size=4)
     return {
         "cart": c,
         "promotions": promos,
         "coupons": wallet,
+        "chosen_coupons": draw(st.none() | st.none() | pins),
         "stacking": draw(stackings([p.id for p in promos])),
         "shipping": draw(st.sampled_from(SHIPPINGS)),
         "extras": {"gift_stock": stock} if stock and draw(st.booleans()) else None,

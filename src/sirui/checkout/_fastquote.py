@@ -12,12 +12,12 @@ exactly what the straightforward path would have built.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sirui.checkout._compiled import FenPlan
-from sirui.checkout._fastsearch import FenSearch, not_applied
-from sirui.checkout._pipeline import CouponLike, fingerprint_of
+from sirui.checkout._fastsearch import FenSearch, apply_coupon_fen, not_applied
+from sirui.checkout._pipeline import CouponLike, admit_pinned, fingerprint_of
 from sirui.checkout.shipping import ShippingPolicy
 from sirui.checkout.stacking import StackingPolicy
 from sirui.core.money import Money
@@ -56,7 +56,7 @@ class Details:
     """What a fast quote needs to build its lazy fields (one method per field)."""
 
     __slots__ = (
-        "cart", "coupons", "extra_items", "final", "left", "now", "plan", "search", "shipping",
+        "cart", "coupons", "explain", "extra_items", "final", "left", "now", "plan", "shipping",
         "stacking",
     )
 
@@ -65,7 +65,7 @@ class Details:
         *,
         plan: FenPlan,
         final: FenState,
-        search: FenSearch,
+        explain: Callable[[Money], Sequence[NotApplied]],
         cart: Cart,
         now: DateTime,
         coupons: tuple[CouponLike, ...],
@@ -75,7 +75,8 @@ class Details:
     ) -> None:
         self.plan = plan
         self.final = final
-        self.search = search
+        self.explain = explain
+        """Why each coupon not used was not, given what the used ones saved."""
         self.cart = cart
         self.now = now
         self.coupons = coupons
@@ -143,7 +144,7 @@ class Details:
         saved = sum(a.amount for a in fs.adjustments if a.rule in used)
         return (
             *(not_applied(na) for na in fs.not_applied),
-            *self.search.explain(Money._raw(saved, fs.currency)),
+            *self.explain(Money._raw(saved, fs.currency)),
         )
 
     def fingerprints(self) -> tuple[tuple[str, str], ...]:
@@ -185,17 +186,57 @@ def fast_quote(
     *,
     shipping: ShippingPolicy | None,
     extra_items: tuple[tuple[str, Any], ...],
+    chosen: Sequence[str] | None = None,
 ) -> Quote:
     """Price ``cart`` through ``plan`` in fen; see the module doc."""
-    from sirui.checkout.quoting import Quote
-
     fs = FenState(FenCart(cart, now), extra_items)
     for stage in (Stage.ACTIVITY, Stage.MEMBER, Stage.PROMOTION):
         fs = plan.run(fs, stage)
-    search = FenSearch(plan, fs, wallet)
-    search.run()
-    final = search.best_state if search.best_state is not None else search.finish(fs)
-    coupons = tuple(o.coupon for o in search.best_combo)
+    if chosen is None:
+        search = FenSearch(plan, fs, wallet)
+        search.run()
+        final = search.best_state if search.best_state is not None else search.finish(fs)
+        coupons = tuple(o.coupon for o in search.best_combo)
+        return _quote(Details(
+            plan=plan, final=final, explain=search.explain, cart=cart, now=now,
+            coupons=coupons, stacking=plan.stacking, shipping=shipping, extra_items=extra_items,
+        ), search.exact, search.nodes)
+    final, coupons, reports = _pinned(plan, fs, wallet, chosen)
+    return _quote(Details(
+        plan=plan, final=final, explain=lambda _: reports, cart=cart, now=now,
+        coupons=coupons, stacking=plan.stacking, shipping=shipping, extra_items=extra_items,
+    ), True, 0)
+
+
+def _pinned(
+    plan: FenPlan, fs: FenState, wallet: Sequence[CouponLike], chosen: Sequence[str]
+) -> tuple[FenState, tuple[CouponLike, ...], list[NotApplied]]:
+    """`quoting._pinned` in fen: the shopper's coupons, then the rest of the pipeline."""
+    pol = plan.stacking
+    admitted, reports = admit_pinned(pol, wallet, chosen)
+    used: list[CouponLike] = []
+
+    def run(s: FenState, stage: Stage) -> FenState:
+        for c in admitted:
+            if c.template.stage is stage:
+                n = len(s.adjustments)
+                apply_coupon_fen(s, c, pol.coupon_stacks(c.template.stacks_with_promotions))
+                if len(s.adjustments) > n:
+                    used.append(c)
+        return s
+
+    # Goods coupons, the rest of the pipeline, then pinned shipping coupons.
+    s = run(fs, Stage.COUPON)
+    for stage in (Stage.COUPON, Stage.POINTS, Stage.SHIPPING):
+        s = plan.run(s, stage)
+    return run(s, Stage.SHIPPING), tuple(used), reports
+
+
+def _quote(details: Details, exact: bool, nodes: int) -> Quote:
+    """The quote's figures now; the rest from ``details`` when read."""
+    from sirui.checkout.quoting import Quote
+
+    cart, final, coupons = details.cart, details.final, details.coupons
     cur = final.currency
     totals: dict[Stage, int] = {}
     for a in final.adjustments:
@@ -214,12 +255,9 @@ def fast_quote(
         ("payable", Money._raw(goods + ship_pay, cur)),
         ("points_used", 0),
         ("coupons_used", tuple(sorted(c.id for c in coupons))),
-        ("search_exact", search.exact),
-        ("search_nodes", search.nodes),
-        ("_pending", Details(
-            plan=plan, final=final, search=search, cart=cart, now=now, coupons=coupons,
-            stacking=plan.stacking, shipping=shipping, extra_items=extra_items,
-        )),
+        ("search_exact", exact),
+        ("search_nodes", nodes),
+        ("_pending", details),
     ):
         object.__setattr__(q, name, value)
     return q

@@ -26,9 +26,13 @@ from sirui.checkout.stacking import (
     EXCLUDED_BY_EXCLUSIVE,
     EXCLUDED_BY_GROUP,
     EXCLUSIVE_SAVES_LESS,
+    ORDER_LIMIT,
+    PINNED_OVER_LIMIT,
     StackingPolicy,
+    slot_label_zh,
     stacking_options,
 )
+from sirui.core.errors import InvalidValueError, invalid
 from sirui.core.money import Money
 from sirui.core.registry import tag_of
 from sirui.core.windows import DateTime, Window
@@ -36,7 +40,9 @@ from sirui.core.zh import zh_datetime
 from sirui.rules.pricing import SHIPPING_LINE, NotApplied, PriceState, PricingStep, Stage
 from sirui.rules.reasons import reason_code
 
-__all__ = ["CouponLike", "CouponTemplateLike", "Plan", "PromotionLike", "fingerprint_of"]
+__all__ = [
+    "CouponLike", "CouponTemplateLike", "Plan", "PromotionLike", "admit_pinned", "fingerprint_of",
+]
 
 OTHER_MEMBER = reason_code(
     "checkout.coupon_other_member",
@@ -48,6 +54,15 @@ NOT_YET_VALID = reason_code(
     en="Not valid before {start}",
 )
 EXPIRED = reason_code("checkout.coupon_expired", zh="券已过期（{end_zh}）", en="Expired at {end}")
+
+NOT_IN_WALLET = reason_code(
+    "checkout.coupon_not_in_wallet",
+    zh="券{coupon}不在可用券列表中",
+    en="Coupon {coupon} is not among the available coupons",
+)
+NOT_CHOSEN = reason_code(
+    "checkout.coupon_not_chosen", zh="未选择使用该券", en="Not chosen for this order"
+)
 
 
 @runtime_checkable
@@ -184,6 +199,62 @@ def apply_coupon(state: PriceState, coupon: CouponLike, stacks: bool) -> PriceSt
         points_used=res.points_used,
         shipping_fee=res.shipping_fee,
     )
+
+
+def admit_pinned(
+    pol: StackingPolicy, wallet: Sequence[CouponLike], chosen: Sequence[str]
+) -> tuple[list[CouponLike], list[NotApplied]]:
+    """The shopper's pinned coupons that the slot limits admit, in application order.
+
+    Admission follows the shopper's order (the first pick of a full slot
+    wins); application follows the slot order like any combination. The
+    reports name every pin refused and every wallet coupon not chosen.
+    """
+    if isinstance(chosen, str):
+        raise invalid(
+            "chosen_coupons", chosen, "must be a list of coupon ids, not one string",
+            cls=InvalidValueError,
+        )
+    if len(set(chosen)) != len(chosen):
+        raise invalid(
+            "chosen_coupons", list(chosen), "names a coupon twice", "a coupon can be used once",
+            cls=InvalidValueError,
+        )
+    by_id = {c.id: c for c in wallet}
+    reports: list[NotApplied] = []
+    picked: list[CouponLike] = []
+    for cid in chosen:
+        if cid in by_id:
+            picked.append(by_id[cid])
+        else:
+            reports.append(NotApplied(cid, Stage.COUPON, NOT_IN_WALLET(coupon=cid)))
+    counts: dict[frozenset[str], int] = {}
+    total = 0
+    admitted: list[CouponLike] = []
+    for c in picked:
+        slots, limit = pol.limit_group(c.template.slot)
+        t = c.template
+        if counts.get(slots, 0) >= limit:
+            taken = [a.id for a in admitted if pol.limit_group(a.template.slot)[0] == slots]
+            reason = PINNED_OVER_LIMIT(
+                slot="/".join(sorted(slots)), slot_zh=slot_label_zh(slots), limit=limit,
+                chosen=",".join(taken),
+            )
+            reports.append(NotApplied(c.id, t.stage, reason, kind_of(t)))
+            continue
+        if pol.max_coupons is not None and total >= pol.max_coupons:
+            reason = ORDER_LIMIT(limit=pol.max_coupons)
+            reports.append(NotApplied(c.id, t.stage, reason, kind_of(t)))
+            continue
+        counts[slots] = counts.get(slots, 0) + 1
+        total += 1
+        admitted.append(c)
+    admitted.sort(key=lambda c: (c.template.stage, pol.slot_rank(c.template.slot), c.id))
+    picked_ids = {c.id for c in picked}
+    for c in wallet:
+        if c.id not in picked_ids:
+            reports.append(NotApplied(c.id, c.template.stage, NOT_CHOSEN(), kind_of(c.template)))
+    return admitted, reports
 
 
 def sort_key(stacking: StackingPolicy, p: PromotionLike) -> tuple[int, str]:

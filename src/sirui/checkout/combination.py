@@ -193,15 +193,7 @@ class Search:
         for c in coupons:
             early = precheck(c, start.cart.member.id, start.now)
             if early is not None:
-                # The template words its own refusal; ours is the fallback. A
-                # shipping template is shown a token fee so that it gets past
-                # "no fee to waive" to the coupon's own problem.
-                probe = start
-                if c.template.stage is Stage.SHIPPING:
-                    probe = attrs.evolve(start, shipping_fee=Money(1, start.currency))
-                n = len(probe.not_applied)
-                own = c.template.price(probe, c).not_applied[n:]
-                self.reasons[c.id] = attrs.evolve(own[-1], rule=c.id) if own else early
+                self.reasons[c.id] = self._refusal(c, early)
                 continue
             key = fingerprint_of(c.template) or f"id:{id(c.template)}"
             by_template.setdefault(key, []).append(c)
@@ -258,6 +250,17 @@ class Search:
             reps = [self._real_solo(o) for o in reps]
             self.options = {o.coupon.id: o for o in reps}
         self.groups = self._groups(reps)
+
+    def _refusal(self, c: CouponLike, early: NotApplied) -> NotApplied:
+        # The template words its own refusal; ours is the fallback. A shipping
+        # template is shown a token fee so that it gets past "no fee to waive"
+        # to the coupon's own problem.
+        start = probe = self.start
+        if c.template.stage is Stage.SHIPPING:
+            probe = attrs.evolve(start, shipping_fee=Money(1, start.currency))
+        n = len(probe.not_applied)
+        own = c.template.price(probe, c).not_applied[n:]
+        return attrs.evolve(own[-1], rule=c.id) if own else early
 
     def _real_solo(self, opt: CouponOption) -> CouponOption:
         if opt.stage is not Stage.COUPON:

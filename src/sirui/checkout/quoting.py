@@ -37,19 +37,14 @@ from sirui.checkout._pipeline import (
     CouponLike,
     Plan,
     PromotionLike,
+    admit_pinned,
     apply_coupon,
     fingerprint_of,
-    kind_of,
     shipping_payable,
 )
 from sirui.checkout.combination import CouponOption, Search
 from sirui.checkout.shipping import ShippingPolicy, ShippingStep
-from sirui.checkout.stacking import (
-    ORDER_LIMIT,
-    PINNED_OVER_LIMIT,
-    StackingPolicy,
-    slot_label_zh,
-)
+from sirui.checkout.stacking import StackingPolicy
 from sirui.core.errors import InvalidValueError, invalid
 from sirui.core.money import MAX_MINOR, Money, allocate_int
 from sirui.core.nouns import Cart
@@ -61,19 +56,9 @@ from sirui.rules.pricing import (
     PricingStep,
     Stage,
 )
-from sirui.rules.reasons import Reason, reason_code
+from sirui.rules.reasons import Reason
 
 __all__ = ["LineShare", "Quote", "QuoteInputs", "QuoteLine", "quote"]
-
-NOT_IN_WALLET = reason_code(
-    "checkout.coupon_not_in_wallet",
-    zh="券{coupon}不在可用券列表中",
-    en="Coupon {coupon} is not among the available coupons",
-)
-NOT_CHOSEN = reason_code(
-    "checkout.coupon_not_chosen", zh="未选择使用该券", en="Not chosen for this order"
-)
-
 
 @attrs.frozen(slots=True)
 class LineShare:
@@ -321,12 +306,10 @@ def quote(
         if not _pricing(s):
             raise invalid(f"steps[{i}]", s, "must be a PricingStep", cls=InvalidValueError)
     extra_items = tuple(sorted((extras or {}).items()))
-    if (
-        fen_plan.fen and not step_list and chosen_coupons is None
-        and _in_fen(cart, fen_plan.currencies, wallet)
-    ):
+    if fen_plan.fen and not step_list and _in_fen(cart, fen_plan.currencies, wallet):
         return fast_quote(
-            fen_plan, cart, now, wallet, shipping=shipping, extra_items=extra_items
+            fen_plan, cart, now, wallet, shipping=shipping, extra_items=extra_items,
+            chosen=chosen_coupons,
         )
     return _straight(
         cart, now, pol=pol, promos=promos, wallet=wallet, step_list=step_list,
@@ -397,48 +380,7 @@ def _pinned(
     chosen: Sequence[str],
     finish: Callable[[PriceState], PriceState],
 ) -> tuple[PriceState, tuple[CouponLike, ...], list[NotApplied]]:
-    if isinstance(chosen, str):
-        raise invalid(
-            "chosen_coupons", chosen, "must be a list of coupon ids, not one string",
-            cls=InvalidValueError,
-        )
-    if len(set(chosen)) != len(chosen):
-        raise invalid(
-            "chosen_coupons", list(chosen), "names a coupon twice", "a coupon can be used once",
-            cls=InvalidValueError,
-        )
-    by_id = {c.id: c for c in wallet}
-    reports: list[NotApplied] = []
-    picked: list[CouponLike] = []
-    # Admission follows the shopper's order (the first pick of a full slot
-    # wins); application follows the slot order like any combination.
-    for cid in chosen:
-        if cid in by_id:
-            picked.append(by_id[cid])
-        else:
-            reports.append(NotApplied(cid, Stage.COUPON, NOT_IN_WALLET(coupon=cid)))
-    counts: dict[frozenset[str], int] = {}
-    total = 0
-    admitted: list[CouponLike] = []
-    for c in picked:
-        slots, limit = pol.limit_group(c.template.slot)
-        t = c.template
-        if counts.get(slots, 0) >= limit:
-            taken = [a.id for a in admitted if pol.limit_group(a.template.slot)[0] == slots]
-            reason = PINNED_OVER_LIMIT(
-                slot="/".join(sorted(slots)), slot_zh=slot_label_zh(slots), limit=limit,
-                chosen=",".join(taken),
-            )
-            reports.append(NotApplied(c.id, t.stage, reason, kind_of(t)))
-            continue
-        if pol.max_coupons is not None and total >= pol.max_coupons:
-            reason = ORDER_LIMIT(limit=pol.max_coupons)
-            reports.append(NotApplied(c.id, t.stage, reason, kind_of(t)))
-            continue
-        counts[slots] = counts.get(slots, 0) + 1
-        total += 1
-        admitted.append(c)
-    admitted.sort(key=lambda c: (c.template.stage, pol.slot_rank(c.template.slot), c.id))
+    admitted, reports = admit_pinned(pol, wallet, chosen)
     used: list[CouponLike] = []
 
     def run(s: PriceState, stage: Stage) -> PriceState:
@@ -452,10 +394,6 @@ def _pinned(
 
     # Goods coupons, the rest of the pipeline, then pinned shipping coupons.
     s = run(finish(run(state, Stage.COUPON)), Stage.SHIPPING)
-    picked_ids = {c.id for c in picked}
-    for c in wallet:
-        if c.id not in picked_ids:
-            reports.append(NotApplied(c.id, c.template.stage, NOT_CHOSEN(), kind_of(c.template)))
     return s, tuple(used), reports
 
 
