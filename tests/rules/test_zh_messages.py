@@ -95,8 +95,6 @@ ALLOWED_WORDS = {
 
 #: Reasons whose zh still shows a machine word, with who owns the fix.
 KNOWN: dict[str, str] = {
-    "condition.wrong_fulfillment": "sirui.rules passes Fulfillment.value (rules owner's file)",
-    "condition.outside_window": "sirui.rules shows the window as ISO times (rules owner's file)",
 }
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

@@ -21,6 +21,7 @@ from sirui.core.money import Money
 from sirui.core.nouns import Cart, Fulfillment, Line, Member, Order, _line_tuple
 from sirui.core.registry import policy, policy_family
 from sirui.core.windows import DateTime, MemberDay, MemberWeek, Window, aware
+from sirui.core.zh import zh_datetime
 from sirui.rules.reasons import Reason, reason_code
 
 __all__ = [
@@ -79,7 +80,7 @@ BELOW_QUANTITY = reason_code(
 )
 OUTSIDE_WINDOW = reason_code(
     "condition.outside_window",
-    zh="不在活动时间内（{start} 至 {end}）",
+    zh="不在活动时间内（{start_zh} 至 {end_zh}）",
     en="Outside the window {start} to {end}",
 )
 NOT_MEMBER_DAY = reason_code("condition.not_member_day", zh="仅限会员日", en="Only on member day")
@@ -90,7 +91,7 @@ CHANNEL_NOT_IN = reason_code(
     "condition.channel_not_in", zh="仅限渠道：{allowed}", en="Only through channels: {allowed}"
 )
 WRONG_FULFILLMENT = reason_code(
-    "condition.wrong_fulfillment", zh="仅限{mode}订单", en="Only for {mode} orders"
+    "condition.wrong_fulfillment", zh="仅限{mode_zh}订单", en="Only for {mode} orders"
 )
 EXCLUDED = reason_code(
     "condition.excluded", zh="不满足条件：非（{what}）", en="Excluded: not ({what})"
@@ -441,8 +442,11 @@ class WithinWindow(Condition):
     def evaluate(self, facts: Facts) -> Verdict:
         if self.window.contains(facts.now):
             return _PASS
-        end = self.window.end.isoformat() if self.window.end is not None else "-"
-        return _fail(OUTSIDE_WINDOW(start=self.window.start.isoformat(), end=end))
+        start, end = self.window.start, self.window.end
+        return _fail(OUTSIDE_WINDOW(
+            start=start.isoformat(), end="-" if end is None else end.isoformat(),
+            start_zh=zh_datetime(start), end_zh="长期有效" if end is None else zh_datetime(end),
+        ))
 
     def describe(self) -> str:
         return f"within {self.window.start.isoformat()}..{self.window.end}"
@@ -505,7 +509,7 @@ class FulfillmentIs(Condition):
     def evaluate(self, facts: Facts) -> Verdict:
         if facts.fulfillment is self.mode:
             return _PASS
-        return _fail(WRONG_FULFILLMENT(mode=self.mode.value))
+        return _fail(WRONG_FULFILLMENT(mode=self.mode.value, mode_zh=_MODE_ZH[self.mode]))
 
     def describe(self) -> str:
         return f"fulfillment is {self.mode.value}"
