@@ -1,8 +1,9 @@
 """A quote priced in fen, explained when read.
 
 Theory of operation. `fast_quote` runs a `FenPlan` on the cart's lines as
-ints: the activity, member and promotion stages, then the best-combination
-search (`FenSearch`) whose best leaf holds the rest of the pipeline. The
+ints: the activity, member and promotion stages, then either the
+best-combination search (`FenSearch`), whose best leaf holds the rest of the
+pipeline, or the shopper's pinned coupons around the rest of it. The
 `Quote` it returns carries its figures (totals, payable, coupons used)
 from the start; its lines, adjustments, reasons, fingerprints, extras and
 inputs are built from the fen records the first time each is read
