@@ -16,7 +16,7 @@ import attrs
 
 from sirui.core.errors import InvalidValueError, invalid
 from sirui.core.money import Money
-from sirui.core.windows import DEFAULT_TZ, DateTime, _check_tz, aware
+from sirui.core.windows import DEFAULT_TZ, DateTime, aware, tz_name
 
 __all__ = [
     "Attribution",
@@ -107,7 +107,7 @@ class Store:
 
     id: str = attrs.field(validator=_non_empty_str)
     name: str = ""
-    tz: str = attrs.field(default=DEFAULT_TZ, validator=_check_tz)
+    tz: str = attrs.field(default=DEFAULT_TZ, validator=tz_name)
     kind: StoreKind = StoreKind.DIRECT
     online_since: DateTime | None = attrs.field(default=None, validator=_aware_opt)
     region: str | None = None

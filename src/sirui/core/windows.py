@@ -41,6 +41,7 @@ __all__ = [
     "aware",
     "local_date",
     "period_containing",
+    "tz_name",
     "zone",
 ]
 
@@ -60,7 +61,8 @@ def zone(name: str) -> pendulum.Timezone | pendulum.FixedTimezone:
         ) from None
 
 
-def _check_tz(_inst: object, attribute: attrs.Attribute[str], value: object) -> None:
+def tz_name(_inst: object, attribute: attrs.Attribute[str], value: object) -> None:
+    """attrs validator: an IANA time zone name this machine knows (``"Asia/Shanghai"``)."""
     if not isinstance(value, str):
         raise invalid(attribute.name, value, "must be an IANA zone name like 'Asia/Shanghai'")
     zone(value)
@@ -185,7 +187,7 @@ class DailySlot:
 
     start: dt.time
     end: dt.time
-    tz: str = attrs.field(default=DEFAULT_TZ, validator=_check_tz)
+    tz: str = attrs.field(default=DEFAULT_TZ, validator=tz_name)
     weekdays: frozenset[int] = attrs.field(
         default=_ALL_WEEKDAYS, converter=frozenset, validator=_check_weekdays
     )
@@ -296,7 +298,7 @@ class DaysAfterClaim(Validity):
     """
 
     days: int = attrs.field(validator=_positive_int)
-    tz: str = attrs.field(default=DEFAULT_TZ, validator=_check_tz)
+    tz: str = attrs.field(default=DEFAULT_TZ, validator=tz_name)
     claim_day_counts: bool = True
     starts_after_days: int = attrs.field(default=0, validator=_non_negative_int)
 
@@ -371,7 +373,7 @@ class MemberDay:
 
     day_of_month: int | None = None
     weekday: int | None = None
-    tz: str = attrs.field(default=DEFAULT_TZ, validator=_check_tz)
+    tz: str = attrs.field(default=DEFAULT_TZ, validator=tz_name)
 
     def __attrs_post_init__(self) -> None:
         if (self.day_of_month is None) == (self.weekday is None):
@@ -405,7 +407,7 @@ class MemberWeek:
 
     start_day: int = 1
     length_days: int = attrs.field(default=7, validator=_positive_int)
-    tz: str = attrs.field(default=DEFAULT_TZ, validator=_check_tz)
+    tz: str = attrs.field(default=DEFAULT_TZ, validator=tz_name)
 
     def __attrs_post_init__(self) -> None:
         if not 1 <= self.start_day <= 28:

@@ -35,7 +35,7 @@ from sirui.core.validators import (
     opt_non_negative_int,
     opt_positive_int,
 )
-from sirui.core.windows import DEFAULT_TZ, DateTime, _check_tz
+from sirui.core.windows import DEFAULT_TZ, DateTime, tz_name
 from sirui.rules import Always, Condition, Stage
 
 __all__ = ["BargainPolicy", "CutRange", "check_rng", "draw_cut"]
@@ -126,7 +126,7 @@ class BargainPolicy:
     max_helps_per_helper: int | None = attrs.field(default=None, validator=opt_positive_int)
     max_bargains_per_member: int | None = attrs.field(default=None, validator=opt_positive_int)
     stock: int | None = attrs.field(default=None, validator=opt_non_negative_int)
-    tz: str = attrs.field(default=DEFAULT_TZ, validator=_check_tz)
+    tz: str = attrs.field(default=DEFAULT_TZ, validator=tz_name)
     closed_stages: frozenset[Stage] = frozenset()
     name: str = ""
     log_retention_days: int = attrs.field(default=30, validator=non_negative_int)

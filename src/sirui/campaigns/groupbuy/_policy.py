@@ -27,7 +27,7 @@ from sirui.core.validators import (
     opt_positive_money,
     positive_money,
 )
-from sirui.core.windows import DEFAULT_TZ, DateTime, _check_tz
+from sirui.core.windows import DEFAULT_TZ, DateTime, tz_name
 from sirui.rules import Always, Condition, Stage
 
 __all__ = [
@@ -148,7 +148,7 @@ class GroupBuyPolicy:
     leader_handover: bool = attrs.field(default=False, validator=flag)
     """A leader leaving a group others have joined passes leadership to the earliest
     paid member (the leader's payment refunded) instead of being refused (团长转让)."""
-    tz: str = attrs.field(default=DEFAULT_TZ, validator=_check_tz)
+    tz: str = attrs.field(default=DEFAULT_TZ, validator=tz_name)
     """The store's zone, in which messages show times (``2026年11月11日 10:00``)."""
 
     def __attrs_post_init__(self) -> None:

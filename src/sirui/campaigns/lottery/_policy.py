@@ -29,7 +29,7 @@ from sirui.core.validators import (
     opt_positive_money,
     positive_money,
 )
-from sirui.core.windows import DEFAULT_TZ, Window, _check_tz
+from sirui.core.windows import DEFAULT_TZ, Window, tz_name
 
 __all__ = [
     "CashReward",
@@ -227,7 +227,7 @@ class PrizePool:
     on_run_out: RunOut = RunOut.REDISTRIBUTE
     consolation_id: str | None = None
     guarantee: Guarantee | None = None
-    tz: str = attrs.field(default=DEFAULT_TZ, validator=_check_tz)
+    tz: str = attrs.field(default=DEFAULT_TZ, validator=tz_name)
     weights: tuple[int, ...] = attrs.field(init=False, eq=False, repr=False)
     """The exact integer weights the draws use (derived)."""
     index: Mapping[str, int] = attrs.field(init=False, eq=False, repr=False, hash=False)

@@ -39,7 +39,7 @@ from sirui.core.money import Money
 from sirui.core.nouns import Sku
 from sirui.core.registry import policy
 from sirui.core.validators import non_empty_str, non_negative_int, opt_non_negative_money
-from sirui.core.windows import DEFAULT_TZ, DateTime, MemberDay, MemberWeek, _check_tz, aware
+from sirui.core.windows import DEFAULT_TZ, DateTime, MemberDay, MemberWeek, aware, tz_name
 from sirui.core.windows import local_date as _local_date
 from sirui.loyalty.members._checks import discount_rate, multiplier, rate
 from sirui.loyalty.members.facts import MemberFacts
@@ -158,7 +158,7 @@ class BenefitPolicy:
     combine: CombineRule = CombineRule.BEST_OF
     member_day: MemberDay | None = None
     member_week: MemberWeek | None = None
-    tz: str = attrs.field(default=DEFAULT_TZ, validator=_check_tz)
+    tz: str = attrs.field(default=DEFAULT_TZ, validator=tz_name)
 
     def perks_of(self, tier: str | None) -> Perks | None:
         for tp in self.tiers:

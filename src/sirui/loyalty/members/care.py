@@ -41,7 +41,7 @@ from sirui.core.validators import (
     positive_int,
     str_frozenset,
 )
-from sirui.core.windows import DEFAULT_TZ, DateTime, _check_tz, aware, local_date
+from sirui.core.windows import DEFAULT_TZ, DateTime, aware, local_date, tz_name
 from sirui.core.zh import zh_date, zh_datetime
 from sirui.loyalty.members.facts import MemberFacts
 from sirui.loyalty.members.rfm import RfmSegment
@@ -326,7 +326,7 @@ class CarePolicy:
 
     rules: tuple[CareRule, ...] = attrs.field(converter=tuple, validator=_unique_codes)
     max_per_member: int = attrs.field(default=1, validator=positive_int)
-    tz: str = attrs.field(default=DEFAULT_TZ, validator=_check_tz)
+    tz: str = attrs.field(default=DEFAULT_TZ, validator=tz_name)
 
 
 def _prepared(

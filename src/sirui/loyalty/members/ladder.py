@@ -37,7 +37,7 @@ import attrs
 from sirui.core.errors import invalid
 from sirui.core.registry import policy
 from sirui.core.validators import non_empty_str, non_negative_int, opt_positive_int
-from sirui.core.windows import DEFAULT_TZ, DateTime, PeriodKind, _check_tz, aware, period_containing
+from sirui.core.windows import DEFAULT_TZ, DateTime, PeriodKind, aware, period_containing, tz_name
 from sirui.loyalty.members.growth import GrowthRules
 
 __all__ = ["BelowRetention", "Metric", "Tier", "TierLadder", "UpgradeMode"]
@@ -137,7 +137,7 @@ class TierLadder:
     refund_downgrades: bool = True
     """A refund that takes the metric below retention drops the tier at once."""
     growth: GrowthRules = attrs.field(factory=GrowthRules)
-    tz: str = attrs.field(default=DEFAULT_TZ, validator=_check_tz)
+    tz: str = attrs.field(default=DEFAULT_TZ, validator=tz_name)
     log_retention_days: int = attrs.field(default=30, validator=non_negative_int)
     """How long a `MemberStanding` remembers accepted command ids for replays (`PruneLog`)."""
     _thresholds: tuple[int, ...] = attrs.field(init=False, eq=False, repr=False)

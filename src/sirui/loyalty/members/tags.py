@@ -22,7 +22,7 @@ import attrs
 from sirui.core.errors import invalid
 from sirui.core.registry import policy, policy_family
 from sirui.core.validators import non_empty_str, non_negative_int
-from sirui.core.windows import DEFAULT_TZ, DateTime, _check_tz, aware, local_date
+from sirui.core.windows import DEFAULT_TZ, DateTime, aware, local_date, tz_name
 from sirui.loyalty.members.facts import MemberFacts
 
 __all__ = [
@@ -142,7 +142,7 @@ class AutoTagRules:
     """自动打标规则: every rule runs; the tags are their union."""
 
     rules: tuple[TagRule, ...] = attrs.field(converter=tuple)
-    tz: str = attrs.field(default=DEFAULT_TZ, validator=_check_tz)
+    tz: str = attrs.field(default=DEFAULT_TZ, validator=tz_name)
 
 
 def auto_tags(rules: AutoTagRules, facts: MemberFacts, now: DateTime) -> frozenset[str]:

@@ -21,7 +21,7 @@ import pendulum
 from sirui.core.errors import invalid
 from sirui.core.registry import policy, policy_family
 from sirui.core.validators import non_negative_int, positive_int
-from sirui.core.windows import DEFAULT_TZ, DateTime, _check_tz, aware, local_date, zone
+from sirui.core.windows import DEFAULT_TZ, DateTime, aware, local_date, tz_name, zone
 
 __all__ = [
     "ExpireAfterDays",
@@ -85,7 +85,7 @@ class ExpireAfterDays(ExpiryPolicy):
     """
 
     days: int = attrs.field(validator=positive_int)
-    tz: str = attrs.field(default=DEFAULT_TZ, validator=_check_tz)
+    tz: str = attrs.field(default=DEFAULT_TZ, validator=tz_name)
 
     def expires_at(self, earned_at: DateTime) -> DateTime | None:
         day = local_date(earned_at, self.tz)
@@ -103,7 +103,7 @@ class ExpireAtYearEnd(ExpiryPolicy):
     """
 
     years_after: int = attrs.field(default=1, validator=non_negative_int)
-    tz: str = attrs.field(default=DEFAULT_TZ, validator=_check_tz)
+    tz: str = attrs.field(default=DEFAULT_TZ, validator=tz_name)
 
     def __attrs_post_init__(self) -> None:
         if self.years_after > 50:
@@ -128,7 +128,7 @@ class ExpireAtMonthEnd(ExpiryPolicy):
     months_after: int = attrs.field(
         default=1, validator=_at_most(600, "use NeverExpire")
     )
-    tz: str = attrs.field(default=DEFAULT_TZ, validator=_check_tz)
+    tz: str = attrs.field(default=DEFAULT_TZ, validator=tz_name)
 
     def expires_at(self, earned_at: DateTime) -> DateTime | None:
         day = local_date(earned_at, self.tz)
@@ -149,7 +149,7 @@ class ExpireAtQuarterEnd(ExpiryPolicy):
     quarters_after: int = attrs.field(
         default=1, validator=_at_most(200, "use NeverExpire")
     )
-    tz: str = attrs.field(default=DEFAULT_TZ, validator=_check_tz)
+    tz: str = attrs.field(default=DEFAULT_TZ, validator=tz_name)
 
     def expires_at(self, earned_at: DateTime) -> DateTime | None:
         day = local_date(earned_at, self.tz)

@@ -52,7 +52,7 @@ import attrs
 from sirui.core.errors import InvalidCommandError, invalid
 from sirui.core.registry import policy
 from sirui.core.validators import int_at_least, non_empty_id, non_negative_int
-from sirui.core.windows import DEFAULT_TZ, DateTime, _check_tz, aware, local_date
+from sirui.core.windows import DEFAULT_TZ, DateTime, aware, local_date, tz_name
 from sirui.core.zh import zh_date
 from sirui.rules.commandlog import CommandLog, PruneLog, transition
 from sirui.rules.outcome import Accepted, Event, Rejected
@@ -145,7 +145,7 @@ class SigninPolicy:
     makeup_cost: int = attrs.field(default=0, validator=int_at_least(0))
     """Points a make-up sign-in costs (补签消耗积分)."""
     makeups_per_month: int = attrs.field(default=0, validator=int_at_least(0))
-    tz: str = attrs.field(default=DEFAULT_TZ, validator=_check_tz)
+    tz: str = attrs.field(default=DEFAULT_TZ, validator=tz_name)
     log_retention_days: int = attrs.field(default=30, validator=non_negative_int)
     """Days the calendar remembers accepted command ids (`PruneLog`); retries must come sooner."""
 

@@ -57,9 +57,9 @@ from sirui.core.windows import (
     DateTime,
     PeriodKind,
     Window,
-    _check_tz,
     aware,
     period_containing,
+    tz_name,
 )
 from sirui.rules.commandlog import CommandLog, PruneLog, transition
 from sirui.rules.outcome import Accepted, Event, Rejected
@@ -119,7 +119,7 @@ class Task:
     coupon_template: str | None = None
     window: Window | None = None
     """The quest runs only within this window (an activity's task list)."""
-    tz: str = attrs.field(default=DEFAULT_TZ, validator=_check_tz)
+    tz: str = attrs.field(default=DEFAULT_TZ, validator=tz_name)
 
     def __attrs_post_init__(self) -> None:
         if not self.points and not self.coupon_template:
