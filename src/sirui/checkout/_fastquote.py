@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sirui.checkout._compiled import FenPlan
-from sirui.checkout._fastsearch import FenSearch, apply_coupon_fen, not_applied
+from sirui.checkout._fastsearch import FenSearch, apply_coupon_fen, finish_fen, not_applied
 from sirui.checkout._pipeline import CouponLike, admit_pinned, fingerprint_of
 from sirui.checkout.shipping import ShippingPolicy
 from sirui.checkout.stacking import StackingPolicy
@@ -193,6 +193,13 @@ def fast_quote(
     fs = FenState(FenCart(cart, now), extra_items)
     for stage in (Stage.ACTIVITY, Stage.MEMBER, Stage.PROMOTION):
         fs = plan.run(fs, stage)
+    if chosen is None and not wallet:
+        # No coupon to choose: the search would visit its one leaf.
+        final = finish_fen(plan, fs)
+        return _quote(Details(
+            plan=plan, final=final, explain=_none, cart=cart, now=now, coupons=(),
+            stacking=plan.stacking, shipping=shipping, extra_items=extra_items,
+        ), True, 1)
     if chosen is None:
         search = FenSearch(plan, fs, wallet)
         search.run()
@@ -207,6 +214,10 @@ def fast_quote(
         plan=plan, final=final, explain=lambda _: reports, cart=cart, now=now,
         coupons=coupons, stacking=plan.stacking, shipping=shipping, extra_items=extra_items,
     ), True, 0)
+
+
+def _none(_: Money) -> list[NotApplied]:
+    return []
 
 
 def _pinned(

@@ -40,7 +40,7 @@ from sirui.core.money import Money
 from sirui.rules.pricing import FenSkip, FenState, NotApplied, Stage, reason_of
 from sirui.rules.reasons import Reason, ReasonCode
 
-__all__ = ["FenSearch", "apply_coupon_fen", "cost_fen", "not_applied"]
+__all__ = ["FenSearch", "apply_coupon_fen", "cost_fen", "finish_fen", "not_applied"]
 
 
 def apply_coupon_fen(fs: FenState, coupon: CouponLike, stacks: bool) -> None:
@@ -60,6 +60,14 @@ def apply_coupon_fen(fs: FenState, coupon: CouponLike, stacks: bool) -> None:
     fs.blocked = [b | bit if i in touched else b for i, b in enumerate(own)]
     template.price_fen(fs, coupon)
     fs.blocked = own
+
+
+def finish_fen(plan: FenPlan, state: FenState) -> FenState:
+    """The stages after the goods coupons, on a copy of ``state``."""
+    s = state.copy()
+    for stage in (Stage.COUPON, Stage.POINTS, Stage.SHIPPING):
+        s = plan.run(s, stage)
+    return s
 
 
 def cost_fen(fs: FenState) -> int:
@@ -183,11 +191,7 @@ class FenSearch:
             self._dfs(gi + 1, s, combo)
 
     def finish(self, state: FenState) -> FenState:
-        """The stages after the goods coupons, on a copy of ``state``."""
-        s = state.copy()
-        for stage in (Stage.COUPON, Stage.POINTS, Stage.SHIPPING):
-            s = self.plan.run(s, stage)
-        return s
+        return finish_fen(self.plan, state)
 
     def _leaf(self, state: FenState, combo: tuple[CouponOption, ...]) -> None:
         pre = self.finish(state)

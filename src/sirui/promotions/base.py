@@ -334,13 +334,23 @@ def take_fen(
     blocks: frozenset[Stage] = frozenset(),
     activity: str | None = None,
     rule_id: str | None = None,
+    exact: bool = False,
 ) -> None:
     """`make_adjustment` in fen: allocate ``amount`` over the lines ``idx`` and apply it.
 
-    ``idx`` is in line order (as `FenState.eligible` gives it).
+    ``idx`` is in line order (as `FenState.eligible` gives it). ``exact``
+    says the ``weights`` are the shares already: each positive, within its
+    line's amount, and summing to ``amount`` (a discount line by line, which
+    is what allocating it would give).
     """
     amounts = fs.amounts
     rid = rule_id or rule.id
+    if exact and weights is not None and not fs.dry:
+        fs.apply(FenAdjustment(
+            rid, stage, amount, tuple(zip(idx, weights, strict=True)), reason, rule.kind, rule,
+            blocks, activity,
+        ))
+        return
     if fs.dry:
         total = min(amount, fs.subtotal(idx))
         if total <= 0:

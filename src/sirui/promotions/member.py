@@ -191,19 +191,21 @@ class MemberPrice(PromotionBase):
         return out
 
     def targets_fen(
-        self, tier: str | None, lines: Sequence[Line], amounts: Sequence[int]
+        self, tier: str | None, fs: FenState, idx: Sequence[int]
     ) -> list[int | None]:
-        """`targets` in fen, per line (None: no member price for the line)."""
+        """`targets` in fen, for the lines ``idx`` (None: no member price for the line)."""
         rate = next((r.rate for r in self.rates if r.tier == tier), None)
         unit = {p.sku: p.price.minor for p in self.prices if p.tier == tier}
+        amounts = fs.amounts
         if not unit:
             if rate is None:
-                return [None] * len(amounts)
+                return [None] * len(idx)
             p, q = rate.as_integer_ratio()
             # `times_fen` for every line, the rate's ratio taken once.
-            return [(2 * a * p + q) // (2 * q) for a in amounts]
+            return [(2 * amounts[i] * p + q) // (2 * q) for i in idx]
         out: list[int | None] = []
-        for line, amount in zip(lines, amounts, strict=True):
+        for i in idx:
+            line, amount = fs.base.lines[i], amounts[i]
             special = unit.get(line.sku.id)
             if special is not None:
                 out.append(special * line.quantity)
@@ -219,16 +221,14 @@ class MemberPrice(PromotionBase):
         if idx is None:
             return
         tier = fs.base.cart.member.tier
-        b, amounts = fs.base, fs.amounts
-        targets = self.targets_fen(tier, [b.lines[i] for i in idx], [amounts[i] for i in idx])
-        total, chosen, weights = _per_line_fen(fs, idx, targets)
+        total, chosen, weights = _per_line_fen(fs, idx, self.targets_fen(tier, fs, idx))
         shown = tier or "-"
         if total == 0:
             fs.skip(self.id, self.stage, lambda: NO_MEMBER_PRICE(tier=shown), self.kind)
             return
         off = Money._raw(total, fs.currency)
         take_fen(self, fs, self.stage, total, chosen, weights=weights, blocks=self.blocks,
-                 reason=lambda: MEMBER_PRICE_APPLIED(tier=shown, off=off))
+                 reason=lambda: MEMBER_PRICE_APPLIED(tier=shown, off=off), exact=True)
 
     def price(self, state: PriceState) -> PriceState:
         lines, skipped = self._gate(state)
@@ -313,7 +313,7 @@ class LimitedTimePrice(PromotionBase):
             return
         off = Money._raw(total, fs.currency)
         take_fen(self, fs, self.stage, total, chosen, weights=weights, blocks=self.blocks,
-                 reason=lambda: LIMITED_TIME_APPLIED(off=off), activity=self.id)
+                 reason=lambda: LIMITED_TIME_APPLIED(off=off), activity=self.id, exact=True)
 
     def price(self, state: PriceState) -> PriceState:
         lines, skipped = self._gate(state)
