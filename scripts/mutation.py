@@ -57,8 +57,9 @@ MODULES: dict[str, tuple[str, ...]] = {
     "src/sirui/commission/sharing.py": ("tests/commission/test_sharing*.py",),
 }
 
-# What the copy needs: the package, the tests (with their conftest) and the config.
-COPIED = ("src", "tests", "pyproject.toml")
+# What the copy needs: the package, the tests (with their conftest), the docs some
+# tests read (mutmut copies them on into mutants/: `also_copy`) and the config.
+COPIED = ("src", "tests", "docs", "pyproject.toml")
 
 
 def tests_for(module: str) -> list[str]:
