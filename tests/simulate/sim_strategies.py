@@ -440,6 +440,8 @@ def coupon_templates(draw: st.DrawFn, i: int) -> Any:
         common["condition"] = draw(conditions())
     if draw(st.integers(0, 9)) == 0:
         common["sale_price"] = Money(100)  # sold coupons: a trigger never issues one
+    if draw(st.integers(0, 3)) == 0:
+        common["total_quota"] = draw(st.integers(1, 4))  # shared by every member
     kind = draw(st.sampled_from(["amount", "none", "percent"]))
     if kind == "amount":
         threshold = draw(st.sampled_from([0, 5000, 9900, 19900, 29900]))

@@ -1036,3 +1036,40 @@ def test_a_coupon_left_out_says_which_limit(stacking: StackingPolicy, code: str,
     row = fast.orders.iloc[0]
     assert code in row.reasons
     assert row.coupon_fen == off
+
+
+def test_a_total_quota_goes_to_the_first_claims_of_every_member() -> None:
+    """满100减10, 2 in total (发放总量): M1 and M2 claim on 1 July, M3 on 2 July gets none;
+    when M1's coupon would be refused the replay gives the quota to the next claim in time."""
+    ten = AmountOffCoupon(
+        "ten", off=Money.of("10"), threshold=Money.of("100"), validity=DaysAfterClaim(7),
+        total_quota=2,
+    )
+    scenario = Scenario(
+        "quota", coupons=(ten,), triggers=(AfterPaymentGift("paid", templates=("ten",)),)
+    )
+    orders = lines(
+        {
+            "order_id": ["A1", "B1", "C1", "A2", "B2", "C2"],
+            "member_id": ["M1", "M2", "M3", "M1", "M2", "M3"],
+            "paid_at": [_day(1, 9), _day(1, 10), _day(2), _day(3), _day(3), _day(3)],
+            "unit_price_fen": [12000] * 6,
+        }
+    )
+    members = pd.DataFrame({"member_id": ["M1", "M2", "M3"], "tier": ["normal"] * 3})
+    exact, fast = both(orders, members, scenario)
+    assert_same(exact, fast)
+    got = fast.orders.set_index("order_id")
+    assert list(got.coupons_issued) == [1, 1, 0, 0, 0, 0]
+    assert list(got.coupon_fen[["A2", "B2", "C2"]]) == [1000, 1000, 0]
+
+
+def test_quotas_with_a_ladder_price_alike(tiny: dict[str, Any], baseline: Any) -> None:
+    """The demo's after-payment coupon limited to 25 for everyone, tiers moving with orders."""
+    after, again = baseline.coupons
+    scenario = attrs.evolve(baseline, coupons=(attrs.evolve(after, total_quota=25), again))
+    exact, fast = both(tiny["orders"], tiny["members"], scenario)
+    assert_same(exact, fast)
+    assert fast.summary["coupons_issued"] < both(tiny["orders"], tiny["members"], baseline)[
+        1
+    ].summary["coupons_issued"]

@@ -34,7 +34,7 @@ from sirui.simulate.experiments import (
 from sirui.simulate.inputs import InputError, RejectedRow, prepare
 from sirui.simulate.report import Comparison, compare
 from sirui.simulate.sample import SampleData, generate
-from sirui.simulate.scale import is_dask_frame, simulate_dask
+from sirui.simulate.scale import is_dask_frame, partition_by_member, read_orders, simulate_dask
 
 __all__ = [
     "Comparison",
@@ -50,7 +50,9 @@ __all__ = [
     "cli_commands",
     "compare",
     "generate",
+    "partition_by_member",
     "prepare",
+    "read_orders",
     "sample_size_means",
     "sample_size_proportions",
     "simulate",

@@ -17,20 +17,23 @@ results. Assumptions, stated in every report:
 
 * demand does not react to the rule change (no price elasticity unless an
   ``elasticity`` hook is passed, off by default);
-* global stocks (gift stock, coupon total quota) are not modelled;
+* gift stock (满赠) is not carried between orders; a coupon template's total
+  quota is, shared by every member, first come first served in the replay's
+  order (`sirui.simulate.campaigns` replays campaign stocks the same way);
 * the history's own prices are list prices: the scenario decides every
   discount.
 """
 
 from __future__ import annotations
 
+import datetime
 import gc
 import heapq
 import html
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 import attrs
 
@@ -57,6 +60,7 @@ from sirui.loyalty.points.earning import EarnRule, quote_earning
 from sirui.loyalty.points.earning import PaidLine as EarnPaidLine
 from sirui.promotions import (
     AfterPaymentGift,
+    CouponQuota,
     CouponTemplate,
     IssueTrigger,
     LastOrderAged,
@@ -68,6 +72,7 @@ from sirui.promotions import (
     ReturnCoupon,
     UseCoupon,
     Wallet,
+    claim_coupon,
 )
 from sirui.promotions.triggers import Decision
 from sirui.rules.pricing import Stage
@@ -104,7 +109,8 @@ class Scenario:
     name: str
     promotions: tuple[Promotion, ...] = ()
     coupons: tuple[CouponTemplate, ...] = ()
-    """Templates the triggers issue from (their total quotas are not modelled)."""
+    """Templates the triggers issue from; a total quota is shared by all members, first
+    come first served."""
     triggers: tuple[IssueTrigger, ...] = ()
     """Issuing triggers replayed from the history's own signals: new-member gift
     packs (at join), after-payment gifts and repurchase incentives."""
@@ -190,7 +196,8 @@ class _Run:
     """The member pass of one scenario over a set of members' orders."""
 
     def __init__(
-        self, scenario: Scenario, members: Mapping[str, Member], tz: str, memo: bool = True
+        self, scenario: Scenario, members: Mapping[str, Member], tz: str, memo: bool = True,
+        refused: frozenset[str] | None = None,
     ) -> None:
         self.sc = scenario
         self.members = members
@@ -209,13 +216,14 @@ class _Run:
             ),
             size=50_000 if memo else 0,
         )
-        # Global quotas would couple members (and partitions); they are not modelled.
-        self.templates = {
-            t.id: attrs.evolve(cast(Any, t), total_quota=None)
-            if getattr(t, "total_quota", None) is not None
-            else t
-            for t in scenario.coupons
-        }
+        self.templates = {t.id: t for t in scenario.coupons}
+        # A template's total quota is shared by every member: first come, first served in
+        # the order the timeline replays the claims (`claim_coupon` keeps it). With
+        # ``refused`` a driver decides instead (over several runs): those claims are
+        # refused, the others issued, and every claim is noted in ``quota_claims``.
+        self.quota = CouponQuota()
+        self.refused = refused
+        self.quota_claims: list[tuple[tuple[Any, ...], str, str]] = []
 
     def member_run(self, member_id: str) -> _MemberRun:
         run = self.runs.get(member_id)
@@ -234,42 +242,71 @@ class _Run:
             )
         return run
 
-    def _claim(self, run: _MemberRun, decision: Any, at: Any) -> int:
+    def _claim(
+        self, run: _MemberRun, decision: Any, at: Any, key: tuple[Any, ...]
+    ) -> int:
         issued = 0
-        for claim in decision.claims(self.templates):
-            outcome = run.wallet.handle(claim, now=at)
-            if outcome.ok:
-                run.wallet = outcome.state
+        for i, claim in enumerate(decision.claims(self.templates)):
+            if claim.template.total_quota is None:
+                outcome = run.wallet.handle(claim, now=at)
+                if outcome.ok:
+                    run.wallet = outcome.state
+                    issued += 1
+                continue
+            if self.refused is None:
+                both = claim_coupon(self.quota, run.wallet, claim, now=at)
+                if both.ok:
+                    self.quota, run.wallet = both.state.quota, both.state.wallet
+                    issued += 1
+                continue
+            if run.wallet.claim_refusal(claim, at) is not None:
+                continue
+            self.quota_claims.append(((*key, i), claim.coupon_id, claim.template.id))
+            if claim.coupon_id not in self.refused:
+                # The driver has counted this claim within the quota: a quota of its own.
+                run.wallet = claim_coupon(CouponQuota(), run.wallet, claim, now=at).state.wallet
                 issued += 1
         return issued
 
-    def _decide(self, run: _MemberRun, trigger: IssueTrigger, signal: Any, now: Any) -> int:
+    def _decide(
+        self, run: _MemberRun, trigger: IssueTrigger, signal: Any, now: Any,
+        key: tuple[Any, ...],
+    ) -> int:
         decision = trigger.decide(signal, now=now)
         if decision.decision is Decision.NOT_YET and decision.at is not None and decision.at <= now:
             # The host would have looked again at ``at``: issue as of then.
             now = decision.at
             decision = trigger.decide(signal, now=now)
-        return self._claim(run, decision, now) if decision.issue else 0
+        return self._claim(run, decision, now, key) if decision.issue else 0
 
     def before_order(self, run: _MemberRun, rec: OrderRecord) -> int:
         """Coupons the history's signals would have issued before this order."""
         issued = 0
-        for trig in self.sc.triggers:
+        at = (_epoch_ns(rec.paid_at), rec.order_id, 0)
+        looked = (
+            t for t in self.sc.triggers if isinstance(t, NewMemberGiftPack | RepurchaseIncentive)
+        )
+        for k, trig in enumerate(looked):
             if isinstance(trig, NewMemberGiftPack) and run.last_paid_at is None:
                 joined = run.member.joined_at
                 if joined is not None and joined <= rec.paid_at:
-                    issued += self._decide(run, trig, MemberJoined(run.member), joined)
+                    issued += self._decide(run, trig, MemberJoined(run.member), joined, (*at, k))
             elif isinstance(trig, RepurchaseIncentive) and run.last_paid_at is not None:
                 issued += self._decide(
-                    run, trig, LastOrderAged(run.member.id, run.last_paid_at), rec.paid_at
+                    run, trig, LastOrderAged(run.member.id, run.last_paid_at), rec.paid_at,
+                    (*at, k),
                 )
         return issued
 
     def after_payment(self, run: _MemberRun, order: Order, q: Quote) -> int:
         issued = 0
-        for trig in self.sc.triggers:
-            if isinstance(trig, AfterPaymentGift):
-                issued += self._decide(run, trig, OrderPaid(order, q.goods_payable), order.paid_at)
+        assert order.paid_at is not None
+        at = (_epoch_ns(order.paid_at), order.id, 1)
+        gifts = (t for t in self.sc.triggers if isinstance(t, AfterPaymentGift))
+        for k, trig in enumerate(gifts):
+            issued += self._decide(
+                run, trig, OrderPaid(order, q.goods_payable), order.paid_at, (*at, k)
+            )
         return issued
 
     def tier_of(self, run: _MemberRun) -> str | None:
@@ -428,6 +465,15 @@ class _Run:
             row["tier_after"] = run.standing.tier
 
 
+def _epoch_ns(at: Any) -> int:
+    """An instant as nanoseconds since the epoch (the columnar engine's clock)."""
+    delta = at - _EPOCH
+    return int((delta.days * 86_400 + delta.seconds) * 10**9 + delta.microseconds * 1000)
+
+
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+
+
 def _returned_before(refunds: Sequence[RefundResult], line_id: str) -> int:
     return sum(rl.quantity for r in refunds for rl in r.lines if rl.id == line_id)
 
@@ -449,8 +495,15 @@ def run_prepared(
     elasticity: Callable[[OrderRecord, Any], OrderRecord | None] | None = None,
     memo: bool = True,
     gc_batch: bool = True,
+    refused: frozenset[str] | None = None,
+    quota_claims: list[tuple[tuple[Any, ...], str, str]] | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, str | None]]:
     """The member pass over checked records: result rows and each member's final tier.
+
+    Coupon total quotas are kept here, over these members; a driver running
+    several passes over parts of the members passes ``refused`` (the claims
+    it refuses) and a list for ``quota_claims`` (every claim of a template
+    with a quota, to decide the next ``refused``).
 
     Orders and their refunds are replayed on one timeline, so a refund
     lands between the orders it fell between. With ``gc_batch`` (the
@@ -464,9 +517,13 @@ def run_prepared(
     if gc_batch:
         gc.set_threshold(max(saved[0], 50_000), max(saved[1], 20), max(saved[2], 100))
     try:
-        return _run_timeline(
-            prepared, scenario, tz=tz, progress=progress, elasticity=elasticity, memo=memo
+        rows, tiers, claims = _run_timeline(
+            prepared, scenario, tz=tz, progress=progress, elasticity=elasticity, memo=memo,
+            refused=refused,
         )
+        if quota_claims is not None:
+            quota_claims.extend(claims)
+        return rows, tiers
     finally:
         if gc_batch:
             gc.set_threshold(*saved)
@@ -480,8 +537,9 @@ def _run_timeline(
     progress: bool,
     elasticity: Callable[[OrderRecord, Any], OrderRecord | None] | None,
     memo: bool,
-) -> tuple[list[dict[str, Any]], dict[str, str | None]]:
-    run = _Run(scenario, prepared.members, tz, memo)
+    refused: frozenset[str] | None,
+) -> tuple[list[dict[str, Any]], dict[str, str | None], list[tuple[tuple[Any, ...], str, str]]]:
+    run = _Run(scenario, prepared.members, tz, memo, refused)
     timeline: list[tuple[Any, int, str, int, OrderRecord | None, str, int]] = []
     for i, rec in enumerate(prepared.orders):
         timeline.append((rec.paid_at, 0, rec.order_id, i, rec, "", 0))
@@ -500,7 +558,7 @@ def _run_timeline(
         else:
             run.refund(order_id, line_id, qty, at)
     tiers = {mid: run.tier_of(r) for mid, r in run.runs.items()}
-    return run.rows, tiers
+    return run.rows, tiers, run.quota_claims
 
 
 @attrs.frozen
@@ -560,7 +618,10 @@ class SimulationResult:
 
 def _per_tier(tiers: Mapping[str, str | None], scenario: Scenario) -> dict[str, int]:
     """Members per tier, in ladder order (lowest first) when the scenario has a ladder."""
-    counts = Counter(str(t) for t in tiers.values())
+    import pandas as pd
+
+    found = pd.Series(list(tiers.values()), dtype=object).astype(str).value_counts(sort=False)
+    counts = {str(k): int(v) for k, v in found.items()}
     order = [t.code for t in scenario.ladder.tiers] if scenario.ladder is not None else []
     rank = {code: i for i, code in enumerate(order)}
     return dict(sorted(counts.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0])))

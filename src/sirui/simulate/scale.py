@@ -1,41 +1,64 @@
 """Scale-out: the same simulation over a Dask DataFrame, partitioned by member.
 
-The member pass only ever reads one member's state, so each member's whole
-history is moved into one partition (a shuffle on ``member_id``), every
-partition runs the ordinary single-process engine on its members, and the
-driver merges the rows in the single-process order (payment time, then order
-id). Results are identical to `sirui.simulate.simulate` on the same data;
-the test suite checks it on a ``dask.distributed`` LocalCluster with two
-workers.
+The member pass only ever reads one member's state, so a partition that
+holds whole members can be priced on its own: each partition runs the
+ordinary single-process engine (the columnar one whenever the scenario
+qualifies) on its members, and the driver merges the rows in the
+single-process order (payment time, then order id). Results are identical
+to `sirui.simulate.simulate` on the same data; the test suite checks it on a
+``dask.distributed`` LocalCluster.
+
+Where the partitions come from:
+
+* **already partitioned by member** — a Dask DataFrame indexed by
+  ``member_id`` with known divisions, such as `read_orders` gives for a
+  Parquet dataset written by `partition_by_member`: every member is in one
+  partition, so each worker reads its files and prices them, with no
+  shuffle;
+* **anything else** — the orders are shuffled on ``member_id`` first, on
+  every run. For a history simulated more than once, run
+  `partition_by_member` once and read the result with `read_orders`.
+
+Orders whose rows name different members are rejected, as the
+single-process run rejects them: the driver finds an order id in two
+partitions from hashes the workers return, and prices those partitions
+again without it (a second round only when it happens).
 
 Point it at a real cluster by creating a ``dask.distributed.Client`` for the
 scheduler's address before calling `simulate` (or `simulate_dask`); the
-members table and the scenario are shipped to the workers with each task.
+members table and the scenario are shipped to the workers once, and each
+worker reads its own Parquet files (they must be on storage every worker
+sees: a shared file system or object storage such as ``s3://``).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sirui.simulate.engine import (
     ROW_COLUMNS,
     Scenario,
     SimulationResult,
-    final_tiers,
     run_prepared,
+    start_tiers,
     summarize,
 )
 from sirui.simulate.inputs import (
     DUPLICATE,
+    MEMBER_COLUMNS,
     ORDER_COLUMNS,
     InputError,
     RejectedRow,
+    _check_columns,
     prepare,
-    prepare_members,
     read_table,
 )
 
-__all__ = ["is_dask_frame", "simulate_dask"]
+__all__ = ["is_dask_frame", "partition_by_member", "read_orders", "simulate_dask"]
+
+#: The column `partition_by_member` keeps each row's place in with (lines keep their order).
+_SEQ = "_sirui_row"
 
 
 def is_dask_frame(obj: Any) -> bool:
@@ -44,30 +67,215 @@ def is_dask_frame(obj: Any) -> bool:
     return mod.startswith("dask") and hasattr(obj, "npartitions")
 
 
-def _partition(
-    orders: Any, members: Any, scenario: Scenario, timezone: str | None, tz: str
-) -> tuple[Any, list[dict[str, Any]], dict[str, str | None], str]:
+def is_partitioned_by_member(orders: Any) -> bool:
+    """True when every member's rows are in one partition: indexed by member id (text),
+    divisions known."""
     import pandas as pd
 
-    if len(orders) == 0:
-        return pd.DataFrame(columns=list(ROW_COLUMNS)), [], {}, ""
-    ids = set(orders["member_id"].astype(str))
-    # Every partition checks the members it needs plus none of the others', so a
-    # members-table problem is reported once, by the driver, not per partition.
-    subset = members[members["member_id"].astype(str).isin(ids)]
+    index = orders.index
+    return bool(
+        index.name == "member_id"
+        and orders.known_divisions
+        and pd.api.types.is_string_dtype(index.dtype)
+    )
+
+
+def partition_by_member(
+    orders: Any, path: str | Path, *, npartitions: int | None = None
+) -> str:
+    """Write order lines as Parquet partitioned by member, once; read them with `read_orders`.
+
+    The one-off repartitioning step for histories simulated more than once:
+    the rows are sorted by ``member_id`` (each order's lines keep their
+    order) and cut into ``npartitions`` files at member boundaries, so every
+    member's history is in one file and a later run needs no shuffle.
+
+    Args:
+        orders: order lines (any source `simulate` reads, or a Dask DataFrame).
+        path: a directory (local, or a URL such as ``s3://bucket/orders`` that
+            every worker can read).
+        npartitions: files to write (default: about 250,000 rows each).
+    """
+    import dask.dataframe as dd
+    import numpy as np
+
+    if is_dask_frame(orders):
+        sizes = orders.map_partitions(len).compute()
+        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).tolist()
+        parts = [
+            _numbered(p, off) for p, off in zip(orders.to_delayed(), offsets, strict=True)
+        ]
+        ddf = dd.from_delayed(parts, meta=orders._meta.assign(**{_SEQ: np.int64(0)}))
+        ddf = ddf.assign(member_id=ddf["member_id"].astype(str))
+        n = npartitions or max(1, int(sum(sizes)) // 250_000)
+        ddf = ddf.set_index("member_id", npartitions=n).map_partitions(_by_row)
+    else:
+        df = read_table(orders, "orders")
+        if "member_id" not in df.columns:
+            raise InputError("orders: missing column(s): member_id (text)")
+        df = df.assign(**{_SEQ: np.arange(len(df), dtype=np.int64)})
+        df["member_id"] = df["member_id"].astype(str)
+        df = df.sort_values(["member_id", _SEQ], kind="stable").set_index("member_id")
+        n = npartitions or max(1, len(df) // 250_000)
+        ddf = dd.from_pandas(df, npartitions=n, sort=True)  # type: ignore[no-untyped-call]
+    ddf.to_parquet(str(path), write_index=True)
+    return str(path)
+
+
+def _numbered(part: Any, offset: int) -> Any:
+    import dask
+    import numpy as np
+
+    def number(p: Any, start: int) -> Any:
+        return p.assign(**{_SEQ: np.arange(len(p), dtype=np.int64) + start})
+
+    return dask.delayed(number)(part, offset)  # type: ignore[attr-defined]
+
+
+def _by_row(part: Any) -> Any:
+    """A partition by member, each member's rows in their first order."""
+    if not len(part):
+        return part
+    name = part.index.name
+    return part.reset_index().sort_values([name, _SEQ], kind="stable").set_index(name)
+
+
+def read_orders(path: str | Path, **kwargs: Any) -> Any:
+    """Order lines written by `partition_by_member`, as a Dask DataFrame partitioned by member.
+
+    One partition per file, indexed by ``member_id`` with known divisions:
+    `simulate` prices each partition where it is read, with no shuffle.
+    ``kwargs`` go to ``dask.dataframe.read_parquet`` (``storage_options``
+    for object storage, for example).
+    """
+    import dask.dataframe as dd
+
+    return dd.read_parquet(
+        str(path), index="member_id", calculate_divisions=True, split_row_groups=False,
+        **kwargs,
+    )
+
+
+def _partition(
+    orders: Any,
+    members: Any,
+    scenario: Scenario,
+    timezone: str | None,
+    tz: str,
+    *,
+    exclude: frozenset[str] = frozenset(),
+    own_members: bool = False,
+    refused: frozenset[str] | None = None,
+) -> dict[str, Any]:
+    """Price one partition's members: rows, payment instants, rejects, tiers, order-id hashes.
+
+    With ``own_members`` the members table given is this partition's share of
+    it (every member in its range, ordering or not): its problems and its
+    members' tiers are reported here. Otherwise it is the whole table, of
+    which only the ordering members are read, and the driver reports the rest.
+    ``refused``: the coupon claims the driver refuses for the templates' total
+    quotas (None: no quota to share); the claims made come back in ``claims``.
+    """
+    import numpy as np
+    import pandas as pd
+
+    if orders.index.name == "member_id":
+        orders = orders.reset_index()
+    if _SEQ in orders.columns:  # rows come in member order, each order's lines in theirs
+        orders = orders.drop(columns=_SEQ)
+    if exclude:
+        orders = orders[~orders["order_id"].astype(str).isin(exclude)]
+    oid = orders["order_id"]
+    ids = pd.unique(oid[oid.notna()].astype(str))
+    hashes = pd.util.hash_array(np.asarray(ids, dtype=object))
+    if own_members:
+        subset = members
+    else:
+        wanted = set(orders["member_id"].astype(str))
+        subset = members[members["member_id"].astype(str).isin(wanted)]
+    out: dict[str, Any] = {
+        "ids": hashes, "engine": "", "ns": np.zeros(0, np.int64), "claims": [],
+    }
+    out["frame"] = pd.DataFrame(columns=list(ROW_COLUMNS))
     if len(subset) == 0:
-        subset = members.head(1)
-    from sirui.simulate.columnar import columnar_plan, run_columnar
+        if len(orders) == 0:
+            return {**out, "rejected": [], "tiers": {}}
+        # Every order here names a member the table lacks: rejected as the exact checks do.
+        nobody = pd.DataFrame({"member_id": ["\x00nobody"]})
+        prepared = prepare(orders, nobody, timezone)
+        rejected = [r.to_dict() for r in prepared.rejected if r.table == "orders"]
+        return {**out, "rejected": rejected, "tiers": {}}
+    if len(orders) == 0:  # a share of the members table and no orders: check it alone
+        from sirui.simulate.columnar._input import _member_info
+
+        info, found = _member_info(subset, timezone)
+        return {
+            **out, "rejected": [r.to_dict() for r in found],
+            "tiers": start_tiers(info.tiers, scenario),
+        }
+    keep = (lambda r: True) if own_members else (lambda r: r.table == "orders")
+    from sirui.simulate.columnar import columnar_plan, columnar_run
 
     plan, _ = columnar_plan(scenario)
-    done = run_columnar(plan, orders, subset, timezone, tz) if plan is not None else None
+    done = (
+        columnar_run(plan, orders, subset, timezone, tz, refused=refused)
+        if plan is not None else None
+    )
     if done is not None:
-        frame, tiers, found = done
-        return frame, [r.to_dict() for r in found if r.table == "orders"], tiers, "columnar"
+        return {
+            **out, "frame": done.frame, "ns": done.paid_ns, "tiers": done.tiers,
+            "engine": "columnar", "claims": done.claims,
+            "rejected": [r.to_dict() for r in done.rejected if keep(r)],
+        }
     prepared = prepare(orders, subset, timezone)
-    rows, tiers = run_prepared(prepared, scenario, tz=tz)
-    rejected = [r.to_dict() for r in prepared.rejected if r.table == "orders"]
-    return pd.DataFrame(rows, columns=list(ROW_COLUMNS)), rejected, tiers, "exact"
+    claims: list[Any] = []
+    rows, final = run_prepared(prepared, scenario, tz=tz, refused=refused, quota_claims=claims)
+    position = {rec.order_id: i for i, rec in enumerate(prepared.orders)}
+    rows.sort(key=lambda r: position[r["order_id"]])
+    from sirui.simulate.columnar._batch import _ns
+    from sirui.simulate.engine import final_tiers
+
+    return {
+        **out,
+        "frame": pd.DataFrame(rows, columns=list(ROW_COLUMNS)),
+        "ns": np.array([_ns(rec.paid_at) for rec in prepared.orders], dtype=np.int64),
+        "rejected": [r.to_dict() for r in prepared.rejected if keep(r)],
+        "tiers": {**final_tiers(prepared, scenario), **final} if own_members else final,
+        "engine": "exact",
+        "claims": claims,
+    }
+
+
+def _ship(values: list[Any]) -> list[Any]:
+    """``values`` where the tasks can use them: sent to the workers once with a
+    ``dask.distributed`` client (not through the scheduler), else in the graph."""
+    import dask
+
+    try:
+        from distributed import default_client
+
+        client = default_client()  # type: ignore[no-untyped-call]
+    except (ImportError, ValueError):
+        client = None
+    if client is None:
+        return [dask.delayed(v, name=f"sirui-members-{id(v)}") for v in values]  # type: ignore[attr-defined]
+    return list(client.scatter(values, hash=False))
+
+
+def _member_shares(members: Any, divisions: tuple[Any, ...]) -> list[Any]:
+    """The members table cut at the partitions' member-id boundaries: one share per partition.
+
+    A member's row goes with the partition that holds (or would hold) its
+    orders, so each row is checked once; rows without an id go to the first.
+    """
+    import numpy as np
+
+    ids = members["member_id"]
+    text = np.asarray(ids.astype(str).to_numpy(dtype=object), dtype=object)
+    inner = np.asarray([str(d) for d in divisions[1:-1]], dtype=object)
+    where = np.searchsorted(inner, text, side="right") if len(inner) else np.zeros(len(text), int)
+    where = np.where(ids.isna().to_numpy() | (text == ""), 0, where)
+    return [members[where == k] for k in range(len(divisions) - 1)]
 
 
 def _compute(parts: list[Any], progress: bool, desc: str) -> tuple[Any, ...]:
@@ -103,6 +311,25 @@ def _compute(parts: list[Any], progress: bool, desc: str) -> tuple[Any, ...]:
             return dask.compute(*parts)  # type: ignore[attr-defined,no-untyped-call,no-any-return]
 
 
+def _merge_order(frame: Any, ns: Any) -> Any:
+    """Positions of ``frame``'s rows in the single-process order: payment instant, then order id."""
+    import numpy as np
+    import pandas as pd
+
+    order = np.argsort(ns, kind="stable")
+    s = ns[order]
+    tie = np.zeros(len(s), dtype=bool)
+    same = s[1:] == s[:-1]
+    tie[1:] |= same
+    tie[:-1] |= same
+    if tie.any():  # orders paid at one instant: by order id among themselves
+        at = np.flatnonzero(tie)
+        rows = order[at]
+        keyed = pd.DataFrame({"ns": s[at], "id": frame["order_id"].to_numpy()[rows], "row": rows})
+        order[at] = keyed.sort_values(["ns", "id"], kind="stable")["row"].to_numpy()
+    return order
+
+
 def simulate_dask(
     orders: Any,
     members: Any,
@@ -116,65 +343,134 @@ def simulate_dask(
     """`simulate` over a Dask DataFrame of order lines; identical results.
 
     Args:
-        orders: a Dask DataFrame of order lines (columns as `simulate`).
+        orders: a Dask DataFrame of order lines (columns as `simulate`); one
+            partitioned by member (`read_orders`) is priced without a shuffle.
         members: the members table (pandas, polars, Arrow or a path): small
             enough to ship to every worker.
         scenario: the policies to apply.
         timezone: zone for timestamps without one.
         tz: the zone months are reported in.
-        npartitions: partitions after the shuffle (default: as given).
+        npartitions: partitions after the shuffle, when one is needed
+            (default: as given).
         progress: show a ``tqdm.auto`` bar that advances as each partition is
             priced (on a ``dask.distributed`` client or a local scheduler).
     """
     import dask
+    import numpy as np
     import pandas as pd
 
-    missing = [c for c, (_, req) in ORDER_COLUMNS.items() if req and c not in orders.columns]
+    from sirui.simulate.columnar._coupons import quota_refusals, quotas_of
+    from sirui.simulate.columnar._input import _member_info
+
+    columns = set(orders.columns) | ({orders.index.name} - {None})
+    missing = [c for c, (_, req) in ORDER_COLUMNS.items() if req and c not in columns]
     if missing:
         raise InputError(f"orders: missing column(s): {', '.join(missing)}")
     mdf = read_table(members, "members")
-    # Members-table problems and cross-member duplicates are decided once, here.
-    head = prepare_members(mdf, timezone)
-    member_rejects = [r.to_dict() for r in head.rejected]
-    owners = orders.groupby("order_id")["member_id"].nunique().compute()
-    split = set(owners[owners > 1].index.astype(str))
-    clean = orders[~orders["order_id"].astype(str).isin(list(split))] if split else orders
-    shuffled = clean.shuffle(on="member_id", npartitions=npartitions or clean.npartitions)
-    # One task each for the members table and the scenario, shared by every partition.
-    shared_members = dask.delayed(mdf)  # type: ignore[attr-defined]
+    _check_columns(mdf, MEMBER_COLUMNS, "members")
+    own = is_partitioned_by_member(orders)
+    tiers: dict[str, str | None] = {}
+    rejected: list[dict[str, Any]] = []
+    if own:
+        # Each partition holds a range of member ids: it takes that share of the members
+        # table too, checks it and reports its tiers, so no step runs on the whole table.
+        spread = orders
+        shared = _ship(_member_shares(mdf, orders.divisions))
+    else:
+        # Members-table problems are decided once, here; partitions read their members.
+        info, found = _member_info(mdf, timezone)
+        tiers = start_tiers(info.tiers, scenario)
+        rejected = [r.to_dict() for r in found]
+        spread = orders.shuffle(on="member_id", npartitions=npartitions or orders.npartitions)
+        shared = _ship([mdf]) * spread.npartitions
+    pieces = spread.to_delayed()
     shared_scenario = dask.delayed(scenario)  # type: ignore[attr-defined]
-    parts = [
-        dask.delayed(_partition)(p, shared_members, shared_scenario, timezone, tz)  # type: ignore[attr-defined]
-        for p in shuffled.to_delayed()
-    ]
-    results = _compute(parts, progress, scenario.name)
-    frame = pd.concat([f for f, *_ in results], ignore_index=True)
-    engines = {e for *_, e in results if e}
-    rejected = member_rejects + [r for _, rej, *_ in results for r in rej]
+
+    # Coupon quotas are shared by every member, so by every partition: the driver hands
+    # them out, first come first served over every partition's claims (see below).
+    quotas = quotas_of(scenario.coupons)
+    refused: frozenset[str] | None = frozenset() if quotas else None
+    split: frozenset[str] = frozenset()
+
+    def run(which: list[int], results: list[Any]) -> None:
+        parts = [
+            dask.delayed(_partition)(  # type: ignore[attr-defined]
+                pieces[k], shared[k], shared_scenario, timezone, tz, exclude=split,
+                own_members=own, refused=refused,
+            )
+            for k in which
+        ]
+        for k, r in zip(which, _compute(parts, progress, scenario.name), strict=True):
+            results[k] = r
+
+    results: list[Any] = [None] * len(pieces)
+    run(list(range(len(pieces))), results)
+    split = frozenset(_split_cross(results, pieces))
+    if split:
+        # Orders whose rows name members in two partitions: priced again without them.
+        hashes = pd.util.hash_array(np.asarray(sorted(split), dtype=object))
+        run([k for k, r in enumerate(results) if np.isin(r["ids"], hashes).any()], results)
+    while refused is not None:
+        # Each round settles at least the next claim in time; partitions whose claims
+        # changed sides are priced again, until nothing changes.
+        settled = quota_refusals((c for r in results for c in r["claims"]), quotas)
+        moved = settled ^ refused
+        if not moved:
+            break
+        refused = settled
+        run([k for k, r in enumerate(results) if any(c[1] in moved for c in r["claims"])],
+            results)
+    frames = [r["frame"] for r in results if len(r["frame"])]
+    frame = (
+        pd.concat(frames, ignore_index=True) if frames
+        else pd.DataFrame(columns=list(ROW_COLUMNS))
+    )
+    if len(frame):
+        ns = np.concatenate([r["ns"] for r in results if len(r["frame"])])
+        frame = frame.take(_merge_order(frame, ns)).reset_index(drop=True)
+    engines = {r["engine"] for r in results if r["engine"]}
+    rejected += [row for r in results for row in r["rejected"]]
     rejected += [
         RejectedRow(
             "orders", oid, DUPLICATE(order_id=oid, line_id="member_id differs between rows")
         ).to_dict()
         for oid in sorted(split)
     ]
-    tiers = final_tiers(head, scenario)
-    for _, _, part_tiers, _ in results:
-        tiers.update(part_tiers)
-    if len(frame):
-        # The single-process order: payment time, then order id (vectorised).
-        when = pd.to_datetime(frame["paid_at"], utc=True, format="ISO8601")
-        frame = (
-            frame.assign(_when=when)
-            .sort_values(["_when", "order_id"], kind="stable")
-            .drop(columns="_when")
-            .reset_index(drop=True)
-        )
-    rej = pd.DataFrame(rejected)
+    for r in results:
+        tiers.update(r["tiers"])
     return SimulationResult(
         scenario.name,
         scenario.fingerprint,
         frame,
         summarize(frame, scenario, tiers, len(rejected)),
-        rej,
+        pd.DataFrame(rejected),
         engines.pop() if len(engines) == 1 else "exact" if not engines else "mixed",
     )
+
+
+def _split_cross(results: list[dict[str, Any]], pieces: list[Any]) -> set[str]:
+    """Order ids in two partitions, from the hashes; confirmed on the ids (rare, so computed)."""
+    import numpy as np
+
+    every = np.concatenate([r["ids"] for r in results]) if results else np.zeros(0, np.uint64)
+    values, counts = np.unique(every, return_counts=True)
+    twice = values[counts > 1]
+    if len(twice) == 0:
+        return set()
+    import dask
+
+    def ids_with(part: Any, hashes: Any) -> list[str]:
+        import pandas as pd
+
+        if part.index.name == "member_id":
+            part = part.reset_index()
+        ids = part["order_id"].dropna().astype(str).unique()
+        hit = np.isin(pd.util.hash_array(np.asarray(ids, dtype=object)), hashes)
+        return [str(i) for i in ids[hit]]
+
+    found = dask.compute(*[dask.delayed(ids_with)(p, twice) for p in pieces])  # type: ignore[attr-defined,no-untyped-call]
+    seen: dict[str, int] = {}
+    for ids in found:
+        for i in ids:
+            seen[i] = seen.get(i, 0) + 1
+    return {i for i, n in seen.items() if n > 1}

@@ -56,10 +56,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
+
 from sirui.simulate.columnar._batch import Batch, MemberInfo, batch_from_records
 from sirui.simulate.columnar._input import prepare_batch
 from sirui.simulate.columnar._plan import KERNELS, ColumnarPlan, columnar_plan
-from sirui.simulate.columnar._price import price_batch
+from sirui.simulate.columnar._price import price_batch, price_rounds
 from sirui.simulate.engine import start_tiers
 from sirui.simulate.inputs import RejectedRow
 
@@ -67,11 +69,14 @@ __all__ = [
     "KERNELS",
     "Batch",
     "ColumnarPlan",
+    "ColumnarRun",
     "MemberInfo",
     "batch_from_records",
     "columnar_plan",
+    "columnar_run",
     "prepare_batch",
     "price_batch",
+    "price_rounds",
     "run_columnar",
 ]
 
@@ -101,6 +106,19 @@ class _Stages:
             self.bar.close()
 
 
+@attrs.frozen
+class ColumnarRun:
+    """One columnar run: the rows, tiers and rejects, with what a driver merges by."""
+
+    frame: Any
+    tiers: dict[str, str | None]
+    rejected: tuple[RejectedRow, ...]
+    paid_ns: Any
+    """Each row's payment instant (nanoseconds since the epoch)."""
+    claims: list[tuple[tuple[Any, ...], str, str]]
+    """Claims of coupons with a total quota (see `price_rounds`)."""
+
+
 def run_columnar(
     plan: ColumnarPlan,
     orders: Any,
@@ -117,16 +135,35 @@ def run_columnar(
     ``tqdm.auto`` bar advances per stage: reading and checking the input,
     then pricing.
     """
+    done = columnar_run(plan, orders, members, timezone, tz, progress=progress)
+    return None if done is None else (done.frame, done.tiers, done.rejected)
+
+
+def columnar_run(
+    plan: ColumnarPlan,
+    orders: Any,
+    members: Any,
+    timezone: str | None,
+    tz: str,
+    *,
+    progress: bool = False,
+    refused: frozenset[str] | None = None,
+) -> ColumnarRun | None:
+    """`run_columnar` with the payment instants and quota claims (for `simulate_dask`).
+
+    ``refused``: see `price_rounds` (None settles coupon quotas in this run).
+    """
     stages = _Stages(progress, plan.scenario.name, ("check input", "price"))
     try:
         batch, tiers, rejected = prepare_batch(orders, members, timezone)
         stages.advance()
         try:
-            frame, final = price_batch(plan, batch, tz)
+            frame, final, claims = price_rounds(plan, batch, tz, refused)
         except OverflowError:
             return None
         stages.advance()
     finally:
         stages.close()
-    return frame, {**start_tiers(tiers, plan.scenario), **final}, rejected
-
+    return ColumnarRun(
+        frame, {**start_tiers(tiers, plan.scenario), **final}, rejected, batch.paid_ns, claims
+    )

@@ -105,7 +105,7 @@ def _any_line(f: _Facts, per_sku: Any) -> Any:
     return np.bincount(f.batch.line_order, weights=hit, minlength=f.batch.orders) > 0
 
 
-def _evaluate(c: Condition, f: _Facts) -> tuple[Any, Any]:
+def _evaluate(c: Condition, f: _Facts) -> tuple[Any, Any]:  # noqa: C901 - a branch per leaf kind
     """(holds, index in `_CODES` of the first failing reason) per order, as ``evaluate`` does."""
     b = f.batch
     n = b.orders

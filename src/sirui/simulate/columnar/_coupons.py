@@ -33,7 +33,7 @@ otherwise, and the exact engine runs the scenario.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -253,6 +253,8 @@ class CouponOutcome:
     """Coupons issued per order (before it and after its payment)."""
     coupon_ids: Any
     """Per order, the id of the coupon used (None if none): a rule of the quote."""
+    attempts: Any = None
+    """Per order, its claims of templates with a total quota (see `Replayed.attempts`)."""
 
 
 def _validity(t: CouponTemplate, claim_ns: Any) -> tuple[Any, Any]:
@@ -330,6 +332,7 @@ def coupon_stage(
     touched: Any,
     shipping: Any,
     codes: tuple[_Codes, _Codes],
+    refused: frozenset[str] = frozenset(),
 ) -> CouponOutcome:
     """The coupon stage on every order: wallets replayed, the checkout's choice, its reasons.
 
@@ -348,9 +351,8 @@ def coupon_stage(
     cost = [
         goods0 - r.solo + (shipping(r.cur) if r.solo.any() else cost0 - goods0) for r in runs
     ]
-    chosen, coupon_ids, issued, masks, skip_codes = _replay(
-        cp, batch, runs, goods0=goods0, cost0=cost0, cost=cost
-    )
+    done = _replay(cp, batch, runs, goods0=goods0, cost0=cost0, cost=cost, refused=refused)
+    chosen, masks = done.chosen, done.masks
     out = cur.copy()
     off = np.zeros(n, dtype=np.int64)
     rules, reasons = codes
@@ -360,212 +362,298 @@ def coupon_stage(
             out = np.where(mine[lo], r.cur, out)
             off = np.where(mine, r.solo, off)
             reasons.add(r.code, mine)
-    for bit, code in enumerate((*_STACKING, *skip_codes)):
+    for bit, code in enumerate((*_STACKING, *_SKIPS)):
         has = (masks >> bit) & 1 > 0
         if has.any():
             reasons.add(code, has)
     del rules  # the coupon's id is its rule: joined into the text by the caller
-    return CouponOutcome(out, off, (chosen >= 0).astype(np.int64), issued, coupon_ids)
+    return CouponOutcome(
+        out, off, (chosen >= 0).astype(np.int64), done.issued, done.coupon_ids, done.attempts
+    )
+
+
+@attrs.frozen
+class Replayed:
+    """What the wallets did, per order, and the claims that met a total quota."""
+
+    chosen: Any
+    """The index of the template used (-1: none)."""
+    coupon_ids: Any
+    issued: Any
+    masks: Any
+    """Reason bits: the stacking reasons, then `_SKIPS`."""
+    attempts: Any = None
+    """Per order, the claims of templates with a total quota it made (or None):
+    (processing key, coupon id, template id) each."""
 
 
 def _replay(
     cp: CouponPlan, batch: Batch, runs: list[_TemplateRun], *, goods0: Any, cost0: Any,
-    cost: list[Any],
-) -> tuple[Any, Any, Any, Any, list[str]]:
+    cost: list[Any], refused: frozenset[str] = frozenset(),
+) -> Replayed:
     """Each member's wallet through their orders: the coupon each order uses, and why not others.
 
-    Returns per order the template index used (-1: none), the coupon id,
-    the coupons issued, a bit mask of reasons (the stacking reasons, then
-    ``skip_codes``), and ``skip_codes``.
+    ``refused``: coupon ids whose claim the template's total quota refuses
+    (`quota_refusals` decides them over every member's attempts).
     """
     n = batch.orders
-    T = len(cp.templates)
-    chosen = np.full(n, -1, dtype=np.int64)
-    issued = np.zeros(n, dtype=np.int64)
-    masks = np.zeros(n, dtype=np.int64)
-    coupon_ids = np.full(n, None, dtype=object)
-    if n == 0 or T == 0:
-        return chosen, coupon_ids, issued, masks, []
-    members = batch.member_id
-    codes, uniques = pd.factorize(pd.Series(members, dtype=object))
-    codes = np.asarray(codes, dtype=np.int64)
-    by_member = np.argsort(codes, kind="stable")
-    counts = np.bincount(codes, minlength=len(uniques))
-    first_of = np.zeros(n, dtype=bool)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    first_of[by_member[starts[counts > 0]]] = True
-    prev = np.full(n, -1, dtype=np.int64)
-    nxt = by_member[1:]
-    same = codes[by_member[1:]] == codes[by_member[:-1]]
-    prev[nxt[same]] = by_member[:-1][same]
-    # Which members can hold a coupon at all: a first order after joining, a
-    # repurchase within its window, or goods paid above an after-payment minimum
-    # (a coupon never raises what an order pays). The others keep empty wallets.
-    joined = np.array([j if j is not None else -1 for j in batch.joined_ns], dtype=np.int64)
-    known = np.array([j is not None for j in batch.joined_ns], dtype=bool)
-    paid_ns = batch.paid_ns
-    may = np.zeros(n, dtype=bool)
-    repurchase: dict[str, tuple[Any, Any]] = {}
-    for kind, tid, after_days, window_days, _ in cp.before:
-        if kind == "join":
-            may |= first_of & known & (joined <= paid_ns)
-        else:
-            lo_, hi_ = _repurchase_bounds(batch, prev, after_days, window_days)
-            repurchase[tid] = (lo_, hi_)
-            may |= (prev >= 0) & (lo_ <= paid_ns) & (paid_ns < hi_)
-    for _tid, min_paid, _ in cp.after:
-        may |= goods0 >= min_paid
-    active = np.unique(codes[may])
-    if len(active) == 0:
-        return chosen, coupon_ids, issued, masks, []
-    # Windows of coupons claimed at each payment, and at each first order's join.
-    at_paid = [_validity(t, paid_ns) for t in cp.templates]
-    at_join = [_validity(t, np.where(known & first_of, joined, paid_ns)) for t in cp.templates]
-    skip_codes = list(_SKIPS)
-    skip = [(r.skip + len(_STACKING)).tolist() for r in runs]
-    solo = [r.solo.tolist() for r in runs]
-    costs = [c.tolist() for c in cost]
-    goods = [(goods0 - r.solo).tolist() for r in runs]
-    cost0_l, goods0_l = cost0.tolist(), goods0.tolist()
-    paid_l, joined_l = paid_ns.tolist(), joined.tolist()
-    known_l = known.tolist()
-    paid_text = batch.paid_at.tolist()
-    order_ids = batch.order_id.tolist()
-    member_l = members.tolist()
-    start_p = [s.tolist() for s, _ in at_paid]
-    end_p = [e.tolist() for _, e in at_paid]
-    start_j = [s.tolist() for s, _ in at_join]
-    end_j = [e.tolist() for _, e in at_join]
-    rep_bounds = {k: (a.tolist(), b.tolist()) for k, (a, b) in repurchase.items()}
-    limits = [t.per_member_limit for t in cp.templates]
-    sold = [t.sale_price is not None and t.sale_price.minor > 0 for t in cp.templates]
-    tids = [t.id for t in cp.templates]
-    full = _full_refunds(batch)
-    group_limit, max_coupons, limit = cp.group_limit, cp.max_coupons, cp.limit
-    before, after = cp.before, cp.after
-    same_bit = 1
-    # The reason a candidate left out gets: by how many coupons the order uses (0 or 1).
-    left_out = []
-    for taken in (0, 1):
-        if taken >= group_limit:
-            left_out.append(1 << 1)
-        elif max_coupons is not None and taken >= max_coupons:
-            left_out.append(1 << 2)
-        else:
-            left_out.append(1 << 3)
-    chosen_l = [-1] * n
-    ids_l: list[str | None] = [None] * n
-    issued_l = [0] * n
-    masks_l = [0] * n
-    by_member_l = by_member.tolist()
-    starts_l, counts_l = starts.tolist(), counts.tolist()
-    may_l = may.tolist()
-    prev_l = prev.tolist()
-    for m in active.tolist():
-        positions = by_member_l[starts_l[m] : starts_l[m] + counts_l[m]]
-        # Orders before the first that could issue a coupon hold an empty wallet.
+    empty = Replayed(
+        np.full(n, -1, dtype=np.int64), np.full(n, None, dtype=object),
+        np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64),
+    )
+    if n == 0 or not cp.templates:
+        return empty
+    walk = _Walk(cp, batch, runs, goods0=goods0, cost0=cost0, cost=cost, refused=refused)
+    if not walk.active:
+        return empty
+    for m in walk.active:
+        walk.member(m)
+    ids = np.empty(n, dtype=object)
+    ids[:] = walk.ids
+    attempts = np.full(n, None, dtype=object)
+    for o, tried in walk.attempts.items():
+        attempts[o] = tuple(tried)
+    return Replayed(
+        np.asarray(walk.chosen, dtype=np.int64), ids, np.asarray(walk.issued, dtype=np.int64),
+        np.asarray(walk.masks, dtype=np.int64), attempts,
+    )
+
+
+class _Walk:
+    """The per-member walk of `_replay`: plain lists read once, one member at a time."""
+
+    def __init__(
+        self, cp: CouponPlan, batch: Batch, runs: list[_TemplateRun], *, goods0: Any,
+        cost0: Any, cost: list[Any], refused: frozenset[str],
+    ) -> None:
+        n = batch.orders
+        codes, uniques = pd.factorize(pd.Series(batch.member_id, dtype=object))
+        codes = np.asarray(codes, dtype=np.int64)
+        by_member = np.argsort(codes, kind="stable")
+        counts = np.bincount(codes, minlength=len(uniques))
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+        first_of = np.zeros(n, dtype=bool)
+        first_of[by_member[starts[counts > 0]]] = True
+        prev = np.full(n, -1, dtype=np.int64)
+        same = codes[by_member[1:]] == codes[by_member[:-1]]
+        prev[by_member[1:][same]] = by_member[:-1][same]
+        joined = np.array([j if j is not None else -1 for j in batch.joined_ns], dtype=np.int64)
+        known = np.array([j is not None for j in batch.joined_ns], dtype=bool)
+        paid_ns = batch.paid_ns
+        # Which members can hold a coupon at all: a first order after joining, a
+        # repurchase within its window, or goods paid above an after-payment minimum
+        # (a coupon never raises what an order pays). The others keep empty wallets.
+        may = np.zeros(n, dtype=bool)
+        self.bounds: dict[str, tuple[list[int], list[int]]] = {}
+        for kind, tid, after_days, window_days, _ in cp.before:
+            if kind == "join":
+                may |= first_of & known & (joined <= paid_ns)
+            else:
+                lo_, hi_ = _repurchase_bounds(batch, prev, after_days, window_days)
+                self.bounds[tid] = (lo_.tolist(), hi_.tolist())
+                may |= (prev >= 0) & (lo_ <= paid_ns) & (paid_ns < hi_)
+        for _tid, min_paid, _ in cp.after:
+            may |= goods0 >= min_paid
+        self.active: list[int] = np.unique(codes[may]).tolist()
+        self.chosen = [-1] * n
+        self.ids: list[str | None] = [None] * n
+        self.issued = [0] * n
+        self.masks = [0] * n
+        self.attempts: dict[int, list[tuple[tuple[Any, ...], str, str]]] = {}
+        if not self.active:
+            return
+        # Windows of coupons claimed at each payment, and at each first order's join.
+        at_paid = [_validity(t, paid_ns) for t in cp.templates]
+        at_join = [_validity(t, np.where(known & first_of, joined, paid_ns)) for t in cp.templates]
+        self.at_paid = ([s.tolist() for s, _ in at_paid], [e.tolist() for _, e in at_paid])
+        self.at_join = ([s.tolist() for s, _ in at_join], [e.tolist() for _, e in at_join])
+        self.skip = [(r.skip + len(_STACKING)).tolist() for r in runs]
+        self.solo = [r.solo.tolist() for r in runs]
+        self.costs = [c.tolist() for c in cost]
+        self.goods = [(goods0 - r.solo).tolist() for r in runs]
+        self.cost0, self.goods0 = cost0.tolist(), goods0.tolist()
+        self.paid, self.joined, self.known = paid_ns.tolist(), joined.tolist(), known.tolist()
+        self.paid_text = batch.paid_at.tolist()
+        self.order_ids = batch.order_id.tolist()
+        self.member_ids = batch.member_id.tolist()
+        self.limits = [t.per_member_limit for t in cp.templates]
+        self.sold = [t.sale_price is not None and t.sale_price.minor > 0 for t in cp.templates]
+        self.quota = [t.total_quota is not None for t in cp.templates]
+        self.tids = [t.id for t in cp.templates]
+        self.full = _full_refunds(batch)
+        self.refused = refused
+        self.cp = cp
+        self.by_member = by_member.tolist()
+        self.starts, self.counts = starts.tolist(), counts.tolist()
+        self.may, self.prev = may.tolist(), prev.tolist()
+        # The reason a candidate left out gets, by how many coupons the order uses (0 or 1).
+        self.left_out = [
+            1 << 1 if taken >= cp.group_limit
+            else 1 << 2 if cp.max_coupons is not None and taken >= cp.max_coupons
+            else 1 << 3
+            for taken in (0, 1)
+        ]
+
+    def member(self, m: int) -> None:
+        """Walk member ``m``'s orders from the first that could issue a coupon."""
+        positions = self.by_member[self.starts[m] : self.starts[m] + self.counts[m]]
         k = 0
-        while not may_l[positions[k]]:
+        while not self.may[positions[k]]:  # before it, the wallet stays empty
             k += 1
-        last = prev_l[positions[k]]
+        last = self.prev[positions[k]]
         # A coupon: [id, template, start, end, available (not used)].
         wallet: list[list[Any]] = []
-        claimed = [0] * T
+        claimed = [0] * len(self.tids)
         returns: list[tuple[int, list[Any]]] = []
+        paid, goods, goods0, full = self.paid, self.goods, self.goods0, self.full
         for o in positions[k:]:
-            now = paid_l[o]
+            now = paid[o]
             if returns:
                 for r in returns:
                     if r[0] < now:  # a refund at the payment's instant comes after it
                         r[1][4] = True
                 returns = [r for r in returns if r[0] >= now]
-            got = 0
-            for kind, trig_id, _a, _w, temps in before:
-                if kind == "join":
-                    if last >= 0 or not known_l[o] or joined_l[o] > now:
-                        continue
-                    key, at = f"{trig_id}:{member_l[o]}", joined_l[o]
-                    starts_, ends_ = start_j, end_j
-                else:
-                    if last < 0:
-                        continue
-                    lo_b, hi_b = rep_bounds[trig_id]
-                    if not lo_b[o] <= now < hi_b[o]:
-                        continue
-                    key, at, starts_, ends_ = (
-                        f"{trig_id}:{member_l[o]}:{paid_text[last]}", now, start_p, end_p
-                    )
-                for i, t in enumerate(temps):
-                    lim = limits[t]
-                    if (lim is not None and claimed[t] >= lim) or sold[t] or ends_[t][o] <= at:
-                        continue
-                    claimed[t] += 1
-                    wallet.append([f"{key}:{i}:{tids[t]}", t, starts_[t][o], ends_[t][o], True])
-                    got += 1
+            got = self._before(o, last, now, wallet, claimed)
             pick = -1
             if wallet:
-                live = []
-                reps: dict[int, list[Any]] = {}
-                held: dict[int, int] = {}
-                for c in wallet:
-                    if c[3] > now:  # a coupon past its end never comes back
-                        live.append(c)
-                        if c[4] and c[2] <= now:
-                            t = c[1]
-                            rep = reps.get(t)
-                            if rep is None:
-                                reps[t] = c
-                                held[t] = 1
-                            else:
-                                held[t] += 1
-                                if (c[3], c[0]) < (rep[3], rep[0]):
-                                    reps[t] = c
-                wallet = live
-                if reps:
-                    mask = 0
-                    cands = []
-                    for t, c in reps.items():
-                        s = solo[t][o]
-                        if s > 0:
-                            cands.append((costs[t][o], goods[t][o], -s, c[3], c[0], t))
-                        else:
-                            mask |= 1 << skip[t][o]
-                    if cands and limit:
-                        # The first by saving, expiry, id among the cheapest (cost, goods).
-                        best = min(cands)
-                        if best[:2] <= (cost0_l[o], goods0_l[o]):
-                            pick = best[5]
-                    if len(cands) > (pick >= 0):
-                        mask |= left_out[pick >= 0]
-                    if pick >= 0:
-                        coupon = reps[pick]
-                        coupon[4] = False
-                        chosen_l[o] = pick
-                        ids_l[o] = coupon[0]
-                        if held[pick] > 1:
-                            mask |= same_bit
-                        if full[o] >= 0:
-                            returns.append((full[o], coupon))
-                    masks_l[o] = mask
-            paid_goods = goods[pick][o] if pick >= 0 else goods0_l[o]
-            for trig_id, min_paid, temps in after:
-                if paid_goods < min_paid:
-                    continue
-                key = f"{trig_id}:{order_ids[o]}"
-                for i, t in enumerate(temps):
-                    lim = limits[t]
-                    if (lim is not None and claimed[t] >= lim) or sold[t] or end_p[t][o] <= now:
-                        continue
-                    claimed[t] += 1
-                    wallet.append([f"{key}:{i}:{tids[t]}", t, start_p[t][o], end_p[t][o], True])
-                    got += 1
-            issued_l[o] = got
+                wallet = [c for c in wallet if c[3] > now]  # past its end, never back
+                pick, coupon = self._choose(o, now, wallet)
+                if coupon is not None and full[o] >= 0:
+                    returns.append((full[o], coupon))
+            paid_goods = goods[pick][o] if pick >= 0 else goods0[o]
+            got += self._after(o, now, paid_goods, wallet, claimed)
+            self.issued[o] = got
             last = o
-    chosen[:] = chosen_l
-    issued[:] = issued_l
-    masks[:] = masks_l
-    coupon_ids[:] = ids_l
-    return chosen, coupon_ids, issued, masks, skip_codes
+
+    def _before(
+        self, o: int, last: int, now: int, wallet: list[list[Any]], claimed: list[int]
+    ) -> int:
+        """Claims the triggers make before order ``o``: the gift pack, a repurchase coupon."""
+        got = 0
+        for phase, (kind, trig_id, _a, _w, temps) in enumerate(self.cp.before):
+            if kind == "join":
+                if last >= 0 or not self.known[o] or self.joined[o] > now:
+                    continue
+                key, at = f"{trig_id}:{self.member_ids[o]}", self.joined[o]
+                bounds = self.at_join
+            else:
+                lo_b, hi_b = self.bounds[trig_id]
+                if last < 0 or not lo_b[o] <= now < hi_b[o]:
+                    continue
+                key, at = f"{trig_id}:{self.member_ids[o]}:{self.paid_text[last]}", now
+                bounds = self.at_paid
+            got += self._claim(
+                o, (0, phase), key, at=at, temps=temps, bounds=bounds, wallet=wallet,
+                claimed=claimed,
+            )
+        return got
+
+    def _after(
+        self, o: int, now: int, paid_goods: int, wallet: list[list[Any]], claimed: list[int]
+    ) -> int:
+        """Claims the after-payment gifts make on the goods order ``o`` paid."""
+        got = 0
+        for phase, (trig_id, min_paid, temps) in enumerate(self.cp.after):
+            if paid_goods >= min_paid:
+                key = f"{trig_id}:{self.order_ids[o]}"
+                got += self._claim(
+                    o, (1, phase), key, at=now, temps=temps, bounds=self.at_paid, wallet=wallet,
+                    claimed=claimed,
+                )
+        return got
+
+    def _claim(
+        self, o: int, phase: tuple[int, int], key: str, *, at: int, temps: tuple[int, ...],
+        bounds: tuple[list[list[int]], list[list[int]]], wallet: list[list[Any]],
+        claimed: list[int],
+    ) -> int:
+        """`IssueDecision.claims` into the wallet (`Wallet.claim_refusal`, then the quota)."""
+        got = 0
+        starts, ends = bounds
+        for i, t in enumerate(temps):
+            lim = self.limits[t]
+            if (lim is not None and claimed[t] >= lim) or self.sold[t] or ends[t][o] <= at:
+                continue
+            cid = f"{key}:{i}:{self.tids[t]}"
+            if self.quota[t]:
+                # In the exact replay's order: the payment, its order id, then this claim.
+                key_ = (self.paid[o], self.order_ids[o], *phase, i)
+                self.attempts.setdefault(o, []).append((key_, cid, self.tids[t]))
+                if cid in self.refused:
+                    continue
+            claimed[t] += 1
+            wallet.append([cid, t, starts[t][o], ends[t][o], True])
+            got += 1
+        return got
+
+    def _choose(self, o: int, now: int, wallet: list[list[Any]]) -> tuple[int, list[Any] | None]:
+        """The checkout's coupon for order ``o`` from the wallet (`FenSearch`), and its reasons."""
+        reps: dict[int, list[Any]] = {}
+        held: dict[int, int] = {}
+        for c in wallet:
+            if c[4] and c[2] <= now:
+                t = c[1]
+                rep = reps.get(t)
+                if rep is None:
+                    reps[t] = c
+                    held[t] = 1
+                else:  # one per template: the one expiring first, then by id
+                    held[t] += 1
+                    if (c[3], c[0]) < (rep[3], rep[0]):
+                        reps[t] = c
+        if not reps:
+            return -1, None
+        mask = 0
+        cands = []
+        for t, c in reps.items():
+            s = self.solo[t][o]
+            if s > 0:
+                cands.append((self.costs[t][o], self.goods[t][o], -s, c[3], c[0], t))
+            else:
+                mask |= 1 << self.skip[t][o]
+        pick = -1
+        if cands and self.cp.limit:
+            # The first by saving, expiry, id among the cheapest (cost, goods); no coupon last.
+            best = min(cands)
+            if best[:2] <= (self.cost0[o], self.goods0[o]):
+                pick = best[5]
+        if len(cands) > (pick >= 0):
+            mask |= self.left_out[pick >= 0]
+        coupon = None
+        if pick >= 0:
+            coupon = reps[pick]
+            coupon[4] = False
+            self.chosen[o] = pick
+            self.ids[o] = coupon[0]
+            if held[pick] > 1:
+                mask |= 1  # stacking.same_template
+        self.masks[o] = mask
+        return pick, coupon
+
+
+def quota_refusals(
+    attempts: Iterable[tuple[tuple[Any, ...], str, str]], quotas: Mapping[str, int]
+) -> frozenset[str]:
+    """The claims a template's total quota refuses: every one past the quota, first come first.
+
+    ``attempts`` are (processing key, coupon id, template id) from every
+    member; in the replay's order (the key: payment instant, order id, then
+    the claim's place in that order) the first ``quotas[template]`` claims
+    are issued, as `claim_coupon` issues them, and the rest refused.
+    """
+    left = dict(quotas)
+    out = set()
+    for _key, cid, tid in sorted(attempts, key=lambda a: a[0]):
+        if left[tid] > 0:
+            left[tid] -= 1
+        else:
+            out.add(cid)
+    return frozenset(out)
+
+
+def quotas_of(templates: Iterable[Any]) -> dict[str, int]:
+    """Each template's total quota, by id (templates without one left out)."""
+    return {t.id: t.total_quota for t in templates if t.total_quota is not None}
 
 
 def _full_refunds(batch: Batch) -> list[int]:

@@ -30,12 +30,10 @@ from sirui.simulate.columnar._arith import (
 )
 from sirui.simulate.columnar._batch import _NS, Batch, _at, _ns, _take
 from sirui.simulate.columnar._conditions import _reads
-from sirui.simulate.columnar._coupons import coupon_stage
-from sirui.simulate.columnar._input import prepare_batch
+from sirui.simulate.columnar._coupons import coupon_stage, quota_refusals, quotas_of
 from sirui.simulate.columnar._plan import ColumnarPlan
 from sirui.simulate.columnar._stage import _free_shipping, _run_stage, _Stage
-from sirui.simulate.engine import ROW_COLUMNS, start_tiers
-from sirui.simulate.inputs import RejectedRow
+from sirui.simulate.engine import ROW_COLUMNS
 
 
 @attrs.frozen
@@ -66,10 +64,17 @@ class _Priced:
     coupon_off: Any
     coupons_used: Any
     coupons_issued: Any
+    quota_claims: Any
+    """Per order, its claims of coupons with a total quota (or None), for `quota_refusals`."""
 
 
-def _price(plan: ColumnarPlan, batch: Batch, tier: Any) -> _Priced:
-    """Price every order with the member's tier in ``tier`` (one per order)."""
+def _price(
+    plan: ColumnarPlan, batch: Batch, tier: Any, refused: frozenset[str] = frozenset()
+) -> _Priced:
+    """Price every order with the member's tier in ``tier`` (one per order).
+
+    ``refused``: coupon claims a template's total quota refuses.
+    """
     sc = plan.scenario
     n = batch.orders
     lo = batch.line_order
@@ -101,6 +106,7 @@ def _price(plan: ColumnarPlan, batch: Batch, tier: Any) -> _Priced:
     gifts = gifts + more
     zeros = np.zeros(n, dtype=np.int64)
     coupon_off, coupons_used, coupons_issued, coupon_ids = zeros, zeros, zeros, None
+    claims = np.full(n, None, dtype=object)
     if cp is not None:
 
         def pays_shipping(c: Any) -> Any:
@@ -110,10 +116,12 @@ def _price(plan: ColumnarPlan, batch: Batch, tier: Any) -> _Priced:
 
         done = coupon_stage(
             cp, ctx, cur, closed=closed, touched=cur < before_promotions,
-            shipping=pays_shipping, codes=codes,
+            shipping=pays_shipping, codes=codes, refused=refused,
         )
         cur, coupon_off, coupons_used = done.cur, done.off, done.used
         coupons_issued, coupon_ids = done.issued, done.coupon_ids
+        if done.attempts is not None:
+            claims = done.attempts
     original = np.bincount(lo, weights=amount, minlength=n).astype(np.int64)
     paid = np.bincount(lo, weights=cur, minlength=n).astype(np.int64)
     fee = _shipping(plan, batch, tier, paid)
@@ -153,6 +161,7 @@ def _price(plan: ColumnarPlan, batch: Batch, tier: Any) -> _Priced:
         coupon_off=coupon_off,
         coupons_used=coupons_used,
         coupons_issued=coupons_issued,
+        quota_claims=claims,
     )
 
 
@@ -297,22 +306,6 @@ def _shipping(plan: ColumnarPlan, batch: Batch, tier: Any, goods: Any) -> Any:
     return fee.astype(np.int64)
 
 
-def run_columnar(
-    plan: ColumnarPlan, orders: Any, members: Any, timezone: str | None, tz: str
-) -> tuple[Any, dict[str, str | None], tuple[RejectedRow, ...]] | None:
-    """Check and price ``orders``: the result rows, every member's final tier, the rejects.
-
-    None when an amount could overflow 64-bit integers: the caller replays
-    on the exact engine, whose integers have no bound.
-    """
-    batch, tiers, rejected = prepare_batch(orders, members, timezone)
-    try:
-        frame, final = price_batch(plan, batch, tz)
-    except OverflowError:
-        return None
-    return frame, {**start_tiers(tiers, plan.scenario), **final}, rejected
-
-
 def price_batch(
     plan: ColumnarPlan, batch: Batch, tz: str = "Asia/Shanghai"
 ) -> tuple[Any, dict[str, str | None]]:
@@ -321,12 +314,41 @@ def price_batch(
     Without a tier ladder every order is priced at the member's tier from the
     members table. With one, tiers follow the orders: see `_follow_ladder`.
     """
-    if plan.scenario.ladder is None:
-        priced = _price(plan, batch, batch.tier)
-        before = after = batch.tier
-        final: dict[str, str | None] = {}
-    else:
-        priced, before, after, final = _follow_ladder(plan, batch)
+    frame, final, _ = price_rounds(plan, batch, tz)
+    return frame, final
+
+
+def price_rounds(
+    plan: ColumnarPlan, batch: Batch, tz: str = "Asia/Shanghai",
+    refused: frozenset[str] | None = None,
+) -> tuple[Any, dict[str, str | None], list[tuple[tuple[Any, ...], str, str]]]:
+    """`price_batch`, with the claims of coupons that have a total quota.
+
+    ``refused=None`` settles the quotas here, among this batch's members;
+    a set prices once with those claims refused (a driver settles quotas
+    over several batches), and the claims returned say what to settle.
+    """
+    cp = plan.coupons
+    quotas = quotas_of(cp.templates) if cp is not None else {}
+    settle = refused is None
+    refused = refused or frozenset()
+    while True:
+        # Coupon quotas shared by every member: price, hand each template's quota to the
+        # first claims in the replay's order, and price again with the others refused
+        # until nothing changes (each round settles at least the next claim in time).
+        if plan.scenario.ladder is None:
+            priced = _price(plan, batch, batch.tier, refused)
+            before = after = batch.tier
+            final: dict[str, str | None] = {}
+        else:
+            priced, before, after, final = _follow_ladder(plan, batch, refused)
+        claims = [a for tried in priced.quota_claims if tried for a in tried]
+        if not quotas or not settle:
+            break
+        settled = quota_refusals(claims, quotas)
+        if settled == refused:
+            break
+        refused = settled
     n = batch.orders
     zeros = np.zeros(n, dtype=np.int64)
     frame = pd.DataFrame(
@@ -361,7 +383,7 @@ def price_batch(
         },
         columns=list(ROW_COLUMNS),
     )
-    return frame, final
+    return frame, final, claims
 
 
 def _merge(whole: _Priced, part: _Priced, orders: Any, lines: Any) -> _Priced:
@@ -378,7 +400,9 @@ def _merge(whole: _Priced, part: _Priced, orders: Any, lines: Any) -> _Priced:
 _LINE_LEVEL = frozenset({"line_refund"})
 
 
-def _guess_tiers(plan: ColumnarPlan, batch: Batch, start: Any) -> Any:
+def _guess_tiers(
+    plan: ColumnarPlan, batch: Batch, start: Any, refused: frozenset[str] = frozenset()
+) -> Any:
     """A first guess of the tier each order meets, so the replay has less to correct.
 
     Prices once at the starting tiers, then climbs each member's ladder with
@@ -392,7 +416,7 @@ def _guess_tiers(plan: ColumnarPlan, batch: Batch, start: Any) -> Any:
     assert ladder is not None
     if ladder.upgrade is not UpgradeMode.IMMEDIATE or batch.orders == 0:
         return start
-    priced = _price(plan, batch, start)
+    priced = _price(plan, batch, start, refused)
     if ladder.metric is Metric.SPEND:
         step = priced.paid
     elif ladder.metric is Metric.ORDERS:
@@ -414,7 +438,7 @@ def _guess_tiers(plan: ColumnarPlan, batch: Batch, start: Any) -> Any:
 
 
 def _follow_ladder(
-    plan: ColumnarPlan, batch: Batch
+    plan: ColumnarPlan, batch: Batch, refused: frozenset[str] = frozenset()
 ) -> tuple[_Priced, Any, Any, dict[str, str | None]]:
     """Price with tiers that move as orders and refunds arrive, to a fixed point.
 
@@ -458,7 +482,9 @@ def _follow_ladder(
         m: (t if t in known else ladder.base.code)
         for m, t in zip(members, batch.tier.tolist())
     }
-    assumed = _guess_tiers(plan, batch, np.array([start[m] for m in members], dtype=object))
+    assumed = _guess_tiers(
+        plan, batch, np.array([start[m] for m in members], dtype=object), refused
+    )
     before = assumed.copy()
     after = assumed.copy()
     final: dict[str, str | None] = {}
@@ -467,7 +493,7 @@ def _follow_ladder(
     # counts just before it (everything earlier stays as it was).
     resume: dict[str, tuple[int, Any, int, dict[int, int]]] = {}
     todo = list(by_member)
-    priced = _price(plan, batch, assumed)
+    priced = _price(plan, batch, assumed, refused)
     while True:
         paid, points, goods = priced.paid.tolist(), priced.points.tolist(), priced.line_refund
         changed: list[str] = []
@@ -532,4 +558,4 @@ def _follow_ladder(
         # Only the members who moved are priced again: their orders, at their new tiers.
         redo = np.flatnonzero(pd.Series(batch.member_id).isin(set(changed)).to_numpy())
         part, lines = _take(batch, redo)
-        priced = _merge(priced, _price(plan, part, assumed[redo]), redo, lines)
+        priced = _merge(priced, _price(plan, part, assumed[redo], refused), redo, lines)
