@@ -218,7 +218,8 @@ def section_what_if(out: TextIO, folder: str, size: str) -> None:
     p = simulate(data["orders"], data["members"], prop)
     cmp = compare(b, p)
     out.write(cmp.to_text() + "\n")
-    out.write(f"  engine: {b.engine} ({columnar_plan(base)[1]})\n")
+    why = columnar_plan(base)[1]
+    out.write(f"  engine: {b.engine}" + (f" ({why})" if why else "") + "\n")
     section_tier_boundary(out, data, base.ladder)
     path = Path(folder)
     path.mkdir(parents=True, exist_ok=True)
