@@ -62,6 +62,9 @@ def columnar_plan(scenario: Scenario) -> tuple[ColumnarPlan | None, str]:
             return None, why
         if not coupons.templates:
             coupons = None
+    why = _unpriced_options(sc)
+    if why:
+        return None, why
     if sc.commission is not None:
         for r in sc.commission.rules:
             if type(r) not in COMMISSION_KERNELS:
@@ -95,3 +98,24 @@ def columnar_plan(scenario: Scenario) -> tuple[ColumnarPlan | None, str]:
         member=ordered(Stage.MEMBER, promos),
         coupons=coupons,
     ), ""
+
+
+def _unpriced_options(sc: Scenario) -> str:
+    """Options of the points and commission rules the columnar kernels do not price yet.
+
+    The exact engine prices them; refusing here keeps the two engines equal
+    (a scenario that uses one runs on the exact engine, and says why).
+    """
+    from sirui.core.money import Rounding
+
+    earn = sc.points
+    if earn is not None and earn.min_order is not None:
+        return "points: a minimum order to earn (min_order) has no columnar kernel"
+    if earn is not None and earn.item_multipliers:
+        return "points: item multipliers have no columnar kernel"
+    plan = sc.commission
+    if plan is not None and plan.rounding is not Rounding.HALF_UP:
+        return f"commission: rounding {plan.rounding.name} has no columnar kernel"
+    if plan is not None and plan.counts_shipping:
+        return "commission: shipping in the base (counts_shipping) has no columnar kernel"
+    return ""
