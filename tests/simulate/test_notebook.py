@@ -115,7 +115,7 @@ def test_result_reprs_read_in_yuan_and_percent(runs: tuple[Any, Any]) -> None:
         for fen in raw:
             assert not re.search(rf"(?<![\d,.]){fen}(?![\d,.])", text), fen
         assert "gmv_fen" not in text and "GMV" in text
-    assert "(exact engine)" in res._repr_html_()
+    assert f"({res.engine} engine)" in res._repr_html_()
     assert len(repr(res)) < 2000  # the summary, not the frames
 
 

@@ -71,6 +71,12 @@ def _times(s: Any) -> tuple[Any, Any]:
     ok = s.str.fullmatch(_CANONICAL_TIME).to_numpy(dtype=bool, na_value=False).copy()
     ns = np.zeros(len(s), dtype=np.int64)
     if ok.any():
+        # the exact reader's range (years 2 to 9998 as written): outside it the exact checks
+        # decide, whatever range this pandas version's timestamps reach
+        year = np.zeros(len(s), dtype=np.int64)
+        year[ok] = s[ok].str.slice(0, 4).astype(np.int64).to_numpy()
+        ok &= (year > 1) & (year < 9999)
+    if ok.any():
         parsed = pd.to_datetime(s[ok], format="%Y-%m-%dT%H:%M:%S%z", utc=True, errors="coerce")
         good = parsed.notna().to_numpy()
         vals = parsed.to_numpy(dtype="datetime64[ns]").astype(np.int64)
