@@ -3,9 +3,10 @@
 ``import_checkout`` times ``from sirui.checkout import quote`` in a fresh
 interpreter against ``import pendulum, attrs, cattrs`` timed the same way:
 the libraries sirui stands on. The child times its own import (start-up
-excluded) in CPU time, so other work on the machine does not skew one side,
-and both run with their bytecode cached, as an installed package runs (the
-cache lives in a temporary directory, filled by one untimed run).
+excluded) in CPU time, the two imports are measured in alternating pairs,
+so other work on the machine does not skew one side, and both run with
+their bytecode cached, as an installed package runs (the cache lives in a
+temporary directory, filled by one untimed run).
 """
 
 from __future__ import annotations
@@ -122,23 +123,49 @@ def _oscar_case() -> Callable[[], object]:
     return _oscar_peer.setup(sample_cart())
 
 
-def _import_timer(statement: str) -> Callable[[], float]:
-    code = f"import time; t=time.process_time(); {statement}; print(time.process_time()-t)"
+_IMPORTS = {
+    "checkout": "from sirui.checkout import quote",
+    "deps": "import pendulum, attrs, cattrs",
+}
+_MEASURED: dict[str, list[float]] = {"checkout": [], "deps": []}
+"""Times measured alongside the other import, waiting for the other case."""
+
+
+def _import_time(which: str) -> float:
+    code = (
+        f"import time; t=time.process_time(); {_IMPORTS[which]}; "
+        "print(time.process_time()-t)"
+    )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPYCACHEPREFIX"] = os.path.join(tempfile.gettempdir(), "sirui-bench-pycache")
-    warm: list[bool] = []
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    return float(out.stdout)
 
-    def run() -> float:
-        out = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
-        )
-        return float(out.stdout)
+
+def _import_timer(which: str) -> Callable[[], float]:
+    """Each repeat times both imports, one after the other, in alternating order.
+
+    The other case's time is kept for it, so the two medians come from the
+    same moments and a change in the machine's load cannot skew their ratio.
+    """
+    other = "deps" if which == "checkout" else "checkout"
+    turn: list[int] = []
 
     def timer() -> float:
-        if not warm:
-            run()
-            warm.append(True)
-        return run()
+        if _MEASURED[which]:
+            return _MEASURED[which].pop(0)
+        if not turn:  # fill the bytecode caches, untimed
+            _import_time(which)
+            _import_time(other)
+        turn.append(1)
+        if len(turn) % 2:
+            mine, theirs = _import_time(which), _import_time(other)
+        else:
+            theirs, mine = _import_time(other), _import_time(which)
+        _MEASURED[other].append(theirs)
+        return mine
 
     return timer
 
@@ -150,10 +177,8 @@ def cases(quick: bool) -> list[Case]:
         Case("quote_best_of_50_coupons", setup=_quote_case(50)),
         Case("refund_partial", setup=_refund_case),
         Case("oscar_quote", setup=_oscar_case, repeats=3 if quick else 5),
-        Case("import_checkout", timer=_import_timer("from sirui.checkout import quote"),
-             repeats=5 if quick else 11),
-        Case("import_deps", timer=_import_timer("import pendulum, attrs, cattrs"),
-             repeats=5 if quick else 11),
+        Case("import_checkout", timer=_import_timer("checkout"), repeats=5 if quick else 11),
+        Case("import_deps", timer=_import_timer("deps"), repeats=5 if quick else 11),
     ]
 
 
