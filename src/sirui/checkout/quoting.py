@@ -17,6 +17,14 @@ the caller's extra `PricingStep` objects of that stage in the order given:
 that is the extension point for activity prices, member prices and points
 deduction from other packages.
 
+Two paths give the same quote. When every policy is built in (each has a
+``price_fen`` twin of ``price``), amounts are in the cart's currency and no
+extra step is given, the quote runs in fen (`sirui.checkout._compiled`,
+`_fastsearch`, `_fastquote`): policies compiled once, ints throughout, and
+lines, adjustments and reasons built when first read. Anything else runs the
+straightforward path below, on `PriceState` objects; a property test holds
+the two to identical quotes.
+
 Invariants of a `Quote`: every adjustment's line shares sum exactly to it;
 a line's ``paid`` is its original amount minus its shares and is >= 0;
 ``payable = goods_payable + shipping_fee - shipping_discount``; quoting
