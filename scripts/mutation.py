@@ -123,15 +123,23 @@ def build_scratch(module: str, tests: list[str]) -> Path:
 def _mutmut(scratch: Path, *args: str, quiet: bool = False) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
     env.setdefault("SIRUI_HYPOTHESIS_PROFILE", "ci")
-    return subprocess.run(
+    # mutmut in its own process group, so an interrupted run takes its workers with it.
+    proc = subprocess.Popen(
         [sys.executable, "-m", "mutmut", *args],
         cwd=scratch,
         env=env,
         text=True,
         stdout=subprocess.PIPE if quiet else None,
         stderr=subprocess.STDOUT if quiet else None,
-        check=False,
+        start_new_session=True,
     )
+    try:
+        out, _ = proc.communicate()
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, None)
 
 
 _COUNTED = frozenset({"killed", "survived", "no tests", "timeout"})
