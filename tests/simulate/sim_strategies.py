@@ -91,6 +91,7 @@ from sirui.rules.conditions import (
     TierIn,
     WithinWindow,
 )
+from sirui.rules.pricing import Stage
 from sirui.rules.scope import ItemScope
 from sirui.simulate import Scenario
 
@@ -284,8 +285,9 @@ def promotions(draw: st.DrawFn, i: int) -> Any:
 
 
 @st.composite
-def scenarios(draw: st.DrawFn, coupons: bool = False) -> Scenario:
-    """A random scenario the columnar engine prices; with ``coupons``, coupon triggers too."""
+def scenarios(draw: st.DrawFn, coupons: bool = False, campaigns: bool = False) -> Scenario:
+    """A random scenario the columnar engine prices; with ``coupons``, coupon triggers too;
+    with ``campaigns``, flash sales, group-buys and lotteries."""
     benefits = None
     if draw(st.booleans()):
         perks = []
@@ -355,10 +357,17 @@ def scenarios(draw: st.DrawFn, coupons: bool = False) -> Scenario:
     triggers: tuple[Any, ...] = ()
     if coupons:
         templates, triggers, stacking = draw(coupon_setups(stacking))
+    flash: tuple[Any, ...] = ()
+    groups: tuple[Any, ...] = ()
+    draws: tuple[Any, ...] = ()
+    if campaigns:
+        flash = tuple(draw(seckill_campaigns(i)) for i in range(draw(st.integers(0, 2))))
+        groups = tuple(draw(group_buys(i)) for i in range(draw(st.integers(0, 2))))
+        draws = tuple(draw(lotteries(i)) for i in range(draw(st.integers(0, 1))))
     return Scenario(
         "random", promotions=promos, benefits=benefits, points=points, ladder=ladder,
         stacking=stacking, shipping=shipping, commission=commission, attribution=attribution,
-        coupons=templates, triggers=triggers,
+        coupons=templates, triggers=triggers, seckill=flash, group_buys=groups, lotteries=draws,
     )
 
 
@@ -567,6 +576,7 @@ def histories(draw: st.DrawFn, max_orders: int = 12) -> tuple[Any, Any]:
             "fulfillment": draw(st.sampled_from(["delivery", "delivery", "pickup"])),
             "share_by": draw(st.sampled_from(["", "", "G2"])),
             "guide_id": draw(st.sampled_from(["", "G1"])),
+            "group_id": draw(st.sampled_from(["", "", "T1", "T2", "T3"])),
         }
         picked = draw(st.lists(st.sampled_from(CATALOGUE), min_size=1, max_size=3, unique=True))
         refund_after = draw(st.none() | st.sampled_from([0, 1, 10]))
@@ -618,6 +628,8 @@ def kinds_of(scenario: Scenario) -> set[str]:
         out.add(type(trig).__name__)
     if scenario.commission is not None:
         out |= {type(r).__name__ for r in scenario.commission.rules}
+    for c in (*scenario.seckill, *scenario.group_buys, *scenario.lotteries):
+        out.add(type(c).__name__)
     return out
 
 
@@ -704,3 +716,101 @@ def _every_kernel_history() -> tuple[Any, Any]:
 
 
 EVERY_KERNEL_HISTORY = _every_kernel_history()
+
+
+# -- campaigns ---------------------------------------------------------------------------------
+
+_CAMPAIGN_SKUS = ("FM3-800", "DP-XL", "WP-80")
+
+
+@st.composite
+def seckill_campaigns(draw: st.DrawFn, i: int) -> Any:
+    """A flash sale of one or two catalogue items, a few units per occurrence."""
+    import datetime as dt
+
+    from sirui.campaigns.seckill import (
+        EarlyAccess,
+        PurchaseLimits,
+        SeckillCampaign,
+        SeckillItem,
+        SeckillSlot,
+    )
+    from sirui.core.windows import DailySlot
+
+    items = []
+    for sku in draw(st.lists(st.sampled_from(_CAMPAIGN_SKUS), min_size=1, max_size=2,
+                             unique=True)):
+        listed = next(price for s_, _c, price, _t in CATALOGUE if s_ == sku)
+        stock = draw(st.integers(0, 5))
+        items.append(SeckillItem(
+            sku, Money(draw(st.integers(1, listed))), Money(listed), stock,
+            buckets=draw(st.integers(1, max(1, min(stock, 2)))),
+        ))
+    if draw(st.booleans()):
+        slot = SeckillSlot("daily", tuple(items),
+                           daily=DailySlot(dt.time(9, 0), dt.time(draw(st.sampled_from([11, 22]))),
+                                           tz=TZ))
+    else:
+        start = _HISTORY_START.add(days=draw(st.integers(0, 20)))
+        slot = SeckillSlot("once", tuple(items),
+                           window=Window(start, start.add(days=draw(st.integers(1, 30)))))
+    return SeckillCampaign(
+        f"flash{i}", (slot,),
+        limits=PurchaseLimits(
+            per_slot=draw(st.none() | st.integers(1, 3)),
+            per_day=draw(st.none() | st.integers(1, 3)),
+            per_campaign=draw(st.none() | st.integers(1, 4)),
+            per_order=draw(st.none() | st.integers(1, 2)),
+        ),
+        eligibility=draw(st.sampled_from([Always(), TierIn({"gold", "silver", "diamond"})])),
+        early_access=(EarlyAccess("gold", 60),) if draw(st.booleans()) else (),
+        allow_pickup=draw(st.booleans()),
+        stack_coupons=draw(st.booleans()),
+        payment_timeout_minutes=draw(st.sampled_from([5, 60])),
+        waiting_list=draw(st.integers(0, 4)) == 0,
+        refund_returns_stock=draw(st.booleans()),
+        refund_returns_quota=draw(st.booleans()),
+    )
+
+
+@st.composite
+def group_buys(draw: st.DrawFn, i: int) -> Any:
+    """A group-buy on a catalogue item for the history's ``group_id`` groups."""
+    from sirui.campaigns.groupbuy import GroupBuyPolicy
+
+    sku = draw(st.sampled_from(_CAMPAIGN_SKUS[:2]))
+    listed = next(price for s_, _c, price, _t in CATALOGUE if s_ == sku)
+    price = draw(st.integers(100, listed))
+    return GroupBuyPolicy(
+        f"team{i}", sku, Money(listed), Money(price), draw(st.integers(2, 3)),
+        starts_at=_HISTORY_START.subtract(days=1), ends_at=_HISTORY_START.add(days=200),
+        time_limit_minutes=draw(st.sampled_from([60, 3 * 24 * 60])),
+        payment_timeout_minutes=draw(st.sampled_from([5, 60])),
+        stock=draw(st.none() | st.integers(0, 8)),
+        max_groups_joined_per_member=draw(st.none() | st.integers(1, 2)),
+        max_quantity_per_member=draw(st.none() | st.integers(1, 4)),
+        leader_discount=Money(draw(st.integers(1, 50))) if draw(st.booleans()) else None,
+        closed_stages=frozenset({Stage.COUPON}) if draw(st.booleans()) else frozenset(),
+    )
+
+
+@st.composite
+def lotteries(draw: st.DrawFn, i: int) -> Any:
+    """A lottery on paid orders: red packets, free orders and thanks, a few of each."""
+    from sirui.campaigns.lottery import EntryRules, LotteryCampaign, Prize, PrizePool
+    from sirui.campaigns.lottery._policy import CashReward, OrderFreeReward, ThanksReward
+
+    pool = PrizePool(
+        f"pool{i}",
+        prizes=(
+            Prize("red", CashReward(Money(draw(st.integers(100, 2000)))), weight=2,
+                  inventory=draw(st.integers(0, 3)), per_member_limit=draw(st.none() | st.just(1))),
+            Prize("free", OrderFreeReward(Money(5000)), weight=1,
+                  inventory=draw(st.integers(0, 2))),
+            Prize("thanks", ThanksReward(), weight=draw(st.integers(1, 6))),
+        ),
+        consolation_id="thanks",
+    )
+    return LotteryCampaign(
+        f"draw{i}", pool, EntryRules(order_threshold=Money(draw(st.integers(1, 300)) * 100))
+    )

@@ -37,6 +37,10 @@ from typing import Any
 
 import attrs
 
+from sirui.campaigns.groupbuy import GroupBuyPolicy
+from sirui.campaigns.lottery import LotteryCampaign
+from sirui.campaigns.seckill import SeckillCampaign
+from sirui.checkout import PaidOrder as CheckoutPaidOrder
 from sirui.checkout import Quote, RefundResult, StackingPolicy, quote, refund
 from sirui.checkout.shipping import ShippingPolicy
 from sirui.commission import AttributionPolicy, CommissionPlan, PaidOrder
@@ -124,6 +128,13 @@ class Scenario:
     point_value_fen: Decimal = Decimal(1)
     """Liability value of one point in fen (100 points = 1 yuan gives 1)."""
     description: str = ""
+    seckill: tuple[SeckillCampaign, ...] = ()
+    """Flash sales (秒杀) replayed first come first served: stock, limits, the seckill price
+    (`sirui.simulate.campaigns`)."""
+    group_buys: tuple[GroupBuyPolicy, ...] = ()
+    """Group-buys (拼团) over the history's ``group_id`` column: stock, limits, failed groups."""
+    lotteries: tuple[LotteryCampaign, ...] = ()
+    """Lotteries (抽奖) drawn on the paid orders: prize pools with their inventories."""
 
     @property
     def fingerprint(self) -> str:
@@ -197,9 +208,13 @@ class _Run:
 
     def __init__(
         self, scenario: Scenario, members: Mapping[str, Member], tz: str, memo: bool = True,
+        *,
         refused: frozenset[str] | None = None,
+        campaigns: Any = None,
     ) -> None:
         self.sc = scenario
+        self.campaigns = campaigns
+        """What the campaigns decided (`sirui.simulate.campaigns.CampaignReplay`), if any."""
         self.members = members
         self.tz = tz
         self.runs: dict[str, _MemberRun] = {}
@@ -321,11 +336,15 @@ class _Run:
         member = attrs.evolve(run.member, tier=tier, paid_orders=run.paid_orders)
         cart = Cart(member, rec.lines, rec.store_id, rec.attribution.channel, rec.fulfillment)
         coupons = run.wallet.available(rec.paid_at)
-        key = self.memo.key(cart, rec.paid_at, coupons)
-        priced = self.memo.get(key)
-        if priced is None:
-            priced = self._price(cart, rec, coupons)
-            self.memo.put(key, priced)
+        extra = () if self.campaigns is None else self.campaigns.steps.get(rec.order_id, ())
+        if extra:  # campaign prices are the order's own: no memo
+            priced = self._price(cart, rec, coupons, extra)
+        else:
+            key = self.memo.key(cart, rec.paid_at, coupons)
+            priced = self.memo.get(key)
+            if priced is None:
+                priced = self._price(cart, rec, coupons)
+                self.memo.put(key, priced)
         q, earn = priced
         if elasticity is not None and elasticity(rec, q) is None:
             return
@@ -372,15 +391,20 @@ class _Run:
             self.orders[rec.order_id] = _OrderRun(rec, q, row, points, commission)
         self.rows.append(row)
 
-    def _price(self, cart: Cart, rec: OrderRecord, coupons: Any) -> tuple[Quote, Any]:
-        """The quote and the points it earns: everything the memo may reuse."""
-        steps: tuple[Any, ...] = ()
+    def _price(
+        self, cart: Cart, rec: OrderRecord, coupons: Any, extra: tuple[Any, ...] = ()
+    ) -> tuple[Quote, Any]:
+        """The quote and the points it earns: everything the memo may reuse.
+
+        ``extra``: the order's campaign price steps (seckill, group seats).
+        """
+        steps: tuple[Any, ...] = extra
         mult = Decimal(1)
         if self.sc.benefits is not None:
             m = cart.member
             facts = MemberFacts(m.id, tier=m.tier, birthday=m.birthday, tags=m.tags)
             benefits = benefits_for(self.sc.benefits, facts, rec.paid_at)
-            steps = (MemberPriceStep(benefits),)
+            steps = (*extra, MemberPriceStep(benefits))
             mult = benefits.points_multiplier
         q = quote(
             cart,
@@ -430,7 +454,13 @@ class _Run:
         orun = self.orders.get(order_id)
         if orun is None:  # the order itself was dropped (elasticity)
             return
-        result = refund(orun.quote, {line_id: qty}, orun.refunds)
+        paid: Any = orun.quote
+        if self.campaigns is not None and order_id in self.campaigns.steps:
+            # The campaign's price steps name the order's lines; re-pricing what is left
+            # (for lost thresholds, which the default refund policy does not deduct) would
+            # ask for a line the refund took away.
+            paid = CheckoutPaidOrder.of_quote(paid)
+        result = refund(paid, {line_id: qty}, orun.refunds)
         orun.refunds.append(result)
         row = orun.row
         row["refund_fen"] += result.amount.minor
@@ -465,6 +495,20 @@ class _Run:
             row["tier_after"] = run.standing.tier
 
 
+def _lost_row(
+    rec: OrderRecord, code: str, prepared: Prepared, scenario: Scenario, tz: str
+) -> dict[str, Any]:
+    from sirui.simulate.campaigns import lost_row
+
+    member = prepared.members[rec.member_id]
+    return lost_row(
+        order_id=rec.order_id, member_id=rec.member_id, store_id=rec.store_id,
+        guide_id=rec.attribution.share_by or rec.attribution.guide,
+        paid_at=rec.paid_at.isoformat(), month=_month(rec.paid_at, tz),
+        tier=start_tiers({rec.member_id: member.tier}, scenario)[rec.member_id], code=code,
+    )
+
+
 def _epoch_ns(at: Any) -> int:
     """An instant as nanoseconds since the epoch (the columnar engine's clock)."""
     delta = at - _EPOCH
@@ -497,13 +541,16 @@ def run_prepared(
     gc_batch: bool = True,
     refused: frozenset[str] | None = None,
     quota_claims: list[tuple[tuple[Any, ...], str, str]] | None = None,
+    campaigns: Any = None,
 ) -> tuple[list[dict[str, Any]], dict[str, str | None]]:
     """The member pass over checked records: result rows and each member's final tier.
 
     Coupon total quotas are kept here, over these members; a driver running
     several passes over parts of the members passes ``refused`` (the claims
     it refuses) and a list for ``quota_claims`` (every claim of a template
-    with a quota, to decide the next ``refused``).
+    with a quota, to decide the next ``refused``). ``campaigns``
+    (`sirui.simulate.campaigns.CampaignReplay`): the orders campaigns refused
+    (a row with zero figures each) and the others' campaign price steps.
 
     Orders and their refunds are replayed on one timeline, so a refund
     lands between the orders it fell between. With ``gc_batch`` (the
@@ -519,7 +566,7 @@ def run_prepared(
     try:
         rows, tiers, claims = _run_timeline(
             prepared, scenario, tz=tz, progress=progress, elasticity=elasticity, memo=memo,
-            refused=refused,
+            refused=refused, campaigns=campaigns,
         )
         if quota_claims is not None:
             quota_claims.extend(claims)
@@ -538,8 +585,9 @@ def _run_timeline(
     elasticity: Callable[[OrderRecord, Any], OrderRecord | None] | None,
     memo: bool,
     refused: frozenset[str] | None,
+    campaigns: Any,
 ) -> tuple[list[dict[str, Any]], dict[str, str | None], list[tuple[tuple[Any, ...], str, str]]]:
-    run = _Run(scenario, prepared.members, tz, memo, refused)
+    run = _Run(scenario, prepared.members, tz, memo, refused=refused, campaigns=campaigns)
     timeline: list[tuple[Any, int, str, int, OrderRecord | None, str, int]] = []
     for i, rec in enumerate(prepared.orders):
         timeline.append((rec.paid_at, 0, rec.order_id, i, rec, "", 0))
@@ -551,7 +599,13 @@ def _run_timeline(
         from tqdm.auto import tqdm  # a widget in notebooks, text in terminals
 
         events = tqdm(events, total=len(timeline), desc=scenario.name, unit="event")
+    lost = {} if campaigns is None else campaigns.lost
     for at, kind, order_id, _, rec, line_id, qty in events:
+        if order_id in lost:  # a campaign refused it: it did not happen
+            if kind == 0:
+                assert rec is not None
+                run.rows.append(_lost_row(rec, lost[order_id], prepared, scenario, tz))
+            continue
         if kind == 0:
             assert rec is not None
             run.order(rec, elasticity)
@@ -632,6 +686,7 @@ def summarize(
     scenario: Scenario,
     tiers: Mapping[str, str | None],
     rejected: int = 0,
+    campaigns: Any = None,
 ) -> dict[str, Any]:
     """GMV, discount cost and rate, points issued and outstanding, commission, tiers, reasons.
 
@@ -678,7 +733,22 @@ def summarize(
         "coupons_used": total("coupons_used"),
         "members_per_tier": _per_tier(tiers, scenario),
         "orders_by_reason": dict(sorted(reasons.items())),
+        **_campaign_summary(frame, scenario, campaigns),
     }
+
+
+def _campaign_summary(frame: Any, scenario: Scenario, campaigns: Any) -> dict[str, Any]:
+    """Orders campaigns refused, every attempt by outcome, and what the lotteries gave."""
+    from sirui.simulate.campaigns import has_campaigns, lottery_summary
+
+    if not has_campaigns(scenario):
+        return {}
+    out: dict[str, Any] = {
+        "orders_lost": 0 if campaigns is None else len(campaigns.lost),
+        "campaign_outcomes": {} if campaigns is None else dict(campaigns.outcomes),
+    }
+    out.update(lottery_summary(scenario, frame))
+    return out
 
 
 def simulate(
@@ -718,8 +788,20 @@ def simulate(
 
     if engine not in ("auto", "exact", "columnar"):
         raise ValueError(f"engine={engine!r}: use 'auto', 'exact' or 'columnar'")
+    campaigns = None
+    from sirui.simulate.campaigns import has_campaigns
+
+    if has_campaigns(scenario):
+        # Campaigns couple members (first come, first served): replayed over the whole
+        # history first; the member pass then prices what they decided.
+        from sirui.simulate.campaigns import replay_campaigns
+        from sirui.simulate.inputs import read_table
+
+        orders = read_table(orders, "orders") if not is_polars(orders) else orders
+        source = to_pandas(orders) if is_polars(orders) else orders
+        campaigns = replay_campaigns(scenario, source, read_table(members, "members"), timezone)
     if engine != "exact":
-        from sirui.simulate.columnar import columnar_plan, run_columnar
+        from sirui.simulate.columnar import columnar_plan, columnar_run
 
         plan, why = columnar_plan(scenario)
         if engine == "columnar" and (plan is None or elasticity is not None):
@@ -728,22 +810,28 @@ def simulate(
                 f"{why or 'an elasticity hook'}; use engine='exact' or 'auto'"
             )
         if plan is not None and elasticity is None:
-            done = run_columnar(plan, orders, members, timezone, tz, progress=progress)
+            done = columnar_run(
+                plan, orders, members, timezone, tz, progress=progress, campaigns=campaigns
+            )
             if done is not None:
-                frame, tiers, rejected = done
-                result = _result(scenario, rejected, frame, tiers, "columnar")
+                result = _result(
+                    scenario, done.rejected, done.frame, done.tiers, "columnar",
+                    campaigns=campaigns,
+                )
                 return result.to_polars() if is_polars(orders) else result
             if engine == "columnar":
                 raise OverflowError(
                     "amounts too large for the columnar engine; use engine='exact' or 'auto'"
                 )
     prepared = prepare(orders, members, timezone)
-    rows, final = run_prepared(prepared, scenario, tz=tz, progress=progress, elasticity=elasticity)
+    rows, final = run_prepared(
+        prepared, scenario, tz=tz, progress=progress, elasticity=elasticity, campaigns=campaigns
+    )
     position = {rec.order_id: i for i, rec in enumerate(prepared.orders)}
     rows.sort(key=lambda r: position[r["order_id"]])
     tiers = {**final_tiers(prepared, scenario), **final}
     frame = pd.DataFrame(rows, columns=list(ROW_COLUMNS))
-    result = _result(scenario, prepared.rejected, frame, tiers, "exact")
+    result = _result(scenario, prepared.rejected, frame, tiers, "exact", campaigns=campaigns)
     return result.to_polars() if is_polars(orders) else result
 
 
@@ -753,6 +841,8 @@ def _result(
     frame: Any,
     tiers: Mapping[str, str | None],
     engine: str,
+    *,
+    campaigns: Any = None,
 ) -> SimulationResult:
     import pandas as pd
 
@@ -761,7 +851,7 @@ def _result(
         scenario.name,
         scenario.fingerprint,
         frame,
-        summarize(frame, scenario, tiers, len(rejected_rows)),
+        summarize(frame, scenario, tiers, len(rejected_rows), campaigns),
         rejected,
         engine,
     )

@@ -41,6 +41,12 @@ _FIGURES = (
     ("coupons_issued", "coupons issued"),
     ("coupons_used", "coupons used"),
 )
+#: Figures of scenarios with campaigns (`sirui.simulate.campaigns`), compared when either has them.
+_CAMPAIGN_FIGURES = (
+    ("orders_lost", "orders campaigns refused (sold out, limits, failed groups)"),
+    ("lottery_draws", "lottery draws"),
+    ("lottery_cost_fen", "lottery prizes (cost)"),
+)
 _MONEY_COLS = ("original_fen", "discount_fen", "payable_fen", "refund_fen", "commission_fen")
 
 
@@ -63,8 +69,12 @@ class Comparison:
         if list(b["order_id"]) != list(p["order_id"]):
             raise ValueError("compare() needs two runs over the same orders in the same order")
         rows = []
-        for key, label in _FIGURES:
-            bv, pv = baseline.summary[key], proposal.summary[key]
+        extra = tuple(
+            (k, label) for k, label in _CAMPAIGN_FIGURES
+            if k in baseline.summary or k in proposal.summary
+        )
+        for key, label in _FIGURES + extra:
+            bv, pv = baseline.summary.get(key, 0), proposal.summary.get(key, 0)
             rows.append(
                 {
                     "figure": label,

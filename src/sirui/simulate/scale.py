@@ -166,6 +166,7 @@ def _partition(
     exclude: frozenset[str] = frozenset(),
     own_members: bool = False,
     refused: frozenset[str] | None = None,
+    campaigns: Any = None,
 ) -> dict[str, Any]:
     """Price one partition's members: rows, payment instants, rejects, tiers, order-id hashes.
 
@@ -175,6 +176,7 @@ def _partition(
     which only the ordering members are read, and the driver reports the rest.
     ``refused``: the coupon claims the driver refuses for the templates' total
     quotas (None: no quota to share); the claims made come back in ``claims``.
+    ``campaigns``: what the driver's campaign replay decided (`replay_campaigns`).
     """
     import numpy as np
     import pandas as pd
@@ -218,7 +220,7 @@ def _partition(
 
     plan, _ = columnar_plan(scenario)
     done = (
-        columnar_run(plan, orders, subset, timezone, tz, refused=refused)
+        columnar_run(plan, orders, subset, timezone, tz, refused=refused, campaigns=campaigns)
         if plan is not None else None
     )
     if done is not None:
@@ -229,7 +231,9 @@ def _partition(
         }
     prepared = prepare(orders, subset, timezone)
     claims: list[Any] = []
-    rows, final = run_prepared(prepared, scenario, tz=tz, refused=refused, quota_claims=claims)
+    rows, final = run_prepared(
+        prepared, scenario, tz=tz, refused=refused, quota_claims=claims, campaigns=campaigns
+    )
     position = {rec.order_id: i for i, rec in enumerate(prepared.orders)}
     rows.sort(key=lambda r: position[r["order_id"]])
     from sirui.simulate.columnar._batch import _ns
@@ -385,6 +389,8 @@ def simulate_dask(
         shared = _ship([mdf]) * spread.npartitions
     pieces = spread.to_delayed()
     shared_scenario = dask.delayed(scenario)  # type: ignore[attr-defined]
+    campaigns = _replay_on_driver(orders, mdf, scenario, timezone)
+    shared_campaigns = _ship([campaigns])[0] if campaigns is not None else None
 
     # Coupon quotas are shared by every member, so by every partition: the driver hands
     # them out, first come first served over every partition's claims (see below).
@@ -396,7 +402,7 @@ def simulate_dask(
         parts = [
             dask.delayed(_partition)(  # type: ignore[attr-defined]
                 pieces[k], shared[k], shared_scenario, timezone, tz, exclude=split,
-                own_members=own, refused=refused,
+                own_members=own, refused=refused, campaigns=shared_campaigns,
             )
             for k in which
         ]
@@ -422,7 +428,8 @@ def simulate_dask(
             results)
     frames = [r["frame"] for r in results if len(r["frame"])]
     frame = (
-        pd.concat(frames, ignore_index=True) if frames
+        # Column types as one frame of all the rows infers them (a partition's may differ).
+        pd.concat(frames, ignore_index=True).infer_objects() if frames
         else pd.DataFrame(columns=list(ROW_COLUMNS))
     )
     if len(frame):
@@ -442,10 +449,27 @@ def simulate_dask(
         scenario.name,
         scenario.fingerprint,
         frame,
-        summarize(frame, scenario, tiers, len(rejected)),
+        summarize(frame, scenario, tiers, len(rejected), campaigns),
         pd.DataFrame(rejected),
         engines.pop() if len(engines) == 1 else "exact" if not engines else "mixed",
     )
+
+
+def _replay_on_driver(orders: Any, members: Any, scenario: Scenario, timezone: str | None) -> Any:
+    """The campaigns' replay over the whole history (they couple members): the orders holding
+    a campaign SKU are fetched to the driver and replayed there, first come first served."""
+    from sirui.simulate.campaigns import campaign_skus, has_campaigns, replay_campaigns
+
+    if not has_campaigns(scenario):
+        return None
+    skus = sorted(campaign_skus(scenario))
+    if orders.index.name == "member_id":
+        orders = orders.reset_index()
+    if not skus:
+        return replay_campaigns(scenario, orders.head(0), members, timezone)
+    ids = orders.loc[orders["sku"].astype(str).isin(skus), "order_id"].unique().compute()
+    rows = orders[orders["order_id"].isin(list(ids))].compute()
+    return replay_campaigns(scenario, rows, members, timezone)
 
 
 def _split_cross(results: list[dict[str, Any]], pieces: list[Any]) -> set[str]:

@@ -148,17 +148,23 @@ def columnar_run(
     *,
     progress: bool = False,
     refused: frozenset[str] | None = None,
+    campaigns: Any = None,
 ) -> ColumnarRun | None:
     """`run_columnar` with the payment instants and quota claims (for `simulate_dask`).
 
     ``refused``: see `price_rounds` (None settles coupon quotas in this run).
+    ``campaigns`` (`sirui.simulate.campaigns.CampaignReplay`): the orders
+    campaigns refused (rows of zero figures) and the accepted units' prices.
     """
     stages = _Stages(progress, plan.scenario.name, ("check input", "price"))
     try:
         batch, tiers, rejected = prepare_batch(orders, members, timezone)
         stages.advance()
         try:
-            frame, final, claims = price_rounds(plan, batch, tz, refused)
+            if campaigns is None:
+                frame, final, claims = price_rounds(plan, batch, tz, refused)
+            else:
+                frame, final, claims = _with_lost(plan, batch, tz, refused, campaigns)
         except OverflowError:
             return None
         stages.advance()
@@ -167,3 +173,39 @@ def columnar_run(
     return ColumnarRun(
         frame, {**start_tiers(tiers, plan.scenario), **final}, rejected, batch.paid_ns, claims
     )
+
+
+def _with_lost(
+    plan: ColumnarPlan, batch: Batch, tz: str, refused: frozenset[str] | None, campaigns: Any
+) -> tuple[Any, dict[str, str | None], list[Any]]:
+    """Price the orders campaigns let happen; the others get a row of zero figures."""
+    import numpy as np
+    import pandas as pd
+
+    from sirui.simulate.campaigns import lost_row
+    from sirui.simulate.columnar._arith import _months
+    from sirui.simulate.columnar._campaigns import with_campaigns
+
+    kept_batch, kept, lost = with_campaigns(batch, campaigns)
+    frame, final, claims = price_rounds(plan, kept_batch, tz, refused)
+    if not len(lost):
+        return frame, final, claims
+    months = _months(batch.paid_ns[lost], tz)
+    starts = start_tiers(
+        {str(m): t for m, t in zip(batch.member_id[lost], batch.tier[lost], strict=True)},
+        plan.scenario,
+    )
+    rows = [
+        lost_row(
+            order_id=oid, member_id=mid, store_id=store, guide_id=guide, paid_at=paid,
+            month=month, tier=starts[mid], code=campaigns.lost[oid],
+        )
+        for oid, mid, store, guide, paid, month in zip(
+            batch.order_id[lost], batch.member_id[lost], batch.store_id[lost],
+            batch.guide_id[lost], batch.paid_at[lost], months, strict=True,
+        )
+    ]
+    whole = pd.concat([frame, pd.DataFrame(rows, columns=frame.columns)], ignore_index=True)
+    place = np.argsort(np.concatenate([kept, lost]), kind="stable")
+    # Column types as a frame of all the rows at once infers them (the exact engine's).
+    return whole.take(place).reset_index(drop=True).infer_objects(), final, claims

@@ -113,6 +113,16 @@ class Batch:
     refund_ns: Any
     """When each line's refund happened (its order's payment time if none)."""
     skus: tuple[Sku, ...]
+    campaign_ref: Any = None
+    """Per line, the index in ``offers`` of the campaign price it gets (-1: none); None
+    when no campaign runs (see `with_campaigns`)."""
+    campaign_units: Any = None
+    """Per line: a seckill's units sold for the line's SKU in its order (pooled over the
+    order's lines of that SKU)."""
+    campaign_price: Any = None
+    """Per line: the seckill price, or the group seat's unit price, in fen."""
+    offers: tuple[Any, ...] = ()
+    """The campaign prices (`sirui.simulate.campaigns.Offer`) the lines refer to."""
 
     @property
     def orders(self) -> int:
@@ -217,6 +227,7 @@ _ORDER_FIELDS = (
 
 
 _LINE_FIELDS = ("line_id", "line_sku", "quantity", "unit_price", "refund_qty", "refund_ns")
+_CAMPAIGN_FIELDS = ("campaign_ref", "campaign_units", "campaign_price")
 
 
 def _concat(a: Batch, b: Batch) -> Batch:
@@ -267,4 +278,6 @@ def _take(b: Batch, orders: Any) -> tuple[Batch, Any]:
     fields: dict[str, Any] = {f: getattr(b, f)[orders] for f in _ORDER_FIELDS}
     fields.update({f: getattr(b, f)[lines] for f in _LINE_FIELDS})
     fields["line_order"] = renumber[b.line_order[lines]]
-    return Batch(**fields, skus=b.skus), lines
+    if b.campaign_ref is not None:
+        fields.update({f: getattr(b, f)[lines] for f in _CAMPAIGN_FIELDS})
+    return Batch(**fields, skus=b.skus, offers=b.offers), lines

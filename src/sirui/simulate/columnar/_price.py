@@ -29,6 +29,7 @@ from sirui.simulate.columnar._arith import (
     _units_back,
 )
 from sirui.simulate.columnar._batch import _NS, Batch, _at, _ns, _take
+from sirui.simulate.columnar._campaigns import campaign_prices
 from sirui.simulate.columnar._conditions import _reads
 from sirui.simulate.columnar._coupons import coupon_stage, quota_refusals, quotas_of
 from sirui.simulate.columnar._plan import ColumnarPlan
@@ -95,8 +96,15 @@ def _price(
         ctx = attrs.evolve(ctx, count=batch.paid_before + _cumcount(batch.member_id))
     st = sc.stacking
     closed = np.zeros(len(lo), dtype=bool) if cp is not None else None
+    # (campaign prices close lines to coupons too: `closed` is only read by coupons)
     codes = (rules, reasons)
+    before_activity = cur
     cur, activity_off, gifts = _run_stage(plan.activity, st, ctx, cur, codes=codes, blocked=closed)
+    if batch.campaign_ref is not None:  # seckill and group seats, after the activity promotions
+        cur, campaign_off = campaign_prices(
+            batch, cur, ctx.id_pos, priced=cur < before_activity, closed=closed, codes=codes
+        )
+        activity_off = activity_off + campaign_off
     cur, member_off, more = _run_stage(plan.member, st, ctx, cur, codes=codes, blocked=closed)
     gifts = gifts + more
     cur, step_off, mult, tier_codes = _member_step(plan, batch, tier, cur, (rules, reasons))
