@@ -681,10 +681,25 @@ def every_kernel() -> tuple[Scenario, ...]:
         ExcludedItems("none", ItemScope()),
     ))
     shipping = ShippingPolicy(base_fee=Money(1000), free_over=Money(9900))
+    import datetime as dt
+
+    from sirui.campaigns.groupbuy import GroupBuyPolicy
+    from sirui.campaigns.seckill import SeckillCampaign, SeckillItem, SeckillSlot
+    from sirui.core.windows import DailySlot
+
+    flash = SeckillCampaign("flash", (SeckillSlot(
+        "ten", (SeckillItem("FM1-800", Money(19900), Money(26800), 2),),
+        daily=DailySlot(dt.time(9), dt.time(11), tz=TZ),
+    ),), allow_pickup=True, payment_timeout_minutes=60)
+    team = GroupBuyPolicy(
+        "team", "DP-XL", Money(13900), Money(9900), 2, starts_at=_HISTORY_START.subtract(days=1),
+        ends_at=_HISTORY_START.add(days=60), closed_stages=frozenset({Stage.COUPON}),
+    )
     return (
         Scenario("every-1", promotions=first, coupons=coupons, triggers=triggers,
-                 commission=commission, shipping=shipping, points=EarnRule()),
-        Scenario("every-2", promotions=second, coupons=coupons, triggers=triggers[1:]),
+                 commission=commission, shipping=shipping, points=EarnRule(), seckill=(flash,)),
+        Scenario("every-2", promotions=second, coupons=coupons, triggers=triggers[1:],
+                 group_buys=(team,)),
     )
 
 
@@ -696,6 +711,8 @@ def _every_kernel_history() -> tuple[Any, Any]:
         ("M2", 4, (("DP-XL", 3),), 1),
         ("M1", 9, (("FM3-800", 1),), 0),
         ("M2", 30, (("RC-225", 2), ("TY-RT", 2)), 0),
+        ("M2", 31, (("DP-XL", 1),), 0),
+        ("M1", 31, (("DP-XL", 2),), 0),
     )):
         paid = _HISTORY_START.add(days=day, hours=10)
         for j, (sku, qty) in enumerate(lines):
@@ -707,6 +724,7 @@ def _every_kernel_history() -> tuple[Any, Any]:
                 "quantity": qty, "unit_price_fen": price,
                 "refunded_quantity": qty if refund else 0,
                 "refunded_at": _iso(paid.add(days=1)) if refund else "",
+                "group_id": "T1" if sku == "DP-XL" and day == 31 else "",
             })
     members = pd.DataFrame({
         "member_id": ["M1", "M2"], "tier": ["gold", "normal"],

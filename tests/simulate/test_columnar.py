@@ -333,7 +333,7 @@ def test_random_scenarios_and_histories_price_the_same() -> None:
     @settings(
         max_examples=scaled(40), deadline=None, suppress_health_check=[HealthCheck.too_slow]
     )
-    @given(scenario=scenarios(coupons=True), history=histories())
+    @given(scenario=scenarios(coupons=True, campaigns=True), history=histories())
     def check(scenario: Scenario, history: tuple[Any, Any]) -> None:
         drawn.update(kinds_of(scenario))
         assert columnar_plan(scenario)[0] is not None
@@ -357,10 +357,11 @@ def test_the_columnar_kernels_are_read_from_the_code() -> None:
     """The list the coverage check compares with is the engine's, not a copy of it."""
     from sirui.simulate.columnar._conditions import _LEAF_CODES
     from sirui.simulate.columnar._coupons import COUPON_KERNELS, TRIGGER_KERNELS
+    from sirui.simulate.columnar._plan import CAMPAIGN_KERNELS
     from sirui.simulate.columnar._stage import _KERNELS
 
     names = columnar_kernels()
-    for table in (_KERNELS, COUPON_KERNELS, TRIGGER_KERNELS, tuple(_LEAF_CODES)):
+    for table in (_KERNELS, COUPON_KERNELS, TRIGGER_KERNELS, CAMPAIGN_KERNELS, tuple(_LEAF_CODES)):
         assert {cls.__name__ for cls in table} <= names
     assert {"FreeShippingOver", "AllOf", "AnyOf", "Not", "RateRule"} <= names
 

@@ -152,3 +152,39 @@ def test_coupon_quotas_are_shared_across_partitions(
     _same(single, spread)
     unlimited = simulate(tiny["orders"], tiny["members"], _scenario(name))
     assert single.summary["coupons_issued"] < unlimited.summary["coupons_issued"]
+
+
+def test_campaigns_are_replayed_once_for_every_partition(
+    tiny: dict[str, Any], cluster: Any, tmp_path: Path
+) -> None:
+    """A flash sale and a group-buy couple members in different partitions: the driver
+    replays them over the whole history, first come first served, as one process does."""
+    import datetime as dt
+
+    import pendulum
+
+    from sirui.campaigns.groupbuy import GroupBuyPolicy
+    from sirui.campaigns.seckill import SeckillCampaign, SeckillItem, SeckillSlot
+    from sirui.core.money import Money
+    from sirui.core.windows import DailySlot
+
+    tz = "Asia/Shanghai"
+    orders = tiny["orders"].copy()
+    diapers = orders.loc[orders["sku"].str.startswith("DP"), "order_id"].unique()
+    orders["group_id"] = orders["order_id"].map(
+        {oid: f"G{i // 2}" for i, oid in enumerate(diapers)}
+    ).fillna("")
+    flash = SeckillCampaign("flash", (SeckillSlot(
+        "day", (SeckillItem("FM3-800", Money.of("199"), Money.of("248"), 2),),
+        daily=DailySlot(dt.time(8), dt.time(22), tz=tz),
+    ),), allow_pickup=True, payment_timeout_minutes=30)
+    team = GroupBuyPolicy(
+        "team", "DP-L", Money.of("139"), Money.of("99"), 2, stock=6,
+        starts_at=pendulum.datetime(2026, 6, 1, tz=tz),
+        ends_at=pendulum.datetime(2026, 12, 1, tz=tz),
+    )
+    scenario = attrs.evolve(_scenario("baseline"), seckill=(flash,), group_buys=(team,))
+    single = simulate(orders, tiny["members"], scenario)
+    path = partition_by_member(orders, tmp_path / "o", npartitions=3)
+    _same(single, simulate(read_orders(path), tiny["members"], scenario))
+    assert single.summary["orders_lost"] > 0

@@ -7,6 +7,8 @@ from typing import Any
 
 import attrs
 
+from sirui.campaigns.groupbuy import GroupBuyPolicy
+from sirui.campaigns.seckill import SeckillCampaign
 from sirui.checkout.stacking import stacking_options
 from sirui.commission import ExcludedItems, FixedPerItem, RateRule
 from sirui.promotions import FreeShippingOver
@@ -26,12 +28,16 @@ from sirui.simulate.engine import Scenario
 #: Commission rules the columnar engine prices (their exact classes).
 COMMISSION_KERNELS = (RateRule, FixedPerItem, ExcludedItems)
 
+#: The campaigns whose prices the columnar engine computes (`_campaigns`); their stock is
+#: replayed once for both engines (`sirui.simulate.campaigns`).
+CAMPAIGN_KERNELS = (SeckillCampaign, GroupBuyPolicy)
+
 #: Every class the columnar engine has a kernel for: promotions, the shipping stage's offers,
-#: conditions (leaves and combinators), commission rules, coupon templates, their validity and
-#: the issuing triggers. The differential test must draw each of them.
+#: conditions (leaves and combinators), commission rules, coupon templates, their validity,
+#: the issuing triggers and the campaign prices. The differential test must draw each of them.
 KERNELS: tuple[type, ...] = (
     *_KERNELS, FreeShippingOver, *_LEAF_CODES, AllOf, AnyOf, Not, *COMMISSION_KERNELS,
-    *COUPON_KERNELS, *VALIDITY_KERNELS, *TRIGGER_KERNELS,
+    *COUPON_KERNELS, *VALIDITY_KERNELS, *TRIGGER_KERNELS, *CAMPAIGN_KERNELS,
 )
 
 
