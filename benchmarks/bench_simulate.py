@@ -12,9 +12,22 @@ state between orders, so ``simulate`` runs them on the columnar engine
 orders order by order (``engine="exact"``) and ``exact_over_columnar`` is the
 speed-up. ``simulate_100k_orders_ladder`` adds the demo's tier ladder, so
 tiers move with the orders (the columnar engine replays each member's
-standing to a fixed point). ``simulate_1m_orders`` runs a million orders on
-a two-worker Dask LocalCluster. The exact, ladder and Dask cases are heavy:
-``--quick`` skips them.
+standing to a fixed point). ``simulate_100k_orders_coupons`` adds the demo's
+coupon triggers (支付有礼 满299减30 after orders of 199, 复购激励 满199减20 at 25
+days): per-member wallets and the checkout's choice of coupon, on the columnar
+engine; ``simulate_10k_orders_coupons_exact`` replays 10,000 orders of the
+same chain on the exact engine (100,000 would take minutes), and
+``exact_over_fast_coupons`` compares the two per order.
+
+``simulate_1m_orders`` prices a million orders read from one Parquet file in
+one process; ``simulate_1m_orders_dask`` prices the same orders on a Dask
+LocalCluster of two single-threaded worker processes, read from Parquet
+partitioned by member (`partition_by_member`, done once, untimed): each
+worker reads and prices its files, no shuffle. The two are timed in
+alternating pairs (each repeat runs both, in turn first), so a change in the
+machine's load cannot skew ``dask_over_single_1m`` (orders per second with
+Dask over orders per second in one process). The exact, ladder, coupon and
+million-order cases are heavy: ``--quick`` skips them.
 """
 
 from __future__ import annotations
@@ -116,31 +129,107 @@ def _numpy_timer(orders: int) -> Any:
     return run
 
 
-def _dask_timer(orders: int) -> Any:
+def with_coupons() -> Scenario:
+    """The simplified rules plus the demo's coupon templates and triggers."""
+    import attrs
+
+    base = builtin_scenario("baseline")
+    scenario: Scenario = attrs.evolve(simplified(), coupons=base.coupons, triggers=base.triggers)
+    return scenario
+
+
+def _coupons_timer(orders: int, engine: str) -> Any:
     data = _lazy(orders)
-    scenario = simplified()
+    scenario = with_coupons()
 
     def run() -> float:
         frames = data()
+        t0 = time.perf_counter()
+        result = simulate(frames["orders"], frames["members"], scenario, engine=engine)
+        elapsed = time.perf_counter() - t0
+        assert result.engine == engine
+        assert result.summary["coupons_used"] > 0
+        return elapsed
+
+    return run
+
+
+class _Million:
+    """The million-order chain on disk, and a two-worker cluster: built once, untimed."""
+
+    def __init__(self, orders: int) -> None:
+        self.orders = orders
+        self.folder: Any = None
+        self.members: Any = None
+        self.cluster: Any = None
+        self.client: Any = None
+        self.measured: dict[str, list[float]] = {"single": [], "dask": []}
+        self.turn = 0
+
+    def ready(self) -> None:
+        if self.folder is not None:
+            return
         import tempfile
         from pathlib import Path
 
-        import dask.dataframe as dd
         from distributed import Client, LocalCluster
 
-        folder = Path(tempfile.mkdtemp())
-        frames["orders"].to_parquet(folder / "orders.parquet", row_group_size=125_000)
-        with (
-            LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster,
-            Client(cluster),
-        ):
-            # Read by the workers, as on a real cluster, instead of shipping a frame in the graph.
-            ddf = dd.read_parquet(folder / "orders.parquet", split_row_groups=True)
-            t0 = time.perf_counter()
-            simulate(ddf, frames["members"], scenario)
-            return time.perf_counter() - t0
+        from sirui.simulate import partition_by_member
 
-    return run
+        frames = _data(self.orders)
+        folder = Path(tempfile.mkdtemp(prefix="sirui-bench-1m-"))
+        frames["orders"].to_parquet(folder / "orders.parquet")
+        # The one-off repartitioning step: every member's history in one of two files.
+        partition_by_member(frames["orders"], folder / "by_member", npartitions=2)
+        self.members = frames["members"]
+        self.cluster = LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        self.client = Client(self.cluster)
+        self.folder = folder
+        import atexit
+
+        atexit.register(self.close)
+
+    def close(self) -> None:
+        self.client.close()
+        self.cluster.close()
+
+    def single(self) -> float:
+        t0 = time.perf_counter()
+        result = simulate(self.folder / "orders.parquet", self.members, simplified())
+        elapsed = time.perf_counter() - t0
+        assert result.engine == "columnar"
+        assert len(result.orders) == self.orders
+        return elapsed
+
+    def dask(self) -> float:
+        from sirui.simulate import read_orders
+
+        t0 = time.perf_counter()
+        result = simulate(read_orders(self.folder / "by_member"), self.members, simplified())
+        elapsed = time.perf_counter() - t0
+        assert result.engine == "columnar"
+        assert len(result.orders) == self.orders
+        return elapsed
+
+    def timer(self, which: str) -> Any:
+        """Each repeat times both runs, in alternating order; the other's time waits for it."""
+        other = "dask" if which == "single" else "single"
+
+        def run() -> float:
+            if self.measured[which]:
+                return self.measured[which].pop(0)
+            self.ready()
+            self.turn += 1
+            if self.turn % 2:
+                mine, theirs = getattr(self, which)(), getattr(self, other)()
+            else:
+                theirs, mine = getattr(self, other)(), getattr(self, which)()
+            self.measured[other].append(theirs)
+            return float(mine)
+
+        return run
 
 
 #: Orders per run; ``--quick`` shrinks the single-process run to keep it short.
@@ -148,8 +237,11 @@ SIZES = {
     "simulate_100k_orders": 100_000,
     "simulate_100k_orders_exact": 100_000,
     "simulate_100k_orders_ladder": 100_000,
+    "simulate_100k_orders_coupons": 100_000,
+    "simulate_10k_orders_coupons_exact": 10_000,
     "numpy_simplified_100k": 100_000,
     "simulate_1m_orders": 1_000_000,
+    "simulate_1m_orders_dask": 1_000_000,
 }
 
 
@@ -157,6 +249,7 @@ def cases(quick: bool) -> list[Case]:
     if quick:
         SIZES["simulate_100k_orders"] = SIZES["numpy_simplified_100k"] = 20_000
     n = SIZES["simulate_100k_orders"]
+    million = _Million(SIZES["simulate_1m_orders"])
     return [
         Case("simulate_100k_orders", timer=_simulate_timer(n), repeats=3),
         Case(
@@ -173,12 +266,24 @@ def cases(quick: bool) -> list[Case]:
             heavy=True,
         ),
         Case(
-            "simulate_1m_orders",
-            timer=_dask_timer(SIZES["simulate_1m_orders"]),
+            "simulate_100k_orders_coupons",
+            timer=_coupons_timer(SIZES["simulate_100k_orders_coupons"], "columnar"),
+            repeats=3,
+            heavy=True,
+        ),
+        Case(
+            "simulate_10k_orders_coupons_exact",
+            timer=_coupons_timer(SIZES["simulate_10k_orders_coupons_exact"], "exact"),
             repeats=1,
             heavy=True,
         ),
+        Case("simulate_1m_orders", timer=million.timer("single"), repeats=2, heavy=True),
+        Case("simulate_1m_orders_dask", timer=million.timer("dask"), repeats=2, heavy=True),
     ]
+
+
+def _per_order(medians: dict[str, float], name: str) -> float:
+    return medians[name] / SIZES[name]
 
 
 def ratios(medians: dict[str, float]) -> dict[str, float]:
@@ -187,7 +292,10 @@ def ratios(medians: dict[str, float]) -> dict[str, float]:
         "simulate_100k_orders",
         "simulate_100k_orders_exact",
         "simulate_100k_orders_ladder",
+        "simulate_100k_orders_coupons",
+        "simulate_10k_orders_coupons_exact",
         "simulate_1m_orders",
+        "simulate_1m_orders_dask",
     ):
         if name in medians:
             out[name.replace("orders", "orders_per_second")] = SIZES[name] / medians[name]
@@ -198,5 +306,13 @@ def ratios(medians: dict[str, float]) -> dict[str, float]:
     if "simulate_100k_orders" in medians and "simulate_100k_orders_exact" in medians:
         out["exact_over_columnar"] = (
             medians["simulate_100k_orders_exact"] / medians["simulate_100k_orders"]
+        )
+    fast, exact = "simulate_100k_orders_coupons", "simulate_10k_orders_coupons_exact"
+    if fast in medians and exact in medians:
+        out["exact_over_fast_coupons"] = _per_order(medians, exact) / _per_order(medians, fast)
+    if "simulate_1m_orders" in medians and "simulate_1m_orders_dask" in medians:
+        # Orders per second with Dask over orders per second in one process.
+        out["dask_over_single_1m"] = (
+            medians["simulate_1m_orders"] / medians["simulate_1m_orders_dask"]
         )
     return out
