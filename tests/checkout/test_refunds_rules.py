@@ -181,3 +181,14 @@ def test_points_value_counts_in_what_the_remaining_lines_kept() -> None:
     assert r.deduction >= y(0) and r.amount <= r.goods
     keep = refund(q, {"L-A": 1})
     assert keep.broken_rules and r.broken_rules == keep.broken_rules
+
+
+def test_a_full_refund_breaks_no_rule() -> None:
+    r = refund(paid_order(), {"A": 2})
+    assert r.full and r.broken_rules == ()
+
+
+def test_a_dollar_deduction_given_back_on_free_lines_stays_in_dollars() -> None:
+    lines = (RefundLine("A", 1, usd(0)), RefundLine("B", 3, usd(0)))
+    r = RefundResult(lines, usd(0), usd(-4), usd(0), usd(4), 0, (), False)
+    assert r.net_by_line() == (("A", usd(1)), ("B", usd(3)))
