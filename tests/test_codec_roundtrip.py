@@ -88,6 +88,7 @@ NOT_JSON: dict[str, str] = {
     "sirui.simulate.SampleData": "holds pandas DataFrames",
     "sirui.simulate.columnar.Batch": "holds numpy arrays",
     "sirui.simulate.columnar.ColumnarPlan": "a plan of numpy kernels",
+    "sirui.simulate.columnar.ColumnarRun": "holds a pandas frame and numpy arrays",
     "sirui.simulate.inputs.Prepared": "holds pandas DataFrames",
 }
 
