@@ -22,8 +22,9 @@ from sirui.loyalty.points import (
     StoredValueStatus,
     TopUp,
     TopUpTier,
+    allocate_payment,
 )
-from sirui.rules import Rejected
+from sirui.rules import PruneLog, Rejected
 
 Y = Money.of
 NOW = pendulum.datetime(2026, 5, 1, 10, tz="Asia/Shanghai")
@@ -92,3 +93,79 @@ def test_a_spent_top_up_is_refused_saying_nothing_is_refundable() -> None:
     out = acc.handle(RefundTopUp("r1", "t1"), now=NOW)
     assert isinstance(out, Rejected) and out.state is acc
     assert dict(out.reason.params) == {"refundable": Y("0")}
+
+
+def test_a_payment_cannot_exceed_what_the_lines_owe_nor_its_principal_the_payment() -> None:
+    lines = (("formula", Y("100")), ("diapers", Y("50")))
+    with pytest.raises(InvalidPolicyError) as info:
+        allocate_payment(Y("150.01"), lines, Y("0"))
+    assert (info.value.field, info.value.value) == ("amount", Y("150.01"))
+    assert str(info.value) == (
+        "amount=Money('150.01', 'CNY'): exceeds what the lines have to pay (¥150.00)"
+    )
+    with pytest.raises(InvalidPolicyError) as info:
+        allocate_payment(Y("150"), lines, Y("150.01"))
+    assert (info.value.field, info.value.value) == ("principal", Y("150.01"))
+    assert str(info.value) == "principal=Money('150.01', 'CNY'): exceeds the amount ¥150.00"
+    assert len(allocate_payment(Y("150"), lines, Y("150"))) == 2
+
+
+def test_paying_exactly_the_balance_is_accepted_a_fen_more_is_refused() -> None:
+    acc = topped_up()
+    out = acc.handle(Pay("p1", Y("550"), order_id="o1"), now=NOW)
+    assert ok(out).balance == Y("0")
+    assert out.events[0].order_id == "o1"
+    short = acc.handle(Pay("p2", Y("550.01")), now=NOW)
+    assert isinstance(short, Rejected) and short.state is acc
+    assert dict(short.reason.params) == {"balance": Y("550"), "amount": Y("550.01")}
+
+
+def test_a_top_up_of_exactly_the_minimum_is_accepted_below_it_refused() -> None:
+    acc = StoredValueAccount.open("m1", StoredValuePolicy(TIERS, min_top_up=Y("100")))
+    assert ok(acc.handle(TopUp("t1", Y("100")), now=NOW)).principal == Y("100")
+    out = acc.handle(TopUp("t2", Y("99.99")), now=NOW)
+    assert isinstance(out, Rejected) and out.state is acc
+    assert dict(out.reason.params) == {"minimum": Y("100")}
+
+
+def test_tiers_must_strictly_increase_and_the_minimum_be_positive() -> None:
+    same = (TopUpTier(Y("500"), Y("50")), TopUpTier(Y("500"), Y("60")))
+    with pytest.raises(InvalidPolicyError) as info:
+        StoredValuePolicy(same)
+    assert (info.value.field, info.value.value) == ("tiers", ["¥500.00", "¥500.00"])
+    assert str(info.value) == (
+        "tiers=['¥500.00', '¥500.00']: amounts must strictly increase; "
+        "list tiers from the smallest top-up to the largest"
+    )
+    with pytest.raises(InvalidPolicyError, match=r"^min_top_up="):
+        StoredValuePolicy(TIERS, min_top_up=Y("0"))
+
+
+def test_a_refund_of_an_unknown_or_reused_id_says_which() -> None:
+    acc = paid()
+    with pytest.raises(InvalidCommandError) as info:
+        acc.handle(RefundPayment("r1", "p9"), now=NOW)
+    assert str(info.value) == "payment_id='p9': no such payment"
+    with pytest.raises(InvalidCommandError) as info:
+        acc.handle(RefundTopUp("r1", "t9"), now=NOW)
+    assert str(info.value) == "top_up_id='t9': no such top-up"
+    # once the log forgot p1, its id is still taken by the payment record
+    later = NOW.add(days=1)
+    pruned = ok(acc.handle(PruneLog("prune", retention_days=0), now=later))
+    taken = pruned.handle(TopUp("p1", Y("100")), now=later)
+    assert isinstance(taken, Rejected) and taken.state is pruned
+    assert taken.reason.params["txn"] == "p1"
+    assert taken.reason.params["status"] == "paid"
+    assert taken.reason.params["status_zh"]
+    refunded = ok(acc.handle(RefundPayment("r1", "p1"), now=NOW))
+    again = refunded.handle(RefundPayment("r2", "p1"), now=NOW)
+    assert isinstance(again, Rejected) and dict(again.reason.params) == {"txn": "p1"}
+
+
+def test_a_command_that_is_not_for_stored_value_is_misuse() -> None:
+    with pytest.raises(InvalidCommandError) as info:
+        topped_up().handle("pay", now=NOW)  # type: ignore[arg-type]
+    assert str(info.value) == (
+        "command='pay': not a stored value command; use TopUp, Pay, "
+        "RefundPayment, RefundTopUp or PruneLog"
+    )

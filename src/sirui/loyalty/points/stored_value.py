@@ -204,7 +204,8 @@ def allocate_payment(
     proportion to them, then each line's part between principal and bonus in
     proportion too. Every part sums exactly.
     """
-    total = sum((m for _, m in payables), Money.zero(amount.currency))
+    # equivalent mutants: payables is never empty, and 0 + Money is the Money
+    total = sum((m for _, m in payables), Money.zero(amount.currency))  # pragma: no mutate
     if amount > total:
         raise invalid("amount", amount, f"exceeds what the lines have to pay ({total})")
     if not principal.minor <= amount.minor:
@@ -212,7 +213,9 @@ def allocate_payment(
     if amount.is_zero():
         return ()
     parts = amount.allocate([m for _, m in payables])
+    # pragma: no mutate start (equivalent: a zero principal allocates to zeros either way)
     principals = principal.allocate(parts) if principal else [principal] * len(parts)
+    # pragma: no mutate end
     return tuple(
         LinePayment(lid, p, part - p)
         for (lid, _), part, p in zip(payables, parts, principals) if part
