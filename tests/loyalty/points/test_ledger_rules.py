@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import attrs
 import pendulum
 import pytest
 
@@ -20,9 +21,19 @@ from sirui.loyalty.points import (
     ExpireAtYearEnd,
     LedgerPolicy,
     PointsLedger,
+    PointsRefundPolicy,
+    ReturnSpent,
+    Shortfall,
     Spend,
+    Sweep,
+    TakeBack,
 )
-from sirui.loyalty.points.transactions import PointsAdjusted
+from sirui.loyalty.points.transactions import (
+    PointsAdjusted,
+    PointsExpired,
+    PointsReturned,
+    PointsTakenBack,
+)
 from sirui.rules import Rejected
 
 TZ = "Asia/Shanghai"
@@ -130,3 +141,77 @@ def test_a_spent_bucket_is_no_longer_listed() -> None:
     led = ok(earned(100).handle(Spend("s1", 100), now=T0))
     assert led.buckets(T0) == ()
     assert led.points_by_expiry(T0) == ()
+
+
+def two_years() -> PointsLedger:
+    """100 points expiring 2028-01-01 (e1), then 50 expiring 2029-01-01 (e2)."""
+    led = PointsLedger.open("m1", LedgerPolicy(expiry=ExpireAtYearEnd()))
+    led = ok(led.handle(Earn("e1", 100), now=at(2026, 5, 1)))
+    return ok(led.handle(Earn("e2", 50), now=at(2027, 2, 1)))
+
+
+def test_a_take_back_takes_the_earns_own_points_first() -> None:
+    led = two_years()
+    out = led.handle(TakeBack("tb1", "e1", 60), now=at(2027, 3, 1))
+    after = ok(out)
+    assert out.events == (PointsTakenBack("tb1", "m1", "e1", 60, 60, 0),)
+    assert after.points_by_expiry(at(2027, 3, 1)) == ((at(2028, 1, 1), 40), (at(2029, 1, 1), 50))
+    assert after.earned_total == 90
+
+
+def test_a_take_back_of_spent_points_takes_the_rest_elsewhere_then_owes_it() -> None:
+    now = at(2027, 3, 1)
+    led = ok(two_years().handle(Spend("s1", 80), now=now))  # 80 of e1's 100
+    out = led.handle(TakeBack("tb1", "e1", 100), now=now)
+    after = ok(out)
+    assert out.events == (PointsTakenBack("tb1", "m1", "e1", 100, 70, 30),)
+    assert after.available(now) == 0 and after.debt == 30
+    forgive = LedgerPolicy(
+        expiry=ExpireAtYearEnd(), refunds=PointsRefundPolicy(shortfall=Shortfall.WRITE_OFF)
+    )
+    led_w = attrs.evolve(led, policy=forgive)
+    out_w = led_w.handle(TakeBack("tb1", "e1", 100), now=now)
+    assert out_w.events == (PointsTakenBack("tb1", "m1", "e1", 100, 70, 0),)
+    assert ok(out_w).debt == 0
+
+
+def test_a_take_back_of_pending_points_leaves_the_other_orders_pending() -> None:
+    led = PointsLedger.open("m1", LedgerPolicy(pending_days=7))
+    led = ok(led.handle(Earn("e1", 100, order_id="o1"), now=T0))
+    led = ok(led.handle(Earn("e2", 50, order_id="o2"), now=T0))
+    after = ok(led.handle(TakeBack("tb1", "e1", 100), now=T0.add(days=1)))
+    assert after.pending_points(T0.add(days=1)) == 50
+    assert after.available(T0.add(days=7)) == 50
+    partial = ok(led.handle(TakeBack("tb2", "e1", 30), now=T0.add(days=1)))
+    assert partial.pending_points(T0.add(days=1)) == 120
+
+
+def test_returned_points_come_back_last_spent_first_with_their_own_expiry() -> None:
+    now = at(2027, 3, 1)
+    led = ok(two_years().handle(Spend("s1", 120), now=now))  # e1's 100, then 20 of e2
+    out = led.handle(ReturnSpent("r1", "s1", 30), now=now)
+    after = ok(out)
+    assert out.events == (PointsReturned("r1", "m1", "s1", 30, 30, 0, 0),)
+    assert after.points_by_expiry(now) == ((at(2028, 1, 1), 10), (at(2029, 1, 1), 50))
+    rest = ok(after.handle(ReturnSpent("r2", "s1", 90), now=now))
+    assert rest.points_by_expiry(now) == ((at(2028, 1, 1), 100), (at(2029, 1, 1), 50))
+
+
+def test_returned_points_already_expired_are_forfeited_unless_revived() -> None:
+    spent = ok(two_years().handle(Spend("s1", 100), now=at(2027, 3, 1)))
+    late = at(2028, 2, 1)
+    out = spent.handle(ReturnSpent("r1", "s1", 100), now=late)
+    assert out.events == (PointsReturned("r1", "m1", "s1", 100, 0, 100, 0),)
+    assert ok(out).available(late) == 50
+    revive = LedgerPolicy(expiry=ExpireAtYearEnd(), refunds=PointsRefundPolicy(revive_expired=True))
+    back = attrs.evolve(spent, policy=revive).handle(ReturnSpent("r1", "s1", 100), now=late)
+    assert back.events == (PointsReturned("r1", "m1", "s1", 100, 100, 0, 0),)
+    assert ok(back).points_by_expiry(late) == ((at(2029, 1, 1), 50), (at(2030, 1, 1), 100))
+
+
+def test_a_sweep_reports_each_expired_bucket_once() -> None:
+    led = two_years()
+    out = led.handle(Sweep("sw1"), now=at(2028, 1, 1))
+    assert out.events == (PointsExpired("sw1", "m1", "e1", 100, at(2028, 1, 1)),)
+    again = ok(out).handle(Sweep("sw2"), now=at(2028, 6, 1))
+    assert again.events == ()
