@@ -169,3 +169,11 @@ def test_a_command_that_is_not_for_stored_value_is_misuse() -> None:
         "command='pay': not a stored value command; use TopUp, Pay, "
         "RefundPayment, RefundTopUp or PruneLog"
     )
+
+
+def test_a_top_up_refunded_twice_is_refused_naming_it() -> None:
+    acc = ok(topped_up(top_up_refundable=True).handle(RefundTopUp("r1", "t1"), now=NOW))
+    out = acc.handle(RefundTopUp("r2", "t1"), now=NOW)
+    assert isinstance(out, Rejected) and out.state is acc
+    assert out.reason.code == "stored_value.already_refunded"
+    assert dict(out.reason.params) == {"txn": "t1"}
