@@ -215,3 +215,38 @@ def test_a_sweep_reports_each_expired_bucket_once() -> None:
     assert out.events == (PointsExpired("sw1", "m1", "e1", 100, at(2028, 1, 1)),)
     again = ok(out).handle(Sweep("sw2"), now=at(2028, 6, 1))
     assert again.events == ()
+
+
+def test_a_take_back_of_a_later_earn_takes_that_earns_points_not_the_soonest() -> None:
+    after = ok(two_years().handle(TakeBack("tb1", "e2", 20), now=at(2027, 3, 1)))
+    assert after.points_by_expiry(at(2027, 3, 1)) == ((at(2028, 1, 1), 100), (at(2029, 1, 1), 30))
+
+
+def test_a_take_back_of_spent_points_takes_other_pending_points_before_owing() -> None:
+    led = PointsLedger.open("m1", LedgerPolicy(pending_days=7))
+    led = ok(led.handle(Earn("e1", 100), now=T0))
+    led = ok(led.handle(Spend("s1", 100), now=T0))
+    led = ok(led.handle(Earn("e2", 80, order_id="o2"), now=T0))
+    out = led.handle(TakeBack("tb1", "e1", 50), now=T0.add(days=1))
+    assert out.events == (PointsTakenBack("tb1", "m1", "e1", 50, 50, 0),)
+    assert ok(out).pending_points(T0.add(days=1)) == 30
+    assert ok(out).debt == 0
+
+
+def test_returned_points_come_back_as_returned_buckets() -> None:
+    now = at(2027, 3, 1)
+    led = ok(two_years().handle(Spend("s1", 30), now=now))
+    after = ok(led.handle(ReturnSpent("r1", "s1", 30), now=now))
+    assert sorted(b.source for b in after.buckets(now)) == ["earn", "earn", "return"]
+
+
+def test_points_returned_exactly_at_their_expiry_are_forfeited() -> None:
+    spent = ok(two_years().handle(Spend("s1", 100), now=at(2027, 3, 1)))
+    out = spent.handle(ReturnSpent("r1", "s1", 100), now=at(2028, 1, 1))
+    assert out.events == (PointsReturned("r1", "m1", "s1", 100, 0, 100, 0),)
+
+
+def test_every_expired_part_of_a_return_is_forfeited() -> None:
+    spent = ok(two_years().handle(Spend("s1", 120), now=at(2027, 3, 1)))
+    out = spent.handle(ReturnSpent("r1", "s1", 120), now=at(2029, 2, 1))
+    assert out.events == (PointsReturned("r1", "m1", "s1", 120, 0, 120, 0),)
