@@ -13,7 +13,7 @@ import attrs
 import pendulum
 import pytest
 
-from sirui.core.errors import InvalidPolicyError, NaiveDatetimeError
+from sirui.core.errors import InvalidCommandError, InvalidPolicyError, NaiveDatetimeError
 from sirui.loyalty.points import (
     Adjust,
     Earn,
@@ -30,6 +30,7 @@ from sirui.loyalty.points import (
 )
 from sirui.loyalty.points.transactions import (
     PointsAdjusted,
+    PointsEarned,
     PointsExpired,
     PointsReturned,
     PointsTakenBack,
@@ -250,3 +251,52 @@ def test_every_expired_part_of_a_return_is_forfeited() -> None:
     spent = ok(two_years().handle(Spend("s1", 120), now=at(2027, 3, 1)))
     out = spent.handle(ReturnSpent("r1", "s1", 120), now=at(2029, 2, 1))
     assert out.events == (PointsReturned("r1", "m1", "s1", 120, 0, 120, 0),)
+
+
+def test_an_earn_says_when_its_points_become_available_and_expire() -> None:
+    led = PointsLedger.open("m1", LedgerPolicy(expiry=ExpireAtYearEnd(), pending_days=7))
+    out = led.handle(Earn("e1", 100, source="order", order_id="o1"), now=T0)
+    assert out.events == (
+        PointsEarned("e1", "m1", 100, 0, T0.add(days=7), at(2028, 1, 1), "order", "o1"),
+    )
+    # an explicit hold wins over "order points wait for the return window"
+    now_too = led.handle(Earn("e2", 5, order_id="o2", hold=False), now=T0)
+    assert ok(now_too).available(T0) == 5
+    held = led.handle(Earn("e3", 5, hold=True), now=T0)
+    assert ok(held).available(T0) == 0 and ok(held).pending_points(T0) == 5
+
+
+def test_order_points_wait_to_the_microsecond() -> None:
+    paid = T0.add(microseconds=500)
+    led = ok(
+        PointsLedger.open("m1", LedgerPolicy(pending_days=7)).handle(
+            Earn("e1", 10, order_id="o1"), now=paid
+        )
+    )
+    opens = paid.add(days=7)
+    assert led.available(opens.subtract(microseconds=1)) == 0
+    assert led.available(opens) == 10
+    assert ok(led.handle(Spend("s1", 10), now=opens)).available(opens) == 0
+
+
+def test_a_spend_names_its_order_and_a_refusal_the_points_available() -> None:
+    out = earned(100).handle(Spend("s1", 40, order_id="o1"), now=T0)
+    assert out.events[0].order_id == "o1" and out.events[0].purpose == "deduction"
+    short = earned(100).handle(Spend("s2", 101), now=T0)
+    assert dict(short.reason.params) == {"available": 100, "requested": 101}
+
+
+def test_misuse_is_said_with_the_fix() -> None:
+    led = earned(100)
+    with pytest.raises(InvalidCommandError) as info:
+        led.handle(TakeBack("tb1", "e9", 1), now=T0)
+    assert str(info.value) == "earn_id='e9': no Earn with this id in the ledger of 'm1'"
+    with pytest.raises(InvalidCommandError) as info:
+        led.handle(Spend("s1", 1), now=T0.subtract(seconds=1))
+    assert str(info.value).endswith("; apply commands in time order")
+    with pytest.raises(InvalidCommandError) as info:
+        led.handle("spend", now=T0)  # type: ignore[arg-type]
+    assert str(info.value) == (
+        "command='spend': not a points ledger command; use Earn, Spend, Adjust, "
+        "TakeBack, ReturnSpent, Sweep or PruneLog"
+    )

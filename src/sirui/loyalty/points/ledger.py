@@ -398,7 +398,8 @@ class PointsLedger:
         if not rest:
             return attrs.evolve(self, debt=self.debt - settled), settled, None
         b = Bucket(txn, self.seq, rest, now, expires_at, available_at, source)
-        if b._available_us > _us(now):
+        # equivalent mutants: a bucket available at this very instant is live either way
+        if b._available_us > _us(now):  # pragma: no mutate
             pending = tuple(sorted((*self.pending, b), key=lambda x: x.key))
             new = attrs.evolve(self, pending=pending)
         else:
@@ -443,7 +444,7 @@ def _spend(s: PointsLedger, c: Spend, now: DateTime, target: TxnStatus) -> _Resu
 
 def _adjust(s: PointsLedger, c: Adjust, now: DateTime, target: TxnStatus) -> _Result:
     ev = PointsAdjusted(c.id, s.member_id, c.points, c.note)
-    if c.points > 0:
+    if c.points > 0:  # pragma: no mutate (equivalent: Adjust refuses 0 points)
         new, _, key = s._credit(
             c.id, c.points, now, expires_at=s.policy.expiry.expires_at(now),
             available_at=now, source="adjust",
@@ -480,12 +481,14 @@ def _take_own(s: PointsLedger, key: tuple[int, int] | None, left: int, now_us: i
     own = s.run.find(key)
     if own is not None and not own.expired_at(now_us):
         t = min(own.points, left)
-        run = s.run.replace(key, _shrink(own, t) if t < own.points else None)
+        # equivalent mutants: a bucket shrunk to 0 points counts and lists as no bucket
+        run = s.run.replace(key, _shrink(own, t) if t < own.points else None)  # pragma: no mutate
         return attrs.evolve(s, run=run), left - t
     for i, b in enumerate(s.pending):
         if b.key == key and not b.expired_at(now_us):
             t = min(b.points, left)
-            rest = (_shrink(b, t),) if t < b.points else ()
+            # equivalent mutants: a bucket shrunk to 0 points counts and lists as no bucket
+            rest = (_shrink(b, t),) if t < b.points else ()  # pragma: no mutate
             return attrs.evolve(s, pending=(*s.pending[:i], *rest, *s.pending[i + 1 :])), left - t
     return s, left
 
@@ -495,7 +498,7 @@ def _take_pending(s: PointsLedger, left: int, now_us: int) -> tuple[PointsLedger
     for b in s.pending:
         t = min(b.points, left) if not b.expired_at(now_us) else 0
         left -= t
-        if t < b.points:
+        if t < b.points:  # pragma: no mutate (equivalent: a 0-point bucket counts as none)
             pend.append(_shrink(b, t) if t else b)
     return attrs.evolve(s, pending=tuple(pend)), left
 
