@@ -182,8 +182,11 @@ class _Million:
         # The one-off repartitioning step: every member's history in one of two files.
         partition_by_member(frames["orders"], folder / "by_member", npartitions=2)
         self.members = frames["members"]
+        # No memory limit: a worker keeps its partition's rows in memory instead of spilling
+        # them to disk between pricing and handing them to the driver.
         self.cluster = LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+            memory_limit=0,
         )
         self.client = Client(self.cluster)
         self.folder = folder

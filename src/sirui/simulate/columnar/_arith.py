@@ -58,11 +58,16 @@ def _allocate(
     left = total - np.bincount(group, weights=parts, minlength=n_groups).astype(np.int64)
     if not left.any():
         return parts
-    order = np.lexsort((position, -rem, group))
-    counts = np.bincount(group, minlength=n_groups)
-    rank = np.empty(len(group), dtype=np.int64)
-    rank[order] = np.arange(len(group)) - np.repeat(_starts(counts), counts)
-    return parts + (rank < left[group])
+    # Only the groups with fen left over need their lines ranked by remainder.
+    lines = np.flatnonzero(left[group] > 0)
+    sub = group[lines]
+    order = np.lexsort((position[lines], -rem[lines], sub))
+    counts = np.bincount(sub, minlength=n_groups)
+    rank = np.empty(len(lines), dtype=np.int64)
+    rank[order] = np.arange(len(lines)) - np.repeat(_starts(counts), counts)
+    out = parts.copy()
+    out[lines] += rank < left[sub]
+    return out
 
 
 def _times_checked(a: Any, b: Any) -> Any:

@@ -131,7 +131,7 @@ def _member_info(mdf: Any, tz: str | None) -> tuple[MemberInfo, list[RejectedRow
     info = MemberInfo(
         dict(zip(keys, tier.tolist())),
         dict(zip(keys, before[fast].tolist())),
-        {k: frozenset(t for t in (v or "").split(";") if t) for k, v in zip(keys, tag_text)},
+        dict(zip(keys, _tag_sets(tag_text))),
         dict(zip(keys, list(guide))),
         dict(zip(keys, [
             int(v) if ok else None
@@ -143,6 +143,18 @@ def _member_info(mdf: Any, tz: str | None) -> tuple[MemberInfo, list[RejectedRow
     found, doubted = _members(mdf[slow], tz)
     info.update(MemberInfo.of(found))
     return info, doubted
+
+
+def _tag_sets(texts: Any) -> list[frozenset[str]]:
+    """Each ``;``-separated tags text as a frozenset (members share few distinct texts)."""
+    seen: dict[Any, frozenset[str]] = {}
+    out = []
+    for v in texts:
+        tags = seen.get(v)
+        if tags is None:
+            tags = seen[v] = frozenset(t for t in (v or "").split(";") if t)
+        out.append(tags)
+    return out
 
 
 def prepare_batch(
