@@ -17,6 +17,7 @@ Order lines (one row per line):
 | quantity | int >= 1 | yes |
 | unit_price_fen | int >= 0 (fen) | yes |
 | line_id, store_id, guide_id, share_by, channel, fulfillment, spu, category, tags | text | no |
+| group_id (the group-buy group an order joined, for `Scenario.group_buys`) | text | no |
 | placed_at, refunded_at | datetime | no |
 | unit_cost_fen, refunded_quantity | int >= 0 | no |
 
@@ -74,6 +75,7 @@ ORDER_COLUMNS: Final[dict[str, tuple[str, bool]]] = {
     "unit_cost_fen": ("integer fen >= 0", False),
     "refunded_quantity": ("integer >= 0", False),
     "refunded_at": ("ISO 8601 datetime with offset", False),
+    "group_id": ("text", False),
 }
 MEMBER_COLUMNS: Final[dict[str, tuple[str, bool]]] = {
     "member_id": ("text", True),
