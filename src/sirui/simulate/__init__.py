@@ -10,6 +10,10 @@
 * `sirui.simulate.metrics`: funnel, GMV decomposition, weekly figures,
   cohort retention, guide rates;
 * `sirui.simulate.sample`: a deterministic synthetic chain to try it all;
+* `sirui.simulate.campaigns`: flash sales, group-buys and lotteries in the
+  what-if, replayed first come first served through the campaign machines;
+* `partition_by_member` / `read_orders`: Parquet partitioned by member, so a
+  Dask run reads and prices each partition where it is, with no shuffle;
 * `sirui.simulate.experiments`: A/B tests (实验): deterministic arms,
   per-arm metrics, differences with intervals and p-values, sample sizes.
 

@@ -13,7 +13,10 @@ a guide's whole month.
 
 Because the first pass only ever reads one member's state, the run can be
 partitioned by member (see `sirui.simulate.scale`) and gives identical
-results. Assumptions, stated in every report:
+results; what couples members is settled across the whole history: coupon
+total quotas (first come, first served in the timeline's order) and the
+scenario's campaigns (`sirui.simulate.campaigns`, replayed before the
+member pass). Assumptions, stated in every report:
 
 * demand does not react to the rule change (no price elasticity unless an
   ``elasticity`` hook is passed, off by default);

@@ -2,11 +2,12 @@
 
 Theory of operation. The exact engine (`sirui.simulate.engine`) prices one
 order at a time through `sirui.checkout.quote`, carrying every member's
-state. For a scenario without coupon triggers, an order's result depends
-only on the order itself, the member's tier when it was paid and how many
-orders they had paid before, so the whole history can be priced as columns:
+state. Most of an order's result depends only on the order itself, the
+member's tier when it was paid and how many orders they had paid before,
+so the whole history can be priced as columns:
 
-1. the activity and member stages: limited-time prices (限时价), member
+1. the activity and member stages: limited-time prices (限时价), the
+   campaigns' prices (seckill units, group seats: `_campaigns`), member
    price promotions by tier (会员价), then the tier benefits' rate per SKU,
    as exact rationals rounded by each rule's mode;
 2. every promotion of the promotion stage (满减, 每满减, 打折, 第N件X折,
@@ -17,14 +18,20 @@ orders they had paid before, so the whole history can be priced as columns:
    largest-remainder method in line-id order, exactly as
    `sirui.rules.allocate_off`; exclusion groups and exclusive offers are
    resolved per order by the option that saves most;
-3. the shipping fee: none for pickup, none from the tier's free-shipping
+3. the coupon stage (`_coupons`): what a member's wallet holds depends on
+   their earlier orders, so each template the triggers issue is priced on
+   every order as columns, and each member's wallet is then walked through
+   their orders with plain values, making the checkout's choice of one
+   coupon per order from those columns; a template's total quota shared by
+   every member is settled to a fixed point (`price_rounds`);
+4. the shipping fee: none for pickup, none from the tier's free-shipping
    threshold, else the base fee, then 满额包邮 offers waive what is left;
-4. points: the earning lines' paid total times the rate and the tier
+5. points: the earning lines' paid total times the rate and the tier
    multiplier, rounded, capped, and allocated per line in cart order;
-5. guide commission: the first rule covering each line's SKU on what the
+6. guide commission: the first rule covering each line's SKU on what the
    line paid, for orders a share link (within its window) or an exclusive
    guide attributes;
-6. refunds: each returned unit's share of the line's paid amount, points
+7. refunds: each returned unit's share of the line's paid amount, points
    and commission (`Money.split`), and the shipping with the last unit, as
    the checkout's refund does.
 
@@ -35,9 +42,10 @@ the members whose tiers came out otherwise until nothing changes.
 
 Every figure is integer arithmetic on fen, and the test suite checks the
 result frame equals the exact engine's, column for column, on generated
-histories and random scenarios. `columnar_plan` says whether a scenario
-qualifies, and if not, why (the exact engine then runs); `simulate` picks
-the engine with ``engine="auto"``.
+and drawn histories and random scenarios, and that it drew every kernel
+(`KERNELS`). `columnar_plan` says whether a scenario qualifies, and if not,
+why (the exact engine then runs); `simulate` picks the engine with
+``engine="auto"``.
 
 Input is read the same way: rows that pass a vectorised check (canonical
 ISO 8601 times with an offset, integer amounts, known members, consistent
@@ -48,7 +56,8 @@ either way, and an unusual but valid one is still priced.
 The package: `_input` reads and checks (`prepare_batch`), `_batch` holds
 the columns (`Batch`), `_plan` decides what qualifies (`columnar_plan`),
 `_price` prices (`price_batch`) with `_stage` (the promotion stage),
-`_conditions` (promotion conditions) and `_arith` (exact integer
+`_conditions` (promotion conditions), `_coupons` (wallets and the coupon
+stage), `_campaigns` (campaign prices) and `_arith` (exact integer
 arithmetic on columns).
 """
 
