@@ -443,17 +443,21 @@ class _Walk:
         # Which members can hold a coupon at all: a first order after joining, a
         # repurchase within its window, or goods paid above an after-payment minimum
         # (a coupon never raises what an order pays). The others keep empty wallets.
-        may = np.zeros(n, dtype=bool)
+        before = np.zeros(n, dtype=bool)
         self.bounds: dict[str, tuple[list[int], list[int]]] = {}
         for kind, tid, after_days, window_days, _ in cp.before:
             if kind == "join":
-                may |= first_of & known & (joined <= paid_ns)
+                before |= first_of & known & (joined <= paid_ns)
             else:
                 lo_, hi_ = _repurchase_bounds(batch, prev, after_days, window_days)
                 self.bounds[tid] = (lo_.tolist(), hi_.tolist())
-                may |= (prev >= 0) & (lo_ <= paid_ns) & (paid_ns < hi_)
+                before |= (prev >= 0) & (lo_ <= paid_ns) & (paid_ns < hi_)
+        after = np.zeros(n, dtype=bool)
         for _tid, min_paid, _ in cp.after:
-            may |= goods0 >= min_paid
+            after |= goods0 >= min_paid
+        may = before | after
+        # Orders where a trigger may issue at all (the walk looks closer only there).
+        self.before_may, self.after_may = before.tolist(), after.tolist()
         self.active: list[int] = np.unique(codes[may]).tolist()
         self.chosen = [-1] * n
         self.ids: list[str | None] = [None] * n
@@ -506,6 +510,7 @@ class _Walk:
         claimed = [0] * len(self.tids)
         returns: list[tuple[int, list[Any]]] = []
         paid, goods, goods0, full = self.paid, self.goods, self.goods0, self.full
+        before_may, after_may, issued = self.before_may, self.after_may, self.issued
         for o in positions[k:]:
             now = paid[o]
             if returns:
@@ -513,16 +518,17 @@ class _Walk:
                     if r[0] < now:  # a refund at the payment's instant comes after it
                         r[1][4] = True
                 returns = [r for r in returns if r[0] >= now]
-            got = self._before(o, last, now, wallet, claimed)
+            got = self._before(o, last, now, wallet, claimed) if before_may[o] else 0
             pick = -1
             if wallet:
                 wallet = [c for c in wallet if c[3] > now]  # past its end, never back
                 pick, coupon = self._choose(o, now, wallet)
                 if coupon is not None and full[o] >= 0:
                     returns.append((full[o], coupon))
-            paid_goods = goods[pick][o] if pick >= 0 else goods0[o]
-            got += self._after(o, now, paid_goods, wallet, claimed)
-            self.issued[o] = got
+            if after_may[o]:
+                paid_goods = goods[pick][o] if pick >= 0 else goods0[o]
+                got += self._after(o, now, paid_goods, wallet, claimed)
+            issued[o] = got
             last = o
 
     def _before(
