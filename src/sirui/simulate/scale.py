@@ -57,6 +57,12 @@ from sirui.simulate.inputs import (
 
 __all__ = ["is_dask_frame", "partition_by_member", "read_orders", "simulate_dask"]
 
+def _cell_meta() -> Any:
+    import pandas as pd
+
+    return pd.DataFrame({"result": pd.Series([], dtype=object)})
+
+
 #: The column `partition_by_member` keeps each row's place in with (lines keep their order).
 _SEQ = "_sirui_row"
 _ONE_GROUP = 2**31 - 1
@@ -255,8 +261,10 @@ def _partition(
 
 
 def _ship(values: list[Any]) -> list[Any]:
-    """``values`` where the tasks can use them: sent to the workers once with a
+    """``values`` where every task can use them: sent to each worker once with a
     ``dask.distributed`` client (not through the scheduler), else in the graph."""
+    import uuid
+
     import dask
 
     try:
@@ -266,8 +274,34 @@ def _ship(values: list[Any]) -> list[Any]:
     except (ImportError, ValueError):
         client = None
     if client is None:
-        return [dask.delayed(v, name=f"sirui-members-{id(v)}") for v in values]  # type: ignore[attr-defined]
-    return list(client.scatter(values, hash=False))
+        return [
+            dask.delayed(v, name=f"sirui-shared-{uuid.uuid4().hex}")  # type: ignore[attr-defined]
+            for v in values
+        ]
+    # Each value whole (a list too), one future each.
+    return [client.scatter([v], broadcast=True, hash=False)[0] for v in values]
+
+
+def _cell(  # noqa: PLR0917 - map_partitions passes its arguments by position
+    part: Any, shares: list[Any], scenario: Scenario, timezone: str | None, tz: str,
+    exclude: frozenset[str], own: bool, refused: frozenset[str] | None, campaigns: Any,
+    which: tuple[int, ...], partition_info: dict[str, Any] | None = None,
+) -> Any:
+    """`_partition` as a one-row frame (what ``map_partitions`` hands back), its share of the
+    members table picked by the partition's number among ``which``."""
+    import pandas as pd
+
+    assert partition_info is not None
+    members = shares[which[partition_info["number"]]] if own else shares[0]
+    out = _partition(
+        part, members, scenario, timezone, tz, exclude=exclude, own_members=own,
+        refused=refused, campaigns=campaigns,
+    )
+    import numpy as np
+
+    held = np.empty(1, dtype=object)
+    held[0] = out
+    return pd.DataFrame({"result": pd.Series(held, dtype=object)})
 
 
 def _member_shares(members: Any, divisions: tuple[Any, ...]) -> list[Any]:
@@ -363,7 +397,6 @@ def simulate_dask(
         progress: show a ``tqdm.auto`` bar that advances as each partition is
             priced (on a ``dask.distributed`` client or a local scheduler).
     """
-    import dask
     import numpy as np
     import pandas as pd
 
@@ -383,18 +416,17 @@ def simulate_dask(
         # Each partition holds a range of member ids: it takes that share of the members
         # table too, checks it and reports its tiers, so no step runs on the whole table.
         spread = orders
-        shared = _ship(_member_shares(mdf, orders.divisions))
+        shares = _member_shares(mdf, orders.divisions)
     else:
         # Members-table problems are decided once, here; partitions read their members.
         info, found = _member_info(mdf, timezone)
         tiers = start_tiers(info.tiers, scenario)
         rejected = [r.to_dict() for r in found]
         spread = orders.shuffle(on="member_id", npartitions=npartitions or orders.npartitions)
-        shared = _ship([mdf]) * spread.npartitions
-    pieces = spread.to_delayed()
-    shared_scenario = dask.delayed(scenario)  # type: ignore[attr-defined]
+        shares = [mdf]
     campaigns = _replay_on_driver(orders, mdf, scenario, timezone)
-    shared_campaigns = _ship([campaigns])[0] if campaigns is not None else None
+    # Sent to the workers once; each task reads its partition and prices it in one step.
+    shared_members, shared_scenario, shared_campaigns = _ship([shares, scenario, campaigns])
 
     # Coupon quotas are shared by every member, so by every partition: the driver hands
     # them out, first come first served over every partition's claims (see below).
@@ -403,18 +435,19 @@ def simulate_dask(
     split: frozenset[str] = frozenset()
 
     def run(which: list[int], results: list[Any]) -> None:
-        parts = [
-            dask.delayed(_partition)(  # type: ignore[attr-defined]
-                pieces[k], shared[k], shared_scenario, timezone, tz, exclude=split,
-                own_members=own, refused=refused, campaigns=shared_campaigns,
-            )
-            for k in which
-        ]
+        # Partitions ``which`` of ``spread``, each told its number there (its members share).
+        cells = spread.partitions[which].map_partitions(
+            _cell, shared_members, shared_scenario, timezone, tz, split, own, refused,
+            shared_campaigns, tuple(which), meta=_cell_meta(), enforce_metadata=False,
+            align_dataframes=False,
+        )
+        parts = cells.to_delayed()
         for k, r in zip(which, _compute(parts, progress, scenario.name), strict=True):
-            results[k] = r
+            results[k] = r["result"].iloc[0]
 
-    results: list[Any] = [None] * len(pieces)
-    run(list(range(len(pieces))), results)
+    results: list[Any] = [None] * spread.npartitions
+    run(list(range(spread.npartitions)), results)
+    pieces = spread.to_delayed()
     split = frozenset(_split_cross(results, pieces))
     if split:
         # Orders whose rows name members in two partitions: priced again without them.
