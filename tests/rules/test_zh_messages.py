@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import importlib.util
 import pkgutil
 import re
 from typing import Any
@@ -24,8 +25,11 @@ import pytest
 import sirui
 from sirui.rules.reasons import CATALOGUE, ReasonCode
 
+#: ``sirui.simulate`` needs the analysis extra (pandas) and registers no reasons.
+_OPTIONAL = ("sirui.simulate",) if importlib.util.find_spec("pandas") is None else ()
+
 for _info in pkgutil.walk_packages(sirui.__path__, "sirui."):
-    if not _info.name.startswith(("sirui.cli", "sirui.__main__")):
+    if not _info.name.startswith(("sirui.cli", "sirui.__main__", *_OPTIONAL)):
         importlib.import_module(_info.name)
 
 #: Prefixes other test modules register their own demo reasons under.
