@@ -65,7 +65,7 @@ IDS = {
 # tags, rule, node and exclusion-group names): shown as configured, in whatever script
 # the operator wrote them. Represented by an operator-style id with digits.
 OPERATOR_NAMES = {"tier", "to", "allowed", "tag", "rule", "node", "group", "chosen", "metric",
-                  "keep_at", "what"}
+                  "keep_at", "what", "zone"}
 NUMBERS = {
     "limit", "amount", "threshold", "off", "days", "rate", "price", "left", "quantity",
     "short", "paid", "base", "available", "requested", "percent", "fee", "cap", "n", "max",
@@ -75,6 +75,7 @@ NUMBERS = {
     "rates", "quota", "per", "offset", "net", "maximum", "hours", "helpers", "held", "gross",
     "free", "every", "earned", "discount", "cycle", "cost", "commission", "carved",
     "cap_amount", "buy", "bundles", "before", "asked", "achievement", "chosen_saves",
+    "distance_km", "max_km", "distance_m",
 }
 # The analyst's own column names and what a column should hold (sirui.simulate input
 # errors): genuine Latin content of the analyst's file, shown as it is.

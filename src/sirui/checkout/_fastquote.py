@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sirui.checkout._compiled import FenPlan
 from sirui.checkout._fastsearch import FenSearch, apply_coupon_fen, finish_fen, not_applied
 from sirui.checkout._pipeline import CouponLike, admit_pinned, fingerprint_of
-from sirui.checkout.shipping import ShippingPolicy
+from sirui.checkout.shipping import REFUSALS, ShippingPolicy
 from sirui.checkout.stacking import StackingPolicy
 from sirui.core.money import Money
 from sirui.core.nouns import Cart
@@ -42,9 +42,14 @@ if TYPE_CHECKING:
 __all__ = ["LAZY_FIELDS", "Details", "fast_quote"]
 
 LAZY_FIELDS = frozenset(
-    {"lines", "adjustments", "not_applied", "fingerprints", "extras", "shipping_reason", "inputs"}
+    {"lines", "adjustments", "not_applied", "fingerprints", "extras", "shipping_reason", "inputs",
+     "refusals"}
 )
 """The `Quote` fields a fast quote builds when they are first read."""
+
+
+_OWN_EXTRAS = frozenset({"shipping_reason", REFUSALS})
+"""Extras the quote shows as its own fields."""
 
 
 def _fingerprint(policy_obj: object) -> str:
@@ -164,7 +169,10 @@ class Details:
         return tuple(sorted(fps.items()))
 
     def extras(self) -> tuple[tuple[str, Any], ...]:
-        return tuple((k, v) for k, v in self.final.extras if k != "shipping_reason")
+        return tuple((k, v) for k, v in self.final.extras if k not in _OWN_EXTRAS)
+
+    def refusals(self) -> tuple[Reason, ...]:
+        return tuple(reason_of(r) for r in self.final.extra(REFUSALS, ()))
 
     def shipping_reason(self) -> Reason | None:
         found = self.final.extra("shipping_reason")

@@ -128,5 +128,7 @@ def to_dict(q: Quote) -> dict[str, Any]:
         "coupons_used": list(q.coupons_used),
         "fingerprints": dict(q.fingerprints),
         "shipping_reason": q.shipping_reason.to_dict() if q.shipping_reason else None,
+        "accepted": q.accepted,
+        "refusals": [r.to_dict() for r in q.refusals],
         "search_exact": q.search_exact,
     }

@@ -51,7 +51,8 @@ from sirui.checkout._pipeline import (
     shipping_payable,
 )
 from sirui.checkout.combination import CouponOption, Search
-from sirui.checkout.shipping import ShippingPolicy, ShippingStep
+from sirui.checkout.delivery import Destination
+from sirui.checkout.shipping import DESTINATION, REFUSALS, ShippingPolicy, ShippingStep
 from sirui.checkout.stacking import StackingPolicy
 from sirui.core.errors import InvalidValueError, invalid
 from sirui.core.money import MAX_MINOR, Money, allocate_int
@@ -148,6 +149,8 @@ class Quote:
     fingerprints: tuple[tuple[str, str], ...]
     extras: tuple[tuple[str, Any], ...] = attrs.field(default=(), eq=False)
     shipping_reason: Reason | None = None
+    refusals: tuple[Reason, ...] = ()
+    """Why the order cannot be placed as quoted (差¥2.00起送, out of range); empty: it can."""
     search_exact: bool = True
     search_nodes: int = attrs.field(default=0, eq=False)
     """Nodes the best-combination search explored: how it worked, not what it found."""
@@ -188,6 +191,11 @@ class Quote:
     def discount(self) -> Money:
         """Everything taken off goods and shipping, points deduction included."""
         return sum((m for _, m in self.stage_totals), Money.zero(self.currency))
+
+    @property
+    def accepted(self) -> bool:
+        """Whether the order can be placed as quoted (no refusal in `refusals`)."""
+        return not self.refusals
 
     @property
     def shipping_payable(self) -> Money:
@@ -237,6 +245,8 @@ class Quote:
 
 
 _DEFAULT_STACKING = StackingPolicy()
+_OWN_EXTRAS = frozenset({"shipping_reason", REFUSALS})
+"""Extras the quote shows as its own fields."""
 
 
 def _pricing(obj: object) -> bool:
@@ -257,6 +267,26 @@ def _check_wallet(coupons: Sequence[CouponLike]) -> tuple[CouponLike, ...]:
             )
         seen.add(c.id)
     return tuple(sorted(coupons, key=lambda c: c.id))
+
+
+def _extra_items(
+    extras: Mapping[str, Any] | None, destination: Destination | None
+) -> tuple[tuple[str, Any], ...]:
+    items = dict(extras or {})
+    if destination is not None:
+        if not isinstance(destination, Destination):
+            raise invalid(
+                "destination", destination, "must be a Destination",
+                "pass Destination(distance_m=4200) or Destination(zone='east')",
+                cls=InvalidValueError,
+            )
+        if DESTINATION in items and items[DESTINATION] != destination:
+            raise invalid(
+                "extras", sorted(items), "also names another destination",
+                "pass the destination once, as destination=", cls=InvalidValueError,
+            )
+        items[DESTINATION] = destination
+    return tuple(sorted(items.items()))
 
 
 def _in_fen(cart: Cart, currencies: frozenset[str], wallet: Sequence[CouponLike]) -> bool:
@@ -282,6 +312,7 @@ def quote(
     shipping: ShippingPolicy | None = None,
     chosen_coupons: Sequence[str] | None = None,
     extras: Mapping[str, Any] | None = None,
+    destination: Destination | None = None,
 ) -> Quote:
     """Price ``cart`` at ``now`` through the pipeline.
 
@@ -298,6 +329,11 @@ def quote(
             best combination. Pinned coupons that cannot be used are
             reported in ``not_applied``, never silently dropped.
         extras: initial state extras (``{"gift_stock": {"gift-1": 5}}``).
+        destination: where a delivery goes, measured by the host
+            (``Destination(distance_m=4200)`` or ``Destination(zone="east")``);
+            needed when the shipping policy prices delivery by distance or
+            zone. A quote the policy refuses (below the delivery minimum, out
+            of range) is still priced and says why in ``Quote.refusals``.
 
     Returns:
         The `Quote`.
@@ -313,7 +349,7 @@ def quote(
     for i, s in enumerate(step_list):
         if not _pricing(s):
             raise invalid(f"steps[{i}]", s, "must be a PricingStep", cls=InvalidValueError)
-    extra_items = tuple(sorted((extras or {}).items()))
+    extra_items = _extra_items(extras, destination)
     if fen_plan.fen and not step_list and _in_fen(cart, fen_plan.currencies, wallet):
         return fast_quote(
             fen_plan, cart, now, wallet, shipping=shipping, extra_items=extra_items,
@@ -457,6 +493,7 @@ def _build(state: PriceState, inputs: QuoteInputs, exact: bool, nodes: int) -> Q
     if inputs.shipping is not None:
         fps["shipping.policy"] = fingerprint_of(inputs.shipping) or ""
     ship_reason = state.extra("shipping_reason")
+    refusals = state.extra(REFUSALS, ())
     return Quote(
         currency=cur,
         lines=tuple(lines),
@@ -471,8 +508,9 @@ def _build(state: PriceState, inputs: QuoteInputs, exact: bool, nodes: int) -> Q
         not_applied=state.not_applied,
         coupons_used=tuple(sorted(c.id for c in inputs.coupons)),
         fingerprints=tuple(sorted(fps.items())),
-        extras=tuple((k, v) for k, v in state.extras if k != "shipping_reason"),
+        extras=tuple((k, v) for k, v in state.extras if k not in _OWN_EXTRAS),
         shipping_reason=ship_reason if isinstance(ship_reason, Reason) else None,
+        refusals=tuple(refusals),
         search_exact=exact,
         search_nodes=nodes,
         inputs=inputs,
