@@ -14,6 +14,14 @@ import pytest
 from sirui.commission import CommissionPlan, RateRule
 from sirui.core.money import Money, Rounding
 from sirui.loyalty.points import EarnRule, ItemMultiplier
+from sirui.promotions import (
+    BuyNGetMFree,
+    PercentageDiscount,
+    Promotion,
+    QuantityReduction,
+    QuantityTier,
+    RoundingScope,
+)
 from sirui.rules import ItemScope
 from sirui.simulate import Scenario
 from sirui.simulate.columnar import columnar_plan
@@ -36,6 +44,31 @@ def test_unpriced_options_are_refused_with_a_reason(scenario: Scenario, why: str
     plan, reason = columnar_plan(scenario)
     assert plan is None
     assert why in reason
+
+
+@pytest.mark.parametrize(
+    ("promotion", "why"),
+    [
+        (BuyNGetMFree("b2g1-once", buy=2, free=1, max_sets=1), "max_sets"),
+        (PercentageDiscount("88-line", rate="0.88", rounding_scope=RoundingScope.PER_LINE),
+         "rounding_scope PER_LINE"),
+        (QuantityReduction("2items-3off", tiers=(QuantityTier(2, Money.of("3")),)),
+         "QuantityReduction has no columnar kernel"),
+    ],
+)
+def test_unpriced_promotion_options_are_refused_by_name(promotion: Promotion, why: str) -> None:
+    plan, reason = columnar_plan(Scenario("promo", promotions=(promotion,)))
+    assert plan is None
+    assert why in reason
+    assert promotion.id in reason
+
+
+def test_the_promotion_defaults_stay_on_the_columnar_engine() -> None:
+    plan, reason = columnar_plan(Scenario("promo", promotions=(
+        BuyNGetMFree("b2g1", buy=2, free=1),
+        PercentageDiscount("88", rate="0.88", rounding_scope=RoundingScope.PER_ORDER),
+    )))
+    assert plan is not None and reason == ""
 
 
 def test_the_defaults_stay_on_the_columnar_engine() -> None:

@@ -4,9 +4,9 @@ Layer 2 of sirui: policies only. The checkout (`sirui.checkout`) composes
 them into quotes; this package never imports it.
 
 * order promotions: `FullReduction`, `RepeatingReduction`,
-  `PercentageDiscount`, `BundlePrice`, `NthItemDiscount`, `BuyNGetMFree`,
-  `GiftWithPurchase`, `FreeShippingOver`, `NewCustomerReduction`,
-  `MemberPrice`, `LimitedTimePrice`;
+  `QuantityReduction`, `PercentageDiscount` (with its `RoundingScope`),
+  `BundlePrice`, `NthItemDiscount`, `BuyNGetMFree`, `GiftWithPurchase`,
+  `FreeShippingOver`, `NewCustomerReduction`, `MemberPrice`, `LimitedTimePrice`;
 * coupon templates: `AmountOffCoupon`, `NoThresholdCoupon`,
   `PercentOffCoupon`, `FreeShippingCoupon`, `ExchangeCoupon`; a claimed
   `Coupon`;
@@ -34,6 +34,7 @@ from sirui.promotions.discounts import (
     BuyNGetMFree,
     NthItemDiscount,
     PercentageDiscount,
+    RoundingScope,
 )
 from sirui.promotions.gifts import GIFT_STOCK, GIFT_USED, GiftWithPurchase
 from sirui.promotions.member import (
@@ -44,7 +45,13 @@ from sirui.promotions.member import (
     TierRate,
     TierSkuPrice,
 )
-from sirui.promotions.reductions import FullReduction, ReductionTier, RepeatingReduction
+from sirui.promotions.reductions import (
+    FullReduction,
+    QuantityReduction,
+    QuantityTier,
+    ReductionTier,
+    RepeatingReduction,
+)
 from sirui.promotions.shipping import FreeShippingOver
 from sirui.promotions.triggers import (
     AfterPaymentGift,
@@ -134,10 +141,13 @@ __all__ = [
     "PercentageDiscount",
     "Promotion",
     "PromotionBase",
+    "QuantityReduction",
+    "QuantityTier",
     "ReductionTier",
     "RepeatingReduction",
     "RepurchaseIncentive",
     "ReturnCoupon",
+    "RoundingScope",
     "ShareToGet",
     "SkuPrice",
     "TierRate",

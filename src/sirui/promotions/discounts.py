@@ -1,7 +1,10 @@
 """Discounts by rate and by item count: 折扣, N元任选, 第N件X折, 买N送M.
 
 * `PercentageDiscount` (打折): the eligible lines at ``rate`` (0.9 is 9折),
-  the discount optionally capped (最高减50).
+  the discount optionally capped (最高减50). ``rounding_scope`` says where
+  the fraction of a fen is rounded (half up): once on the eligible subtotal
+  (`RoundingScope.PER_ORDER`, the default) or on each line
+  (`RoundingScope.PER_LINE`, as 会员价 does).
 * `BundlePrice` (N元任选): any ``n`` eligible items for ``price``; the most
   expensive items are bundled first (the shopper's best choice), as many
   bundles as the items allow (or ``max_bundles``).
@@ -9,7 +12,8 @@
   within each group the dearer items count first, so the discounted ones are
   the cheaper of each set.
 * `BuyNGetMFree` (买N送M): in each set of ``buy + free`` items, the ``free``
-  cheapest are free.
+  cheapest are free; as many sets as the items allow (or ``max_sets``: 每单限
+  1次 is ``max_sets=1``, the sets that save most kept).
 
 Items are units of lines. A line's current amount is split equally over its
 units (largest remainder, so the units sum to the line exactly). Groups are
@@ -22,6 +26,7 @@ proportion to what each contributed.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
@@ -31,12 +36,24 @@ from sirui.core.errors import invalid
 from sirui.core.money import Money
 from sirui.core.nouns import Line
 from sirui.core.registry import policy
-from sirui.core.validators import opt_positive_money, positive_int, positive_money
+from sirui.core.validators import (
+    is_instance_of,
+    opt_positive_money,
+    positive_int,
+    positive_money,
+)
 from sirui.promotions.base import NOTHING_OFF, PromotionBase, gate_fen, pay_rate, take_fen
 from sirui.rules.pricing import FenState, PricedLine, PriceState, Stage, times_fen
 from sirui.rules.reasons import reason_code
 
-__all__ = ["BundlePrice", "BuyNGetMFree", "NthItemDiscount", "PercentageDiscount", "units_of"]
+__all__ = [
+    "BundlePrice",
+    "BuyNGetMFree",
+    "NthItemDiscount",
+    "PercentageDiscount",
+    "RoundingScope",
+    "units_of",
+]
 
 BELOW_QUANTITY = reason_code(
     "promotion.below_quantity",
@@ -136,13 +153,24 @@ def _nth_picked(rows: list[_Row], n: int, per_sku: bool) -> tuple[list[_Row], in
     return [r for g in groups for r in g[n - 1 :: n]], max(len(g) for g in groups)
 
 
-def _free_picked(rows: list[_Row], buy: int, free: int, per_sku: bool) -> tuple[list[_Row], int]:
-    """The ``free`` cheapest of each set of ``buy + free`` units, and the largest group size."""
+def _free_picked(
+    rows: list[_Row], buy: int, free: int, per_sku: bool, max_sets: int | None = None
+) -> tuple[list[_Row], int]:
+    """The ``free`` cheapest of each set of ``buy + free`` units, and the largest group size.
+
+    With ``max_sets`` only the sets whose free units are worth most count
+    (ties: the earlier group, then the earlier set). Within a group units go
+    dearest first, so the sets kept are each group's first ones.
+    """
     size = buy + free
     groups = _groups(rows, per_sku)
-    picked = [r for g in groups for start in range(0, len(g), size)
-              for r in g[start : start + size][buy:]]
-    return picked, max(len(g) for g in groups)
+    most = max(len(g) for g in groups)
+    sets = [g[start : start + size][buy:] for g in groups for start in range(0, len(g), size)]
+    sets = [s for s in sets if s]
+    if max_sets is not None and len(sets) > max_sets:
+        # sorted() is stable: equal savings keep group order, then set order.
+        sets = sorted(sets, key=lambda s: sum(r[0] for r in s))[:max_sets]
+    return [r for s in sets for r in s], most
 
 
 def _rows_of(lines: Sequence[PricedLine]) -> list[_Row]:
@@ -160,19 +188,46 @@ def _ratio(rate: Decimal) -> tuple[int, int]:
     return q - p, q
 
 
+class RoundingScope(enum.Enum):
+    """Where a percentage discount rounds the fraction of a fen (half up, 四舍五入)."""
+
+    PER_ORDER = "per_order"
+    """Once, on the eligible subtotal; the discount is then allocated over the
+    lines by their amounts, exactly (the default: the shopper's total is the
+    subtotal at the rate)."""
+    PER_LINE = "per_line"
+    """On each line, as 会员价 does: each line keeps its own rounded discount,
+    so a line's price is the line at the rate whatever else is in the cart."""
+
+
+_rounding_scope = is_instance_of(
+    RoundingScope, "a RoundingScope", "e.g. RoundingScope.PER_LINE (config: \"per_line\")"
+)
+
+
 @policy("promotion.percentage")
 @attrs.frozen(slots=True)
 class PercentageDiscount(PromotionBase):
-    """打折: the eligible lines at ``rate`` of their price, the discount capped at ``cap``."""
+    """打折: the eligible lines at ``rate`` of their price, the discount capped at ``cap``.
+
+    ``rounding_scope`` (default `RoundingScope.PER_ORDER`) rounds the discount
+    once on the eligible subtotal; `RoundingScope.PER_LINE` rounds it on each
+    line and sums. The cap applies to the total either way (a capped
+    per-line discount is allocated in proportion to the lines' own discounts).
+    """
 
     rate: Decimal = attrs.field(kw_only=True, converter=pay_rate)
     cap: Money | None = attrs.field(default=None, kw_only=True, validator=opt_positive_money)
+    rounding_scope: RoundingScope = attrs.field(
+        default=RoundingScope.PER_ORDER, kw_only=True, validator=_rounding_scope
+    )
 
     @property
     def stage(self) -> Stage:
         return Stage.PROMOTION
 
     def discount_for(self, base: Money) -> Money:
+        """The discount on one amount ``base`` (an order's subtotal, or one line), capped."""
         off = base - base.times(self.rate)
         return off if self.cap is None else off.min(self.cap)
 
@@ -181,27 +236,56 @@ class PercentageDiscount(PromotionBase):
         off = base - times_fen(base, self.rate)
         return off if self.cap is None else min(off, self.cap.minor)
 
+    def line_discounts_fen(self, amounts: Sequence[int]) -> list[int]:
+        """Each amount's own discount at the rate, rounded half up, before the cap."""
+        p, q = self.rate.as_integer_ratio()
+        return [a - (2 * a * p + q) // (2 * q) for a in amounts]
+
+    def _per_line(self, amounts: Sequence[int]) -> tuple[int, list[int], bool]:
+        """(total off, each line's discount, whether the weights are the shares exactly)."""
+        offs = self.line_discounts_fen(amounts)
+        total = sum(offs)
+        if self.cap is not None and total > self.cap.minor:
+            return self.cap.minor, offs, False
+        return total, offs, True
+
     def price(self, state: PriceState) -> PriceState:
         lines, skipped = self._gate(state)
         if skipped is not None:
             return skipped
-        off = self.discount_for(state.subtotal(lines))
+        weights: list[Money] | None = None
+        if self.rounding_scope is RoundingScope.PER_LINE:
+            cur = state.currency
+            total, offs, _ = self._per_line([pl.amount.minor for pl in lines])
+            lines = tuple(pl for pl, o in zip(lines, offs, strict=True) if o)
+            weights = [Money(o, cur) for o in offs if o]
+            off = Money(total, cur)
+        else:
+            off = self.discount_for(state.subtotal(lines))
         if off.is_zero():
             return state.skip(self.id, self.stage, NOTHING_OFF(), self.kind)
         reason = PERCENTAGE_APPLIED(rate=_zhe(self.rate), off=off)
-        return self._apply(state, off, lines, reason=reason)
+        return self._apply(state, off, lines, reason=reason, weights=weights)
 
     def price_fen(self, fs: FenState) -> None:
         """`price` in fen."""
         idx = gate_fen(self, fs, self.stage, self.window)
         if idx is None:
             return
-        off = self.discount_for_fen(fs.subtotal(idx))
+        weights: list[int] | None = None
+        exact = False
+        if self.rounding_scope is RoundingScope.PER_LINE:
+            amounts = fs.amounts
+            off, offs, exact = self._per_line([amounts[i] for i in idx])
+            idx = [i for i, o in zip(idx, offs, strict=True) if o]
+            weights = [o for o in offs if o]
+        else:
+            off = self.discount_for_fen(fs.subtotal(idx))
         if off == 0:
             fs.skip(self.id, self.stage, NOTHING_OFF, self.kind)
             return
         cur = fs.currency
-        take_fen(self, fs, self.stage, off, idx, blocks=self.blocks,
+        take_fen(self, fs, self.stage, off, idx, blocks=self.blocks, weights=weights, exact=exact,
                  reason=lambda: PERCENTAGE_APPLIED(rate=_zhe(self.rate), off=Money._raw(off, cur)))
 
 
@@ -344,11 +428,34 @@ class NthItemDiscount(PromotionBase):
 @policy("promotion.buy_n_get_m")
 @attrs.frozen(slots=True)
 class BuyNGetMFree(PromotionBase):
-    """买N送M: in each set of ``buy + free`` items the ``free`` cheapest cost nothing."""
+    """买N送M: in each set of ``buy + free`` items the ``free`` cheapest cost nothing.
+
+    ``max_sets`` limits how many sets an order gets free items for (每单限
+    ``max_sets`` 次); ``None`` (the default) is as many as the items allow. The
+    sets kept are those that save the shopper most. 买2送1, once per order,
+    on six items at 10 yuan pays 50:
+
+    >>> from sirui.core.nouns import Cart, Line, Member, Sku
+    >>> from sirui.money import Money
+    >>> from sirui.rules import PriceState
+    >>> import pendulum
+    >>> six = Cart(Member("m"), (Line("L1", Sku("A", Money.of("10")), 6),))
+    >>> s = PriceState.start(six, pendulum.datetime(2026, 11, 11, tz="Asia/Shanghai"))
+    >>> BuyNGetMFree("b2g1", buy=2, free=1, max_sets=1).price(s).subtotal()
+    Money('50.00', 'CNY')
+    """
 
     buy: int = attrs.field(kw_only=True, validator=positive_int)
     free: int = attrs.field(kw_only=True, validator=positive_int)
     per_sku: bool = attrs.field(default=True, kw_only=True)
+    max_sets: int | None = attrs.field(default=None, kw_only=True)
+
+    def __attrs_post_init__(self) -> None:
+        if self.max_sets is not None and (type(self.max_sets) is not int or self.max_sets < 1):
+            raise invalid(
+                "max_sets", self.max_sets, "must be an int >= 1 or None",
+                "use None for no limit, 1 for once per order (每单限1次)",
+            )
 
     @property
     def stage(self) -> Stage:
@@ -358,7 +465,8 @@ class BuyNGetMFree(PromotionBase):
         lines, skipped = self._gate(state)
         if skipped is not None:
             return skipped
-        picked, most = _free_picked(_rows_of(lines), self.buy, self.free, self.per_sku)
+        picked, most = _free_picked(_rows_of(lines), self.buy, self.free, self.per_sku,
+                                     self.max_sets)
         if not picked:
             need = self.buy + 1
             return state.skip(
@@ -380,7 +488,8 @@ class BuyNGetMFree(PromotionBase):
         idx = gate_fen(self, fs, self.stage, self.window)
         if idx is None:
             return
-        picked, most = _free_picked(_rows_fen(fs, idx), self.buy, self.free, self.per_sku)
+        picked, most = _free_picked(_rows_fen(fs, idx), self.buy, self.free, self.per_sku,
+                                     self.max_sets)
         if not picked:
             need = self.buy + 1
             fs.skip(self.id, self.stage,

@@ -4,11 +4,16 @@
   tier reached applies; thresholds and discounts rise strictly from tier to
   tier and no tier takes off more than its threshold.
 * `RepeatingReduction` (每满减): 每满100减10, optionally capped (最多减50).
+* `QuantityReduction` (满件减): 满2件减3元 / 满3件减8元, tiers by the number of
+  eligible items instead of the amount; the highest tier reached applies.
 
 Invariants: the base is the current subtotal of the eligible lines (after
 activity and member prices), so a reduction never counts money the shopper
-is no longer paying; the discount never exceeds that base; it is allocated
-over the eligible lines in proportion to their current amounts.
+is no longer paying; the discount never exceeds that base (a 满件减 tier
+worth more than the items it counts takes off what they cost); it is
+allocated over the eligible lines in proportion to their current amounts.
+Items counted by `QuantityReduction` are the units of the eligible lines
+(lines in scope with something left to pay).
 """
 
 from __future__ import annotations
@@ -21,12 +26,19 @@ import attrs
 from sirui.core.errors import invalid
 from sirui.core.money import Money
 from sirui.core.registry import policy
-from sirui.core.validators import opt_positive_money, positive_money
+from sirui.core.validators import opt_positive_money, positive_int, positive_money
 from sirui.promotions.base import PromotionBase, gate_fen, take_fen
+from sirui.promotions.discounts import BELOW_QUANTITY
 from sirui.rules.pricing import FenState, PriceState, Stage
 from sirui.rules.reasons import reason_code
 
-__all__ = ["FullReduction", "ReductionTier", "RepeatingReduction"]
+__all__ = [
+    "FullReduction",
+    "QuantityReduction",
+    "QuantityTier",
+    "ReductionTier",
+    "RepeatingReduction",
+]
 
 BELOW_THRESHOLD = reason_code(
     "promotion.below_threshold",
@@ -42,6 +54,11 @@ REPEATING_APPLIED = reason_code(
     "promotion.repeating_reduction",
     zh="每满{every}减{per}，共减{off}",
     en="{per} off every {every}: {off} off",
+)
+QUANTITY_APPLIED = reason_code(
+    "promotion.quantity_reduction",
+    zh="满{items}件减{off}",
+    en="{off} off {items} or more items",
 )
 
 
@@ -244,3 +261,112 @@ class RepeatingReduction(PromotionBase):
                  reason=lambda: REPEATING_APPLIED(every=every, per=self.off,
                                                   off=Money._raw(off, cur)),
                  blocks=self.blocks)
+
+
+@attrs.frozen(slots=True)
+class QuantityTier:
+    """One tier of a quantity reduction: buy ``items`` or more, get ``off`` (满N件减Y)."""
+
+    items: int = attrs.field(validator=positive_int)
+    off: Money = attrs.field(validator=positive_money)
+
+
+def _quantity_tiers(value: Iterable[QuantityTier]) -> tuple[QuantityTier, ...]:
+    tiers = tuple(value)
+    if not tiers:
+        raise invalid("tiers", tiers, "needs at least one tier",
+                      "e.g. (QuantityTier(2, Money.of('3')),) for 满2件减3元")
+    for i, t in enumerate(tiers):
+        if not isinstance(t, QuantityTier):
+            raise invalid(f"tiers[{i}]", t, "must be a QuantityTier",
+                          "a money threshold is a FullReduction's ReductionTier")
+    for i, (lo, hi) in enumerate(itertools.pairwise(tiers), start=1):
+        if lo.off.currency != hi.off.currency:
+            raise invalid(f"tiers[{i}].off", hi.off, "mixes currencies")
+        if hi.items <= lo.items:
+            raise invalid(
+                f"tiers[{i}].items", hi.items,
+                f"must be above the previous tier's {lo.items} (tiers overlap or go down)",
+                "list tiers from the fewest items to the most",
+            )
+        if hi.off <= lo.off:
+            raise invalid(
+                f"tiers[{i}].off", hi.off,
+                f"must be above the previous tier's {lo.off}",
+                "a higher tier must give more",
+            )
+    return tiers
+
+
+@policy("promotion.quantity_reduction")
+@attrs.frozen(slots=True)
+class QuantityReduction(PromotionBase):
+    """满件减: a fixed amount off when the order has enough eligible items.
+
+    Tiers count items (units of the eligible lines), not money; the highest
+    tier reached applies, and the discount is at most what those lines cost.
+
+    >>> from sirui.money import Money
+    >>> p = QuantityReduction("2for3", tiers=(QuantityTier(2, Money.of("3")),
+    ...                                       QuantityTier(3, Money.of("8"))))
+    >>> p.tier_for(2).off, p.tier_for(5).off, p.tier_for(1)
+    (Money('3.00', 'CNY'), Money('8.00', 'CNY'), None)
+    """
+
+    tiers: tuple[QuantityTier, ...] = attrs.field(kw_only=True, converter=_quantity_tiers)
+
+    @property
+    def stage(self) -> Stage:
+        return Stage.PROMOTION
+
+    def tier_for(self, items: int) -> QuantityTier | None:
+        """The highest tier ``items`` reaches, if any."""
+        reached = None
+        for t in self.tiers:
+            if items >= t.items:
+                reached = t
+        return reached
+
+    def next_tier(self, items: int) -> tuple[QuantityTier, int] | None:
+        """The next tier above ``items`` and how many more items reach it (凑单提示), if any."""
+        for t in self.tiers:
+            if items < t.items:
+                return t, t.items - items
+        return None
+
+    def discount_for_fen(self, items: int, base: int) -> int:
+        """The discount in fen for ``items`` eligible items worth ``base`` fen."""
+        t = self.tier_for(items)
+        return 0 if t is None else min(t.off.minor, max(base, 0))
+
+    def price(self, state: PriceState) -> PriceState:
+        lines, skipped = self._gate(state)
+        if skipped is not None:
+            return skipped
+        items = sum(pl.line.quantity for pl in lines)
+        tier = self.tier_for(items)
+        if tier is None:
+            first = self.tiers[0].items
+            reason = BELOW_QUANTITY(n=first, short=first - items)
+            return state.skip(self.id, self.stage, reason, self.kind)
+        off = tier.off.min(state.subtotal(lines))
+        reason = QUANTITY_APPLIED(items=tier.items, off=off)
+        return self._apply(state, off, lines, reason=reason)
+
+    def price_fen(self, fs: FenState) -> None:
+        """`price` in fen."""
+        idx = gate_fen(self, fs, self.stage, self.window)
+        if idx is None:
+            return
+        lines = fs.base.lines
+        items = sum(lines[i].quantity for i in idx)
+        tier = self.tier_for(items)
+        if tier is None:
+            first = self.tiers[0].items
+            short = first - items
+            fs.skip(self.id, self.stage, lambda: BELOW_QUANTITY(n=first, short=short), self.kind)
+            return
+        off = self.discount_for_fen(items, fs.subtotal(idx))
+        cur = tier.off.currency
+        take_fen(self, fs, self.stage, off, idx, blocks=self.blocks,
+                 reason=lambda: QUANTITY_APPLIED(items=tier.items, off=Money._raw(off, cur)))

@@ -11,7 +11,7 @@ from sirui.campaigns.groupbuy import GroupBuyPolicy
 from sirui.campaigns.seckill import SeckillCampaign
 from sirui.checkout.stacking import stacking_options
 from sirui.commission import ExcludedItems, FixedPerItem, RateRule
-from sirui.promotions import FreeShippingOver
+from sirui.promotions import BuyNGetMFree, FreeShippingOver, PercentageDiscount, RoundingScope
 from sirui.rules.conditions import AllOf, AnyOf, Not
 from sirui.rules.pricing import Stage
 from sirui.simulate.columnar._conditions import _LEAF_CODES, _unsupported
@@ -83,6 +83,9 @@ def columnar_plan(scenario: Scenario) -> tuple[ColumnarPlan | None, str]:
         unsupported = _unsupported(p.condition)
         if unsupported is not None:
             return None, f"promotion {p.id}: condition {unsupported} has no columnar kernel"
+        why = _unpriced_promotion_option(p)
+        if why:
+            return None, f"promotion {p.id}: {why}"
         if isinstance(p, FreeShippingOver):
             free_shipping.append(p)
         else:
@@ -104,6 +107,15 @@ def columnar_plan(scenario: Scenario) -> tuple[ColumnarPlan | None, str]:
         member=ordered(Stage.MEMBER, promos),
         coupons=coupons,
     ), ""
+
+
+def _unpriced_promotion_option(p: object) -> str:
+    """An option of a promotion with a kernel that the kernel does not price yet, or ``""``."""
+    if isinstance(p, BuyNGetMFree) and p.max_sets is not None:
+        return "a limit of sets per order (max_sets) has no columnar kernel"
+    if isinstance(p, PercentageDiscount) and p.rounding_scope is not RoundingScope.PER_ORDER:
+        return f"rounding_scope {p.rounding_scope.name} has no columnar kernel"
+    return ""
 
 
 def _unpriced_options(sc: Scenario) -> str:
