@@ -22,7 +22,12 @@ from hypothesis import strategies as st
 from checkout._shop import GOLD, MONTH, NOW, cart, claim, straightforward, y
 from checkout.test_combination import TWO_STORE, wallets_of_modelled_kinds
 from sirui.checkout import (
+    DeliveryZone,
+    Destination,
+    DistanceTier,
     ExclusionGroup,
+    MinOrderBasis,
+    OrderMinimum,
     Quote,
     RulePriority,
     ShippingPolicy,
@@ -34,6 +39,7 @@ from sirui.checkout._compiled import compiled
 from sirui.checkout._fastquote import LAZY_FIELDS
 from sirui.core.errors import InvalidValueError
 from sirui.core.money import Money
+from sirui.core.nouns import Fulfillment
 from sirui.promotions import (
     AmountOffCoupon,
     Coupon,
@@ -57,6 +63,16 @@ SHIPPINGS = (
     ShippingPolicy(),
     ShippingPolicy(free_over=Money(50_000), tier_free_over={"gold": Money(9_900)}),
     ShippingPolicy(free_over=None, base_fee=Money(1_200)),
+    ShippingPolicy(minimums=[OrderMinimum(Money(3_000)), OrderMinimum(Money(20_000), store="S02"),
+                             OrderMinimum(Money(5_000), fulfillment=Fulfillment.PICKUP)]),
+)
+#: Shipping rules priced by where the delivery goes (a quote needs a destination).
+ROUTED = (
+    ShippingPolicy(minimums=Money(2_000), distance_tiers=[
+        DistanceTier(3_000, Money(500)), DistanceTier(5_000, Money(800))]),
+    ShippingPolicy(free_over=None, minimums=Money(9_000),
+                   min_order_basis=MinOrderBasis.GOODS_AT_LIST_PRICE,
+                   zones=[DeliveryZone("east", Money(600)), DeliveryZone("west", Money(900))]),
 )
 
 
@@ -109,6 +125,12 @@ def orders(draw: st.DrawFn) -> dict[str, Any]:
         wallet.append(Coupon.claimed(f"c{i}", t, draw(owners), claimed))
     gifts = [p.id for p in promos if isinstance(p, GiftWithPurchase)]
     stock = draw(st.fixed_dictionaries({g: st.integers(0, 3) for g in gifts})) if gifts else {}
+    shipping = draw(st.sampled_from((*SHIPPINGS, *ROUTED)))
+    destination = None
+    if shipping is not None and shipping.distance_tiers:
+        destination = Destination(distance_m=draw(st.integers(0, 6_000)))
+    elif shipping is not None and shipping.zones:
+        destination = Destination(zone=draw(st.sampled_from(["east", "west", "north"])))
     pins = st.lists(st.sampled_from([*(cp.id for cp in wallet), "c-missing"]), unique=True,
                     max_size=4)
     return {
@@ -117,7 +139,8 @@ def orders(draw: st.DrawFn) -> dict[str, Any]:
         "coupons": wallet,
         "chosen_coupons": draw(st.none() | st.none() | pins),
         "stacking": draw(stackings([p.id for p in promos])),
-        "shipping": draw(st.sampled_from(SHIPPINGS)),
+        "shipping": shipping,
+        "destination": destination,
         "extras": {"gift_stock": stock} if stock and draw(st.booleans()) else None,
     }
 
