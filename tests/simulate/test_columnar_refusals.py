@@ -11,8 +11,10 @@ from decimal import Decimal
 
 import pytest
 
+from sirui.checkout import DeliveryZone, DistanceTier, OrderMinimum, ShippingPolicy
 from sirui.commission import CommissionPlan, RateRule
 from sirui.core.money import Money, Rounding
+from sirui.core.nouns import Fulfillment
 from sirui.loyalty.points import EarnRule, ItemMultiplier
 from sirui.promotions import (
     BuyNGetMFree,
@@ -68,6 +70,29 @@ def test_the_promotion_defaults_stay_on_the_columnar_engine() -> None:
         BuyNGetMFree("b2g1", buy=2, free=1),
         PercentageDiscount("88", rate="0.88", rounding_scope=RoundingScope.PER_ORDER),
     )))
+    assert plan is not None and reason == ""
+
+
+@pytest.mark.parametrize(
+    ("shipping", "why"),
+    [
+        (ShippingPolicy(minimums=Money.of("20")), "delivery minimum"),
+        (ShippingPolicy(minimums=[OrderMinimum(Money.of("20"), fulfillment=Fulfillment.PICKUP)]),
+         "minimums"),
+        (ShippingPolicy(distance_tiers=[DistanceTier(3000, Money.of("5"))]), "distance_tiers"),
+        (ShippingPolicy(zones=[DeliveryZone("east", Money.of("6"))]), "zones"),
+    ],
+)
+def test_delivery_minimum_and_range_go_to_the_exact_engine(
+    shipping: ShippingPolicy, why: str
+) -> None:
+    plan, reason = columnar_plan(Scenario("ship", shipping=shipping))
+    assert plan is None
+    assert why in reason and reason.startswith("shipping:")
+
+
+def test_a_plain_shipping_policy_stays_on_the_columnar_engine() -> None:
+    plan, reason = columnar_plan(Scenario("ship", shipping=ShippingPolicy()))
     assert plan is not None and reason == ""
 
 

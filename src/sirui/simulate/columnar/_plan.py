@@ -119,7 +119,7 @@ def _unpriced_promotion_option(p: object) -> str:
 
 
 def _unpriced_options(sc: Scenario) -> str:
-    """Options of the points and commission rules the columnar kernels do not price yet.
+    """Options of the points, commission and shipping rules the columnar kernels do not price yet.
 
     The exact engine prices them; refusing here keeps the two engines equal
     (a scenario that uses one runs on the exact engine, and says why).
@@ -136,4 +136,9 @@ def _unpriced_options(sc: Scenario) -> str:
         return f"commission: rounding {plan.rounding.name} has no columnar kernel"
     if plan is not None and plan.counts_shipping:
         return "commission: shipping in the base (counts_shipping) has no columnar kernel"
+    ship = sc.shipping
+    if ship is not None and ship.minimums:
+        return "shipping: a delivery minimum (minimums) has no columnar kernel"
+    if ship is not None and ship.routed:
+        return "shipping: fees by distance or zone (distance_tiers, zones) have no columnar kernel"
     return ""
