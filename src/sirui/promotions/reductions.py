@@ -57,8 +57,8 @@ REPEATING_APPLIED = reason_code(
 )
 QUANTITY_APPLIED = reason_code(
     "promotion.quantity_reduction",
-    zh="满{items}件减{off}",
-    en="{off} off {items} or more items",
+    zh="满{n}件减{off}",
+    en="{off} off {n} or more items",
 )
 
 
@@ -350,7 +350,7 @@ class QuantityReduction(PromotionBase):
             reason = BELOW_QUANTITY(n=first, short=first - items)
             return state.skip(self.id, self.stage, reason, self.kind)
         off = tier.off.min(state.subtotal(lines))
-        reason = QUANTITY_APPLIED(items=tier.items, off=off)
+        reason = QUANTITY_APPLIED(n=tier.items, off=off)
         return self._apply(state, off, lines, reason=reason)
 
     def price_fen(self, fs: FenState) -> None:
@@ -369,4 +369,4 @@ class QuantityReduction(PromotionBase):
         off = self.discount_for_fen(items, fs.subtotal(idx))
         cur = tier.off.currency
         take_fen(self, fs, self.stage, off, idx, blocks=self.blocks,
-                 reason=lambda: QUANTITY_APPLIED(items=tier.items, off=Money._raw(off, cur)))
+                 reason=lambda: QUANTITY_APPLIED(n=tier.items, off=Money._raw(off, cur)))
