@@ -20,7 +20,8 @@ last band, or a zone not listed). A refusal does not stop the pricing: the
 step records it and `Quote.refusals` carries it.
 
 Invariants: the fee is >= 0; it never rises when the goods amount rises,
-nor falls when the distance grows; a refusal never changes the figures.
+nor falls when the distance grows (within range); an order out of range has
+no fee; a below-minimum refusal changes no figure of the quote.
 """
 
 from __future__ import annotations
