@@ -220,3 +220,29 @@ def test_per_line_gives_each_line_its_own_discount_exactly(c: Cart, rate: Decima
     for line in c.lines:
         own = line.amount - line.amount.times(rate)
         assert got.get(line.id, Money(0)) == own
+
+
+@settings(max_examples=scaled(60), deadline=None)
+@given(st.none() | st.integers(1, 5), st.sampled_from(RoundingScope),
+       st.none() | st.integers(1, 5_000).map(Money))
+def test_the_new_fields_round_trip_through_config(
+    max_sets: int | None, scope: RoundingScope, cap: Money | None
+) -> None:
+    from sirui.config import dump, fingerprint, load
+
+    bogo = BuyNGetMFree("b", buy=2, free=1, max_sets=max_sets)
+    pct = PercentageDiscount("p", rate="0.88", cap=cap, rounding_scope=scope)
+    for p in (bogo, pct):
+        assert load(dump(p)) == p
+        assert fingerprint(load(dump(p))) == fingerprint(p)
+    assert ("max_sets" in dump(bogo)) == (max_sets is not None)
+    assert dump(pct).get("rounding_scope", "per_order") == scope.value
+
+
+def test_a_document_without_the_new_fields_loads_as_before() -> None:
+    from sirui.config import load
+
+    assert load({"type": "promotion.buy_n_get_m", "id": "b", "buy": 2, "free": 1}).max_sets is None
+    doc = {"type": "promotion.percentage", "id": "p", "rate": "0.88"}
+    assert load(doc).rounding_scope is RoundingScope.PER_ORDER
+    assert load({**doc, "rounding_scope": "per_line"}).rounding_scope is RoundingScope.PER_LINE
