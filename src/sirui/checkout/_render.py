@@ -33,6 +33,8 @@ def quote_repr(q: Quote) -> str:
         rows.append(f"  shipping fee {q.shipping_fee}, waived {q.shipping_discount}")
     for na in q.not_applied:
         rows.append(f"  not applied {na.rule}: {na.reason.en}")
+    for r in q.refusals:
+        rows.append(f"  refused: {r.en}")
     return "\n".join(rows)
 
 
@@ -72,8 +74,12 @@ def quote_html(q: Quote) -> str:
         f"{html.escape(a.reason.zh)}</li>"
         for a in q.adjustments
     )
+    refused = "".join(
+        f"<li>{html.escape(r.zh)} / {html.escape(r.en)}</li>" for r in q.refusals
+    )
     return (
-        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}{''.join(foot)}"
+        (f"<p>不可下单 refused:</p><ul>{refused}</ul>" if refused else "")
+        + f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}{''.join(foot)}"
         f"</tbody></table><p>Applied:</p><ul>{applied}</ul>"
         + (f"<p>Not applied:</p><ul>{notes}</ul>" if notes else "")
     )
