@@ -436,7 +436,7 @@ class BuyNGetMFree(PromotionBase):
     on six items at 10 yuan pays 50:
 
     >>> from sirui.core.nouns import Cart, Line, Member, Sku
-    >>> from sirui.money import Money
+    >>> from sirui.core import Money
     >>> from sirui.rules import PriceState
     >>> import pendulum
     >>> six = Cart(Member("m"), (Line("L1", Sku("A", Money.of("10")), 6),))

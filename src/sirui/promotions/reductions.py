@@ -109,7 +109,7 @@ def _tiers(value: Iterable[ReductionTier]) -> tuple[ReductionTier, ...]:
 class FullReduction(PromotionBase):
     """阶梯满减: tiered full reduction; the highest tier reached applies.
 
-    >>> from sirui.money import Money
+    >>> from sirui.core import Money
     >>> p = FullReduction("fr", tiers=(ReductionTier(Money.of("199"), Money.of("20")),
     ...                                ReductionTier(Money.of("299"), Money.of("40"))))
     >>> p.discount_for(Money.of("300"))
@@ -141,7 +141,7 @@ class FullReduction(PromotionBase):
     def next_tier(self, base: Money) -> tuple[ReductionTier, Money] | None:
         """The next tier above ``base`` and how much more reaches it (凑单提示), if any.
 
-        >>> from sirui.money import Money
+        >>> from sirui.core import Money
         >>> p = FullReduction("fr", tiers=(ReductionTier(Money.of("199"), Money.of("20")),
         ...                                ReductionTier(Money.of("299"), Money.of("40"))))
         >>> tier, short = p.next_tier(Money.of("250"))
@@ -194,7 +194,7 @@ class FullReduction(PromotionBase):
 class RepeatingReduction(PromotionBase):
     """每满减: ``off`` for every full ``every`` of the eligible subtotal, up to ``cap``.
 
-    >>> from sirui.money import Money
+    >>> from sirui.core import Money
     >>> p = RepeatingReduction("r", every=Money.of("100"), off=Money.of("10"), cap=Money.of("50"))
     >>> p.discount_for(Money.of("350")), p.discount_for(Money.of("900"))
     (Money('30.00', 'CNY'), Money('50.00', 'CNY'))
@@ -306,7 +306,7 @@ class QuantityReduction(PromotionBase):
     Tiers count items (units of the eligible lines), not money; the highest
     tier reached applies, and the discount is at most what those lines cost.
 
-    >>> from sirui.money import Money
+    >>> from sirui.core import Money
     >>> p = QuantityReduction("2for3", tiers=(QuantityTier(2, Money.of("3")),
     ...                                       QuantityTier(3, Money.of("8"))))
     >>> p.tier_for(2).off, p.tier_for(5).off, p.tier_for(1)
