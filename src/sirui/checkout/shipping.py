@@ -56,7 +56,7 @@ from sirui.core.nouns import Cart, Fulfillment
 from sirui.core.registry import policy
 from sirui.core.validators import non_negative_money, opt_non_negative_money
 from sirui.rules.pricing import FenState, PriceState, ReasonLike, Stage, reason_of
-from sirui.rules.reasons import Reason, reason_code
+from sirui.rules.reasons import Reason, ReasonCode, reason_code
 
 __all__ = ["ShippingPolicy", "ShippingStep", "TierThreshold", "destination_of"]
 
@@ -121,10 +121,10 @@ def _basis(_inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
                       "e.g. MinOrderBasis.GOODS_AFTER_DISCOUNTS")
 
 
-def _money_reason(code: Any, **fen: tuple[int, str]) -> Any:
-    """A deferred reason whose ``fen`` params are (minor, currency) pairs built as Money."""
+def _money_reason(code: ReasonCode, **params: tuple[int, str] | str) -> ReasonLike:
+    """A reason built when read; ``(minor, currency)`` params become `Money`."""
     return lambda: code(**{k: Money._raw(v[0], v[1]) if isinstance(v, tuple) else v
-                           for k, v in fen.items()})
+                           for k, v in params.items()})
 
 
 @policy("shipping.policy")
