@@ -11,14 +11,14 @@ import pendulum
 from _harness import Case
 from sirui.commission import (
     CommissionLine,
+    CommissionOrder,
+    CommissionOrderLine,
     CommissionPlan,
     CommissionRecord,
     DistributionPlan,
     DistributionRate,
     ExcludedItems,
     FixedPerItem,
-    PaidLine,
-    PaidOrder,
     RateRule,
     RecordCommission,
     RecordStatus,
@@ -53,7 +53,7 @@ def _order_case() -> object:
                                                          for i, s in enumerate(skus)),
                   placed_at=NOW, paid_at=NOW, store="S01",
                   attribution=Attribution(share_by="e1", shared_at=NOW.subtract(days=1)))
-    paid = PaidOrder(order, tuple(PaidLine(ln.id, ln.sku, ln.quantity,
+    paid = CommissionOrder(order, tuple(CommissionOrderLine(ln.id, ln.sku, ln.quantity,
                                            ln.amount.times(Decimal("0.9")))
                                   for ln in order.lines), NOW)
     guides = {"e1": Guide("e1", kind=GuideKind.EXTERNAL, super_guide="sg")}

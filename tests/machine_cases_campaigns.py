@@ -26,8 +26,8 @@ from sirui.campaigns.seckill import (
     Confirm,
     MemberRecord,
     Promote,
-    Refund,
     Reserve,
+    SeckillRefund,
     StockCounter,
     StockRules,
     StockSlice,
@@ -93,7 +93,7 @@ def _seckill_refund_case() -> MachineCase:
         name="StockSlice-paid",
         state=paid,
         now=now.add(hours=2),
-        accept=Refund("o1"),
+        accept=SeckillRefund("o1"),
         conflict=Reserve("o1", "m1", 2),      # the same order id for another quantity
         illegal=Cancel("o1"),                 # a paid order is refunded, not cancelled
     )

@@ -6,10 +6,10 @@ import pendulum
 
 from contract import MachineCase
 from sirui.commission import (
+    CommissionOrder,
+    CommissionOrderLine,
     CommissionPlan,
     MarkFulfilled,
-    PaidLine,
-    PaidOrder,
     RateRule,
     RecordCommission,
     SettlementLedger,
@@ -22,11 +22,11 @@ from sirui.core.nouns import Line, Member, Order, Sku
 TZ = "Asia/Shanghai"
 
 
-def _paid(order_id: str, at: pendulum.DateTime) -> PaidOrder:
+def _paid(order_id: str, at: pendulum.DateTime) -> CommissionOrder:
     milk = Sku("milk", Money.of("300"), category="母婴/奶粉")
     order = Order(order_id, Member("m1", guide="g1"), (Line("L1", milk, 1),),
                   placed_at=at, paid_at=at, store="S01")
-    return PaidOrder(order, (PaidLine("L1", milk, 1, Money.of("260")),), at)
+    return CommissionOrder(order, (CommissionOrderLine("L1", milk, 1, Money.of("260")),), at)
 
 
 def _settlement_cases() -> list[MachineCase]:

@@ -49,7 +49,6 @@ from hypothesis import strategies as st
 import sirui
 from sirui import testing as sirui_st
 from sirui.config import (
-    ConfigError,
     dump,
     dumps_json,
     json_schema,
@@ -58,6 +57,7 @@ from sirui.config import (
     tag_of,
     wire_name,
 )
+from sirui.core import ConfigError
 from sirui.core.money import Money
 from sirui.core.persistent import PMap, SortedRun
 from sirui.core.registry import families, members_of, resolve_wire
@@ -66,7 +66,7 @@ from sirui.rules import CommandLog, Reason, reason_code
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 BLOCK = re.compile(r"^```python[^\n]*\n(.*?)^```", re.S | re.M)
-SKIP_MODULES = ("sirui.__main__",)
+SKIP_MODULES = ("sirui.__main__", "sirui.money", "sirui.errors")  # deprecated shortcuts
 CASE_MODULES = (
     "machine_cases_promotions",
     "machine_cases_loyalty",

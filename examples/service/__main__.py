@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     from examples.service.policies import load_policies
     from examples.service.store import Store
 
-    from sirui.config import ConfigError
+    from sirui.core import ConfigError
 
     logging.basicConfig(level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

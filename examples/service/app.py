@@ -33,9 +33,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sirui.config import ConfigError, dumps_json, json_schema, loads_json, schemas
-from sirui.core import Cart, Member
-from sirui.core.errors import IdConflictError, InvalidCommandError, SiruiError
+from sirui.config import dumps_json, json_schema, loads_json, schemas
+from sirui.core import Cart, ConfigError, IdConflictError, InvalidCommandError, Member, SiruiError
 from sirui.loyalty.points import Earn
 from sirui.rules import reason_code
 

@@ -102,9 +102,10 @@ from sirui.campaigns.seckill import (
 from sirui.checkout import Quote, quote, refund
 from sirui.commission import (
     ApplyRefund,
+    CommissionOrder,
+    CommissionOrderLine,
+    CommissionRefund,
     LineRefund,
-    PaidLine,
-    PaidOrder,
     RecordCommission,
     SettlementLedger,
     Statement,
@@ -112,7 +113,6 @@ from sirui.commission import (
     guide_commission,
     guide_statements,
 )
-from sirui.commission import Refund as CommissionRefund
 from sirui.config import dumps_json
 from sirui.core import Attribution, Cart, Line, Member, Order, Window
 from sirui.loyalty.members import (
@@ -125,13 +125,13 @@ from sirui.loyalty.members import (
 )
 from sirui.loyalty.points import (
     Earn,
+    EarningLine,
     OrderPoints,
     PointsDeductionStep,
     PointsLedger,
     Spend,
     quote_earning,
 )
-from sirui.loyalty.points import PaidLine as EarnLine
 from sirui.promotions import (
     AfterPaymentGift,
     ClaimCoupon,
@@ -632,7 +632,7 @@ class Mall:
         earned_by_line: dict[str, int] = {}
         earn_id = None
         if chain.points is not None:
-            eq = quote_earning(chain.points, [EarnLine(ln.id, ln.sku, q.line(ln.id).paid)
+            eq = quote_earning(chain.points, [EarningLine(ln.id, ln.sku, q.line(ln.id).paid)
                                               for ln in cart.lines],
                                now=now, tier_multiplier=multiplier)
             earned, earned_by_line = eq.points, dict(eq.by_line)
@@ -653,8 +653,10 @@ class Mall:
         chain = self.policies.chain
         if chain.commission is None:
             return (), ()
-        paid = PaidOrder(order, [PaidLine(ln.id, ln.sku, ln.quantity, q.line(ln.id).paid)
-                                 for ln in order.lines], now)
+        paid = CommissionOrder(order, [
+            CommissionOrderLine(ln.id, ln.sku, ln.quantity, q.line(ln.id).paid)
+            for ln in order.lines
+        ], now)
         lines = guide_commission(paid, chain.commission, chain.attribution)
         by_payee: dict[str, list[Any]] = {}
         for c in lines:

@@ -23,10 +23,10 @@ from sirui.campaigns.groupbuy import GroupBuyPolicy
 from sirui.campaigns.lottery import LotteryCampaign
 from sirui.campaigns.seckill import SeckillCampaign
 from sirui.commission import SettlementPolicy
-from sirui.config import ConfigError, dump, load, loads_toml
-from sirui.core import Money, Sku
+from sirui.config import dump, load, loads_toml
+from sirui.core import ConfigError, Money, Sku
 from sirui.loyalty.points import DeductionPolicy, LedgerPolicy
-from sirui.simulate.engine import Scenario
+from sirui.simulate import Scenario
 
 DEFAULT_FILE = Path(__file__).with_name("policies.toml")
 

@@ -1,6 +1,8 @@
 """sirui: private-domain retail rules (私域零售) as immutable, explainable policies.
 
-``import sirui`` is cheap: the most used names are loaded on first access.
+``import sirui`` is cheap. Every public name has one import path, the
+package its wire name names (`sirui.config.wire_name`): the nouns, `Money`
+and the errors come from `sirui.core`, `Reason` from `sirui.rules`.
 Mechanics live in subpackages (`sirui.promotions`, `sirui.loyalty`,
 `sirui.campaigns`, `sirui.commission`, `sirui.checkout`).
 """
@@ -8,6 +10,7 @@ Mechanics live in subpackages (`sirui.promotions`, `sirui.loyalty`,
 from __future__ import annotations
 
 import importlib
+import warnings
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -25,19 +28,7 @@ _LAZY = {
     "Reason": "sirui.rules.reasons",
 }
 
-__all__ = [
-    "Cart",
-    "Line",
-    "Member",
-    "Money",
-    "Order",
-    "Reason",
-    "Rounding",
-    "SiruiError",
-    "Sku",
-    "Window",
-    "__version__",
-]
+__all__ = ["__version__"]
 
 if TYPE_CHECKING:
     from sirui.core.errors import SiruiError as SiruiError
@@ -56,10 +47,15 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'sirui' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    home = module.rpartition(".")[0]  # the package that exports it: sirui.core, sirui.rules
+    warnings.warn(
+        f"sirui.{name} is now {home}.{name}; import it from there "
+        "(the old path goes in the next release)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return getattr(importlib.import_module(module), name)
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(globals())

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import pendulum
 
-from sirui.commission import PaidLine, PaidOrder
+from sirui.commission import CommissionOrder, CommissionOrderLine
 from sirui.core.money import Money
 from sirui.core.nouns import Attribution, Line, Member, Order, Sku
 from sirui.core.windows import DateTime
@@ -36,7 +36,7 @@ def paid_order(
     points: Sequence[str] | None = None,
     stored: Sequence[str] | None = None,
     online: bool = True,
-) -> PaidOrder:
+) -> CommissionOrder:
     """An order whose line i paid ``lines[i][2]`` yuan in cash."""
     mem = member or Member("m1", guide="g1")
     order = Order(
@@ -49,11 +49,11 @@ def paid_order(
         attribution=Attribution(share_by=share_by, shared_at=shared_at),
     )
     paid = tuple(
-        PaidLine(
+        CommissionOrderLine(
             f"L{i + 1}", sku, q, yuan(p),
             points_value=yuan(points[i]) if points else Money.ZERO,
             stored_value=yuan(stored[i]) if stored else Money.ZERO,
         )
         for i, (sku, q, p) in enumerate(lines)
     )
-    return PaidOrder(order, paid, paid_at, online)
+    return CommissionOrder(order, paid, paid_at, online)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sirui.commission import (
     AttributionPolicy,
     AttributionSource,
+    CommissionOrder,
+    CommissionOrderLine,
     CommissionPlan,
-    PaidLine,
-    PaidOrder,
     Precedence,
     RateRule,
     guide_commission,
@@ -72,9 +72,9 @@ def test_self_purchase_earns_nothing_unless_the_operator_allows_it() -> None:
 
 def test_a_line_shared_by_another_guide_goes_to_that_guide() -> None:
     base = paid_order([(MILK, 1, "260"), (MILK, 1, "260")])
-    lines = (base.lines[0], PaidLine("L2", MILK, 1, yuan("260"), share_by="g7",
+    lines = (base.lines[0], CommissionOrderLine("L2", MILK, 1, yuan("260"), share_by="g7",
                                      shared_at=NOW.subtract(days=1)))
-    order = PaidOrder(base.order, lines, NOW)
+    order = CommissionOrder(base.order, lines, NOW)
     plan = CommissionPlan((RateRule("all", "0.03"),))
     out = guide_commission(order, plan)
     assert [(c.line_id, c.payee, c.amount) for c in out] == [

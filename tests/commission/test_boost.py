@@ -15,8 +15,8 @@ from sirui.commission import (
     OverlappingBoostError,
     Sale,
     Target,
-    Tier,
-    TierLadder,
+    TargetLadder,
+    TargetTier,
     TierMode,
 )
 from sirui.core.errors import InvalidPolicyError
@@ -31,7 +31,7 @@ STORE = Store("S09", online_since=pendulum.datetime(2026, 9, 1, tz=TZ))
 BOOST = LaunchBoost((BoostPeriod.launch(STORE),))
 SEPT = period_containing(PeriodKind.MONTH, pendulum.datetime(2026, 9, 15, tz=TZ))
 NOV = period_containing(PeriodKind.MONTH, pendulum.datetime(2026, 11, 15, tz=TZ))
-LADDER = TierLadder((Tier("0", "0.01"), Tier("0.8", "0.02"), Tier("1", "0.03")))
+LADDER = TargetLadder((TargetTier("0", "0.01"), TargetTier("0.8", "0.02"), TargetTier("1", "0.03")))
 TARGET = Target("g1", "g1", yuan("10000"), LADDER)
 
 
@@ -97,7 +97,7 @@ def test_boosted_commission_never_exceeds_the_cap_times_unboosted(
 ) -> None:
     boost = LaunchBoost((BoostPeriod.launch(STORE, cap=Decimal(cap),
                                             online_multiplier=Decimal(mult)),))
-    tgt = Target("g1", "g1", Money(target), TierLadder(LADDER.tiers, mode))
+    tgt = Target("g1", "g1", Money(target), TargetLadder(LADDER.tiers, mode))
     sales = [Sale("g1", "S09", MILK, Money(f), pendulum.datetime(2026, 9, d, tz=TZ), on)
              for f, d, on in items]
     r = boost.target_commission(tgt, sales, SEPT)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sirui.commission import Activity, Competition, Metric
+from sirui.commission import Activity, Competition, CompetitionMetric
 from sirui.core.errors import InvalidPolicyError
 
 from ._shop import NOW, yuan
@@ -16,7 +16,7 @@ from ._shop import NOW, yuan
 START, END = NOW.subtract(days=10), NOW.add(days=10)
 
 
-def contest(metric: Metric, **kw: object) -> Competition:
+def contest(metric: CompetitionMetric, **kw: object) -> Competition:
     return Competition("double-11", metric, START, END, **kw)  # type: ignore[arg-type]
 
 
@@ -28,7 +28,7 @@ def test_sales_ranking_counts_refunds_and_ignores_activity_outside_the_period() 
         Activity.sale("g3", yuan("9999"), END),                  # too late
         Activity.new_member("g3", NOW),                          # other metric
     ]
-    got = [(s.rank, s.guide, s.score) for s in contest(Metric.SALES).rank(acts)]
+    got = [(s.rank, s.guide, s.score) for s in contest(CompetitionMetric.SALES).rank(acts)]
     assert got == [(1, "g1", 50000), (2, "g2", 40000)]
 
 
@@ -41,20 +41,20 @@ def test_ties_go_to_whoever_reached_the_score_first_then_by_id() -> None:
         Activity.new_member("g4", NOW.subtract(days=3)),
         Activity.new_member("g3", NOW.subtract(days=3)),   # g3 and g4 tie fully: by id
     ]
-    got = [(s.rank, s.guide) for s in contest(Metric.NEW_MEMBERS).rank(acts)]
+    got = [(s.rank, s.guide) for s in contest(CompetitionMetric.NEW_MEMBERS).rank(acts)]
     assert got == [(1, "g1"), (2, "g2"), (3, "g3"), (4, "g4")]
 
 
 def test_participants_and_top_n() -> None:
     acts = [Activity.share(g, NOW) for g in ("g1", "g2", "g2", "g3", "g3", "g3")]
-    c = contest(Metric.SHARES, guides=frozenset({"g1", "g2"}))
+    c = contest(CompetitionMetric.SHARES, guides=frozenset({"g1", "g2"}))
     assert [s.guide for s in c.rank(acts)] == ["g2", "g1"]
-    assert [s.guide for s in contest(Metric.SHARES, top=1).rank(acts)] == ["g3"]
+    assert [s.guide for s in contest(CompetitionMetric.SHARES, top=1).rank(acts)] == ["g3"]
 
 
 def test_a_contest_must_end_after_it_starts() -> None:
     with pytest.raises(InvalidPolicyError):
-        Competition("x", Metric.SALES, END, START)
+        Competition("x", CompetitionMetric.SALES, END, START)
 
 
 @given(st.lists(st.tuples(st.sampled_from(["g1", "g2", "g3", "g4"]), st.integers(-5, 50),
@@ -62,8 +62,8 @@ def test_a_contest_must_end_after_it_starts() -> None:
 def test_ranking_is_unique_sorted_and_independent_of_input_order(
     rows: list[tuple[str, int, int]], rnd: random.Random
 ) -> None:
-    acts = [Activity(g, Metric.SHARES, v, START.add(hours=h)) for g, v, h in rows]
-    c = contest(Metric.SHARES)
+    acts = [Activity(g, CompetitionMetric.SHARES, v, START.add(hours=h)) for g, v, h in rows]
+    c = contest(CompetitionMetric.SHARES)
     standings = c.rank(acts)
     shuffled = list(acts)
     rnd.shuffle(shuffled)

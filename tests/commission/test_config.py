@@ -16,13 +16,13 @@ from sirui.commission import (
     BoostPeriod,
     CommissionPlan,
     Competition,
+    CompetitionMetric,
     DistributionPlan,
     DistributionRate,
     ExcludedItems,
     FeeBearer,
     FixedPerItem,
     LaunchBoost,
-    Metric,
     Precedence,
     RateRule,
     Receiver,
@@ -32,13 +32,12 @@ from sirui.commission import (
     SharingPolicy,
     SuperGuideShare,
     Target,
+    TargetLadder,
     TargetLevel,
-    Tier,
-    TierLadder,
+    TargetTier,
     TierMode,
 )
 from sirui.config import (
-    ConfigError,
     dump,
     dumps_json,
     fingerprint,
@@ -46,6 +45,7 @@ from sirui.config import (
     load,
     loads_json,
 )
+from sirui.core import ConfigError
 from sirui.rules import ItemScope
 from sirui.testing import CATEGORIES, aware_datetimes, money
 
@@ -68,8 +68,8 @@ plans = st.builds(
     st.booleans(), st.booleans(),
 )
 ladders = st.builds(
-    lambda steps, mode: TierLadder(
-        tuple(Tier(Decimal(i) / 10, min(Decimal(i) / 100, Decimal(1))) for i in steps), mode),
+    lambda steps, mode: TargetLadder(
+        tuple(TargetTier(Decimal(i) / 10, min(Decimal(i) / 100, Decimal(1))) for i in steps), mode),
     st.lists(st.integers(1, 30), max_size=3, unique=True).map(lambda xs: [0, *sorted(xs)]),
     st.sampled_from(list(TierMode)),
 )
@@ -96,7 +96,7 @@ referrals = st.one_of(
 )
 competitions = st.builds(
     lambda i, m, start, days, gs, top: Competition(i, m, start, start.add(days=days), gs, top),
-    ids, st.sampled_from(list(Metric)), aware_datetimes(), st.integers(1, 60),
+    ids, st.sampled_from(list(CompetitionMetric)), aware_datetimes(), st.integers(1, 60),
     st.frozensets(ids, max_size=3), st.integers(0, 10),
 )
 policies = st.one_of(

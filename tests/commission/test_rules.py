@@ -14,11 +14,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sirui.commission import (
+    CommissionOrder,
+    CommissionOrderLine,
     CommissionPlan,
     ExcludedItems,
     FixedPerItem,
-    PaidLine,
-    PaidOrder,
     RateRule,
     guide_commission,
     line_bases,
@@ -117,12 +117,12 @@ def test_negative_fixed_amount_is_refused() -> None:
 
 def test_paid_line_refuses_zero_quantity() -> None:
     with pytest.raises(InvalidValueError):
-        PaidLine("L1", MILK, 0, yuan("1"))
+        CommissionOrderLine("L1", MILK, 0, yuan("1"))
 
 
 @given(st.integers(0, 10**7), st.decimals(0, 1, places=4), st.integers(1, 20))
 def test_line_commission_is_between_zero_and_the_base(fen: int, rate: Decimal, q: int) -> None:
-    line = PaidLine("L1", MILK, q, Money(fen))
+    line = CommissionOrderLine("L1", MILK, q, Money(fen))
     for plan in (CommissionPlan((RateRule("r", rate),)),
                  CommissionPlan((FixedPerItem("f", Money(fen // 3 + 7)),))):
         amount, _, _ = plan.line_commission(line)
@@ -151,7 +151,7 @@ def test_half_up_stays_the_default() -> None:
         ("r", yuan("2.51"))]
 
 
-def with_shipping(order: PaidOrder, shipping: str) -> PaidOrder:
+def with_shipping(order: CommissionOrder, shipping: str) -> CommissionOrder:
     return attrs.evolve(order, order=attrs.evolve(order.order, shipping=yuan(shipping)))
 
 
@@ -180,7 +180,7 @@ def test_shipping_on_an_order_paid_entirely_by_discounts_goes_by_quantity() -> N
 @given(paid_orders(), st.integers(0, 5_000), st.sampled_from(Rounding),
        st.decimals(0, 1, places=4))
 def test_shipping_is_spread_exactly_and_commission_stays_within_the_base(
-    order: PaidOrder, ship: int, rounding: Rounding, rate: Decimal
+    order: CommissionOrder, ship: int, rounding: Rounding, rate: Decimal
 ) -> None:
     order = attrs.evolve(order, order=attrs.evolve(order.order, shipping=Money(ship)))
     plain = line_bases(order)

@@ -24,11 +24,11 @@ from sirui.commission import (
     ClawbackCreated,
     CommissionLine,
     CommissionPlan,
+    CommissionRefund,
     MarkFulfilled,
     RateRule,
     RecordCommission,
     RecordStatus,
-    Refund,
     ReleaseFrozen,
     Role,
     SettlementLedger,
@@ -82,14 +82,14 @@ def test_happy_path_pending_frozen_settleable_settled() -> None:
 def test_refund_before_settlement_reduces_in_proportion_per_line() -> None:
     led = recorded()
     # One of the two diaper packs comes back: 45 of 90 yuan, so 4.50 of 9.00 commission.
-    refund = Refund.of("r1", "o1", NOW.add(days=2), [("L2", 1, yuan("45"))])
+    refund = CommissionRefund.of("r1", "o1", NOW.add(days=2), [("L2", 1, yuan("45"))])
     out = led.handle(ApplyRefund("c2", refund), now=NOW.add(days=2))
     led = ok(out)
     rec = led.record("o1/L2/guide/g1")
     assert (rec.amount, rec.status) == (yuan("4.50"), S.PENDING)
     assert led.record("o1/L1/guide/g1").amount == yuan("26.00")
     # The other pack too: the record is cancelled at exactly zero.
-    refund2 = Refund.of("r2", "o1", NOW.add(days=3), [("L2", 1, yuan("45"))])
+    refund2 = CommissionRefund.of("r2", "o1", NOW.add(days=3), [("L2", 1, yuan("45"))])
     led = ok(led.handle(ApplyRefund("c3", refund2), now=NOW.add(days=3)))
     rec = led.record("o1/L2/guide/g1")
     assert (rec.amount, rec.status) == (yuan("0"), S.CANCELLED)
@@ -100,7 +100,7 @@ def test_refund_after_settlement_is_clawed_back_from_the_next_settlement() -> No
     led = ok(led.handle(MarkFulfilled("f", "o1", NOW), now=NOW))
     led = ok(led.handle(ReleaseFrozen("r"), now=NOW.add(days=7)))
     led = ok(led.handle(SettlePayee("s1", "g1"), now=NOW.add(days=7)))
-    out = led.handle(ApplyRefund("c9", Refund.of("r1", "o1", NOW.add(days=9),
+    out = led.handle(ApplyRefund("c9", CommissionRefund.of("r1", "o1", NOW.add(days=9),
                                                  [("L1", 1, yuan("260"))])), now=NOW.add(days=9))
     led = ok(out)
     assert out.events == (ClawbackCreated("o1/L1/guide/g1", "g1", yuan("26.00"), "r1"),)
@@ -134,7 +134,7 @@ def test_nothing_to_settle_and_double_fulfilment_are_rejections() -> None:
 
 def test_commands_are_idempotent_by_id() -> None:
     led = recorded()
-    cmd = ApplyRefund("c2", Refund.of("r1", "o1", NOW, [("L2", 1, yuan("45"))]))
+    cmd = ApplyRefund("c2", CommissionRefund.of("r1", "o1", NOW, [("L2", 1, yuan("45"))]))
     first = led.handle(cmd, now=NOW)
     led = ok(first)
     replay = led.handle(cmd, now=NOW.add(days=1))
@@ -145,7 +145,7 @@ def test_commands_are_idempotent_by_id() -> None:
     assert stored == led
     assert stored.handle(cmd, now=NOW.add(days=2)).events == first.events
     with pytest.raises(IdConflictError):
-        led.handle(ApplyRefund("c2", Refund.of("r1", "o1", NOW, [("L2", 2, yuan("90"))])),
+        led.handle(ApplyRefund("c2", CommissionRefund.of("r1", "o1", NOW, [("L2", 2, yuan("90"))])),
                    now=NOW)
 
 
@@ -154,10 +154,11 @@ def test_misuse_raises() -> None:
     with pytest.raises(InvalidCommandError, match="no commission recorded"):
         led.handle(MarkFulfilled("x", "nope", NOW), now=NOW)
     with pytest.raises(InvalidCommandError, match="more than it was paid"):
-        led.handle(ApplyRefund("y", Refund.of("r", "o1", NOW, [("L1", 2, yuan("260"))])),
+        led.handle(ApplyRefund("y", CommissionRefund.of("r", "o1", NOW, [("L1", 2, yuan("260"))])),
                    now=NOW)
+    refund = CommissionRefund.of("r", "o1", NOW, [("L9", 1, yuan("1"))])
     with pytest.raises(InvalidCommandError, match="not in order"):
-        led.handle(ApplyRefund("z", Refund.of("r", "o1", NOW, [("L9", 1, yuan("1"))])), now=NOW)
+        led.handle(ApplyRefund("z", refund), now=NOW)
     with pytest.raises(InvalidCommandError, match="already exists"):
         led.handle(RecordCommission("again", tuple(r.line for r in led.all_records())),
                    now=NOW)
@@ -237,7 +238,7 @@ def test_a_fully_refunded_order_nets_to_zero(
                 t = t.add(days=3)
                 led = led.handle(ReleaseFrozen(f"r{step}"), now=t).state
                 led = led.handle(SettlePayee(f"s{step}", "g1"), now=t).state
-            refund = Refund.of(f"rf{step}", order.id, t, [(pl.line_id, q, Money(m))])
+            refund = CommissionRefund.of(f"rf{step}", order.id, t, [(pl.line_id, q, Money(m))])
             led = ok(led.handle(ApplyRefund(f"a{step}", refund), now=t))
     records = led.records_of(order.id)
     assert sum((r.net for r in records), Money(0)) == Money(0)
@@ -374,7 +375,7 @@ class SettlementMachine(RuleBasedStateMachine):
         left_q, left_m = rec.qty - rec.rq, rec.total - rec.rm
         q = data.draw(st.integers(0, left_q))
         m = data.draw(st.integers(0, left_m))
-        refund = Refund.of(self._id(), oid, self.now, [("L1", q, Money(m))])
+        refund = CommissionRefund.of(self._id(), oid, self.now, [("L1", q, Money(m))])
         self._run(ApplyRefund(self._id(), refund))
         for k, r in self.model.items():
             if not k.startswith(oid + "/"):
@@ -454,7 +455,7 @@ def test_events_are_plain_data_for_the_host() -> None:
     from sirui.rules import event_to_dict
 
     led = recorded()
-    refund = Refund.of("r1", "o1", NOW, [("L2", 1, yuan("45"))])
+    refund = CommissionRefund.of("r1", "o1", NOW, [("L2", 1, yuan("45"))])
     out = led.handle(ApplyRefund("c2", refund), now=NOW)
     body = event_to_dict(out.events[0])
     assert body.pop("event").endswith("CommissionReduced")  # the wire name

@@ -11,12 +11,12 @@ from sirui.commission import (
     ApplyRefund,
     Bonus,
     CommissionPlan,
+    CommissionRefund,
     ExcludedItems,
     MarkFulfilled,
     RateRule,
     RecordCommission,
     RecordStatus,
-    Refund,
     ReleaseFrozen,
     SettlementLedger,
     SettlePayee,
@@ -61,7 +61,7 @@ def month_ledger() -> SettlementLedger:
     led = led.handle(ReleaseFrozen("r1"), now=NOW.add(days=7)).state
     led = led.handle(SettlePayee("s1", "g1"), now=NOW.add(days=7)).state
     # Half the diapers come back after settlement: 0.90 clawed back from g1.
-    refund = Refund.of("rf", "o2", NOW.add(days=8), [("L1", 1, yuan("90"))])
+    refund = CommissionRefund.of("rf", "o2", NOW.add(days=8), [("L1", 1, yuan("90"))])
     return led.handle(ApplyRefund("a1", refund), now=NOW.add(days=8)).state
 
 
@@ -115,7 +115,7 @@ def test_totals_agree_by_status_rule_and_store(rows: list[tuple[str, int, int]])
                            member=Member(f"m{i}", guide=guide), store=f"S{i % 2}")
         led = led.handle(RecordCommission(f"r{i}", guide_commission(order, PLAN)), now=NOW).state
         if refunded:
-            rf = Refund.of(f"rf{i}", order.id, NOW, [("L1", refunded, order.lines[0].total
+            rf = CommissionRefund.of(f"rf{i}", order.id, NOW, [("L1", refunded, order.lines[0].total
                                                       if refunded == 2 else Money(fen // 2))])
             led = led.handle(ApplyRefund(f"a{i}", rf), now=NOW).state
     recs = list(led.all_records())

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from sirui.commission import (
     Sale,
     Target,
+    TargetLadder,
     TargetLevel,
-    Tier,
-    TierLadder,
+    TargetTier,
     TierMode,
     evaluate_targets,
     sales_of,
@@ -27,9 +27,9 @@ from sirui.rules import ItemScope
 from ._shop import DIAPER, MILK, NOW, paid_order, yuan
 
 # Below 80% of target 1%, 80-100% 2%, from 100% 3%.
-TIERS = (Tier("0", "0.01"), Tier("0.8", "0.02"), Tier("1", "0.03"))
-WHOLE = TierLadder(TIERS)
-BANDED = TierLadder(TIERS, TierMode.BANDED)
+TIERS = (TargetTier("0", "0.01"), TargetTier("0.8", "0.02"), TargetTier("1", "0.03"))
+WHOLE = TargetLadder(TIERS)
+BANDED = TargetLadder(TIERS, TierMode.BANDED)
 TARGET = yuan("10000")
 
 
@@ -62,18 +62,18 @@ def test_a_target_of_zero_is_a_typed_error() -> None:
 
 @pytest.mark.parametrize("tiers", [
     (),
-    (Tier("0.5", "0.01"),),
-    (Tier("0", "0.01"), Tier("0", "0.02")),
-    (Tier("0", "0.02"), Tier("0.8", "0.01")),
+    (TargetTier("0.5", "0.01"),),
+    (TargetTier("0", "0.01"), TargetTier("0", "0.02")),
+    (TargetTier("0", "0.02"), TargetTier("0.8", "0.01")),
 ])
-def test_bad_ladders_are_refused(tiers: tuple[Tier, ...]) -> None:
+def test_bad_ladders_are_refused(tiers: tuple[TargetTier, ...]) -> None:
     with pytest.raises(InvalidPolicyError):
-        TierLadder(tiers)
+        TargetLadder(tiers)
 
 
 def test_rate_above_one_is_refused() -> None:
     with pytest.raises(InvalidPolicyError):
-        Tier("0", "1.01")
+        TargetTier("0", "1.01")
 
 
 MONTH = period_containing(PeriodKind.MONTH, NOW)
@@ -102,7 +102,7 @@ def test_targets_per_guide_per_item_and_per_store() -> None:
 @given(st.integers(0, 5_000_000), st.integers(0, 5_000_000), st.integers(1, 3_000_000),
        st.sampled_from([WHOLE, BANDED]))
 def test_tiered_commission_is_monotone_in_sales(a: int, b: int, target: int,
-                                                 ladder: TierLadder) -> None:
+                                                 ladder: TargetLadder) -> None:
     lo, hi = sorted((a, b))
     t = Money(target)
     assert ladder.commission(Money(lo), t).amount <= ladder.commission(Money(hi), t).amount
@@ -119,7 +119,7 @@ def test_any_valid_ladder_is_monotone(steps: list[tuple[int, int]], a: int, b: i
         rates.append(r)
         f += df + 1
         r = min(r + dr, 100)
-    ladder = TierLadder(tuple(Tier(Decimal(x) / 100, Decimal(y) / 100)
+    ladder = TargetLadder(tuple(TargetTier(Decimal(x) / 100, Decimal(y) / 100)
                               for x, y in zip(floors, rates, strict=True)), mode)
     lo, hi = sorted((a, b))
     t = Money(target)

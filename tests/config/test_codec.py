@@ -25,7 +25,6 @@ from hypothesis import strategies as st
 
 from sirui.config import (
     MONEY_PATTERN,
-    ConfigError,
     dump,
     dumps_json,
     dumps_toml,
@@ -40,6 +39,7 @@ from sirui.config import (
     to_plain,
     wire_name,
 )
+from sirui.core import ConfigError
 from sirui.core.errors import SiruiError
 from sirui.core.money import Money
 from sirui.core.persistent import PMap
@@ -180,10 +180,10 @@ def test_persistent_maps_are_objects_when_keyed_by_text() -> None:
 
 
 def test_events_go_by_qualified_wire_names() -> None:
-    from sirui.campaigns.assist import TaskCompleted as AssistDone
+    from sirui.campaigns.assist import AssistCompleted as AssistDone
     from sirui.loyalty.points import TaskCompleted as PointsDone
 
-    assert wire_name(AssistDone) == "campaigns.assist.TaskCompleted"
+    assert wire_name(AssistDone) == "campaigns.assist.AssistCompleted"
     assert wire_name(PointsDone) == "loyalty.points.TaskCompleted"
     out = ledger().handle(Earn("e9", 1), now=NOW.add(days=3))
     assert event_to_dict(out.events[0])["event"] == "loyalty.points.PointsEarned"

@@ -15,7 +15,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sirui.config import (
-    ConfigError,
     dump,
     dumps_json,
     dumps_toml,
@@ -28,6 +27,7 @@ from sirui.config import (
     loads_toml,
     policy_types,
 )
+from sirui.core import ConfigError
 from sirui.core.money import Money
 from sirui.core.windows import DaysAfterClaim, FixedValidity, Validity, Window
 from sirui.rules import AmountAtLeast, Condition, ItemScope, NewCustomer, TierIn, WithinWindow

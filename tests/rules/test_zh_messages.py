@@ -29,7 +29,8 @@ from sirui.rules.reasons import CATALOGUE, ReasonCode
 _OPTIONAL = ("sirui.simulate",) if importlib.util.find_spec("pandas") is None else ()
 
 for _info in pkgutil.walk_packages(sirui.__path__, "sirui."):
-    if not _info.name.startswith(("sirui.cli", "sirui.__main__", *_OPTIONAL)):
+    if not _info.name.startswith(("sirui.cli", "sirui.__main__", "sirui.money", "sirui.errors",
+                                  *_OPTIONAL)):
         importlib.import_module(_info.name)
 
 #: Prefixes other test modules register their own demo reasons under.

@@ -21,14 +21,14 @@ from service._harness import REPO, Database, Server, cart
 from sirui.checkout import quote, refund
 from sirui.commission import (
     ApplyRefund,
+    CommissionOrder,
+    CommissionOrderLine,
+    CommissionRefund,
     LineRefund,
-    PaidLine,
-    PaidOrder,
     RecordCommission,
     SettlementLedger,
     guide_commission,
 )
-from sirui.commission import Refund as CommissionRefund
 from sirui.config import dump, load, loads_toml
 from sirui.core import Attribution, Cart, Line, Member, Money, Order, Sku
 from sirui.loyalty.members import (
@@ -42,13 +42,13 @@ from sirui.loyalty.members import (
 from sirui.loyalty.points import (
     DeductionPolicy,
     Earn,
+    EarningLine,
     OrderPoints,
     PointsDeductionStep,
     PointsLedger,
     Spend,
     quote_earning,
 )
-from sirui.loyalty.points import PaidLine as EarnLine
 from sirui.promotions import ClaimCoupon, LockCoupon, UseCoupon, Wallet
 from sirui.simulate.sample import CATALOGUE
 
@@ -137,7 +137,7 @@ def test_http_figures_are_the_library_figures(server: Server, db: Database) -> N
         wallet = wallet.handle(LockCoupon(f"e2e-o1:lock:{cid}", cid, "e2e-o1"), now=now).state
         wallet = wallet.handle(UseCoupon(f"e2e-o1:use:{cid}", cid, "e2e-o1"), now=now).state
     ledger = ledger.handle(Spend("e2e-o1:spend", 3000, order_id="e2e-o1"), now=now).state
-    earned = quote_earning(chain.points, [EarnLine(ln.id, ln.sku, q.line(ln.id).paid)
+    earned = quote_earning(chain.points, [EarningLine(ln.id, ln.sku, q.line(ln.id).paid)
                                           for ln in the_cart.lines],
                            now=now, tier_multiplier=benefits.points_multiplier)
     ledger = ledger.handle(Earn("e2e-o1:earn", earned.points, order_id="e2e-o1"), now=now).state
@@ -146,7 +146,7 @@ def test_http_figures_are_the_library_figures(server: Server, db: Database) -> N
     standing = grown.state
     order = Order("e2e-o1", member, the_cart.lines, now, now, "S01",
                   attribution=Attribution(guide="G901"))
-    lines = guide_commission(PaidOrder(order, [PaidLine(ln.id, ln.sku, ln.quantity,
+    lines = guide_commission(CommissionOrder(order, [CommissionOrderLine(ln.id, ln.sku, ln.quantity,
                                                         q.line(ln.id).paid)
                                                for ln in the_cart.lines], now),
                              chain.commission, chain.attribution)

@@ -42,10 +42,10 @@ from sirui.loyalty.members import (
     CombineRule,
     GrowthRules,
     MemberDiscount,
-    Metric,
     Perks,
     Tier,
     TierLadder,
+    TierMetric,
     TierPerks,
     UpgradeMode,
 )
@@ -389,8 +389,9 @@ def commission_plans(draw: st.DrawFn) -> CommissionPlan:
 
 @st.composite
 def ladders(draw: st.DrawFn) -> TierLadder:
-    metric = draw(st.sampled_from(list(Metric)))
-    scale = {Metric.GROWTH: 1, Metric.POINTS: 1, Metric.SPEND: 100, Metric.ORDERS: 0}[metric]
+    metric = draw(st.sampled_from(list(TierMetric)))
+    scale = {TierMetric.GROWTH: 1, TierMetric.POINTS: 1, TierMetric.SPEND: 100,
+             TierMetric.ORDERS: 0}[metric]
     steps = sorted(draw(st.sets(st.integers(1, 12), min_size=3, max_size=3)))
     thresholds = [s * 150 * scale if scale else s for s in steps]
     retention = draw(st.booleans())

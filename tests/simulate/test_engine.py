@@ -20,7 +20,7 @@ from sirui.loyalty.members import (
     RefundOrder,
     benefits_for,
 )
-from sirui.loyalty.points.earning import PaidLine, quote_earning
+from sirui.loyalty.points.earning import EarningLine, quote_earning
 from sirui.rules import Stage
 from sirui.simulate import Scenario, compare, prepare, simulate
 
@@ -81,7 +81,7 @@ def test_simulate_equals_one_by_one_pricing(tiny: dict[str, Any], baseline: Any)
             )
             earn = quote_earning(
                 sc.points,
-                [PaidLine(ln.id, ln.sku, q.line(ln.id).paid) for ln in o.lines],
+                [EarningLine(ln.id, ln.sku, q.line(ln.id).paid) for ln in o.lines],
                 now=o.paid_at,
                 tier_multiplier=ben.points_multiplier,
             )

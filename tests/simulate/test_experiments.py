@@ -16,7 +16,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sirui.config import ConfigError, dump, dumps_json, load, loads_json
+from sirui.config import dump, dumps_json, load, loads_json
+from sirui.core import ConfigError
 from sirui.core.errors import InvalidPolicyError, InvalidValueError
 from sirui.simulate import (
     Experiment,

@@ -19,11 +19,11 @@ from sirui.campaigns.bargain import draw_cut
 from sirui.campaigns.groupbuy import (
     DifferenceDue,
     GroupBuyCampaign,
+    GroupMemberJoined,
     GroupStatus,
     GroupSucceeded,
     GroupTick,
     JoinGroup,
-    MemberJoined,
     OpenGroup,
     PaySeat,
     RefundDue,
@@ -259,7 +259,7 @@ def test_group_buy_money_settles_to_the_final_price_or_to_nothing(policy, people
         out = camp.handle(cmd, now=now)  # type: ignore[arg-type]
         camp = out.state
         for ev in out.events:
-            if isinstance(ev, MemberJoined) and ev.leader:
+            if isinstance(ev, GroupMemberJoined) and ev.leader:
                 leader_join.add(ev.join_id)
             elif isinstance(ev, SeatPaid):
                 net[ev.join_id] = net.get(ev.join_id, 0) + ev.amount.minor

@@ -2,8 +2,8 @@
 settlement, monthly statements, WeChat Pay profit sharing (分账) and guide
 competitions.
 
-Everything starts from a `PaidOrder` (what each line actually paid, built by
-the checkout or the host) and is reversed from a `Refund`:
+Everything starts from a `CommissionOrder` (what each line actually paid, built by
+the checkout or the host) and is reversed from a `CommissionRefund`:
 
 * `attribution`: whom an order belongs to (share link, exclusive guide, store);
 * `rules`: commission per line (rate by item, fixed per item, exclusions);
@@ -25,7 +25,7 @@ from sirui.commission.attribution import (
     Precedence,
 )
 from sirui.commission.boost import BoostPeriod, BoostResult, LaunchBoost, OverlappingBoostError
-from sirui.commission.competition import Activity, Competition, Metric, Standing
+from sirui.commission.competition import Activity, Competition, CompetitionMetric, Standing
 from sirui.commission.distribution import (
     DistributionDepthError,
     DistributionPlan,
@@ -34,7 +34,7 @@ from sirui.commission.distribution import (
     SuperGuideShare,
     order_commission,
 )
-from sirui.commission.paid import LineRefund, PaidLine, PaidOrder, Refund
+from sirui.commission.paid import CommissionOrder, CommissionOrderLine, CommissionRefund, LineRefund
 from sirui.commission.referral import (
     InviteeFirstOrder,
     ReferralDecision,
@@ -109,11 +109,11 @@ from sirui.commission.statement import (
 from sirui.commission.targets import (
     Sale,
     Target,
+    TargetLadder,
     TargetLevel,
     TargetResult,
-    Tier,
+    TargetTier,
     TieredCommission,
-    TierLadder,
     TierMode,
     evaluate_targets,
     sales_of,
@@ -145,6 +145,7 @@ from sirui.commission.withdrawal import (
     WithdrawalReturned,
     WithdrawalStatus,
 )
+from sirui.core.registry import renamed as _renamed
 
 __all__ = [
     "SHARING_TRANSITIONS",
@@ -167,14 +168,18 @@ __all__ = [
     "CommissionCancelled",
     "CommissionFrozen",
     "CommissionLine",
+    "CommissionOrder",
+    "CommissionOrderLine",
     "CommissionPlan",
     "CommissionRecord",
     "CommissionRecorded",
     "CommissionReduced",
+    "CommissionRefund",
     "CommissionRule",
     "CommissionSettleable",
     "CommissionSettled",
     "Competition",
+    "CompetitionMetric",
     "Credit",
     "DayUsage",
     "DebtCleared",
@@ -196,11 +201,8 @@ __all__ = [
     "MarkFulfilled",
     "MarkWithdrawalPaid",
     "MarkWithdrawalReturned",
-    "Metric",
     "OffsetDebt",
     "OverlappingBoostError",
-    "PaidLine",
-    "PaidOrder",
     "Precedence",
     "RateRule",
     "Receiver",
@@ -211,7 +213,6 @@ __all__ = [
     "ReferralDecision",
     "ReferralReward",
     "ReferralStatus",
-    "Refund",
     "RejectWithdrawal",
     "ReleaseFrozen",
     "RequestSplit",
@@ -242,10 +243,10 @@ __all__ = [
     "StatementLevel",
     "SuperGuideShare",
     "Target",
+    "TargetLadder",
     "TargetLevel",
     "TargetResult",
-    "Tier",
-    "TierLadder",
+    "TargetTier",
     "TierMode",
     "TieredCommission",
     "Withdrawal",
@@ -266,3 +267,13 @@ __all__ = [
     "sales_of",
     "store_statements",
 ]
+
+#: Old names kept one release (see CHANGELOG); each warns and names the new one.
+__getattr__ = _renamed(__name__, {
+    "Metric": "CompetitionMetric",
+    "PaidLine": "CommissionOrderLine",
+    "PaidOrder": "CommissionOrder",
+    "Refund": "CommissionRefund",
+    "Tier": "TargetTier",
+    "TierLadder": "TargetLadder",
+})

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 
 import attrs
 
-from sirui.commission.paid import PaidLine, PaidOrder
+from sirui.commission.paid import CommissionOrder, CommissionOrderLine
 from sirui.core.nouns import Guide
 from sirui.core.registry import policy
 from sirui.core.validators import non_negative_int
@@ -102,14 +102,17 @@ class AttributionPolicy:
     self_purchase_earns: bool = False
 
     def attribute(
-        self, order: PaidOrder, guides: Mapping[str, Guide] | None = None
+        self, order: CommissionOrder, guides: Mapping[str, Guide] | None = None
     ) -> Attributed:
         """Attribute the whole order (line-level share links ignored)."""
         a = order.order.attribution
         return self._decide(order, a.share_by, a.shared_at, guides or {})
 
     def attribute_line(
-        self, order: PaidOrder, line: PaidLine, guides: Mapping[str, Guide] | None = None
+        self,
+        order: CommissionOrder,
+        line: CommissionOrderLine,
+        guides: Mapping[str, Guide] | None = None,
     ) -> Attributed:
         """Attribute one line: its own share link if it has one, else the order's."""
         if line.share_by is not None:
@@ -124,7 +127,7 @@ class AttributionPolicy:
 
     def _decide(
         self,
-        order: PaidOrder,
+        order: CommissionOrder,
         share_by: str | None,
         shared_at: DateTime | None,
         guides: Mapping[str, Guide],

@@ -24,10 +24,10 @@ from sirui.core.registry import policy
 from sirui.core.validators import non_empty_str, non_negative_int
 from sirui.core.windows import DateTime, Window, aware
 
-__all__ = ["Activity", "Competition", "Metric", "Standing"]
+__all__ = ["Activity", "Competition", "CompetitionMetric", "Standing"]
 
 
-class Metric(enum.Enum):
+class CompetitionMetric(enum.Enum):
     SALES = "sales"
     """Paid amount in fen (销售额)."""
     NEW_MEMBERS = "new_members"
@@ -41,7 +41,7 @@ class Activity:
     """One scored event of a guide: a sale (fen), a new member (1) or a share (1)."""
 
     guide: str = attrs.field(validator=non_empty_str)
-    metric: Metric
+    metric: CompetitionMetric
     value: int
     at: DateTime = attrs.field(converter=aware)
 
@@ -51,15 +51,15 @@ class Activity:
 
     @classmethod
     def sale(cls, guide: str, amount: Money, at: DateTime) -> Activity:
-        return cls(guide, Metric.SALES, amount.minor, at)
+        return cls(guide, CompetitionMetric.SALES, amount.minor, at)
 
     @classmethod
     def new_member(cls, guide: str, at: DateTime) -> Activity:
-        return cls(guide, Metric.NEW_MEMBERS, 1, at)
+        return cls(guide, CompetitionMetric.NEW_MEMBERS, 1, at)
 
     @classmethod
     def share(cls, guide: str, at: DateTime) -> Activity:
-        return cls(guide, Metric.SHARES, 1, at)
+        return cls(guide, CompetitionMetric.SHARES, 1, at)
 
 
 @attrs.frozen(slots=True)
@@ -82,7 +82,7 @@ class Competition:
     """
 
     id: str = attrs.field(validator=non_empty_str)
-    metric: Metric
+    metric: CompetitionMetric
     start: DateTime = attrs.field(converter=aware)
     end: DateTime = attrs.field(converter=aware)
     guides: frozenset[str] = frozenset()

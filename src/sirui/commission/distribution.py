@@ -31,7 +31,7 @@ import attrs
 
 from sirui.commission._common import rate_field, to_rate, zh_item, zh_percent
 from sirui.commission.attribution import AttributionPolicy
-from sirui.commission.paid import PaidOrder
+from sirui.commission.paid import CommissionOrder
 from sirui.commission.rules import (
     EVERYTHING,
     CommissionLine,
@@ -278,7 +278,7 @@ class DistributionPlan:
                 field="levels", value=self.levels,
             )
 
-    def compute(self, order: PaidOrder, chain: SellerChain) -> tuple[CommissionLine, ...]:
+    def compute(self, order: CommissionOrder, chain: SellerChain) -> tuple[CommissionLine, ...]:
         """Lines for the direct seller (and the indirect one, if any and ``levels == 2``)."""
         out: list[CommissionLine] = []
         store = order.order.store
@@ -307,7 +307,7 @@ class DistributionPlan:
 
 
 def order_commission(
-    order: PaidOrder,
+    order: CommissionOrder,
     plan: CommissionPlan,
     *,
     attribution: AttributionPolicy | None = None,

@@ -1,11 +1,11 @@
 """The input of every commission computation: a paid order, line by line, and its refunds.
 
-The checkout (which sits above this package) or a host builds a `PaidOrder`
+The checkout (which sits above this package) or a host builds a `CommissionOrder`
 from its quote: for every line, what the shopper actually paid for it after
 every discount (``paid``, cash through WeChat Pay), what points deduction
 covered (``points_value``) and what stored value covered (``stored_value``).
 Shipping is not a line and never earns commission. Refunds come in as
-`Refund` values: per line, the quantity and the amount given back.
+`CommissionRefund` values: per line, the quantity and the amount given back.
 
 Invariants: line ids are unique; every amount is non-negative and of one
 currency; a refund never returns more than a line's quantity or its total
@@ -24,7 +24,7 @@ from sirui.core.nouns import Order, Sku
 from sirui.core.validators import non_empty_str
 from sirui.core.windows import DateTime, aware
 
-__all__ = ["LineRefund", "PaidLine", "PaidOrder", "Refund"]
+__all__ = ["CommissionOrder", "CommissionOrderLine", "CommissionRefund", "LineRefund"]
 
 
 def _money_ge0(_inst: object, attribute: attrs.Attribute[Money], value: object) -> None:
@@ -43,7 +43,7 @@ def _money_or_fen(value: object) -> Money:
 
 
 @attrs.frozen(slots=True)
-class PaidLine:
+class CommissionOrderLine:
     """One paid order line (已支付订单行) with its money split by source.
 
     Attributes:
@@ -87,11 +87,11 @@ class PaidLine:
 
 
 
-def _tuple_of_paidline(value: Iterable[PaidLine]) -> tuple[PaidLine, ...]:
+def _tuple_of_paidline(value: Iterable[CommissionOrderLine]) -> tuple[CommissionOrderLine, ...]:
     return tuple(value)
 
 @attrs.frozen(slots=True)
-class PaidOrder:
+class CommissionOrder:
     """A paid order as commission sees it (已支付订单).
 
     ``online`` says whether the sale was made online (mini-program mall);
@@ -99,7 +99,7 @@ class PaidOrder:
     """
 
     order: Order
-    lines: tuple[PaidLine, ...] = attrs.field(converter=_tuple_of_paidline)
+    lines: tuple[CommissionOrderLine, ...] = attrs.field(converter=_tuple_of_paidline)
     paid_at: DateTime = attrs.field(converter=aware)
     online: bool = True
 
@@ -109,8 +109,10 @@ class PaidOrder:
                           cls=InvalidValueError)
         seen: set[str] = set()
         for i, ln in enumerate(self.lines):
-            if not isinstance(ln, PaidLine):
-                raise invalid(f"lines[{i}]", ln, "must be a PaidLine", cls=InvalidValueError)
+            if not isinstance(ln, CommissionOrderLine):
+                raise invalid(
+                    f"lines[{i}]", ln, "must be a CommissionOrderLine", cls=InvalidValueError
+                )
             if ln.line_id in seen:
                 raise invalid(f"lines[{i}].line_id", ln.line_id, "duplicate line id",
                               cls=InvalidValueError)
@@ -132,7 +134,7 @@ class PaidOrder:
         """Cash paid over all lines (shipping excluded)."""
         return sum((ln.paid for ln in self.lines), Money.zero(self.currency))
 
-    def line(self, line_id: str) -> PaidLine:
+    def line(self, line_id: str) -> CommissionOrderLine:
         for ln in self.lines:
             if ln.line_id == line_id:
                 return ln
@@ -157,7 +159,7 @@ def _tuple_of_linerefund(value: Iterable[LineRefund]) -> tuple[LineRefund, ...]:
     return tuple(value)
 
 @attrs.frozen(slots=True)
-class Refund:
+class CommissionRefund:
     """A refund (退款) of some lines of one order, by id (replays are recognised by it)."""
 
     id: str = attrs.field(validator=non_empty_str)
@@ -171,13 +173,13 @@ class Refund:
             raise invalid("lines", ids, "a line appears twice in one refund", cls=InvalidValueError)
 
     @classmethod
-    def full(cls, id: str, order: PaidOrder, at: DateTime) -> Refund:
-        """Refund every line of ``order`` in full."""
+    def full(cls, id: str, order: CommissionOrder, at: DateTime) -> CommissionRefund:
+        """CommissionRefund every line of ``order`` in full."""
         items = [LineRefund(ln.line_id, ln.quantity, ln.total) for ln in order.lines]
         return cls(id, order.id, items, at)
 
     @classmethod
     def of(cls, id: str, order_id: str, at: DateTime, items: Iterable[tuple[str, int, Money]]
-           ) -> Refund:
+           ) -> CommissionRefund:
         refunds = [LineRefund(a, q, m) for a, q, m in items]
         return cls(id, order_id, refunds, at)

@@ -37,7 +37,7 @@ import attrs
 
 from sirui.commission._common import rate_field, to_rate, zh_item, zh_percent
 from sirui.commission.attribution import Attributed, AttributionPolicy
-from sirui.commission.paid import PaidLine, PaidOrder
+from sirui.commission.paid import CommissionOrder, CommissionOrderLine
 from sirui.core.errors import invalid
 from sirui.core.money import Money, Rounding
 from sirui.core.nouns import Guide, Sku
@@ -115,7 +115,7 @@ class CommissionRule:
         return self.scope.matches(sku)
 
     def commission(
-        self, line: PaidLine, base: Money, rounding: Rounding = Rounding.HALF_UP
+        self, line: CommissionOrderLine, base: Money, rounding: Rounding = Rounding.HALF_UP
     ) -> tuple[Money, Reason]:
         """The commission on ``line`` for ``base``, rates rounded by ``rounding``, and why."""
         raise NotImplementedError  # pragma: no cover - abstract
@@ -131,7 +131,7 @@ class RateRule(CommissionRule):
     scope: ItemScope = EVERYTHING
 
     def commission(
-        self, line: PaidLine, base: Money, rounding: Rounding = Rounding.HALF_UP
+        self, line: CommissionOrderLine, base: Money, rounding: Rounding = Rounding.HALF_UP
     ) -> tuple[Money, Reason]:
         amount = base.times(self.rate, rounding)
         return amount, BY_RATE(rate=self.rate, percent=zh_percent(self.rate), base=base,
@@ -148,7 +148,7 @@ class FixedPerItem(CommissionRule):
     scope: ItemScope = EVERYTHING
 
     def commission(
-        self, line: PaidLine, base: Money, rounding: Rounding = Rounding.HALF_UP
+        self, line: CommissionOrderLine, base: Money, rounding: Rounding = Rounding.HALF_UP
     ) -> tuple[Money, Reason]:
         wanted = self.each * line.quantity
         if wanted > base:
@@ -165,7 +165,7 @@ class ExcludedItems(CommissionRule):
     scope: ItemScope = EVERYTHING
 
     def commission(
-        self, line: PaidLine, base: Money, rounding: Rounding = Rounding.HALF_UP
+        self, line: CommissionOrderLine, base: Money, rounding: Rounding = Rounding.HALF_UP
     ) -> tuple[Money, Reason]:
         return Money.zero(base.currency), EXCLUDED(sku=line.sku.id, item=zh_item(line.sku.name))
 
@@ -235,7 +235,7 @@ class CommissionPlan:
     counts_shipping: bool = False
     """The shipping the order paid (运费) counts as paid, spread over the lines."""
 
-    def base_of(self, line: PaidLine) -> Money:
+    def base_of(self, line: CommissionOrderLine) -> Money:
         """The line's base without shipping (shipping needs the whole order: `bases`)."""
         base = line.paid
         if self.counts_points:
@@ -244,7 +244,7 @@ class CommissionPlan:
             base += line.stored_value
         return base
 
-    def bases(self, order: PaidOrder) -> tuple[Money, ...]:
+    def bases(self, order: CommissionOrder) -> tuple[Money, ...]:
         """Each line's base, in line order, with its part of the shipping if counted."""
         return line_bases(order, counts_points=self.counts_points,
                           counts_stored_value=self.counts_stored_value,
@@ -257,7 +257,7 @@ class CommissionPlan:
         return None
 
     def line_commission(
-        self, line: PaidLine, base: Money | None = None
+        self, line: CommissionOrderLine, base: Money | None = None
     ) -> tuple[Money, str, Reason]:
         """The commission on one line, the id of the rule that decided it, and why.
 
@@ -274,7 +274,7 @@ class CommissionPlan:
         return amount, rule.id, reason
 
     def compute(
-        self, order: PaidOrder, owners: Mapping[str, Attributed] | Attributed
+        self, order: CommissionOrder, owners: Mapping[str, Attributed] | Attributed
     ) -> tuple[CommissionLine, ...]:
         """One `CommissionLine` per order line for its attributed guide.
 
@@ -296,7 +296,7 @@ class CommissionPlan:
 
 
 def line_bases(
-    order: PaidOrder,
+    order: CommissionOrder,
     *,
     counts_points: bool = False,
     counts_stored_value: bool = True,
@@ -331,7 +331,7 @@ def line_bases(
 
 
 def guide_commission(
-    order: PaidOrder,
+    order: CommissionOrder,
     plan: CommissionPlan,
     attribution: AttributionPolicy | None = None,
     guides: Mapping[str, Guide] | None = None,

@@ -69,7 +69,7 @@ from typing import Any, Final, TypeAlias
 import attrs
 
 from sirui.commission._common import proportion
-from sirui.commission.paid import Refund
+from sirui.commission.paid import CommissionRefund
 from sirui.commission.rules import CommissionLine
 from sirui.core.errors import InvalidCommandError
 from sirui.core.money import Money
@@ -280,7 +280,7 @@ class ApplyRefund:
     """Reduce (or claw back) the commission of the refunded lines."""
 
     id: str = attrs.field(validator=non_empty_str)
-    refund: Refund
+    refund: CommissionRefund
 
 
 SettlementCommand: TypeAlias = (

@@ -1,6 +1,6 @@
 """Monthly targets with tiered rates by achievement (目标达成阶梯提成).
 
-A `TierLadder` maps achievement (performance / target) to a rate, e.g.
+A `TargetLadder` maps achievement (performance / target) to a rate, e.g.
 below 80% of target 1%, from 80% 2%, from 100% 3%. A tier's ``floor`` is
 inclusive: exactly 80% earns 2%, exactly 100% earns 3%. Two modes, the
 operator's choice:
@@ -29,7 +29,7 @@ from decimal import Decimal
 import attrs
 
 from sirui.commission._common import ZERO_RATE, check_rate, to_rate
-from sirui.commission.paid import PaidOrder
+from sirui.commission.paid import CommissionOrder
 from sirui.commission.rules import EVERYTHING
 from sirui.core.errors import CurrencyMismatchError, invalid
 from sirui.core.money import Money, round_decimal
@@ -43,10 +43,10 @@ from sirui.rules.scope import ItemScope
 __all__ = [
     "Sale",
     "Target",
+    "TargetLadder",
     "TargetLevel",
     "TargetResult",
-    "Tier",
-    "TierLadder",
+    "TargetTier",
     "TierMode",
     "TieredCommission",
     "evaluate_targets",
@@ -68,7 +68,7 @@ class TierMode(enum.Enum):
 
 
 @attrs.frozen(slots=True)
-class Tier:
+class TargetTier:
     """From ``floor`` achievement (0.8 = 80% of target) upward, ``rate`` applies."""
 
     floor: Decimal = attrs.field(converter=to_rate)
@@ -80,10 +80,10 @@ class Tier:
         check_rate("rate", self.rate)
 
 
-def _tiers(value: Iterable[Tier]) -> tuple[Tier, ...]:
+def _tiers(value: Iterable[TargetTier]) -> tuple[TargetTier, ...]:
     tiers = tuple(value)
     if not tiers:
-        raise invalid("tiers", tiers, "need at least one tier", "start with Tier('0', rate)")
+        raise invalid("tiers", tiers, "need at least one tier", "start with TargetTier('0', rate)")
     if tiers[0].floor != 0:
         raise invalid("tiers[0].floor", tiers[0].floor, "the first tier must start at 0")
     for i in range(1, len(tiers)):
@@ -112,15 +112,16 @@ class TieredCommission:
 
 @policy("commission.tier_ladder")
 @attrs.frozen(slots=True)
-class TierLadder:
+class TargetLadder:
     """Rates by target achievement (阶梯费率).
 
-    >>> ladder = TierLadder((Tier("0", "0.01"), Tier("0.8", "0.02"), Tier("1", "0.03")))
+    >>> tiers = (TargetTier("0", "0.01"), TargetTier("0.8", "0.02"), TargetTier("1", "0.03"))
+    >>> ladder = TargetLadder(tiers)
     >>> ladder.commission(Money.of("9000"), Money.of("10000")).amount
     Money('180.00', 'CNY')
     """
 
-    tiers: tuple[Tier, ...] = attrs.field(converter=_tiers)
+    tiers: tuple[TargetTier, ...] = attrs.field(converter=_tiers)
     mode: TierMode = TierMode.WHOLE
 
     def tier_index(self, achievement: Decimal) -> int:
@@ -169,7 +170,7 @@ class Target:
     id: str = attrs.field(validator=non_empty_str)
     owner: str = attrs.field(validator=non_empty_str)
     amount: Money = attrs.field(validator=positive_money)
-    ladder: TierLadder
+    ladder: TargetLadder
     level: TargetLevel = TargetLevel.GUIDE
     scope: ItemScope = EVERYTHING
     """Items whose sales count (单品目标); everything by default."""
@@ -187,7 +188,7 @@ class Sale:
     online: bool = True
 
 
-def sales_of(order: PaidOrder, guide: str | None, store: str | None) -> tuple[Sale, ...]:
+def sales_of(order: CommissionOrder, guide: str | None, store: str | None) -> tuple[Sale, ...]:
     """The order's lines as performance records (cash + stored value, points excluded)."""
     return tuple(
         Sale(guide, store, ln.sku, ln.paid + ln.stored_value, order.paid_at, order.online)

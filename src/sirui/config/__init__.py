@@ -58,7 +58,8 @@ from sirui.config._converter import (
 )
 from sirui.config._schema import MONEY_PATTERN, json_schema, schema_targets, schemas
 from sirui.core import registry as _registry
-from sirui.core.errors import ConfigError, InvalidValueError, SiruiError
+from sirui.core.errors import ConfigError as _ConfigError
+from sirui.core.errors import InvalidValueError, SiruiError
 from sirui.core.registry import (
     migration,
     policy,
@@ -71,7 +72,6 @@ from sirui.core.registry import (
 
 __all__ = [
     "MONEY_PATTERN",
-    "ConfigError",
     "converter",
     "dump",
     "dumps_json",
@@ -140,16 +140,16 @@ def _problems(exc: BaseException, path: str) -> list[tuple[str, str]]:
 def _guard(fn: Any, *args: Any) -> Any:
     try:
         return fn(*args)
-    except ConfigError:
+    except _ConfigError:
         raise
     except RecursionError:
-        raise ConfigError([("$", _TOO_DEEP)]) from None
+        raise _ConfigError([("$", _TOO_DEEP)]) from None
     except Exception as exc:
         try:
             problems = _problems(exc, "$") or [("$", str(exc))]
         except RecursionError:
             problems = [("$", _TOO_DEEP)]
-        raise ConfigError(problems) from exc
+        raise _ConfigError(problems) from exc
 
 
 def _target(cls: Any) -> Any:
@@ -177,21 +177,21 @@ def load(data: Any, cls: type[Any] | None = None) -> Any:
         if isinstance(data, list):
             return any_codec.load(data)
         if not isinstance(data, Mapping):
-            raise ConfigError(
+            raise _ConfigError(
                 [("$", f"expected an object with a 'type', got {type(data).__name__}")]
             )
         tag = data.get("type")
         if not isinstance(tag, str):
-            raise ConfigError(
+            raise _ConfigError(
                 [("$.type", "required: what the document is, e.g. 'promotion.full_reduction' "
                             "or 'loyalty.points.PointsLedger'")]
             )
         target = _registry.resolve_wire(tag)
         if target is None and tag == tag.lower():
             known = ", ".join(policy_types()) or "(none)"
-            raise ConfigError([("$.type", f"unknown policy type {tag!r}; known types: {known}")])
+            raise _ConfigError([("$.type", f"unknown policy type {tag!r}; known types: {known}")])
         if target is None:
-            raise ConfigError([("$.type", f"unknown type {tag!r}: a value is named by its public "
+            raise _ConfigError([("$.type", f"unknown type {tag!r}: a value is named by its public "
                                           "import path, e.g. 'loyalty.points.PointsLedger'")])
         return any_codec.load(data)
 
@@ -258,9 +258,9 @@ def _text(data: str | bytes | bytearray, what: str) -> str:
         try:
             return bytes(data).decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise ConfigError([("$", f"not UTF-8 text ({what} must be UTF-8): {exc}")]) from None
+            raise _ConfigError([("$", f"not UTF-8 text ({what} must be UTF-8): {exc}")]) from None
     if not isinstance(data, str):
-        raise ConfigError([("$", f"expected {what} text (str or bytes), got "
+        raise _ConfigError([("$", f"expected {what} text (str or bytes), got "
                                  f"{type(data).__name__}")])
     return data
 
@@ -271,9 +271,9 @@ def loads_json(text: str | bytes, cls: type[Any] | None = None) -> Any:
     try:
         data = json.loads(body, parse_constant=_no_constant)
     except RecursionError:
-        raise ConfigError([("$", _TOO_DEEP)]) from None
+        raise _ConfigError([("$", _TOO_DEEP)]) from None
     except ValueError as exc:
-        raise ConfigError([("$", f"not valid JSON: {exc}")]) from None
+        raise _ConfigError([("$", f"not valid JSON: {exc}")]) from None
     return load(data, cls) if cls is not None else load(data)
 
 
@@ -313,9 +313,9 @@ def loads_toml(text: str | bytes, cls: type[Any] | None = None) -> Any:
     try:
         data = tomllib.loads(body)
     except RecursionError:
-        raise ConfigError([("$", _TOO_DEEP)]) from None
+        raise _ConfigError([("$", _TOO_DEEP)]) from None
     except (ValueError, TypeError) as exc:  # TOMLDecodeError is a ValueError
-        raise ConfigError([("$", f"not valid TOML: {exc}")]) from None
+        raise _ConfigError([("$", f"not valid TOML: {exc}")]) from None
     return load(data, cls) if cls is not None else load(data)
 
 
@@ -326,7 +326,7 @@ def load_path(path: str | Path, cls: type[Any] | None = None) -> Any:
         raw = p.read_bytes()
     except (OSError, TypeError, ValueError) as exc:
         why = getattr(exc, "strerror", None) or exc
-        raise ConfigError([("$", f"cannot read {path}: {why}")]) from None
+        raise _ConfigError([("$", f"cannot read {path}: {why}")]) from None
     if p.suffix.lower() == ".toml":
         return loads_toml(raw, cls)
     return loads_json(raw, cls)
@@ -340,19 +340,22 @@ def load_document(data: Any) -> tuple[Any, ...]:
     items: Any = data.get("policies") if isinstance(data, Mapping) else data
     base = "$.policies" if isinstance(data, Mapping) else "$"
     if not isinstance(items, list):
-        raise ConfigError([(base, "expected a list of policies")])
+        raise _ConfigError([(base, "expected a list of policies")])
     out: list[Any] = []
     problems: list[tuple[str, str]] = []
     for i, item in enumerate(items):
         try:
             out.append(load(item))
-        except ConfigError as exc:
+        except _ConfigError as exc:
             problems += [(f"{base}[{i}]{p[1:]}", m) for p, m in exc.problems]
     if problems:
-        raise ConfigError(problems)
+        raise _ConfigError(problems)
     return tuple(out)
 
 
 def fingerprints(policies: Iterable[Any]) -> dict[str, str]:
     """``{tag-or-class: fingerprint}`` helper for reports."""
     return {tag_of(type(p)) or type(p).__name__: fingerprint(p) for p in policies}
+
+#: Kept one release (see CHANGELOG): `ConfigError` lives in `sirui.core`.
+__getattr__ = _registry.renamed(__name__, {"ConfigError": "sirui.core.ConfigError"})

@@ -533,7 +533,7 @@ def _versioned(
 
 
 def _check_header(value: Mapping[str, Any], tag: str) -> dict[str, Any]:
-    if "type" in value and value["type"] != tag:
+    if "type" in value and _registry.current_wire(value["type"]) != tag:
         raise ConfigShapeError(f"type={value['type']!r} where {tag!r} was expected", field="type")
     version = value.get("schema", 1)
     current = _registry.versions().get(tag, 1)

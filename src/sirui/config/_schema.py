@@ -231,7 +231,7 @@ def schema_targets() -> dict[str, type[Any]]:
     out: dict[str, type[Any]] = dict(_registry.policy_types())
     for info in pkgutil.walk_packages(root.__path__, "sirui."):
         if info.name.startswith(("sirui.simulate", "sirui.testing", "sirui.cli", "sirui._demo",
-                                 "sirui.__main__")):
+                                 "sirui.__main__", "sirui.money", "sirui.errors")):
             continue
         module = importlib.import_module(info.name)
         for name in getattr(module, "__all__", ()):

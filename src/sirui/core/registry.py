@@ -1,9 +1,9 @@
 """The registry of wire names: policy tags, families, value type names, schema versions.
 
 Policy types are registered by hand under a tag; every other value's wire
-name is derived from its public import path (see `wire_name`), so two
-classes that share a short name (``campaigns.groupbuy.MemberJoined`` and
-``campaigns.assist.MemberJoined``) never share a name on the wire.
+name is derived from its public import path (see `wire_name`): the wire
+name says which package a value belongs to (``campaigns.groupbuy.GroupMemberJoined``),
+and a renamed class keeps loading under its old wire name (`renamed_wire`).
 
 A *family* is an abstract base (``Condition``, ``Promotion``, ``CouponTemplate``)
 that a field may be typed as; a *policy type* is a concrete frozen attrs class
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any, Final, TypeVar
 
@@ -27,11 +28,13 @@ from sirui.core.errors import InvalidPolicyError
 __all__ = [
     "BUILTIN_MODULES",
     "Migration",
+    "current_wire",
     "families",
     "migration",
     "policy",
     "policy_family",
     "policy_types",
+    "renamed",
     "resolve_wire",
     "schema_version",
     "tag_of",
@@ -175,8 +178,8 @@ def wire_name(cls: type[Any]) -> str:
     A policy type keeps its registered tag (``"promotion.full_reduction"``).
     Any other sirui class is named by the shallowest public package on its
     own module path that exports it, without the ``sirui.`` prefix:
-    ``sirui.campaigns.groupbuy._events.MemberJoined`` is exported by
-    ``sirui.campaigns.groupbuy``, so it is ``"campaigns.groupbuy.MemberJoined"``.
+    ``sirui.campaigns.groupbuy._events.GroupMemberJoined`` is exported by
+    ``sirui.campaigns.groupbuy``, so it is ``"campaigns.groupbuy.GroupMemberJoined"``.
     A class outside sirui is named ``"<module>.<qualname>"``.
     """
     hit = _WIRE.get(cls)
@@ -225,10 +228,56 @@ def resolve_wire(name: str) -> type[Any] | None:
         package = importlib.import_module(f"sirui.{module}")
     except ImportError:
         return None
+    new = _RENAMED.get(name)
+    if new is not None:
+        return resolve_wire(new)
     obj = getattr(package, attr, None)
     if isinstance(obj, type) and wire_name(obj) == name:
         return obj
     return None
+
+
+# -- renamed classes ---------------------------------------------------------------------
+
+_RENAMED: dict[str, str] = {}
+
+
+def current_wire(name: str) -> str:
+    """The wire name a stored ``name`` goes by today (itself unless its class was renamed)."""
+    return _RENAMED.get(name, name)
+
+
+def renamed(package: str, names: dict[str, str]) -> Callable[[str], Any]:
+    """A package's ``__getattr__`` for names it renamed or gave up, ``{old: new}``.
+
+    ``new`` is a name in the same package, or the full canonical path of a
+    name that lives elsewhere (``"sirui.core.ConfigError"``). The old name
+    stays importable for one release with a `DeprecationWarning` that names
+    the new path, and documents stored under a renamed class's old wire name
+    (``"commission.PaidLine"``) keep loading as the renamed class.
+    """
+    prefix = package.removeprefix("sirui.")
+    targets: dict[str, tuple[str, str]] = {}
+    for old, new in names.items():
+        module, _, attr = new.rpartition(".")
+        targets[old] = (module or package, attr)
+        if not module:
+            _RENAMED[f"{prefix}.{old}"] = f"{prefix}.{new}"
+
+    def __getattr__(name: str) -> Any:
+        hit = targets.get(name)
+        if hit is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        module, attr = hit
+        warnings.warn(
+            f"{package}.{name} is now {module}.{attr}; import it from there "
+            "(the old path goes in the next release)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(importlib.import_module(module), attr)
+
+    return __getattr__
 
 
 # -- schema versions and migrations -------------------------------------------------------

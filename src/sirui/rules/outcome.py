@@ -55,9 +55,8 @@ Outcome: TypeAlias = Accepted[S] | Rejected[S]
 def event_to_dict(event: Any) -> dict[str, Any]:
     """An event as plain data: ``{"event": "<wire name>", ...fields}``.
 
-    The name is the event's wire name (`sirui.config.wire_name`), unique
-    across the package: ``"campaigns.groupbuy.MemberJoined"`` and
-    ``"campaigns.assist.MemberJoined"`` are two events.
+    The name is the event's wire name (`sirui.config.wire_name`), qualified
+    by its package: ``"campaigns.groupbuy.GroupMemberJoined"``.
     """
     body = to_plain(event)
     if not isinstance(body, dict):

@@ -14,7 +14,7 @@ prices the orders (`replay_campaigns`):
   is confirmed at the payment (`StockSlice.handle(Confirm)`; a payment after
   the timeout is refused and the stock released at the deadline with
   `Expire`), and refunded when the history refunds every unit
-  (`Refund`: the stock and the quota come back as the campaign says). An
+  (`SeckillRefund`: the stock and the quota come back as the campaign says). An
   accepted attempt is priced at the seckill price (`SeckillPriceStep` in the
   order's activity stage); a refused one (``seckill.sold_out``,
   ``seckill.limit_reached``, ``seckill.not_eligible``, ...) means the order
@@ -72,7 +72,7 @@ from sirui.campaigns.groupbuy import (
     OpenGroup,
     PaySeat,
 )
-from sirui.campaigns.groupbuy import MemberJoined as SeatTaken
+from sirui.campaigns.groupbuy import GroupMemberJoined as SeatTaken
 from sirui.campaigns.groupbuy import SeatReleased as SeatReleasedEvent
 from sirui.campaigns.lottery import (
     Draw,
@@ -93,10 +93,10 @@ from sirui.campaigns.seckill import (
     Confirm,
     Expire,
     MemberRecord,
-    Refund,
     Reserve,
     SeckillCampaign,
     SeckillPriceStep,
+    SeckillRefund,
     SlotPhase,
     StockSlice,
     Waitlisted,
@@ -239,7 +239,7 @@ class _Replay:
         self.offers: list[Offer] = []
         self.outcomes: dict[str, int] = {}
         self.seats: dict[str, tuple[str, str, Any, Any]] = {}
-        """Order -> (policy id, group id, record, the seat's `MemberJoined`)."""
+        """Order -> (policy id, group id, record, the seat's `GroupMemberJoined`)."""
 
     def _count(self, code: str) -> None:
         self.outcomes[code] = self.outcomes.get(code, 0) + 1
@@ -381,7 +381,7 @@ class _Replay:
         oid = rid.rsplit("/", 1)[0]
         if oid in self.lost and kind != 0:
             return
-        out = self._command(rid, {0: Expire, 1: Refund, 3: Confirm}[kind](rid), at)
+        out = self._command(rid, {0: Expire, 1: SeckillRefund, 3: Confirm}[kind](rid), at)
         if kind != 3:
             return
         if not out.ok:

@@ -46,8 +46,7 @@ from sirui.campaigns.seckill import SeckillCampaign
 from sirui.checkout import PaidOrder as CheckoutPaidOrder
 from sirui.checkout import Quote, RefundResult, StackingPolicy, quote, refund
 from sirui.checkout.shipping import ShippingPolicy
-from sirui.commission import AttributionPolicy, CommissionPlan, PaidOrder
-from sirui.commission import PaidLine as CommissionPaidLine
+from sirui.commission import AttributionPolicy, CommissionOrder, CommissionOrderLine, CommissionPlan
 from sirui.commission.rules import guide_commission
 from sirui.config import fingerprint
 from sirui.core.money import Money
@@ -63,8 +62,7 @@ from sirui.loyalty.members import (
     TierLadder,
     benefits_for,
 )
-from sirui.loyalty.points.earning import EarnRule, quote_earning
-from sirui.loyalty.points.earning import PaidLine as EarnPaidLine
+from sirui.loyalty.points.earning import EarningLine, EarnRule, quote_earning
 from sirui.promotions import (
     AfterPaymentGift,
     CouponQuota,
@@ -423,7 +421,7 @@ class _Run:
             # Gift lines pay nothing and earn nothing; only cart lines are offered.
             earn = quote_earning(
                 self.sc.points,
-                [EarnPaidLine(ln.id, ln.sku, q.line(ln.id).paid) for ln in cart.lines],
+                [EarningLine(ln.id, ln.sku, q.line(ln.id).paid) for ln in cart.lines],
                 now=rec.paid_at,
                 tier_multiplier=mult,
             )
@@ -446,9 +444,10 @@ class _Run:
         if plan is None:
             return {}
         lines = [
-            CommissionPaidLine(ln.id, ln.sku, ln.quantity, q.line(ln.id).paid) for ln in order.lines
+            CommissionOrderLine(ln.id, ln.sku, ln.quantity, q.line(ln.id).paid)
+            for ln in order.lines
         ]
-        paid = PaidOrder(order, lines, order.paid_at or order.placed_at)
+        paid = CommissionOrder(order, lines, order.paid_at or order.placed_at)
         return {
             c.line_id: c.amount.minor for c in guide_commission(paid, plan, self.sc.attribution)
         }

@@ -24,21 +24,21 @@ from hypothesis import strategies as st
 
 from sirui.commission import (
     AttributionPolicy,
+    CommissionOrder,
+    CommissionOrderLine,
     CommissionPlan,
     CommissionRule,
     ExcludedItems,
     FixedPerItem,
-    PaidLine,
-    PaidOrder,
     Precedence,
     RateRule,
     Receiver,
     ReceiverRole,
     SharingPolicy,
     Target,
+    TargetLadder,
     TargetLevel,
-    Tier,
-    TierLadder,
+    TargetTier,
     TierMode,
     WithdrawalPolicy,
 )
@@ -102,15 +102,15 @@ def attribution_policies() -> st.SearchStrategy[AttributionPolicy]:
 
 
 @st.composite
-def target_ladders(draw: st.DrawFn, max_tiers: int = 4) -> TierLadder:
+def target_ladders(draw: st.DrawFn, max_tiers: int = 4) -> TargetLadder:
     """Rates by target achievement (阶梯费率): floors from 0 rising, rates never falling."""
     n = draw(st.integers(1, max_tiers))
     # Floors in whole percent of the target (0%, then up to 150%).
     above: list[int] = sorted(draw(st.sets(st.integers(1, 150), min_size=n - 1, max_size=n - 1)))
     floors = [Decimal(f) / 100 for f in (0, *above)]
     pct = sorted(draw(st.lists(st.integers(0, 100), min_size=n, max_size=n)))
-    return TierLadder(
-        tuple(Tier(f, Decimal(p) / 1000) for f, p in zip(floors, pct, strict=True)),
+    return TargetLadder(
+        tuple(TargetTier(f, Decimal(p) / 1000) for f, p in zip(floors, pct, strict=True)),
         mode=draw(st.sampled_from(TierMode)),
     )
 
@@ -168,7 +168,7 @@ def withdrawal_policies(draw: st.DrawFn) -> WithdrawalPolicy:
 
 
 @st.composite
-def _paid_line(draw: st.DrawFn, line: Line, order: Order) -> PaidLine:
+def _paid_line(draw: st.DrawFn, line: Line, order: Order) -> CommissionOrderLine:
     # Split the line's amount into discount, cash, points deduction and stored value.
     amount = line.amount.minor
     settled = draw(st.integers(0, amount))
@@ -178,11 +178,11 @@ def _paid_line(draw: st.DrawFn, line: Line, order: Order) -> PaidLine:
     shared_at = None
     if share_by is not None and order.paid_at is not None and draw(st.booleans()):
         shared_at = order.paid_at.subtract(minutes=draw(st.integers(0, 60 * 24 * 40)))
-    return PaidLine(line.id, line.sku, line.quantity, Money(settled - points - stored),
+    return CommissionOrderLine(line.id, line.sku, line.quantity, Money(settled - points - stored),
                     Money(points), Money(stored), share_by, shared_at)
 
 
-def paid_lines(order: Order) -> st.SearchStrategy[tuple[PaidLine, ...]]:
+def paid_lines(order: Order) -> st.SearchStrategy[tuple[CommissionOrderLine, ...]]:
     """What each line of ``order`` paid, split into cash, points value and stored value.
 
     A line never settles for more than its amount; some lines came through a
@@ -191,9 +191,9 @@ def paid_lines(order: Order) -> st.SearchStrategy[tuple[PaidLine, ...]]:
     return st.tuples(*(_paid_line(ln, order) for ln in order.lines))
 
 
-def paid_orders(max_lines: int = 6) -> st.SearchStrategy[PaidOrder]:
-    """Paid orders (`sirui.commission.PaidOrder`) built from `sirui.testing.orders`."""
+def paid_orders(max_lines: int = 6) -> st.SearchStrategy[CommissionOrder]:
+    """Paid orders (`sirui.commission.CommissionOrder`) built from `sirui.testing.orders`."""
     return orders(max_lines).flatmap(
-        lambda o: st.builds(PaidOrder, st.just(o), paid_lines(o), st.just(o.paid_at),
+        lambda o: st.builds(CommissionOrder, st.just(o), paid_lines(o), st.just(o.paid_at),
                             st.booleans())
     )

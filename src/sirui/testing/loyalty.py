@@ -34,13 +34,13 @@ from sirui.loyalty.members import (
     CombineRule,
     GrowthRules,
     MemberDiscount,
-    Metric,
     Perks,
     RefundMode,
     RfmPolicy,
     RfmThresholds,
     Tier,
     TierLadder,
+    TierMetric,
     TierPerks,
     UpgradeMode,
 )
@@ -94,8 +94,8 @@ _codes = st.text("abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=8
 _templates = st.sampled_from(["tpl-10off", "tpl-freeship", "tpl-bday", "tpl-week"])
 
 #: Upper bound of each metric's thresholds, in its own units (fen for spend).
-_METRIC_SCALE = {Metric.GROWTH: 20_000, Metric.POINTS: 20_000, Metric.SPEND: 2_000_000,
-                 Metric.ORDERS: 60}
+_METRIC_SCALE = {TierMetric.GROWTH: 20_000, TierMetric.POINTS: 20_000, TierMetric.SPEND: 2_000_000,
+                 TierMetric.ORDERS: 60}
 
 
 def growth_rules() -> st.SearchStrategy[GrowthRules]:
@@ -112,7 +112,7 @@ def growth_rules() -> st.SearchStrategy[GrowthRules]:
 
 @st.composite
 def tier_ladders(
-    draw: st.DrawFn, max_tiers: int = 4, metric: Metric | None = None
+    draw: st.DrawFn, max_tiers: int = 4, metric: TierMetric | None = None
 ) -> TierLadder:
     """Ladders over the codes of `sirui.testing.TIERS`, thresholds from 0 strictly rising.
 
@@ -121,7 +121,7 @@ def tier_ladders(
     between 0 and their tier's threshold; any rolling window (1-800 days, or
     all time) goes with any review period.
     """
-    m = metric if metric is not None else draw(st.sampled_from(Metric))
+    m = metric if metric is not None else draw(st.sampled_from(TierMetric))
     n = draw(st.integers(1, min(max_tiers, len(TIERS))))
     scale = _METRIC_SCALE[m]
     rest = sorted(draw(st.sets(st.integers(1, scale), min_size=n - 1, max_size=n - 1)))

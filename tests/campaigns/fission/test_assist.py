@@ -58,7 +58,7 @@ def test_three_new_friends_win_the_prize() -> None:
     assert d.help("t1", "old").reason.code == "assist.not_eligible"
     d.help("t1", "f2", paid_orders=0)
     out = d.help("t1", "f3", paid_orders=0)
-    assert codes(out.events) == ["AssistHelped", "TaskCompleted", "PrizeDue"]
+    assert codes(out.events) == ["AssistHelped", "AssistCompleted", "PrizeDue"]
     assert out.events[-1] == PrizeDue("t1", "me", "coupon:free-wipes")
     assert d.help("t1", "f4", paid_orders=0).reason.code == "assist.completed"
 

@@ -22,12 +22,12 @@ from contract import reload
 from sirui.campaigns.assist import (
     ASSIST_REASONS,
     AssistCampaign,
+    AssistCompleted,
     AssistPolicy,
     AssistTick,
     HelpTask,
     PrizeDue,
     StartTask,
-    TaskCompleted,
 )
 from sirui.core.windows import DateTime
 from sirui.rules import Always, NewCustomer
@@ -145,7 +145,7 @@ class AssistMachine(RuleBasedStateMachine):
             return
         self.model.commit(cmd, now)
         for ev in out.events:
-            if isinstance(ev, TaskCompleted):
+            if isinstance(ev, AssistCompleted):
                 self.completed.append(ev.task_id)
             self.prizes += isinstance(ev, PrizeDue)
         self.state = out.state

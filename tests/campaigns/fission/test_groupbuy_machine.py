@@ -33,6 +33,7 @@ from sirui.campaigns.groupbuy import (
     GroupBuyPolicy,
     GroupCancelled,
     GroupFailed,
+    GroupMemberJoined,
     GroupStatus,
     GroupSucceeded,
     GroupTick,
@@ -40,7 +41,6 @@ from sirui.campaigns.groupbuy import (
     LadderTier,
     LeaderChanged,
     LeaveGroup,
-    MemberJoined,
     MemberUsage,
     OpenGroup,
     PaySeat,
@@ -330,7 +330,7 @@ class GroupBuyMachine(RuleBasedStateMachine):
             self.paid.remove(ev.join_id)
         if isinstance(ev, LeaderChanged):
             self.handovers[ev.group_id] += 1
-        if isinstance(ev, MemberJoined):
+        if isinstance(ev, GroupMemberJoined):
             self.seats.setdefault(ev.group_id, set()).add(ev.join_id)
         if isinstance(ev, SeatReleased):
             self.seats[ev.group_id].remove(ev.join_id)

@@ -75,7 +75,7 @@ def test_a_host_stores_one_group_its_members_and_the_counters_per_command() -> N
     h.handle(PaySeat("p0", "g0", "o0"), 2)
     out = h.handle(JoinGroup("j", "g0", member("ann")), 3)
     assert h.loaded == ["L0", "ann"]               # the group's members and the joiner
-    assert codes(out.events) == ["MemberJoined"]
+    assert codes(out.events) == ["GroupMemberJoined"]
     assert h.counters.held == 4
     assert h.usage["ann"] == MemberUsage("ann", joined=1, quantity=1)
     done = h.handle(PaySeat("p1", "g0", "j"), 4)
@@ -105,7 +105,7 @@ def test_an_accepted_join_carries_the_release_it_noticed() -> None:
     h.handle(PaySeat("p", "g", "o"), 1)
     h.handle(JoinGroup("slow", "g", member("slow")), 2)
     out = h.handle(JoinGroup("fast", "g", member("fast")), 17)
-    assert codes(out.events) == ["SeatReleased", "MemberJoined"]
+    assert codes(out.events) == ["SeatReleased", "GroupMemberJoined"]
     assert isinstance(out.events[0], SeatReleased)
     assert h.usage["slow"] == MemberUsage("slow")
     assert h.counters.held == 2

@@ -18,7 +18,8 @@ from sirui.campaigns.limited_time import (
     LowStock,
 )
 from sirui.campaigns.seckill import MemberRecord, Reserve, StockSlice
-from sirui.config import ConfigError, dump, load
+from sirui.config import dump, load
+from sirui.core import ConfigError
 from sirui.core.errors import InvalidPolicyError, MoneyTypeError, NaiveDatetimeError
 from sirui.core.money import Money
 from sirui.core.nouns import Cart, Line, Member, Sku

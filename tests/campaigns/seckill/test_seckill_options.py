@@ -18,10 +18,10 @@ from sirui.campaigns.seckill import (
     MemberRecord,
     Promote,
     PurchaseLimits,
-    Refund,
     ReservationStatus,
     Reserve,
     SeckillCampaign,
+    SeckillRefund,
     SlotPhase,
     StockConfirmed,
     StockCounter,
@@ -106,7 +106,7 @@ def test_a_refund_with_refund_returns_stock_returns_one_unit_to_the_bucket() -> 
     rules = StockRules(refund_returns_stock=True)
     s = paid(rules)
     assert (s.counter.available, s.counter.sold) == (9, 1)
-    out = s.handle(Refund("o1"), now=at(12))
+    out = s.handle(SeckillRefund("o1"), now=at(12))
     assert isinstance(out, Accepted)
     assert out.events == (StockRefunded("o1", KEY, "milk", 0, 1, stock_returned=True,
                                         quota_returned=False),)
@@ -119,7 +119,7 @@ def test_a_refund_with_refund_returns_stock_returns_one_unit_to_the_bucket() -> 
 def test_a_refund_by_default_keeps_the_unit_sold_and_counted() -> None:
     # 秒杀订单退款: the unit does not go back on sale and the member's limit stays used.
     rules = StockRules(per_slot=1)
-    s = ok(paid(rules).handle(Refund("o1"), now=at(12)))
+    s = ok(paid(rules).handle(SeckillRefund("o1"), now=at(12)))
     assert (s.counter.available, s.counter.sold) == (9, 1)
     again = next_order(s, "o2").handle(Reserve("o2", "m1"), now=at(12, 1))
     assert refused(again) == "seckill.limit_reached"
@@ -128,7 +128,7 @@ def test_a_refund_by_default_keeps_the_unit_sold_and_counted() -> None:
 def test_a_refund_with_refund_returns_quota_lets_the_member_buy_again() -> None:
     # 每场限购1件; refunded with the quota back, the member buys one more (stock stays sold).
     rules = StockRules(per_slot=1, refund_returns_quota=True)
-    s = ok(paid(rules).handle(Refund("o1"), now=at(12)))
+    s = ok(paid(rules).handle(SeckillRefund("o1"), now=at(12)))
     assert s.member.taken("milk", at(12)) == 0
     again = ok(next_order(s, "o2").handle(Reserve("o2", "m1"), now=at(12, 1)))
     assert (again.counter.available, again.counter.sold, again.counter.reserved) == (8, 1, 1)
@@ -143,7 +143,7 @@ def test_a_returned_unit_goes_to_the_waiting_list_first() -> None:
     assert waiting.order is not None
     assert waiting.order.status is ReservationStatus.WAITING
     s = StockSlice(rules, waiting.counter, s.member, s.order)
-    out = s.handle(Refund("o1"), now=at(12))
+    out = s.handle(SeckillRefund("o1"), now=at(12))
     assert isinstance(out, Accepted)
     (ev,) = out.events
     assert isinstance(ev, StockRefunded)
@@ -157,15 +157,15 @@ def test_a_returned_unit_goes_to_the_waiting_list_first() -> None:
 
 def test_refunding_an_unpaid_order_is_refused() -> None:
     s = ok(slice_of(StockRules()).handle(Reserve("o1", "m1"), now=at(10)))
-    out = s.handle(Refund("o1"), now=at(10, 1))
+    out = s.handle(SeckillRefund("o1"), now=at(10, 1))
     assert refused(out) == "seckill.not_paid"
     assert out.state is s
 
 
 def test_a_refund_replayed_returns_its_event_and_changes_nothing() -> None:
-    s = ok(paid(StockRules(refund_returns_stock=True)).handle(Refund("o1"), now=at(12)))
+    s = ok(paid(StockRules(refund_returns_stock=True)).handle(SeckillRefund("o1"), now=at(12)))
     first = StockRefunded("o1", KEY, "milk", 0, 1, True, False)
-    again = s.handle(Refund("o1"), now=at(13))
+    again = s.handle(SeckillRefund("o1"), now=at(13))
     assert isinstance(again, Accepted)
     assert again.state is s
     assert again.events == (first,)
@@ -178,14 +178,14 @@ def test_a_refund_replayed_returns_its_event_and_changes_nothing() -> None:
     # Saved and loaded back, the refund still replays.
     loaded = StockSlice(s.rules, reload(s.counter), reload(s.member), reload(s.order))
     assert loaded == s
-    replay = loaded.handle(Refund("o1"), now=at(14))
+    replay = loaded.handle(SeckillRefund("o1"), now=at(14))
     assert isinstance(replay, Accepted)
     assert replay.events == (first,)
 
 
 def test_prune_forgets_a_refund_that_gave_the_quota_back_but_keeps_one_that_did_not() -> None:
-    back = ok(paid(StockRules(refund_returns_quota=True)).handle(Refund("o1"), now=at(12)))
-    kept = ok(paid(StockRules()).handle(Refund("o1"), now=at(12)))
+    back = ok(paid(StockRules(refund_returns_quota=True)).handle(SeckillRefund("o1"), now=at(12)))
+    kept = ok(paid(StockRules()).handle(SeckillRefund("o1"), now=at(12)))
     for s, left in ((back, 0), (kept, 1)):
         out = s.handle(PruneLog("p1", retention_days=0), now=at(13))
         assert isinstance(out, Accepted)
@@ -203,13 +203,13 @@ def test_refund_follows_the_table(status: ReservationStatus) -> None:
         s = ok(slice_of(rules, stock=1).handle(Reserve("o1", "m1"), now=at(10)))
         steps = {ReservationStatus.CONFIRMED: [Confirm],
                  ReservationStatus.RELEASED: [Cancel],
-                 ReservationStatus.REFUNDED: [Confirm, Refund]}.get(status, [])
+                 ReservationStatus.REFUNDED: [Confirm, SeckillRefund]}.get(status, [])
         for step in steps:
             s = ok(s.handle(step("o1"), now=at(10, 1)))
     assert s.order is not None
     assert s.order.status is status
-    out = s.handle(Refund("o1"), now=at(10, 2))
-    target = TRANSITIONS.get((status, Refund))
+    out = s.handle(SeckillRefund("o1"), now=at(10, 2))
+    target = TRANSITIONS.get((status, SeckillRefund))
     if target is None:
         assert out.state is s
     else:
@@ -288,7 +288,7 @@ def test_the_stock_slice_leaves_the_slot_time_to_admit() -> None:
 
 
 def test_every_new_command_and_event_reloads_equal() -> None:
-    s = ok(paid(StockRules(refund_returns_stock=True)).handle(Refund("o1"), now=at(12)))
-    for value in (Refund("o1"), s.order, s.member, s.counter,
+    s = ok(paid(StockRules(refund_returns_stock=True)).handle(SeckillRefund("o1"), now=at(12)))
+    for value in (SeckillRefund("o1"), s.order, s.member, s.counter,
                   StockRefunded("o1", KEY, "milk", 0, 1, True, True, 1)):
         assert reload(value) == value

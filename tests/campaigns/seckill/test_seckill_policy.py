@@ -18,7 +18,8 @@ from sirui.campaigns.seckill import (
     SeckillSlot,
     SlotPhase,
 )
-from sirui.config import ConfigError, dump, load
+from sirui.config import dump, load
+from sirui.core import ConfigError
 from sirui.core.errors import InvalidCommandError, InvalidPolicyError, NaiveDatetimeError
 from sirui.core.money import Money
 from sirui.core.nouns import Fulfillment, Member

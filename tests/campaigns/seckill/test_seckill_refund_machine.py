@@ -2,7 +2,7 @@
 
 Extends the stock machine of ``test_seckill_machine.py`` (same host, same
 rules for reserve, pay, cancel, time out, the waiting list, rebalancing,
-reloads and prunes) with `Refund` on paid orders under each choice of
+reloads and prunes) with `SeckillRefund` on paid orders under each choice of
 ``refund_returns_stock`` / ``refund_returns_quota``, and 每单限购2件. The
 model predicts every accept and refusal; the invariants say a seckill with
 refunds never oversells and never lets a member past a limit.
@@ -17,7 +17,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import invariant, precondition, rule
 
-from sirui.campaigns.seckill import Refund, StockRules
+from sirui.campaigns.seckill import SeckillRefund, StockRules
 from sirui.rules import Accepted, LogPruned, PruneLog, Rejected
 
 PER_ORDER = 2
@@ -79,7 +79,7 @@ class RefundMachine(base.StockMachine):
         o = self.model[oid]
         expected = self.expect("refund", o)
         s = self.slice_for(oid)
-        out = s.handle(Refund(oid), now=self.now)
+        out = s.handle(SeckillRefund(oid), now=self.now)
         if expected.startswith("seckill."):
             assert isinstance(out, Rejected)
             assert out.reason.code == expected

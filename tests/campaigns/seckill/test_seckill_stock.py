@@ -19,9 +19,9 @@ from sirui.campaigns.seckill import (
     MemberRecord,
     Promote,
     Rebalance,
-    Refund,
     ReservationStatus,
     Reserve,
+    SeckillRefund,
     StockCounter,
     StockRebalanced,
     StockReleased,
@@ -500,7 +500,8 @@ def _in_status(status: ReservationStatus) -> StockSlice:
     if status is ReservationStatus.RELEASED:
         return ok(s.handle(Cancel("o1"), now=at(10, 1)))
     if status is ReservationStatus.REFUNDED:
-        return ok(ok(s.handle(Confirm("o1"), now=at(10, 1))).handle(Refund("o1"), now=at(10, 2)))
+        paid = ok(s.handle(Confirm("o1"), now=at(10, 1)))
+        return ok(paid.handle(SeckillRefund("o1"), now=at(10, 2)))
     return s
 
 

@@ -20,9 +20,9 @@ from sirui.campaigns.seckill import (
     Expire,
     MemberRecord,
     Promote,
-    Refund,
     ReservationStatus,
     Reserve,
+    SeckillRefund,
     StockConfirmed,
     StockCounter,
     StockRefunded,
@@ -111,7 +111,7 @@ def test_a_confirm_exactly_at_the_payment_deadline_is_refused_naming_it() -> Non
     ("setup", "command", "code"),
     [
         (confirmed, Cancel("o1"), "seckill.already_confirmed"),
-        (reserved, Refund("o1"), "seckill.not_paid"),
+        (reserved, SeckillRefund("o1"), "seckill.not_paid"),
         (reserved, Expire("o1"), "seckill.not_due"),
         (reserved, Promote("o1"), None),  # a replay of the reserve
     ],
@@ -127,11 +127,11 @@ def test_commands_the_status_does_not_take(setup: object, command: object, code:
 
 
 def test_a_refunded_order_refuses_a_cancel_and_a_cancelled_one_a_refund() -> None:
-    refunded = ok(confirmed().handle(Refund("o1"), now=at(10, 2)))
+    refunded = ok(confirmed().handle(SeckillRefund("o1"), now=at(10, 2)))
     assert refusal(refunded, Cancel("o1"), at(10, 3)).reason.code == "seckill.refunded"
     cancelled = ok(reserved().handle(Cancel("o1"), now=at(10, 1)))
     # a released order answers "released" to anything but its own replay
-    assert refusal(cancelled, Refund("o1"), at(10, 3)).reason.code == (
+    assert refusal(cancelled, SeckillRefund("o1"), at(10, 3)).reason.code == (
         "seckill.reservation_released"
     )
     assert refusal(cancelled, Confirm("o1"), at(10, 3)).reason.code == (
@@ -151,7 +151,7 @@ def test_a_waiting_order_cannot_expire_or_pay_yet() -> None:
     assert refusal(w, Expire("w1"), at(10, 6)).reason.code == "seckill.not_due"
     assert refusal(w, Confirm("w1"), at(10, 1)).reason.code == "seckill.still_waiting"
     assert refusal(w, Promote("w1"), at(10, 1)).reason.code == "seckill.still_waiting"
-    assert refusal(w, Refund("w1"), at(10, 1)).reason.code == "seckill.not_paid"
+    assert refusal(w, SeckillRefund("w1"), at(10, 1)).reason.code == "seckill.not_paid"
 
 
 # -- a replay answers what the first call answered ---------------------------------------
@@ -166,7 +166,7 @@ def test_every_replay_returns_the_original_events_and_changes_nothing() -> None:
         again.events == first.events == (StockReserved("o1", "m1", KEY, "milk", 0, 2, at(10, 5)),)
     )
     assert again.state is after
-    for command, when in ((Confirm("o1"), at(10, 1)), (Refund("o1"), at(10, 2))):
+    for command, when in ((Confirm("o1"), at(10, 1)), (SeckillRefund("o1"), at(10, 2))):
         first = after.handle(command, now=when)
         after = ok(first)
         again = after.handle(command, now=when.add(minutes=1))
@@ -261,9 +261,11 @@ def test_refunded_stock_serves_the_waiting_list_first_when_it_comes_back() -> No
     s3 = ok(
         StockSlice(rules, s2.counter, MemberRecord("m3")).handle(Reserve("w1", "m3", 2), now=at(10))
     )
-    r2 = ok(StockSlice(rules, s3.counter, s2.member, s2.order).handle(Refund("o2"), now=at(10, 1)))
+    r2 = ok(StockSlice(rules, s3.counter, s2.member, s2.order)
+            .handle(SeckillRefund("o2"), now=at(10, 1)))
     assert r2.counter == StockCounter(KEY, "milk", 3, sold=2, waiting=2, held=1, tickets=1)
-    r1 = StockSlice(rules, r2.counter, s1.member, s1.order).handle(Refund("o1"), now=at(10, 2))
+    r1 = StockSlice(rules, r2.counter, s1.member, s1.order).handle(
+        SeckillRefund("o1"), now=at(10, 2))
     after = ok(r1)
     assert after.counter == StockCounter(KEY, "milk", 3, waiting=2, held=2, tickets=1)
     assert r1.events == (StockRefunded("o1", KEY, "milk", 0, 2, True, False, 1),)
@@ -274,7 +276,7 @@ def test_refunded_stock_serves_the_waiting_list_first_when_it_comes_back() -> No
 
 def test_a_refund_keeps_the_stock_sold_unless_the_campaign_returns_it() -> None:
     kept = confirmed(refund_returns_quota=True)
-    out = kept.handle(Refund("o1"), now=at(10, 2))
+    out = kept.handle(SeckillRefund("o1"), now=at(10, 2))
     after = ok(out)
     assert after.counter == kept.counter
     assert out.events == (StockRefunded("o1", KEY, "milk", 0, 1, False, True, 0),)
@@ -288,10 +290,10 @@ def test_prune_forgets_a_released_order_but_never_a_refund_that_kept_the_quota()
     cancelled = ok(reserved().handle(Cancel("o1"), now=at(10, 1)))
     pruned = ok(cancelled.handle(PruneLog("p1", retention_days=1), now=at(10, day=13)))
     assert pruned.order is None and pruned.member.reservations == ()
-    kept_quota = ok(confirmed().handle(Refund("o1"), now=at(10, 2)))
+    kept_quota = ok(confirmed().handle(SeckillRefund("o1"), now=at(10, 2)))
     kept = ok(kept_quota.handle(PruneLog("p1", retention_days=1), now=at(10, day=13)))
     assert kept.order == kept_quota.order and kept.member == kept_quota.member
-    back = ok(confirmed(refund_returns_quota=True).handle(Refund("o1"), now=at(10, 2)))
+    back = ok(confirmed(refund_returns_quota=True).handle(SeckillRefund("o1"), now=at(10, 2)))
     gone = ok(back.handle(PruneLog("p1", retention_days=1), now=at(10, day=13)))
     assert gone.order is None and gone.member.reservations == ()
     recent = ok(cancelled.handle(PruneLog("p1", retention_days=1), now=at(10, day=11)))
@@ -317,7 +319,7 @@ def test_a_command_without_its_reservation_says_which_command_needs_one() -> Non
     with pytest.raises(InvalidCommandError) as info:
         start().handle("reserve", now=at(10))  # type: ignore[arg-type]
     assert str(info.value).endswith(
-        ": not a stock command; use Reserve, Confirm, Cancel, Expire, Promote or Refund"
+        ": not a stock command; use Reserve, Confirm, Cancel, Expire, Promote or SeckillRefund"
     )
 
 

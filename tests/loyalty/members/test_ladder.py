@@ -6,7 +6,7 @@ import pytest
 
 from sirui.core.errors import InvalidPolicyError
 from sirui.core.windows import PeriodKind
-from sirui.loyalty.members import Metric, Tier, TierLadder
+from sirui.loyalty.members import Tier, TierLadder, TierMetric
 
 LADDER = TierLadder((
     Tier("normal", "普通"),
@@ -67,7 +67,7 @@ def test_negative_threshold_and_retention_above_threshold_are_refused() -> None:
 def test_any_window_goes_with_any_review_period() -> None:
     tiers = LADDER.tiers
     # 近400天消费, reviewed yearly: refused before, an operator's choice now.
-    long = TierLadder(tiers, window_days=400, review=PeriodKind.YEAR, metric=Metric.SPEND)
+    long = TierLadder(tiers, window_days=400, review=PeriodKind.YEAR, metric=TierMetric.SPEND)
     assert long.window_days == 400 and long.review is PeriodKind.YEAR
     quarterly = TierLadder(tiers, window_days=365, review=PeriodKind.QUARTER)
     assert quarterly.review is PeriodKind.QUARTER

@@ -21,7 +21,6 @@ from sirui.loyalty.members import (
     ItemPurchases,
     MemberFacts,
     MemberStanding,
-    Metric,
     RecallDormant,
     RecordActivity,
     RecordOrder,
@@ -31,6 +30,7 @@ from sirui.loyalty.members import (
     Tier,
     TierGraceStarted,
     TierLadder,
+    TierMetric,
     care_due,
 )
 from sirui.loyalty.members.standing import ALREADY_RECORDED
@@ -54,7 +54,7 @@ TIERS = (Tier("normal", "普通"), Tier("silver", "白银", 50_000), Tier("gold"
 
 
 def test_growth_refusals_name_no_ids() -> None:
-    ladder = TierLadder(TIERS, metric=Metric.SPEND, log_retention_days=1)
+    ladder = TierLadder(TIERS, metric=TierMetric.SPEND, log_retention_days=1)
     s = MemberStanding.new("m-8812", ladder).handle(
         RecordOrder("SO20261111-0042", Money.of("300")), ladder, now=NOW).state
     unknown = s.handle(RefundOrder("RF-1", "SO-nope"), ladder, now=NOW)
@@ -74,7 +74,7 @@ def test_growth_refusals_name_no_ids() -> None:
 
 
 def test_review_messages_show_yuan_and_chinese_dates() -> None:
-    ladder = TierLadder(TIERS, metric=Metric.SPEND, window_days=365, review=PeriodKind.YEAR,
+    ladder = TierLadder(TIERS, metric=TierMetric.SPEND, window_days=365, review=PeriodKind.YEAR,
                         grace_days=30)
     s = MemberStanding.new("m1", ladder)
     s = s.handle(RecordOrder("o1", Money.of("2500")), ladder,

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sirui.config import ConfigError, dump, dumps_json, load, loads_json
+from sirui.config import dump, dumps_json, load, loads_json
+from sirui.core import ConfigError
 from sirui.core.money import Money
 from sirui.core.windows import MemberDay, MemberWeek, PeriodKind
 from sirui.loyalty.members import (
@@ -30,7 +31,6 @@ from sirui.loyalty.members import (
     LifecyclePolicy,
     LongNoLogin,
     MemberDiscount,
-    Metric,
     Perks,
     PregnancyTag,
     QrStoreTag,
@@ -41,6 +41,7 @@ from sirui.loyalty.members import (
     RfmThresholds,
     Tier,
     TierLadder,
+    TierMetric,
     TierPerks,
     UpgradeMode,
 )
@@ -63,7 +64,7 @@ def ladders(draw: st.DrawFn) -> TierLadder:
                                                 PeriodKind.YEAR]))
     window = draw(st.none() | st.integers(1, 28))
     return TierLadder(
-        tuple(tiers), draw(st.sampled_from(Metric)), window, draw(st.sampled_from(UpgradeMode)),
+        tuple(tiers), draw(st.sampled_from(TierMetric)), window, draw(st.sampled_from(UpgradeMode)),
         review, draw(st.sampled_from(BelowRetention)), draw(st.integers(0, 60)),
         draw(st.booleans()),
         GrowthRules(draw(st.decimals("0", "5", places=1)), draw(st.integers(0, 100)),

@@ -11,7 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from contract import reload
-from sirui.config import ConfigError, dump, load
+from sirui.config import dump, load
+from sirui.core import ConfigError
 from sirui.core.errors import InvalidPolicyError
 from sirui.core.money import Money
 from sirui.loyalty.members import (

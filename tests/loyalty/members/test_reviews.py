@@ -18,7 +18,6 @@ from sirui.loyalty.members import (
     BelowRetention,
     GrantGrowth,
     MemberStanding,
-    Metric,
     RecordOrder,
     ReviewTier,
     SettleTier,
@@ -27,6 +26,7 @@ from sirui.loyalty.members import (
     TierGraceEnded,
     TierGraceStarted,
     TierLadder,
+    TierMetric,
     TierReviewed,
     UpgradeMode,
 )
@@ -40,7 +40,7 @@ SPEND_TIERS = (
     Tier("gold", "黄金", 200_000),       # ¥2,000
     Tier("diamond", "钻石", 800_000),    # ¥8,000
 )
-YEARLY = TierLadder(SPEND_TIERS, metric=Metric.SPEND, window_days=365, review=PeriodKind.YEAR)
+YEARLY = TierLadder(SPEND_TIERS, metric=TierMetric.SPEND, window_days=365, review=PeriodKind.YEAR)
 END_2026 = pendulum.datetime(2027, 1, 1, tz=TZ)
 """31 December 2026 at midnight in the store's zone: the end of the year under review."""
 
@@ -90,7 +90,7 @@ def test_a_late_review_drops_exactly_as_an_on_time_one_and_says_so_in_yuan() -> 
         (RecordOrder("o1", Money.of("8500")), at(2025, 3, 1)),
         (RecordOrder("o2", Money.of("3000")), at(2026, 12, 1)),
     )
-    ladder = TierLadder(SPEND_TIERS, metric=Metric.SPEND, window_days=365,
+    ladder = TierLadder(SPEND_TIERS, metric=TierMetric.SPEND, window_days=365,
                         review=PeriodKind.YEAR, below_retention=BelowRetention.DROP_ONE)
     on_time, late = review(s, ladder, END_2026), review(s, ladder, at(2027, 2, 14))
     assert on_time.state.tier == late.state.tier == "gold"
@@ -101,7 +101,7 @@ def test_a_late_review_drops_exactly_as_an_on_time_one_and_says_so_in_yuan() -> 
 
 
 def test_orders_after_the_period_end_count_for_the_next_review_not_this_one() -> None:
-    ladder = TierLadder(SPEND_TIERS, metric=Metric.SPEND, upgrade=UpgradeMode.AT_REVIEW,
+    ladder = TierLadder(SPEND_TIERS, metric=TierMetric.SPEND, upgrade=UpgradeMode.AT_REVIEW,
                         review=PeriodKind.YEAR)
     s = play(
         ladder,
@@ -136,7 +136,7 @@ def test_an_order_after_the_end_still_upgrades_after_a_late_review_on_an_immedia
 
 
 def test_a_member_upgraded_after_the_end_is_not_judged_by_the_late_review() -> None:
-    ladder = TierLadder(SPEND_TIERS, metric=Metric.SPEND, window_days=365,
+    ladder = TierLadder(SPEND_TIERS, metric=TierMetric.SPEND, window_days=365,
                         review=PeriodKind.YEAR, grace_days=30)
     # New member: nothing in 2026, ¥2,500 on 2 January 2027 makes them gold at once.
     s = play(ladder, (RecordOrder("o1", Money.of("2500")), at(2027, 1, 2)))
@@ -152,7 +152,7 @@ def test_a_member_upgraded_after_the_end_is_not_judged_by_the_late_review() -> N
 
 
 def test_a_400_day_window_reviewed_yearly_counts_the_last_weeks_of_the_year_before() -> None:
-    long = TierLadder(SPEND_TIERS, metric=Metric.SPEND, window_days=400, review=PeriodKind.YEAR)
+    long = TierLadder(SPEND_TIERS, metric=TierMetric.SPEND, window_days=400, review=PeriodKind.YEAR)
     steps = ((RecordOrder("o1", Money.of("2500")), at(2025, 12, 1)),)
     out = review(play(long, *steps), long, at(2027, 1, 4))
     # 400 days back from 2027-01-01 reach 2025-11-27: the December order keeps gold.
@@ -163,7 +163,7 @@ def test_a_400_day_window_reviewed_yearly_counts_the_last_weeks_of_the_year_befo
 
 
 def test_quarterly_reviews_over_a_365_day_window() -> None:
-    ladder = TierLadder(SPEND_TIERS, metric=Metric.SPEND, window_days=365,
+    ladder = TierLadder(SPEND_TIERS, metric=TierMetric.SPEND, window_days=365,
                         review=PeriodKind.QUARTER, upgrade=UpgradeMode.AT_REVIEW)
     s = play(ladder, (RecordOrder("o1", Money.of("2100")), at(2026, 2, 10)))
     q1 = review(s, ladder, at(2026, 4, 2))
@@ -176,7 +176,7 @@ def test_quarterly_reviews_over_a_365_day_window() -> None:
 
 
 def test_a_review_so_late_that_its_grace_ran_out_settles_it_at_once() -> None:
-    ladder = TierLadder(SPEND_TIERS, metric=Metric.SPEND, window_days=365,
+    ladder = TierLadder(SPEND_TIERS, metric=TierMetric.SPEND, window_days=365,
                         review=PeriodKind.YEAR, grace_days=30)
     s = play(
         ladder,
@@ -198,7 +198,7 @@ def test_a_review_so_late_that_its_grace_ran_out_settles_it_at_once() -> None:
 def test_a_grace_period_is_judged_as_it_ended_however_late_it_is_settled() -> None:
     # Gold is kept with ¥1,500 (保级门槛) and reached with ¥2,000.
     tiers = (*SPEND_TIERS[:2], Tier("gold", "黄金", 200_000, retention=150_000))
-    ladder = TierLadder(tiers, metric=Metric.SPEND, window_days=365, review=PeriodKind.YEAR,
+    ladder = TierLadder(tiers, metric=TierMetric.SPEND, window_days=365, review=PeriodKind.YEAR,
                         grace_days=30)
     s = play(
         ladder,

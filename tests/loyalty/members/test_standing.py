@@ -26,7 +26,6 @@ from sirui.loyalty.members import (
     GrowthRules,
     GrowthSource,
     MemberStanding,
-    Metric,
     PinTier,
     RecordActivity,
     RecordOrder,
@@ -39,6 +38,7 @@ from sirui.loyalty.members import (
     TierGraceEnded,
     TierGraceStarted,
     TierLadder,
+    TierMetric,
     TierReviewed,
     TierUnpinned,
     UnpinTier,
@@ -313,7 +313,7 @@ def test_unpin_returns_to_the_qualified_tier() -> None:
 ladders = st.lists(st.integers(1, 5000), min_size=1, max_size=4, unique=True).map(
     lambda ts: TierLadder(
         (Tier("t0"), *(Tier(f"t{i + 1}", threshold=t) for i, t in enumerate(sorted(ts)))),
-        metric=Metric.GROWTH,
+        metric=TierMetric.GROWTH,
     )
 )
 

@@ -15,9 +15,9 @@ from sirui.core.money import Money, Rounding
 from sirui.core.nouns import Sku
 from sirui.core.windows import MemberDay, Window
 from sirui.loyalty.points import (
+    EarningLine,
     EarnRule,
     MultiplierStacking,
-    PaidLine,
     PointsCampaign,
     quote_earning,
 )
@@ -29,8 +29,8 @@ DIAPERS = Sku("DP-L", Money.of("129"), category="母婴/纸尿裤")
 CARD = Sku("GIFT-CARD", Money.of("100"), category="礼品卡")
 
 
-def line(lid: str, sku: Sku, paid: str) -> PaidLine:
-    return PaidLine(lid, sku, Money.of(paid))
+def line(lid: str, sku: Sku, paid: str) -> EarningLine:
+    return EarningLine(lid, sku, Money.of(paid))
 
 
 def test_one_point_per_yuan_rounds_down() -> None:
@@ -107,7 +107,7 @@ def test_shares_sum_to_the_points_and_caps_hold(
     fens: list[int], mult: int, cap: int | None, today: int
 ) -> None:
     rule = EarnRule(per_order_cap=cap, daily_cap=2000)
-    lines = [PaidLine(f"L{i}", FORMULA, Money(f)) for i, f in enumerate(fens)]
+    lines = [EarningLine(f"L{i}", FORMULA, Money(f)) for i, f in enumerate(fens)]
     q = quote_earning(rule, lines, now=NOW, tier_multiplier=Decimal(mult), earned_today=today)
     assert sum(n for _, n in q.by_line) == q.points
     assert q.points <= max(0, 2000 - today)

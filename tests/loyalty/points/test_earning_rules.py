@@ -14,16 +14,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sirui.config import ConfigError, dump, load
+from sirui.config import dump, load
+from sirui.core import ConfigError
 from sirui.core.errors import InvalidPolicyError
 from sirui.core.money import Money, Rounding, round_decimal
 from sirui.core.nouns import Cart, Sku
 from sirui.core.windows import Window
 from sirui.loyalty.points import (
+    EarningLine,
     EarnRule,
     ItemMultiplier,
     MultiplierCombine,
-    PaidLine,
     PointsCampaign,
     quote_earning,
 )
@@ -44,8 +45,8 @@ MILK_X2 = ItemMultiplier(
 BABY_X1_5 = ItemMultiplier(ItemScope(categories=frozenset({"母婴"})), Decimal("1.5"))
 
 
-def line(lid: str, sku: Sku, paid: str, gift: bool = False) -> PaidLine:
-    return PaidLine(lid, sku, Money.of(paid), gift)
+def line(lid: str, sku: Sku, paid: str, gift: bool = False) -> EarningLine:
+    return EarningLine(lid, sku, Money.of(paid), gift)
 
 
 # -- operator examples, exact figures ----------------------------------------------------------
@@ -208,7 +209,7 @@ def test_item_multipliers_round_trip(rule: ItemMultiplier) -> None:
 def test_earned_points_are_never_negative_and_split_exactly(
     rule: EarnRule, cart: Cart, now: pendulum.DateTime, today: int, tier: str
 ) -> None:
-    lines = [PaidLine(ln.id, ln.sku, ln.sku.price * ln.quantity) for ln in cart.lines]
+    lines = [EarningLine(ln.id, ln.sku, ln.sku.price * ln.quantity) for ln in cart.lines]
     q = quote_earning(rule, lines, now=now, tier_multiplier=Decimal(tier), earned_today=today)
     assert q.points >= 0
     assert sum(n for _, n in q.by_line) == q.points
@@ -228,7 +229,7 @@ def test_points_follow_the_weighted_formula(
     half = ItemMultiplier(ItemScope(tags=frozenset({"特价"})), Decimal("0.5"))
     rule = EarnRule(item_multipliers=(MILK_X2, BABY_X1_5, half), combine=combine,
                     rounding=rounding)
-    lines = [PaidLine(str(i), sku, Money(fen)) for i, (sku, fen) in enumerate(rows)]
+    lines = [EarningLine(str(i), sku, Money(fen)) for i, (sku, fen) in enumerate(rows)]
     weighted = Decimal(0)
     for sku, fen in rows:
         factors = [m.multiplier for m in rule.item_multipliers if m.scope.matches(sku)]
@@ -255,7 +256,7 @@ def test_without_the_new_rules_the_figures_are_the_plain_formula(
     fens: list[int], mult: int, rounding: Rounding
 ) -> None:
     rule = EarnRule(rounding=rounding)
-    lines = [PaidLine(f"L{i}", DIAPERS, Money(f)) for i, f in enumerate(fens)]
+    lines = [EarningLine(f"L{i}", DIAPERS, Money(f)) for i, f in enumerate(fens)]
     q = quote_earning(rule, lines, now=NOW, tier_multiplier=Decimal(mult))
     expected = round_decimal(Decimal(sum(fens)) / 100 * mult, rounding) if sum(fens) else 0
     assert q.points == expected

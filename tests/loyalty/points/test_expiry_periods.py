@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sirui.config import ConfigError, dump, load
+from sirui.config import dump, load
+from sirui.core import ConfigError
 from sirui.core.errors import InvalidPolicyError
 from sirui.loyalty.points import (
     Earn,

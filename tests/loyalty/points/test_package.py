@@ -8,7 +8,8 @@ import pendulum
 import pytest
 
 import sirui.loyalty.points as points
-from sirui.config import ConfigError, json_schema, load
+from sirui.config import json_schema, load
+from sirui.core import ConfigError
 from sirui.core.money import Money
 from sirui.core.registry import policy_types
 from sirui.rules import event_to_dict

@@ -15,13 +15,13 @@ deadline) and `PruneLog`. See ``docs/mechanics/bargain.md``.
 
 from sirui.campaigns.assist._campaign import AssistCampaign
 from sirui.campaigns.assist._messages import (
+    AssistCompleted,
     AssistHelped,
     AssistTick,
     HelpTask,
     PrizeDue,
     PrizeOutOfStock,
     StartTask,
-    TaskCompleted,
     TaskExpired,
     TaskStarted,
 )
@@ -35,11 +35,13 @@ from sirui.campaigns.assist._slice import (
     AssistUsage,
     TaskSlice,
 )
+from sirui.core.registry import renamed as _renamed
 
 __all__ = [
     "ASSIST_REASONS",
     "ASSIST_TRANSITIONS",
     "AssistCampaign",
+    "AssistCompleted",
     "AssistCounters",
     "AssistHelped",
     "AssistPolicy",
@@ -51,8 +53,10 @@ __all__ = [
     "PrizeDue",
     "PrizeOutOfStock",
     "StartTask",
-    "TaskCompleted",
     "TaskExpired",
     "TaskSlice",
     "TaskStarted",
 ]
+
+#: Old names kept one release (see CHANGELOG); each warns and names the new one.
+__getattr__ = _renamed(__name__, {"TaskCompleted": "AssistCompleted"})

@@ -11,13 +11,13 @@ from sirui.core.windows import DateTime
 from sirui.rules import Event
 
 __all__ = [
+    "AssistCompleted",
     "AssistHelped",
     "AssistTick",
     "HelpTask",
     "PrizeDue",
     "PrizeOutOfStock",
     "StartTask",
-    "TaskCompleted",
     "TaskExpired",
     "TaskStarted",
 ]
@@ -69,7 +69,7 @@ class AssistHelped(Event):
 
 
 @attrs.frozen(slots=True)
-class TaskCompleted(Event):
+class AssistCompleted(Event):
     task_id: str
     member_id: str
     at: DateTime

@@ -28,7 +28,7 @@ task takes nothing); then the business checks, in order: the deadline, the
 owner's own help, a repeat, the helper's limit, the helper condition.
 Accepted, the new slice carries the task with the command in its log; a
 completing help moves the task on to COMPLETED (the consequence row of the
-table) with `TaskCompleted` and `PrizeDue` (or `PrizeOutOfStock`).
+table) with `AssistCompleted` and `PrizeDue` (or `PrizeOutOfStock`).
 
 Expiry: from its deadline a task takes no help (``assist.expired``), but a
 refusal changes nothing, so the task stays ACTIVE in storage until the
@@ -50,13 +50,13 @@ from typing import Any, Final
 import attrs
 
 from sirui.campaigns.assist._messages import (
+    AssistCompleted,
     AssistHelped,
     AssistTick,
     HelpTask,
     PrizeDue,
     PrizeOutOfStock,
     StartTask,
-    TaskCompleted,
     TaskExpired,
     TaskStarted,
 )
@@ -339,7 +339,7 @@ class TaskSlice:
                 prize = PrizeOutOfStock(task.id, task.owner)
             else:
                 counters = AssistCounters(counters.campaign_id, counters.prizes_given + 1)
-            events = (*events, TaskCompleted(task.id, task.owner, now), prize)
+            events = (*events, AssistCompleted(task.id, task.owner, now), prize)
             owner = self.usage_of(task.owner)
             if owner.active_id == task.id:
                 changed.append(attrs.evolve(owner, active_id=None, active_until=None))

@@ -24,13 +24,13 @@ from sirui.campaigns.groupbuy._events import (
     GroupCancelled,
     GroupDeadlineSet,
     GroupFailed,
+    GroupMemberJoined,
     GroupOpened,
     GroupSucceeded,
     GroupTick,
     JoinGroup,
     LeaderChanged,
     LeaveGroup,
-    MemberJoined,
     OpenGroup,
     PaySeat,
     RedPacketDue,
@@ -55,6 +55,7 @@ from sirui.campaigns.groupbuy._slice import (
     GroupSlice,
     MemberUsage,
 )
+from sirui.core.registry import renamed as _renamed
 
 __all__ = [
     "GROUPBUY_REASONS",
@@ -70,6 +71,7 @@ __all__ = [
     "GroupCancelled",
     "GroupDeadlineSet",
     "GroupFailed",
+    "GroupMemberJoined",
     "GroupOpened",
     "GroupSlice",
     "GroupStatus",
@@ -80,7 +82,6 @@ __all__ = [
     "LadderTier",
     "LeaderChanged",
     "LeaveGroup",
-    "MemberJoined",
     "MemberUsage",
     "OpenGroup",
     "PaySeat",
@@ -92,3 +93,6 @@ __all__ = [
     "SeatPaid",
     "SeatReleased",
 ]
+
+#: Old names kept one release (see CHANGELOG); each warns and names the new one.
+__getattr__ = _renamed(__name__, {"MemberJoined": "GroupMemberJoined"})

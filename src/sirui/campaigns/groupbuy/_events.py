@@ -23,13 +23,13 @@ __all__ = [
     "GroupCancelled",
     "GroupDeadlineSet",
     "GroupFailed",
+    "GroupMemberJoined",
     "GroupOpened",
     "GroupSucceeded",
     "GroupTick",
     "JoinGroup",
     "LeaderChanged",
     "LeaveGroup",
-    "MemberJoined",
     "OpenGroup",
     "PaySeat",
     "RedPacketDue",
@@ -136,7 +136,7 @@ class GroupOpened(Event):
 
 
 @attrs.frozen(slots=True)
-class MemberJoined(Event):
+class GroupMemberJoined(Event):
     group_id: str
     member_id: str
     join_id: str

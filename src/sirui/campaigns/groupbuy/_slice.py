@@ -60,11 +60,11 @@ from typing import Any, Final
 import attrs
 
 from sirui.campaigns.groupbuy._events import (
+    GroupMemberJoined,
     GroupOpened,
     GroupTick,
     JoinGroup,
     LeaveGroup,
-    MemberJoined,
     OpenGroup,
     PaySeat,
     RefundDue,
@@ -193,7 +193,7 @@ class _Book:
 
 def _ledger_delta(ev: Any, group: Group) -> tuple[int, str, int, int]:
     """(sign, member, units, is-leader) an event moves the ledger by; sign 0 for none."""
-    if isinstance(ev, MemberJoined):
+    if isinstance(ev, GroupMemberJoined):
         return 1, ev.member_id, ev.quantity, int(ev.leader)
     if isinstance(ev, SeatReleased):
         return -1, ev.member_id, ev.quantity, int(ev.member_id == group.leader)
@@ -471,8 +471,8 @@ def _closed(group: Group) -> Reason:
     return CLOSED(status=group.status.value, status_zh=_STATUS_ZH[group.status])
 
 
-def _joined(group_id: str, seat: Seat) -> MemberJoined:
-    return MemberJoined(group_id, seat.member_id, seat.join_id, seat.quantity,
+def _joined(group_id: str, seat: Seat) -> GroupMemberJoined:
+    return GroupMemberJoined(group_id, seat.member_id, seat.join_id, seat.quantity,
                         seat.unit_price, seat.pay_by, seat.leader)
 
 

@@ -95,7 +95,8 @@ from sirui.campaigns.lottery._pool import (
     PoolState,
     draw,
 )
-from sirui.campaigns.lottery._simulate import SimulationResult, simulate_draws
+from sirui.campaigns.lottery._simulate import LotterySimulation, simulate_draws
+from sirui.core.registry import renamed as _renamed
 
 __all__ = [
     "ALREADY_CLAIMED",
@@ -136,6 +137,7 @@ __all__ = [
     "ItemReward",
     "LotteryCampaign",
     "LotteryPhase",
+    "LotterySimulation",
     "LotteryState",
     "MemberDraws",
     "MemberLottery",
@@ -153,8 +155,10 @@ __all__ = [
     "PrizeWon",
     "Reward",
     "RunOut",
-    "SimulationResult",
     "ThanksReward",
     "draw",
     "simulate_draws",
 ]
+
+#: Old names kept one release (see CHANGELOG); each warns and names the new one.
+__getattr__ = _renamed(__name__, {"SimulationResult": "LotterySimulation"})

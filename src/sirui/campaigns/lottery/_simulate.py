@@ -23,13 +23,13 @@ from sirui.campaigns.lottery._policy import PrizePool
 from sirui.campaigns.lottery._pool import _blocked, _PoolFacts, _table
 from sirui.core.errors import invalid
 
-__all__ = ["SimulationResult", "simulate_draws"]
+__all__ = ["LotterySimulation", "simulate_draws"]
 
 _CHUNK = 1 << 16
 
 
 @attrs.frozen(slots=True)
-class SimulationResult:
+class LotterySimulation:
     """Counts per prize after a simulated run."""
 
     prize_ids: tuple[str, ...]
@@ -48,7 +48,7 @@ class SimulationResult:
 
 def simulate_draws(
     pool: PrizePool, draws: int, seed: int = 0, *, draws_per_day: int | None = None
-) -> SimulationResult:
+) -> LotterySimulation:
     """Simulate ``draws`` anonymous draws on a fresh ``pool``.
 
     Args:
@@ -110,7 +110,7 @@ def simulate_draws(
         new_blocked = _blocked(facts, tuple(remaining), tuple(won_today))
         if new_blocked != blocked:
             blocked, table = new_blocked, _table(pool, facts, new_blocked)
-    return SimulationResult(tuple(p.id for p in pool.prizes), tuple(counts), done)
+    return LotterySimulation(tuple(p.id for p in pool.prizes), tuple(counts), done)
 
 
 def _room(remaining: int | None, cap: int | None, won_today: int) -> int:

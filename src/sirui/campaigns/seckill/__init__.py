@@ -32,8 +32,8 @@ from sirui.campaigns.seckill._messages import (
     Expire,
     LowStock,
     Promote,
-    Refund,
     Reserve,
+    SeckillRefund,
     StockConfirmed,
     StockRebalanced,
     StockRefunded,
@@ -60,6 +60,7 @@ from sirui.campaigns.seckill._records import (
     StockCounter,
 )
 from sirui.campaigns.seckill._stock import TRANSITIONS, StockRules, StockSlice
+from sirui.core.registry import renamed as _renamed
 
 __all__ = [
     "TRANSITIONS",
@@ -73,13 +74,13 @@ __all__ = [
     "Promote",
     "PurchaseLimits",
     "Rebalance",
-    "Refund",
     "Reservation",
     "ReservationStatus",
     "Reserve",
     "SeckillCampaign",
     "SeckillItem",
     "SeckillPriceStep",
+    "SeckillRefund",
     "SeckillSlot",
     "SlotPhase",
     "SlotStatus",
@@ -99,3 +100,6 @@ __all__ = [
     "rebalance",
     "split_stock",
 ]
+
+#: Old names kept one release (see CHANGELOG); each warns and names the new one.
+__getattr__ = _renamed(__name__, {"Refund": "SeckillRefund"})

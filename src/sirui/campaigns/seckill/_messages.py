@@ -14,8 +14,8 @@ __all__ = [
     "Expire",
     "LowStock",
     "Promote",
-    "Refund",
     "Reserve",
+    "SeckillRefund",
     "StockConfirmed",
     "StockRebalanced",
     "StockRefunded",
@@ -67,7 +67,7 @@ class Promote:
 
 
 @attrs.frozen(slots=True)
-class Refund:
+class SeckillRefund:
     """A paid order was refunded (退款): stock and quota come back as the campaign chose.
 
     ``refund_returns_stock`` puts the units back in the bucket (the waiting

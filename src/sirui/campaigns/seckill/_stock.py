@@ -47,9 +47,9 @@ Reservation states (transitions as a table, `TRANSITIONS`)::
     RESERVED --Confirm-->  CONFIRMED (paid before expires_at)
     RESERVED --Cancel--->  RELEASED
     RESERVED --Expire--->  RELEASED (at or after expires_at)
-    CONFIRMED --Refund-->  REFUNDED (the paid order was refunded)
+    CONFIRMED --SeckillRefund-->  REFUNDED (the paid order was refunded)
 
-A refund (`Refund`, sent when the host's after-sales refunds a paid order)
+A refund (`SeckillRefund`, sent when the host's after-sales refunds a paid order)
 does what the campaign chose: with ``refund_returns_stock`` the units go
 back to the bucket (``sold`` falls; the waiting list is served first, as
 for a release), else they stay sold; with ``refund_returns_quota`` they
@@ -102,8 +102,8 @@ from sirui.campaigns.seckill._messages import (
     Expire,
     LowStock,
     Promote,
-    Refund,
     Reserve,
+    SeckillRefund,
     StockConfirmed,
     StockRefunded,
     StockReleased,
@@ -224,11 +224,11 @@ class StockRules:
             x is not None for x in (self.per_slot, self.per_day, self.per_campaign)))
 
 
-_ORDER_COMMANDS: Final = frozenset({Confirm, Cancel, Expire, Promote, Refund})
+_ORDER_COMMANDS: Final = frozenset({Confirm, Cancel, Expire, Promote, SeckillRefund})
 _RESERVED: Final = ReservationStatus.RESERVED
 
 
-Command = Reserve | Confirm | Cancel | Expire | Promote | Refund
+Command = Reserve | Confirm | Cancel | Expire | Promote | SeckillRefund
 
 #: The transition table: (status, command) -> status after acceptance. Anything
 #: missing is refused (or, for the status a command leads to, a replay).
@@ -239,7 +239,7 @@ TRANSITIONS: Final[dict[tuple[ReservationStatus | None, type[Any]], ReservationS
     (ReservationStatus.RESERVED, Confirm): ReservationStatus.CONFIRMED,
     (ReservationStatus.RESERVED, Cancel): ReservationStatus.RELEASED,
     (ReservationStatus.RESERVED, Expire): ReservationStatus.RELEASED,
-    (ReservationStatus.CONFIRMED, Refund): ReservationStatus.REFUNDED,
+    (ReservationStatus.CONFIRMED, SeckillRefund): ReservationStatus.REFUNDED,
 }
 
 
@@ -281,7 +281,7 @@ class StockSlice:
         if type(command) not in _ORDER_COMMANDS:
             raise InvalidCommandError(
                 f"command={command!r}: not a stock command; use Reserve, Confirm, Cancel, "
-                "Expire, Promote or Refund"
+                "Expire, Promote or SeckillRefund"
             )
         if order is None:
             raise InvalidCommandError(
@@ -306,7 +306,7 @@ class StockSlice:
             return self._confirm(order, now)
         if type(command) is Promote:
             return self._promote(order, now)
-        if type(command) is Refund:
+        if type(command) is SeckillRefund:
             return self._refund(order)
         if type(command) is Expire:
             assert order.expires_at is not None
@@ -483,14 +483,14 @@ class StockSlice:
                 return Rejected(self._timeout(order.expires_at), self)
             return Rejected(RELEASED(), self)
         if s is ReservationStatus.REFUNDED:
-            if kind is Refund:
+            if kind is SeckillRefund:
                 return Accepted(self, (_refunded_event(order),))
             if kind is Confirm:
                 # The order was paid before its refund: a late retry of that payment.
                 return Accepted(self, (StockConfirmed(order.order_id, order.slot_key, order.sku,
                                                       order.bucket, order.quantity),))
             return Rejected(REFUNDED(), self)
-        if kind is Refund:
+        if kind is SeckillRefund:
             return Rejected(NOT_PAID(), self)
         if s is ReservationStatus.WAITING:
             return Rejected(NOT_DUE() if kind is Expire else STILL_WAITING(), self)

@@ -9,6 +9,7 @@
 * `CarePolicy`, `care_due`: care triggers (birthday, recall, replenishment...).
 """
 
+from sirui.core.registry import renamed as _renamed
 from sirui.loyalty.members.benefits import (
     BenefitPolicy,
     BirthdayGift,
@@ -70,7 +71,7 @@ from sirui.loyalty.members.growth import (
     RecordOrder,
     RefundOrder,
 )
-from sirui.loyalty.members.ladder import BelowRetention, Metric, Tier, TierLadder, UpgradeMode
+from sirui.loyalty.members.ladder import BelowRetention, Tier, TierLadder, TierMetric, UpgradeMode
 from sirui.loyalty.members.lifecycle import LifecyclePolicy, LifecycleStage, lifecycle_stage
 from sirui.loyalty.members.price import MemberPriceStep
 from sirui.loyalty.members.rfm import (
@@ -162,7 +163,6 @@ __all__ = [
     "MemberFacts",
     "MemberPriceStep",
     "MemberStanding",
-    "Metric",
     "PaidCard",
     "Perks",
     "PinTier",
@@ -194,6 +194,7 @@ __all__ = [
     "TierGraceEnded",
     "TierGraceStarted",
     "TierLadder",
+    "TierMetric",
     "TierPerks",
     "TierPinned",
     "TierReviewed",
@@ -215,3 +216,6 @@ __all__ = [
     "rfm_segment",
     "rfm_segments",
 ]
+
+#: Old names kept one release (see CHANGELOG); each warns and names the new one.
+__getattr__ = _renamed(__name__, {"Metric": "TierMetric"})

@@ -40,10 +40,10 @@ from sirui.core.validators import non_empty_str, non_negative_int, opt_positive_
 from sirui.core.windows import DEFAULT_TZ, DateTime, PeriodKind, aware, period_containing, tz_name
 from sirui.loyalty.members.growth import GrowthRules
 
-__all__ = ["BelowRetention", "Metric", "Tier", "TierLadder", "UpgradeMode"]
+__all__ = ["BelowRetention", "Tier", "TierLadder", "TierMetric", "UpgradeMode"]
 
 
-class Metric(enum.Enum):
+class TierMetric(enum.Enum):
     """What qualifies a member for a tier."""
 
     GROWTH = "growth"
@@ -124,7 +124,7 @@ class TierLadder:
     """
 
     tiers: tuple[Tier, ...] = attrs.field(converter=_tier_tuple)
-    metric: Metric = Metric.GROWTH
+    metric: TierMetric = TierMetric.GROWTH
     window_days: int | None = attrs.field(default=None, validator=opt_positive_int)
     """Rolling window of the metric (近N天); ``None`` counts all time. Any length goes
     with any review period."""

@@ -93,7 +93,7 @@ from sirui.loyalty.members.growth import (
     RecordOrder,
     RefundOrder,
 )
-from sirui.loyalty.members.ladder import BelowRetention, Metric, Tier, TierLadder, UpgradeMode
+from sirui.loyalty.members.ladder import BelowRetention, Tier, TierLadder, TierMetric, UpgradeMode
 from sirui.rules.commandlog import NOT_IN_TABLE, CommandLog, PruneLog, transition
 from sirui.rules.outcome import Accepted, Event, Outcome, Rejected
 from sirui.rules.reasons import Reason, reason_code
@@ -315,12 +315,12 @@ def _refusal(s: MemberStanding, command: Any) -> Reason:
 # -- metric ---------------------------------------------------------------------------
 
 
-def _value(e: GrowthEntry, metric: Metric) -> int:
-    if metric is Metric.GROWTH:
+def _value(e: GrowthEntry, metric: TierMetric) -> int:
+    if metric is TierMetric.GROWTH:
         return e.net_growth
-    if metric is Metric.SPEND:
+    if metric is TierMetric.SPEND:
         return e.net_spend
-    if metric is Metric.ORDERS:
+    if metric is TierMetric.ORDERS:
         return e.net_orders
     return e.net_points
 
@@ -349,9 +349,9 @@ class TierStatus:
     qualified: Tier
     next_tier: Tier | None
     to_next: int
-    """Metric still needed for the next tier (0 at the top)."""
+    """TierMetric still needed for the next tier (0 at the top)."""
     keep_gap: int
-    """Metric still needed to keep the current tier at review (0 if safe)."""
+    """TierMetric still needed to keep the current tier at review (0 if safe)."""
     pinned: bool
     grace_until: DateTime | None
 
@@ -407,7 +407,7 @@ def _settle(
 
 def _shown(ladder: TierLadder, value: int) -> int | Money:
     """A metric value as a message shows it: spend in yuan (``¥3000.00``), others as counts."""
-    return Money(value) if ladder.metric is Metric.SPEND else value
+    return Money(value) if ladder.metric is TierMetric.SPEND else value
 
 
 def _below_retention_target(ladder: TierLadder, current: Tier, metric: int) -> Tier:

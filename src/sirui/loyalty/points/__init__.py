@@ -6,6 +6,7 @@ Every policy here is data (registered under the ``points``, ``signin``, ``task``
 state with ``handle(command, now=...)``.
 """
 
+from sirui.core.registry import renamed as _renamed
 from sirui.loyalty.points.deduction import (
     TRIMMED_EXTRA,
     DeductionPlan,
@@ -13,12 +14,12 @@ from sirui.loyalty.points.deduction import (
     PointsDeductionStep,
 )
 from sirui.loyalty.points.earning import (
+    EarningLine,
     EarnQuote,
     EarnRule,
     ItemMultiplier,
     MultiplierCombine,
     MultiplierStacking,
-    PaidLine,
     PointsCampaign,
     paid_lines,
     quote_earning,
@@ -135,6 +136,7 @@ __all__ = [
     "Earn",
     "EarnQuote",
     "EarnRule",
+    "EarningLine",
     "ExpireAfterDays",
     "ExpireAtMonthEnd",
     "ExpireAtQuarterEnd",
@@ -156,7 +158,6 @@ __all__ = [
     "MultiplierStacking",
     "NeverExpire",
     "OrderPoints",
-    "PaidLine",
     "Pay",
     "PaymentRefunded",
     "PaymentSplit",
@@ -213,3 +214,6 @@ __all__ = [
     "paid_lines",
     "quote_earning",
 ]
+
+#: Old names kept one release (see CHANGELOG); each warns and names the new one.
+__getattr__ = _renamed(__name__, {"PaidLine": "EarningLine"})

@@ -50,10 +50,10 @@ from sirui.rules.scope import ItemScope
 __all__ = [
     "EarnQuote",
     "EarnRule",
+    "EarningLine",
     "ItemMultiplier",
     "MultiplierCombine",
     "MultiplierStacking",
-    "PaidLine",
     "PointsCampaign",
     "paid_lines",
     "quote_earning",
@@ -252,7 +252,7 @@ class EarnRule:
 
 
 @attrs.frozen(slots=True)
-class PaidLine:
+class EarningLine:
     """What the shopper actually paid for one line (after every discount)."""
 
     line_id: str
@@ -265,9 +265,9 @@ class PaidLine:
             raise invalid("paid", self.paid, "must be Money >= 0")
 
 
-def paid_lines(state: PriceState) -> tuple[PaidLine, ...]:
+def paid_lines(state: PriceState) -> tuple[EarningLine, ...]:
     """The lines of a priced cart with what each pays after every stage."""
-    return tuple(PaidLine(pl.id, pl.line.sku, pl.amount, pl.line.gift) for pl in state.lines)
+    return tuple(EarningLine(pl.id, pl.line.sku, pl.amount, pl.line.gift) for pl in state.lines)
 
 
 @attrs.frozen(slots=True)
@@ -286,7 +286,7 @@ class EarnQuote:
 
 
 def _earning_lines(
-    rule: EarnRule, lines: Sequence[PaidLine], now: DateTime, shipping: Money | None
+    rule: EarnRule, lines: Sequence[EarningLine], now: DateTime, shipping: Money | None
 ) -> list[tuple[str, Money, Decimal]]:
     """``(line id, paid, item multiplier)`` of every line that earns."""
     out = [
@@ -298,7 +298,7 @@ def _earning_lines(
     return out
 
 
-def _below_minimum(rule: EarnRule, lines: Sequence[PaidLine]) -> Reason | None:
+def _below_minimum(rule: EarnRule, lines: Sequence[EarningLine]) -> Reason | None:
     """Why the order earns nothing under ``min_order``, or None if it reaches it."""
     minimum = rule.min_order
     if minimum is None:
@@ -328,7 +328,7 @@ def _item_reasons(earning: list[tuple[str, Money, Decimal]]) -> list[Reason]:
 
 def quote_earning(
     rule: EarnRule,
-    lines: Sequence[PaidLine],
+    lines: Sequence[EarningLine],
     *,
     now: DateTime,
     shipping: Money | None = None,

@@ -418,18 +418,18 @@ def _guess_tiers(
     windows ignored). Only a guess: `_follow_ladder` replays the real state
     machine and corrects every order it got wrong.
     """
-    from sirui.loyalty.members import Metric, UpgradeMode
+    from sirui.loyalty.members import TierMetric, UpgradeMode
 
     ladder = plan.scenario.ladder
     assert ladder is not None
     if ladder.upgrade is not UpgradeMode.IMMEDIATE or batch.orders == 0:
         return start
     priced = _price(plan, batch, start, refused)
-    if ladder.metric is Metric.SPEND:
+    if ladder.metric is TierMetric.SPEND:
         step = priced.paid
-    elif ladder.metric is Metric.ORDERS:
+    elif ladder.metric is TierMetric.ORDERS:
         step = np.ones(batch.orders, dtype=np.int64)
-    elif ladder.metric is Metric.POINTS:
+    elif ladder.metric is TierMetric.POINTS:
         step = priced.points
     else:
         num, den = _ratio(ladder.growth.per_yuan)

@@ -28,8 +28,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from sirui.core.registry import renamed as _renamed
 from sirui.simulate._frames import is_polars, to_pandas, to_polars
-from sirui.simulate.experiments._analysis import METHODS, METRICS, Metric, compute
+from sirui.simulate.experiments._analysis import METHODS, METRICS, ExperimentMetric, compute
 from sirui.simulate.experiments._assign import Arm, Experiment, position
 from sirui.simulate.experiments._report import ExperimentResult, srm_p_value
 from sirui.simulate.experiments._stats import (
@@ -46,8 +47,8 @@ __all__ = [
     "METRICS",
     "Arm",
     "Experiment",
+    "ExperimentMetric",
     "ExperimentResult",
-    "Metric",
     "SampleSize",
     "analyze_experiment",
     "assign_arms",
@@ -130,3 +131,6 @@ def analyze_experiment(
     )
     polars = is_polars(orders) or (visits is not None and is_polars(visits))
     return result.to_polars() if polars else result
+
+#: Old names kept one release (see CHANGELOG); each warns and names the new one.
+__getattr__ = _renamed(__name__, {"Metric": "ExperimentMetric"})

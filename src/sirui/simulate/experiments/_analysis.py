@@ -32,14 +32,14 @@ from sirui.simulate.experiments._assign import Experiment
 from sirui.simulate.experiments._stats import normal_quantile, two_sided_p
 from sirui.simulate.inputs import InputError
 
-__all__ = ["METHODS", "METRICS", "Metric", "compute"]
+__all__ = ["METHODS", "METRICS", "ExperimentMetric", "compute"]
 
 #: Analysis methods: ``"z"`` (z-tests, delta method) and ``"bootstrap"`` (members resampled).
 METHODS = ("z", "bootstrap")
 
 
 @attrs.frozen
-class Metric:
+class ExperimentMetric:
     """One figure compared between arms: a ratio of two per-member sums."""
 
     key: str
@@ -54,16 +54,17 @@ class Metric:
     """The inputs the metric needs: ``"visits"``, ``"discount"``, ``"cost"``."""
 
 
-METRICS: tuple[Metric, ...] = (
-    Metric("conversion", "conversion", "proportion", "rate", "bought", "one", ("visits",)),
-    Metric("aov_fen", "AOV", "ratio", "fen", "sales", "orders"),
-    Metric(
+_M = ExperimentMetric
+METRICS: tuple[ExperimentMetric, ...] = (
+    _M("conversion", "conversion", "proportion", "rate", "bought", "one", ("visits",)),
+    _M("aov_fen", "AOV", "ratio", "fen", "sales", "orders"),
+    _M(
         "sales_per_visitor_fen", "sales per visitor", "mean", "fen", "sales", "one", ("visits",)
     ),
-    Metric("repurchase_rate", "repurchase rate", "proportion", "rate", "repeat", "bought"),
-    Metric("cost_rate", "cost rate", "ratio", "rate", "discount", "gmv", ("discount",)),
-    Metric("gross_margin", "gross margin", "ratio", "rate", "margin", "sales", ("cost",)),
-    Metric(
+    _M("repurchase_rate", "repurchase rate", "proportion", "rate", "repeat", "bought"),
+    _M("cost_rate", "cost rate", "ratio", "rate", "discount", "gmv", ("discount",)),
+    _M("gross_margin", "gross margin", "ratio", "rate", "margin", "sales", ("cost",)),
+    _M(
         "margin_per_visitor_fen", "margin per visitor", "mean", "fen", "margin", "one",
         ("visits", "cost"),
     ),
@@ -369,7 +370,7 @@ def _arms_frame(
     experiment: Experiment,
     by_arm: dict[str, Any],
     estimates: dict[str, dict[str, _Estimate]],
-    metrics: Sequence[Metric],
+    metrics: Sequence[ExperimentMetric],
     have: set[str],
 ) -> Any:
     import pandas as pd
