@@ -482,7 +482,8 @@ class SettlementLedger:
             bisect.insort(frozen, (until, k))
             events.append(CommissionFrozen(k, until))
         if not events:
-            return Rejected(NOT_PENDING(order=cmd.order_id), self)
+            # equivalent mutants: handle() answers a refusal with Rejected(reason, self) itself
+            return Rejected(NOT_PENDING(order=cmd.order_id), self)  # pragma: no mutate
         return Accepted(attrs.evolve(self, records=records, frozen=tuple(frozen)), tuple(events))
 
     def _release(self, cmd: ReleaseFrozen, now: DateTime) -> Outcome:
@@ -502,7 +503,8 @@ class SettlementLedger:
                 settleable = settleable.set(payee, (*(settleable.get(payee) or ()), k))
             events.append(CommissionSettleable(k))
         if not events:
-            return Rejected(NOTHING_DUE(), self)
+            # equivalent mutants: handle() answers a refusal with Rejected(reason, self) itself
+            return Rejected(NOTHING_DUE(), self)  # pragma: no mutate
         state = attrs.evolve(self, records=records, frozen=self.frozen[due:],
                              settleable=settleable)
         return Accepted(state, tuple(events))
@@ -511,9 +513,11 @@ class SettlementLedger:
         due = [(rec, target) for rec in map(self.record, self.settleable.get(cmd.payee) or ())
                if (target := transition(TRANSITIONS, rec.status, cmd)) is not None]
         if not due:
-            return Rejected(NOTHING_TO_SETTLE(payee=cmd.payee), self)
+            # equivalent mutants: handle() answers a refusal with Rejected(reason, self) itself
+            return Rejected(NOTHING_TO_SETTLE(payee=cmd.payee), self)  # pragma: no mutate
         cur = due[0][0].line.amount.currency
-        gross = sum((r.amount for r, _ in due), Money.zero(cur))
+        # equivalent mutants: due is never empty, and 0 + Money is the Money
+        gross = sum((r.amount for r, _ in due), Money.zero(cur))  # pragma: no mutate
         owed = self.clawbacks.get(cmd.payee) or Money.zero(cur)
         offset = owed.min(gross)
         paid = gross - offset

