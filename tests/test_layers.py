@@ -8,6 +8,7 @@ global random generator, no files.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -115,3 +116,57 @@ def test_domain_reads_no_clock_randomness_or_files(path: Path) -> None:
             )
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
             assert node.func.id != "open", f"{name}:{node.lineno} opens a file"
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                out.add(id(body[0].value))
+    return out
+
+
+_MODULE_PATH = re.compile(r"^sirui(\.[A-Za-z_]\w*)*$")
+
+
+def _is_module(name: str) -> bool:
+    rel = Path(*name.split("."))
+    return (SRC.parent / rel).is_dir() or (SRC.parent / rel.with_suffix(".py")).is_file()
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in MODULES if _unit(_module_name(p)) == "sirui.core"],
+    ids=lambda p: str(p.relative_to(SRC)),
+)
+def test_core_names_no_higher_package_by_string(path: Path) -> None:
+    """The core finds the packages above it through entry points, never by a hard-coded name."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skip = _docstrings(tree)
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Constant) and isinstance(node.value, str)
+                and id(node) not in skip and _MODULE_PATH.match(node.value)
+                and _is_module(node.value)):
+            assert LAYERS[_unit(node.value)] == 0, (
+                f"{_module_name(path)}:{node.lineno} names {node.value!r}; declare it as an "
+                "entry point in pyproject.toml instead"
+            )
+
+
+def test_the_core_string_check_can_fail() -> None:
+    tree = ast.parse('"""doc naming sirui.promotions"""\nX = {"promotion": "sirui.promotions"}\n')
+    skip = _docstrings(tree)
+    named = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)
+             and id(n) not in skip and _MODULE_PATH.match(str(n.value)) and _is_module(n.value)]
+    assert named == ["sirui.promotions"]
+    assert LAYERS[_unit("sirui.promotions")] > 0
+
+
+def test_every_policy_prefix_has_an_entry_point() -> None:
+    from sirui.core import registry
+
+    modules = registry.policy_modules()
+    registry.load_builtins()
+    prefixes = {tag.split(".", 1)[0] for tag in registry.policy_types()}
+    assert prefixes <= set(modules), prefixes - set(modules)

@@ -19,6 +19,8 @@ import importlib
 import sys
 import warnings
 from collections.abc import Callable, Mapping
+from functools import cache
+from importlib.metadata import entry_points
 from typing import Any, Final, TypeVar
 
 import attrs
@@ -26,13 +28,14 @@ import attrs
 from sirui.core.errors import InvalidPolicyError
 
 __all__ = [
-    "BUILTIN_MODULES",
+    "ENTRY_POINT_GROUP",
     "Migration",
     "current_wire",
     "families",
     "migration",
     "policy",
     "policy_family",
+    "policy_modules",
     "policy_types",
     "renamed",
     "resolve_wire",
@@ -47,45 +50,22 @@ _TYPES: dict[str, type[Any]] = {}
 _TAGS: dict[type[Any], str] = {}
 _FAMILIES: list[type[Any]] = []
 
-#: Modules that define the built-in policy types, by tag prefix.
-BUILTIN_MODULES: Final[dict[str, tuple[str, ...]]] = {
-    "condition": ("sirui.rules",),
-    "scope": ("sirui.rules",),
-    "validity": ("sirui.core.windows",),
-    "promotion": ("sirui.promotions",),
-    "coupon": ("sirui.promotions",),
-    "trigger": ("sirui.promotions",),
-    "stacking": ("sirui.checkout",),
-    "checkout": ("sirui.checkout",),
-    "shipping": ("sirui.checkout",),
-    "tier": ("sirui.loyalty.members",),
-    "benefit": ("sirui.loyalty.members",),
-    "card": ("sirui.loyalty.members",),
-    "segment": ("sirui.loyalty.members",),
-    "care": ("sirui.loyalty.members",),
-    "growth": ("sirui.loyalty.members",),
-    "points": ("sirui.loyalty.points",),
-    "signin": ("sirui.loyalty.points",),
-    "task": ("sirui.loyalty.points",),
-    "points_mall": ("sirui.loyalty.points",),
-    "stored_value": ("sirui.loyalty.points",),
-    "groupbuy": ("sirui.campaigns.groupbuy",),
-    "bargain": ("sirui.campaigns.bargain",),
-    "assist": ("sirui.campaigns.assist",),
-    "seckill": ("sirui.campaigns.seckill",),
-    "limited_time": ("sirui.campaigns.limited_time",),
-    "lottery": ("sirui.campaigns.lottery",),
-    "red_packet": ("sirui.campaigns.red_packet",),
-    "subscription": ("sirui.campaigns.subscription",),
-    "commission": ("sirui.commission",),
-    "attribution": ("sirui.commission",),
-    "referral": ("sirui.commission",),
-    "sharing": ("sirui.commission",),
-    "competition": ("sirui.commission",),
-    "settlement": ("sirui.commission",),
-    "scenario": ("sirui.simulate",),
-    "experiment": ("sirui.simulate.experiments",),
-}
+#: The entry-point group a distribution declares its policy modules in, by tag prefix
+#: (sirui's own are in its ``pyproject.toml``; a plug-in package adds its own prefixes).
+ENTRY_POINT_GROUP: Final = "sirui.policies"
+
+
+@cache
+def policy_modules() -> dict[str, tuple[str, ...]]:
+    """Tag prefix -> the modules that register its policy types, from the installed entry points.
+
+    The core names no package above it: each package says, in its distribution's
+    metadata, which modules to import when a document names one of its tags.
+    """
+    out: dict[str, list[str]] = {}
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        out.setdefault(point.name, []).append(point.value)
+    return {prefix: tuple(sorted(modules)) for prefix, modules in sorted(out.items())}
 
 
 def policy_family(cls: type[T]) -> type[T]:
@@ -129,7 +109,7 @@ def resolve(tag: str) -> type[Any] | None:
     """The class registered under ``tag``, importing its built-in module if needed."""
     found = _TYPES.get(tag)
     if found is None:
-        for module in BUILTIN_MODULES.get(tag.split(".", 1)[0], ()):
+        for module in policy_modules().get(tag.split(".", 1)[0], ()):
             _import_quietly(module)
         found = _TYPES.get(tag)
     return found
@@ -139,15 +119,16 @@ def _import_quietly(module: str) -> None:
     try:
         importlib.import_module(module)
     except ModuleNotFoundError as exc:
-        # A mechanic package that does not exist (yet) simply registers nothing;
-        # a missing dependency inside an existing one must still surface.
-        if exc.name is None or not module.startswith(exc.name) or exc.name == "sirui":
+        # A declared package that is absent (an optional part not installed, or
+        # blocked) registers nothing; a missing dependency inside it must surface.
+        root = __name__.partition(".")[0]
+        if exc.name is None or not module.startswith(exc.name) or exc.name == root:
             raise
 
 
 def load_builtins() -> None:
     """Import every built-in policy module, so every tag is registered."""
-    for modules in BUILTIN_MODULES.values():
+    for modules in policy_modules().values():
         for module in modules:
             _import_quietly(module)
 
