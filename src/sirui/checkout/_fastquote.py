@@ -14,11 +14,12 @@ exactly what the straightforward path would have built.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sirui.checkout._compiled import FenPlan
 from sirui.checkout._fastsearch import FenSearch, apply_coupon_fen, finish_fen, not_applied
 from sirui.checkout._pipeline import CouponLike, admit_pinned, fingerprint_of
+from sirui.checkout._quote import LAZY_FIELDS, LineShare, Quote, QuoteInputs, QuoteLine
 from sirui.checkout.shipping import REFUSALS, ShippingPolicy
 from sirui.checkout.stacking import StackingPolicy
 from sirui.core.money import Money
@@ -36,16 +37,8 @@ from sirui.rules.pricing import (
 )
 from sirui.rules.reasons import Reason
 
-if TYPE_CHECKING:
-    from sirui.checkout.quoting import LineShare, Quote, QuoteInputs, QuoteLine
+__all__ = ["Details", "fast_quote"]
 
-__all__ = ["LAZY_FIELDS", "Details", "fast_quote"]
-
-LAZY_FIELDS = frozenset(
-    {"lines", "adjustments", "not_applied", "fingerprints", "extras", "shipping_reason", "inputs",
-     "refusals"}
-)
-"""The `Quote` fields a fast quote builds when they are first read."""
 
 
 _OWN_EXTRAS = frozenset({"shipping_reason", REFUSALS})
@@ -101,8 +94,6 @@ class Details:
         return value
 
     def lines(self) -> tuple[QuoteLine, ...]:
-        from sirui.checkout.quoting import LineShare, QuoteLine
-
         fs = self.final
         cur = fs.currency
         zero = Money.zero(cur)
@@ -179,8 +170,6 @@ class Details:
         return None if found is None else reason_of(found)
 
     def inputs(self) -> QuoteInputs:
-        from sirui.checkout.quoting import QuoteInputs
-
         return QuoteInputs(
             self.cart, self.now, self.plan.promotions, self.coupons, (), self.stacking,
             self.shipping, self.extra_items,
@@ -254,8 +243,6 @@ def _pinned(
 
 def _quote(details: Details, exact: bool, nodes: int) -> Quote:
     """The quote's figures now; the rest from ``details`` when read."""
-    from sirui.checkout.quoting import Quote
-
     cart, final, coupons = details.cart, details.final, details.coupons
     cur = final.currency
     totals: dict[Stage, int] = {}

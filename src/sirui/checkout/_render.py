@@ -3,15 +3,124 @@
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
+from sirui.core.money import Money
 from sirui.rules.pricing import SHIPPING_LINE, Stage
+from sirui.rules.reasons import Reason
 
-if TYPE_CHECKING:
-    from sirui.checkout.quoting import Quote, QuoteLine
+# What the renderers read, as protocols: `sirui.checkout.quoting` imports this
+# module, and this module imports nothing of it (no import circle).
 
 
-def line_repr(ln: QuoteLine) -> str:
+class _Share(Protocol):
+    @property
+    def rule(self) -> str: ...
+
+    @property
+    def stage(self) -> Stage: ...
+
+    @property
+    def amount(self) -> Money: ...
+
+
+class LineView(Protocol):
+    """What a quote line shows (`sirui.checkout.QuoteLine` is one)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def sku_id(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def quantity(self) -> int: ...
+
+    @property
+    def unit_price(self) -> Money: ...
+
+    @property
+    def original(self) -> Money: ...
+
+    @property
+    def paid(self) -> Money: ...
+
+    @property
+    def points(self) -> int: ...
+
+    @property
+    def gift(self) -> bool: ...
+
+    @property
+    def shares(self) -> Sequence[_Share]: ...
+
+    def stage_discount(self, stage: Stage) -> Money: ...
+
+
+class QuoteView(Protocol):
+    """What a quote shows (`sirui.checkout.Quote` is one)."""
+
+    @property
+    def currency(self) -> str: ...
+
+    @property
+    def lines(self) -> Sequence[LineView]: ...
+
+    @property
+    def original(self) -> Money: ...
+
+    @property
+    def stage_totals(self) -> Sequence[tuple[Stage, Money]]: ...
+
+    @property
+    def goods_payable(self) -> Money: ...
+
+    @property
+    def shipping_fee(self) -> Money: ...
+
+    @property
+    def shipping_discount(self) -> Money: ...
+
+    @property
+    def shipping_payable(self) -> Money: ...
+
+    @property
+    def payable(self) -> Money: ...
+
+    @property
+    def points_used(self) -> int: ...
+
+    @property
+    def adjustments(self) -> Sequence[Any]: ...
+
+    @property
+    def not_applied(self) -> Sequence[Any]: ...
+
+    @property
+    def coupons_used(self) -> Sequence[str]: ...
+
+    @property
+    def fingerprints(self) -> Sequence[tuple[str, str]]: ...
+
+    @property
+    def shipping_reason(self) -> Reason | None: ...
+
+    @property
+    def refusals(self) -> Sequence[Reason]: ...
+
+    @property
+    def accepted(self) -> bool: ...
+
+    @property
+    def search_exact(self) -> bool: ...
+
+
+
+def line_repr(ln: LineView) -> str:
     gift = " gift" if ln.gift else ""
     return (
         f"<QuoteLine {ln.id} {ln.sku_id} x{ln.quantity}{gift}: "
@@ -19,7 +128,7 @@ def line_repr(ln: QuoteLine) -> str:
     )
 
 
-def quote_repr(q: Quote) -> str:
+def quote_repr(q: QuoteView) -> str:
     rows = [f"Quote payable {q.payable} (goods {q.goods_payable} + shipping {q.shipping_payable})"]
     for ln in q.lines:
         off = ", ".join(f"{s.rule} -{s.amount}" for s in ln.shares)
@@ -43,7 +152,7 @@ def _td(value: object, right: bool = False) -> str:
     return f"<td{align}>{html.escape(str(value))}</td>"
 
 
-def quote_html(q: Quote) -> str:
+def quote_html(q: QuoteView) -> str:
     stages = [s for s, _ in q.stage_totals if s is not Stage.SHIPPING]
     head = "".join(
         f"<th>{html.escape(h)}</th>"
@@ -85,7 +194,7 @@ def quote_html(q: Quote) -> str:
     )
 
 
-def to_dict(q: Quote) -> dict[str, Any]:
+def to_dict(q: QuoteView) -> dict[str, Any]:
     def adj(a: Any) -> dict[str, Any]:
         return {
             "rule": a.rule,

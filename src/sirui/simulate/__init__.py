@@ -25,8 +25,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sirui.simulate._local import simulate as _simulate_local
 from sirui.simulate.engine import Scenario, SimulationResult, summarize
-from sirui.simulate.engine import simulate as _simulate_local
 from sirui.simulate.experiments import (
     Experiment,
     ExperimentResult,
@@ -78,7 +78,7 @@ def simulate(
 ) -> SimulationResult:
     """Replay ``orders`` through ``scenario``; a Dask DataFrame runs on the cluster.
 
-    See `sirui.simulate.engine.simulate` for the arguments. With a Dask
+    See `sirui.simulate._local.simulate` for the arguments. With a Dask
     DataFrame the run is partitioned by member and gives identical results
     (``progress`` counts partitions there; ``elasticity`` is a single-process option).
     """

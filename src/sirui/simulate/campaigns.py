@@ -534,7 +534,7 @@ def lost_row(
     tier: str | None, code: str,
 ) -> dict[str, Any]:
     """The row of an order that did not happen: zero figures, the refusal as its reason."""
-    from sirui.simulate.engine import ROW_COLUMNS
+    from sirui.simulate.inputs import ROW_COLUMNS
 
     row: dict[str, Any] = dict.fromkeys(ROW_COLUMNS, 0)
     row.update(

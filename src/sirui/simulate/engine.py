@@ -84,19 +84,10 @@ from sirui.rules.pricing import Stage
 from sirui.simulate._display import rows_html, rows_text, summary_rows
 from sirui.simulate._frames import is_polars, to_pandas, to_polars
 from sirui.simulate._memo import PriceMemo
-from sirui.simulate.inputs import OrderRecord, Prepared, RejectedRow, prepare
+from sirui.simulate.inputs import ROW_COLUMNS, OrderRecord, Prepared
 
-__all__ = ["ROW_COLUMNS", "Scenario", "SimulationResult", "run_prepared", "simulate", "summarize"]
+__all__ = ["ROW_COLUMNS", "Scenario", "SimulationResult", "run_prepared", "summarize"]
 
-#: The per-order result columns, in order.
-ROW_COLUMNS = (
-    "order_id", "member_id", "store_id", "guide_id", "paid_at", "month",
-    "tier_before", "tier_after", "original_fen", "activity_fen", "member_fen",
-    "promotion_fen", "coupon_fen", "points_deduction_fen", "shipping_fen",
-    "payable_fen", "goods_paid_fen", "discount_fen", "gift_value_fen", "refund_fen",
-    "points_earned", "points_spent", "coupons_used", "coupons_issued",
-    "commission_fen", "rules", "reasons",
-)
 
 
 @policy("scenario.bundle")
@@ -751,112 +742,6 @@ def _campaign_summary(frame: Any, scenario: Scenario, campaigns: Any) -> dict[st
     }
     out.update(lottery_summary(scenario, frame))
     return out
-
-
-def simulate(
-    orders: Any,
-    members: Any,
-    scenario: Scenario,
-    *,
-    timezone: str | None = None,
-    tz: str = "Asia/Shanghai",
-    progress: bool = False,
-    elasticity: Callable[[OrderRecord, Any], OrderRecord | None] | None = None,
-    engine: str = "auto",
-) -> SimulationResult:
-    """Replay ``orders`` of ``members`` through ``scenario``.
-
-    Args:
-        orders: order lines: a pandas or polars DataFrame, a pyarrow Table, or
-            a ``.parquet``/``.csv``/``.json`` path (columns in `sirui.simulate.inputs`).
-            A polars DataFrame gives a result with polars frames; anything
-            else gives pandas.
-        members: the members table, same kinds of source.
-        scenario: the policies to apply.
-        timezone: zone for timestamps without one (otherwise such rows are rejected).
-        tz: the zone months are reported in.
-        progress: show a progress bar (``tqdm.auto``: a widget in a notebook):
-            per event on the exact engine, per stage on the columnar one.
-        elasticity: optional hook ``(order, quote) -> order or None`` to model
-            demand reacting to price (None drops the order). Off by default.
-        engine: ``"exact"`` replays order by order through `sirui.checkout.quote`;
-            ``"columnar"`` prices the whole history with numpy
-            (`sirui.simulate.columnar`; raises `ValueError` if the scenario
-            does not qualify); ``"auto"`` (the default) takes the columnar
-            engine whenever the scenario qualifies and no elasticity hook is
-            given. Both give the same result frame.
-    """
-    import pandas as pd
-
-    if engine not in ("auto", "exact", "columnar"):
-        raise ValueError(f"engine={engine!r}: use 'auto', 'exact' or 'columnar'")
-    campaigns = None
-    from sirui.simulate.campaigns import has_campaigns
-
-    if has_campaigns(scenario):
-        # Campaigns couple members (first come, first served): replayed over the whole
-        # history first; the member pass then prices what they decided.
-        from sirui.simulate.campaigns import replay_campaigns
-        from sirui.simulate.inputs import read_table
-
-        orders = read_table(orders, "orders") if not is_polars(orders) else orders
-        source = to_pandas(orders) if is_polars(orders) else orders
-        campaigns = replay_campaigns(scenario, source, read_table(members, "members"), timezone)
-    if engine != "exact":
-        from sirui.simulate.columnar import columnar_plan, columnar_run
-
-        plan, why = columnar_plan(scenario)
-        if engine == "columnar" and (plan is None or elasticity is not None):
-            raise ValueError(
-                f"scenario {scenario.name!r} cannot run on the columnar engine: "
-                f"{why or 'an elasticity hook'}; use engine='exact' or 'auto'"
-            )
-        if plan is not None and elasticity is None:
-            done = columnar_run(
-                plan, orders, members, timezone, tz, progress=progress, campaigns=campaigns
-            )
-            if done is not None:
-                result = _result(
-                    scenario, done.rejected, done.frame, done.tiers, "columnar",
-                    campaigns=campaigns,
-                )
-                return result.to_polars() if is_polars(orders) else result
-            if engine == "columnar":
-                raise OverflowError(
-                    "amounts too large for the columnar engine; use engine='exact' or 'auto'"
-                )
-    prepared = prepare(orders, members, timezone)
-    rows, final = run_prepared(
-        prepared, scenario, tz=tz, progress=progress, elasticity=elasticity, campaigns=campaigns
-    )
-    position = {rec.order_id: i for i, rec in enumerate(prepared.orders)}
-    rows.sort(key=lambda r: position[r["order_id"]])
-    tiers = {**final_tiers(prepared, scenario), **final}
-    frame = pd.DataFrame(rows, columns=list(ROW_COLUMNS))
-    result = _result(scenario, prepared.rejected, frame, tiers, "exact", campaigns=campaigns)
-    return result.to_polars() if is_polars(orders) else result
-
-
-def _result(
-    scenario: Scenario,
-    rejected_rows: Sequence[RejectedRow],
-    frame: Any,
-    tiers: Mapping[str, str | None],
-    engine: str,
-    *,
-    campaigns: Any = None,
-) -> SimulationResult:
-    import pandas as pd
-
-    rejected = pd.DataFrame([r.to_dict() for r in rejected_rows])
-    return SimulationResult(
-        scenario.name,
-        scenario.fingerprint,
-        frame,
-        summarize(frame, scenario, tiers, len(rejected_rows), campaigns),
-        rejected,
-        engine,
-    )
 
 
 def final_tiers(prepared: Prepared, scenario: Scenario) -> dict[str, str | None]:

@@ -45,6 +45,7 @@ from sirui.rules.reasons import Reason, reason_code
 __all__ = [
     "MEMBER_COLUMNS",
     "ORDER_COLUMNS",
+    "ROW_COLUMNS",
     "InputError",
     "OrderRecord",
     "Prepared",
@@ -55,6 +56,16 @@ __all__ = [
 ]
 
 #: column -> (expected type description, required)
+#: The per-order result columns a run returns, in order.
+ROW_COLUMNS = (
+    "order_id", "member_id", "store_id", "guide_id", "paid_at", "month",
+    "tier_before", "tier_after", "original_fen", "activity_fen", "member_fen",
+    "promotion_fen", "coupon_fen", "points_deduction_fen", "shipping_fen",
+    "payable_fen", "goods_paid_fen", "discount_fen", "gift_value_fen", "refund_fen",
+    "points_earned", "points_spent", "coupons_used", "coupons_issued",
+    "commission_fen", "rules", "reasons",
+)
+
 ORDER_COLUMNS: Final[dict[str, tuple[str, bool]]] = {
     "order_id": ("text", True),
     "member_id": ("text", True),

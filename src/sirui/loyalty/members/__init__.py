@@ -12,12 +12,8 @@
 from sirui.core.registry import renamed as _renamed
 from sirui.loyalty.members.benefits import (
     BenefitPolicy,
-    BirthdayGift,
-    BirthdayWindow,
     CombineRule,
     MemberBenefits,
-    MemberDiscount,
-    Perks,
     SourcedDiscount,
     TierPerks,
     benefits_for,
@@ -73,6 +69,7 @@ from sirui.loyalty.members.growth import (
 )
 from sirui.loyalty.members.ladder import BelowRetention, Tier, TierLadder, TierMetric, UpgradeMode
 from sirui.loyalty.members.lifecycle import LifecyclePolicy, LifecycleStage, lifecycle_stage
+from sirui.loyalty.members.perks import BirthdayGift, BirthdayWindow, MemberDiscount, Perks
 from sirui.loyalty.members.price import MemberPriceStep
 from sirui.loyalty.members.rfm import (
     RfmCuts,

@@ -84,7 +84,7 @@ from sirui.loyalty.members._card_messages import (
     RenewCard,
     StartTrial,
 )
-from sirui.loyalty.members.benefits import Perks
+from sirui.loyalty.members.perks import Perks
 from sirui.rules.commandlog import CommandLog, PruneLog, transition
 from sirui.rules.outcome import Accepted, Event, Outcome, Rejected
 from sirui.rules.reasons import Reason, reason_code
