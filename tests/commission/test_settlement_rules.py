@@ -248,7 +248,7 @@ def test_the_next_settlement_offsets_the_clawback_and_says_so() -> None:
 
 def test_misuse_says_what_to_do() -> None:
     led = recorded()
-    with pytest.raises(InvalidCommandError, match="send RecordCommission first"):
+    with pytest.raises(InvalidCommandError, match=r"; send RecordCommission first$"):
         led.handle(MarkFulfilled("x", "nope", NOW), now=NOW)
     with pytest.raises(InvalidCommandError, match="not a settlement command"):
         led.handle("settle everything", now=NOW)  # type: ignore[arg-type]
