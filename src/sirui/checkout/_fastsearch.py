@@ -29,6 +29,7 @@ from sirui.checkout.combination import (
     coupon_groups,
     expiry_key,
 )
+from sirui.checkout.shipping import REFUSALS
 from sirui.checkout.stacking import (
     COMBINATION_SAVES_MORE,
     ORDER_LIMIT,
@@ -92,6 +93,7 @@ class FenSearch:
         self.options: dict[str, CouponOption] = {}
         self.nodes = 0
         self.exact = True
+        self.accepted_only = False
         self.best_cost: int | None = None
         self.best_goods = 0
         self.best_state: FenState | None = None
@@ -154,6 +156,16 @@ class FenSearch:
             rem[i] = rem[i + 1] + goods[i].best
         self._goods, self._rem = goods, rem
         self._dfs(0, self.start, ())
+        if self.best_state is not None and self.best_combo and self.best_state.extra(REFUSALS):
+            # As `combination.Search`: the cheapest accepted combination, if any.
+            kept = (self.best_cost, self.best_goods, self.best_state, self.best_combo,
+                    self.best_pre)
+            self.best_cost, self.best_state, self.best_combo = None, None, ()
+            self.accepted_only = True
+            self._dfs(0, self.start, ())
+            if self.best_state is None:
+                (self.best_cost, self.best_goods, self.best_state, self.best_combo,
+                 self.best_pre) = kept
 
     def _dfs(self, gi: int, state: FenState, combo: tuple[CouponOption, ...]) -> None:
         self.nodes += 1
@@ -197,6 +209,8 @@ class FenSearch:
         pre = self.finish(state)
         cap = self.stacking.max_coupons
         final, used = self._best_shipping(pre, None if cap is None else cap - len(combo))
+        if self.accepted_only and final.extra(REFUSALS):
+            return
         c = cost_fen(final)
         goods = c - final.shipping_left()
         if self.best_cost is None or (c, goods) < (self.best_cost, self.best_goods):

@@ -46,6 +46,7 @@ from sirui.checkout._pipeline import (
     precheck,
     shipping_payable,
 )
+from sirui.checkout.shipping import REFUSALS
 from sirui.checkout.stacking import (
     COMBINATION_SAVES_MORE,
     ORDER_LIMIT,
@@ -178,6 +179,8 @@ class Search:
         self.options: dict[str, CouponOption] = {}
         self.nodes = 0
         self.exact = True
+        self.accepted_only = False
+        self.best_pre_shipping: PriceState | None = None
         self.best_cost: int | None = None
         self.best_goods = 0
         self.best_state: PriceState | None = None
@@ -281,6 +284,11 @@ class Search:
         for i in range(len(goods) - 1, -1, -1):
             rem[i] = rem[i + 1] + goods[i].best
         self._goods, self._rem = goods, rem
+        self._search()
+        if self.best_state is not None and self.best_combo and self.best_state.extra(REFUSALS):
+            self._rerun_accepted_only()
+
+    def _search(self) -> None:
         if self.fast is not None:
             try:
                 self._run_fast(self.fast)
@@ -290,6 +298,19 @@ class Search:
                 self.best_cost, self.best_state, self.best_combo = None, None, ()
                 self.nodes = 0
         self._dfs(0, self.start, ())
+
+    def _rerun_accepted_only(self) -> None:
+        # The cheapest combination leaves the order refused (below the delivery
+        # minimum): the cheapest one that keeps it accepted wins, if any does.
+        # Refused leaves never set the bound, so the cut stays sound.
+        kept = (self.best_cost, self.best_goods, self.best_state, self.best_combo,
+                self.best_pre_shipping)
+        self.best_cost, self.best_state, self.best_combo = None, None, ()
+        self.accepted_only = True
+        self._dfs(0, self.start, ())
+        if self.best_state is None:
+            (self.best_cost, self.best_goods, self.best_state, self.best_combo,
+             self.best_pre_shipping) = kept
 
     def _run_fast(self, fast: FastModel) -> None:
         # Pass 1 ranks goods combinations on integers alone. Shipping payable is
@@ -403,6 +424,8 @@ class Search:
         pre = self.finish(state)
         left = None if self.stacking.max_coupons is None else self.stacking.max_coupons - len(combo)
         final, used = self._best_shipping(pre, left)
+        if self.accepted_only and final.extra(REFUSALS):
+            return
         c = cost(final)
         goods = c - shipping_payable(final).minor
         # Ties go to more off the goods, then to the first found (see the module doc).
@@ -468,7 +491,7 @@ class Search:
         cid = opt.coupon.id
         alone = Money(opt.solo, cur)
         if opt.stage is not Stage.COUPON:
-            pre = getattr(self, "best_pre_shipping", None)
+            pre = self.best_pre_shipping
             if pre is not None:
                 base = self._ship_base(pre)
                 trial = self.ship_finish(pre, (opt,))
