@@ -321,25 +321,36 @@ def _member_shares(members: Any, divisions: tuple[Any, ...]) -> list[Any]:
 
 
 def _compute(parts: list[Any], progress: bool, desc: str) -> tuple[Any, ...]:
-    """Compute the partitions' tasks; with ``progress``, a bar ticks as each one finishes."""
+    """Compute the partitions' tasks; with ``progress``, a bar ticks as each one finishes.
+
+    On a ``dask.distributed`` client each partition's result is fetched as
+    soon as its task finishes, so the driver receives one partition's rows
+    while the workers are still pricing the others.
+    """
     import dask
 
-    if not progress:
-        return dask.compute(*parts)  # type: ignore[attr-defined,no-untyped-call,no-any-return]
-    from tqdm.auto import tqdm  # a widget in notebooks, text in terminals
+    try:
+        from distributed import as_completed, default_client
 
-    with tqdm(total=len(parts), desc=desc, unit="partition") as bar:
-        try:
-            from distributed import as_completed, default_client
+        client = default_client()  # type: ignore[no-untyped-call]
+    except (ImportError, ValueError):  # no distributed, or no client: a local scheduler
+        client = None
+    bar: Any = None
+    if progress:
+        from tqdm.auto import tqdm  # a widget in notebooks, text in terminals
 
-            client = default_client()  # type: ignore[no-untyped-call]
-        except (ImportError, ValueError):  # no distributed, or no client: a local scheduler
-            client = None
+        bar = tqdm(total=len(parts), desc=desc, unit="partition")
+    try:
         if client is not None:
             futures = client.compute(parts)
-            for _ in as_completed(futures):  # type: ignore[no-untyped-call]
-                bar.update(1)
-            return tuple(client.gather(futures))
+            got: dict[Any, Any] = {}
+            for done in as_completed(futures):  # type: ignore[no-untyped-call]
+                got[done.key] = done.result()
+                if bar is not None:
+                    bar.update(1)
+            return tuple(got[f.key] for f in futures)
+        if bar is None:
+            return dask.compute(*parts)  # type: ignore[attr-defined,no-untyped-call,no-any-return]
         from dask.callbacks import Callback
 
         keys = {p.key for p in parts}
@@ -351,6 +362,9 @@ def _compute(parts: list[Any], progress: bool, desc: str) -> tuple[Any, ...]:
 
         with _Tick():  # type: ignore[no-untyped-call]
             return dask.compute(*parts)  # type: ignore[attr-defined,no-untyped-call,no-any-return]
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 def _merge_order(frame: Any, ns: Any) -> Any:
@@ -512,10 +526,11 @@ def _replay_on_driver(orders: Any, members: Any, scenario: Scenario, timezone: s
 def _split_cross(results: list[dict[str, Any]], pieces: list[Any]) -> set[str]:
     """Order ids in two partitions, from the hashes; confirmed on the ids (rare, so computed)."""
     import numpy as np
+    import pandas as pd
 
     every = np.concatenate([r["ids"] for r in results]) if results else np.zeros(0, np.uint64)
-    values, counts = np.unique(every, return_counts=True)
-    twice = values[counts > 1]
+    # A hash table, not a sort: the driver looks at every order id of the history here.
+    twice = np.unique(every[pd.Series(every).duplicated().to_numpy()])
     if len(twice) == 0:
         return set()
     import dask
