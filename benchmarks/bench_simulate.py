@@ -17,7 +17,10 @@ coupon triggers (支付有礼 满299减30 after orders of 199, 复购激励 满1
 days): per-member wallets and the checkout's choice of coupon, on the columnar
 engine; ``simulate_10k_orders_coupons_exact`` replays 10,000 orders of the
 same chain on the exact engine (100,000 would take minutes), and
-``exact_over_fast_coupons`` compares the two per order.
+``exact_over_fast_coupons`` is the exact engine's time per order over the
+columnar engine's (how many times faster the columnar engine is). After the
+exact run the columnar engine prices the same 10,000 orders, untimed, and
+the two results must be equal row for row.
 
 ``simulate_1m_orders`` prices a million orders read from one Parquet file in
 one process; ``simulate_1m_orders_dask`` prices the same orders on a Dask
@@ -26,8 +29,14 @@ partitioned by member (`partition_by_member`, done once, untimed): each
 worker reads and prices its files, no shuffle. The two are timed in
 alternating pairs (each repeat runs both, in turn first), so a change in the
 machine's load cannot skew ``dask_over_single_1m`` (orders per second with
-Dask over orders per second in one process). The exact, ladder, coupon and
-million-order cases are heavy: ``--quick`` skips them.
+Dask over orders per second in one process), and each pair's results must
+be equal (checked untimed). Before the first pair, both sides price a small
+chain once, untimed: the workers import sirui and warm up as the benchmark
+process already has. The workers run with the allocator settings of the
+single process (``distributed`` otherwise sets ``MALLOC_TRIM_THRESHOLD_``
+for them, which costs the engine about a fifth more CPU time; see the
+analyst guide). The exact, ladder, coupon and million-order cases are heavy:
+``--quick`` skips them.
 """
 
 from __future__ import annotations
@@ -149,9 +158,20 @@ def _coupons_timer(orders: int, engine: str) -> Any:
         elapsed = time.perf_counter() - t0
         assert result.engine == engine
         assert result.summary["coupons_used"] > 0
+        if engine == "exact":  # untimed: the columnar engine gives the same rows
+            fast = simulate(frames["orders"], frames["members"], scenario, engine="columnar")
+            _same(result, fast)
         return elapsed
 
     return run
+
+
+def _same(a: Any, b: Any) -> None:
+    """Two runs' results are equal: every order row and the summary."""
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(a.orders, b.orders, check_dtype=False)
+    assert a.summary == b.summary
 
 
 class _Million:
@@ -164,6 +184,7 @@ class _Million:
         self.cluster: Any = None
         self.client: Any = None
         self.measured: dict[str, list[float]] = {"single": [], "dask": []}
+        self.results: dict[str, Any] = {}
         self.turn = 0
 
     def ready(self) -> None:
@@ -172,9 +193,10 @@ class _Million:
         import tempfile
         from pathlib import Path
 
+        import dask
         from distributed import Client, LocalCluster
 
-        from sirui.simulate import partition_by_member
+        from sirui.simulate import partition_by_member, read_orders
 
         frames = _data(self.orders)
         folder = Path(tempfile.mkdtemp(prefix="sirui-bench-1m-"))
@@ -183,16 +205,24 @@ class _Million:
         partition_by_member(frames["orders"], folder / "by_member", npartitions=2)
         self.members = frames["members"]
         # No memory limit: a worker keeps its partition's rows in memory instead of spilling
-        # them to disk between pricing and handing them to the driver.
-        self.cluster = LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-            memory_limit=0,
-        )
+        # them to disk between pricing and handing them to the driver. No
+        # MALLOC_TRIM_THRESHOLD_: the workers allocate as the single process does.
+        with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+            self.cluster = LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                memory_limit=0,
+            )
         self.client = Client(self.cluster)
         self.folder = folder
         import atexit
 
         atexit.register(self.close)
+        # Warm-up, untimed: a small chain priced once on each side (imports, first calls).
+        small = _data(2_000)
+        small["orders"].to_parquet(folder / "warm.parquet")
+        partition_by_member(small["orders"], folder / "warm", npartitions=2)
+        warm = simulate(read_orders(folder / "warm"), small["members"], simplified())
+        _same(simulate(folder / "warm.parquet", small["members"], simplified()), warm)
 
     def close(self) -> None:
         self.client.close()
@@ -204,6 +234,7 @@ class _Million:
         elapsed = time.perf_counter() - t0
         assert result.engine == "columnar"
         assert len(result.orders) == self.orders
+        self.results["single"] = result
         return elapsed
 
     def dask(self) -> float:
@@ -214,6 +245,7 @@ class _Million:
         elapsed = time.perf_counter() - t0
         assert result.engine == "columnar"
         assert len(result.orders) == self.orders
+        self.results["dask"] = result
         return elapsed
 
     def timer(self, which: str) -> Any:
@@ -230,6 +262,7 @@ class _Million:
             else:
                 theirs, mine = getattr(self, other)(), getattr(self, which)()
             self.measured[other].append(theirs)
+            _same(self.results.pop("single"), self.results.pop("dask"))  # untimed
             return float(mine)
 
         return run
