@@ -42,7 +42,7 @@ from sirui.core.errors import invalid
 from sirui.core.money import Money, Rounding, as_rate
 from sirui.core.nouns import Member
 from sirui.core.registry import policy
-from sirui.core.validators import opt_non_negative_int, opt_positive_int
+from sirui.core.validators import non_negative_int, opt_non_negative_int, opt_positive_int
 from sirui.core.windows import DEFAULT_TZ, Window, aware, zone
 from sirui.core.zh import zh_datetime
 from sirui.rules.conditions import Always, Condition, Facts
@@ -147,6 +147,8 @@ class LimitedTimeDiscount:
     payment_timeout_minutes: int = 15
     tz: str = DEFAULT_TZ
     name: str = ""
+    log_retention_days: int = attrs.field(default=30, validator=non_negative_int)
+    """How long released reservations are kept for replays (see `SeckillCampaign`)."""
 
     def __attrs_post_init__(self) -> None:
         zone(self.tz)
@@ -168,7 +170,7 @@ class LimitedTimeDiscount:
     def stock_rules(self) -> StockRules:
         return StockRules(
             self.payment_timeout_minutes, None, self.per_day, self.per_member, False,
-            self.low_stock_threshold, self.tz,
+            self.low_stock_threshold, self.tz, log_retention_days=self.log_retention_days,
         )
 
     def counters(self, sku: str, buckets: int = 1) -> tuple[StockCounter, ...]:

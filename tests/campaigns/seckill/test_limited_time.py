@@ -151,3 +151,9 @@ def test_discounts_round_trip_through_config(
         per_day=per_day, per_member=per_member, stack_coupons=stack,
     )
     assert load(dump(d)) == d
+
+
+def test_a_discount_names_how_long_released_reservations_are_kept() -> None:
+    assert discount(log_retention_days=3).stock_rules().log_retention_days == 3
+    assert discount().stock_rules().log_retention_days == 30
+    assert "log_retention_days" not in dump(discount())  # the default keeps old fingerprints

@@ -292,3 +292,18 @@ def test_every_new_command_and_event_reloads_equal() -> None:
     for value in (SeckillRefund("o1"), s.order, s.member, s.counter,
                   StockRefunded("o1", KEY, "milk", 0, 1, True, True, 1)):
         assert reload(value) == value
+
+
+def test_the_campaign_names_how_long_released_reservations_are_kept() -> None:
+    """保留7天: a campaign keeping its log a week hands that retention to its stock machine,
+    and the default PruneLog of a slice forgets a released reservation only after it."""
+    week = daily_campaign(log_retention_days=7, refund_returns_quota=True)
+    assert week.stock_rules().log_retention_days == 7
+    assert daily_campaign().stock_rules().log_retention_days == 30
+    with pytest.raises(InvalidPolicyError):
+        daily_campaign(log_retention_days=-1)
+    back = ok(paid(week.stock_rules()).handle(SeckillRefund("o1"), now=at(12)))
+    kept = back.handle(PruneLog("p1"), now=at(12).add(days=6))
+    assert isinstance(kept, Accepted) and kept.events == (LogPruned(at(12).add(days=-1), 0),)
+    gone = back.handle(PruneLog("p2"), now=at(12).add(days=8))
+    assert isinstance(gone, Accepted) and len(gone.state.member.reservations) == 0

@@ -318,6 +318,9 @@ class SeckillCampaign:
     name: str = ""
     refund_returns_stock: bool = attrs.field(default=False, validator=flag)
     refund_returns_quota: bool = attrs.field(default=False, validator=flag)
+    log_retention_days: int = attrs.field(default=30, validator=non_negative_int)
+    """How long the stock machines keep released reservations for replays before
+    `PruneLog` forgets them (a retry older than this is decided afresh)."""
 
     def __attrs_post_init__(self) -> None:
         zone(self.tz)
@@ -354,6 +357,7 @@ class SeckillCampaign:
             self.waiting_list, self.low_stock_threshold, self.tz,
             per_order=lim.per_order, refund_returns_stock=self.refund_returns_stock,
             refund_returns_quota=self.refund_returns_quota,
+            log_retention_days=self.log_retention_days,
         )
 
     def counters(self, slot_id: str, occurrence: Window) -> dict[str, tuple[StockCounter, ...]]:
