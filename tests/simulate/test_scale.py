@@ -137,6 +137,22 @@ def test_a_dask_frame_partitioned_by_member_is_not_shuffled(
     _same(single, spread)
 
 
+def test_partitioned_orders_on_a_url_are_read_and_priced_there(
+    tiny: dict[str, Any], cluster: Any
+) -> None:
+    """Object storage stand-in: a ``memory://`` URL (the suite's workers are threads, so they
+    see it), written and read with storage options, as an ``s3://`` one would be."""
+    import uuid
+
+    url = f"memory://sirui-{uuid.uuid4().hex}/by-member"
+    frame = dd.from_pandas(tiny["orders"], npartitions=2)  # a Dask frame in, as from a URL
+    assert partition_by_member(frame, url, npartitions=2, storage_options={}) == url
+    orders = read_orders(url, storage_options={})
+    assert is_partitioned_by_member(orders) and orders.npartitions == 2
+    single = simulate(tiny["orders"], tiny["members"], _scenario("simplified"))
+    _same(single, simulate(orders, tiny["members"], _scenario("simplified")))
+
+
 @pytest.mark.parametrize("name", ["baseline", "baseline+shipping-coupon"])
 def test_coupon_quotas_are_shared_across_partitions(
     tiny: dict[str, Any], cluster: Any, tmp_path: Path, name: str

@@ -89,7 +89,11 @@ def is_partitioned_by_member(orders: Any) -> bool:
 
 
 def partition_by_member(
-    orders: Any, path: str | Path, *, npartitions: int | None = None
+    orders: Any,
+    path: str | Path,
+    *,
+    npartitions: int | None = None,
+    storage_options: dict[str, Any] | None = None,
 ) -> str:
     """Write order lines as Parquet partitioned by member, once; read them with `read_orders`.
 
@@ -105,6 +109,9 @@ def partition_by_member(
         path: a directory (local, or a URL such as ``s3://bucket/orders`` that
             every worker can read).
         npartitions: files to write (default: about 250,000 rows each).
+        storage_options: for a URL ``path``, the file system's options
+            (credentials, endpoint), as ``dask.dataframe.to_parquet`` takes
+            them; give `read_orders` the same.
     """
     import dask.dataframe as dd
     import numpy as np
@@ -131,7 +138,9 @@ def partition_by_member(
         ddf = ddf.map_partitions(_by_row)
     # One row group per file: its member-id statistics bound the whole file, rows in any
     # order, which is what `read_orders` takes the partitions' divisions from.
-    ddf.to_parquet(str(path), write_index=True, row_group_size=_ONE_GROUP)
+    ddf.to_parquet(
+        str(path), write_index=True, row_group_size=_ONE_GROUP, storage_options=storage_options
+    )
     return str(path)
 
 
