@@ -47,9 +47,12 @@ from sirui.promotions import (
     PercentageDiscount,
     PercentOffCoupon,
     Promotion,
+    QuantityReduction,
+    QuantityTier,
     ReductionTier,
     RepeatingReduction,
     RepurchaseIncentive,
+    RoundingScope,
     ShareToGet,
     SkuPrice,
     TierRate,
@@ -65,6 +68,7 @@ __all__ = [
     "coupons",
     "item_scopes",
     "promotions",
+    "quantity_tiers",
     "reduction_tiers",
     "sku_ids",
     "triggers",
@@ -134,6 +138,19 @@ def reduction_tiers(draw: st.DrawFn, max_tiers: int = 4) -> tuple[ReductionTier,
 
 
 @st.composite
+def quantity_tiers(draw: st.DrawFn, max_tiers: int = 3) -> tuple[QuantityTier, ...]:
+    """满N件减X元 tiers: strictly rising item counts (1-10) and strictly rising amounts off."""
+    n = draw(st.integers(1, max_tiers))
+    counts = sorted(draw(st.sets(st.integers(1, 10), min_size=n, max_size=n)))
+    offs = sorted(draw(st.sets(st.integers(1, 20_000), min_size=n, max_size=n)))
+    return tuple(QuantityTier(c, Money(o)) for c, o in zip(counts, offs, strict=True))
+
+
+#: Per-order limits of 买N送M: unlimited as often as limited (每单限1-3次).
+_max_sets = st.none() | st.integers(1, 3)
+
+
+@st.composite
 def _repeating(draw: st.DrawFn, live_at: DateTime | None) -> RepeatingReduction:
     every = draw(st.integers(100, 50_000))
     off = draw(st.integers(1, every))
@@ -155,6 +172,10 @@ def _gift_skus() -> st.SearchStrategy[Sku]:
 def promotions(live_at: DateTime | None = None) -> st.SearchStrategy[Promotion]:
     """Every built-in promotion kind with valid, often-applicable parameters.
 
+    Their options are drawn too: 买N送M with and without a per-order limit
+    (``max_sets``), percentages rounded per order or per line
+    (``rounding_scope``), and 满件减 (`QuantityReduction`) over `quantity_tiers`.
+
     With ``live_at``, most scheduled promotions are open at that moment, so
     a property test at ``live_at`` exercises the arithmetic, not only the
     "outside window" path.
@@ -164,13 +185,15 @@ def promotions(live_at: DateTime | None = None) -> st.SearchStrategy[Promotion]:
         st.builds(FullReduction, _ids, tiers=reduction_tiers(), **c),
         _repeating(live_at),
         st.builds(PercentageDiscount, _ids, rate=_pay_rates,
-                  cap=st.none() | money(1, 50_000), **c),
+                  cap=st.none() | money(1, 50_000),
+                  rounding_scope=st.sampled_from(RoundingScope), **c),
         st.builds(BundlePrice, _ids, n=st.integers(2, 5), price_per_bundle=money(100, 50_000),
                   max_bundles=st.none() | st.integers(1, 3), **c),
         st.builds(NthItemDiscount, _ids, n=st.integers(2, 4), rate=_pay_rates,
                   per_sku=st.booleans(), **c),
         st.builds(BuyNGetMFree, _ids, buy=st.integers(1, 3), free=st.integers(1, 2),
-                  per_sku=st.booleans(), **c),
+                  per_sku=st.booleans(), max_sets=_max_sets, **c),
+        st.builds(QuantityReduction, _ids, tiers=quantity_tiers(), **c),
         st.builds(GiftWithPurchase, _ids, threshold=money(1, 100_000), gift=_gift_skus(),
                   quantity=st.integers(1, 3), repeat=st.booleans(),
                   max_sets=st.none() | st.integers(1, 3), stock=st.none() | st.integers(0, 5), **c),

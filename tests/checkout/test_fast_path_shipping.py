@@ -1,0 +1,80 @@
+"""The fen fast path on drawn shipping rules, routed ones with a destination drawn to match.
+
+`sirui.testing.checkout.shipping_policies` draws fees, thresholds, pickup and
+delivery minimums (both `MinOrderBasis`); ``routed=True`` adds distance tiers
+or zones, and `destinations` draws where the delivery goes for them (in
+range, on a band's bound, one metre past it, beyond; a listed zone or not).
+The promotions come from `sirui.testing.promotions`, with the options of
+issue 20 (``max_sets``, ``rounding_scope``, `QuantityReduction`). Both paths
+must give the very same quote, refusals included.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from checkout._shop import NOW, straightforward
+from checkout.test_fast_path import _in_fen, _often_plain, _same, stackings
+from examples_budget import scaled
+from sirui.checkout import ShippingPolicy, quote
+from sirui.core.errors import InvalidValueError
+from sirui.core.nouns import Fulfillment
+from sirui.promotions import Coupon
+from sirui.testing import carts, members
+from sirui.testing.checkout import destinations, shipping_policies
+from sirui.testing.promotions import coupon_templates, promotions
+
+
+@st.composite
+def _orders(draw: st.DrawFn) -> dict[str, Any]:
+    member = draw(members())
+    c = draw(carts(max_lines=6, member=st.just(member)))
+    promos = draw(st.lists(
+        _often_plain(promotions(live_at=NOW)), max_size=4, unique_by=lambda p: p.id
+    ))
+    templates = draw(st.lists(_often_plain(coupon_templates(live_at=NOW)), max_size=3))
+    wallet = [
+        Coupon.claimed(f"c{i}", draw(st.sampled_from(templates)), member.id,
+                       NOW.subtract(hours=draw(st.integers(0, 24 * 40))))
+        for i in range(draw(st.integers(1, 5)) if templates else 0)
+    ]
+    shipping = draw(st.one_of(shipping_policies(), shipping_policies(routed=True)))
+    needs = shipping.routed and c.fulfillment is Fulfillment.DELIVERY
+    destination = draw(destinations(shipping) if needs else st.none() | destinations(shipping))
+    return {
+        "cart": c,
+        "promotions": promos,
+        "coupons": wallet,
+        "stacking": draw(stackings([p.id for p in promos])),
+        "shipping": shipping,
+        "destination": destination,
+    }
+
+
+@settings(max_examples=scaled(60))
+@given(_orders())
+def test_fen_and_straightforward_quotes_agree_on_drawn_shipping(order: dict[str, Any]) -> None:
+    kwargs = {k: v for k, v in order.items() if k != "cart"}
+    fast = quote(order["cart"], NOW, **kwargs)
+    assert _in_fen(fast)
+    with straightforward():
+        slow = quote(order["cart"], NOW, **kwargs)
+    _same(fast, slow)
+    assert fast.shipping_fee.minor >= 0
+
+
+@settings(max_examples=scaled(20))
+@given(carts(max_lines=3), shipping_policies(routed=True))
+def test_a_routed_delivery_without_destination_raises_on_both_paths(
+    cart: Any, shipping: ShippingPolicy
+) -> None:
+    if cart.fulfillment is not Fulfillment.DELIVERY:
+        return
+    with pytest.raises(InvalidValueError):
+        quote(cart, NOW, shipping=shipping)
+    with straightforward(), pytest.raises(InvalidValueError):
+        quote(cart, NOW, shipping=shipping)
