@@ -14,4 +14,6 @@ CI_EXAMPLES = 60
 
 def scaled(at_ci: int) -> int:
     """``at_ci`` examples under the ``ci`` profile, scaled to the active one."""
+    if type(at_ci) is not int or at_ci < 1:
+        raise TypeError(f"scaled({at_ci!r}): give the count under the ci profile, an int >= 1")
     return max(1, settings().max_examples * at_ci // CI_EXAMPLES)

@@ -330,7 +330,7 @@ def test_when_no_choice_is_deliverable_the_cheapest_refused_quote_is_shown() -> 
     assert q.refusals[0].params["short"] == y(7)
 
 
-@settings(max_examples=scaled(0.5))
+@settings(max_examples=scaled(30))
 @given(
     price=st.integers(1, 60),
     offs=st.lists(st.integers(1, 30), min_size=1, max_size=4),
