@@ -677,6 +677,31 @@ def test_weighted_allocation_never_takes_a_line_below_zero_as_allocate_off(
     assert (share <= cur).all() and share.sum() == amount
 
 
+@given(
+    lines=st.lists(
+        st.tuples(st.integers(0, 5), st.integers(0, 2**40), st.integers(0, 30)),
+        min_size=0, max_size=40,
+    ),
+    huge=st.booleans(),
+)
+def test_lines_ranked_by_remainder_as_the_lexsort_ranks_them(
+    lines: list[tuple[int, int, int]], huge: bool
+) -> None:
+    """The combined-key sort gives `np.lexsort`'s order, ties included; keys too wide for one
+    int64 take the lexsort itself."""
+    import numpy as np
+
+    from sirui.simulate.columnar._arith import _by_remainder
+
+    lines = sorted(lines, key=lambda x: x[0])  # grouped, as the engine's lines are
+    group = np.array([g for g, _, _ in lines], dtype=np.int64)
+    rem = np.array([r for _, r, _ in lines], dtype=np.int64)
+    position = np.array([p for _, _, p in lines], dtype=np.int64)
+    n_groups = 2**30 if huge else 6
+    got = _by_remainder(group, rem, position, n_groups)
+    assert got.tolist() == np.lexsort((position, -rem, group)).tolist()
+
+
 def test_buy_two_get_one_and_three_for_99() -> None:
     """买二送一 gives the cheapest of three; 3件99元 bundles the three dearest for 99 yuan."""
     orders = lines(

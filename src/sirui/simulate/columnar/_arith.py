@@ -61,13 +61,25 @@ def _allocate(
     # Only the groups with fen left over need their lines ranked by remainder.
     lines = np.flatnonzero(left[group] > 0)
     sub = group[lines]
-    order = np.lexsort((position[lines], -rem[lines], sub))
+    order = _by_remainder(sub, rem[lines], position[lines], n_groups)
     counts = np.bincount(sub, minlength=n_groups)
     rank = np.empty(len(lines), dtype=np.int64)
     rank[order] = np.arange(len(lines)) - np.repeat(_starts(counts), counts)
     out = parts.copy()
     out[lines] += rank < left[sub]
     return out
+
+
+def _by_remainder(group: Any, rem: Any, position: Any, n_groups: int) -> Any:
+    """The lines' order by group, remainder (largest first), then position: what
+    ``np.lexsort((position, -rem, group))`` gives, as one stable sort of a combined
+    int64 key when the three fit in one (several times faster), else that lexsort."""
+    if len(group) == 0:
+        return np.zeros(0, dtype=np.int64)
+    rspan, pspan = int(rem.max()) + 1, int(position.max()) + 1
+    if int(rem.min()) >= 0 and int(position.min()) >= 0 and n_groups * rspan * pspan < 2**62:
+        return np.argsort((group * rspan + (rspan - 1 - rem)) * pspan + position, kind="stable")
+    return np.lexsort((position, -rem, group))
 
 
 def _times_checked(a: Any, b: Any) -> Any:
