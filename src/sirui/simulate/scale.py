@@ -25,10 +25,13 @@ partitions from hashes the workers return, and prices those partitions
 again without it (a second round only when it happens).
 
 Point it at a real cluster by creating a ``dask.distributed.Client`` for the
-scheduler's address before calling `simulate` (or `simulate_dask`); the
-members table and the scenario are shipped to the workers once, and each
-worker reads its own Parquet files (they must be on storage every worker
-sees: a shared file system or object storage such as ``s3://``).
+scheduler's address (``Client("tcp://scheduler:8786")``) before calling
+`simulate` (or `simulate_dask`); the members table and the scenario are
+shipped to the workers once, and each worker reads its own Parquet files
+(they must be on storage every worker sees: a shared file system or object
+storage such as ``s3://``, with ``storage_options``). Every worker needs the
+same sirui as the driver: it unpickles the scenario and runs the engine.
+Each partition's priced rows come back to the driver as soon as it is done.
 """
 
 from __future__ import annotations
