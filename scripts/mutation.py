@@ -55,6 +55,11 @@ MODULES: dict[str, tuple[str, ...]] = {
     "src/sirui/checkout/refunds.py": ("tests/checkout/test_refunds*.py",),
     "src/sirui/commission/settlement.py": ("tests/commission/test_settlement*.py",),
     "src/sirui/commission/sharing.py": ("tests/commission/test_sharing*.py",),
+    "src/sirui/checkout/combination.py": ("tests/checkout/test_combination*.py",),
+    "src/sirui/checkout/_pipeline.py": (
+        "tests/checkout/test_combination*.py",
+        "tests/checkout/test_pipeline*.py",
+    ),
 }
 
 # What the copy needs: the package, the tests (with their conftest), the docs some
