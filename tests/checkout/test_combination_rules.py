@@ -13,6 +13,7 @@ import itertools
 from typing import Any
 from unittest.mock import patch
 
+import attrs
 import pendulum
 import pytest
 from hypothesis import given, settings
@@ -23,6 +24,8 @@ from examples_budget import scaled
 from sirui.checkout import ShippingPolicy, SlotLimit, StackingPolicy, combination, quote
 from sirui.checkout._fast import FastModel
 from sirui.checkout._quote import Quote
+from sirui.core.money import Money
+from sirui.core.nouns import Cart, Line, Member, Sku
 from sirui.core.windows import DaysAfterClaim, FixedValidity, Window
 from sirui.promotions import (
     AmountOffCoupon,
@@ -34,9 +37,12 @@ from sirui.promotions import (
     ReductionTier,
 )
 from sirui.promotions.shipping import NO_SHIPPING_FEE
-from sirui.rules.pricing import Stage
+from sirui.rules import Adjustment, allocate_off, reason_code
+from sirui.rules.pricing import PriceState, Stage
 
 MIN_20 = ShippingPolicy(minimums=y(20))
+NEW_M1 = Member("m1")
+BONUS = reason_code("testbonus.no_coupon", zh="不用券立减50", en="¥50 off without coupons")
 TWO_STORE = StackingPolicy(slot_limits=[SlotLimit({"store"}, 2)])
 
 
@@ -477,7 +483,7 @@ def test_the_search_budget_falls_back_to_the_best_found() -> None:
     for run in (both, templates_only):
         q = run(cart(("A", 1000, 1)), NOW, coupons=wallet,
                 stacking=StackingPolicy(slot_limits=store3, max_search_nodes=100))
-        assert not q.search_exact
+        assert q.search_exact is False
         assert q.search_nodes > 100
         assert 1 <= len(q.coupons_used) <= 3
     exact = both(cart(("A", 1000, 1)), NOW, coupons=wallet,
@@ -538,8 +544,6 @@ def wallets(draw: st.DrawFn) -> tuple[Any, list[Any], ShippingPolicy]:
 
 
 def _fields(t: Any) -> dict[str, Any]:
-    import attrs
-
     return {a.name: getattr(t, a.name) for a in attrs.fields(type(t)) if a.init}
 
 
@@ -611,3 +615,192 @@ def test_open_ended_coupons_sort_after_every_coupon_that_ends() -> None:
         Window(NOW.subtract(days=5), pendulum.datetime(2099, 1, 1, tz="UTC"))), off=y(1)))
     assert combination.expiry_key(forever) == (1, 0.0, "a")
     assert combination.expiry_key(far) < combination.expiry_key(forever)
+
+
+def test_a_small_item_coupon_that_would_spoil_the_store_coupons_threshold_is_left_out() -> None:
+    """260 cart: 无门槛5 (item) leaves 255, below 满258减30; the store coupon alone pays 230."""
+    wallet = [claim("i5", item("i5", 5)), claim("s30", off("t30", 30, 258))]
+    for run in (both, templates_only):
+        q = run(cart(("A", 260, 1)), NOW, coupons=wallet)
+        assert q.coupons_used == ("s30",)
+        assert q.payable == y(230)
+        assert reason(q, "i5") == ("stacking.combination_saves_more",
+                                   {"combination": y(30), "alone": y(5)})
+
+
+@pytest.mark.parametrize("wallet", [
+    [("s1", 10, 0), ("s2", 10, 0)],
+    [("s1", 10, 0), ("s2", 10, 0), ("i1", 5, None), ("i2", 5, None)],
+    [("s1", 30, 250), ("s2", 20, 200), ("s3", 20, 0), ("i1", 15, None)],
+])
+def test_the_search_through_the_templates_explores_what_the_search_in_fen_does(
+    wallet: list[tuple[str, int, int | None]],
+) -> None:
+    """Ties included: a branch that can at best equal the best found is not explored."""
+    coupons = [claim(cid, item(cid, amount) if threshold is None else off(cid, amount, threshold))
+               for cid, amount, threshold in wallet]
+    q = templates_only(cart(("A", 300, 1)), NOW, coupons=coupons)
+    in_fen = quote(cart(("A", 300, 1)), NOW, coupons=coupons)
+    assert q == in_fen
+    assert q.search_nodes == in_fen.search_nodes
+
+
+def test_refusals_are_filed_under_the_coupon_even_when_the_template_names_itself() -> None:
+    """A template that files its refusals under its own id: the checkout files them under
+    the coupon, for a coupon refused before pricing and for a shipping coupon left unused."""
+    theirs = NO_SHIPPING_FEE()
+
+    def self_named(self: Any, state: Any, coupon: Any) -> Any:
+        return state.skip(self.id, self.stage, theirs, self.kind)
+
+    wallet = [
+        claim("old", AmountOffCoupon("t3", validity=DaysAfterClaim(3), off=y(10)), days_ago=10),
+        claim("fresh", AmountOffCoupon("t4", validity=MONTH, off=y(10))),
+        claim("ship", FreeShippingCoupon("fs", validity=MONTH)),
+    ]
+    with patch.object(AmountOffCoupon, "price", self_named), \
+            patch.object(FreeShippingCoupon, "price", self_named):
+        q = templates_only(cart(("A", 50, 1)), NOW, coupons=wallet, shipping=ShippingPolicy())
+    assert q.coupons_used == ()
+    assert q.why_not("old") == q.why_not("fresh") == q.why_not("ship") == theirs
+    assert {na.rule for na in q.not_applied} >= {"old", "fresh", "ship"}
+
+
+def test_a_coupon_whose_template_neither_applies_nor_says_why_takes_nothing_off() -> None:
+    t = AmountOffCoupon("t4", validity=MONTH, off=y(10))
+    with patch.object(AmountOffCoupon, "price", lambda self, state, c: state):
+        q = templates_only(cart(("A", 50, 1)), NOW, coupons=[claim("c", t), claim("d", t)])
+    assert q.coupons_used == ()
+    assert [(na.rule, na.stage, na.reason.code, na.kind) for na in q.not_applied] == [
+        (cid, Stage.COUPON, "checkout.coupon_nothing_off", "coupon.amount_off")
+        for cid in ("c", "d")
+    ]
+
+
+def test_when_the_model_fails_midway_every_coupon_is_credited_its_templates_saving() -> None:
+    """The model overstates 满200减20 and cannot price 满250减30: the templates take over,
+    and the coupon left unused is credited the ¥20 its template gives, not the model's ¥25."""
+    wallet = [claim("a", off("t20", 20, 200)), claim("b", off("t30", 30, 250))]
+    real_apply = FastModel.apply
+
+    def wrong(self: FastModel, amounts: list[int], cid: str) -> list[int] | None:
+        out = real_apply(self, amounts, cid)
+        if cid == "b" or out is None:
+            return None
+        return [out[0] - 500, *out[1:]]
+
+    with patch.object(FastModel, "apply", wrong):
+        q = modelled(cart(("A", 300, 1)), NOW, coupons=wallet)
+    assert q.coupons_used == ("b",)
+    assert reason(q, "a")[1]["alone"] == y(20)
+
+
+def test_explanations_are_in_the_carts_currency() -> None:
+    """A dollar cart: the unused coupons' figures are dollars, goods and shipping alike."""
+    usd = Cart(NEW_M1, (Line("L-A", Sku("A", Money(8000, "USD")), 1),))
+    ship = ShippingPolicy(base_fee=Money(1000, "USD"), free_over=None)
+    wallet = [
+        claim("a", AmountOffCoupon("ta", validity=MONTH, off=Money(1000, "USD"),
+                                   threshold=Money(0, "USD"))),
+        claim("b", AmountOffCoupon("tb", validity=MONTH, off=Money(300, "USD"),
+                                   threshold=Money(0, "USD"))),
+        claim("f", FreeShippingCoupon("ff", validity=MONTH, threshold=Money(0, "USD"))),
+        claim("g", FreeShippingCoupon("fg", validity=MONTH, cap=Money(200, "USD"),
+                                      threshold=Money(0, "USD"))),
+    ]
+    q = both(usd, NOW, coupons=wallet, shipping=ship)
+    assert q.coupons_used == ("a", "f")
+    assert q.payable == Money(7000, "USD")
+    assert reason(q, "b")[1]["alone"] == Money(300, "USD")
+    assert reason(q, "g")[1]["alone"] == Money(200, "USD")
+
+
+def test_three_slots_of_goods_coupons_are_searched_together() -> None:
+    """300 cart; 无门槛20 (item) would leave 280, below 满290减30 (store); with 无门槛50 on a
+    platform slot of its own, 满290减30 and the ¥50 make 220, the best of all."""
+    wallet = [claim("i20", item("i20", 20)), claim("s30", off("t30", 30, 290)),
+              claim("p50", off("p50", 50, slot="platform"))]
+    for run in (both, templates_only):
+        q = run(cart(("A", 300, 1)), NOW, coupons=wallet)
+        assert q.coupons_used == ("p50", "s30") or q.coupons_used == ("s30", "p50")
+        assert q.payable == y(220)
+
+
+@attrs.frozen
+class NoCouponBonus:
+    """A step at the coupon stage: ``off`` yuan off an order that uses no coupon."""
+
+    off: int = 50
+
+    @property
+    def stage(self) -> Stage:
+        return Stage.COUPON
+
+    def price(self, state: PriceState) -> PriceState:
+        if any(a.stage is Stage.COUPON for a in state.adjustments):
+            return state
+        allocations = allocate_off(y(self.off), state.eligible(Stage.COUPON))
+        total = sum((m for _, m in allocations), y(0))
+        return state.apply(Adjustment("bonus", Stage.COUPON, total, allocations, BONUS()))
+
+
+def test_with_a_step_at_the_coupon_stage_every_combination_is_priced_to_the_end() -> None:
+    """A step the search cannot bound (¥50 off when no coupon is used) beats a ¥10 coupon."""
+    wallet = [claim("c10", off("t10", 10))]
+    q = quote(cart(("A", 300, 1)), NOW, coupons=wallet, steps=[NoCouponBonus()])
+    assert q.coupons_used == ()
+    assert q.payable == y(250)
+
+
+def test_a_tie_goes_to_the_choice_that_takes_more_off_the_goods_even_when_found_last() -> None:
+    """115 cart, 包邮99, a step giving ¥25 off orders without coupons: ¥15 off leaves 100 with
+    free shipping, no coupon leaves 90 + ¥10 fee; both cost 100, and 90 of goods wins."""
+    wallet = [claim("c15", off("t15", 15))]
+    q = quote(cart(("A", 115, 1)), NOW, coupons=wallet, steps=[NoCouponBonus(25)],
+              shipping=ShippingPolicy())
+    assert q.coupons_used == ()
+    assert (q.goods_payable, q.payable) == (y(90), y(100))
+
+
+def test_a_duplicate_of_a_coupon_left_unused_says_what_its_twin_says() -> None:
+    t10 = off("t10", 10, 100)
+    wallet = [claim("a", t10, days_ago=3), claim("b", t10, days_ago=1),
+              claim("c30", off("t30", 30, 250))]
+    q = both(cart(("A", 300, 1)), NOW, coupons=wallet)
+    assert q.coupons_used == ("c30",)
+    assert reason(q, "b") == reason(q, "a")
+    assert reason(q, "a")[0] == "stacking.slot_full"
+
+
+def test_coupons_sharing_a_slot_limit_apply_in_slot_order_then_id() -> None:
+    """Store and platform coupons share a limit of two; store coupons apply first: 满290减30
+    on 300, then 无门槛20 → 250 (the other order would spoil the threshold)."""
+    pol = StackingPolicy(slot_limits=[SlotLimit({"store", "platform"}, 2)])
+    wallet = [claim("z-s", off("t30", 30, 290)), claim("a-p", off("p20", 20, slot="platform"))]
+    for run in (both, templates_only):
+        q = run(cart(("A", 300, 1)), NOW, coupons=wallet, stacking=pol)
+        assert q.payable == y(250)
+        assert set(q.coupons_used) == {"z-s", "a-p"}
+
+
+def test_even_a_one_fen_fee_is_worth_a_free_shipping_coupon() -> None:
+    ship = ShippingPolicy(base_fee=Money(1), free_over=None)
+    wallet = [claim("f", FreeShippingCoupon("fs", validity=MONTH))]
+    q = both(cart(("A", 50, 1)), NOW, coupons=wallet, shipping=ship)
+    assert q.coupons_used == ("f",)
+    assert q.payable == y(50)
+
+
+def test_shipping_coupons_fill_what_the_order_cap_leaves() -> None:
+    """Two coupons a order, two shipping coupons allowed: the goods coupon and the better
+    shipping coupon (¥6 of the ¥10 fee) are used."""
+    pol = StackingPolicy(slot_limits=[SlotLimit({"shipping"}, 2)], max_coupons=2)
+    ship = ShippingPolicy(free_over=None)
+    wallet = [claim("c5", off("t5", 5)),
+              claim("f4", FreeShippingCoupon("fs4", validity=MONTH, cap=y(4))),
+              claim("f6", FreeShippingCoupon("fs6", validity=MONTH, cap=y(6)))]
+    for run in (both, templates_only):
+        q = run(cart(("A", 50, 1)), NOW, coupons=wallet, shipping=ship, stacking=pol)
+        assert q.coupons_used == ("c5", "f6")
+        assert q.payable == y(49)
+        assert reason(q, "f4") == ("stacking.order_limit", {"limit": 2})

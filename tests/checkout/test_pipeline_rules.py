@@ -10,6 +10,7 @@ straightforward one is where the stage runner runs.
 from __future__ import annotations
 
 from typing import Any
+from unittest.mock import patch
 
 import attrs
 import pytest
@@ -379,10 +380,11 @@ def test_pinned_coupons_are_admitted_in_the_shoppers_order_and_applied_in_slot_o
         claim("f1", FreeShippingCoupon("fs", validity=MONTH)),
         claim("spare", off("t9", 9)),
     ]
-    admitted, reports = admit_pinned(pol, wallet, ["s3", "f1", "s1", "i1", "s2", "gone"])
+    admitted, reports = admit_pinned(pol, wallet, ["s3", "f1", "s1", "s2", "i1", "gone"])
     assert [c.id for c in admitted] == ["i1", "s1", "s3", "f1"]
     by_rule = {na.rule: na for na in reports}
     assert sorted(by_rule) == ["gone", "s2", "spare"]
+    assert by_rule["gone"].stage is Stage.COUPON
     assert by_rule["s2"].reason.code == "stacking.pinned_over_limit"
     assert by_rule["s2"].reason.params == {
         "slot": "store", "slot_zh": "店铺券", "limit": 2, "chosen": "s3,s1"}
@@ -396,10 +398,14 @@ def test_pinned_coupons_are_admitted_in_the_shoppers_order_and_applied_in_slot_o
 def test_pinned_coupons_beyond_the_order_cap_are_refused() -> None:
     pol = StackingPolicy(slot_limits=[SlotLimit({"store"}, 3)], max_coupons=2)
     wallet = [claim("a", off("ta", 10)), claim("b", off("tb", 20)), claim("c", off("tc", 5))]
-    admitted, reports = admit_pinned(pol, wallet, ["c", "a", "b"])
+    admitted, reports = admit_pinned(pol, [*wallet, claim("f", FreeShippingCoupon(
+        "fs", validity=MONTH))], ["c", "a", "f", "b"])
     assert [c.id for c in admitted] == ["a", "c"]
-    assert [(na.rule, na.reason.code, dict(na.reason.params)) for na in reports] == [
-        ("b", "stacking.order_limit", {"limit": 2})]
+    assert [(na.rule, na.stage, na.reason.code, dict(na.reason.params), na.kind)
+            for na in reports] == [
+        ("f", Stage.SHIPPING, "stacking.order_limit", {"limit": 2}, "coupon.free_shipping"),
+        ("b", Stage.COUPON, "stacking.order_limit", {"limit": 2}, "coupon.amount_off"),
+    ]
     q = both(cart(("A", 100, 1)), NOW, coupons=wallet, stacking=pol, chosen_coupons=["c", "a", "b"])
     assert q.coupons_used == ("a", "c")
     assert q.payable == y(85)
@@ -409,6 +415,7 @@ def test_a_pinned_choice_is_a_list_of_distinct_ids() -> None:
     wallet = [claim("c", off("t", 10))]
     with pytest.raises(InvalidValueError) as one:
         admit_pinned(StackingPolicy(), wallet, "c")
+    assert type(one.value) is InvalidValueError  # the shopper's input, not a policy
     assert str(one.value) == "chosen_coupons='c': must be a list of coupon ids, not one string"
     assert (one.value.field, one.value.value) == ("chosen_coupons", "c")
     with pytest.raises(InvalidValueError) as twice:
@@ -417,6 +424,7 @@ def test_a_pinned_choice_is_a_list_of_distinct_ids() -> None:
         "chosen_coupons=['c', 'c']: names a coupon twice; a coupon can be used once"
     )
     assert (twice.value.field, twice.value.value) == ("chosen_coupons", ["c", "c"])
+    assert type(twice.value) is InvalidValueError
     assert admit_pinned(StackingPolicy(), wallet, []) == (
         [], [admit_pinned(StackingPolicy(), wallet, [])[1][0]])
 
@@ -460,3 +468,138 @@ def test_money_amounts_stay_in_the_carts_currency() -> None:
     s = attrs.evolve(s, shipping_fee=Money(700, "USD"))
     assert shipping_payable(s) == Money(700, "USD")
     assert cost(s) == 5700
+
+
+def test_pinned_coupons_apply_in_slot_order_not_id_order() -> None:
+    """An item coupon applies before a store coupon whatever their ids: 无门槛20 on 260 leaves
+    240, below 满250减30; the store coupon then says how much is missing."""
+    wallet = [claim("a-store", off("t30", 30, 250)),
+              claim("z-item", NoThresholdCoupon("i20", validity=MONTH, off=y(20), slot="item"))]
+    admitted, _ = admit_pinned(StackingPolicy(), wallet, ["a-store", "z-item"])
+    assert [c.id for c in admitted] == ["z-item", "a-store"]
+    q = both(cart(("A", 260, 1)), NOW, coupons=wallet, chosen_coupons=["a-store", "z-item"])
+    assert q.coupons_used == ("z-item",)
+    assert q.payable == y(240)
+
+
+def test_a_pin_over_a_shared_slot_limit_names_the_whole_slot_group() -> None:
+    """Exchange and item coupons share one slot: the second pin names both kinds."""
+    from sirui.promotions import ExchangeCoupon
+
+    wallet = [claim("ex", ExchangeCoupon("ex-bib", validity=MONTH, sku="BIB")),
+              claim("i5", NoThresholdCoupon("i5", validity=MONTH, off=y(5), slot="item"))]
+    _, reports = admit_pinned(StackingPolicy(), wallet, ["ex", "i5"])
+    assert [(na.rule, na.reason.code, dict(na.reason.params)) for na in reports] == [
+        ("i5", "stacking.pinned_over_limit", {
+            "slot": "exchange/item", "slot_zh": "兑换券/商品券", "limit": 1, "chosen": "ex"}),
+    ]
+
+
+def test_a_coupon_not_stacking_with_promotions_applies_everywhere_when_none_applied() -> None:
+    c10 = NoThresholdCoupon("t10", validity=MONTH, off=y(10), stacks_with_promotions=False)
+    s = PriceState.start(cart(("A", 300, 1)), NOW)
+    after = apply_coupon(s, claim("c10", c10), False)
+    assert after.subtotal() == y(290)
+    q = both(cart(("A", 300, 1)), NOW, coupons=[claim("c10", c10)])
+    assert q.payable == y(290)
+
+
+def test_a_non_stacking_coupon_keeps_everything_its_template_did() -> None:
+    """Whatever else the template records (extras, gifts, points, the fee) is kept."""
+    real = NoThresholdCoupon.price
+
+    def busy(self: Any, state: PriceState, coupon: Any) -> PriceState:
+        res = real(self, state, coupon)
+        gift = Line("G-1", Sku("GIFT", y(1)), 1)
+        return attrs.evolve(res, extras=(*res.extras, ("stamp", coupon.id)),
+                            gifts=(*res.gifts, gift), points_used=7, shipping_fee=y(6))
+
+    milk_fr = FullReduction(
+        "milk-fr", tiers=[ReductionTier(y(299), y(40))],
+        scope=ItemScope(categories=frozenset({"母婴/奶粉"})),
+    )
+    c10 = NoThresholdCoupon("t10", validity=MONTH, off=y(10), stacks_with_promotions=False)
+    s = PriceState.start(cart(("MILK", 300, 1), ("DIAPER", 100, 1, "母婴/纸尿裤")), NOW)
+    s = milk_fr.price(s)
+    with patch.object(NoThresholdCoupon, "price", busy):
+        after = apply_coupon(s, claim("c10", c10), False)
+    assert after.extra("stamp") == "c10"
+    assert [g.id for g in after.gifts] == ["G-1"]
+    assert (after.points_used, after.shipping_fee) == (7, y(6))
+    assert after.line("L-DIAPER").amount == y(90)
+
+
+def test_every_promotion_that_lost_says_why_not_only_the_first() -> None:
+    """满999减100 cannot apply, 9折 saves less than 满299减40; all three in one group."""
+    a = FullReduction("a", tiers=[ReductionTier(y(999), y(100))], group="g")
+    b = PercentageDiscount("b", rate="0.9", group="g")
+    c = FullReduction("c", tiers=[ReductionTier(y(299), y(40))], group="g")
+    q = both(cart(("A", 300, 1)), NOW, promotions=[c, b, a])
+    assert q.payable == y(260)
+    assert reason(q, "a")[0] == "promotion.below_threshold"
+    assert reason(q, "b") == ("stacking.excluded_by_group", {
+        "group": "g", "chosen": "c", "chosen_saves": y(40), "saves": y(30)})
+
+
+def test_a_losing_promotion_that_cannot_apply_says_so_even_beside_one_that_does() -> None:
+    """新客立减3 stacks with either; 满999减100 in the group with 9折 cannot apply."""
+    newbie = NewCustomerReduction("new3", off=y(3))
+    fr = FullReduction("fr", tiers=[ReductionTier(y(999), y(100))], group="g")
+    pct = PercentageDiscount("pct90", rate="0.9", group="g")
+    q = both(cart(("A", 300, 1), member=NEW), NOW, promotions=[fr, pct, newbie])
+    assert q.applied("pct90") and q.applied("new3")
+    assert reason(q, "fr")[0] == "promotion.below_threshold"
+
+
+def test_a_promotion_names_only_the_winners_of_its_own_groups() -> None:
+    """Two separate groups: x loses to a in g1; b wins g2 but is no rival of x."""
+    a = FullReduction("a", tiers=[ReductionTier(y(100), y(40))])
+    x = FullReduction("x", tiers=[ReductionTier(y(100), y(30))])
+    b = FullReduction("b", tiers=[ReductionTier(y(100), y(25))])
+    z = FullReduction("z", tiers=[ReductionTier(y(100), y(5))])
+    pol = StackingPolicy(exclusion_groups=[
+        ExclusionGroup("g1", {"a", "x"}), ExclusionGroup("g2", {"b", "z"}),
+    ])
+    q = both(cart(("A", 300, 1)), NOW, promotions=[a, x, b, z], stacking=pol)
+    assert q.payable == y(235)
+    assert reason(q, "x") == ("stacking.excluded_by_group", {
+        "group": "g1", "chosen": "a", "chosen_saves": y(65), "saves": y(55)})
+    assert reason(q, "z") == ("stacking.excluded_by_group", {
+        "group": "g2", "chosen": "b", "chosen_saves": y(65), "saves": y(45)})
+
+
+def test_a_losing_promotion_is_credited_with_its_best_option() -> None:
+    """x loses g1 to a; of x's own options, the one with b (g2's winner) saves most."""
+    a = FullReduction("a", tiers=[ReductionTier(y(100), y(40))])
+    x = FullReduction("x", tiers=[ReductionTier(y(100), y(30))])
+    b = FullReduction("b", tiers=[ReductionTier(y(100), y(10))])
+    z = FullReduction("z", tiers=[ReductionTier(y(100), y(4))])
+    pol = StackingPolicy(exclusion_groups=[
+        ExclusionGroup("g1", {"a", "x"}), ExclusionGroup("g2", {"b", "z"}),
+    ])
+    for order in ([a, x, b, z], [z, b, x, a]):
+        q = both(cart(("A", 300, 1)), NOW, promotions=order, stacking=pol)
+        assert q.payable == y(250)
+        assert reason(q, "x")[1]["saves"] == y(40)
+        assert reason(q, "z")[1]["saves"] == y(44)
+
+
+def test_promotion_figures_are_in_the_carts_currency() -> None:
+    """A dollar cart: 9.5折 exclusive loses to $40 off, both said in dollars."""
+    usd = Cart(NEW, (Line("L-A", Sku("A", Money(30000, "USD")), 1),))
+    excl = PercentageDiscount("pct95", rate="0.95", exclusive=True)
+    fr = FullReduction("fr", tiers=[ReductionTier(Money(29900, "USD"), Money(4000, "USD"))])
+    with straightforward():
+        q = quote(usd, NOW, promotions=[excl, fr])
+    assert q.payable == Money(26000, "USD")
+    assert reason(q, "pct95") == ("stacking.exclusive_saves_less",
+                                  {"saves": Money(1500, "USD"), "chosen_saves": Money(4000, "USD")})
+    g1 = FullReduction("g1", tiers=[ReductionTier(Money(10000, "USD"), Money(500, "USD"))],
+                       group="g")
+    g2 = FullReduction("g2", tiers=[ReductionTier(Money(10000, "USD"), Money(300, "USD"))],
+                       group="g")
+    with straightforward():
+        q = quote(usd, NOW, promotions=[g1, g2])
+    assert reason(q, "g2") == ("stacking.excluded_by_group", {
+        "group": "g", "chosen": "g1", "chosen_saves": Money(500, "USD"),
+        "saves": Money(300, "USD")})

@@ -99,7 +99,7 @@ def expiry_key(c: CouponLike) -> tuple[Any, ...]:
     if len(_EXPIRY) >= 8192:
         _EXPIRY.clear()
     # pragma: no mutate end
-    _EXPIRY[id(c)] = (c, key)
+    _EXPIRY[id(c)] = (c, key)  # pragma: no mutate (equivalent: a memo; a miss recomputes)
     return key
 
 
@@ -120,7 +120,7 @@ def coupon_groups(pol: StackingPolicy, reps: list[CouponOption]) -> tuple[_Group
     limits: dict[frozenset[str], int] = {}
     by_slot: dict[str, tuple[frozenset[str], int]] = {}
     for o in reps:
-        found = by_slot.get(o.slot)
+        found = by_slot.get(o.slot)  # pragma: no mutate (equivalent: a miss asks the policy)
         if found is None:
             found = by_slot[o.slot] = pol.limit_group(o.slot)
         slots, limit = found
@@ -181,13 +181,17 @@ class Search:
         self.options: dict[str, CouponOption] = {}
         self.nodes = 0
         self.exact = True
+        # pragma: no mutate start (equivalent: None is as false as False; set before read)
         self.accepted_only = False
         self.best_pre_shipping: PriceState | None = None
+        # pragma: no mutate end
         self.best_cost: int | None = None
+        # pragma: no mutate start (equivalent: the first leaf sets these before they are read)
         self.best_goods = 0
         self.best_state: PriceState | None = None
         self.best_combo: tuple[CouponOption, ...] = ()
         self._fast_best: tuple[int, tuple[CouponOption, ...]] | None = None
+        # pragma: no mutate end
         self._prepare(coupons)
 
     # -- preparation ------------------------------------------------------------------
@@ -221,7 +225,7 @@ class Search:
                 and not fast.compile(opt.coupon.id, opt.coupon.template, opt.stacks, start)
             ):
                 fast = None
-        self.fast = fast
+        self.fast = fast  # pragma: no mutate (equivalent: without the model, the same answer)
         reps: list[CouponOption] = []
         for opt, same in candidates:
             rep, t = opt.coupon, opt.coupon.template
@@ -296,7 +300,7 @@ class Search:
                 self._run_fast(self.fast)
                 return
             except _ModelDisagrees:
-                self.fast = None
+                self.fast = None  # pragma: no mutate (equivalent: not read after the search)
                 self.best_cost, self.best_state, self.best_combo = None, None, ()
                 self.nodes = 0
         self._dfs(0, self.start, ())
@@ -322,8 +326,9 @@ class Search:
         self._fast_best = None
         self._fast_dfs(fast, 0, fast.amounts, (), None)
         found = self._goods_best()
+        # Never None: pass 1 always reaches a leaf (the empty choice is always tried).
         if found is None:
-            self._leaf(self.start, ())
+            self._leaf(self.start, ())  # pragma: no mutate (equivalent: dead, see above)
             return
         first = found[1]
         self._evaluate(fast, first)
@@ -365,7 +370,7 @@ class Search:
             # Subsets come by solo savings, descending: once one cannot beat
             # the bound, none after it can.
             if bound is not None and goods - solo - rest >= bound:
-                break
+                break  # pragma: no mutate (equivalent: nothing follows the loop)
             if cap is not None and len(combo) + len(subset) > cap:
                 continue
             cur: list[int] | None = amounts
@@ -379,7 +384,7 @@ class Search:
         s = self.start
         amounts = fast.amounts
         for o in combo:
-            n = len(s.adjustments)
+            n = len(s.adjustments)  # pragma: no mutate (equivalent: the lines are compared below)
             s = apply_coupon(s, o.coupon, o.stacks)
             after = fast.apply(amounts, o.coupon.id)
             if len(s.adjustments) == n or after is None:
@@ -410,7 +415,7 @@ class Search:
                 self.bound_ok and self.best_cost is not None
                 and goods - solo - rest >= self.best_cost
             ):
-                break
+                break  # pragma: no mutate (equivalent: nothing follows the loop)
             if cap is not None and len(combo) + len(subset) > cap:
                 continue
             s = state
@@ -477,10 +482,12 @@ class Search:
         return [out[k] for k in sorted(out)]
 
     def _ship_base(self, pre: PriceState) -> PriceState:
-        cached = getattr(self, "_ship_base_state", None)  # pragma: no mutate (equivalent: memo)
+        # pragma: no mutate start (equivalent: a memo; a miss recomputes the same state)
+        cached = getattr(self, "_ship_base_state", None)
         if cached is None or cached[0] is not pre:
             cached = (pre, self.ship_finish(pre, ()))
             self._ship_base_state = cached
+        # pragma: no mutate end
         return cached[1]
 
     def _why(
