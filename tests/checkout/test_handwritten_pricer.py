@@ -19,7 +19,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from checkout._shop import straightforward
-from examples_budget import scaled
 from sirui.checkout import quote
 from sirui.core import Cart, Line, Member, Money, Sku
 
