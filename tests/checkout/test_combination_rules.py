@@ -804,3 +804,16 @@ def test_shipping_coupons_fill_what_the_order_cap_leaves() -> None:
         assert q.coupons_used == ("c5", "f6")
         assert q.payable == y(49)
         assert reason(q, "f4") == ("stacking.order_limit", {"limit": 2})
+
+
+def test_with_no_fee_left_the_model_prices_one_combination_through_the_templates() -> None:
+    """The integer model ranks the goods combinations; when the best leaves no shipping fee,
+    no other combination can cost less, so the templates price that one alone."""
+    wallet = [claim(f"c{i}", off(f"t{i}", amount, threshold))
+              for i, (amount, threshold) in enumerate([(30, 250), (20, 200), (10, 0), (5, 0)])]
+    with patch.object(combination.Search, "_evaluate", autospec=True,
+                      side_effect=combination.Search._evaluate) as evaluate:
+        q = modelled(cart(("A", 300, 1)), NOW, coupons=wallet, stacking=TWO_STORE)
+    assert q.coupons_used == ("c0", "c1")
+    assert q.payable == y(250)
+    assert evaluate.call_count == 1
