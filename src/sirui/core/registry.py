@@ -20,7 +20,6 @@ import sys
 import warnings
 from collections.abc import Callable, Mapping
 from functools import cache
-from importlib.metadata import entry_points
 from typing import Any, Final, TypeVar
 
 import attrs
@@ -62,6 +61,8 @@ def policy_modules() -> dict[str, tuple[str, ...]]:
     The core names no package above it: each package says, in its distribution's
     metadata, which modules to import when a document names one of its tags.
     """
+    from importlib.metadata import entry_points  # ~10 ms to import: only when a tag is missed
+
     out: dict[str, list[str]] = {}
     for point in entry_points(group=ENTRY_POINT_GROUP):
         out.setdefault(point.name, []).append(point.value)
