@@ -190,7 +190,8 @@ def _row(rec: OrderRecord, q: Quote, tier_before: str | None, tz: str) -> dict[s
         "commission_fen": 0,
         "rules": ";".join(sorted({a.rule for a in q.adjustments})),
         "reasons": ";".join(
-            sorted({a.reason.code for a in q.adjustments} | {n.reason.code for n in q.not_applied})
+            sorted({a.reason.code for a in q.adjustments} | {n.reason.code for n in q.not_applied}
+                   | {r.code for r in q.refusals})  # below the delivery minimum, out of range
         ),
     }
 
