@@ -19,7 +19,8 @@ Items counted by `QuantityReduction` are the units of the eligible lines
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import attrs
 
@@ -79,21 +80,20 @@ class ReductionTier:
             )
 
 
-def _tiers(value: Iterable[ReductionTier]) -> tuple[ReductionTier, ...]:
-    tiers = tuple(value)
-    if not tiers:
-        raise invalid("tiers", tiers, "needs at least one tier", "e.g. (ReductionTier(199, 20),)")
-    for i, t in enumerate(tiers):
-        if not isinstance(t, ReductionTier):
-            raise invalid(f"tiers[{i}]", t, "must be a ReductionTier")
+def _rising(
+    tiers: tuple[Any, ...], key: str, currency_of: Callable[[Any], str], order_hint: str
+) -> None:
+    """Each tier's ``key`` and ``off`` above the previous tier's, in one currency."""
     for i, (lo, hi) in enumerate(itertools.pairwise(tiers), start=1):
-        if lo.threshold.currency != hi.threshold.currency:
-            raise invalid(f"tiers[{i}].threshold", hi.threshold, "mixes currencies")
-        if hi.threshold <= lo.threshold:
+        if currency_of(lo) != currency_of(hi):
+            field = "threshold" if key == "threshold" else "off"
+            raise invalid(f"tiers[{i}].{field}", getattr(hi, field), "mixes currencies")
+        if getattr(hi, key) <= getattr(lo, key):
             raise invalid(
-                f"tiers[{i}].threshold", hi.threshold,
-                f"must be above the previous tier's {lo.threshold} (tiers overlap or go down)",
-                "list tiers from the lowest threshold to the highest",
+                f"tiers[{i}].{key}", getattr(hi, key),
+                f"must be above the previous tier's {getattr(lo, key)} "
+                "(tiers overlap or go down)",
+                order_hint,
             )
         if hi.off <= lo.off:
             raise invalid(
@@ -101,6 +101,17 @@ def _tiers(value: Iterable[ReductionTier]) -> tuple[ReductionTier, ...]:
                 f"must be above the previous tier's {lo.off}",
                 "a higher tier must give more",
             )
+
+
+def _tiers(value: Iterable[ReductionTier]) -> tuple[ReductionTier, ...]:
+    tiers = tuple(value)
+    if not tiers:
+        raise invalid("tiers", tiers, "needs at least one tier", "e.g. (ReductionTier(199, 20),)")
+    for i, t in enumerate(tiers):
+        if not isinstance(t, ReductionTier):
+            raise invalid(f"tiers[{i}]", t, "must be a ReductionTier")
+    _rising(tiers, "threshold", lambda t: t.threshold.currency,
+            "list tiers from the lowest threshold to the highest")
     return tiers
 
 
@@ -280,21 +291,8 @@ def _quantity_tiers(value: Iterable[QuantityTier]) -> tuple[QuantityTier, ...]:
         if not isinstance(t, QuantityTier):
             raise invalid(f"tiers[{i}]", t, "must be a QuantityTier",
                           "a money threshold is a FullReduction's ReductionTier")
-    for i, (lo, hi) in enumerate(itertools.pairwise(tiers), start=1):
-        if lo.off.currency != hi.off.currency:
-            raise invalid(f"tiers[{i}].off", hi.off, "mixes currencies")
-        if hi.items <= lo.items:
-            raise invalid(
-                f"tiers[{i}].items", hi.items,
-                f"must be above the previous tier's {lo.items} (tiers overlap or go down)",
-                "list tiers from the fewest items to the most",
-            )
-        if hi.off <= lo.off:
-            raise invalid(
-                f"tiers[{i}].off", hi.off,
-                f"must be above the previous tier's {lo.off}",
-                "a higher tier must give more",
-            )
+    _rising(tiers, "items", lambda t: t.off.currency,
+            "list tiers from the fewest items to the most")
     return tiers
 
 
