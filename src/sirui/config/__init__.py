@@ -357,5 +357,6 @@ def fingerprints(policies: Iterable[Any]) -> dict[str, str]:
     """``{tag-or-class: fingerprint}`` helper for reports."""
     return {tag_of(type(p)) or type(p).__name__: fingerprint(p) for p in policies}
 
+
 #: Kept one release (see CHANGELOG): `ConfigError` lives in `sirui.core`.
 __getattr__ = _registry.renamed(__name__, {"ConfigError": "sirui.core.ConfigError"})

@@ -3,7 +3,7 @@
 Policy types are registered by hand under a tag; every other value's wire
 name is derived from its public import path (see `wire_name`): the wire
 name says which package a value belongs to (``campaigns.groupbuy.GroupMemberJoined``),
-and a renamed class keeps loading under its old wire name (`renamed_wire`).
+and a renamed class keeps loading under its old wire name (`renamed`).
 
 A *family* is an abstract base (``Condition``, ``Promotion``, ``CouponTemplate``)
 that a field may be typed as; a *policy type* is a concrete frozen attrs class
