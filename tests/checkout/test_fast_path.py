@@ -37,24 +37,29 @@ from sirui.checkout import (
 )
 from sirui.checkout._compiled import compiled
 from sirui.checkout._fastquote import LAZY_FIELDS
+from sirui.checkout._fastsearch import apply_coupon_fen, solos_in_fen
+from sirui.checkout._pipeline import precheck
 from sirui.core.errors import InvalidValueError
 from sirui.core.money import Money
 from sirui.core.nouns import Fulfillment
 from sirui.promotions import (
     AmountOffCoupon,
     Coupon,
+    ExchangeCoupon,
     FreeShippingCoupon,
     FullReduction,
     GiftWithPurchase,
     LimitedTimePrice,
     MemberPrice,
+    NoThresholdCoupon,
     PercentOffCoupon,
     Promotion,
     ReductionTier,
     TierRate,
 )
 from sirui.promotions.base import prices_in_fen
-from sirui.rules import Always, ItemScope, PriceState
+from sirui.rules import Always, ItemScope, PriceState, Stage
+from sirui.rules.pricing import FenCart, FenState
 from sirui.testing import carts, members
 from sirui.testing.promotions import coupon_templates, promotions
 
@@ -271,3 +276,70 @@ def test_a_policy_without_its_fen_twin_takes_the_straightforward_path() -> None:
     q = quote(cart(("A", 300, 1), member=GOLD), NOW, promotions=[odd])
     assert not _in_fen(q)
     assert q.payable == y(290)
+
+
+# -- a coupon's saving on its own ------------------------------------------------------
+
+
+def _start(order: dict[str, Any]) -> FenState:
+    """``order``'s state after the promotion stage."""
+    plan = compiled(order["stacking"], order["promotions"], order["shipping"])
+    fs = FenState(FenCart(order["cart"], NOW), ())
+    for stage in (Stage.ACTIVITY, Stage.MEMBER, Stage.PROMOTION):
+        fs = plan.run(fs, stage)
+    return fs
+
+
+@given(orders())
+def test_a_coupons_solo_shortcut_is_what_pricing_it_alone_takes_off(
+    order: dict[str, Any]
+) -> None:
+    start = _start(order)
+    member = order["cart"].member.id
+    for c in order["coupons"]:
+        t = c.template
+        if t.stage is not Stage.COUPON or precheck(c, member, NOW) is not None:
+            continue
+        probe = start.dry_copy()
+        apply_coupon_fen(probe, c, True)
+        taken = sum(a.amount for a in probe.adjustments[len(start.adjustments):])
+        quick = t.solo_fen(start, c) if solos_in_fen(t) else None
+        # A number is exactly the probe's; None only where the probe is needed.
+        assert quick is None or quick == taken
+        if taken == 0:
+            assert quick is None
+        elif isinstance(t.condition, Always) and solos_in_fen(t):
+            assert quick == taken
+
+
+def test_the_solo_shortcut_answers_for_every_built_in_goods_coupon() -> None:
+    c = cart(("A", 300, 2), ("B", 80, 1), member=GOLD)
+    fs = FenState(FenCart(c, NOW), ())
+    kinds = [
+        AmountOffCoupon("a", validity=MONTH, off=y(20), threshold=y(200)),
+        PercentOffCoupon("p", validity=MONTH, rate="0.9", cap=y(30)),
+        NoThresholdCoupon("n", validity=MONTH, off=y(5)),
+        ExchangeCoupon("x", validity=MONTH, sku="A"),
+        # No more than the lines it covers: B is 80 yuan.
+        NoThresholdCoupon("b", validity=MONTH, off=y(100), scope=ItemScope(skus=frozenset({"B"}))),
+    ]
+    assert [t.solo_fen(fs, claim(t.id, t)) for t in kinds] == [
+        2_000, 3_000, 500, 30_000, 8_000,
+    ]
+    assert all(solos_in_fen(t) for t in kinds)
+    # Below the threshold it takes nothing, and only pricing it says why.
+    big = AmountOffCoupon("big", validity=MONTH, off=y(50), threshold=y(1_000))
+    assert big.solo_fen(fs, claim("big", big)) is None
+
+
+@attrs.frozen(slots=True)
+class _OwnExchange(ExchangeCoupon):
+    """A host's own fen pricing of a built-in coupon, without its own solo shortcut."""
+
+    def price_fen(self, fs: FenState, coupon: Coupon) -> None:
+        super().price_fen(fs, coupon)
+
+
+def test_a_coupon_that_prices_in_fen_its_own_way_is_not_asked_for_a_shortcut() -> None:
+    assert not solos_in_fen(_OwnExchange("o", validity=MONTH, sku="A"))
+    assert solos_in_fen(ExchangeCoupon("x", validity=MONTH, sku="A"))

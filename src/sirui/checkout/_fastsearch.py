@@ -63,6 +63,22 @@ def apply_coupon_fen(fs: FenState, coupon: CouponLike, stacks: bool) -> None:
     fs.blocked = own
 
 
+def solos_in_fen(template: object) -> bool:
+    """True if ``template`` has a ``solo_fen`` from the class that defines its ``price_fen``.
+
+    A subclass that prices differently must not inherit its parent's shortcut.
+    """
+    cls = type(template)
+    hit = _SOLO_READY.get(cls)
+    if hit is None:
+        price = next((k for k in cls.__mro__ if "price_fen" in k.__dict__), None)
+        hit = _SOLO_READY[cls] = price is not None and "solo_fen" in price.__dict__
+    return hit
+
+
+_SOLO_READY: dict[type, bool] = {}
+
+
 def finish_fen(plan: FenPlan, state: FenState) -> FenState:
     """The stages after the goods coupons, on a copy of ``state``."""
     s = state.copy()
@@ -119,6 +135,8 @@ class FenSearch:
         # adjustment or a skip, so resetting those two resets the probe.
         probe = start.dry_copy()
         n, m = len(start.adjustments), len(start.not_applied)
+        # A coupon that does not stack sees only the lines no promotion touched.
+        touched = any(a.stage is Stage.PROMOTION for a in start.adjustments)
         for same in by_template.values():
             if len(same) > 1:
                 same.sort(key=expiry_key)
@@ -129,6 +147,17 @@ class FenSearch:
             stacks = pol.coupon_stacks(t.stacks_with_promotions)
             solo = 0
             if t.stage is Stage.COUPON:
+                # The template's own shortcut where it has one (checked
+                # coupons, nothing blocked), else the dry probe.
+                quick = (
+                    t.solo_fen(start, rep) if (stacks or not touched) and solos_in_fen(t)
+                    else None
+                )
+                if quick is not None:
+                    opt = CouponOption(rep, t.slot, t.stage, stacks, quick)
+                    reps.append(opt)
+                    self.options[rep.id] = opt
+                    continue
                 probe.adjustments, probe.not_applied = start.adjustments, start.not_applied
                 apply_coupon_fen(probe, rep, stacks)
                 if len(probe.adjustments) == n:

@@ -54,6 +54,7 @@ from sirui.promotions.base import (
     gate_fen,
     make_adjustment,
     pay_rate,
+    solo_lines_fen,
     take_fen,
 )
 from sirui.promotions.shipping import (
@@ -195,23 +196,34 @@ class _DiscountCoupon(CouponTemplateBase):
         off, reason = self._off(Money._raw(base, currency))
         return off.minor, reason
 
+    def _offer_fen(self, fs: FenState, idx: list[int]) -> tuple[int, ReasonLike]:
+        """What this coupon takes off the eligible lines ``idx``, and why (0: the skip's reason)."""
+        base = fs.subtotal(idx)
+        threshold = self._threshold()
+        if threshold is not None and base < threshold.minor:
+            short = Money._raw(threshold.minor - base, threshold.currency)
+            return 0, lambda: BELOW_THRESHOLD(threshold=threshold, short=short)
+        off, reason = self._off_fen(base, fs.currency)
+        return off, reason if off else NOTHING_OFF
+
     def price_fen(self, fs: FenState, coupon: Coupon) -> None:
         """`price` in fen."""
         idx = check_coupon_fen(self, fs, coupon, self.stage)
         if idx is None:
             return
-        base = fs.subtotal(idx)
-        threshold = self._threshold()
-        if threshold is not None and base < threshold.minor:
-            short = Money._raw(threshold.minor - base, threshold.currency)
-            fs.skip(coupon.id, self.stage,
-                    lambda: BELOW_THRESHOLD(threshold=threshold, short=short), self.kind)
-            return
-        off, reason = self._off_fen(base, fs.currency)
+        off, reason = self._offer_fen(fs, idx)
         if off == 0:
-            fs.skip(coupon.id, self.stage, NOTHING_OFF, self.kind)
+            fs.skip(coupon.id, self.stage, reason, self.kind)
             return
         take_fen(self, fs, self.stage, off, idx, reason=reason, rule_id=coupon.id)
+
+    def solo_fen(self, fs: FenState, coupon: Coupon) -> int | None:
+        """See `CouponTemplateBase.solo_fen`."""
+        idx = solo_lines_fen(self, fs)
+        if idx is None:
+            return None
+        off = min(self._offer_fen(fs, idx)[0], fs.subtotal(idx))
+        return off if off > 0 else None
 
     def price(self, state: PriceState, coupon: Coupon) -> PriceState:
         lines, skipped = check_coupon(self, state, coupon, self.stage)
@@ -411,16 +423,13 @@ class ExchangeCoupon(CouponTemplateBase):
             self, state, self.stage, off, chosen, reason=reason, weights=weights, rule_id=coupon.id
         )
 
-    def price_fen(self, fs: FenState, coupon: Coupon) -> None:
-        """`price` in fen."""
-        idx = check_coupon_fen(self, fs, coupon, self.stage)
-        if idx is None:
-            return
+    def _units_fen(self, fs: FenState, idx: list[int]) -> tuple[list[int], list[int], int]:
+        """The lines (in line order) whose units go free, each one's share, and how many units.
+
+        The units of the dearest line go first (then by id): best for the shopper.
+        """
         lines, amounts = fs.base.lines, fs.amounts
         mine = [i for i in idx if lines[i].sku.id == self.sku]
-        if not mine:
-            fs.skip(coupon.id, self.stage, lambda: NO_EXCHANGE_ITEM(sku=self.sku), self.kind)
-            return
         ids = fs.base.ids
         mine.sort(key=lambda i: (-amounts[i] * 1_000_000 // lines[i].quantity, ids[i]))
         left = self.quantity
@@ -434,8 +443,26 @@ class ExchangeCoupon(CouponTemplateBase):
             chosen.append(i)
             weights.append(amounts[i] if n == q else allocate_int(amounts[i], [n, q - n])[0])
             left -= n
-        given = self.quantity - left
         order = sorted(range(len(chosen)), key=chosen.__getitem__)
-        take_fen(self, fs, self.stage, sum(weights), [chosen[k] for k in order],
-                 weights=[weights[k] for k in order], rule_id=coupon.id,
+        return [chosen[k] for k in order], [weights[k] for k in order], self.quantity - left
+
+    def price_fen(self, fs: FenState, coupon: Coupon) -> None:
+        """`price` in fen."""
+        idx = check_coupon_fen(self, fs, coupon, self.stage)
+        if idx is None:
+            return
+        chosen, weights, given = self._units_fen(fs, idx)
+        if not chosen:
+            fs.skip(coupon.id, self.stage, lambda: NO_EXCHANGE_ITEM(sku=self.sku), self.kind)
+            return
+        take_fen(self, fs, self.stage, sum(weights), chosen, weights=weights, rule_id=coupon.id,
                  reason=lambda: EXCHANGE(sku=self.sku, quantity=given))
+
+    def solo_fen(self, fs: FenState, coupon: Coupon) -> int | None:
+        """See `CouponTemplateBase.solo_fen`."""
+        idx = solo_lines_fen(self, fs)
+        if idx is None:
+            return None
+        # Each unit's share is within its line's amount: nothing to cap.
+        off = sum(self._units_fen(fs, idx)[1])
+        return off if off > 0 else None
