@@ -149,9 +149,10 @@ class FenSearch:
             if t.stage is Stage.COUPON:
                 # The template's own shortcut where it has one (checked
                 # coupons, nothing blocked), else the dry probe.
+                shortcut: Any = t  # `solos_in_fen` checks that it has one
                 quick = (
-                    t.solo_fen(start, rep) if (stacks or not touched) and solos_in_fen(t)
-                    else None
+                    shortcut.solo_fen(start, rep)
+                    if (stacks or not touched) and solos_in_fen(t) else None
                 )
                 if quick is not None:
                     opt = CouponOption(rep, t.slot, t.stage, stacks, quick)
