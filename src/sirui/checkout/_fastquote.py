@@ -243,7 +243,7 @@ def _pinned(
 
 def _quote(details: Details, exact: bool, nodes: int) -> Quote:
     """The quote's figures now; the rest from ``details`` when read."""
-    cart, final, coupons = details.cart, details.final, details.coupons
+    final, coupons = details.final, details.coupons
     cur = final.currency
     totals: dict[Stage, int] = {}
     for a in final.adjustments:
@@ -254,7 +254,8 @@ def _quote(details: Details, exact: bool, nodes: int) -> Quote:
     q = object.__new__(Quote)
     for name, value in (
         ("currency", cur),
-        ("original", Money(sum(ln.unit_price.minor * ln.quantity for ln in cart.lines), cur)),
+        # At most MAX_MINOR: `quoting._in_fen` checked.
+        ("original", Money._raw(sum(final.base.originals), cur)),
         ("stage_totals", tuple((s, Money._raw(totals[s], cur)) for s in sorted(totals))),
         ("goods_payable", Money._raw(goods, cur)),
         ("shipping_fee", Money._raw(fee, cur)),

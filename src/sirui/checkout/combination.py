@@ -116,46 +116,50 @@ class _Group(NamedTuple):
 
 def coupon_groups(pol: StackingPolicy, reps: list[CouponOption]) -> tuple[_Group, ...]:
     """The options by slot limit group, each with its admissible subsets, in search order."""
+    by_slot: dict[str, list[CouponOption]] = {}
+    for o in reps:
+        by_slot.setdefault(o.slot, []).append(o)
     buckets: dict[frozenset[str], list[CouponOption]] = {}
     limits: dict[frozenset[str], int] = {}
-    by_slot: dict[str, tuple[frozenset[str], int]] = {}
-    for o in reps:
-        found = by_slot.get(o.slot)  # pragma: no mutate (equivalent: a miss asks the policy)
-        if found is None:
-            found = by_slot[o.slot] = pol.limit_group(o.slot)
-        slots, limit = found
-        buckets.setdefault(slots, []).append(o)
-        limits[slots] = limit
+    for slot, same in by_slot.items():
+        slots, limits[slots] = pol.limit_group(slot)
+        buckets.setdefault(slots, []).extend(same)
     groups = []
     for slots, opts in buckets.items():
-        opts.sort(key=lambda o: (-o.solo, *expiry_key(o.coupon)))
+        opts.sort(key=_solo_then_expiry)
         limit = min(limits[slots], len(opts))
         if pol.max_coupons is not None:
             limit = min(limit, pol.max_coupons)
         if limit == 1:
             # Already by solo saving: the subsets of one coupon need no sorting.
-            keyed: list[tuple[int, tuple[CouponOption, ...]]] = [(o.solo, (o,)) for o in opts]
+            subsets: tuple[tuple[CouponOption, ...], ...] = (*((o,) for o in opts), ())
+            sums: tuple[int, ...] = (*(o.solo for o in opts), 0)
         else:
-            subsets: list[tuple[CouponOption, ...]] = []
+            combos: list[tuple[CouponOption, ...]] = []
             for k in range(limit, 0, -1):
-                subsets += itertools.combinations(opts, k)
+                combos += itertools.combinations(opts, k)
             # Within a subset, coupons apply in slot order then id; subsets by
             # their solo sum so the best-looking branch is explored first.
             keyed = [
-                (sum(o.solo for o in s), tuple(
-                    sorted(s, key=lambda o: (pol.slot_rank(o.slot), o.coupon.id))
+                (sum(o.solo for o in c), tuple(
+                    sorted(c, key=lambda o: (pol.slot_rank(o.slot), o.coupon.id))
                 ))
-                for s in subsets
+                for c in combos
             ]
             keyed.sort(key=lambda k: -k[0])
-        keyed.append((0, ()))
+            subsets = (*(c for _, c in keyed), ())
+            sums = (*(k for k, _ in keyed), 0)
         best = sum(o.solo for o in opts[:limit])
-        groups.append(_Group(
-            slots, limit, opts[0].stage, tuple(s for _, s in keyed), tuple(k for k, _ in keyed),
-            best,
-        ))
+        groups.append(_Group(slots, limit, opts[0].stage, subsets, sums, best))
     groups.sort(key=lambda g: (g.stage, min(pol.slot_rank(s) for s in g.slots)))
     return tuple(groups)
+
+
+def _solo_then_expiry(o: CouponOption) -> tuple[int, tuple[Any, ...]]:
+    """Biggest solo saving first, then `expiry_key` (its memo read here: this runs per coupon)."""
+    c = o.coupon
+    hit = _EXPIRY.get(id(c))  # pragma: no mutate (equivalent: a memo miss recomputes the key)
+    return -o.solo, hit[1] if hit is not None and hit[0] is c else expiry_key(c)
 
 
 class Search:

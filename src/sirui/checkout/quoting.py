@@ -34,6 +34,7 @@ only the display keeps cart order); the same inputs give the same quote.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -85,8 +86,11 @@ def _pricing(obj: object) -> bool:
 def _check_wallet(coupons: Sequence[CouponLike]) -> tuple[CouponLike, ...]:
     seen: set[str] = set()
     for i, c in enumerate(coupons):
-        if not (hasattr(c, "template") and hasattr(c, "member_id") and hasattr(c, "valid")):
-            raise invalid(f"coupons[{i}]", c, "must be a claimed Coupon", cls=InvalidValueError)
+        if type(c) not in _WALLET_TYPES:
+            if not (hasattr(c, "template") and hasattr(c, "member_id") and hasattr(c, "valid")):
+                raise invalid(f"coupons[{i}]", c, "must be a claimed Coupon", cls=InvalidValueError)
+            if attrs.has(type(c)):  # its fields are always set
+                _WALLET_TYPES.add(type(c))
         if c.id in seen:
             raise invalid(
                 f"coupons[{i}].id", c.id, "the same coupon is offered twice",
@@ -94,7 +98,12 @@ def _check_wallet(coupons: Sequence[CouponLike]) -> tuple[CouponLike, ...]:
                 cls=InvalidValueError,
             )
         seen.add(c.id)
-    return tuple(sorted(coupons, key=lambda c: c.id))
+    return tuple(sorted(coupons, key=_BY_ID))
+
+
+_WALLET_TYPES: set[type] = set()
+"""Classes of coupons seen to have a template, an owner and a validity."""
+_BY_ID = operator.attrgetter("id")
 
 
 def _extra_items(
@@ -119,12 +128,12 @@ def _extra_items(
 
 def _in_fen(cart: Cart, currencies: frozenset[str], wallet: Sequence[CouponLike]) -> bool:
     """Whether every amount is in the cart's currency and every coupon template prices in fen."""
-    cur = cart.currency
-    if not currencies <= {cur}:
+    cur = {cart.currency}
+    if not currencies <= cur:
         return False
     for c in wallet:
         ready = fen_ready(c.template)
-        if ready is None or not ready <= {cur}:
+        if ready is None or not ready <= cur:
             return False
     return sum(ln.unit_price.minor * ln.quantity for ln in cart.lines) <= MAX_MINOR
 

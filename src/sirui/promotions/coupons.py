@@ -31,6 +31,7 @@ its threshold (refused at construction).
 
 from __future__ import annotations
 
+import bisect
 from decimal import Decimal
 
 import attrs
@@ -196,14 +197,13 @@ class _DiscountCoupon(CouponTemplateBase):
         off, reason = self._off(Money._raw(base, currency))
         return off.minor, reason
 
-    def _offer_fen(self, fs: FenState, idx: list[int]) -> tuple[int, ReasonLike]:
-        """What this coupon takes off the eligible lines ``idx``, and why (0: the skip's reason)."""
-        base = fs.subtotal(idx)
+    def _offer_fen(self, base: int, currency: str) -> tuple[int, ReasonLike]:
+        """What this coupon takes off eligible lines of ``base`` fen, and why (0: why not)."""
         threshold = self._threshold()
         if threshold is not None and base < threshold.minor:
             short = Money._raw(threshold.minor - base, threshold.currency)
             return 0, lambda: BELOW_THRESHOLD(threshold=threshold, short=short)
-        off, reason = self._off_fen(base, fs.currency)
+        off, reason = self._off_fen(base, currency)
         return off, reason if off else NOTHING_OFF
 
     def price_fen(self, fs: FenState, coupon: Coupon) -> None:
@@ -211,7 +211,7 @@ class _DiscountCoupon(CouponTemplateBase):
         idx = check_coupon_fen(self, fs, coupon, self.stage)
         if idx is None:
             return
-        off, reason = self._offer_fen(fs, idx)
+        off, reason = self._offer_fen(fs.subtotal(idx), fs.currency)
         if off == 0:
             fs.skip(coupon.id, self.stage, reason, self.kind)
             return
@@ -222,7 +222,8 @@ class _DiscountCoupon(CouponTemplateBase):
         idx = solo_lines_fen(self, fs)
         if idx is None:
             return None
-        off = min(self._offer_fen(fs, idx)[0], fs.subtotal(idx))
+        base = fs.subtotal(idx)
+        off = min(self._offer_fen(base, fs.currency)[0], base)
         return off if off > 0 else None
 
     def price(self, state: PriceState, coupon: Coupon) -> PriceState:
@@ -429,7 +430,11 @@ class ExchangeCoupon(CouponTemplateBase):
         The units of the dearest line go first (then by id): best for the shopper.
         """
         lines, amounts = fs.base.lines, fs.amounts
-        mine = [i for i in idx if lines[i].sku.id == self.sku]
+        # ``idx`` is in line order: find the SKU's lines in it by bisection.
+        mine = [
+            i for i in fs.base.of_sku(self.sku)
+            if (k := bisect.bisect_left(idx, i)) < len(idx) and idx[k] == i
+        ]
         ids = fs.base.ids
         mine.sort(key=lambda i: (-amounts[i] * 1_000_000 // lines[i].quantity, ids[i]))
         left = self.quantity

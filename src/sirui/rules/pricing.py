@@ -469,7 +469,9 @@ def _same_scope(scope: ItemScope | None) -> ItemScope | None:
 class FenCart:
     """The fixed part of a `FenState`: the cart's lines in id order, read once into ints."""
 
-    __slots__ = ("_all", "_scopes", "cart", "currency", "ids", "lines", "now", "originals")
+    __slots__ = (
+        "_all", "_by_sku", "_scopes", "cart", "currency", "ids", "lines", "now", "originals",
+    )
 
     def __init__(self, cart: Cart, now: DateTime) -> None:
         lines = cart.lines
@@ -483,6 +485,17 @@ class FenCart:
         self.originals = [ln.unit_price.minor * ln.quantity for ln in lines]
         self._all = tuple(i for i, ln in enumerate(lines) if not ln.gift)
         self._scopes: dict[int, tuple[ItemScope | None, tuple[int, ...]]] = {}
+        self._by_sku: dict[str, tuple[int, ...]] | None = None
+
+    def of_sku(self, sku: str) -> tuple[int, ...]:
+        """Indices of the lines of SKU ``sku``, gifts included, in line order."""
+        by_sku = self._by_sku
+        if by_sku is None:
+            found: dict[str, list[int]] = {}
+            for i, ln in enumerate(self.lines):
+                found.setdefault(ln.sku.id, []).append(i)
+            by_sku = self._by_sku = {k: tuple(v) for k, v in found.items()}
+        return by_sku.get(sku, ())
 
     def in_scope(self, scope: ItemScope | None) -> tuple[int, ...]:
         """Indices of the lines that are not gifts and are in ``scope`` (None: every line)."""
@@ -493,8 +506,8 @@ class FenCart:
         hit = self._scopes.get(id(same))
         if hit is not None and hit[0] is same:
             return hit[1]
-        lines = self.lines
-        found = tuple(i for i in self._all if same.matches(lines[i].sku))
+        matches, lines = same.matches, self.lines
+        found = tuple([i for i in self._all if matches(lines[i].sku)])
         self._scopes[id(same)] = (same, found)
         return found
 
