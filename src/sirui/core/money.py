@@ -52,6 +52,7 @@ __all__ = [
     "allocate_int",
     "as_rate",
     "round_decimal",
+    "split_int",
     "total",
 ]
 
@@ -955,19 +956,26 @@ def allocate_int(total: int, weights: Sequence[int]) -> list[int]:
             field="weights",
             value=weights,
         )
-    # equivalent mutants: a total of 0 splits to 0s, and only the sign of `sign` is read
-    sign = -1 if total < 0 else 1  # pragma: no mutate
-    t = abs(total)
-    parts = [t * w // wsum for w in weights]
-    left = t - sum(parts)
+    if total < 0:
+        return [-p for p in split_int(-total, weights, wsum)]
+    return split_int(total, weights, wsum)
+
+
+def split_int(total: int, weights: Sequence[int], wsum: int) -> list[int]:
+    """`allocate_int` of ``total >= 0`` by checked weights (ints >= 0, summing to ``wsum > 0``).
+
+    For callers that hold checked integers (the checkout's fen arithmetic);
+    anyone else calls `allocate_int`, which checks them.
+    """
+    parts = [total * w // wsum for w in weights]
+    left = total - sum(parts)
     if left:
         # Sort by remainder descending, index ascending (stable, deterministic).
-        neg_remainders = [-((t * w) % wsum) for w in weights]
+        neg_remainders = [-((total * w) % wsum) for w in weights]
         order = sorted(range(len(weights)), key=neg_remainders.__getitem__)
         for i in order[:left]:
             parts[i] += 1
-    # equivalent mutants: sign is +-1
-    return [sign * p for p in parts] if sign < 0 else parts  # pragma: no mutate
+    return parts
 
 
 def total(amounts: Iterable[Money], currency: str = DEFAULT_CURRENCY) -> Money:

@@ -372,7 +372,7 @@ def take_fen(
             ))
         return
     shares = allocate_fen(amount, [amounts[i] for i in idx], weights)
-    pairs = tuple((i, f) for i, f in zip(idx, shares, strict=True) if f)
+    pairs = tuple([(i, f) for i, f in zip(idx, shares, strict=True) if f])
     if not pairs:
         fs.skip(rid, stage, NOTHING_OFF, rule.kind)
         return

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 import attrs
 
 from sirui.core.errors import InvalidValueError, invalid
-from sirui.core.money import Money, allocate_int
+from sirui.core.money import Money, allocate_int, split_int
 from sirui.core.nouns import Cart, Line
 from sirui.core.windows import DateTime, aware
 from sirui.rules.reasons import Reason
@@ -188,7 +188,13 @@ def allocate_fen(
     ws = rooms if weights is None or not any(weights) else weights
     # Weights that sum to the total are the largest-remainder split already
     # (each line's own discount, as member and activity prices give).
-    shares = list(ws) if sum(ws) == total else allocate_int(total, ws)
+    wsum = sum(ws)
+    if wsum == total:
+        shares = list(ws)
+    elif ws is rooms:  # the rooms: ints >= 0, and they sum above the total
+        shares = split_int(total, ws, wsum)
+    else:
+        shares = allocate_int(total, ws)
     if ws is rooms:
         return shares
     # Proportional shares by current amount never exceed a line's amount, but
