@@ -114,8 +114,18 @@ class CouponLike(Protocol):
 
 
 def fingerprint_of(obj: object) -> str | None:
-    """The config fingerprint of a registered policy (memoised there), or None otherwise."""
-    return _fingerprint()(obj) if tag_of(type(obj)) is not None else None
+    """The config fingerprint of a registered policy, or None otherwise (memoised by identity)."""
+    hit = _FINGERPRINTS.get(id(obj))
+    if hit is not None and hit[0] is obj:
+        return hit[1]
+    fp = _fingerprint()(obj) if tag_of(type(obj)) is not None else None
+    if len(_FINGERPRINTS) >= 4096:  # pragma: no mutate (equivalent: only bounds the memo)
+        _FINGERPRINTS.clear()
+    _FINGERPRINTS[id(obj)] = (obj, fp)
+    return fp
+
+
+_FINGERPRINTS: dict[int, tuple[object, str | None]] = {}
 
 
 @functools.cache

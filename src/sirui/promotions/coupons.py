@@ -435,8 +435,9 @@ class ExchangeCoupon(CouponTemplateBase):
             i for i in fs.base.of_sku(self.sku)
             if (k := bisect.bisect_left(idx, i)) < len(idx) and idx[k] == i
         ]
-        ids = fs.base.ids
-        mine.sort(key=lambda i: (-amounts[i] * 1_000_000 // lines[i].quantity, ids[i]))
+        if len(mine) > 1:
+            ids = fs.base.ids
+            mine.sort(key=lambda i: (-amounts[i] * 1_000_000 // lines[i].quantity, ids[i]))
         left = self.quantity
         chosen: list[int] = []
         weights: list[int] = []
@@ -448,8 +449,10 @@ class ExchangeCoupon(CouponTemplateBase):
             chosen.append(i)
             weights.append(amounts[i] if n == q else allocate_int(amounts[i], [n, q - n])[0])
             left -= n
-        order = sorted(range(len(chosen)), key=chosen.__getitem__)
-        return [chosen[k] for k in order], [weights[k] for k in order], self.quantity - left
+        if len(chosen) > 1:
+            order = sorted(range(len(chosen)), key=chosen.__getitem__)
+            chosen, weights = [chosen[k] for k in order], [weights[k] for k in order]
+        return chosen, weights, self.quantity - left
 
     def price_fen(self, fs: FenState, coupon: Coupon) -> None:
         """`price` in fen."""
