@@ -20,7 +20,9 @@ from sirui.rules import (
     allocate_off,
     reason_code,
 )
-from sirui.testing import carts, money
+from sirui.rules.pricing import FenCart
+from sirui.testing import CATEGORIES, carts, money
+from sirui.testing.promotions import item_scopes
 
 NOW = pendulum.datetime(2026, 11, 11, 10, tz="Asia/Shanghai")
 OFF = reason_code("test.pricing_off", zh="减{off}", en="{off} off")
@@ -100,3 +102,35 @@ def test_state_basics_and_misuse() -> None:
     assert skipped.extra("nope", 5) == 5
     assert Stage.COUPON.zh == "优惠券"
     assert not isinstance(object(), PricingStep)
+
+
+_PATHS = st.sampled_from((*CATEGORIES, "母婴", "母婴/奶粉", "洗护"))
+_CATEGORY_SCOPES = st.builds(
+    ItemScope,
+    categories=st.frozensets(_PATHS, max_size=2),
+    exclude_categories=st.frozensets(_PATHS, max_size=2),
+)
+
+
+@given(carts(), st.lists(item_scopes() | _CATEGORY_SCOPES, min_size=1, max_size=4))
+def test_the_fen_cart_finds_exactly_the_lines_each_scope_matches(
+    cart: Cart, scopes: list[ItemScope]
+) -> None:
+    fen = FenCart(cart, pendulum.datetime(2026, 11, 11, tz="Asia/Shanghai"))
+    for scope in scopes:
+        expected = tuple(
+            i for i, ln in enumerate(fen.lines) if not ln.gift and scope.matches(ln.sku)
+        )
+        assert fen.in_scope(scope) == expected
+        assert fen.in_scope(scope) == expected  # and again, from the cart's memo
+
+
+def test_a_category_scope_answers_per_category_whichever_sku_objects_carry_it() -> None:
+    milk = ItemScope(
+        categories=frozenset({"母婴/奶粉"}), exclude_categories=frozenset({"母婴/奶粉/3段"})
+    )
+    assert milk.category_only and not ItemScope(skus=frozenset({"A"})).category_only
+    assert milk.covers_category(("母婴", "奶粉", "1段"))
+    assert not milk.covers_category(("母婴", "奶粉", "3段"))
+    assert not milk.covers_category(("母婴", "奶粉粉"))  # a prefix of the name is not a parent
+    assert ItemScope().covers_category(("洗护",))

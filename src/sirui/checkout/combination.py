@@ -32,6 +32,7 @@ never cuts a tie that would win, since a leaf's cost is at least its goods.
 from __future__ import annotations
 
 import itertools
+import operator
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -126,7 +127,10 @@ def coupon_groups(pol: StackingPolicy, reps: list[CouponOption]) -> tuple[_Group
         buckets.setdefault(slots, []).extend(same)
     groups = []
     for slots, opts in buckets.items():
-        opts.sort(key=_solo_then_expiry)
+        opts.sort(key=_SOLO, reverse=True)
+        solos = [o.solo for o in opts]
+        if len(set(solos)) < len(solos):  # ties: the one expiring sooner first
+            opts.sort(key=_solo_then_expiry)
         limit = min(limits[slots], len(opts))
         if pol.max_coupons is not None:
             limit = min(limit, pol.max_coupons)
@@ -153,6 +157,9 @@ def coupon_groups(pol: StackingPolicy, reps: list[CouponOption]) -> tuple[_Group
         groups.append(_Group(slots, limit, opts[0].stage, subsets, sums, best))
     groups.sort(key=lambda g: (g.stage, min(pol.slot_rank(s) for s in g.slots)))
     return tuple(groups)
+
+
+_SOLO = operator.attrgetter("solo")
 
 
 def _solo_then_expiry(o: CouponOption) -> tuple[int, tuple[Any, ...]]:

@@ -30,6 +30,7 @@ __all__ = [
     "Sku",
     "Store",
     "StoreKind",
+    "category_in",
 ]
 
 
@@ -192,9 +193,13 @@ class Sku:
     def in_category(self, path: str | tuple[str, ...]) -> bool:
         """True if the SKU is in ``path`` or below it (``"母婴/奶粉"``)."""
         if isinstance(path, str):
-            own = self.category_path
-            return own == path or own.startswith(path + "/")
+            return category_in(self.category_path, path)
         return self.category[: len(path)] == path
+
+
+def category_in(own: str, path: str) -> bool:
+    """True if the category ``own`` is ``path`` or below it (both as ``"母婴/奶粉"``)."""
+    return own == path or own.startswith(path + "/")
 
 
 @attrs.frozen(slots=True)

@@ -21,6 +21,7 @@ Invariants kept here, whatever a step does:
 from __future__ import annotations
 
 import enum
+import itertools
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
@@ -476,22 +477,26 @@ class FenCart:
     """The fixed part of a `FenState`: the cart's lines in id order, read once into ints."""
 
     __slots__ = (
-        "_all", "_by_sku", "_scopes", "cart", "currency", "ids", "lines", "now", "originals",
+        "_all", "_by_category", "_by_sku", "_scopes", "cart", "currency", "ids", "lines", "now",
+        "originals",
     )
 
     def __init__(self, cart: Cart, now: DateTime) -> None:
         lines = cart.lines
-        if any(lines[k].id > lines[k + 1].id for k in range(len(lines) - 1)):
+        ids = [ln.id for ln in lines]
+        if ids != sorted(ids):
             lines = tuple(sorted(lines, key=lambda ln: ln.id))
+            ids = [ln.id for ln in lines]
         self.cart = cart
         self.now = now
         self.currency = cart.currency
         self.lines = lines
-        self.ids = [ln.id for ln in lines]
+        self.ids = ids
         self.originals = [ln.unit_price.minor * ln.quantity for ln in lines]
         self._all = tuple(i for i, ln in enumerate(lines) if not ln.gift)
         self._scopes: dict[int, tuple[ItemScope | None, tuple[int, ...]]] = {}
         self._by_sku: dict[str, tuple[int, ...]] | None = None
+        self._by_category: dict[tuple[str, ...], list[int]] | None = None
 
     def of_sku(self, sku: str) -> tuple[int, ...]:
         """Indices of the lines of SKU ``sku``, gifts included, in line order."""
@@ -506,15 +511,34 @@ class FenCart:
     def in_scope(self, scope: ItemScope | None) -> tuple[int, ...]:
         """Indices of the lines that are not gifts and are in ``scope`` (None: every line)."""
         # By identity: rules share scope objects, and hashing a scope costs more.
-        same = _same_scope(scope)
+        return self.in_same_scope(_same_scope(scope))
+
+    def in_same_scope(self, same: ItemScope | None) -> tuple[int, ...]:
+        """`in_scope` of a scope `_same_scope` gave."""
         if same is None:
             return self._all
         hit = self._scopes.get(id(same))
         if hit is not None and hit[0] is same:
             return hit[1]
-        matches, lines = same.matches, self.lines
-        found = tuple([i for i in self._all if matches(lines[i].sku)])
+        if same.category_only:
+            # One answer per category in the cart, not one per line.
+            covers = same.covers_category
+            groups = [ix for cat, ix in self._categories().items() if covers(cat)]
+            found = tuple(groups[0] if len(groups) == 1 else sorted(itertools.chain(*groups)))
+        else:
+            matches, lines = same.matches, self.lines
+            found = tuple([i for i in self._all if matches(lines[i].sku)])
         self._scopes[id(same)] = (same, found)
+        return found
+
+    def _categories(self) -> dict[tuple[str, ...], list[int]]:
+        """The lines that are not gifts by their SKU's category, in line order."""
+        found = self._by_category
+        if found is None:
+            found = self._by_category = {}
+            lines = self.lines
+            for i in self._all:
+                found.setdefault(lines[i].sku.category, []).append(i)
         return found
 
 
@@ -583,9 +607,11 @@ class FenState:
             cached: list[int] = hit[2]
             return cached
         bit, amounts = 1 << stage, self.amounts
-        found = [i for i in self.base.in_scope(same) if amounts[i] > 0 and not blocked[i] & bit]
+        found = [
+            i for i in self.base.in_same_scope(same) if amounts[i] > 0 and not blocked[i] & bit
+        ]
         self._seen[key] = (blocked, same, found)
-        self._seen[id(found)] = (found, sum(amounts[i] for i in found))
+        self._seen[id(found)] = (found, sum([amounts[i] for i in found]))
         return found
 
     def subtotal(self, idx: Iterable[int] | None = None) -> int:

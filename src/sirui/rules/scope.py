@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 import attrs
 
-from sirui.core.nouns import Line, Sku
+from sirui.core.nouns import Line, Sku, category_in
 from sirui.core.registry import policy
 from sirui.rules.conditions import _paths, _str_set
 
@@ -41,6 +41,31 @@ class ItemScope:
     _memo: dict[int, tuple[Sku, bool]] = attrs.field(
         factory=dict, init=False, eq=False, repr=False, hash=False
     )
+    _by_category: dict[tuple[str, ...], bool] = attrs.field(
+        factory=dict, init=False, eq=False, repr=False, hash=False
+    )
+
+    @property
+    def category_only(self) -> bool:
+        """True if a SKU's category alone decides (no SKU, SPU or tag named, in or out)."""
+        return not (self.skus or self.spus or self.tags or self.exclude_skus or self.exclude_tags)
+
+    def covers_category(self, category: tuple[str, ...]) -> bool:
+        """For a `category_only` scope: whether the SKUs of ``category`` are in it.
+
+        Answers are memoised per category (a value: it holds across carts,
+        whichever SKU objects carry it).
+        """
+        hit = self._by_category.get(category)
+        if hit is None:
+            own = "/".join(category)
+            hit = (
+                not self.categories or any(category_in(own, p) for p in self.categories)
+            ) and not any(category_in(own, p) for p in self.exclude_categories)
+            if len(self._by_category) >= 4096:  # pragma: no mutate (equivalent: bounds the memo)
+                self._by_category.clear()
+            self._by_category[category] = hit
+        return hit
 
     @property
     def is_everything(self) -> bool:
