@@ -128,15 +128,22 @@ class FenSearch:
             if early is not None:
                 self.refused[c.id] = (c, early)
                 continue
-            key = fingerprint_of(c.template) or f"id:{id(c.template)}"
-            by_template.setdefault(key, []).append(c)
+            t = c.template
+            key = fingerprint_of(t) or f"id:{id(t)}"
+            same = by_template.get(key)
+            if same is None:
+                by_template[key] = [c]
+            else:
+                same.append(c)
         reps: list[CouponOption] = []
+        options = self.options
         # One dry probe serves every solo: a goods coupon only adds an
         # adjustment or a skip, so resetting those two resets the probe.
         probe = start.dry_copy()
         n, m = len(start.adjustments), len(start.not_applied)
         # A coupon that does not stack sees only the lines no promotion touched.
         touched = any(a.stage is Stage.PROMOTION for a in start.adjustments)
+        stacks_of, goods = pol.coupon_stacks, Stage.COUPON
         for same in by_template.values():
             if len(same) > 1:
                 same.sort(key=expiry_key)
@@ -144,9 +151,10 @@ class FenSearch:
                     self.duplicate_of[dup.id] = same[0].id
             rep = same[0]
             t = rep.template
-            stacks = pol.coupon_stacks(t.stacks_with_promotions)
+            stage = t.stage
+            stacks = stacks_of(t.stacks_with_promotions)
             solo = 0
-            if t.stage is Stage.COUPON:
+            if stage is goods:
                 # The template's own shortcut where it has one (checked
                 # coupons, nothing blocked), else the dry probe.
                 shortcut: Any = t  # `solos_in_fen` checks that it has one
@@ -154,26 +162,23 @@ class FenSearch:
                     shortcut.solo_fen(start, rep)
                     if (stacks or not touched) and solos_in_fen(t) else None
                 )
-                if quick is not None:
-                    opt = CouponOption(rep, t.slot, t.stage, stacks, quick)
-                    reps.append(opt)
-                    self.options[rep.id] = opt
-                    continue
-                probe.adjustments, probe.not_applied = start.adjustments, start.not_applied
-                apply_coupon_fen(probe, rep, stacks)
-                if len(probe.adjustments) == n:
-                    why = probe.not_applied[m:]
-                    for c in same:
-                        self.reasons[c.id] = (
-                            why[-1]._replace(rule=c.id) if why
-                            else FenSkip(c.id, t.stage, NOTHING_OFF, kind_of(t))
-                        )
-                    continue
-                new = probe.adjustments[n:]
-                solo = new[0].amount if len(new) == 1 else sum(a.amount for a in new)
-            opt = CouponOption(rep, t.slot, t.stage, stacks, solo)
+                if quick is None:
+                    probe.adjustments, probe.not_applied = start.adjustments, start.not_applied
+                    apply_coupon_fen(probe, rep, stacks)
+                    if len(probe.adjustments) == n:
+                        why = probe.not_applied[m:]
+                        for c in same:
+                            self.reasons[c.id] = (
+                                why[-1]._replace(rule=c.id) if why
+                                else FenSkip(c.id, stage, NOTHING_OFF, kind_of(t))
+                            )
+                        continue
+                    new = probe.adjustments[n:]
+                    quick = new[0].amount if len(new) == 1 else sum(a.amount for a in new)
+                solo = quick
+            opt = CouponOption(rep, t.slot, stage, stacks, solo)
             reps.append(opt)
-            self.options[rep.id] = opt
+            options[rep.id] = opt
         return coupon_groups(pol, reps)
 
     # -- search -----------------------------------------------------------------------
