@@ -128,7 +128,7 @@ def coupon_groups(pol: StackingPolicy, reps: list[CouponOption]) -> tuple[_Group
     groups = []
     for slots, opts in buckets.items():
         opts.sort(key=_SOLO, reverse=True)
-        solos = [o.solo for o in opts]
+        solos = [o.solo for o in opts]  # descending, whichever way ties then go
         if len(set(solos)) < len(solos):  # ties: the one expiring sooner first
             opts.sort(key=_solo_then_expiry)
         limit = min(limits[slots], len(opts))
@@ -136,8 +136,8 @@ def coupon_groups(pol: StackingPolicy, reps: list[CouponOption]) -> tuple[_Group
             limit = min(limit, pol.max_coupons)
         if limit == 1:
             # Already by solo saving: the subsets of one coupon need no sorting.
-            subsets: tuple[tuple[CouponOption, ...], ...] = (*((o,) for o in opts), ())
-            sums: tuple[int, ...] = (*(o.solo for o in opts), 0)
+            subsets: tuple[tuple[CouponOption, ...], ...] = (*[(o,) for o in opts], ())
+            sums: tuple[int, ...] = (*solos, 0)
         else:
             combos: list[tuple[CouponOption, ...]] = []
             for k in range(limit, 0, -1):
@@ -153,7 +153,7 @@ def coupon_groups(pol: StackingPolicy, reps: list[CouponOption]) -> tuple[_Group
             keyed.sort(key=lambda k: -k[0])
             subsets = (*(c for _, c in keyed), ())
             sums = (*(k for k, _ in keyed), 0)
-        best = sum(o.solo for o in opts[:limit])
+        best = sum(solos[:limit])
         groups.append(_Group(slots, limit, opts[0].stage, subsets, sums, best))
     groups.sort(key=lambda g: (g.stage, min(pol.slot_rank(s) for s in g.slots)))
     return tuple(groups)

@@ -442,9 +442,9 @@ class Money:
     @classmethod
     def _raw(cls, minor: int, currency: str) -> Money:
         """Build without validation (inputs already checked by the caller)."""
-        m = object.__new__(cls)
-        object.__setattr__(m, "minor", minor)
-        object.__setattr__(m, "currency", currency)
+        m = _new(cls)
+        _set_minor(m, minor)
+        _set_currency(m, currency)
         return m
 
     @classmethod
@@ -879,6 +879,10 @@ class Money:
 
 
 Money.ZERO = Money(0)
+# The slots' own setters: `Money._raw` skips the frozen class's __setattr__ lookups.
+_new = object.__new__
+_set_minor = Money.__dict__["minor"].__set__
+_set_currency = Money.__dict__["currency"].__set__
 
 
 def _weights(weights: Iterable[int | Decimal | Money], currency: str) -> list[int]:

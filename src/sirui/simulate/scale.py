@@ -311,6 +311,10 @@ def _cell(  # noqa: PLR0917 - map_partitions passes its arguments by position
     )
     import numpy as np
 
+    from sirui.simulate._wire import pack
+
+    # Compact for the trip to the driver: moving the rows costs more than merging them.
+    out["frame"] = pack(out["frame"])
     held = np.empty(1, dtype=object)
     held[0] = out
     return pd.DataFrame({"result": pd.Series(held, dtype=object)})
@@ -379,25 +383,6 @@ def _compute(parts: list[Any], progress: bool, desc: str) -> tuple[Any, ...]:
             bar.close()
 
 
-def _merge_order(frame: Any, ns: Any) -> Any:
-    """Positions of ``frame``'s rows in the single-process order: payment instant, then order id."""
-    import numpy as np
-    import pandas as pd
-
-    order = np.argsort(ns, kind="stable")
-    s = ns[order]
-    tie = np.zeros(len(s), dtype=bool)
-    same = s[1:] == s[:-1]
-    tie[1:] |= same
-    tie[:-1] |= same
-    if tie.any():  # orders paid at one instant: by order id among themselves
-        at = np.flatnonzero(tie)
-        rows = order[at]
-        keyed = pd.DataFrame({"ns": s[at], "id": frame["order_id"].to_numpy()[rows], "row": rows})
-        order[at] = keyed.sort_values(["ns", "id"], kind="stable")["row"].to_numpy()
-    return order
-
-
 def simulate_dask(
     orders: Any,
     members: Any,
@@ -426,6 +411,7 @@ def simulate_dask(
     import numpy as np
     import pandas as pd
 
+    from sirui.simulate._wire import merged
     from sirui.simulate.columnar._coupons import quota_refusals, quotas_of
     from sirui.simulate.columnar._input import _member_info
 
@@ -489,15 +475,13 @@ def simulate_dask(
         refused = settled
         run([k for k, r in enumerate(results) if any(c[1] in moved for c in r["claims"])],
             results)
-    frames = [r["frame"] for r in results if len(r["frame"])]
+    priced = [r for r in results if len(r["frame"])]
     frame = (
-        # Column types as one frame of all the rows infers them (a partition's may differ).
-        pd.concat(frames, ignore_index=True).infer_objects() if frames
-        else pd.DataFrame(columns=list(ROW_COLUMNS))
+        # The partitions' rows interleaved in the single-process order, each column of the
+        # type one frame of all the rows has.
+        merged([r["frame"] for r in priced], np.concatenate([r["ns"] for r in priced]))
+        if priced else pd.DataFrame(columns=list(ROW_COLUMNS))
     )
-    if len(frame):
-        ns = np.concatenate([r["ns"] for r in results if len(r["frame"])])
-        frame = frame.take(_merge_order(frame, ns)).reset_index(drop=True)
     engines = {r["engine"] for r in results if r["engine"]}
     rejected += [row for r in results for row in r["rejected"]]
     rejected += [
