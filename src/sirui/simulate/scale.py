@@ -360,8 +360,9 @@ def _compute(parts: list[Any], progress: bool, desc: str) -> tuple[Any, ...]:
         if client is not None:
             futures = client.compute(parts)
             got: dict[Any, Any] = {}
-            for done in as_completed(futures):  # type: ignore[no-untyped-call]
-                got[done.key] = done.result()
+            # Each result is fetched as its task ends, several at once when they end together.
+            for done, result in as_completed(futures, with_results=True):  # type: ignore[no-untyped-call]
+                got[done.key] = result
                 if bar is not None:
                     bar.update(1)
             return tuple(got[f.key] for f in futures)
