@@ -27,6 +27,8 @@ proportion to what each contributed.
 from __future__ import annotations
 
 import enum
+import itertools
+import operator
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
@@ -110,7 +112,9 @@ def _unit_rows(lines: Sequence[tuple[str, Line, int]]) -> list[_Row]:
         q = line.quantity
         base, extra = divmod(amount, q)
         sku = line.sku.id
-        out.extend((-base - (1 if i < extra else 0), lid, i, k, sku) for i in range(q))
+        # The first ``extra`` units carry the remainder's fen.
+        out += [(-base - 1, lid, i, k, sku) for i in range(extra)]
+        out += [(-base, lid, i, k, sku) for i in range(extra, q)]
     return out
 
 
@@ -119,9 +123,13 @@ def _groups(rows: list[_Row], per_sku: bool) -> list[list[_Row]]:
     if not per_sku:
         return [sorted(rows)]
     by_sku: dict[str, list[_Row]] = {}
-    for r in rows:
-        by_sku.setdefault(r[4], []).append(r)
+    for _, units in itertools.groupby(rows, _LINE):  # a line's units come together
+        chunk = list(units)
+        by_sku.setdefault(chunk[0][4], []).extend(chunk)
     return [sorted(by_sku[k]) for k in sorted(by_sku)]
+
+
+_LINE = operator.itemgetter(3)
 
 
 def _sums(picked: Iterable[_Row]) -> dict[int, int]:
