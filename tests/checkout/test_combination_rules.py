@@ -484,7 +484,9 @@ def test_the_search_budget_falls_back_to_the_best_found() -> None:
         q = run(cart(("A", 1000, 1)), NOW, coupons=wallet,
                 stacking=StackingPolicy(slot_limits=store3, max_search_nodes=100))
         assert q.search_exact is False
-        assert q.search_nodes > 100
+        # The search stops where the budget runs out (it once went on to 4,528
+        # nodes): one node past it, and the integer model's second pass one more.
+        assert 101 <= q.search_nodes <= 102
         assert 1 <= len(q.coupons_used) <= 3
     exact = both(cart(("A", 1000, 1)), NOW, coupons=wallet,
                  stacking=StackingPolicy(slot_limits=store3))

@@ -204,8 +204,7 @@ class FenSearch:
 
     def _dfs(self, gi: int, state: FenState, combo: tuple[CouponOption, ...]) -> None:
         self.nodes += 1
-        if self.nodes > self.stacking.max_search_nodes and self.best_state is not None:
-            self.exact = False
+        if self._spent():
             return
         if gi == len(self._goods):
             self._leaf(state, combo)
@@ -234,8 +233,19 @@ class FenSearch:
                         break
                 else:
                     self._dfs(gi + 1, s, (*combo, *subset))
+                    if self._spent():  # the budget ran out below: stop here too
+                        return
                 continue
             self._dfs(gi + 1, s, combo)
+            if self._spent():
+                return
+
+    def _spent(self) -> bool:
+        """`combination.Search._spent`: the budget is spent with a combination in hand."""
+        if self.nodes > self.stacking.max_search_nodes and self.best_state is not None:
+            self.exact = False
+            return True
+        return False
 
     def finish(self, state: FenState) -> FenState:
         return finish_fen(self.plan, state)

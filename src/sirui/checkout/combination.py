@@ -357,10 +357,7 @@ class Search:
         done: tuple[CouponOption, ...] | None,
     ) -> None:
         self.nodes += 1
-        if self.nodes > self.stacking.max_search_nodes and (
-            self._fast_best is not None if done is None else self.best_state is not None
-        ):
-            self.exact = False
+        if self._spent(done is None):
             return
         goods = sum(amounts)
         if done is None:
@@ -389,6 +386,8 @@ class Search:
                 cur = fast.apply(cur, o.coupon.id) if cur is not None else None
             if cur is not None:
                 self._fast_dfs(fast, gi + 1, cur, (*combo, *subset), done)
+                if self._spent(done is None):  # the budget ran out below: stop here too
+                    return
 
     def _evaluate(self, fast: FastModel, combo: tuple[CouponOption, ...]) -> None:
         """Price ``combo`` through the templates and score it with the rest of the pipeline."""
@@ -407,8 +406,7 @@ class Search:
 
     def _dfs(self, gi: int, state: PriceState, combo: tuple[CouponOption, ...]) -> None:
         self.nodes += 1
-        if self.nodes > self.stacking.max_search_nodes and self.best_state is not None:
-            self.exact = False
+        if self._spent():
             return
         if gi == len(self._goods):
             self._leaf(state, combo)
@@ -437,6 +435,17 @@ class Search:
                     break
             else:
                 self._dfs(gi + 1, s, (*combo, *subset))
+                if self._spent():  # the budget ran out below: stop here too
+                    return
+
+    def _spent(self, on_model: bool = False) -> bool:
+        """Whether the node budget is spent with a combination in hand: the search
+        stops, inexact. ``on_model``: `_fast_dfs`'s first pass (its own best)."""
+        found = self._fast_best if on_model else self.best_state
+        if self.nodes > self.stacking.max_search_nodes and found is not None:
+            self.exact = False
+            return True
+        return False
 
     def _leaf(self, state: PriceState, combo: tuple[CouponOption, ...]) -> None:
         pre = self.finish(state)
