@@ -416,7 +416,9 @@ def test_the_search_does_not_pick_a_coupon_that_takes_the_order_below_the_minimu
               templates_only(cart(("A", 22, 1)), NOW, coupons=wallet, shipping=MIN_20)):
         assert q.accepted and q.coupons_used == ()
         assert q.payable == y(32)
-        assert reason(q, "c1")[0] == "stacking.combination_saves_more"
+        code, params = reason(q, "c1")
+        assert code == "stacking.keeps_order_minimum"
+        assert params == {"combination": y(0), "alone": y(5)}
 
 
 def test_the_search_takes_the_biggest_coupon_that_keeps_the_order_deliverable() -> None:

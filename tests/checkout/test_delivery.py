@@ -320,6 +320,12 @@ def test_the_search_takes_the_biggest_coupon_that_keeps_the_order_deliverable() 
     q = _both_paths(cart(("A", 22, 1)), NOW, coupons=wallet, shipping=MIN_20)
     assert q.accepted and q.coupons_used == ("c2",)
     assert q.goods_payable == y(20)
+    # The ¥5 coupon says why it waits: the minimum, not "the combination saves more".
+    why = q.why_not("c1")
+    assert why is not None and why.code == "stacking.keeps_order_minimum"
+    assert why.zh == (
+        "用此券后订单低于起送（起购）金额，已改选满足的组合（组合省¥2.00，本券单用省¥5.00）"
+    )
 
 
 def test_when_no_choice_is_deliverable_the_cheapest_refused_quote_is_shown() -> None:

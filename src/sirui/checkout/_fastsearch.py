@@ -32,6 +32,7 @@ from sirui.checkout.combination import (
 from sirui.checkout.shipping import REFUSALS
 from sirui.checkout.stacking import (
     COMBINATION_SAVES_MORE,
+    KEEPS_ORDER_MINIMUM,
     ORDER_LIMIT,
     SAME_TEMPLATE,
     SLOT_FULL,
@@ -110,6 +111,7 @@ class FenSearch:
         self.nodes = 0
         self.exact = True
         self.accepted_only = False
+        self.held_back: frozenset[str] = frozenset()
         self.best_cost: int | None = None
         self.best_goods = 0
         self.best_state: FenState | None = None
@@ -201,6 +203,9 @@ class FenSearch:
             if self.best_state is None:
                 (self.best_cost, self.best_goods, self.best_state, self.best_combo,
                  self.best_pre) = kept
+            self.held_back = frozenset(
+                o.coupon.id for o in kept[3] if o not in self.best_combo
+            )
 
     def _dfs(self, gi: int, state: FenState, combo: tuple[CouponOption, ...]) -> None:
         self.nodes += 1
@@ -340,7 +345,9 @@ class FenSearch:
         slots, limit = self.stacking.limit_group(opt.slot)
         taken = used_slots.get(slots, [])
         reason: Reason
-        if len(taken) >= limit:
+        if cid in self.held_back:
+            reason = _reason(KEEPS_ORDER_MINIMUM, combination=saved, alone=alone)
+        elif len(taken) >= limit:
             reason = _reason(
                 SLOT_FULL,
                 slot="/".join(sorted(slots)), slot_zh=slot_label_zh(slots), limit=limit,

@@ -50,6 +50,7 @@ from sirui.checkout._pipeline import (
 from sirui.checkout.shipping import REFUSALS
 from sirui.checkout.stacking import (
     COMBINATION_SAVES_MORE,
+    KEEPS_ORDER_MINIMUM,
     ORDER_LIMIT,
     SAME_TEMPLATE,
     SLOT_FULL,
@@ -195,6 +196,8 @@ class Search:
         # pragma: no mutate start (equivalent: None is as false as False; set before read)
         self.accepted_only = False
         self.best_pre_shipping: PriceState | None = None
+        self.held_back: frozenset[str] = frozenset()
+        """Coupons of the cheapest combination, left out to keep the order's minimum."""
         # pragma: no mutate end
         self.best_cost: int | None = None
         # pragma: no mutate start (equivalent: the first leaf sets these before they are read)
@@ -328,6 +331,8 @@ class Search:
         if self.best_state is None:
             (self.best_cost, self.best_goods, self.best_state, self.best_combo,
              self.best_pre_shipping) = kept
+        # Restored, none is held back; else those the chosen one leaves out.
+        self.held_back = frozenset(o.coupon.id for o in kept[3] if o not in self.best_combo)
 
     def _run_fast(self, fast: FastModel) -> None:
         # Pass 1 ranks goods combinations on integers alone. Shipping payable is
@@ -531,7 +536,9 @@ class Search:
                 alone = Money(max(cost(base) - cost(trial), 0), cur)
         slots, limit = self.stacking.limit_group(opt.slot)
         taken = used_slots.get(slots, [])
-        if len(taken) >= limit:
+        if cid in self.held_back:
+            reason = _reason(KEEPS_ORDER_MINIMUM, combination=saved, alone=alone)
+        elif len(taken) >= limit:
             reason = _reason(
                 SLOT_FULL,
                 slot="/".join(sorted(slots)), slot_zh=slot_label_zh(slots), limit=limit,

@@ -95,6 +95,12 @@ COMBINATION_SAVES_MORE = reason_code(
     zh="所选组合更优惠：组合省{combination}，本券单用省{alone}",
     en="The chosen combination saves more: {combination}; this coupon alone saves {alone}",
 )
+KEEPS_ORDER_MINIMUM = reason_code(
+    "stacking.keeps_order_minimum",
+    zh="用此券后订单低于起送（起购）金额，已改选满足的组合（组合省{combination}，本券单用省{alone}）",
+    en="With this coupon the order would fall below its minimum; the chosen combination "
+    "keeps it ({combination} off; this coupon alone saves {alone})",
+)
 SAME_TEMPLATE = reason_code(
     "stacking.same_template",
     zh="同款券已用{chosen}（更早到期）",
