@@ -138,6 +138,10 @@ RENAMED = {
     "sirui.loyalty.members": {"Metric": "TierMetric"},
     "sirui.loyalty.points": {"PaidLine": "EarningLine"},
     "sirui.simulate.experiments": {"Metric": "ExperimentMetric"},
+    # Strategies named after the classes they draw.
+    "sirui.testing.commission": {
+        "paid_lines": "commission_order_lines", "paid_orders": "commission_orders",
+    },
 }
 
 

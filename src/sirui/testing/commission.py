@@ -4,9 +4,9 @@ Host apps use them to property-test their own commission integration::
 
     from hypothesis import given
     from sirui.commission import guide_commission
-    from sirui.testing.commission import commission_plans, paid_orders
+    from sirui.testing.commission import commission_orders, commission_plans
 
-    @given(paid_orders(), commission_plans())
+    @given(commission_orders(), commission_plans())
     def test_my_payout_report_balances(order, plan):
         lines = guide_commission(order, plan)
         assert my_report_total(lines) == sum(ln.amount.minor for ln in lines)
@@ -45,16 +45,17 @@ from sirui.commission import (
 from sirui.commission.sharing import FeeBearer
 from sirui.core.money import Money, Rounding
 from sirui.core.nouns import Line, Order
+from sirui.core.registry import renamed
 from sirui.testing import STORES, money, orders, rates
 from sirui.testing.promotions import item_scopes
 
 __all__ = [
     "GUIDES",
     "attribution_policies",
+    "commission_order_lines",
+    "commission_orders",
     "commission_plans",
     "commission_rules",
-    "paid_lines",
-    "paid_orders",
     "sharing_policies",
     "target_ladders",
     "targets",
@@ -182,7 +183,7 @@ def _paid_line(draw: st.DrawFn, line: Line, order: Order) -> CommissionOrderLine
                     Money(points), Money(stored), share_by, shared_at)
 
 
-def paid_lines(order: Order) -> st.SearchStrategy[tuple[CommissionOrderLine, ...]]:
+def commission_order_lines(order: Order) -> st.SearchStrategy[tuple[CommissionOrderLine, ...]]:
     """What each line of ``order`` paid, split into cash, points value and stored value.
 
     A line never settles for more than its amount; some lines came through a
@@ -191,9 +192,16 @@ def paid_lines(order: Order) -> st.SearchStrategy[tuple[CommissionOrderLine, ...
     return st.tuples(*(_paid_line(ln, order) for ln in order.lines))
 
 
-def paid_orders(max_lines: int = 6) -> st.SearchStrategy[CommissionOrder]:
+def commission_orders(max_lines: int = 6) -> st.SearchStrategy[CommissionOrder]:
     """Paid orders (`sirui.commission.CommissionOrder`) built from `sirui.testing.orders`."""
     return orders(max_lines).flatmap(
-        lambda o: st.builds(CommissionOrder, st.just(o), paid_lines(o), st.just(o.paid_at),
-                            st.booleans())
+        lambda o: st.builds(CommissionOrder, st.just(o), commission_order_lines(o),
+                            st.just(o.paid_at), st.booleans())
     )
+
+
+#: Kept one release (see CHANGELOG): the strategies took their classes' new names.
+__getattr__ = renamed(__name__, {
+    "paid_lines": "sirui.testing.commission.commission_order_lines",
+    "paid_orders": "sirui.testing.commission.commission_orders",
+})
