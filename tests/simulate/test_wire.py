@@ -109,3 +109,28 @@ def test_merged_equals_concatenated(sizes: list[int], instants: int, seed: int) 
         return
     ns = np.concatenate(stamps)
     assert merged([_trip(pack(f)) for f in frames], ns).equals(_old_merge(frames, ns))
+
+
+def test_order_id_hashes_depend_on_the_text_only() -> None:
+    import pyarrow as pa
+
+    from sirui.simulate._wire import id_hashes, unique_ids
+
+    texts = ["O1", "", "订单7", "O10", "O01"]
+    plain = id_hashes(texts)
+    assert (id_hashes(pa.array(["x", *texts], type=pa.string()).slice(1)) == plain).all()
+    assert (id_hashes(np.asarray(texts, dtype=object)) == plain).all()
+    assert len(set(plain.tolist())) == len(texts)
+    ids = pd.Series(["O1", None, "O1", 7], dtype=object)
+    assert unique_ids(ids).to_pylist() == ["O1", "7"]
+    assert len(id_hashes([])) == 0
+
+
+@settings(max_examples=scaled(20), deadline=None)
+@given(st.lists(st.text(max_size=12), max_size=50, unique=True))
+def test_distinct_ids_rarely_share_a_hash(texts: list[str]) -> None:
+    from sirui.simulate._wire import id_hashes
+
+    hashes = id_hashes(texts)
+    assert len(set(hashes.tolist())) == len(texts)
+    assert (id_hashes(list(reversed(texts))) == hashes[::-1]).all()

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Packed", "merge_order", "merged", "pack"]
+__all__ = ["Packed", "id_hashes", "merge_order", "merged", "pack", "unique_ids"]
 
 _INTS = ("int8", "int16", "int32")
 _SAMPLE = 1024
@@ -190,3 +190,57 @@ def _merged_column(name: str, cols: list[tuple[str, Any, Any]], order: Any) -> A
         ]
         text = pa.chunked_array(chunks).take(pa.array(order))
     return pd.Series(pd.array(text, dtype=dtype), name=name)
+
+
+_BASE = 0x100000001B3
+"""The polynomial's base (odd): a byte's weight is this to the power of its place."""
+
+
+def unique_ids(ids: Any) -> Any:
+    """The distinct non-missing values of a column of order ids, as text (an Arrow array)."""
+    import pandas as pd
+    import pyarrow as pa
+
+    ids = ids[ids.notna()]
+    if not _is_arrow_text(ids.dtype):
+        ids = ids.astype(str)
+    return pa.array(pd.unique(ids), type=pa.large_string())
+
+
+def id_hashes(ids: Any) -> Any:
+    """64-bit hashes of text values (no missing ones), the same in every process.
+
+    A polynomial over each value's UTF-8 bytes, then mixed: computed on the
+    Arrow buffers at once, with no Python object per value. Two values may
+    share a hash; `simulate_dask` confirms a shared hash on the values.
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    text = ids if isinstance(ids, pa.Array) else pa.array(ids, type=pa.large_string())
+    text = text.cast(pa.large_string())
+    _, offsets_buf, data_buf = text.buffers()
+    offsets = np.frombuffer(offsets_buf, dtype=np.int64)[text.offset: text.offset + len(text) + 1]
+    if len(offsets) == 0:
+        return np.zeros(0, dtype=np.uint64)
+    start = int(offsets[0])
+    offsets = offsets - start
+    lengths = np.diff(offsets)
+    size = int(offsets[-1])
+    data = np.frombuffer(data_buf, dtype=np.uint8)[start: start + size] if size else (
+        np.zeros(0, np.uint8)
+    )
+    place = np.arange(size) - np.repeat(offsets[:-1], lengths)
+    weights = np.full(int(lengths.max(initial=0)) + 1, _BASE, dtype=np.uint64)
+    weights[0] = 1
+    powers = np.cumprod(weights, dtype=np.uint64)  # wraps around 2**64, as the sums do
+    sums = np.zeros(size + 1, dtype=np.uint64)
+    np.cumsum((data.astype(np.uint64) + np.uint64(1)) * powers[place], out=sums[1:])
+    h = (sums[offsets[1:]] - sums[offsets[:-1]]) ^ (lengths.astype(np.uint64) * powers[-1])
+    # splitmix64's finaliser: every bit of the sum moves every bit of the hash.
+    h ^= h >> np.uint64(30)
+    h *= np.uint64(0xBF58476D1CE4E5B9)
+    h ^= h >> np.uint64(27)
+    h *= np.uint64(0x94D049BB133111EB)
+    h ^= h >> np.uint64(31)
+    return h

@@ -209,9 +209,9 @@ def _partition(
         orders = orders.drop(columns=_SEQ)
     if exclude:
         orders = orders[~orders["order_id"].astype(str).isin(exclude)]
-    oid = orders["order_id"]
-    ids = pd.unique(oid[oid.notna()].astype(str))
-    hashes = pd.util.hash_array(np.asarray(ids, dtype=object))
+    from sirui.simulate._wire import id_hashes, unique_ids
+
+    hashes = id_hashes(unique_ids(orders["order_id"]))
     if own_members:
         subset = members
     else:
@@ -412,7 +412,7 @@ def simulate_dask(
     import numpy as np
     import pandas as pd
 
-    from sirui.simulate._wire import merged
+    from sirui.simulate._wire import id_hashes, merged
     from sirui.simulate.columnar._coupons import quota_refusals, quotas_of
     from sirui.simulate.columnar._input import _member_info
 
@@ -464,7 +464,7 @@ def simulate_dask(
     split = frozenset(_split_cross(results, pieces))
     if split:
         # Orders whose rows name members in two partitions: priced again without them.
-        hashes = pd.util.hash_array(np.asarray(sorted(split), dtype=object))
+        hashes = id_hashes(sorted(split))
         run([k for k, r in enumerate(results) if np.isin(r["ids"], hashes).any()], results)
     while refused is not None:
         # Each round settles at least the next claim in time; partitions whose claims
@@ -533,13 +533,15 @@ def _split_cross(results: list[dict[str, Any]], pieces: list[Any]) -> set[str]:
     import dask
 
     def ids_with(part: Any, hashes: Any) -> list[str]:
-        import pandas as pd
+        import pyarrow as pa
+
+        from sirui.simulate._wire import id_hashes, unique_ids
 
         if part.index.name == "member_id":
             part = part.reset_index()
-        ids = part["order_id"].dropna().astype(str).unique()
-        hit = np.isin(pd.util.hash_array(np.asarray(ids, dtype=object)), hashes)
-        return [str(i) for i in ids[hit]]
+        ids = unique_ids(part["order_id"])
+        hit = np.isin(id_hashes(ids), hashes)
+        return [str(i) for i in ids.filter(pa.array(hit)).to_pylist()]
 
     found = dask.compute(*[dask.delayed(ids_with)(p, twice) for p in pieces])  # type: ignore[attr-defined,no-untyped-call]
     seen: dict[str, int] = {}
