@@ -122,6 +122,7 @@ def merged(parts: list[Packed], ns: Any) -> Any:
     and their column types inferred as one frame of all the rows would have
     them.
     """
+    import numpy as np
     import pandas as pd
 
     names = list(parts[0].columns)
@@ -136,10 +137,18 @@ def merged(parts: list[Packed], ns: Any) -> Any:
         order = merge_order(ns, lambda rows: ids.take(rows).to_numpy())
         return whole.take(order).reset_index(drop=True)
     cols = {n: [p.columns[n] for p in parts] for n in names}
-    order = merge_order(
-        ns, lambda rows: _merged_column("order_id", cols["order_id"], rows).to_numpy()
-    )
-    return pd.DataFrame({n: _merged_column(n, cols[n], order) for n in names})
+    order = merge_order(ns, lambda rows: _merged_column(cols["order_id"], rows).to_numpy())
+    # The integer columns in one block, as a frame built at once holds them: every fresh
+    # megabyte costs here (the first touch of memory is slow on some virtual machines).
+    ints = [n for n in names if cols[n][0][0] == "int"]
+    block = np.empty((len(ints), len(order)), dtype=np.int64)
+    for i, n in enumerate(ints):
+        block[i] = _taken(cols[n], order)
+    others = {n: _merged_column(cols[n], order) for n in names if n not in set(ints)}
+    pieces = [pd.DataFrame(others, copy=False)] if others else []
+    if ints:
+        pieces.append(pd.DataFrame(block.T, columns=ints, copy=False))
+    return pd.concat(pieces, axis=1)[names]
 
 
 def merge_order(ns: Any, ids_at: Any) -> Any:
@@ -162,7 +171,15 @@ def merge_order(ns: Any, ids_at: Any) -> Any:
     return order
 
 
-def _merged_column(name: str, cols: list[tuple[str, Any, Any]], order: Any) -> Any:
+def _taken(cols: list[tuple[str, Any, Any]], order: Any) -> Any:
+    """An integer column's values, the partitions' one after the other, at ``order``."""
+    import numpy as np
+
+    return np.concatenate([payload for _, _, payload in cols])[order]
+
+
+def _merged_column(cols: list[tuple[str, Any, Any]], order: Any) -> Any:
+    """A column, the partitions' one after the other, at ``order``: a Series of its type."""
     import numpy as np
     import pandas as pd
     import pyarrow as pa
@@ -170,26 +187,25 @@ def _merged_column(name: str, cols: list[tuple[str, Any, Any]], order: Any) -> A
     kinds = {kind for kind, _, _ in cols}
     dtype = cols[0][1]
     if kinds == {"int"}:
-        values = np.concatenate([payload for _, _, payload in cols])[order]
-        return pd.Series(values.astype(dtype), name=name)
+        return pd.Series(_taken(cols, order).astype(dtype))
     if kinds == {"codes"}:
         # Each partition's codes shifted past the dictionaries before it: one dictionary.
         shifted, dictionaries, offset = [], [], 0
+        wide = np.int32 if sum(len(p.dictionary) for _, _, p in cols) < 2**31 else np.int64
         for _, _, payload in cols:
-            codes = payload.indices.fill_null(-1).to_numpy().astype(np.int64)
-            shifted.append(np.where(codes < 0, -1, codes + offset))
+            codes = payload.indices.fill_null(-1).to_numpy().astype(wide)
+            shifted.append(np.where(codes < 0, -1, codes + offset).astype(wide, copy=False))
             dictionaries.append(payload.dictionary)
             offset += len(payload.dictionary)
         codes = np.concatenate(shifted)[order]
-        where = pa.array(codes, mask=codes < 0)
-        text = pa.concat_arrays(dictionaries).take(where)
+        text = pa.concat_arrays(dictionaries).take(pa.array(codes, mask=codes < 0))
     else:
         chunks = [
             payload.dictionary_decode() if kind == "codes" else payload
             for kind, _, payload in cols
         ]
         text = pa.chunked_array(chunks).take(pa.array(order))
-    return pd.Series(pd.array(text, dtype=dtype), name=name)
+    return pd.Series(pd.array(text, dtype=dtype))
 
 
 _BASE = 0x100000001B3
