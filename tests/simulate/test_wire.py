@@ -121,6 +121,10 @@ def test_order_id_hashes_depend_on_the_text_only() -> None:
     assert (id_hashes(pa.array(["x", *texts], type=pa.string()).slice(1)) == plain).all()
     assert (id_hashes(np.asarray(texts, dtype=object)) == plain).all()
     assert len(set(plain.tolist())) == len(texts)
+    # A value's hash is its own, whatever else is hashed with it.
+    alone = [int(id_hashes([t])[0]) for t in texts]
+    assert plain.tolist() == alone
+    assert id_hashes(["O1", "x" * 3_000_000, *texts])[2:].tolist() == alone
     ids = pd.Series(["O1", None, "O1", 7], dtype=object)
     assert unique_ids(ids).to_pylist() == ["O1", "7"]
     assert len(id_hashes([])) == 0
