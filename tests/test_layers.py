@@ -137,11 +137,12 @@ def _is_module(name: str) -> bool:
 
 
 @pytest.mark.parametrize(
-    "path", [p for p in MODULES if _unit(_module_name(p)) == "sirui.core"],
+    "path", [p for p in MODULES if _unit(_module_name(p)) in ("sirui.core", "sirui.config")],
     ids=lambda p: str(p.relative_to(SRC)),
 )
 def test_core_names_no_higher_package_by_string(path: Path) -> None:
-    """The core finds the packages above it through entry points, never by a hard-coded name."""
+    """The core and the codec find the packages above them through entry points, never by a
+    hard-coded name."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     skip = _docstrings(tree)
     for node in ast.walk(tree):
@@ -170,6 +171,22 @@ def test_every_policy_prefix_has_an_entry_point() -> None:
     registry.load_builtins()
     prefixes = {tag.split(".", 1)[0] for tag in registry.policy_types()}
     assert prefixes <= set(modules), prefixes - set(modules)
+
+
+def test_the_schema_export_covers_every_domain_package() -> None:
+    """`sirui schema --all` walks the packages of the ``sirui.schemas`` entry points: every
+    package of layers 0 to 3 (the shortcut modules aside), and not the analyst's edge."""
+    from importlib.metadata import entry_points
+
+    from sirui.config._schema import SCHEMA_GROUP
+
+    declared = {p.value for p in entry_points(group=SCHEMA_GROUP)}
+    domain = {u for u, level in LAYERS.items() if level <= 3 and _is_package(u)}
+    assert declared == domain
+
+
+def _is_package(name: str) -> bool:
+    return (SRC.parent / Path(*name.split("."))).is_dir()
 
 
 def _all_imports(path: Path) -> set[str]:

@@ -219,26 +219,31 @@ def json_schema(target: Any | None = None) -> dict[str, Any]:
 def schema_targets() -> dict[str, type[Any]]:
     """Every type `schemas` covers, by wire name.
 
-    Every registered policy, and every public attrs class of the domain
-    packages: states, commands, events, outcomes, `sirui.core.Cart`,
-    `sirui.checkout.Quote`, refunds, statements, reasons. (The analyst's
-    edge, `sirui.simulate`, holds data frames and is left out.)
+    Every registered policy, and every public attrs class of the packages
+    declared in the ``sirui.schemas`` entry-point group (the domain packages:
+    states, commands, events, outcomes, `sirui.core.Cart`,
+    `sirui.checkout.Quote`, refunds, statements, reasons). The analyst's
+    edge, `sirui.simulate`, holds data frames and is not declared.
     """
     import importlib
     import pkgutil
+    from importlib.metadata import entry_points
 
-    root = importlib.import_module("sirui")  # by name: the package is above this layer
     out: dict[str, type[Any]] = dict(_registry.policy_types())
-    for info in pkgutil.walk_packages(root.__path__, "sirui."):
-        if info.name.startswith(("sirui.simulate", "sirui.testing", "sirui.cli", "sirui._demo",
-                                 "sirui.__main__", "sirui.money", "sirui.errors")):
-            continue
-        module = importlib.import_module(info.name)
-        for name in getattr(module, "__all__", ()):
-            obj = getattr(module, name, None)
-            if isinstance(obj, type) and attrs.has(obj) and obj.__module__.startswith("sirui."):
-                out.setdefault(_registry.wire_name(obj), obj)
+    for root in sorted({p.value for p in entry_points(group=SCHEMA_GROUP)}):
+        package = importlib.import_module(root)
+        names = [root, *(m.name for m in pkgutil.walk_packages(package.__path__, root + "."))]
+        for name in names:
+            module = importlib.import_module(name)
+            for attr in getattr(module, "__all__", ()):
+                obj = getattr(module, attr, None)
+                if isinstance(obj, type) and attrs.has(obj) and obj.__module__.startswith("sirui."):
+                    out.setdefault(_registry.wire_name(obj), obj)
     return dict(sorted(out.items()))
+
+
+SCHEMA_GROUP = "sirui.schemas"
+"""The entry-point group naming the packages `schema_targets` walks."""
 
 
 def schemas() -> dict[str, dict[str, Any]]:
