@@ -137,7 +137,10 @@ def merged(parts: list[Packed], ns: Any) -> Any:
         order = merge_order(ns, lambda rows: ids.take(rows).to_numpy())
         return whole.take(order).reset_index(drop=True)
     cols = {n: [p.columns[n] for p in parts] for n in names}
-    order = merge_order(ns, lambda rows: _merged_column(cols["order_id"], rows).to_numpy())
+    if all(kind in {"text", "codes"} for kind, _, _ in cols["order_id"]):
+        order = merge_order(ns, lambda rows: _text_at(cols["order_id"], rows))
+    else:
+        order = merge_order(ns, lambda rows: _merged_column(cols["order_id"], rows).to_numpy())
     # The integer columns in one block, as a frame built at once holds them: every fresh
     # megabyte costs here (the first touch of memory is slow on some virtual machines).
     ints = [n for n in names if cols[n][0][0] == "int"]
@@ -153,9 +156,12 @@ def merged(parts: list[Packed], ns: Any) -> Any:
 
 def merge_order(ns: Any, ids_at: Any) -> Any:
     """Positions of rows paid at instants ``ns`` in the single-process order: payment
-    instant, then order id (``ids_at(positions)``: those rows' order ids)."""
+    instant, then order id (``ids_at(positions)``: those rows' order ids, a numpy or an
+    Arrow array)."""
     import numpy as np
     import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
     order = np.argsort(ns, kind="stable")
     s = ns[order]
@@ -166,9 +172,23 @@ def merge_order(ns: Any, ids_at: Any) -> Any:
     if tie.any():  # orders paid at one instant: by order id among themselves
         at = np.flatnonzero(tie)
         rows = order[at]
-        keyed = pd.DataFrame({"ns": s[at], "id": ids_at(rows), "row": rows})
-        order[at] = keyed.sort_values(["ns", "id"], kind="stable")["row"].to_numpy()
+        ids = ids_at(rows)
+        if isinstance(ids, pa.Array):  # sorted by Arrow, on the UTF-8 bytes (code points)
+            keys = pa.table({"ns": s[at], "id": ids})
+            by = pc.sort_indices(keys, sort_keys=[("ns", "ascending"), ("id", "ascending")])
+            order[at] = rows[by.to_numpy()]
+        else:
+            keyed = pd.DataFrame({"ns": s[at], "id": ids, "row": rows})
+            order[at] = keyed.sort_values(["ns", "id"], kind="stable")["row"].to_numpy()
     return order
+
+
+def _text_at(cols: list[tuple[str, Any, Any]], rows: Any) -> Any:
+    """A text column's values, the partitions' one after the other, at ``rows``: Arrow."""
+    import pyarrow as pa
+
+    chunks = [p.dictionary_decode() if kind == "codes" else p for kind, _, p in cols]
+    return pa.chunked_array(chunks).take(pa.array(rows)).combine_chunks()
 
 
 def _taken(cols: list[tuple[str, Any, Any]], order: Any) -> Any:
@@ -200,11 +220,7 @@ def _merged_column(cols: list[tuple[str, Any, Any]], order: Any) -> Any:
         codes = np.concatenate(shifted)[order]
         text = pa.concat_arrays(dictionaries).take(pa.array(codes, mask=codes < 0))
     else:
-        chunks = [
-            payload.dictionary_decode() if kind == "codes" else payload
-            for kind, _, payload in cols
-        ]
-        text = pa.chunked_array(chunks).take(pa.array(order))
+        text = _text_at(cols, order)
     return pd.Series(pd.array(text, dtype=dtype))
 
 
