@@ -26,7 +26,7 @@ from sirui.commission import (
 from sirui.core.errors import InvalidPolicyError, InvalidValueError, MoneyTypeError
 from sirui.core.money import Money, Rounding
 from sirui.rules import ItemScope
-from sirui.testing.commission import paid_orders
+from sirui.testing.commission import commission_orders
 
 from ._shop import DIAPER, MILK, WIPES, paid_order, yuan
 
@@ -177,7 +177,7 @@ def test_shipping_on_an_order_paid_entirely_by_discounts_goes_by_quantity() -> N
     assert line_bases(order, counts_shipping=True) == (yuan("2"), yuan("6"))
 
 
-@given(paid_orders(), st.integers(0, 5_000), st.sampled_from(Rounding),
+@given(commission_orders(), st.integers(0, 5_000), st.sampled_from(Rounding),
        st.decimals(0, 1, places=4))
 def test_shipping_is_spread_exactly_and_commission_stays_within_the_base(
     order: CommissionOrder, ship: int, rounding: Rounding, rate: Decimal
