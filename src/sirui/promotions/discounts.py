@@ -144,14 +144,22 @@ def _half_up(num: int, den: int) -> int:
     return (2 * num + den) // (2 * den)
 
 
-def _spread(parts: dict[int, int], num: int, den: int) -> tuple[int, list[int], list[int]]:
+def _spread(
+    parts: dict[int, int], num: int, den: int, per_line: bool = False
+) -> tuple[int, list[int], list[int]]:
     """Each line's part times ``num / den`` exactly; the total rounded once (half-up).
 
     Returns the total and, in line order, the contributing line numbers and
-    their weights (each part rounded, at least 1 fen).
+    their weights (each part rounded, at least 1 fen). With ``per_line``
+    each line's part is rounded on its own and the total is their sum (the
+    weights are then the shares; a line whose part rounds to 0 drops out).
     """
-    total = _half_up(sum(parts.values()) * num, den)
     chosen = sorted(k for k, v in parts.items() if v * num > 0)
+    if per_line:
+        offs = [_half_up(parts[k] * num, den) for k in chosen]
+        kept = [(k, o) for k, o in zip(chosen, offs, strict=True) if o]
+        return sum(offs), [k for k, _ in kept], [o for _, o in kept]
+    total = _half_up(sum(parts.values()) * num, den)
     return total, chosen, [max(_half_up(parts[k] * num, den), 1) for k in chosen]
 
 
@@ -375,11 +383,20 @@ class BundlePrice(PromotionBase):
 @policy("promotion.nth_item")
 @attrs.frozen(slots=True)
 class NthItemDiscount(PromotionBase):
-    """第N件X折: every ``n``-th item at ``rate`` (第二件半价: ``n=2, rate=0.5``)."""
+    """第N件X折: every ``n``-th item at ``rate`` (第二件半价: ``n=2, rate=0.5``).
+
+    ``rounding_scope`` (default `RoundingScope.PER_ORDER`) rounds the discount
+    once over every discounted item; `RoundingScope.PER_LINE` rounds each
+    line's part and sums (two lines of 9.99 at 第二件半价 take 9.99 off per
+    order, 5.00 + 5.00 per line).
+    """
 
     n: int = attrs.field(kw_only=True, validator=positive_int)
     rate: Decimal = attrs.field(kw_only=True, converter=pay_rate)
     per_sku: bool = attrs.field(default=True, kw_only=True)
+    rounding_scope: RoundingScope = attrs.field(
+        default=RoundingScope.PER_ORDER, kw_only=True, validator=_rounding_scope
+    )
 
     def __attrs_post_init__(self) -> None:
         if self.n < 2:
@@ -402,7 +419,9 @@ class NthItemDiscount(PromotionBase):
             return state.skip(
                 self.id, self.stage, BELOW_QUANTITY(n=self.n, short=self.n - most), self.kind
             )
-        total, at, weights = _spread(_sums(picked), *_ratio(self.rate))
+        total, at, weights = _spread(
+            _sums(picked), *_ratio(self.rate), self.rounding_scope is RoundingScope.PER_LINE
+        )
         if total == 0:
             return state.skip(self.id, self.stage, NOTHING_OFF(), self.kind)
         cur = state.currency
@@ -423,7 +442,9 @@ class NthItemDiscount(PromotionBase):
             fs.skip(self.id, self.stage,
                     lambda: BELOW_QUANTITY(n=self.n, short=self.n - most), self.kind)
             return
-        total, at, weights = _spread(_sums(picked), *_ratio(self.rate))
+        total, at, weights = _spread(
+            _sums(picked), *_ratio(self.rate), self.rounding_scope is RoundingScope.PER_LINE
+        )
         if total == 0:
             fs.skip(self.id, self.stage, NOTHING_OFF, self.kind)
             return

@@ -190,7 +190,7 @@ def promotions(live_at: DateTime | None = None) -> st.SearchStrategy[Promotion]:
         st.builds(BundlePrice, _ids, n=st.integers(2, 5), price_per_bundle=money(100, 50_000),
                   max_bundles=st.none() | st.integers(1, 3), **c),
         st.builds(NthItemDiscount, _ids, n=st.integers(2, 4), rate=_pay_rates,
-                  per_sku=st.booleans(), **c),
+                  per_sku=st.booleans(), rounding_scope=st.sampled_from(RoundingScope), **c),
         st.builds(BuyNGetMFree, _ids, buy=st.integers(1, 3), free=st.integers(1, 2),
                   per_sku=st.booleans(), max_sets=_max_sets, **c),
         st.builds(QuantityReduction, _ids, tiers=quantity_tiers(), **c),

@@ -11,7 +11,13 @@ from sirui.campaigns.groupbuy import GroupBuyPolicy
 from sirui.campaigns.seckill import SeckillCampaign
 from sirui.checkout.stacking import stacking_options
 from sirui.commission import ExcludedItems, FixedPerItem, RateRule
-from sirui.promotions import BuyNGetMFree, FreeShippingOver, PercentageDiscount, RoundingScope
+from sirui.promotions import (
+    BuyNGetMFree,
+    FreeShippingOver,
+    NthItemDiscount,
+    PercentageDiscount,
+    RoundingScope,
+)
 from sirui.rules.conditions import AllOf, AnyOf, Not
 from sirui.rules.pricing import Stage
 from sirui.simulate.columnar._conditions import _LEAF_CODES, _unsupported
@@ -113,7 +119,10 @@ def _unpriced_promotion_option(p: object) -> str:
     """An option of a promotion with a kernel that the kernel does not price yet, or ``""``."""
     if isinstance(p, BuyNGetMFree) and p.max_sets is not None:
         return "a limit of sets per order (max_sets) has no columnar kernel"
-    if isinstance(p, PercentageDiscount) and p.rounding_scope is not RoundingScope.PER_ORDER:
+    if (
+        isinstance(p, PercentageDiscount | NthItemDiscount)
+        and p.rounding_scope is not RoundingScope.PER_ORDER
+    ):
         return f"rounding_scope {p.rounding_scope.name} has no columnar kernel"
     return ""
 
