@@ -6,7 +6,13 @@ import pytest
 
 from promotions._shop import cart, off, paid, shares, skipped, start, y
 from sirui.core.errors import InvalidPolicyError
-from sirui.promotions import BundlePrice, BuyNGetMFree, NthItemDiscount, PercentageDiscount
+from sirui.promotions import (
+    BundlePrice,
+    BuyNGetMFree,
+    NthItemDiscount,
+    PercentageDiscount,
+    RoundingScope,
+)
 
 
 def test_ten_percent_off_capped_at_20() -> None:
@@ -47,6 +53,15 @@ def test_second_item_half_price_on_two_80_yuan_items_pays_120() -> None:
     rule = NthItemDiscount("2nd-half", n=2, rate="0.5")
     s = rule.price(start(cart(("A", 80, 2))))
     assert paid(s) == y(120)
+
+
+def test_second_item_half_price_on_two_pairs_of_9_99_rounds_once_or_per_line() -> None:
+    pairs = cart(("A", "9.99", 2), ("B", "9.99", 2))
+    per_order = NthItemDiscount("2nd-half", n=2, rate="0.5")
+    assert off(per_order.price(start(pairs))) == y("9.99")  # 19.98 at half, rounded once
+    per_line = NthItemDiscount("2nd-half", n=2, rate="0.5", rounding_scope=RoundingScope.PER_LINE)
+    s = per_line.price(start(pairs))
+    assert shares(s) == {"L-A": y("5.00"), "L-B": y("5.00")}  # 4.995 -> 5.00 on each line
 
 
 def test_second_item_half_price_pooled_halves_the_cheaper_item() -> None:
