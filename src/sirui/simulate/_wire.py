@@ -14,6 +14,7 @@ and taking the rows in that order.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 __all__ = ["Packed", "id_hashes", "merge_order", "merged", "pack", "unique_ids"]
@@ -145,9 +146,17 @@ def merged(parts: list[Packed], ns: Any) -> Any:
     # megabyte costs here (the first touch of memory is slow on some virtual machines).
     ints = [n for n in names if cols[n][0][0] == "int"]
     block = np.empty((len(ints), len(order)), dtype=np.int64)
-    for i, n in enumerate(ints):
-        block[i] = _taken(cols[n], order)
-    others = {n: _merged_column(cols[n], order) for n in names if n not in set(ints)}
+
+    def fill(i: int) -> None:
+        block[i] = _taken(cols[ints[i]], order)
+
+    texts = [n for n in names if n not in set(ints)]
+    # Two threads: Arrow's and numpy's takes let go of the GIL, and the workers are idle now.
+    with ThreadPoolExecutor(2) as pool:
+        filled = pool.map(fill, range(len(ints)))
+        taken = pool.map(lambda n: _merged_column(cols[n], order), texts)
+        others = dict(zip(texts, taken, strict=True))
+        list(filled)
     pieces = [pd.DataFrame(others, copy=False)] if others else []
     if ints:
         pieces.append(pd.DataFrame(block.T, columns=ints, copy=False))
