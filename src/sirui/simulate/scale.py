@@ -31,7 +31,9 @@ shipped to the workers once, and each worker reads its own Parquet files
 (they must be on storage every worker sees: a shared file system or object
 storage such as ``s3://``, with ``storage_options``). Every worker needs the
 same sirui as the driver: it unpickles the scenario and runs the engine.
-Each partition's priced rows come back to the driver as soon as it is done.
+Each partition's priced rows come back to the driver as soon as it is done,
+packed compact (`sirui.simulate._wire`: about a third of the bytes), and
+the driver interleaves them column by column.
 """
 
 from __future__ import annotations
