@@ -316,8 +316,8 @@ def cases(quick: bool) -> list[Case]:
             repeats=1,
             heavy=True,
         ),
-        Case("simulate_1m_orders", timer=million.timer("single"), repeats=2, heavy=True),
-        Case("simulate_1m_orders_dask", timer=million.timer("dask"), repeats=2, heavy=True),
+        Case("simulate_1m_orders", timer=million.timer("single"), repeats=3, heavy=True),
+        Case("simulate_1m_orders_dask", timer=million.timer("dask"), repeats=3, heavy=True),
     ]
 
 
