@@ -36,3 +36,20 @@ def test_rules_submodules_are_attributes_of_the_package() -> None:
     assert _run(
         "import sirui.rules as r; print(r.conditions.Always.__name__, r.commandlog.__name__)"
     ) == "Always sirui.rules.commandlog"
+
+
+def test_refunds_load_when_first_named_and_their_policy_loads_from_a_document() -> None:
+    out = _run(
+        "import sys; from sirui.checkout import quote; "
+        "print('sirui.checkout.refunds' in sys.modules); "
+        "from sirui.checkout import RefundPolicy, refund; "
+        "print(RefundPolicy.__module__, refund.__name__)"
+    )
+    assert out == "False\nsirui.checkout.refunds refund"
+    # A fresh interpreter finds the refund policy's tag in a document without naming it.
+    from sirui.checkout import RefundPolicy
+    from sirui.config import dumps_json
+
+    text = dumps_json(RefundPolicy(), indent=None)
+    out = _run(f"from sirui.config import loads_json; print(type(loads_json({text!r})).__name__)")
+    assert out == "RefundPolicy"

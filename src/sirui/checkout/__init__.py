@@ -13,6 +13,11 @@ Layer 3 of sirui. It composes the mechanics' policies into one price:
 * `refund` pays back returned lines from the quote's per-line allocation.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from sirui.checkout.delivery import (
     DeliveryZone,
     Destination,
@@ -21,17 +26,6 @@ from sirui.checkout.delivery import (
     OrderMinimum,
 )
 from sirui.checkout.quoting import LineShare, Quote, QuoteInputs, QuoteLine, quote
-from sirui.checkout.refunds import (
-    CouponReturn,
-    PaidLine,
-    PaidOrder,
-    RefundLine,
-    RefundPolicy,
-    RefundResult,
-    ShippingRefund,
-    ThresholdLoss,
-    refund,
-)
 from sirui.checkout.shipping import ShippingPolicy, ShippingStep, TierThreshold
 from sirui.checkout.stacking import (
     DEFAULT_COUPON_ORDER,
@@ -41,6 +35,32 @@ from sirui.checkout.stacking import (
     SlotLimit,
     StackingPolicy,
 )
+
+if TYPE_CHECKING:
+    from sirui.checkout.refunds import (
+        CouponReturn,
+        PaidLine,
+        PaidOrder,
+        RefundLine,
+        RefundPolicy,
+        RefundResult,
+        ShippingRefund,
+        ThresholdLoss,
+        refund,
+    )
+
+_REFUNDS = frozenset({
+    "CouponReturn", "PaidLine", "PaidOrder", "RefundLine", "RefundPolicy", "RefundResult",
+    "ShippingRefund", "ThresholdLoss", "refund",
+})
+"""Loaded on first use: a backend that only quotes does not import the refunds."""
+
+
+def __getattr__(name: str) -> Any:
+    if name in _REFUNDS:
+        return getattr(importlib.import_module("sirui.checkout.refunds"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_COUPON_ORDER",
