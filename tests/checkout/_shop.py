@@ -9,6 +9,7 @@ from unittest.mock import patch
 
 import pendulum
 
+from sirui.checkout import Quote, quote
 from sirui.core.money import Money
 from sirui.core.nouns import Cart, Fulfillment, Line, Member, Sku
 from sirui.core.windows import DateTime, DaysAfterClaim
@@ -47,3 +48,13 @@ def straightforward() -> Iterator[None]:
     """Quote through every policy's ``price`` on `PriceState`s: the path fen is checked against."""
     with patch("sirui.checkout.quoting._in_fen", lambda *_: False):
         yield
+
+
+def both(*args: Any, **kwargs: Any) -> Quote:
+    """The straightforward quote, after checking the fen path gives the same one."""
+    with straightforward():
+        slow = quote(*args, **kwargs)
+    fast = quote(*args, **kwargs)
+    assert slow == fast
+    assert slow.coupons_used == fast.coupons_used
+    return slow

@@ -57,19 +57,6 @@ def test_store_and_item_coupon_stack_after_the_full_reduction() -> None:
     assert why.params["combination"] == y(35)
 
 
-def test_exact_search_beats_taking_the_biggest_store_coupon() -> None:
-    """260 cart: item 15 pushes it to 245, below 满250减30; item 15 + 满200减20 pays 225."""
-    wallet = [
-        claim("big", off("t30", 30, 250)),
-        claim("mid", off("t20", 20, 200)),
-        claim("item", NoThresholdCoupon("t15", validity=MONTH, off=y(15), slot="item")),
-    ]
-    q = quote(cart(("A", 260, 1)), NOW, coupons=wallet)
-    assert q.payable == y(225)
-    assert q.coupons_used == ("item", "mid")
-    assert q.why_not("big").code == "stacking.slot_full"  # type: ignore[union-attr]
-
-
 def test_percentage_coupon_wins_when_it_saves_more() -> None:
     """450 cart: 9折 capped at 50 saves 45, 满300减40 saves 40; pays 405."""
     wallet = [
@@ -91,30 +78,6 @@ def test_exchange_coupon_and_item_coupon_share_one_slot() -> None:
     assert q.payable == y("139.9")
     assert q.coupons_used == ("ex",)
     assert q.why_not("i20").code == "stacking.slot_full"  # type: ignore[union-attr]
-
-
-def test_free_shipping_coupon_waives_the_fee_below_the_threshold() -> None:
-    """80 cart below 包邮99, fee 10: 无门槛5 and the 免邮券 → pays 75."""
-    wallet = [
-        claim("ship", FreeShippingCoupon("free-ship", validity=MONTH)),
-        claim("c5", NoThresholdCoupon("t5", validity=MONTH, off=y(5))),
-    ]
-    q = quote(cart(("A", 80, 1)), NOW, coupons=wallet, shipping=ShippingPolicy())
-    assert q.payable == y(75)
-    assert (q.shipping_fee, q.shipping_discount) == (y(10), y(10))
-    assert q.coupons_used == ("c5", "ship")
-
-
-def test_a_coupon_that_would_cost_free_shipping_is_left_unused() -> None:
-    """105 cart, 包邮99: 满100减8 leaves 97 + 10 shipping = 107 > 105, so no coupon."""
-    wallet = [claim("c8", off("t8", 8, 100))]
-    q = quote(cart(("A", 105, 1)), NOW, coupons=wallet, shipping=ShippingPolicy())
-    assert q.payable == y(105)
-    assert q.coupons_used == ()
-    why = q.why_not("c8")
-    assert why is not None
-    assert why.code == "stacking.combination_saves_more"
-    assert why.params["alone"] == y(8)
 
 
 def test_two_coupons_of_one_template_use_the_one_expiring_first() -> None:

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checkout._shop import MONTH, NOW, cart, claim, straightforward, y
+from checkout._shop import MONTH, NOW, both, cart, claim, straightforward, y
 from examples_budget import scaled
 from sirui.checkout import ShippingPolicy, SlotLimit, StackingPolicy, combination, quote
 from sirui.checkout._fast import FastModel
@@ -54,16 +54,6 @@ def off(tid: str, amount: int | str, threshold: int = 0, **kw: Any) -> AmountOff
 def item(tid: str, amount: int) -> NoThresholdCoupon:
     """无门槛``amount`` in the item slot."""
     return NoThresholdCoupon(tid, validity=MONTH, off=y(amount), slot="item")
-
-
-def both(*args: Any, **kwargs: Any) -> Quote:
-    """The straightforward quote, after checking the fen path agrees with it."""
-    with straightforward():
-        slow = quote(*args, **kwargs)
-    fast = quote(*args, **kwargs)
-    assert slow == fast
-    assert slow.coupons_used == fast.coupons_used
-    return slow
 
 
 def modelled(*args: Any, **kwargs: Any) -> Quote:

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checkout._shop import MONTH, NOW, cart, claim, straightforward, y
+from checkout._shop import MONTH, NOW, both, cart, claim, y
 from checkout._steps import PointsDeduction
 from examples_budget import scaled
 from sirui.checkout import (
@@ -16,7 +16,6 @@ from sirui.checkout import (
     DistanceTier,
     MinOrderBasis,
     OrderMinimum,
-    Quote,
     ShippingPolicy,
     quote,
 )
@@ -295,18 +294,10 @@ def test_a_quote_is_refused_exactly_when_the_goods_fall_short(
 # -- the best-coupon search keeps the order deliverable --------------------------------
 
 
-def _both_paths(*args: object, **kwargs: object) -> Quote:
-    fast = quote(*args, **kwargs)  # type: ignore[arg-type]
-    with straightforward():
-        slow = quote(*args, **kwargs)  # type: ignore[arg-type]
-    assert fast == slow and fast.coupons_used == slow.coupons_used
-    return fast
-
-
 def test_the_search_does_not_pick_a_coupon_that_takes_the_order_below_the_minimum() -> None:
     """起送¥20, a 22-yuan cart and a ¥5 coupon: 17 would be refused, so the coupon waits."""
     wallet = [claim("c1", AmountOffCoupon("five", validity=MONTH, off=y(5)))]
-    q = _both_paths(cart(("A", 22, 1)), NOW, coupons=wallet, shipping=MIN_20)
+    q = both(cart(("A", 22, 1)), NOW, coupons=wallet, shipping=MIN_20)
     assert q.accepted and q.coupons_used == ()
     assert q.payable == y(32)  # 22 + ¥10 delivery
 
@@ -317,7 +308,7 @@ def test_the_search_takes_the_biggest_coupon_that_keeps_the_order_deliverable() 
         claim("c1", AmountOffCoupon("five", validity=MONTH, off=y(5))),
         claim("c2", AmountOffCoupon("two", validity=MONTH, off=y(2))),
     ]
-    q = _both_paths(cart(("A", 22, 1)), NOW, coupons=wallet, shipping=MIN_20)
+    q = both(cart(("A", 22, 1)), NOW, coupons=wallet, shipping=MIN_20)
     assert q.accepted and q.coupons_used == ("c2",)
     assert q.goods_payable == y(20)
     # The ¥5 coupon says why it waits: the minimum, not "the combination saves more".
@@ -331,7 +322,7 @@ def test_the_search_takes_the_biggest_coupon_that_keeps_the_order_deliverable() 
 def test_when_no_choice_is_deliverable_the_cheapest_refused_quote_is_shown() -> None:
     """An 18-yuan cart is short with or without a coupon: the ¥5 coupon still shows 13."""
     wallet = [claim("c1", AmountOffCoupon("five", validity=MONTH, off=y(5)))]
-    q = _both_paths(cart(("A", 18, 1)), NOW, coupons=wallet, shipping=MIN_20)
+    q = both(cart(("A", 18, 1)), NOW, coupons=wallet, shipping=MIN_20)
     assert not q.accepted and q.coupons_used == ("c1",)
     assert q.refusals[0].params["short"] == y(7)
 
@@ -351,7 +342,7 @@ def test_an_accepted_order_stays_accepted_whatever_the_wallet(
     wallet = [claim(f"c{i}", AmountOffCoupon(f"t{i}", validity=MONTH, off=y(off)))
               for i, off in enumerate(offs)]
     bare = quote(cart(("A", price, 1)), NOW, shipping=pol)
-    q = _both_paths(cart(("A", price, 1)), NOW, coupons=wallet, shipping=pol)
+    q = both(cart(("A", price, 1)), NOW, coupons=wallet, shipping=pol)
     if bare.accepted:
         assert q.accepted
         assert q.goods_payable >= y(minimum)

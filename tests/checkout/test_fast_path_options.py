@@ -15,10 +15,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checkout._shop import NOW, cart, straightforward, y
-from checkout.test_fast_path import SHIPPINGS, _in_fen, _same, stackings
+from checkout._shop import cart, y
+from checkout.test_fast_path import SHIPPINGS, same_both_ways, stackings
 from examples_budget import scaled
-from sirui.checkout import quote
 from sirui.core.money import Money
 from sirui.promotions import (
     BuyNGetMFree,
@@ -92,12 +91,7 @@ def test_the_new_options_price_in_fen() -> None:
 @settings(max_examples=scaled(60), deadline=None)
 @given(_orders())
 def test_fen_and_straightforward_quotes_agree_on_the_new_options(order: dict[str, Any]) -> None:
-    kwargs = {k: v for k, v in order.items() if k != "cart"}
-    fast = quote(order["cart"], NOW, **kwargs)
-    assert _in_fen(fast)
-    with straightforward():
-        slow = quote(order["cart"], NOW, **kwargs)
-    _same(fast, slow)
+    same_both_ways(order["cart"], **{k: v for k, v in order.items() if k != "cart"})
 
 
 def test_a_quote_with_all_three_options_in_yuan() -> None:
@@ -111,10 +105,7 @@ def test_a_quote_with_all_three_options_in_yuan() -> None:
                            scope=ItemScope(skus=frozenset({"B"}))),
     ]
     c = cart(("A", 10, 6), ("B", "3.35", 1))
-    fast = quote(c, NOW, promotions=promos)
-    with straightforward():
-        slow = quote(c, NOW, promotions=promos)
-    _same(fast, slow)
+    fast = same_both_ways(c, promotions=promos)
     applied = {a.rule: a.amount for a in fast.adjustments}
     assert applied["b2g1-once"] == y(10)
     assert applied["2items-3off"] == y(3)

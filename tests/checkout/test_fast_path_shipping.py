@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from checkout._shop import NOW, straightforward
-from checkout.test_fast_path import _in_fen, _often_plain, _same, stackings
+from checkout.test_fast_path import _often_plain, same_both_ways, stackings
 from examples_budget import scaled
 from sirui.checkout import ShippingPolicy, quote
 from sirui.core.errors import InvalidValueError
@@ -58,12 +58,7 @@ def _orders(draw: st.DrawFn) -> dict[str, Any]:
 @settings(max_examples=scaled(60))
 @given(_orders())
 def test_fen_and_straightforward_quotes_agree_on_drawn_shipping(order: dict[str, Any]) -> None:
-    kwargs = {k: v for k, v in order.items() if k != "cart"}
-    fast = quote(order["cart"], NOW, **kwargs)
-    assert _in_fen(fast)
-    with straightforward():
-        slow = quote(order["cart"], NOW, **kwargs)
-    _same(fast, slow)
+    fast = same_both_ways(order["cart"], **{k: v for k, v in order.items() if k != "cart"})
     assert fast.shipping_fee.minor >= 0
 
 

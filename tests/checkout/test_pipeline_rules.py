@@ -15,7 +15,7 @@ from unittest.mock import patch
 import attrs
 import pytest
 
-from checkout._shop import MONTH, NEW, NOW, cart, claim, straightforward, y
+from checkout._shop import MONTH, NEW, NOW, both, cart, claim, straightforward, y
 from checkout._steps import PointsDeduction
 from sirui.checkout import (
     ExclusionGroup,
@@ -54,14 +54,6 @@ from sirui.rules import ItemScope
 from sirui.rules.pricing import PriceState, Stage
 
 FR = FullReduction("fr-299-40", tiers=[ReductionTier(y(299), y(40))])
-
-
-def both(*args: Any, **kwargs: Any) -> Quote:
-    """The straightforward quote, after checking the fen path agrees with it."""
-    with straightforward():
-        slow = quote(*args, **kwargs)
-    assert quote(*args, **kwargs) == slow
-    return slow
 
 
 def reason(q: Quote, rule: str) -> tuple[str, dict[str, Any]]:
