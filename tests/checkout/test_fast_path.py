@@ -23,7 +23,6 @@ from checkout._shop import GOLD, MONTH, NOW, cart, claim, straightforward, y
 from checkout.test_combination import TWO_STORE, wallets_of_modelled_kinds
 from sirui.checkout import (
     DeliveryZone,
-    Destination,
     DistanceTier,
     ExclusionGroup,
     MinOrderBasis,
@@ -61,6 +60,7 @@ from sirui.promotions.base import prices_in_fen
 from sirui.rules import Always, ItemScope, PriceState, Stage
 from sirui.rules.pricing import FenCart, FenState
 from sirui.testing import carts, members
+from sirui.testing.checkout import destinations
 from sirui.testing.promotions import coupon_templates, promotions
 
 SHIPPINGS = (
@@ -79,6 +79,9 @@ ROUTED = (
                    min_order_basis=MinOrderBasis.GOODS_AT_LIST_PRICE,
                    zones=[DeliveryZone("east", Money(600)), DeliveryZone("west", Money(900))]),
 )
+
+
+FIXED_SHIPPINGS = st.sampled_from((*SHIPPINGS, *ROUTED))
 
 
 @st.composite
@@ -115,7 +118,10 @@ def _often_plain(policies: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 
 
 @st.composite
-def orders(draw: st.DrawFn) -> dict[str, Any]:
+def orders(
+    draw: st.DrawFn,
+    shippings: st.SearchStrategy[ShippingPolicy | None] = FIXED_SHIPPINGS,
+) -> dict[str, Any]:
     member = draw(members())
     c = draw(carts(max_lines=6, member=st.just(member)))
     promos = draw(st.lists(
@@ -130,12 +136,11 @@ def orders(draw: st.DrawFn) -> dict[str, Any]:
         wallet.append(Coupon.claimed(f"c{i}", t, draw(owners), claimed))
     gifts = [p.id for p in promos if isinstance(p, GiftWithPurchase)]
     stock = draw(st.fixed_dictionaries({g: st.integers(0, 3) for g in gifts})) if gifts else {}
-    shipping = draw(st.sampled_from((*SHIPPINGS, *ROUTED)))
+    shipping = draw(shippings)
     destination = None
-    if shipping is not None and shipping.distance_tiers:
-        destination = Destination(distance_m=draw(st.integers(0, 6_000)))
-    elif shipping is not None and shipping.zones:
-        destination = Destination(zone=draw(st.sampled_from(["east", "west", "north"])))
+    if shipping is not None:
+        needs = shipping.routed and c.fulfillment is Fulfillment.DELIVERY
+        destination = draw(destinations(shipping) if needs else st.none() | destinations(shipping))
     pins = st.lists(st.sampled_from([*(cp.id for cp in wallet), "c-missing"]), unique=True,
                     max_size=4)
     return {

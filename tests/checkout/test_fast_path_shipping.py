@@ -18,45 +18,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from checkout._shop import NOW, straightforward
-from checkout.test_fast_path import _often_plain, same_both_ways, stackings
+from checkout.test_fast_path import orders, same_both_ways
 from examples_budget import scaled
 from sirui.checkout import ShippingPolicy, quote
 from sirui.core.errors import InvalidValueError
 from sirui.core.nouns import Fulfillment
-from sirui.promotions import Coupon
-from sirui.testing import carts, members
-from sirui.testing.checkout import destinations, shipping_policies
-from sirui.testing.promotions import coupon_templates, promotions
+from sirui.testing import carts
+from sirui.testing.checkout import shipping_policies
 
-
-@st.composite
-def _orders(draw: st.DrawFn) -> dict[str, Any]:
-    member = draw(members())
-    c = draw(carts(max_lines=6, member=st.just(member)))
-    promos = draw(st.lists(
-        _often_plain(promotions(live_at=NOW)), max_size=4, unique_by=lambda p: p.id
-    ))
-    templates = draw(st.lists(_often_plain(coupon_templates(live_at=NOW)), max_size=3))
-    wallet = [
-        Coupon.claimed(f"c{i}", draw(st.sampled_from(templates)), member.id,
-                       NOW.subtract(hours=draw(st.integers(0, 24 * 40))))
-        for i in range(draw(st.integers(1, 5)) if templates else 0)
-    ]
-    shipping = draw(st.one_of(shipping_policies(), shipping_policies(routed=True)))
-    needs = shipping.routed and c.fulfillment is Fulfillment.DELIVERY
-    destination = draw(destinations(shipping) if needs else st.none() | destinations(shipping))
-    return {
-        "cart": c,
-        "promotions": promos,
-        "coupons": wallet,
-        "stacking": draw(stackings([p.id for p in promos])),
-        "shipping": shipping,
-        "destination": destination,
-    }
+_SHIPPINGS = st.one_of(shipping_policies(), shipping_policies(routed=True))
 
 
 @settings(max_examples=scaled(60))
-@given(_orders())
+@given(orders(_SHIPPINGS))
 def test_fen_and_straightforward_quotes_agree_on_drawn_shipping(order: dict[str, Any]) -> None:
     fast = same_both_ways(order["cart"], **{k: v for k, v in order.items() if k != "cart"})
     assert fast.shipping_fee.minor >= 0
