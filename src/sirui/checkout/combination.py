@@ -164,10 +164,8 @@ _SOLO = operator.attrgetter("solo")
 
 
 def _solo_then_expiry(o: CouponOption) -> tuple[int, tuple[Any, ...]]:
-    """Biggest solo saving first, then `expiry_key` (its memo read here: this runs per coupon)."""
-    c = o.coupon
-    hit = _EXPIRY.get(id(c))  # pragma: no mutate (equivalent: a memo miss recomputes the key)
-    return -o.solo, hit[1] if hit is not None and hit[0] is c else expiry_key(c)
+    """Biggest solo saving first, then `expiry_key`."""
+    return -o.solo, expiry_key(o.coupon)
 
 
 class Search:
