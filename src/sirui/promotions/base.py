@@ -299,7 +299,7 @@ def prices_in_fen(policy_obj: object) -> bool:
 
 
 def solo_lines_fen(template: CouponTemplate, fs: FenState) -> list[int] | None:
-    """`gate_fen` for `CouponTemplateBase.solo_fen`: the eligible lines, or None to ask `price_fen`.
+    """`gate_fen` for a coupon's ``solo_fen``: the eligible lines, or None to ask `price_fen`.
 
     Nothing is recorded: a coupon with no eligible line, or with a condition
     to evaluate, is priced in full, which says why.
@@ -482,16 +482,3 @@ class CouponTemplateBase(CouponTemplate):
     sale_price: Money | None = attrs.field(
         default=None, kw_only=True, validator=opt_non_negative_money
     )
-
-    def solo_fen(self, fs: FenState, coupon: Coupon) -> int | None:
-        """The fen this coupon alone would take off ``fs``, or None to ask `price_fen`.
-
-        The best-coupon search ranks every coupon by what it saves on its own.
-        This is that figure without allocating it: for a coupon the checkout
-        has already checked (its owner, its validity window) on a state where
-        it stacks. None means "price me to find out" (the coupon may take
-        nothing, and only `price_fen` says why); a number must equal what
-        `price_fen` would take off a dry copy of ``fs``. The checkout only
-        asks a class that defines ``price_fen`` and ``solo_fen`` both.
-        """
-        return None

@@ -218,7 +218,16 @@ class _DiscountCoupon(CouponTemplateBase):
         take_fen(self, fs, self.stage, off, idx, reason=reason, rule_id=coupon.id)
 
     def solo_fen(self, fs: FenState, coupon: Coupon) -> int | None:
-        """See `CouponTemplateBase.solo_fen`."""
+        """The fen this coupon alone would take off ``fs``, or None to ask `price_fen`.
+
+        The best-coupon search ranks every coupon by what it saves on its own;
+        this is that figure without allocating it, for a coupon the checkout
+        has already checked (its owner, its validity window) on a state where
+        it stacks. None means "price me to find out" (the coupon may take
+        nothing, and only `price_fen` says why); a number equals what
+        `price_fen` would take off a dry copy of ``fs``. The checkout asks only
+        a class that defines ``solo_fen`` next to its ``price_fen``.
+        """
         idx = solo_lines_fen(self, fs)
         if idx is None:
             return None
@@ -467,7 +476,7 @@ class ExchangeCoupon(CouponTemplateBase):
                  reason=lambda: EXCHANGE(sku=self.sku, quantity=given))
 
     def solo_fen(self, fs: FenState, coupon: Coupon) -> int | None:
-        """See `CouponTemplateBase.solo_fen`."""
+        """`_DiscountCoupon.solo_fen`: the value of the units it frees."""
         idx = solo_lines_fen(self, fs)
         if idx is None:
             return None
